@@ -1,0 +1,116 @@
+"""Domain models shared by every layer: validated on construction, frozen, JSON-safe.
+
+Instants are aware datetimes normalised to UTC so that durations are right across DST and
+saved values compare correctly; the clinic's zone is kept in settings, not in each instant.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Self
+from uuid import UUID, uuid4
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+
+def _to_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+"""An aware datetime stored in UTC; a naive one is refused (its zone would be a guess)."""
+
+PatientRef = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\r\n\t]+$")]
+"""A short patient reference (chart number or initials), never a full identity."""
+
+
+class Frozen(BaseModel):
+    """Base for stored and computed values: immutable, unknown fields refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Discipline(StrEnum):
+    PT = "PT"
+    OT = "OT"
+    SLP = "SLP"
+
+
+class Method(StrEnum):
+    """How timed minutes become units: Medicare pools the day, per-code counts each code."""
+
+    CMS = "cms"
+    PER_CODE = "per-code"
+
+
+class FurnishedBy(StrEnum):
+    THERAPIST = "therapist"
+    ASSISTANT = "assistant"
+
+
+class MedicareStatus(StrEnum):
+    """Medicare fee-schedule status: Active, Bundled, Invalid for Medicare, Restricted."""
+
+    A = "A"
+    B = "B"
+    I = "I"  # noqa: E741 - CMS's own letter
+    R = "R"
+
+
+class PayerProfile(Frozen):
+    """A payer as the clinic bills it: the unit method is a property of the payer, never a guess."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    method: Method
+    medicare: bool = Field(
+        default=False, description="Medicare rules apply: GP/GO/GN, KX, status flags, MPPR."
+    )
+    fee_year: int | None = Field(default=None, description="Fee year; None means the DOS year.")
+    fee_table: dict[str, Decimal] = Field(
+        default_factory=dict, description="The payer's own amount per unit, by code."
+    )
+
+
+class Segment(Frozen):
+    """One stretch of time on one code; a running timer is a segment with no end."""
+
+    id: UUID = Field(default_factory=uuid4)
+    session_id: UUID
+    code: str
+    start: UtcDatetime
+    end: UtcDatetime | None = None
+    furnished_by: FurnishedBy = FurnishedBy.THERAPIST
+    note: Annotated[str, Field(max_length=500)] = ""
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Self:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(
+                f"segment {self.code} ends at {self.end.isoformat()} before it starts at "
+                f"{self.start.isoformat()}"
+            )
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.end is None
+
+    def duration(self, now: datetime) -> timedelta:
+        """Length so far; a running segment is measured to `now`, never below zero."""
+        end = self.end if self.end is not None else now
+        return max(end - self.start, timedelta(0))
+
+
+class Session(Frozen):
+    """One patient visit in one discipline; it belongs to the local date it started on."""
+
+    id: UUID = Field(default_factory=uuid4)
+    patient: PatientRef
+    payer: PayerProfile
+    discipline: Discipline
+    date_of_service: date
+    opened_at: UtcDatetime
+    closed_at: UtcDatetime | None = None
+    therapist: str = ""

@@ -1,0 +1,370 @@
+"""Whole minutes per code -> billable units, under the Medicare total-time method or per code.
+
+billing-spec sections 3 to 5. Pure functions: the same minutes always give the same units, and
+every line says why in words an auditor can check against the rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import combinations
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from core.catalog import Catalog, CatalogEntry, CodeError, default_catalog, normalise_code
+from core.models import Frozen, MedicareStatus, Method
+
+UNIT_MINUTES = 15
+MIN_BILLABLE_MINUTES = 8
+
+ADD_ON_CODES = {"97130": "97129"}
+"""Codes that only follow another code on the same day (each additional 15 minutes)."""
+
+
+class CodeMinutes(Frozen):
+    """Whole minutes on one code in one session (or pooled day); order means 'started earlier'."""
+
+    code: str
+    minutes: Annotated[int, Field(ge=0)] | None = None
+    assistant_minutes: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _assistant_within_minutes(self) -> CodeMinutes:
+        if self.assistant_minutes > (self.minutes or 0):
+            raise ValueError(
+                f"{self.code}: assistant minutes {self.assistant_minutes} exceed the code's "
+                f"{self.minutes or 0} minutes"
+            )
+        return self
+
+
+class BillingLine(Frozen):
+    """One code's result: its minutes, its units and the reason for them."""
+
+    code: str
+    minutes: int | None
+    units: int
+    timed: bool
+    why: str
+    full_units: int = 0
+    leftover_minutes: int = 0
+    assistant_minutes: int = 0
+
+
+class BillingResult(Frozen):
+    """Units for a session (or a pooled day) under one method, with every reason and warning."""
+
+    method: Method
+    total_timed_minutes: int
+    total_treatment_minutes: int
+    timed_units: int
+    lines: tuple[BillingLine, ...]
+    summary: str
+    tie: bool = False
+    tie_codes: tuple[str, ...] = ()
+    tie_alternatives: tuple[dict[str, int], ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def units(self) -> dict[str, int]:
+        return {line.code: line.units for line in self.lines}
+
+    def line(self, code: str) -> BillingLine:
+        return next(line for line in self.lines if line.code == normalise_code(code))
+
+
+def units_for_minutes(minutes: int) -> int:
+    """The 8-minute table: 0 under 8 minutes, else (minutes + 7) // 15."""
+    return 0 if minutes < MIN_BILLABLE_MINUTES else (minutes + 7) // UNIT_MINUTES
+
+
+def minutes_to_next_unit(minutes: int) -> int:
+    """How many more timed minutes until the table gives one more unit (for the live display)."""
+    next_threshold = UNIT_MINUTES * units_for_minutes(minutes) + MIN_BILLABLE_MINUTES
+    return next_threshold - minutes
+
+
+def unit_range(units: int) -> tuple[int, int]:
+    """The minutes that give exactly `units` units (1 -> 8-22, 2 -> 23-37...)."""
+    return UNIT_MINUTES * units - 7, UNIT_MINUTES * units + 7
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _ordinal(number: int) -> str:
+    suffixes = {1: "st", 2: "nd", 3: "rd"}
+    suffix = "th" if 10 <= number % 100 <= 20 else suffixes.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def merge_by_code(items: Sequence[CodeMinutes], catalog: Catalog) -> list[CodeMinutes]:
+    """One entry per code, in first-seen order: a code done in several episodes adds up.
+
+    Raises CodeError for unknown or deleted codes and for a timed code given without minutes.
+    """
+    merged: dict[str, CodeMinutes] = {}
+    for item in items:
+        entry = catalog.get(item.code)
+        if entry.timed and item.minutes is None:
+            raise CodeError(
+                f"{entry.code} is a timed code: give its minutes as {entry.code}=MINUTES"
+            )
+        earlier = merged.get(entry.code)
+        if earlier is None:
+            merged[entry.code] = item.model_copy(update={"code": entry.code})
+            continue
+        minutes = None
+        if earlier.minutes is not None or item.minutes is not None:
+            minutes = (earlier.minutes or 0) + (item.minutes or 0)
+        merged[entry.code] = CodeMinutes(
+            code=entry.code,
+            minutes=minutes,
+            assistant_minutes=earlier.assistant_minutes + item.assistant_minutes,
+        )
+    return list(merged.values())
+
+
+def compute_units(
+    items: Sequence[CodeMinutes],
+    method: Method,
+    catalog: Catalog | None = None,
+    prefer: Sequence[str] = (),
+) -> BillingResult:
+    """Bill `items` (in the order they were started) under `method`.
+
+    `prefer` lists codes the therapist picked among tied codes; it changes nothing else.
+    """
+    catalog = catalog or default_catalog()
+    merged = merge_by_code(items, catalog)
+    entries = {item.code: catalog.get(item.code) for item in merged}
+    timed = [item for item in merged if entries[item.code].timed]
+    total_timed = sum(item.minutes or 0 for item in timed)
+    total_treatment = sum(item.minutes or 0 for item in merged)
+
+    if method is Method.CMS:
+        allocation = _total_time_method(timed, total_timed, [normalise_code(c) for c in prefer])
+    else:
+        allocation = _per_code_method(timed, total_timed)
+
+    lines = []
+    for item in merged:
+        if entries[item.code].timed:
+            lines.append(allocation.lines[item.code])
+        else:
+            lines.append(_untimed_line(item))
+    timed_units = sum(line.units for line in lines if line.timed)
+    return BillingResult(
+        method=method,
+        total_timed_minutes=total_timed,
+        total_treatment_minutes=total_treatment,
+        timed_units=timed_units,
+        lines=tuple(lines),
+        summary=allocation.summary,
+        tie=bool(allocation.tie_codes),
+        tie_codes=allocation.tie_codes,
+        tie_alternatives=allocation.alternatives,
+        warnings=tuple(_warnings(method, total_timed, timed_units, lines, entries)),
+    )
+
+
+class _Allocation(Frozen):
+    lines: dict[str, BillingLine]
+    summary: str
+    tie_codes: tuple[str, ...] = ()
+    alternatives: tuple[dict[str, int], ...] = ()
+
+
+def _untimed_line(item: CodeMinutes) -> BillingLine:
+    why = f"{item.code}: untimed; one unit per date of service whatever the minutes"
+    if item.minutes:
+        why += f" ({item.minutes} min count toward total treatment minutes only)"
+    return BillingLine(
+        code=item.code,
+        minutes=item.minutes,
+        units=1,
+        timed=False,
+        why=why,
+        assistant_minutes=item.assistant_minutes,
+    )
+
+
+def _per_code_method(timed: Sequence[CodeMinutes], total_timed: int) -> _Allocation:
+    lines = {}
+    for item in timed:
+        minutes = item.minutes or 0
+        units = units_for_minutes(minutes)
+        if units == 0:
+            why = f"{item.code}: {minutes} min; under 8 minutes, so no unit (each code alone)"
+        else:
+            low, high = unit_range(units)
+            why = (
+                f"{item.code}: {minutes} min; counted on its own, {low}-{high} min give "
+                f"{_plural(units, 'unit')}"
+            )
+        lines[item.code] = BillingLine(
+            code=item.code,
+            minutes=minutes,
+            units=units,
+            timed=True,
+            why=why,
+            full_units=minutes // UNIT_MINUTES,
+            leftover_minutes=minutes % UNIT_MINUTES,
+            assistant_minutes=item.assistant_minutes,
+        )
+    total_units = sum(line.units for line in lines.values())
+    summary = (
+        f"Per-code method: each code is counted on its own, never pooled; "
+        f"{total_timed} timed min give {_plural(total_units, 'unit')}"
+    )
+    return _Allocation(lines=lines, summary=summary)
+
+
+def _total_time_method(
+    timed: Sequence[CodeMinutes], total_timed: int, prefer: Sequence[str]
+) -> _Allocation:
+    minutes = {item.code: item.minutes or 0 for item in timed}
+    order = {item.code: index for index, item in enumerate(timed)}
+    full = {code: m // UNIT_MINUTES for code, m in minutes.items()}
+    left = {code: m % UNIT_MINUTES for code, m in minutes.items()}
+    total_units = units_for_minutes(total_timed)
+    remaining = total_units - sum(full.values())
+
+    ranked = sorted(
+        (code for code in minutes if left[code] > 0),
+        key=lambda code: (-left[code], code not in prefer, -minutes[code], order[code]),
+    )
+    winners = ranked[:remaining]
+    losers = ranked[remaining:]
+    tie_codes: tuple[str, ...] = ()
+    alternatives: tuple[dict[str, int], ...] = ()
+    if winners and losers and left[winners[-1]] == left[losers[0]]:
+        boundary = left[winners[-1]]
+        tied = [code for code in ranked if left[code] == boundary]
+        sure = [code for code in winners if left[code] > boundary]
+        chosen = set(winners) - set(sure)
+        tie_codes = tuple(tied)
+        alternatives = tuple(
+            {code: full[code] + (code in sure or code in pick) for code in minutes}
+            for pick in combinations(tied, len(chosen))
+            if set(pick) != chosen
+        )
+
+    if total_units == 0:
+        summary = (
+            f"Medicare total-time method: {total_timed} total timed min is under 8, "
+            "so nothing is billable"
+        )
+    else:
+        low, high = unit_range(total_units)
+        summary = (
+            f"Medicare total-time method: {total_timed} total timed min ({low}-{high}) give "
+            f"{_plural(total_units, 'unit')}: {sum(full.values())} from full 15-minute blocks, "
+            f"{remaining} from the largest left-over minutes"
+        )
+
+    unit_number = {code: sum(full.values()) + i + 1 for i, code in enumerate(winners)}
+    lines = {}
+    for code, m in minutes.items():
+        units = full[code] + (code in unit_number)
+        lines[code] = BillingLine(
+            code=code,
+            minutes=m,
+            units=units,
+            timed=True,
+            why=_cms_why(code, m, full[code], left, total_timed, winners, losers, unit_number,
+                         tie_codes, prefer),
+            full_units=full[code],
+            leftover_minutes=left[code],
+            assistant_minutes=next(i.assistant_minutes for i in timed if i.code == code),
+        )
+    return _Allocation(lines=lines, summary=summary, tie_codes=tie_codes, alternatives=alternatives)
+
+
+def _cms_why(
+    code: str,
+    minutes: int,
+    full: int,
+    left: dict[str, int],
+    total_timed: int,
+    winners: Sequence[str],
+    losers: Sequence[str],
+    unit_number: dict[str, int],
+    tie_codes: Sequence[str],
+    prefer: Sequence[str],
+) -> str:
+    head = f"{code}: {minutes} min"
+    if total_timed < MIN_BILLABLE_MINUTES:
+        return f"{head}; the day's {total_timed} total timed min is under 8, so no unit is billable"
+    if full:
+        head += f" = {_plural(full, 'full unit')} ({full * UNIT_MINUTES} min)"
+        if left[code]:
+            head += f" + {left[code]} left-over min"
+    if left[code] == 0:
+        return f"{head}; no left-over minutes, so no extra unit"
+    if code in unit_number:
+        nth = _ordinal(unit_number[code])
+        others = [c for c in tie_codes if c != code]
+        if code in tie_codes:
+            rule = "your pick" if code in prefer else "policy: more minutes, then started earlier"
+            return (
+                f"{head}; wins the {nth} unit on a tie with {', '.join(others)} "
+                f"({left[code]} left-over min each; {rule}); another tied code is acceptable too"
+            )
+        if losers:
+            best_loser = losers[0]
+            return (
+                f"{head}; wins the {nth} unit over {best_loser}'s "
+                f"{left[best_loser]} left-over minutes"
+            )
+        return f"{head}; its left-over minutes earn the {nth} unit"
+    if code in tie_codes:
+        won = [c for c in winners if c in tie_codes]
+        return (
+            f"{head}; no extra unit: tied at {left[code]} left-over min with {', '.join(won)}, "
+            f"which took the unit; {code} is an acceptable choice too"
+        )
+    if not winners:
+        return f"{head}; no extra unit: {total_timed} min allow no unit beyond full blocks"
+    takers = ", ".join(f"{c} ({left[c]} min)" for c in winners)
+    return f"{head}; no extra unit: the left-over units went to larger left-overs: {takers}"
+
+
+def _warnings(
+    method: Method,
+    total_timed: int,
+    timed_units: int,
+    lines: Sequence[BillingLine],
+    entries: dict[str, CatalogEntry],
+) -> list[str]:
+    warnings = []
+    if total_timed > 0 and timed_units == 0:
+        warnings.append(f"{total_timed} timed minutes but 0 billable units: under 8 minutes")
+    codes = {line.code: line for line in lines}
+    for code, addon_of in ADD_ON_CODES.items():
+        if code in codes and addon_of not in codes:
+            warnings.append(
+                f"{code} is each additional 15 minutes after {addon_of}: bill {addon_of}"
+            )
+        if codes.get(addon_of) is not None and codes[addon_of].units > 1:
+            warnings.append(
+                f"{addon_of} is the first 15 minutes only: put the further units on {code}"
+            )
+    if method is Method.CMS:
+        for line in lines:
+            warnings.extend(_medicare_status_warning(entries[line.code]))
+    return warnings
+
+
+def _medicare_status_warning(entry: CatalogEntry) -> list[str]:
+    status = entry.medicare_status
+    if status is MedicareStatus.B:
+        return [f"{entry.code} is bundled by Medicare (status B): never paid separately"]
+    if status is MedicareStatus.I:
+        instead = f": bill {entry.medicare_alternative}" if entry.medicare_alternative else ""
+        return [f"{entry.code} is not valid for Medicare (status I){instead}"]
+    if status is MedicareStatus.R:
+        return [f"{entry.code} is restricted by Medicare (status R): check coverage before billing"]
+    return []
