@@ -226,6 +226,7 @@ def _total_time_method(
     timed: Sequence[CodeMinutes], total_timed: int, prefer: Sequence[str]
 ) -> _Allocation:
     minutes = {item.code: item.minutes or 0 for item in timed}
+    assistant = {item.code: item.assistant_minutes for item in timed}
     order = {item.code: index for index, item in enumerate(timed)}
     full = {code: m // UNIT_MINUTES for code, m in minutes.items()}
     left = {code: m % UNIT_MINUTES for code, m in minutes.items()}
@@ -278,7 +279,7 @@ def _total_time_method(
                          tie_codes, prefer),
             full_units=full[code],
             leftover_minutes=left[code],
-            assistant_minutes=next(i.assistant_minutes for i in timed if i.code == code),
+            assistant_minutes=assistant[code],
         )
     return _Allocation(lines=lines, summary=summary, tie_codes=tie_codes, alternatives=alternatives)
 
