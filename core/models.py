@@ -6,10 +6,10 @@ saved values compare correctly; the clinic's zone is kept in settings, not in ea
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Protocol, Self
 from uuid import UUID, uuid4
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -24,6 +24,12 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 
 PatientRef = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\r\n\t]+$")]
 """A short patient reference (chart number or initials), never a full identity."""
+
+
+class Clock(Protocol):
+    """Where 'now' comes from: injected everywhere so that tests never sleep or read the wall."""
+
+    def __call__(self) -> datetime: ...
 
 
 class Frozen(BaseModel):
@@ -102,15 +108,8 @@ class Segment(Frozen):
         end = self.end if self.end is not None else now
         return max(end - self.start, timedelta(0))
 
-
-class Session(Frozen):
-    """One patient visit in one discipline; it belongs to the local date it started on."""
-
-    id: UUID = Field(default_factory=uuid4)
-    patient: PatientRef
-    payer: PayerProfile
-    discipline: Discipline
-    date_of_service: date
-    opened_at: UtcDatetime
-    closed_at: UtcDatetime | None = None
-    therapist: str = ""
+    def overlaps(self, other: Segment) -> bool:
+        """Whether the two share any time; a running segment reaches into the future."""
+        return (other.end is None or self.start < other.end) and (
+            self.end is None or other.start < self.end
+        )

@@ -12,12 +12,19 @@ import json
 import re
 import sys
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any, NoReturn
 
 from core.catalog import CodeError
 from core.models import Method
 from core.units import BillingResult, CodeMinutes, compute_units
+from storage.errors import StorageError
+from storage.folder import DataFolderLocked, resolve_data_dir
+from storage.repository import Repository
+from storage.settings_file import SettingsError
+from storage.transfer import export_segments, import_segments, write_private
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 MINUTES_IN_A_DAY = 24 * 60
@@ -40,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Timers at the treatment table: per-code minutes and billable units.",
     )
     parser.add_argument("--version", action="version", version=f"tabletime {version('tabletime')}")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="the data folder (default: $TABLETIME_DATA_DIR, else the platform's user data folder)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     units = commands.add_parser(
@@ -59,7 +71,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     units.add_argument("--json", action="store_true", help="print one JSON object")
     units.add_argument("items", nargs="+", metavar="CODE=MINUTES", help="e.g. 97110=33 97161")
+
+    export = commands.add_parser(
+        "export",
+        help="write recorded data as CSV",
+        description="Write the segments of every session whose date of service is in the range.",
+    )
+    export.add_argument("--from", dest="first", type=_date, metavar="DATE", help="YYYY-MM-DD")
+    export.add_argument("--to", dest="last", type=_date, metavar="DATE", help="YYYY-MM-DD")
+    export.add_argument("--kind", choices=["segments"], default="segments",
+                        help="segments: one row per segment (the import format)")
+    export.add_argument("--out", type=Path, metavar="FILE", help="file to write (default: stdout)")
+
+    imported = commands.add_parser(
+        "import",
+        help="add sessions from a segments CSV",
+        description=(
+            "Add sessions from a segments CSV (the export format). Every row is checked first "
+            "and nothing is written if one is bad; sessions already stored are skipped."
+        ),
+    )
+    imported.add_argument("file", type=Path, metavar="FILE")
     return parser
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 _ITEM = re.compile(r"^(?P<code>[^=\s]+)(?:=(?P<minutes>.*))?$")
@@ -141,17 +185,66 @@ def run_units(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_export(args: argparse.Namespace) -> int:
+    if args.first and args.last and args.first > args.last:
+        raise UsageError(f"--from {args.first} is after --to {args.last}")
+    with Repository.open(resolve_data_dir(args.data_dir), system_clock, read_only=True) as repo:
+        text = export_segments(repo, args.first, args.last)
+        _report_notices(repo)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        write_private(args.out, text)
+        print(f"wrote {text.count(chr(10)) - 1} segments to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_import(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        raise UsageError(f"no such file: {args.file}")
+    with Repository.open(resolve_data_dir(args.data_dir), system_clock) as repo:
+        try:
+            report = import_segments(repo, args.file)
+        except (UnicodeDecodeError, OSError) as error:
+            raise UsageError(f"cannot read {args.file}: {error}") from None
+        _report_notices(repo)
+    if report.errors:
+        print(f"tabletime: error: {len(report.errors)} bad row(s) in {args.file}; nothing was "
+              "imported", file=sys.stderr)
+        for bad in report.errors:
+            print(f"  {bad}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"imported {report.sessions} sessions ({report.segments} segments) from {args.file}")
+    if report.skipped:
+        print(f"skipped {len(report.skipped)} sessions already stored: {', '.join(report.skipped)}")
+    return EXIT_OK
+
+
+def _report_notices(repo: Repository) -> None:
+    for notice in repo.pop_notices():
+        print(f"tabletime: {notice.severity}: {notice.message}", file=sys.stderr)
+
+
+COMMANDS = {"units": run_units, "export": run_export, "import": run_import}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        if args.command == "units":
-            return run_units(args)
-        parser.print_help()
-        return EXIT_OK
-    except UsageError as error:
+        if args.command is None:
+            parser.print_help()
+            return EXIT_OK
+        return COMMANDS[args.command](args)
+    except (UsageError, SettingsError) as error:
         print(f"tabletime: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except DataFolderLocked as error:
+        print(f"tabletime: error: {error}", file=sys.stderr)
+        return EXIT_LOCKED
+    except StorageError as error:
+        print(f"tabletime: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -1,0 +1,29 @@
+"""A session: one patient visit in one discipline, and its stored billing result once closed."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID, uuid4
+
+from pydantic import Field
+
+from core.models import Discipline, Frozen, PatientRef, PayerProfile, UtcDatetime
+from core.units import BillingResult
+
+
+class Session(Frozen):
+    """It belongs to the local date it started on, even when it runs past midnight."""
+
+    id: UUID = Field(default_factory=uuid4)
+    patient: PatientRef
+    payer: PayerProfile
+    discipline: Discipline
+    date_of_service: date
+    opened_at: UtcDatetime
+    closed_at: UtcDatetime | None = None
+    therapist: str = ""
+    billing: BillingResult | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None

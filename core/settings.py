@@ -1,0 +1,75 @@
+"""The clinic's settings: who bills, in which zone, with which favourites and payers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+
+from core.catalog import Catalog, CatalogEntry, CodeError, default_catalog
+from core.models import Discipline, Frozen, FurnishedBy, Method, PayerProfile
+
+DEFAULT_FAVOURITES = ("97110", "97140", "97530", "97112", "97116", "97535", "97035", "97010",
+                      "G0283")
+DEFAULT_PAYERS = (
+    PayerProfile(name="Medicare", method=Method.CMS, medicare=True),
+    PayerProfile(name="Medicare Advantage", method=Method.CMS, medicare=True),
+    PayerProfile(name="Medicaid", method=Method.CMS),
+    PayerProfile(name="TRICARE", method=Method.CMS),
+    PayerProfile(name="Commercial", method=Method.PER_CODE),
+)
+
+
+class Settings(Frozen):
+    therapist: str = Field(default="", description="Name shown on chart notes and the audit trail.")
+    credentials: str = Field(default="", description="e.g. PT, DPT or OTR/L.")
+    discipline: Discipline = Discipline.PT
+    role: FurnishedBy = Field(default=FurnishedBy.THERAPIST, description="therapist or assistant")
+    timezone: str = Field(default="America/New_York", description="The clinic's IANA time zone.")
+    favourites: tuple[str, ...] = Field(default=DEFAULT_FAVOURITES, min_length=1, max_length=9)
+    payers: tuple[PayerProfile, ...] = Field(default=DEFAULT_PAYERS, min_length=1)
+    forgotten_timer_minutes: Annotated[int, Field(ge=5, le=600)] = 60
+    custom_codes: tuple[CatalogEntry, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {name!r} (use a name like America/Chicago)"
+            ) from None
+        return name
+
+    @field_validator("favourites")
+    @classmethod
+    def _upper_codes(cls, codes: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(code.strip().upper() for code in codes)
+
+    @model_validator(mode="after")
+    def _codes_and_payers_exist(self) -> Self:
+        catalog = self.catalog()
+        for code in self.favourites:
+            try:
+                catalog.get(code)
+            except CodeError as error:
+                raise ValueError(f"favourites: {error}") from None
+        names = [payer.name for payer in self.payers]
+        if len(set(names)) != len(names):
+            raise ValueError("payers: two payer profiles share a name")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def catalog(self) -> Catalog:
+        return default_catalog().with_custom(self.custom_codes)
+
+    def payer(self, name: str) -> PayerProfile:
+        for payer in self.payers:
+            if payer.name == name:
+                return payer
+        raise KeyError(f"no payer profile named {name!r}")

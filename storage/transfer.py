@@ -1,0 +1,110 @@
+"""Segments CSV files in and out of a data folder (export, import, backup)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from core.minutes import code_minutes
+from core.models import Frozen, PayerProfile, Segment
+from core.segments_csv import COLUMNS, ImportedSession, RowError, parse_segment_rows, segment_row
+from core.session import Session
+from core.units import compute_units
+from storage.atomic import write_atomic
+from storage.repository import Repository
+
+
+def export_segments(repo: Repository, first: date | None = None, last: date | None = None) -> str:
+    """The segments CSV of every session whose date of service is in [first, last]."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for day in repo.all_days():
+        if (first and day < first) or (last and day > last):
+            continue
+        segments = repo.segments_on(day)
+        for session in repo.sessions_on(day):
+            for segment in (s for s in segments if s.session_id == session.id):
+                writer.writerow(segment_row(session, segment, repo.zone))
+    return out.getvalue()
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write an export atomically, readable by this user only: it holds patient references."""
+    write_atomic(path, text)
+
+
+class ImportReport(Frozen):
+    sessions: int = 0
+    segments: int = 0
+    skipped: tuple[str, ...] = ()
+    errors: tuple[RowError, ...] = ()
+
+
+def import_segments(repo: Repository, path: Path) -> ImportReport:
+    """Import a segments CSV: every row is checked first and nothing is written if one is bad.
+
+    A session already stored is skipped and reported, never duplicated, so an import that
+    was killed half-way can simply be run again.
+    """
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        sessions, errors = parse_segment_rows(
+            header, ((reader.line_num, row) for row in reader), repo.catalog
+        )
+    if errors:
+        return ImportReport(errors=tuple(errors))
+    stored = {day: {s.id for s in repo.sessions_on(day)}
+              for day in {s.date_of_service for s in sessions}}
+    fresh = [s for s in sessions if s.id not in stored[s.date_of_service]]
+    skipped = tuple(str(s.id) for s in sessions if s.id in stored[s.date_of_service])
+    errors = _overlaps_with_store(repo, fresh)
+    if errors:
+        return ImportReport(skipped=skipped, errors=tuple(errors))
+    bundles = [(_session(repo, item), item.segments) for item in fresh]
+    repo.add_imported(bundles)
+    return ImportReport(sessions=len(fresh), segments=sum(len(s.segments) for s in fresh),
+                        skipped=skipped)
+
+
+def _session(repo: Repository, item: ImportedSession) -> Session:
+    """The stored form of an imported session: closed (with its billing) once all segments end."""
+    try:
+        payer = repo.settings.payer(item.payer)
+        if payer.method is not item.method:
+            payer = PayerProfile(name=item.payer, method=item.method)
+    except KeyError:
+        payer = PayerProfile(name=item.payer, method=item.method)
+    ends = [s.end for s in item.segments]
+    closed_at = None if None in ends else max(e for e in ends if e is not None)
+    billing = None
+    if closed_at is not None:
+        billing = compute_units(code_minutes(item.segments, closed_at), item.method, repo.catalog)
+    return Session(id=item.id, patient=item.patient, payer=payer, discipline=item.discipline,
+                   date_of_service=item.date_of_service,
+                   opened_at=min(s.start for s in item.segments),
+                   closed_at=closed_at, billing=billing)
+
+
+def _overlaps_with_store(repo: Repository, sessions: Sequence[ImportedSession]) -> list[RowError]:
+    errors = []
+    nearby: dict[date, list[Segment]] = {}
+    for item in sessions:
+        if item.date_of_service not in nearby:
+            nearby[item.date_of_service] = repo.timed_segments_near(item.date_of_service)
+        stored = nearby[item.date_of_service]
+        for line, segment in zip(item.lines, item.segments, strict=True):
+            if not repo.catalog.get(segment.code).timed:
+                continue
+            for other in stored:
+                if segment.overlaps(other):
+                    errors.append(RowError(line=line, column="start", message=(
+                        f"{segment.code} overlaps a stored {other.code} segment of "
+                        f"{repo.local(other.start):%Y-%m-%d %H:%M}: timed minutes of one "
+                        "therapist cannot overlap")))
+                    break
+    return errors

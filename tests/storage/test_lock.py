@@ -1,0 +1,39 @@
+"""One writer per data folder: a second process is refused with a clear message."""
+
+import subprocess
+import sys
+
+import pytest
+
+from storage.folder import DataFolderLocked, WriterLock, resolve_data_dir
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from storage.folder import WriterLock
+lock = WriterLock(Path(sys.argv[1])).acquire()
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_second_process_is_refused_until_the_first_exits(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(DataFolderLocked, match="in use by another running Tabletime"):
+            WriterLock(tmp_path).acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+    with WriterLock(tmp_path):  # a killed holder leaves no stale lock behind
+        pass
+
+
+def test_data_dir_resolution(tmp_path, monkeypatch):
+    monkeypatch.setenv("TABLETIME_DATA_DIR", str(tmp_path / "env"))
+    assert resolve_data_dir(tmp_path / "flag") == tmp_path / "flag"
+    assert resolve_data_dir() == tmp_path / "env"
+    monkeypatch.delenv("TABLETIME_DATA_DIR")
+    assert resolve_data_dir() == tmp_path / "xdg" / "tabletime"

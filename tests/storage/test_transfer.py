@@ -1,0 +1,172 @@
+"""Segments CSV export and import: round trip, idempotence, bad rows, formula cells."""
+
+import csv
+import io
+from datetime import timedelta
+
+from core.models import FurnishedBy
+from storage.repository import Repository
+from storage.transfer import export_segments, import_segments
+
+
+def make_history(repo, clock, days=3, per_day=2):
+    for _ in range(days):
+        for index in range(per_day):
+            payer = "Medicare" if index % 2 else "Commercial"
+            session = repo.create_session(f"P{index:03d}", payer)
+            repo.start(session.id, "97110")
+            clock.advance(minutes=12, seconds=31)
+            repo.start(session.id, "97140")
+            repo.start(session.id, "97010")
+            clock.advance(minutes=9)
+            repo.close_session(session.id, stop_running=True)
+            clock.advance(minutes=5)
+        clock.advance(days=1)
+
+
+def write(tmp_path, text, name="in.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_export_import_export_is_identical(repo, clock, tmp_path, settings):
+    make_history(repo, clock)
+    first = export_segments(repo)
+    with Repository.open(tmp_path / "other", clock, settings) as other:
+        report = import_segments(other, write(tmp_path, first))
+        assert (report.sessions, report.segments, report.errors) == (6, 18, ())
+        assert export_segments(other) == first
+        again = import_segments(other, write(tmp_path, first))
+        assert again.sessions == 0 and len(again.skipped) == 6
+        assert export_segments(other) == first
+
+
+def test_imported_closed_sessions_carry_their_billing(repo, clock, tmp_path, settings):
+    make_history(repo, clock, days=1, per_day=1)
+    text = export_segments(repo)
+    with Repository.open(tmp_path / "other", clock, settings) as other:
+        import_segments(other, write(tmp_path, text))
+        (session,) = other.sessions_on(repo.all_days()[0])
+        assert session.billing is not None
+        assert session.billing.units == {"97110": 1, "97140": 1, "97010": 1}
+
+
+def test_export_by_date_range(repo, clock):
+    make_history(repo, clock, days=3, per_day=1)
+    days = repo.all_days()
+    rows = list(csv.reader(io.StringIO(export_segments(repo, days[1], days[1]))))
+    assert {row[1] for row in rows[1:]} == {days[1].isoformat()}
+
+
+def test_a_killed_import_can_be_run_again(repo, clock, tmp_path, settings):
+    make_history(repo, clock)
+    text = export_segments(repo)
+    header, *rows = text.splitlines(keepends=True)
+    with Repository.open(tmp_path / "other", clock, settings) as other:
+        import_segments(other, write(tmp_path, header + "".join(rows[:6]), "part.csv"))
+        report = import_segments(other, write(tmp_path, text))
+        assert (report.sessions, len(report.skipped)) == (4, 2)
+        assert export_segments(other) == text
+
+
+def test_formula_cells_go_out_inert_and_come_back_unchanged(repo, clock, tmp_path, settings):
+    session = repo.create_session("=HYPERLINK(x)", "Medicare")
+    start = clock.now
+    clock.advance(minutes=10)
+    repo.add_segment(session.id, "97110", start, clock.now, note="@SUM(A1)",
+                     furnished_by=FurnishedBy.ASSISTANT)
+    text = export_segments(repo)
+    row = list(csv.reader(io.StringIO(text)))[1]
+    assert row[2] == "'=HYPERLINK(x)" and row[11] == "'@SUM(A1)"
+    with Repository.open(tmp_path / "other", clock, settings) as other:
+        import_segments(other, write(tmp_path, text))
+        (stored,) = other.sessions_on(session.date_of_service)
+        assert stored.patient == "=HYPERLINK(x)"
+        assert other.segments_of(stored.id)[0].note == "@SUM(A1)"
+
+
+def test_bad_rows_are_named_by_line_and_column_and_nothing_is_written(repo, clock, tmp_path):
+    make_history(repo, clock, days=1, per_day=2)
+    lines = export_segments(repo).splitlines()
+    lines[2] = lines[2].replace(",97140,", ",97532,")
+    lines[3] = lines[3].replace(",therapist,", ",aide,")
+    lines.append("not,enough,cells")
+    with Repository.open(tmp_path / "other", clock, repo.settings) as other:
+        report = import_segments(other, write(tmp_path, "\n".join(lines) + "\n"))
+        assert [(e.line, e.column) for e in report.errors] == [
+            (3, "code"), (4, "furnished_by"), (8, "row")
+        ]
+        assert "97532 is a deleted code" in str(report.errors[0])
+        assert other.all_days() == []
+
+
+def test_rows_of_one_session_must_agree(repo, clock, tmp_path):
+    make_history(repo, clock, days=1, per_day=1)
+    lines = export_segments(repo).splitlines()
+    lines[2] = lines[2].replace(",P000,", ",P999,")
+    with Repository.open(tmp_path / "other", clock, repo.settings) as other:
+        report = import_segments(other, write(tmp_path, "\n".join(lines)))
+        assert [(e.line, e.column) for e in report.errors] == [(3, "patient")]
+
+
+def test_seconds_must_match_start_and_end(repo, clock, tmp_path):
+    make_history(repo, clock, days=1, per_day=1)
+    rows = list(csv.reader(io.StringIO(export_segments(repo))))
+    rows[1][9] = str(int(rows[1][9]) + 60)
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    with Repository.open(tmp_path / "other", clock, repo.settings) as other:
+        report = import_segments(other, write(tmp_path, out.getvalue()))
+        assert [(e.line, e.column) for e in report.errors] == [(2, "seconds")]
+
+
+def test_a_wrong_header_is_refused(repo, tmp_path):
+    report = import_segments(repo, write(tmp_path, "a,b,c\n1,2,3\n"))
+    assert [(e.line, e.column) for e in report.errors] == [(1, "header")]
+
+
+def test_overlaps_within_the_file_and_with_the_store_are_refused(repo, clock, tmp_path):
+    make_history(repo, clock, days=1, per_day=1)
+    text = export_segments(repo)
+    rows = list(csv.reader(io.StringIO(text)))
+    twin = [list(row) for row in rows[1:3]]
+    for row in twin:
+        row[0] = "11111111-1111-4111-8111-111111111111"
+    out = io.StringIO()
+    csv.writer(out).writerows([rows[0], *twin])
+    report = import_segments(repo, write(tmp_path, out.getvalue()))
+    assert report.errors and "overlaps a stored 97110" in str(report.errors[0])
+    both = io.StringIO()
+    csv.writer(both).writerows([rows[0], *rows[1:3], *twin])
+    with Repository.open(tmp_path / "other", clock, repo.settings) as other:
+        report = import_segments(other, write(tmp_path, both.getvalue(), "both.csv"))
+        assert [e.line for e in report.errors] == [4, 5]
+        assert "overlaps 97110 of line 2" in str(report.errors[0])
+
+
+def test_a_year_of_history_round_trips(repo, clock, tmp_path, settings):
+    """A year of 20 sessions a day would be slow to build through the API; build it as CSV."""
+    header = ("session_id,date_of_service,patient,payer,method,discipline,code,start,end,"
+              "seconds,furnished_by,note\n")
+    rows = []
+    import uuid
+
+    day0 = clock.now.replace(hour=13)
+    for day in range(250):
+        for slot in range(20):
+            start = day0 + timedelta(days=day, minutes=25 * slot)
+            session = uuid.uuid5(uuid.NAMESPACE_OID, f"{day}-{slot}")
+            dos = start.astimezone(repo.zone).date().isoformat()
+            for part, code in enumerate(("97110", "97140", "97530", "97112")):
+                a = (start + timedelta(minutes=5 * part)).astimezone(repo.zone)
+                b = a + timedelta(minutes=5)
+                rows.append(f"{session},{dos},P{slot:03d},Medicare,cms,PT,{code},{a.isoformat()},"
+                            f"{b.isoformat()},300,therapist,\n")
+    text = header + "".join(rows)
+    with Repository.open(tmp_path / "year", clock, settings) as year:
+        report = import_segments(year, write(tmp_path, text))
+        assert (report.sessions, report.segments) == (5000, 20000)
+        exported = export_segments(year)
+        assert sorted(exported.splitlines()) == sorted(text.splitlines())
+        assert import_segments(year, write(tmp_path, exported)).sessions == 0
