@@ -8,7 +8,6 @@ the target with os.replace, and the folder is fsynced so the rename itself survi
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from tinydb import Storage
 
 from storage.errors import StorageError
@@ -59,12 +59,13 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` so that a crash leaves either the old file or the new one."""
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Replace `path` with `content` so that a crash leaves either the old file or the new one."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, FILE_MODE)
@@ -99,8 +100,8 @@ def read_json(path: Path) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
         raise quarantine(path, f"not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise quarantine(path, "not a JSON object")
@@ -111,25 +112,31 @@ class AtomicJSONStorage(Storage):
     """TinyDB storage with atomic durable writes and explicit batches.
 
     Inside `batch()`, TinyDB's writes are collected and reach the disk as one atomic write when
-    the block ends; if the block raises, nothing is written. No other caching: each read
-    returns what is on disk, so what the screen shows is what was saved.
+    the block ends; if the block raises, nothing is written. TinyDB itself always reads what is
+    on disk. `snapshot` is the content last written or read, for readers that own the file
+    (TinyDB mutates what read() returns, so it never gets the snapshot object itself).
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.snapshot: dict[str, Any] | None = None
         self._pending: dict[str, Any] | None = None
+        self._dirty = False
         self._batch_depth = 0
 
     def read(self) -> dict[str, Any] | None:
-        if self._pending is not None:
-            return self._pending
-        return read_json(self.path)
+        if not self._batch_depth:
+            return read_json(self.path)
+        if self._pending is None:  # read once per batch; TinyDB edits this object in place
+            self._pending = read_json(self.path)
+        return self._pending
 
     def write(self, data: dict[str, Any]) -> None:
         if self._batch_depth:
-            self._pending = data
+            self._pending, self._dirty = data, True
             return
-        write_atomic(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        write_atomic(self.path, orjson.dumps(data))
+        self.snapshot = data  # TinyDB is done with this object once it has been written
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -139,12 +146,14 @@ class AtomicJSONStorage(Storage):
         except BaseException:
             self._batch_depth -= 1
             if not self._batch_depth:
-                self._pending = None
+                self._pending, self._dirty = None, False
             raise
         self._batch_depth -= 1
-        if not self._batch_depth and self._pending is not None:
-            pending, self._pending = self._pending, None
-            self.write(pending)
+        if not self._batch_depth:
+            pending, dirty = self._pending, self._dirty
+            self._pending, self._dirty = None, False
+            if dirty and pending is not None:
+                self.write(pending)
 
     def close(self) -> None:
         """Nothing is held open between operations."""

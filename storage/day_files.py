@@ -36,13 +36,29 @@ MAX_OPEN_FILES = 64
 class DayFiles:
     """Paths, TinyDB instances and durable batched writes for one data folder."""
 
-    def __init__(self, root: Path, report: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        report: Callable[[str], None],
+        written: Callable[[Path], None],
+        *,
+        owner: bool,
+    ) -> None:
+        """`owner`: this process holds the folder's lock, so a file it read stays as read."""
         self.root = root
+        self._owner = owner
         self._report = report
+        self._written = written
         self._dbs: OrderedDict[Path, TinyDB] = OrderedDict()
+        self._day_paths: dict[date, Path] = {}
 
     def day_path(self, day: date) -> Path:
-        return self.root / "days" / f"{day.year:04d}" / f"{day.isoformat()}.json"
+        path = self._day_paths.get(day)
+        if path is None:
+            path = self._day_paths[day] = (
+                self.root / "days" / f"{day.year:04d}" / f"{day.isoformat()}.json"
+            )
+        return path
 
     def patients_path(self, year: int) -> Path:
         return self.root / "patients" / f"{year:04d}.json"
@@ -65,11 +81,17 @@ class DayFiles:
 
     def rows(self, path: Path, table: str) -> list[dict[str, Any]]:
         """Every document of `table`; an unreadable file is quarantined, reported, read as empty."""
-        try:
-            return [dict(doc) for doc in self._table(path, table).all()]
-        except CorruptFileError as error:
-            self._report(str(error))
-            return []
+        storage = cast(AtomicJSONStorage, self._db(path).storage)
+        data = storage.snapshot if self._owner else None
+        if data is None:
+            try:
+                data = read_json(path) or {}
+            except CorruptFileError as error:
+                self._report(str(error))
+                data = {}
+            if self._owner:
+                storage.snapshot = data
+        return [dict(doc) for doc in data.get(table, {}).values()]
 
     @contextmanager
     def writing(self, path: Path) -> Iterator[Callable[[str], Table]]:
@@ -77,17 +99,18 @@ class DayFiles:
         db = self._db(path)
         storage = cast(AtomicJSONStorage, db.storage)
         ensure_private_dir(path.parent)
-        with storage.batch():
-            try:
-                meta = db.table(META)
-                if not meta.all():
-                    meta.insert({"schema": SCHEMA_VERSION})
-            except CorruptFileError as error:
-                self._report(str(error))
-            yield lambda name: db.table(name, cache_size=0)
-
-    def _table(self, path: Path, name: str) -> Table:
-        return self._db(path).table(name, cache_size=0)
+        storage.snapshot = None
+        try:
+            with storage.batch():
+                try:
+                    meta = db.table(META)
+                    if not meta.all():
+                        meta.insert({"schema": SCHEMA_VERSION})
+                except CorruptFileError as error:
+                    self._report(str(error))
+                yield lambda name: db.table(name, cache_size=0)
+        finally:
+            self._written(path)
 
     def _db(self, path: Path) -> TinyDB:
         db = self._dbs.get(path)

@@ -9,6 +9,7 @@ never yields a negative segment.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -35,6 +36,23 @@ from storage.settings_file import load_settings
 Severity = Literal["information", "warning", "error"]
 
 
+class OpenEntry(Frozen):
+    """open.json: a session not closed yet, and the day file that holds it."""
+
+    session_id: UUID
+    date: date
+
+
+class PatientVisits(Frozen):
+    """patients/YYYY.json: the dates a patient was seen in that year."""
+
+    patient: str
+    dates: tuple[date, ...]
+
+
+CACHED_TABLES = 48
+
+
 class Notice(Frozen):
     """Something the user must be told: a timer stopped elsewhere, a file moved aside..."""
 
@@ -55,7 +73,9 @@ class Repository:
         self.zone = settings.zone
         self._lock = lock
         self._notices: list[Notice] = []
-        self._files = DayFiles(data_dir, lambda text: self._notify(text, "error"))
+        self._files = DayFiles(data_dir, lambda text: self._notify(text, "error"), self._forget,
+                               owner=lock is not None)
+        self._cache: OrderedDict[tuple[Path, str], list[Any]] = OrderedDict()
         self._session_days: dict[UUID, date] = {}
         self._latest: datetime | None = None
 
@@ -187,9 +207,9 @@ class Repository:
         """Every session of a patient, oldest first, found through the per-year patient index."""
         days: set[date] = set()
         for path in sorted((self.data_dir / "patients").glob("*.json")):
-            for row in self._files.rows(path, "patients"):
-                if row.get("patient") == patient:
-                    days.update(date.fromisoformat(d) for d in row.get("dates", []))
+            for visits in self._load(path, "patients", PatientVisits):
+                if visits.patient == patient:
+                    days.update(visits.dates)
         found = [s for day in sorted(days) for s in self.sessions_on(day) if s.patient == patient]
         return sorted(found, key=lambda s: s.opened_at)
 
@@ -198,26 +218,17 @@ class Repository:
         year = self.local(self.clock()).year
         names: set[str] = set()
         for y in (year - 1, year):
-            names.update(row["patient"] for row in self._files.rows(self._files.patients_path(y),
-                                                                    "patients"))
+            path = self._files.patients_path(y)
+            names.update(v.patient for v in self._load(path, "patients", PatientVisits))
         return sorted(names)
 
     def open_sessions(self) -> list[Session]:
         """Sessions not closed yet, from any day (a session may run past midnight)."""
-        result = []
-        stale = []
-        for row in self._files.rows(self._files.open_path, "open"):
-            session_id = UUID(row["session_id"])
-            self._session_days[session_id] = date.fromisoformat(row["date"])
-            try:
-                session = self.get_session(session_id)
-            except NotFound:
-                stale.append(session_id)
-                continue
-            if session.is_open:
-                result.append(session)
-            else:
-                stale.append(session_id)
+        entries = self._load(self._files.open_path, "open", OpenEntry)
+        by_id = {s.id: s for day in {e.date for e in entries} for s in self.sessions_on(day)}
+        result = [by_id[e.session_id] for e in entries
+                  if e.session_id in by_id and by_id[e.session_id].is_open]
+        stale = [e.session_id for e in entries if e.session_id not in {s.id for s in result}]
         if stale and not self.read_only:
             self._unindex_open(stale)
         return sorted(result, key=lambda s: s.opened_at)
@@ -282,8 +293,12 @@ class Repository:
         return sorted(rows, key=lambda s: s.start)
 
     def running_segments(self) -> list[Segment]:
-        return [s for session in self.open_sessions() for s in self.segments_of(session.id)
-                if s.running]
+        """Running timers of every open session, whatever day it started on."""
+        sessions = self.open_sessions()
+        ids = {s.id for s in sessions}
+        days = sorted({s.date_of_service for s in sessions})
+        return [s for day in days for s in self.segments_on(day)
+                if s.running and s.session_id in ids]
 
     def start(
         self,
@@ -308,9 +323,10 @@ class Repository:
             return already[0]
         candidate = Segment(session_id=session_id, code=entry.code, start=start,
                             furnished_by=furnished_by or self.settings.role)
-        to_stop = [s for s in self._running_timed() if s.start <= start] if entry.timed else []
+        running = self._running_timed() if entry.timed else []
+        to_stop = [s for s in running if s.start <= start]
         if entry.timed:
-            self._check_overlap(candidate, ignore={s.id for s in to_stop})
+            self._check_overlap(candidate, ignore={s.id for s in to_stop}, running=running)
         for other in (s for s in to_stop if s.session_id != session_id):
             other_session = self.get_session(other.session_id)
             self._notify(f"stopped {other.code} on {other_session.patient}: one pair of hands")
@@ -559,13 +575,15 @@ class Repository:
     def _running_timed(self) -> list[Segment]:
         return [s for s in self.running_segments() if self._code(s.code).timed]
 
-    def _check_overlap(self, candidate: Segment, ignore: set[UUID]) -> None:
+    def _check_overlap(
+        self, candidate: Segment, ignore: set[UUID], running: list[Segment] | None = None
+    ) -> None:
         """One therapist, one pair of hands: timed segments never overlap, in any session."""
         if not self._code(candidate.code).timed:
             return
         day = self.local(candidate.start).date()
         nearby = {s.id: s for s in self.timed_segments_near(day)}
-        nearby.update({s.id: s for s in self._running_timed()})
+        nearby.update({s.id: s for s in (self._running_timed() if running is None else running)})
         for other in nearby.values():
             if other.id in ignore or other.id == candidate.id:
                 continue
@@ -608,6 +626,12 @@ class Repository:
         return _dump(entry)
 
     def _load(self, path: Path, table: str, model: type[Any]) -> list[Any]:
+        """The validated records of a table. A writer holds the folder's lock, so nobody else
+        changes its files: what it read stays true until it writes that file itself."""
+        cached = self._cache.get((path, table))
+        if cached is not None:
+            self._cache.move_to_end((path, table))
+            return list(cached)
         items = []
         for row in self._files.rows(path, table):
             try:
@@ -615,7 +639,15 @@ class Repository:
             except ValidationError as error:
                 self._notify(f"{path.name}: skipped an unreadable {table} record: "
                              f"{_first_error(error)}", "error")
-        return items
+        if not self.read_only:
+            self._cache[(path, table)] = items
+            if len(self._cache) > CACHED_TABLES:
+                self._cache.popitem(last=False)
+        return list(items)
+
+    def _forget(self, path: Path) -> None:
+        for key in [key for key in self._cache if key[0] == path]:
+            del self._cache[key]
 
     def _index_open(self, sessions: Sequence[tuple[UUID, date]]) -> None:
         if not sessions:
@@ -637,8 +669,8 @@ class Repository:
             by_year.setdefault(day.year, {}).setdefault(patient, set()).add(day.isoformat())
         for year, seen in by_year.items():
             path = self._files.patients_path(year)
-            rows = self._files.rows(path, "patients")
-            known = {row["patient"]: set(row["dates"]) for row in rows}
+            known = {v.patient: {d.isoformat() for d in v.dates}
+                     for v in self._load(path, "patients", PatientVisits)}
             changed = {p: known.get(p, set()) | d for p, d in seen.items()
                        if not d <= known.get(p, set())}
             if not changed:

@@ -357,13 +357,16 @@ def test_a_session_across_a_dst_change_counts_real_minutes(repo, clock):
     assert closed.billing.line("97110").minutes == 20
 
 
-def test_open_index_heals_itself(repo, data_dir):
+def test_open_index_heals_itself(repo, data_dir, clock, settings):
     session = repo.create_session("AB12", "Medicare")
+    repo.close()
+    # As after a kill between writing the index and writing the day file.
     index = json.loads((data_dir / "open.json").read_text())
     index["open"]["99"] = {"session_id": "00000000-0000-4000-8000-000000000000",
                            "date": "2026-03-02"}
     (data_dir / "open.json").write_text(json.dumps(index))
-    assert [s.id for s in repo.open_sessions()] == [session.id]
+    with Repository.open(data_dir, clock, settings) as again:
+        assert [s.id for s in again.open_sessions()] == [session.id]
     assert "00000000" not in (data_dir / "open.json").read_text()
 
 
@@ -394,18 +397,25 @@ def test_files_are_private(repo, data_dir):
         assert stat.S_IMODE(path.stat().st_mode) == expected, path
 
 
-def test_a_corrupt_day_is_moved_aside_and_other_days_keep_working(repo, clock, data_dir):
+def test_a_corrupt_day_is_moved_aside_and_other_days_keep_working(
+    repo, clock, data_dir, settings
+):
     first = repo.create_session("AB12", "Medicare")
+    repo.close_session(first.id)
     clock.advance(days=1)
     second = repo.create_session("CD34", "Medicare")
+    repo.close()
     path = data_dir / "days" / "2026" / "2026-03-02.json"
-    path.write_text(path.read_text()[:-20])  # torn
-    assert repo.sessions_on(first.date_of_service) == []
-    (notice,) = repo.pop_notices()
-    assert notice.severity == "error" and "2026-03-02.json" in notice.message
-    assert list(path.parent.glob("2026-03-02.json.corrupt-*"))
-    assert [s.id for s in repo.sessions_on(second.date_of_service)] == [second.id]
-    repo.start(second.id, "97110")
+    damaged = path.read_text()[:-20]
+    path.write_text(damaged)  # torn, as by a disk fault between two runs
+    with Repository.open(data_dir, clock, settings) as again:
+        assert again.sessions_on(first.date_of_service) == []
+        (notice,) = again.pop_notices()
+        assert notice.severity == "error" and "2026-03-02.json" in notice.message
+        (moved,) = path.parent.glob("2026-03-02.json.corrupt-*")
+        assert moved.read_text() == damaged and str(moved) in notice.message
+        assert [s.id for s in again.sessions_on(second.date_of_service)] == [second.id]
+        again.start(second.id, "97110")
 
 
 def test_a_file_from_a_newer_version_is_refused_untouched(data_dir, clock, settings):
