@@ -1,0 +1,101 @@
+"""`tabletime export` and `tabletime import` against a data folder, and the lock's exit 3."""
+
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from storage.repository import Repository
+from tui.cli import main
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from storage.folder import WriterLock
+lock = WriterLock(Path(sys.argv[1])).acquire()  # kept: a dropped lock is released
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def seed(data_dir, clock, settings):
+    with Repository.open(data_dir, clock, settings) as repo:
+        session = repo.create_session("AB12", "Medicare")
+        start = clock.now - timedelta(minutes=30)
+        repo.add_segment(session.id, "97110", start, start + timedelta(minutes=23))
+        repo.close_session(session.id)
+
+
+def test_export_then_import_into_another_folder(capsys, tmp_path, clock, settings):
+    seed(tmp_path / "a", clock, settings)
+    out_file = tmp_path / "segments.csv"
+    status, _, err = run(capsys, "--data-dir", str(tmp_path / "a"), "export", "--out",
+                         str(out_file))
+    assert status == 0 and "wrote 1 segments" in err
+    assert out_file.stat().st_mode & 0o777 == 0o600
+    status, out, _ = run(capsys, "--data-dir", str(tmp_path / "b"), "import", str(out_file))
+    assert status == 0 and "imported 1 sessions (1 segments)" in out
+    status, out, _ = run(capsys, "--data-dir", str(tmp_path / "b"), "import", str(out_file))
+    assert status == 0 and "imported 0 sessions" in out and "skipped 1 sessions" in out
+    status, out, _ = run(capsys, "--data-dir", str(tmp_path / "b"), "export")
+    assert out == out_file.read_bytes().decode()
+
+
+def test_export_to_stdout_by_date_and_env_folder(capsys, tmp_path, clock, settings, monkeypatch):
+    seed(tmp_path / "a", clock, settings)
+    monkeypatch.setenv("TABLETIME_DATA_DIR", str(tmp_path / "a"))
+    _, out, _ = run(capsys, "export", "--from", "2026-03-02", "--to", "2026-03-02")
+    assert out.count("\n") == 2 and ",AB12,Medicare,cms,PT,97110," in out
+    _, out, _ = run(capsys, "export", "--from", "2026-03-03")
+    assert out.count("\n") == 1
+
+
+def test_bad_import_exits_2_and_writes_nothing(capsys, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("session_id,oops\n")
+    status, out, err = run(capsys, "--data-dir", str(tmp_path / "d"), "import", str(bad))
+    assert status == 2 and out == ""
+    assert "1 bad row(s)" in err and "line 1, column header" in err
+    assert not (tmp_path / "d" / "days").exists()
+
+
+def test_missing_file_and_bad_dates_are_usage_errors(capsys, tmp_path):
+    status, _, err = run(capsys, "--data-dir", str(tmp_path), "import", str(tmp_path / "no.csv"))
+    assert status == 2 and "no such file" in err
+    status, _, err = run(capsys, "export", "--from", "2026-13-01")
+    assert status == 2 and "2026-13-01" in err
+    status, _, err = run(capsys, "export", "--from", "2026-03-05", "--to", "2026-03-01")
+    assert status == 2 and "after --to" in err
+
+
+def test_bad_settings_exit_2_naming_the_key(capsys, tmp_path):
+    (tmp_path / "settings.toml").write_text('timezone = "Nowhere/Land"\n')
+    status, out, err = run(capsys, "--data-dir", str(tmp_path), "export")
+    assert status == 2 and out == "" and "timezone" in err and "settings.toml" in err
+
+
+def test_import_into_a_locked_folder_exits_3(tmp_path):
+    folder = tmp_path / "data"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(folder)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        source = tmp_path / "x.csv"
+        source.write_text("")
+        script = Path(sys.executable).with_name("tabletime")
+        done = subprocess.run([str(script), "--data-dir", str(folder), "import", str(source)],
+                              capture_output=True, text=True)
+        assert done.returncode == 3
+        assert "in use by another running Tabletime" in done.stderr
+        exported = subprocess.run([str(script), "--data-dir", str(folder), "export"],
+                                  capture_output=True, text=True)
+        assert exported.returncode == 0  # reading never needs the lock
+    finally:
+        holder.kill()
+        holder.wait()
