@@ -163,8 +163,12 @@ def _parse_row(
             errors.append(RowError(line=line, column="seconds", message=(
                 f"{cells['seconds']!r} does not match start and end ({seconds})")))
             return None
-    segment = Segment(session_id=session_id, code=code, start=start, end=end,
-                      furnished_by=furnished_by, note=cells["note"])
+    try:
+        segment = Segment(session_id=session_id, code=code, start=start, end=end,
+                          furnished_by=furnished_by, note=cells["note"])
+    except ValidationError as error:
+        errors.append(RowError(line=line, column="note", message=_plain(error)))
+        return None
     return session_id, values, segment
 
 

@@ -101,6 +101,17 @@ def test_bad_rows_are_named_by_line_and_column_and_nothing_is_written(repo, cloc
         assert other.all_days() == []
 
 
+def test_an_overlong_note_is_a_bad_row(repo, clock, tmp_path):
+    make_history(repo, clock, days=1, per_day=1)
+    rows = list(csv.reader(io.StringIO(export_segments(repo))))
+    rows[2][11] = "x" * 501
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    report = import_segments(repo, write(tmp_path, out.getvalue()))
+    assert [(e.line, e.column) for e in report.errors] == [(3, "note")]
+    assert "500" in report.errors[0].message
+
+
 def test_rows_of_one_session_must_agree(repo, clock, tmp_path):
     make_history(repo, clock, days=1, per_day=1)
     lines = export_segments(repo).splitlines()
