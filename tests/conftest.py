@@ -59,6 +59,22 @@ def repo(data_dir: Path, clock: FakeClock, settings: Settings) -> Iterator["Repo
         yield repository
 
 
+@pytest.fixture
+def disk_writes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files written durably from now on, in order."""
+    from storage import atomic
+
+    written: list[Path] = []
+    real = atomic.write_atomic
+
+    def counting(path: Path, content: str | bytes) -> None:
+        written.append(path)
+        real(path, content)
+
+    monkeypatch.setattr(atomic, "write_atomic", counting)
+    return written
+
+
 @pytest.fixture(autouse=True)
 def _never_the_real_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A safety net: nothing a test runs may touch the user's real data folder."""

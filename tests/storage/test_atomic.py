@@ -6,7 +6,6 @@ import stat
 import pytest
 from tinydb import TinyDB
 
-from storage import atomic
 from storage.atomic import (
     AtomicJSONStorage,
     CorruptFileError,
@@ -40,27 +39,20 @@ def test_a_value_that_cannot_be_saved_fails_before_the_disk_is_touched(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["day.json"]
 
 
-def test_a_batch_is_one_write_and_an_aborted_batch_writes_nothing(tmp_path, monkeypatch):
+def test_a_batch_is_one_write_and_an_aborted_batch_writes_nothing(tmp_path, disk_writes):
     db = TinyDB(tmp_path / "day.json", storage=AtomicJSONStorage)
     storage = db.storage
     assert isinstance(storage, AtomicJSONStorage)
-    writes = []
-    real = atomic.write_atomic
-    def counting(path, text):
-        writes.append(path)
-        real(path, text)
-
-    monkeypatch.setattr(atomic, "write_atomic", counting)
     with storage.batch():
         db.insert({"n": 1})
         db.insert({"n": 2})
         assert len(db.all()) == 2  # reads inside the batch see its writes
-    assert len(writes) == 1 and len(db.all()) == 2
+    assert len(disk_writes) == 1 and len(db.all()) == 2
     with pytest.raises(RuntimeError), storage.batch():
         db.insert({"n": 3})
         raise RuntimeError("refused half-way")
     assert [doc["n"] for doc in db.all()] == [1, 2]
-    assert len(writes) == 1
+    assert len(disk_writes) == 1
 
 
 def test_stale_temp_files_are_removed(tmp_path):

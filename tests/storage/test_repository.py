@@ -52,21 +52,13 @@ def test_a_segment_is_saved_the_moment_it_starts(repo, data_dir, clock, settings
         assert [s.id for s in other.running_segments()] == [segment.id]
 
 
-def test_switch_stops_and_starts_at_the_same_instant_in_one_write(repo, clock, monkeypatch):
+def test_switch_stops_and_starts_at_the_same_instant_in_one_write(repo, clock, disk_writes):
     session = repo.create_session("AB12", "Medicare")
     first = repo.start(session.id, "97110")
     clock.advance(minutes=10)
-    from storage import atomic
-
-    writes = []
-    real = atomic.write_atomic
-    def counting(path, text):
-        writes.append(path)
-        real(path, text)
-
-    monkeypatch.setattr(atomic, "write_atomic", counting)
+    disk_writes.clear()
     second = repo.start(session.id, "97140")
-    assert len(writes) == 1
+    assert len(disk_writes) == 1
     stopped = repo.segments_of(session.id)[0]
     assert stopped.id == first.id and stopped.end == second.start == clock.now
 
