@@ -36,12 +36,18 @@ class Rvu(Frozen):
 class CatalogEntry(Frozen):
     code: CodeText
     descriptor: str
+    short: Annotated[str, Field(max_length=11)] = ""
     timed: bool
     disciplines: tuple[Discipline, ...]
     medicare_status: MedicareStatus = MedicareStatus.A
     rvus: dict[int, Rvu] = Field(default_factory=dict)
     medicare_alternative: str | None = None
     custom: bool = False
+
+    @property
+    def label(self) -> str:
+        """A name that fits a narrow tile."""
+        return self.short or self.descriptor[:11]
 
 
 class DeletedCode(Frozen):

@@ -92,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     imported.add_argument("file", type=Path, metavar="FILE")
+
+    commands.add_parser(
+        "demo",
+        help="open the app on a throwaway folder with sample sessions",
+        description="Open the app on a new temporary data folder with sample sessions of "
+        "today and earlier days; your real data is never touched.",
+    )
     return parser
 
 
@@ -225,7 +232,30 @@ def _report_notices(repo: Repository) -> None:
         print(f"tabletime: {notice.severity}: {notice.message}", file=sys.stderr)
 
 
-COMMANDS = {"units": run_units, "export": run_export, "import": run_import}
+def run_app(args: argparse.Namespace) -> int:
+    """Open the app (Textual is imported only here, so the other commands start fast)."""
+    from tui.app import make_app
+
+    with Repository.open(resolve_data_dir(args.data_dir), system_clock) as repo:
+        make_app(system_clock, repo).run()
+    return EXIT_OK
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from tui.app import make_app
+    from tui.demo import seed_demo
+
+    folder = Path(tempfile.mkdtemp(prefix="tabletime-demo-")) / "data"
+    seed_demo(folder, system_clock())
+    with Repository.open(folder, system_clock) as repo:
+        make_app(system_clock, repo, banner=f"Demo: sample data in {folder}").run()
+    print(f"The demo's data stays in {folder} until you delete it.")
+    return EXIT_OK
+
+
+COMMANDS = {"units": run_units, "export": run_export, "import": run_import, "demo": run_demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -233,8 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            parser.print_help()
-            return EXIT_OK
+            return run_app(args)
         return COMMANDS[args.command](args)
     except (UsageError, SettingsError) as error:
         print(f"tabletime: error: {error}", file=sys.stderr)

@@ -1,0 +1,96 @@
+"""Everything the close screen shows for one session: units, modifiers, estimate, choices, checks.
+
+Composes the units engine, modifiers and fees so that the screen, the chart note and the day
+summary all say the same thing about a session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from core.catalog import Catalog
+from core.fees import FeeEstimate, estimate_fees
+from core.minutes import code_minutes
+from core.models import Frozen, Segment
+from core.modifiers import ClaimLine, claim_lines
+from core.session import Session
+from core.units import BillingResult, compute_units
+
+PT_EVALUATIONS = frozenset({"97161", "97162", "97163"})
+
+
+class SessionReview(Frozen):
+    billing: BillingResult
+    claim: tuple[ClaimLine, ...]
+    fees: FeeEstimate | None
+    choices: tuple[dict[str, int], ...]
+    """Every acceptable allocation of timed units, the chosen one first (empty without a tie)."""
+    warnings: tuple[str, ...]
+    running: tuple[str, ...]
+
+
+def forgotten_timers(segments: Sequence[Segment], now: datetime, minutes: int) -> list[Segment]:
+    """Running segments older than `minutes` (billing-spec section 9: a forgotten timer)."""
+    limit = timedelta(minutes=minutes)
+    return [s for s in segments if s.running and s.duration(now) > limit]
+
+
+def fee_year(session: Session, catalog: Catalog) -> int:
+    """The payer's fee year, else the year of service; the newest known year if it has no data."""
+    wanted = session.payer.fee_year or session.date_of_service.year
+    known = sorted(catalog.conversion_factors)
+    if wanted in known or not known:
+        return wanted
+    earlier = [year for year in known if year <= wanted]
+    return earlier[-1] if earlier else known[0]
+
+
+def prefer_for(choice: dict[str, int], billing: BillingResult) -> list[str]:
+    """The codes to prefer in a tie so that `compute_units` gives `choice`."""
+    return [code for code in billing.tie_codes
+            if choice.get(code, 0) > billing.line(code).full_units]
+
+
+def review_session(
+    session: Session,
+    segments: Sequence[Segment],
+    now: datetime,
+    catalog: Catalog,
+    *,
+    prefer: Sequence[str] = (),
+    forgotten_minutes: int = 60,
+) -> SessionReview:
+    billing = compute_units(code_minutes(segments, now), session.payer.method, catalog, prefer)
+    claim = claim_lines(billing, session.discipline, session.payer.medicare)
+    warnings = list(billing.warnings)
+    fees = None
+    if claim:
+        year = fee_year(session, catalog)
+        wanted = session.payer.fee_year or session.date_of_service.year
+        if year != wanted:
+            warnings.append(f"fee estimate uses {year} rates: no {wanted} fee data shipped")
+        fees = estimate_fees(claim, year, medicare=session.payer.medicare,
+                             fee_table=session.payer.fee_table, catalog=catalog)
+        warnings.extend(fees.warnings)
+    for segment in forgotten_timers(segments, now, forgotten_minutes):
+        minutes = int(segment.duration(now).total_seconds()) // 60
+        warnings.append(f"{segment.code} has been running {minutes} min: a forgotten timer?")
+    evaluations = sorted(PT_EVALUATIONS & set(billing.units))
+    if len(evaluations) > 1:
+        warnings.append(
+            f"two PT evaluations on one date of service ({', '.join(evaluations)}): an NCCI "
+            "edit that no modifier bypasses"
+        )
+    choices: tuple[dict[str, int], ...] = ()
+    if billing.tie:
+        chosen = {line.code: line.units for line in billing.lines if line.timed}
+        choices = (chosen, *billing.tie_alternatives)
+    return SessionReview(
+        billing=billing,
+        claim=tuple(claim),
+        fees=fees,
+        choices=choices,
+        warnings=tuple(warnings),
+        running=tuple(s.code for s in segments if s.running),
+    )

@@ -1,0 +1,46 @@
+"""App tests: the real app on a real data folder under tmp_path, with a fake clock."""
+
+from collections.abc import Callable
+
+import pytest
+from textual.widgets import Input
+
+from storage.repository import Repository
+from tui.app import TabletimeApp, make_app
+
+SIZE = (100, 30)
+
+
+@pytest.fixture(autouse=True)
+def _no_cursor_blink(monkeypatch):
+    """Snapshots and keypresses must not depend on a blinking cursor."""
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
+@pytest.fixture
+def told(monkeypatch) -> list[tuple[str, str]]:
+    """Every message the app shows, with its severity."""
+    messages: list[tuple[str, str]] = []
+    real = TabletimeApp.tell
+
+    def spy(self, message, severity="information"):
+        messages.append((message, severity))
+        real(self, message, severity)
+
+    monkeypatch.setattr(TabletimeApp, "tell", spy)
+    return messages
+
+
+@pytest.fixture
+def open_app(data_dir, clock, settings) -> Callable[[], TabletimeApp]:
+    """A factory: each call opens the data folder (taking its lock) and builds the app."""
+    opened: list[Repository] = []
+
+    def build() -> TabletimeApp:
+        repo = Repository.open(data_dir, clock, settings)
+        opened.append(repo)
+        return make_app(clock, repo, settings)
+
+    yield build
+    for repo in opened:
+        repo.close()

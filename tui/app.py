@@ -1,0 +1,130 @@
+"""The Textual app. `make_app` is the one seam that `tabletime`, the demo and the tests use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import UUID
+
+from textual.app import App
+from textual.binding import Binding
+from textual.notifications import SeverityLevel
+
+from core.models import Clock
+from core.review import forgotten_timers
+from core.settings import Settings
+from storage.errors import StorageError
+from storage.repository import Repository
+from storage.transfer import export_segments, write_private
+from tui.commands import TabletimeCommands
+from tui.screens.help import HelpScreen
+from tui.screens.session import SessionScreen
+from tui.screens.today import TodayScreen
+
+T = TypeVar("T")
+FORGOTTEN_CHECK_SECONDS = 15
+
+
+class TabletimeApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "Tabletime"
+    COMMANDS = App.COMMANDS | {TabletimeCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
+    ]
+
+    def __init__(self, clock: Clock, repository: Repository, settings: Settings,
+                 *, banner: str = "") -> None:
+        super().__init__()
+        self.clock = clock
+        self.repo = repository
+        self.settings = settings
+        self.banner = banner
+        self.last_error: str | None = None
+        self._warned: set[UUID] = set()
+
+    def on_mount(self) -> None:
+        self.push_screen(TodayScreen())
+        if self.banner:
+            self.tell(self.banner, "warning")
+        self.report()
+        self.check_forgotten()
+        self.set_interval(FORGOTTEN_CHECK_SECONDS, self.check_forgotten)
+
+    def tell(self, message: str, severity: SeverityLevel = "information") -> None:
+        """Every message can hold user text (a patient reference, a note): never markup."""
+        self.notify(message, severity=severity, markup=False,
+                    timeout=10 if severity == "error" else 5)
+
+    def report(self) -> None:
+        """Show what the store had to say (a timer stopped elsewhere, a file moved aside...)."""
+        for notice in self.repo.pop_notices():
+            self.tell(notice.message, notice.severity)
+
+    def attempt(self, action: Callable[[], T], *, quiet: bool = False) -> T | None:
+        """Run a store change. A refusal is shown (or kept in `last_error` when `quiet`)."""
+        self.last_error = None
+        try:
+            return action()
+        except StorageError as error:
+            self.last_error = str(error)
+            if not quiet:
+                self.tell(str(error), "error")
+            return None
+        finally:
+            self.report()
+
+    def open_session(self, session_id: UUID) -> None:
+        if isinstance(self.screen, SessionScreen):
+            self.screen.dismiss()
+        self.push_screen(SessionScreen(session_id))
+
+    def start_code(self, code: str) -> None:
+        """From the command palette: start any code in the open session on screen."""
+        if isinstance(self.screen, SessionScreen):
+            self.screen.start(code)
+        else:
+            self.tell("Open a session first (enter on today's list).", "warning")
+
+    def export_today(self) -> Path | None:
+        repo = self.repo
+        today = repo.local(self.clock()).date()
+        folder = repo.data_dir / "exports"
+        path = folder / f"segments-{today.isoformat()}.csv"
+
+        def write() -> Path:
+            from storage.atomic import ensure_private_dir
+
+            ensure_private_dir(folder)
+            write_private(path, export_segments(repo, today, today))
+            return path
+
+        written = self.attempt(write)
+        if written is not None:
+            self.tell(f"Wrote today's segments to {written}")
+        return written
+
+    def check_forgotten(self) -> None:
+        """A code running longer than the limit is pointed out once, with the way to fix it."""
+        now = self.clock()
+        limit = self.settings.forgotten_timer_minutes
+        for segment in forgotten_timers(self.repo.running_segments(), now, limit):
+            if segment.id in self._warned:
+                continue
+            self._warned.add(segment.id)
+            patient = self.repo.get_session(segment.session_id).patient
+            minutes = int(segment.duration(now).total_seconds()) // 60
+            self.tell(f"{segment.code} on {patient} has run {minutes} min. Forgotten? Open the "
+                      "session and press s to stop it at the right time.", "warning")
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+
+def make_app(clock: Clock, repository: Repository, settings: Settings | None = None,
+             **options: Any) -> TabletimeApp:
+    """The app on an open repository; the caller owns the repository and closes it."""
+    return TabletimeApp(clock, repository, settings or repository.settings, **options)

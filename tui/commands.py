@@ -1,0 +1,51 @@
+"""Command palette (ctrl+p): start any code by number or words, open a session, export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from tui.app import TabletimeApp
+
+
+class TabletimeCommands(Provider):
+    def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
+        app = cast("TabletimeApp", self.app)
+        from tui.screens.session import SessionScreen
+        from tui.screens.today import TodayScreen
+
+        # self.screen is the screen the palette was opened from (app.screen is the palette).
+        if isinstance(self.screen, SessionScreen):
+            for entry in app.repo.catalog:
+                kind = "timed" if entry.timed else "untimed"
+                yield (f"Start {entry.code} {entry.descriptor}", f"{kind}, in this session",
+                       partial(app.start_code, entry.code))
+        today = app.repo.local(app.clock()).date()
+        sessions = {s.id: s for s in app.repo.sessions_on(today)}
+        sessions.update({s.id: s for s in app.repo.open_sessions()})
+        for session in sessions.values():
+            state = "open" if session.is_open else "closed"
+            yield (f"Open session {session.patient} ({session.payer.name})",
+                   f"{state}, {session.date_of_service:%d %b}",
+                   partial(app.open_session, session.id))
+        if isinstance(self.screen, TodayScreen):
+            yield ("New session", "patient reference and payer", self.screen.action_new_session)
+        yield ("Export today's segments (CSV)", "into the data folder's exports/",
+               app.export_today)
+        yield ("Keys (help)", "every key of Tabletime", app.action_help)
+
+    async def discover(self) -> Hits:
+        for title, help_text, command in self._commands():
+            if not title.startswith("Start "):
+                yield DiscoveryHit(title, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, command in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), command, help=help_text)

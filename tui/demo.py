@@ -1,0 +1,61 @@
+"""`tabletime demo`: a throwaway data folder with sample sessions, to try everything safely."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from core.models import FurnishedBy
+from core.settings import Settings
+from storage.repository import Repository
+
+PLAN = (  # (days ago, start: hour on that day, or hours ago today), patient, payer, segments
+    (3, 9, "DM0412", "Medicare", [("97110", 23, "t"), ("97140", 15, "t"), ("97010", 10, "t")]),
+    (3, 10, "KT2231", "Commercial", [("97530", 18, "t"), ("97112", 10, "a")]),
+    (1, 14, "DM0412", "Medicare", [("97112", 20, "t"), ("97110", 20, "t")]),
+    (0, 3, "RB1187", "Medicare", [("97110", 33, "t"), ("97140", 7, "t")]),
+)
+
+
+class _Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def seed_demo(folder: Path, now: datetime) -> None:
+    """Closed sessions on earlier days and this morning, one running and one paused now."""
+    settings = Settings(therapist="Demo Therapist", credentials="PT, DPT")
+    zone = settings.zone
+    clock = _Clock(now)
+    with Repository.open(folder, clock, settings) as repo:
+        for days_ago, hour, patient, payer, segments in PLAN:
+            if days_ago == 0:
+                clock.now = now - timedelta(hours=hour)
+            else:
+                day = (now.astimezone(zone) - timedelta(days=days_ago)).date()
+                clock.now = datetime(day.year, day.month, day.day, hour, tzinfo=zone)
+            session = repo.create_session(patient, payer)
+            start = clock.now
+            for code, minutes, by in segments:
+                end = start + timedelta(minutes=minutes)
+                furnished = FurnishedBy.ASSISTANT if by == "a" else FurnishedBy.THERAPIST
+                clock.now = end
+                repo.add_segment(session.id, code, start, end, furnished_by=furnished,
+                                 reason="demo")
+                start = end
+            repo.close_session(session.id)
+        clock.now = now - timedelta(minutes=50)
+        paused = repo.create_session("AL0093", "Commercial")
+        clock.now = now
+        repo.add_segment(paused.id, "97530", now - timedelta(minutes=48),
+                         now - timedelta(minutes=36), reason="demo")
+        clock.now = now - timedelta(minutes=25)
+        running = repo.create_session("JS5520", "Medicare")
+        clock.now = now
+        repo.start(running.id, "97110", at=now - timedelta(minutes=22))
+        repo.start(running.id, "97010", at=now - timedelta(minutes=22))
+        repo.start(running.id, "97140", at=now - timedelta(minutes=9))
+        repo.pop_notices()

@@ -1,0 +1,24 @@
+"""How times and amounts read on screen."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+from decimal import Decimal
+
+
+def clock(duration: timedelta) -> str:
+    """Elapsed time as m:ss, or h:mm:ss past an hour."""
+    seconds = max(int(duration.total_seconds()), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def local_time(instant: datetime | None, zone: tzinfo, seconds: bool = False) -> str:
+    if instant is None:
+        return "running"
+    return instant.astimezone(zone).strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def money(amount: Decimal | None) -> str:
+    return "n/a" if amount is None else f"${amount:,.2f}"

@@ -1,0 +1,25 @@
+"""The default keys, a contract (design.md): the help screen shows this table, README lists it."""
+
+KEYS: tuple[tuple[str, str, str], ...] = (
+    ("today", "n", "new session: patient reference and payer profile"),
+    ("today", "enter", "open the selected session"),
+    ("session", "1-9", "start the code in that favourite slot, stopping the running timed code"),
+    ("session", "space", "stop the running timed code (pause)"),
+    ("session", "r", "resume the last code"),
+    ("session", "a", "add a segment by hand or backdate a start (\"6\" = 6 minutes ago)"),
+    ("session", "e", "edit the selected segment"),
+    ("session", "delete", "delete the selected segment (asks first)"),
+    ("session", "n", "note on the selected segment"),
+    ("session", "t", "toggle the selected segment between therapist and assistant"),
+    ("session", "s", "stop the running timed code at a chosen time (forgotten timer)"),
+    ("session", "u", "undo the last change"),
+    ("session", "c", "close: the review screen with units, why, warnings; enter confirms"),
+    ("session", "o", "reopen a closed session (asks for a reason)"),
+    ("session", "escape", "back to today; running timers keep running"),
+    ("review", "enter", "close the session with these units"),
+    ("review", "t", "choose another acceptable allocation when codes tie"),
+    ("review", "escape", "back to the session"),
+    ("anywhere", "f1", "this help"),
+    ("anywhere", "ctrl+p", "command palette: start any code, open a session, export"),
+    ("anywhere", "ctrl+q", "quit; running timers keep running and are there at next start"),
+)

@@ -1,0 +1,135 @@
+"""Close a session: per-code minutes, units with modifiers, estimate, why, ties and warnings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+from uuid import UUID
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from core.review import SessionReview, prefer_for, review_session
+from tui.dialogs.confirm import ConfirmDialog
+from tui.format import local_time, money
+
+if TYPE_CHECKING:
+    from tui.app import TabletimeApp
+
+
+class ReviewScreen(Screen[bool]):
+    """Dismissed with True once the session is closed."""
+
+    BINDINGS = [
+        Binding("enter", "confirm", "Close session", priority=True),
+        Binding("t", "next_choice", "Other tie choice"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, session_id: UUID) -> None:
+        super().__init__()
+        self.session_id = session_id
+        self.choice = 0
+        self.prefer: list[str] = []
+
+    @property
+    def tabletime(self) -> TabletimeApp:
+        return cast("TabletimeApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="review-title", markup=False)
+        yield DataTable(id="review-lines", cursor_type="none")
+        with VerticalScroll(id="review-notes"):
+            yield Static(id="review-why", markup=False)
+            yield Static(id="review-warnings", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#review-lines", DataTable)
+        for key, label in (("code", "Code"), ("minutes", "Minutes"), ("units", "Units"),
+                           ("modifiers", "Modifiers"), ("amount", "Est. amount")):
+            table.add_column(label, key=key)
+        self.show()
+
+    def review(self) -> SessionReview:
+        repo = self.tabletime.repo
+        return review_session(repo.get_session(self.session_id), repo.segments_of(self.session_id),
+                              self.tabletime.clock(), repo.catalog, prefer=self.prefer,
+                              forgotten_minutes=repo.settings.forgotten_timer_minutes)
+
+    def show(self) -> None:
+        session = self.tabletime.repo.get_session(self.session_id)
+        review = self.review()
+        billing = review.billing
+        fees = {fee.code: fee.amount for fee in review.fees.lines} if review.fees else {}
+        claim = {line.code: line for line in review.claim}
+        table = self.query_one("#review-lines", DataTable)
+        table.clear()
+        for line in billing.lines:
+            modifiers = claim[line.code].modifiers if line.code in claim else ()
+            table.add_row(line.code + ("" if line.timed else " (untimed)"),
+                          "-" if line.minutes is None else str(line.minutes), str(line.units),
+                          " ".join(modifiers), money(fees.get(line.code)) if line.units else "")
+        total = money(review.fees.total) if review.fees else "$0.00"
+        units = f"{billing.timed_units} timed unit{'' if billing.timed_units == 1 else 's'}"
+        self.query_one("#review-title", Static).update(
+            f"Close {session.patient} ({session.payer.name}, {session.discipline}, "
+            f"{session.date_of_service:%d %b %Y})\n"
+            f"Total timed {billing.total_timed_minutes} min -> {units}  |  total treatment "
+            f"{billing.total_treatment_minutes} min  |  estimate {total}")
+        why = ["Why:", f"  {billing.summary}", *(f"  {line.why}" for line in billing.lines)]
+        if review.choices:
+            current = ", ".join(f"{c} x{u}" for c, u in review.choices[self.choice].items())
+            why += ["", f"Tie: the payer accepts {len(review.choices)} allocations; now "
+                    f"{current}. Press t for another."]
+        if review.fees:
+            why += ["", f"Estimate: {review.fees.source}. Not a payment."]
+        self.query_one("#review-why", Static).update("\n".join(why))
+        warnings = list(review.warnings)
+        now = local_time(self.tabletime.clock(), self.tabletime.repo.zone)
+        warnings += [f"{code} is still running: closing stops it at {now}"
+                     for code in review.running]
+        text = "\n".join(f"! {w}" for w in warnings) if warnings else "No warnings."
+        self.query_one("#review-warnings", Static).update("\nWarnings:\n" + text)
+
+    def action_next_choice(self) -> None:
+        review = self.review()
+        if not review.choices:
+            self.tabletime.tell("No tie: there is only one way to allocate these units.")
+            return
+        base = review_session(
+            self.tabletime.repo.get_session(self.session_id),
+            self.tabletime.repo.segments_of(self.session_id), self.tabletime.clock(),
+            self.tabletime.repo.catalog).billing
+        self.choice = (self.choice + 1) % len(review.choices)
+        self.prefer = prefer_for(review.choices[self.choice], base)
+        self.show()
+
+    def action_confirm(self) -> None:
+        review = self.review()
+        if not review.running:
+            self.close_session(stop_running=False)
+            return
+        codes = ", ".join(review.running)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.close_session(stop_running=True)
+
+        self.app.push_screen(ConfirmDialog(f"{codes} still running. Stop it now and close?",
+                                           yes="Stop and close"), answered)
+
+    def close_session(self, stop_running: bool) -> None:
+        repo = self.tabletime.repo
+        closed = self.tabletime.attempt(lambda: repo.close_session(
+            self.session_id, stop_running=stop_running, prefer=self.prefer))
+        if closed is None or closed.billing is None:
+            return
+        units = ", ".join(f"{c} x{u}" for c, u in closed.billing.units.items() if u) or "no units"
+        self.tabletime.tell(f"Closed {closed.patient}: {units}")
+        self.dismiss(True)
+
+    def action_back(self) -> None:
+        self.dismiss(False)
