@@ -1,6 +1,6 @@
 """App tests: the real app on a real data folder under tmp_path, with a fake clock."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from textual.widgets import Input
@@ -32,7 +32,7 @@ def told(monkeypatch) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def open_app(data_dir, clock, settings) -> Callable[[], TabletimeApp]:
+def open_app(data_dir, clock, settings) -> Iterator[Callable[[], TabletimeApp]]:
     """A factory: each call opens the data folder (taking its lock) and builds the app."""
     opened: list[Repository] = []
 
