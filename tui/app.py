@@ -27,7 +27,7 @@ FORGOTTEN_CHECK_SECONDS = 15
 
 
 class TabletimeApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "Tabletime"
     COMMANDS = App.COMMANDS | {TabletimeCommands}
     BINDINGS = [

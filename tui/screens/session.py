@@ -158,9 +158,8 @@ class SessionScreen(Screen[None]):
 
     def start(self, code: str) -> None:
         repo = self.tabletime.repo
-        segment = self.change(lambda: repo.start(self.session_id, code))
-        if segment is not None:
-            self.reload(segment.id)
+        segment = self.tabletime.attempt(lambda: repo.start(self.session_id, code))
+        self.reload(None if segment is None else segment.id)
 
     def action_start_slot(self, slot: int) -> None:
         favourites = self.tabletime.repo.settings.favourites
