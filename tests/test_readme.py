@@ -13,3 +13,11 @@ def test_ci_runs_the_readme_commands_verbatim():
     for command in marked:
         assert command in readme, command
         assert command in script, f"CI announces but does not run: {command}"
+
+
+def test_readme_lists_every_key_of_the_help_screen():
+    from tui.keys import KEYS
+
+    readme = (ROOT / "README.md").read_text()
+    for where, key, does in KEYS:
+        assert f"| {where} | `{key}` | {does} |" in readme
