@@ -247,6 +247,12 @@ async def test_forgotten_timer_is_flagged_and_stopped_at_a_chosen_time(open_app,
         assert app.screen.query_one("#tile-1", CodeTile).has_class("-forgotten")
         await pilot.press("s")
         await pilot.pause()
+        await fill(pilot, at="soon")
+        assert "clock time" in str(app.screen.query_one("#error").render())
+        before = app.repo.local(started - timedelta(minutes=5)).strftime("%H:%M")
+        await fill(pilot, at=before)
+        assert "cannot stop at" in str(app.screen.query_one("#error").render())
+        assert segments(app, session_id)[0].running
         stop_at = app.repo.local(started + timedelta(minutes=25)).strftime("%H:%M")
         await fill(pilot, at=stop_at)
         (segment,) = segments(app, session_id)
