@@ -40,6 +40,14 @@ def segments(app, session_id):
     return app.repo.segments_of(session_id)
 
 
+async def timed(pilot, clock, *steps):
+    """Press each key, then let that many minutes pass: timed(pilot, clock, ("1", 10))."""
+    for key, minutes in steps:
+        await pilot.press(key)
+        clock.advance(minutes=minutes)
+    await pilot.pause()
+
+
 async def test_new_session_from_today_opens_it(open_app):
     app = open_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -167,12 +175,7 @@ async def test_edit_validates_before_saving(open_app, clock):
     app = open_app()
     async with app.run_test(size=SIZE) as pilot:
         session_id = await new_session(pilot)
-        await pilot.press("1")
-        clock.advance(minutes=10)
-        await pilot.press("2")
-        clock.advance(minutes=10)
-        await pilot.press("space")
-        await pilot.pause()
+        await timed(pilot, clock, ("1", 10), ("2", 10), ("space", 0))
         first, second = segments(app, session_id)
         await pilot.press("e")  # the last row (97140) is selected
         await pilot.pause()
@@ -197,8 +200,7 @@ async def test_delete_asks_first_and_undo_brings_it_back(open_app, clock):
     app = open_app()
     async with app.run_test(size=SIZE) as pilot:
         session_id = await new_session(pilot)
-        await pilot.press("1")
-        clock.advance(minutes=10)
+        await timed(pilot, clock, ("1", 10))
         await pilot.press("space", "delete")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)
@@ -219,8 +221,7 @@ async def test_note_and_assistant_toggle(open_app, clock):
     app = open_app()
     async with app.run_test(size=SIZE) as pilot:
         session_id = await new_session(pilot)
-        await pilot.press("1")
-        clock.advance(minutes=10)
+        await timed(pilot, clock, ("1", 10))
         await pilot.press("space", "n")
         await pilot.pause()
         await fill(pilot, note="[bold]knee[/] flexion")
@@ -263,10 +264,7 @@ async def test_close_reviews_then_enter_closes_and_o_reopens(open_app, clock):
     app = open_app()
     async with app.run_test(size=SIZE) as pilot:
         session_id = await new_session(pilot)
-        await pilot.press("1")
-        clock.advance(minutes=33)
-        await pilot.press("2")
-        clock.advance(minutes=7)
+        await timed(pilot, clock, ("1", 33), ("2", 7))
         await pilot.press("c")
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
@@ -293,10 +291,7 @@ async def test_review_tie_choice_is_kept(open_app, clock):
     app = open_app()
     async with app.run_test(size=SIZE) as pilot:
         session_id = await new_session(pilot)
-        await pilot.press("4")
-        clock.advance(minutes=20)
-        await pilot.press("1")
-        clock.advance(minutes=20)
+        await timed(pilot, clock, ("4", 20), ("1", 20))
         await pilot.press("space", "c")
         await pilot.pause()
         await pilot.press("t", "enter")

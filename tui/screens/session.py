@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 from uuid import UUID
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
 from core.minutes import code_minutes
@@ -23,17 +22,15 @@ from core.units import compute_units
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import clock, local_time
+from tui.screens.live import LiveTableScreen
 from tui.widgets.code_tile import CodeTile
 from tui.widgets.session_header import SessionHeader
 
-if TYPE_CHECKING:
-    from tui.app import TabletimeApp
 
-COLUMNS = (("code", "Code"), ("name", "Name"), ("start", "Start"), ("end", "End"),
-           ("duration", "Duration"), ("by", "By"), ("note", "Note"))
-
-
-class SessionScreen(Screen[None]):
+class SessionScreen(LiveTableScreen):
+    TABLE_ID = "segments"
+    COLUMNS = (("code", "Code"), ("name", "Name"), ("start", "Start"), ("end", "End"),
+               ("duration", "Duration"), ("by", "By"), ("note", "Note"))
     BINDINGS = [
         Binding("1", "start_slot(1)", "Start", key_display="1-9"),
         *(Binding(str(slot), f"start_slot({slot})", show=False) for slot in range(2, 10)),
@@ -57,10 +54,6 @@ class SessionScreen(Screen[None]):
         self.segments: list[Segment] = []
 
     @property
-    def tabletime(self) -> TabletimeApp:
-        return cast("TabletimeApp", self.app)
-
-    @property
     def session(self) -> Session:
         return self.tabletime.repo.get_session(self.session_id)
 
@@ -73,23 +66,13 @@ class SessionScreen(Screen[None]):
         yield DataTable(id="segments", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
-    def on_mount(self) -> None:
-        table = self.query_one("#segments", DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        self.reload()
-        self.set_interval(1, self.tick)
-
-    def on_screen_resume(self) -> None:
-        self.reload()
-
     # ---- display ----------------------------------------------------------------------------
 
     def reload(self, select: UUID | None = None) -> None:
         """Read the stored segments again and redraw; keep or move the table's cursor."""
         repo = self.tabletime.repo
         self.segments = repo.segments_of(self.session_id)
-        table = self.query_one("#segments", DataTable)
+        table = self.table
         keep = select or self.selected_id()
         table.clear()
         for segment in self.segments:
@@ -130,12 +113,12 @@ class SessionScreen(Screen[None]):
             tile.show(minutes.get(tile.entry.code, 0),
                       None if timer is None else timer.duration(now),
                       forgotten=tile.entry.code in forgotten)
-        table = self.query_one("#segments", DataTable)
+        table = self.table
         for segment in running:
             table.update_cell(str(segment.id), "duration", clock(segment.duration(now)))
 
     def selected_id(self) -> UUID | None:
-        table = self.query_one("#segments", DataTable)
+        table = self.table
         if not self.segments or table.cursor_row < 0 or table.cursor_row >= table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
 
 from core.minutes import code_minutes
@@ -18,16 +16,14 @@ from core.session import Session
 from core.units import compute_units
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import clock, local_time
-
-if TYPE_CHECKING:
-    from tui.app import TabletimeApp
-
-COLUMNS = (("patient", "Patient"), ("payer", "Payer"), ("opened", "Opened"),
-           ("status", "Status"), ("running", "Running"), ("timed", "Timed min"),
-           ("units", "Units"))
+from tui.screens.live import LiveTableScreen
 
 
-class TodayScreen(Screen[None]):
+class TodayScreen(LiveTableScreen):
+    TABLE_ID = "sessions"
+    COLUMNS = (("patient", "Patient"), ("payer", "Payer"), ("opened", "Opened"),
+               ("status", "Status"), ("running", "Running"), ("timed", "Timed min"),
+               ("units", "Units"))
     BINDINGS = [
         Binding("n", "new_session", "New session"),
         Binding("enter", "open_session", "Open", priority=True),
@@ -37,24 +33,10 @@ class TodayScreen(Screen[None]):
         super().__init__()
         self.sessions: list[Session] = []
 
-    @property
-    def tabletime(self) -> TabletimeApp:
-        return cast("TabletimeApp", self.app)
-
     def compose(self) -> ComposeResult:
         yield Header()
         yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
         yield Footer()
-
-    def on_mount(self) -> None:
-        table = self.query_one("#sessions", DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        self.reload()
-        self.set_interval(1, self.tick)
-
-    def on_screen_resume(self) -> None:
-        self.reload()
 
     def reload(self) -> None:
         repo = self.tabletime.repo
@@ -63,7 +45,7 @@ class TodayScreen(Screen[None]):
         for session in repo.open_sessions():
             listed.setdefault(session.id, session)
         self.sessions = sorted(listed.values(), key=lambda s: s.opened_at)
-        table = self.query_one("#sessions", DataTable)
+        table = self.table
         row = table.cursor_row
         table.clear()
         for session in self.sessions:
@@ -96,14 +78,14 @@ class TodayScreen(Screen[None]):
                 str(billing.total_timed_minutes), str(billing.timed_units)]
 
     def tick(self) -> None:
-        table = self.query_one("#sessions", DataTable)
+        table = self.table
         for session in self.sessions:
             if session.is_open:
-                for (key, _), value in zip(COLUMNS, self._cells(session), strict=True):
+                for (key, _), value in zip(self.COLUMNS, self._cells(session), strict=True):
                     table.update_cell(str(session.id), key, value)
 
     def selected(self) -> UUID | None:
-        table = self.query_one("#sessions", DataTable)
+        table = self.table
         if not self.sessions:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value

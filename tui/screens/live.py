@@ -1,0 +1,41 @@
+"""What the today and session screens share: a table redrawn from the store, ticking each second."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual.screen import Screen
+from textual.widgets import DataTable
+
+if TYPE_CHECKING:
+    from tui.app import TabletimeApp
+
+
+class LiveTableScreen(Screen[None]):
+    TABLE_ID: ClassVar[str]
+    COLUMNS: ClassVar[tuple[tuple[str, str], ...]]
+
+    @property
+    def tabletime(self) -> TabletimeApp:
+        return cast("TabletimeApp", self.app)
+
+    @property
+    def table(self) -> DataTable[str]:
+        return self.query_one(f"#{self.TABLE_ID}", DataTable)
+
+    def on_mount(self) -> None:
+        for key, label in self.COLUMNS:
+            self.table.add_column(label, key=key)
+        self.reload()
+        self.set_interval(1, self.tick)
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        """Read from the store and redraw everything."""
+        raise NotImplementedError
+
+    def tick(self) -> None:
+        """Redraw what changes with the clock alone (elapsed times), from stored starts."""
+        raise NotImplementedError
