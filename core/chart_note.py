@@ -1,0 +1,47 @@
+"""The text a therapist pastes into the EMR for one session (billing-spec section 8)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+
+from core.catalog import Catalog
+from core.models import FurnishedBy, Method, Segment
+from core.modifiers import claim_lines
+from core.session import Session
+from core.units import BillingResult
+
+
+def chart_note(session: Session, segments: Sequence[Segment], billing: BillingResult,
+               catalog: Catalog, zone: tzinfo, *, therapist: str, credentials: str) -> str:
+    rule = ("Medicare total-time method (8-minute rule)" if session.payer.method is Method.CMS
+            else "per-code method")
+    lines = [
+        f"Date of service: {session.date_of_service:%Y-%m-%d}",
+        f"Patient: {session.patient}   Discipline: {session.discipline}   "
+        f"Payer: {session.payer.name} ({rule})",
+        "Interventions:",
+    ]
+    for line in billing.lines:
+        entry = catalog.get(line.code)
+        minutes = "" if line.minutes is None else f": {line.minutes} min"
+        kind = "" if line.timed else " (untimed)"
+        lines.append(f"  {line.code} {entry.descriptor}{kind}{minutes}")
+    claim = claim_lines(billing, session.discipline, session.payer.medicare)
+    units = ", ".join(f"{c.code}-{'-'.join(c.modifiers)} x{c.units}" for c in claim) or "none"
+    lines += [
+        f"Total timed code minutes: {billing.total_timed_minutes}",
+        f"Total treatment minutes: {billing.total_treatment_minutes}",
+        f"Units: {units}",
+        "Times: " + "; ".join(
+            f"{s.code} {s.start.astimezone(zone):%H:%M}-"
+            + (f"{s.end.astimezone(zone):%H:%M}" if s.end else "running")
+            for s in segments),
+    ]
+    assisted = {s.code for s in segments if s.furnished_by is FurnishedBy.ASSISTANT}
+    signer = ", ".join(part for part in (therapist or "(therapist name)", credentials) if part)
+    lines.append(f"Therapist: {signer}")
+    if assisted:
+        lines.append(f"Assistant furnished part of: {', '.join(sorted(assisted))}; "
+                     "assistant signature: ____________")
+    return "\n".join(lines)
