@@ -147,13 +147,13 @@ def summarize_day(
             group_rows, kx_checks = _apply_kx(group_rows, group, first, ytd)
             checks += kx_checks
         rows += group_rows
-        if len(group.session_ids) == 1:
-            known = [row.amount for row in group_rows if row.amount is not None]
-            amounts[first.id] = sum(known, Decimal(0)) if known else None
+        # A group's amount belongs to its first session; pooled sessions after it have none.
+        known = [row.amount for row in group_rows if row.amount is not None]
+        amounts[first.id] = (sum(known, Decimal(0)) if known or not group_rows else None)
         if group.pooled is not None and group.timed_units != group.per_session_units:
             checks.append(DayCheck(kind=CheckKind.POOLING, session_ids=group.session_ids, message=(
                 f"{group.patient} {group.discipline}: {len(group.session_ids)} sessions are "
-                f"billed on their pooled minutes, {group.timed_units} timed units, not "
+                f"billed on their pooled minutes, {_units(group.timed_units)}, not "
                 f"the {group.per_session_units} of the sessions one by one")))
     checks += _day_checks(ordered, billings, rows, now, catalog, zone, forgotten_minutes)
     per_session = _per_session_checks(checks)
@@ -292,13 +292,16 @@ def _day_checks(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingR
     clock: dict[str, list[Segment]] = {}
     for segment, session in timed:
         clock.setdefault(session.patient, []).append(segment)
-    clock_minutes = sum(_union_minutes(segs, now) for segs in clock.values())
-    allowed = sum(units_for_minutes(_union_minutes(segs, now)) for segs in clock.values())
-    timed_units = sum(row.units for row in rows if catalog.get(row.code).timed)
-    if timed_units > allowed:
-        checks.append(DayCheck(kind=CheckKind.CLOCK_TIME, message=(
-            f"{timed_units} timed units on the day, but {clock_minutes} min of clock time on "
-            f"timed codes ({len(clock)} patients) allow {allowed} by the 8-minute rule")))
+    for patient, segs in clock.items():
+        minutes = _union_minutes(segs, now)
+        allowed = units_for_minutes(minutes)
+        units = sum(row.units for row in rows
+                    if row.patient == patient and catalog.get(row.code).timed)
+        if units > allowed:
+            ids = tuple(i for i, p in patient_of.items() if p == patient)
+            checks.append(DayCheck(kind=CheckKind.CLOCK_TIME, session_ids=ids, message=(
+                f"{patient}: {_units(units)} in {minutes} min of clock time, which allow "
+                f"{allowed} by the 8-minute rule (four units an hour)")))
     for session, segments in ordered:
         for segment in _longer_than(segments, now, forgotten_minutes):
             minutes = int(segment.duration(now).total_seconds()) // 60
@@ -338,6 +341,10 @@ def _longer_than(segments: Sequence[Segment], now: datetime, minutes: int) -> li
     stopped = [s for s in segments if s.end is not None
                and s.duration(now).total_seconds() > minutes * 60]
     return forgotten_timers(segments, now, minutes) + stopped
+
+
+def _units(count: int) -> str:
+    return f"{count} timed unit" if count == 1 else f"{count} timed units"
 
 
 def _span(segment: Segment, now: datetime, zone: tzinfo) -> str:

@@ -15,24 +15,14 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 
 from core.catalog import Catalog, CodeError
+from core.csv_cells import neutralise, restore
 from core.models import Discipline, Frozen, FurnishedBy, Method, PatientRef, Segment
 from core.session import Session
 
 COLUMNS = ("session_id", "date_of_service", "patient", "payer", "method", "discipline", "code",
            "start", "end", "seconds", "furnished_by", "note")
 SESSION_COLUMNS = ("date_of_service", "patient", "payer", "method", "discipline")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 T = TypeVar("T")
-
-
-def neutralise(text: str) -> str:
-    """A cell starting like a formula gets a leading apostrophe, so a spreadsheet shows text."""
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
-def restore(text: str) -> str:
-    """Undo `neutralise` (only an apostrophe that it could have added is removed)."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
 def segment_row(session: Session, segment: Segment, zone: tzinfo) -> list[str]:

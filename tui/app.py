@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -11,13 +12,18 @@ from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
+from core.chart_note import chart_note
+from core.day import session_billing
 from core.models import Clock
 from core.review import forgotten_timers
 from core.settings import Settings
+from storage.atomic import ensure_private_dir
 from storage.errors import StorageError
 from storage.repository import Repository
 from storage.transfer import export_segments, write_private
 from tui.commands import TabletimeCommands
+from tui.dialogs.note import NoteDialog
+from tui.screens.day import DaySummaryScreen
 from tui.screens.help import HelpScreen
 from tui.screens.session import SessionScreen
 from tui.screens.today import TodayScreen
@@ -88,23 +94,40 @@ class TabletimeApp(App[None]):
         else:
             self.tell("Open a session first (enter on today's list).", "warning")
 
-    def export_today(self) -> Path | None:
-        repo = self.repo
-        today = repo.local(self.clock()).date()
-        folder = repo.data_dir / "exports"
-        path = folder / f"segments-{today.isoformat()}.csv"
+    def write_export(self, name: str, build: Callable[[], str]) -> Path | None:
+        """Write an export into the data folder's exports/ and say where it went."""
+        folder = self.repo.data_dir / "exports"
+        path = folder / name
 
         def write() -> Path:
-            from storage.atomic import ensure_private_dir
-
             ensure_private_dir(folder)
-            write_private(path, export_segments(repo, today, today))
+            write_private(path, build())
             return path
 
         written = self.attempt(write)
         if written is not None:
-            self.tell(f"Wrote today's segments to {written}")
+            self.tell(f"Wrote {written}")
         return written
+
+    def export_today(self) -> Path | None:
+        today = self.repo.local(self.clock()).date()
+        return self.write_export(f"segments-{today}.csv",
+                                 lambda: export_segments(self.repo, today, today))
+
+    def open_day_summary(self, day: date | None = None) -> None:
+        self.push_screen(DaySummaryScreen(day or self.repo.local(self.clock()).date()))
+
+    def show_chart_note(self, session_id: UUID) -> None:
+        """Copy a session's chart note to the clipboard and show it to read or select."""
+        session = self.repo.get_session(session_id)
+        segments = self.repo.segments_of(session_id)
+        billing = session_billing(session, segments, self.clock(), self.repo.catalog)
+        note = chart_note(session, segments, billing, self.repo.catalog, self.repo.zone,
+                          therapist=self.settings.therapist,
+                          credentials=self.settings.credentials)
+        self.copy_to_clipboard(note)
+        self.push_screen(NoteDialog(f"Chart note of {session.patient} (copied; escape closes)",
+                                    note))
 
     def check_forgotten(self) -> None:
         """A code running longer than the limit is pointed out once, with the way to fix it."""

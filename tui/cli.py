@@ -8,6 +8,8 @@ deferred to the commands that need them so that `tabletime units` starts fast.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import re
 import sys
@@ -22,6 +24,7 @@ from core.models import Method
 from core.units import BillingResult, CodeMinutes, compute_units
 from storage.errors import StorageError
 from storage.folder import DataFolderLocked, resolve_data_dir
+from storage.reports import export_lines, export_sessions, load_day
 from storage.repository import Repository
 from storage.settings_file import SettingsError
 from storage.transfer import export_segments, import_segments, write_private
@@ -79,9 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--from", dest="first", type=_date, metavar="DATE", help="YYYY-MM-DD")
     export.add_argument("--to", dest="last", type=_date, metavar="DATE", help="YYYY-MM-DD")
-    export.add_argument("--kind", choices=["segments"], default="segments",
-                        help="segments: one row per segment (the import format)")
+    export.add_argument(
+        "--kind", choices=["segments", "lines", "sessions"], default="segments",
+        help="segments: one row per segment (the import format); lines: one claim line per "
+        "patient, date, discipline and code; sessions: one row per session with its chart note")
     export.add_argument("--out", type=Path, metavar="FILE", help="file to write (default: stdout)")
+
+    summary = commands.add_parser(
+        "summary",
+        help="the day's sessions, claim lines, totals and checks",
+        description="The day summary: every session of the date, Medicare pooling, claim "
+        "lines with modifiers and estimates, totals and the biller's checks.",
+    )
+    summary.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="default: today")
+    summary.add_argument("--json", action="store_true", help="print one JSON object")
 
     imported = commands.add_parser(
         "import",
@@ -196,13 +210,30 @@ def run_export(args: argparse.Namespace) -> int:
     if args.first and args.last and args.first > args.last:
         raise UsageError(f"--from {args.first} is after --to {args.last}")
     with Repository.open(resolve_data_dir(args.data_dir), system_clock, read_only=True) as repo:
-        text = export_segments(repo, args.first, args.last)
+        if args.kind == "segments":
+            text = export_segments(repo, args.first, args.last)
+        elif args.kind == "lines":
+            text = export_lines(repo, args.first, args.last, system_clock())
+        else:
+            text = export_sessions(repo, args.first, args.last, system_clock())
         _report_notices(repo)
     if args.out is None:
         sys.stdout.write(text)
     else:
         write_private(args.out, text)
-        print(f"wrote {text.count(chr(10)) - 1} segments to {args.out}", file=sys.stderr)
+        rows = len(list(csv.reader(io.StringIO(text)))) - 1
+        print(f"wrote {rows} {args.kind} rows to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    from tui.day_report import summary_json, summary_text
+
+    with Repository.open(resolve_data_dir(args.data_dir), system_clock, read_only=True) as repo:
+        now = system_clock()
+        summary = load_day(repo, args.date or repo.local(now).date(), now)
+        _report_notices(repo)
+    print(json.dumps(summary_json(summary), indent=2) if args.json else summary_text(summary))
     return EXIT_OK
 
 
@@ -255,7 +286,8 @@ def run_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"units": run_units, "export": run_export, "import": run_import, "demo": run_demo}
+COMMANDS = {"units": run_units, "export": run_export, "import": run_import, "demo": run_demo,
+            "summary": run_summary}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -34,6 +34,8 @@ class TabletimeCommands(Provider):
                    partial(app.open_session, session.id))
         if isinstance(self.screen, TodayScreen):
             yield ("New session", "patient reference and payer", self.screen.action_new_session)
+        yield ("Day summary (today)", "sessions, claim lines, totals and checks",
+               app.open_day_summary)
         yield ("Export today's segments (CSV)", "into the data folder's exports/",
                app.export_today)
         yield ("Keys (help)", "every key of Tabletime", app.action_help)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from core.models import FurnishedBy
 from core.settings import Settings
+from storage.atomic import ensure_private_dir
 from storage.repository import Repository
+from storage.settings_file import save_settings
 
 PLAN = (  # (days ago, start: hour on that day, or hours ago today), patient, payer, segments
     (3, 9, "DM0412", "Medicare", [("97110", 23, "t"), ("97140", 15, "t"), ("97010", 10, "t")]),
@@ -28,6 +30,8 @@ class _Clock:
 def seed_demo(folder: Path, now: datetime) -> None:
     """Closed sessions on earlier days and this morning, one running and one paused now."""
     settings = Settings(therapist="Demo Therapist", credentials="PT, DPT")
+    ensure_private_dir(folder)
+    save_settings(folder, settings)
     zone = settings.zone
     clock = _Clock(now)
     with Repository.open(folder, clock, settings) as repo:

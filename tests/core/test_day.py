@@ -99,8 +99,9 @@ def test_more_units_than_clock_time_allows():
     s = session("AB12", payer=COMMERCIAL)
     summary = summarize((s, [seg(s, "97110", 0, 10), seg(s, "97116", 10, 10)]))
     (check,) = [c for c in summary.checks if c.kind is CheckKind.CLOCK_TIME]
-    assert "2 timed units on the day, but 20 min" in check.message
+    assert "AB12: 2 timed units in 20 min of clock time" in check.message
     assert "allow 1 by the 8-minute rule" in check.message
+    assert check.session_ids == (s.id,)
 
 
 def test_rounding_up_once_per_patient_is_not_flagged():

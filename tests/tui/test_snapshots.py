@@ -43,3 +43,34 @@ def test_review(snap_compare, day):
 
 def test_help(snap_compare, day):
     assert snap_compare(day, press=["f1"], terminal_size=SIZE)
+
+
+@pytest.fixture
+def day_with_warnings(open_app, clock):
+    """One patient seen twice (pooled), per-code units beyond the clock time, a session open."""
+    app = open_app()
+    repo = app.repo
+    first = repo.create_session("AB12", "Medicare")
+    clock.advance(minutes=10)
+    repo.add_segment(first.id, "97110", clock.now - timedelta(minutes=10), clock.now)
+    repo.close_session(first.id)
+    other = repo.create_session("CD34", "Commercial")
+    clock.advance(minutes=20)
+    repo.add_segment(other.id, "97530", clock.now - timedelta(minutes=20),
+                     clock.now - timedelta(minutes=10))
+    repo.add_segment(other.id, "97116", clock.now - timedelta(minutes=10), clock.now)
+    clock.advance(hours=3)
+    second = repo.create_session("AB12", "Medicare")
+    clock.advance(minutes=10)
+    repo.add_segment(second.id, "97110", clock.now - timedelta(minutes=10), clock.now)
+    repo.close_session(second.id)
+    repo.close_session(other.id)
+    late = repo.create_session("EF56", "Medicare")
+    repo.start(late.id, "97140")
+    clock.advance(minutes=5)
+    repo.pop_notices()
+    return app
+
+
+def test_day_summary_with_warnings(snap_compare, day_with_warnings):
+    assert snap_compare(day_with_warnings, press=["d"], terminal_size=SIZE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual.screen import Screen
 from textual.widgets import DataTable
@@ -20,7 +20,7 @@ class LiveTableScreen(Screen[None]):
         return cast("TabletimeApp", self.app)
 
     @property
-    def table(self) -> DataTable[str]:
+    def table(self) -> DataTable[Any]:
         return self.query_one(f"#{self.TABLE_ID}", DataTable)
 
     def on_mount(self) -> None:

@@ -27,6 +27,7 @@ class TodayScreen(LiveTableScreen):
     BINDINGS = [
         Binding("n", "new_session", "New session"),
         Binding("enter", "open_session", "Open", priority=True),
+        Binding("d", "day_summary", "Day summary"),
     ]
 
     def __init__(self) -> None:
@@ -98,6 +99,9 @@ class TodayScreen(LiveTableScreen):
             self.tabletime.tell("No session yet: press n to start one.", "warning")
             return
         self.tabletime.open_session(session_id)
+
+    def action_day_summary(self) -> None:
+        self.tabletime.open_day_summary()
 
     def action_new_session(self) -> None:
         repo = self.tabletime.repo

@@ -1,0 +1,45 @@
+"""What billing needs, as CSV rows: claim lines and sessions (with their chart notes).
+
+Lines: one row per patient, date of service, discipline and code (a timed code split across
+lines of one date is rejected), with up to four modifiers in their own columns. Dates are
+ISO dates, units whole numbers, amounts plain decimals: a spreadsheet reads them as they are.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from core.csv_cells import neutralise
+from core.day import ClaimRow, SessionDay
+
+LINE_COLUMNS = ("date_of_service", "patient", "payer", "method", "discipline", "code",
+                "modifier_1", "modifier_2", "modifier_3", "modifier_4", "units", "minutes",
+                "estimated_amount")
+SESSION_COLUMNS = ("session_id", "date_of_service", "patient", "payer", "method", "discipline",
+                   "status", "total_timed_minutes", "total_treatment_minutes", "timed_units",
+                   "units", "estimated_amount", "checks", "chart_note")
+MAX_MODIFIERS = 4
+
+
+def _amount(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def line_row(row: ClaimRow) -> list[str]:
+    modifiers = list(row.modifiers[:MAX_MODIFIERS])
+    modifiers += [""] * (MAX_MODIFIERS - len(modifiers))
+    cells = [row.date_of_service.isoformat(), row.patient, row.payer, row.method.value,
+             row.discipline.value, row.code, *modifiers, str(row.units),
+             "" if row.minutes is None else str(row.minutes), _amount(row.amount)]
+    return [neutralise(cell) for cell in cells]
+
+
+def session_row(day: SessionDay, note: str) -> list[str]:
+    session, billing = day.session, day.billing
+    units = "; ".join(f"{line.code} x{line.units}" for line in billing.lines if line.units)
+    cells = [str(session.id), session.date_of_service.isoformat(), session.patient,
+             session.payer.name, session.payer.method.value, session.discipline.value,
+             "open" if session.is_open else "closed", str(billing.total_timed_minutes),
+             str(billing.total_treatment_minutes), str(billing.timed_units), units,
+             _amount(day.amount), " | ".join(day.checks), note]
+    return [neutralise(cell) for cell in cells]

@@ -1,0 +1,97 @@
+"""Reports read from a data folder: a day, a patient's history, claim lines and sessions as CSV.
+
+The rules are in core; this module only finds the records they need, so the screen, the
+command line and the export all say the same thing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+from core.chart_note import chart_note
+from core.claims_csv import LINE_COLUMNS, SESSION_COLUMNS, line_row, session_row
+from core.day import DaySummary, SessionData, YearToDate, summarize_day
+from core.history import HistoryEntry, patient_history, year_to_date_before
+from core.modifiers import therapy_bucket
+from storage.repository import Repository
+
+
+def day_sessions(repo: Repository, day: date) -> list[SessionData]:
+    segments = repo.segments_on(day)
+    return [(s, [g for g in segments if g.session_id == s.id]) for s in repo.sessions_on(day)]
+
+
+def load_history(repo: Repository, patient: str, now: datetime) -> list[HistoryEntry]:
+    sessions = repo.sessions_for_patient(patient)
+    return patient_history([(s, repo.segments_of(s.id)) for s in sessions], now, repo.catalog)
+
+
+def load_day(repo: Repository, day: date, now: datetime) -> DaySummary:
+    """The day, with each Medicare patient's amount so far this year for KX."""
+    sessions = day_sessions(repo, day)
+    ytd: YearToDate = {}
+    for patient in sorted({s.patient for s, _ in sessions if s.payer.medicare}):
+        ytd.update(year_to_date_before(load_history(repo, patient, now), day))
+    return _summarize(repo, day, sessions, now, ytd)
+
+
+def _summarize(repo: Repository, day: date, sessions: list[SessionData], now: datetime,
+               ytd: YearToDate) -> DaySummary:
+    return summarize_day(day, sessions, now, repo.catalog, repo.zone, year_to_date=ytd,
+                         forgotten_minutes=repo.settings.forgotten_timer_minutes)
+
+
+def days_in_range(repo: Repository, first: date | None, last: date | None) -> list[date]:
+    return [d for d in repo.all_days() if (first is None or d >= first)
+            and (last is None or d <= last)]
+
+
+def summaries(repo: Repository, first: date | None, last: date | None,
+              now: datetime) -> Iterable[DaySummary]:
+    """Every day in the range, oldest first. KX needs the whole calendar year so far, so the
+    days of the year before `first` are read too (and not returned)."""
+    start = None if first is None else date(first.year, 1, 1)
+    ytd: YearToDate = {}
+    year = None
+    for day in days_in_range(repo, start, last):
+        if day.year != year:
+            ytd, year = {}, day.year
+        summary = _summarize(repo, day, day_sessions(repo, day), now, ytd)
+        for row in summary.rows:
+            if row.medicare:
+                key = (row.patient, therapy_bucket(row.discipline))
+                ytd[key] = ytd.get(key, Decimal(0)) + (row.amount or Decimal(0))
+        if first is None or day >= first:
+            yield summary
+
+
+def export_lines(repo: Repository, first: date | None, last: date | None,
+                 now: datetime) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(LINE_COLUMNS)
+    for summary in summaries(repo, first, last, now):
+        writer.writerows(line_row(row) for row in summary.rows)
+    return out.getvalue()
+
+
+def export_sessions(repo: Repository, first: date | None, last: date | None,
+                    now: datetime) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(SESSION_COLUMNS)
+    settings = repo.settings
+    for day in days_in_range(repo, first, last):
+        sessions = day_sessions(repo, day)
+        summary = _summarize(repo, day, sessions, now, {})
+        segments = {s.id: segs for s, segs in sessions}
+        for item in summary.sessions:
+            note = chart_note(item.session, segments[item.session.id], item.billing,
+                              repo.catalog, repo.zone, therapist=settings.therapist,
+                              credentials=settings.credentials)
+            writer.writerow(session_row(item, note))
+    return out.getvalue()

@@ -1,0 +1,151 @@
+"""The day summary and patient history screens, with their keys."""
+
+from datetime import timedelta
+
+import pytest
+from textual.widgets import DataTable
+
+from tui.dialogs.form import FormDialog
+from tui.dialogs.note import NoteDialog
+from tui.screens.day import DaySummaryScreen
+from tui.screens.history import PatientHistoryScreen
+from tui.screens.review import ReviewScreen
+from tui.screens.session import SessionScreen
+
+from .conftest import SIZE
+
+
+@pytest.fixture
+def busy_day(open_app, clock):
+    """Yesterday one session; today a closed overlap pair, a pooled patient, an open session."""
+    app = open_app()
+    repo = app.repo
+
+    def closed_session(patient, minutes):
+        session = repo.create_session(patient, "Medicare")
+        clock.advance(minutes=minutes)
+        repo.add_segment(session.id, "97110", clock.now - timedelta(minutes=minutes), clock.now)
+        repo.close_session(session.id)
+
+    closed_session("OLD1", 20)
+    clock.advance(days=1)
+    closed_session("AB12", 10)
+    clock.advance(hours=2)
+    closed_session("AB12", 10)
+    still = repo.create_session("CD34", "Commercial")
+    repo.start(still.id, "97530")
+    clock.advance(minutes=12)
+    repo.pop_notices()
+    return app
+
+
+async def test_d_opens_the_day_with_pooling_and_checks(busy_day):
+    app = busy_day
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DaySummaryScreen) and screen.summary is not None
+        summary = screen.summary
+        assert [s.session.patient for s in summary.sessions] == ["AB12", "AB12", "CD34"]
+        assert [(r.patient, r.code, r.units) for r in summary.rows] == [
+            ("AB12", "97110", 1), ("CD34", "97530", 1)]
+        kinds = {c.kind.value for c in summary.checks}
+        assert kinds == {"pooling", "open-session"}
+        assert screen.table.row_count == 3
+
+
+async def test_brackets_move_between_days_and_g_jumps(busy_day, clock):
+    app = busy_day
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d", "[")
+        await pilot.pause()
+        screen = app.screen
+        assert [s.session.patient for s in screen.summary.sessions] == ["OLD1"]
+        await pilot.press("]", "]")
+        await pilot.pause()
+        assert screen.summary.sessions == ()
+        await pilot.press("g")
+        await pilot.pause()
+        await pilot.press("ctrl+a")
+        field = app.screen.query_one("#field-day")
+        field.value = "not a date"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, FormDialog)
+        field.value = (clock.now - timedelta(days=1)).date().isoformat()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [s.session.patient for s in screen.summary.sessions] == ["OLD1"]
+
+
+async def test_w_jumps_to_the_next_session_with_a_check(busy_day, told):
+    app = busy_day
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d", "w")
+        await pilot.pause()
+        assert app.screen.table.cursor_row == 1  # the first AB12 session is row 0 and flagged
+        await pilot.press("w")
+        await pilot.pause()
+        assert app.screen.table.cursor_row == 2
+        assert any("still open" in message for message, _ in told)
+
+
+async def test_c_reviews_and_closes_an_open_session_from_the_day(busy_day):
+    app = busy_day
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d", "down", "down", "c")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("enter", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, DaySummaryScreen) and app.screen.summary is not None
+        assert all(not s.session.is_open for s in app.screen.summary.sessions)
+
+
+async def test_enter_opens_a_session_and_escape_returns(busy_day):
+    app = busy_day
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SessionScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DaySummaryScreen)
+
+
+async def test_h_shows_the_patient_history_and_y_the_chart_note(busy_day):
+    app = busy_day
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d", "h")
+        await pilot.pause()
+        assert isinstance(app.screen, PatientHistoryScreen)
+        assert app.screen.query_one(DataTable).row_count == 2
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, NoteDialog)
+        assert "Patient: AB12" in app.screen.text
+        assert app.clipboard == app.screen.text
+        await pilot.press("escape", "escape", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, NoteDialog)
+        assert "Therapist: Dana Reyes, PT, DPT" in app.screen.text
+
+
+async def test_x_exports_claim_lines_and_names_the_file(busy_day, told):
+    app = busy_day
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d", "x")
+        await pilot.pause()
+        app.screen.query_one("#field-last").value = "2020-01-01"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "is after" in str(app.screen.query_one("#error").render())
+        day = app.repo.local(app.clock()).date().isoformat()
+        app.screen.query_one("#field-last").value = day
+        await pilot.press("enter")
+        await pilot.pause()
+        path = app.repo.data_dir / "exports" / f"lines-{day}-{day}.csv"
+        assert path.exists() and (path.stat().st_mode & 0o777) == 0o600
+        assert any(str(path) in message for message, _ in told)
+        assert path.read_text().count("\n") == 3  # header and two claim lines

@@ -1,0 +1,99 @@
+"""The day summary as text and as the JSON of `tabletime summary --json`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from core.day import DaySummary
+
+
+def _money(value: Decimal | None) -> str | None:
+    """Amounts are exact decimal strings in JSON ("34.61"), never binary floats."""
+    return None if value is None else f"{value:.2f}"
+
+
+def summary_json(summary: DaySummary) -> dict[str, Any]:
+    return {
+        "date": summary.day.isoformat(),
+        "sessions": [
+            {
+                "id": str(item.session.id),
+                "patient": item.session.patient,
+                "payer": item.session.payer.name,
+                "method": item.session.payer.method.value,
+                "discipline": item.session.discipline.value,
+                "status": "open" if item.session.is_open else "closed",
+                "total_timed_minutes": item.billing.total_timed_minutes,
+                "total_treatment_minutes": item.billing.total_treatment_minutes,
+                "timed_units": item.billing.timed_units,
+                "units": item.billing.units,
+                "estimated_amount": _money(item.amount),
+                "checks": list(item.checks),
+            }
+            for item in summary.sessions
+        ],
+        "lines": [
+            {
+                "patient": row.patient,
+                "discipline": row.discipline.value,
+                "payer": row.payer,
+                "code": row.code,
+                "modifiers": list(row.modifiers),
+                "units": row.units,
+                "minutes": row.minutes,
+                "estimated_amount": _money(row.amount),
+            }
+            for row in summary.rows
+        ],
+        "pools": [
+            {
+                "patient": group.patient,
+                "discipline": group.discipline.value,
+                "sessions": [str(i) for i in group.session_ids],
+                "timed_units": group.timed_units,
+                "per_session_units": group.per_session_units,
+            }
+            for group in summary.groups
+            if group.pooled is not None
+        ],
+        "totals": {
+            "timed_minutes": summary.timed_minutes,
+            "treatment_minutes": summary.treatment_minutes,
+            "units": summary.units,
+            "estimated_amount": _money(summary.amount),
+            "per_code": {
+                total.code: {"minutes": total.minutes, "units": total.units,
+                             "estimated_amount": _money(total.amount)}
+                for total in summary.code_totals
+            },
+        },
+        "checks": [
+            {"kind": check.kind.value, "message": check.message,
+             "sessions": [str(i) for i in check.session_ids]}
+            for check in summary.checks
+        ],
+    }
+
+
+def summary_text(summary: DaySummary) -> str:
+    rows = [f"Day summary {summary.day:%a %d %b %Y}: {len(summary.sessions)} sessions", ""]
+    rows.append(f"{'Patient':<10}{'Payer':<20}{'Disc':<5}{'Status':<8}{'Timed':>6}{'Total':>6}"
+                "  Units")
+    for item in summary.sessions:
+        s, billing = item.session, item.billing
+        units = ", ".join(f"{c} x{u}" for c, u in billing.units.items() if u) or "-"
+        flag = "  !" if item.checks else ""
+        rows.append(f"{s.patient:<10}{s.payer.name[:19]:<20}{s.discipline:<5}"
+                    f"{'open' if s.is_open else 'closed':<8}{billing.total_timed_minutes:>6}"
+                    f"{billing.total_treatment_minutes:>6}  {units}{flag}")
+    rows += ["", "Claim lines:"]
+    for row in summary.rows:
+        amount = _money(row.amount) or "n/a"
+        rows.append(f"  {row.patient:<10}{row.code}-{'-'.join(row.modifiers):<12} "
+                    f"x{row.units:<3} {amount:>9}")
+    rows += ["", f"Totals: {summary.timed_minutes} timed min, {summary.treatment_minutes} "
+             f"treatment min, {summary.units} units, estimate ${summary.amount:.2f}"]
+    if summary.checks:
+        rows += ["", "Checks:", *(f"  ! {check.message}" for check in summary.checks)]
+    return "\n".join(rows)

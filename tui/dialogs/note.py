@@ -1,0 +1,23 @@
+"""A chart note to read, select and copy (it is also put on the clipboard when shown)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, TextArea
+
+
+class NoteDialog(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "dismiss", "Close")]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="note"):
+            yield Label(self.title_text, classes="dialog-title", markup=False)
+            yield TextArea(self.text, read_only=True, id="note-text")

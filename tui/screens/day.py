@@ -1,0 +1,194 @@
+"""The end-of-day review: every session of a date, claim lines, totals, pooling and checks."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from uuid import UUID
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Static
+
+from core.day import ClaimRow, DaySummary
+from core.models import Discipline
+from storage.reports import export_lines, load_day
+from tui.dialogs.form import FormDialog, FormField
+from tui.format import money
+from tui.screens.live import LiveTableScreen
+
+
+class DaySummaryScreen(LiveTableScreen):
+    TABLE_ID = "day-sessions"
+    COLUMNS = (("patient", "Patient"), ("payer", "Payer"), ("method", "Method"),
+               ("status", "Status"), ("timed", "Timed"), ("total", "Total"),
+               ("units", "Units (modifiers)"), ("amount", "Est."), ("checks", "Checks"))
+    BINDINGS = [
+        Binding("[", "shift(-1)", "Previous day"),
+        Binding("]", "shift(1)", "Next day"),
+        Binding("g", "go_to", "Go to date"),
+        Binding("enter", "open_session", "Open", priority=True),
+        Binding("c", "review", "Review & close"),
+        Binding("w", "next_warning", "Next check"),
+        Binding("h", "history", "Patient history"),
+        Binding("y", "chart_note", "Chart note"),
+        Binding("x", "export", "Export lines"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, day: date) -> None:
+        super().__init__()
+        self.day = day
+        self.summary: DaySummary | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="day-title", markup=False)
+        yield DataTable(id="day-sessions", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="day-notes"):
+            yield Static(id="day-details", markup=False)
+        yield Footer()
+
+    def reload(self) -> None:
+        app = self.tabletime
+        summary = self.summary = load_day(app.repo, self.day, app.clock())
+        rows: dict[tuple[str, Discipline, str], list[ClaimRow]] = {}
+        for row in summary.rows:
+            rows.setdefault((row.patient, row.discipline, row.payer), []).append(row)
+        lead = {group.session_ids[0]: group for group in summary.groups}
+        table = self.table
+        keep = table.cursor_row
+        table.clear()
+        for item in summary.sessions:
+            s = item.session
+            if s.id in lead:
+                lines = rows.get((s.patient, s.discipline, s.payer.name), [])
+                units = ", ".join(f"{r.code}-{'-'.join(r.modifiers)} x{r.units}"
+                                  for r in lines) or "-"
+                if lead[s.id].pooled is not None:
+                    units = f"pooled: {units}"
+                amount = money(item.amount)
+            else:
+                units, amount = "pooled with the session above", ""
+            status = Text("OPEN", style="bold reverse") if s.is_open else Text("closed")
+            checks = Text(f"! {len(item.checks)}", style="bold") if item.checks else Text("")
+            table.add_row(s.patient, s.payer.name, s.payer.method.value, status,
+                          str(item.billing.total_timed_minutes),
+                          str(item.billing.total_treatment_minutes), units, amount,
+                          checks, key=str(s.id))
+        if summary.sessions:
+            table.move_cursor(row=min(max(keep, 0), len(summary.sessions) - 1))
+        self.query_one("#day-title", Static).update(
+            f"{self.day:%a %d %b %Y} | {len(summary.sessions)} sessions | "
+            f"{summary.timed_minutes} timed min | {summary.units} units | "
+            f"{money(summary.amount)} | {len(summary.checks)} checks")
+        self.query_one("#day-details", Static).update(self._details(summary))
+
+    @staticmethod
+    def _details(summary: DaySummary) -> str:
+        lines = ["Per code: " + ("  ".join(
+            f"{t.code} {t.minutes} min x{t.units} {money(t.amount)}"
+            for t in summary.code_totals) or "none")]
+        for group in summary.groups:
+            if group.pooled is not None:
+                lines.append(f"Pooled: {group.patient} {group.discipline}, "
+                             f"{len(group.session_ids)} sessions -> {group.timed_units} timed "
+                             f"unit(s) (one by one: {group.per_session_units})")
+        if summary.checks:
+            lines += ["", "Checks:", *(f"! {check.message}" for check in summary.checks)]
+        else:
+            lines += ["", "No checks to look at."]
+        return "\n".join(lines)
+
+    def tick(self) -> None:
+        """Nothing here changes with the clock alone that is worth a redraw each second."""
+
+    def selected(self) -> UUID | None:
+        if self.summary is None or not self.summary.sessions:
+            self.tabletime.tell("No session on this day.", "warning")
+            return None
+        key = self.table.coordinate_to_cell_key(self.table.cursor_coordinate).row_key.value
+        return UUID(key) if key else None
+
+    def action_shift(self, days: int) -> None:
+        self.day += timedelta(days=days)
+        self.reload()
+
+    def action_go_to(self) -> None:
+        def submit(values: dict[str, str]) -> str | None:
+            try:
+                self.day = date.fromisoformat(values["day"].strip())
+            except ValueError:
+                return f"{values['day']!r} is not a date (YYYY-MM-DD)"
+            self.reload()
+            return None
+
+        self.app.push_screen(FormDialog("Go to date", [
+            FormField("day", "Date (YYYY-MM-DD)", self.day.isoformat())], submit))
+
+    @on(DataTable.RowSelected)
+    def action_open_session(self) -> None:
+        session_id = self.selected()
+        if session_id is not None:
+            self.tabletime.open_session(session_id)
+
+    def action_review(self) -> None:
+        session_id = self.selected()
+        if session_id is None:
+            return
+        if not self.tabletime.repo.get_session(session_id).is_open:
+            self.tabletime.tell("That session is closed already (enter opens it).", "warning")
+            return
+        from tui.screens.review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen(session_id), lambda _: self.reload())
+
+    def action_next_warning(self) -> None:
+        if self.summary is None:
+            return
+        flagged = [i for i, item in enumerate(self.summary.sessions) if item.checks]
+        if not flagged:
+            self.tabletime.tell("No session on this day has a check.")
+            return
+        after = [i for i in flagged if i > self.table.cursor_row]
+        self.table.move_cursor(row=(after or flagged)[0])
+        item = self.summary.sessions[self.table.cursor_row]
+        self.tabletime.tell("\n".join(item.checks), "warning")
+
+    def action_history(self) -> None:
+        session_id = self.selected()
+        if session_id is not None:
+            from tui.screens.history import PatientHistoryScreen
+
+            patient = self.tabletime.repo.get_session(session_id).patient
+            self.app.push_screen(PatientHistoryScreen(patient))
+
+    def action_chart_note(self) -> None:
+        session_id = self.selected()
+        if session_id is not None:
+            self.tabletime.show_chart_note(session_id)
+
+    def action_export(self) -> None:
+        app = self.tabletime
+
+        def submit(values: dict[str, str]) -> str | None:
+            try:
+                first = date.fromisoformat(values["first"].strip())
+                last = date.fromisoformat(values["last"].strip())
+            except ValueError:
+                return "give dates as YYYY-MM-DD"
+            if first > last:
+                return f"{first} is after {last}"
+            path = app.write_export(f"lines-{first}-{last}.csv",
+                                    lambda: export_lines(app.repo, first, last, app.clock()))
+            return None if path is not None else app.last_error
+
+        self.app.push_screen(FormDialog("Export claim lines (CSV)", [
+            FormField("first", "From (YYYY-MM-DD)", self.day.isoformat()),
+            FormField("last", "To (YYYY-MM-DD)", self.day.isoformat()),
+        ], submit))
+
+    def action_back(self) -> None:
+        self.dismiss()
+
