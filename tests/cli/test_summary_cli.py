@@ -1,0 +1,58 @@
+"""`tabletime summary` and the lines and sessions exports on the command line."""
+
+import json
+from datetime import timedelta
+
+from storage.repository import Repository
+from tui.cli import main
+
+
+def seed(data_dir, clock, settings):
+    with Repository.open(data_dir, clock, settings) as repo:
+        for patient in ("AB12", "AB12"):
+            session = repo.create_session(patient, "Medicare")
+            clock.advance(minutes=10)
+            repo.add_segment(session.id, "97110", clock.now - timedelta(minutes=10), clock.now)
+            repo.close_session(session.id)
+            clock.advance(hours=2)
+    return clock.now.date().isoformat()
+
+
+def test_summary_json(capsys, tmp_path, clock, settings):
+    day = seed(tmp_path, clock, settings)
+    assert main(["--data-dir", str(tmp_path), "summary", "--date", day, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["date"] == day and len(data["sessions"]) == 2
+    assert data["sessions"][0]["units"] == {"97110": 1}
+    assert data["lines"] == [{"patient": "AB12", "discipline": "PT", "payer": "Medicare",
+                              "code": "97110", "modifiers": ["GP"], "units": 1, "minutes": 20,
+                              "estimated_amount": data["totals"]["estimated_amount"]}]
+    assert data["pools"][0]["timed_units"] == 1 and data["pools"][0]["per_session_units"] == 2
+    assert [c["kind"] for c in data["checks"]] == ["pooling"]
+    assert data["totals"]["units"] == 1 and data["totals"]["per_code"]["97110"]["minutes"] == 20
+
+
+def test_summary_text_and_an_empty_day(capsys, tmp_path, clock, settings):
+    day = seed(tmp_path, clock, settings)
+    assert main(["--data-dir", str(tmp_path), "summary", "--date", day]) == 0
+    out = capsys.readouterr().out
+    assert "2 sessions" in out and "97110-GP" in out and "billed on their pooled" in out
+    assert main(["--data-dir", str(tmp_path), "summary", "--date", "2020-01-01", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sessions"] == []
+
+
+def test_bad_summary_date_is_a_usage_error(capsys, tmp_path):
+    assert main(["--data-dir", str(tmp_path), "summary", "--date", "yesterday"]) == 2
+    assert "yesterday" in capsys.readouterr().err
+
+
+def test_export_kinds(capsys, tmp_path, clock, settings):
+    seed(tmp_path, clock, settings)
+    for kind, header in (("lines", "date_of_service,patient,payer,method,discipline,code"),
+                         ("sessions", "session_id,date_of_service,patient")):
+        out_file = tmp_path / f"{kind}.csv"
+        assert main(["--data-dir", str(tmp_path), "export", "--kind", kind, "--out",
+                     str(out_file)]) == 0
+        assert out_file.read_text().startswith(header)
+        assert f"{kind} rows" in capsys.readouterr().err
+    assert main(["--data-dir", str(tmp_path), "export", "--kind", "claims"]) == 2

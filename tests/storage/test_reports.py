@@ -1,0 +1,82 @@
+"""Reports from a data folder: lines with KX through the year, sessions with chart notes."""
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from storage.reports import export_lines, export_sessions, load_day, load_history
+
+
+def visit(repo, clock, patient, code="97530", minutes=60, payer="Medicare", note=""):
+    session = repo.create_session(patient, payer)
+    clock.advance(minutes=minutes)
+    repo.add_segment(session.id, code, clock.now - timedelta(minutes=minutes), clock.now,
+                     note=note)
+    return repo.close_session(session.id)
+
+
+def weekly(repo, clock, patient, weeks, start):
+    clock.set(start)
+    for _ in range(weeks):
+        visit(repo, clock, patient)
+        clock.advance(days=7)
+
+
+def lines(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_lines_carry_kx_from_the_visit_that_passes_the_threshold(repo, clock):
+    weekly(repo, clock, "AB12", 30, datetime(2026, 1, 5, 15, tzinfo=UTC))
+    rows = lines(export_lines(repo, None, None, clock.now))
+    kx = ["KX" in (r["modifier_2"], r["modifier_3"]) for r in rows]
+    first = kx.index(True)
+    assert first > 0 and all(kx[first:]) and not any(kx[:first])
+    running = sum(Decimal(r["estimated_amount"]) for r in rows[: first + 1])
+    assert running > Decimal(2480) >= running - Decimal(rows[first]["estimated_amount"])
+
+
+def test_kx_in_a_partial_range_counts_the_year_before_it(repo, clock):
+    weekly(repo, clock, "AB12", 30, datetime(2026, 1, 5, 15, tzinfo=UTC))
+    everything = lines(export_lines(repo, None, None, clock.now))
+    july = lines(export_lines(repo, date(2026, 7, 1), date(2026, 7, 31), clock.now))
+    assert july and july == [r for r in everything if r["date_of_service"].startswith("2026-07")]
+
+
+def test_kx_starts_again_at_the_year_change(repo, clock):
+    weekly(repo, clock, "AB12", 36, datetime(2026, 6, 1, 15, tzinfo=UTC))  # into 2027
+    rows = lines(export_lines(repo, date(2027, 1, 1), None, clock.now))
+    assert rows and not any("KX" in r.values() for r in rows)
+    history = load_history(repo, "AB12", clock.now)
+    first_2027 = next(e for e in history if e.session.date_of_service.year == 2027)
+    assert first_2027.year_to_date == first_2027.amount and not first_2027.kx
+
+
+def test_load_day_uses_the_year_so_far_for_kx(repo, clock):
+    weekly(repo, clock, "AB12", 30, datetime(2026, 1, 5, 15, tzinfo=UTC))
+    last_day = repo.all_days()[-1]
+    summary = load_day(repo, last_day, clock.now)
+    assert all("KX" in row.modifiers for row in summary.rows)
+    assert any(c.kind.value == "kx" for c in summary.checks)
+
+
+def test_formula_cells_come_out_inert_and_values_plain(repo, clock):
+    clock.set(datetime(2026, 3, 2, 15, tzinfo=UTC))
+    visit(repo, clock, '=HYPERLINK("x")', code="97110", minutes=23, note="@SUM(A1)")
+    (row,) = lines(export_lines(repo, None, None, clock.now))
+    assert row["patient"] == '\'=HYPERLINK("x")'
+    assert (row["date_of_service"], row["units"], row["minutes"]) == ("2026-03-02", "2", "23")
+    assert row["estimated_amount"] == f"{Decimal(row['estimated_amount']):.2f}"
+    (session_row,) = lines(export_sessions(repo, None, None, clock.now))
+    assert session_row["patient"] == '\'=HYPERLINK("x")'
+    assert "Total timed code minutes: 23" in session_row["chart_note"]
+    assert session_row["estimated_amount"] == row["estimated_amount"]
+
+
+def test_a_note_starting_like_a_formula_is_inert_in_the_chart_note_cell(repo, clock):
+    clock.set(datetime(2026, 3, 2, 15, tzinfo=UTC))
+    session = visit(repo, clock, "AB12", minutes=15)
+    (row,) = lines(export_sessions(repo, None, None, clock.now))
+    assert row["session_id"] == str(session.id) and row["chart_note"].startswith("Date")
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row.values())
