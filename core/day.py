@@ -30,6 +30,7 @@ from core.session import Session
 from core.units import BillingResult, compute_units, units_for_minutes
 
 SessionData = tuple[Session, Sequence[Segment]]
+YearToDate = dict[tuple[str, TherapyBucket], Decimal]
 
 
 class CheckKind(StrEnum):
@@ -109,6 +110,16 @@ class DaySummary(Frozen):
     checks: tuple[DayCheck, ...]
 
 
+def medicare_amounts(summary: DaySummary) -> YearToDate:
+    """The day's estimated Medicare amounts per patient and KX bucket (for the year so far)."""
+    amounts: YearToDate = {}
+    for row in summary.rows:
+        if row.medicare:
+            key = (row.patient, therapy_bucket(row.discipline))
+            amounts[key] = amounts.get(key, Decimal(0)) + (row.amount or Decimal(0))
+    return amounts
+
+
 def session_billing(session: Session, segments: Sequence[Segment], now: datetime,
                     catalog: Catalog) -> BillingResult:
     """What was stored at close (with the therapist's tie pick), else the live result."""
@@ -134,22 +145,14 @@ def summarize_day(
     """
     ordered = sorted(sessions, key=lambda pair: pair[0].opened_at)
     billings = {s.id: session_billing(s, segs, now, catalog) for s, segs in ordered}
-    first_of = {s.id: s for s, _ in ordered}
-    groups = _groups(ordered, billings, now, catalog)
-    rows: list[ClaimRow] = []
-    checks: list[DayCheck] = []
+    groups, rows, checks = _billed(ordered, billings, now, catalog, year_to_date)
     amounts: dict[UUID, Decimal | None] = {}
-    ytd = dict(year_to_date or {})
     for group in groups:
-        first = first_of[group.session_ids[0]]
-        group_rows = _claim_rows(group, first, catalog)
-        if first.payer.medicare:
-            group_rows, kx_checks = _apply_kx(group_rows, group, first, ytd)
-            checks += kx_checks
-        rows += group_rows
         # A group's amount belongs to its first session; pooled sessions after it have none.
-        known = [row.amount for row in group_rows if row.amount is not None]
-        amounts[first.id] = (sum(known, Decimal(0)) if known or not group_rows else None)
+        mine = [row for row in rows if row.patient == group.patient
+                and row.discipline == group.discipline and row.payer == group.payer]
+        known = [row.amount for row in mine if row.amount is not None]
+        amounts[group.session_ids[0]] = sum(known, Decimal(0)) if known or not mine else None
         if group.pooled is not None and group.timed_units != group.per_session_units:
             checks.append(DayCheck(kind=CheckKind.POOLING, session_ids=group.session_ids, message=(
                 f"{group.patient} {group.discipline}: {len(group.session_ids)} sessions are "
@@ -173,6 +176,35 @@ def summarize_day(
         amount=sum((row.amount for row in rows if row.amount is not None), Decimal(0)),
         checks=tuple(checks),
     )
+
+
+def day_claim_rows(day: date, sessions: Sequence[SessionData], now: datetime, catalog: Catalog,
+                   year_to_date: YearToDate | None = None) -> list[ClaimRow]:
+    """Only the claim lines of a day (with KX), for exports that need nothing else."""
+    ordered = sorted(sessions, key=lambda pair: pair[0].opened_at)
+    billings = {s.id: session_billing(s, segs, now, catalog) for s, segs in ordered}
+    return _billed(ordered, billings, now, catalog, year_to_date)[1]
+
+
+def _billed(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResult],
+            now: datetime, catalog: Catalog,
+            year_to_date: Mapping[tuple[str, TherapyBucket], Decimal] | None,
+            ) -> tuple[list[Group], list[ClaimRow], list[DayCheck]]:
+    """Groups, their claim rows with KX where the year so far passes the threshold, and the
+    KX warnings."""
+    first_of = {s.id: s for s, _ in ordered}
+    groups = _groups(ordered, billings, now, catalog)
+    rows: list[ClaimRow] = []
+    checks: list[DayCheck] = []
+    ytd = dict(year_to_date or {})
+    for group in groups:
+        first = first_of[group.session_ids[0]]
+        group_rows = _claim_rows(group, first, catalog)
+        if first.payer.medicare:
+            group_rows, kx_checks = _apply_kx(group_rows, group, first, ytd)
+            checks += kx_checks
+        rows += group_rows
+    return groups, rows, checks
 
 
 def _groups(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResult],
@@ -247,9 +279,6 @@ def _claim_rows(group: Group, first: Session, catalog: Catalog) -> list[ClaimRow
     ]
 
 
-YearToDate = dict[tuple[str, TherapyBucket], Decimal]
-
-
 def _apply_kx(rows: list[ClaimRow], group: Group, first: Session,
               ytd: YearToDate) -> tuple[list[ClaimRow], list[DayCheck]]:
     """The line that passes the KX threshold carries KX, and so does every later one."""
@@ -275,12 +304,16 @@ def _day_checks(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingR
                 rows: Sequence[ClaimRow], now: datetime, catalog: Catalog, zone: tzinfo,
                 forgotten_minutes: int) -> list[DayCheck]:
     checks = []
-    patient_of = {s.id: s.patient for s, _ in ordered}
+    sessions_of: dict[str, tuple[UUID, ...]] = {}
+    for session, _ in ordered:
+        sessions_of[session.patient] = (*sessions_of.get(session.patient, ()), session.id)
     timed = sorted(((seg, s) for s, segs in ordered for seg in segs
                     if catalog.get(seg.code).timed), key=lambda pair: pair[0].start)
     for index, (a, session_a) in enumerate(timed):
         for b, session_b in timed[index + 1:]:
-            if session_a.id != session_b.id and a.overlaps(b):
+            if a.end is not None and b.start >= a.end:
+                break  # sorted by start: nothing later can overlap `a`
+            if session_a.id != session_b.id:
                 checks.append(DayCheck(kind=CheckKind.OVERLAP, session_ids=(session_a.id,
                                                                            session_b.id),
                     message=(f"{a.code} {_span(a, now, zone)} on {session_a.patient} overlaps "
@@ -298,8 +331,8 @@ def _day_checks(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingR
         units = sum(row.units for row in rows
                     if row.patient == patient and catalog.get(row.code).timed)
         if units > allowed:
-            ids = tuple(i for i, p in patient_of.items() if p == patient)
-            checks.append(DayCheck(kind=CheckKind.CLOCK_TIME, session_ids=ids, message=(
+            checks.append(DayCheck(kind=CheckKind.CLOCK_TIME, session_ids=sessions_of[patient],
+                                   message=(
                 f"{patient}: {_units(units)} in {minutes} min of clock time, which allow "
                 f"{allowed} by the 8-minute rule (four units an hour)")))
     for session, segments in ordered:
@@ -329,8 +362,8 @@ def _day_checks(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingR
                                            "no modifier bypasses this edit"))
     for row in rows:
         if row.medicare and not set(DISCIPLINE_MODIFIER.values()) & set(row.modifiers):
-            ids = tuple(i for i, p in patient_of.items() if p == row.patient)
-            checks.append(DayCheck(kind=CheckKind.NO_DISCIPLINE_MODIFIER, session_ids=ids,
+            checks.append(DayCheck(kind=CheckKind.NO_DISCIPLINE_MODIFIER,
+                                   session_ids=sessions_of[row.patient],
                                    message=f"{row.patient} {row.code}: a Medicare line without "
                                            "GP, GO or GN"))
     return checks

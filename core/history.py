@@ -8,11 +8,11 @@ the threshold and at the $3,000 targeted-review threshold. Amounts are this app'
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from core.catalog import Catalog
-from core.day import SessionData, YearToDate, session_billing
+from core.day import SessionData, session_billing
 from core.fees import estimate_fees
 from core.models import Frozen
 from core.modifiers import (
@@ -69,15 +69,3 @@ def patient_history(sessions: Sequence[SessionData], now: datetime,
         entries.append(HistoryEntry(session=session, billing=billing, amount=amount,
                                     bucket=bucket, year_to_date=ytd, kx=kx, messages=messages))
     return entries
-
-
-def year_to_date_before(entries: Sequence[HistoryEntry], day: date) -> YearToDate:
-    """Each patient's Medicare amount per bucket in `day`'s year, before `day`."""
-    totals: YearToDate = {}
-    for entry in entries:
-        session = entry.session
-        if (session.payer.medicare and session.date_of_service.year == day.year
-                and session.date_of_service < day):
-            key = (session.patient, entry.bucket)
-            totals[key] = totals.get(key, Decimal(0)) + (entry.amount or Decimal(0))
-    return totals

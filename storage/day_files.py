@@ -3,6 +3,7 @@
     days/2026/2026-03-02.json   sessions of that date of service, their segments and audit
     open.json                   which sessions are open (a hint that heals itself)
     patients/2026.json          which dates each patient was seen in that year
+    ledger/2026.json            each day's Medicare amounts per patient and KX bucket
 
 A write costs the same on the first day and after five years because no file grows with
 history. One TinyDB instance per file per process; a file's schema version is checked the first
@@ -59,6 +60,9 @@ class DayFiles:
                 self.root / "days" / f"{day.year:04d}" / f"{day.isoformat()}.json"
             )
         return path
+
+    def ledger_path(self, year: int) -> Path:
+        return self.root / "ledger" / f"{year:04d}.json"
 
     def patients_path(self, year: int) -> Path:
         return self.root / "patients" / f"{year:04d}.json"

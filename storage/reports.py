@@ -11,18 +11,22 @@ import io
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from uuid import UUID
 
 from core.chart_note import chart_note
 from core.claims_csv import LINE_COLUMNS, SESSION_COLUMNS, line_row, session_row
-from core.day import DaySummary, SessionData, YearToDate, summarize_day
-from core.history import HistoryEntry, patient_history, year_to_date_before
+from core.day import ClaimRow, DaySummary, SessionData, YearToDate, day_claim_rows, summarize_day
+from core.history import HistoryEntry, patient_history
+from core.models import Segment
 from core.modifiers import therapy_bucket
 from storage.repository import Repository
 
 
 def day_sessions(repo: Repository, day: date) -> list[SessionData]:
-    segments = repo.segments_on(day)
-    return [(s, [g for g in segments if g.session_id == s.id]) for s in repo.sessions_on(day)]
+    by_session: dict[UUID, list[Segment]] = {}
+    for segment in repo.segments_on(day):
+        by_session.setdefault(segment.session_id, []).append(segment)
+    return [(s, by_session.get(s.id, [])) for s in repo.sessions_on(day)]
 
 
 def load_history(repo: Repository, patient: str, now: datetime) -> list[HistoryEntry]:
@@ -31,12 +35,8 @@ def load_history(repo: Repository, patient: str, now: datetime) -> list[HistoryE
 
 
 def load_day(repo: Repository, day: date, now: datetime) -> DaySummary:
-    """The day, with each Medicare patient's amount so far this year for KX."""
-    sessions = day_sessions(repo, day)
-    ytd: YearToDate = {}
-    for patient in sorted({s.patient for s, _ in sessions if s.payer.medicare}):
-        ytd.update(year_to_date_before(load_history(repo, patient, now), day))
-    return _summarize(repo, day, sessions, now, ytd)
+    """The day, with each Medicare patient's amount so far this year (from the ledger) for KX."""
+    return _summarize(repo, day, day_sessions(repo, day), now, repo.year_to_date(day))
 
 
 def _summarize(repo: Repository, day: date, sessions: list[SessionData], now: datetime,
@@ -50,23 +50,21 @@ def days_in_range(repo: Repository, first: date | None, last: date | None) -> li
             and (last is None or d <= last)]
 
 
-def summaries(repo: Repository, first: date | None, last: date | None,
-              now: datetime) -> Iterable[DaySummary]:
-    """Every day in the range, oldest first. KX needs the whole calendar year so far, so the
-    days of the year before `first` are read too (and not returned)."""
-    start = None if first is None else date(first.year, 1, 1)
+def claim_rows(repo: Repository, first: date | None, last: date | None,
+               now: datetime) -> Iterable[ClaimRow]:
+    """Every claim line in the range, oldest first, KX included: the year so far comes from
+    the ledger at the first day, then from the lines themselves."""
     ytd: YearToDate = {}
     year = None
-    for day in days_in_range(repo, start, last):
+    for day in days_in_range(repo, first, last):
         if day.year != year:
-            ytd, year = {}, day.year
-        summary = _summarize(repo, day, day_sessions(repo, day), now, ytd)
-        for row in summary.rows:
+            ytd, year = repo.year_to_date(day), day.year
+        rows = day_claim_rows(day, day_sessions(repo, day), now, repo.catalog, ytd)
+        for row in rows:
             if row.medicare:
                 key = (row.patient, therapy_bucket(row.discipline))
                 ytd[key] = ytd.get(key, Decimal(0)) + (row.amount or Decimal(0))
-        if first is None or day >= first:
-            yield summary
+        yield from rows
 
 
 def export_lines(repo: Repository, first: date | None, last: date | None,
@@ -74,8 +72,7 @@ def export_lines(repo: Repository, first: date | None, last: date | None,
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(LINE_COLUMNS)
-    for summary in summaries(repo, first, last, now):
-        writer.writerows(line_row(row) for row in summary.rows)
+    writer.writerows(line_row(row) for row in claim_rows(repo, first, last, now))
     return out.getvalue()
 
 

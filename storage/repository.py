@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID, uuid4
@@ -21,8 +22,10 @@ from tinydb import where
 
 from core.audit import UNDOABLE, Action, AuditEntry
 from core.catalog import CatalogEntry, CodeError
+from core.day import YearToDate, medicare_amounts, summarize_day
 from core.minutes import code_minutes
 from core.models import Clock, Discipline, Frozen, FurnishedBy, PayerProfile, Segment
+from core.modifiers import TherapyBucket
 from core.session import Session
 from core.settings import Settings
 from core.units import compute_units
@@ -47,6 +50,17 @@ class PatientVisits(Frozen):
 
     patient: str
     dates: tuple[date, ...]
+
+
+class LedgerDay(Frozen):
+    """ledger/YYYY.json: a day's Medicare amounts per patient and KX bucket, so that the year
+    so far is one small file, not every visit of every patient."""
+
+    date: date
+    amounts: dict[str, Decimal]
+
+
+LEDGER_KEY = "\t"  # joins patient and bucket; a patient reference cannot hold a tab
 
 
 CACHED_TABLES = 48
@@ -224,6 +238,8 @@ class Repository:
                   if e.session_id in by_id and by_id[e.session_id].is_open]
         stale = [e.session_id for e in entries if e.session_id not in {s.id for s in result}]
         if stale and not self.read_only:
+            # A close killed before it updated the ledger left its session here: finish it.
+            self.refresh_ledger({by_id[i].date_of_service for i in stale if i in by_id})
             self._unindex_open(stale)
         return sorted(result, key=lambda s: s.opened_at)
 
@@ -255,6 +271,7 @@ class Repository:
             table("audit").insert(self._audit(change, Action.CLOSE, session,
                                               before=_session_state(session),
                                               after=_session_state(closed)))
+        self.refresh_ledger([session.date_of_service])
         self._unindex_open([session_id])
         self._saw(now)
         return closed
@@ -268,6 +285,7 @@ class Repository:
             raise InvalidChange("reopening a closed session needs a reason (it is audited)")
         reopened = session.model_copy(update={"closed_at": None, "billing": None})
         self._index_open([(session.id, session.date_of_service)])
+        self.refresh_ledger([session.date_of_service], leave_out={session.id})
         with self._files.writing(self._files.day_path(session.date_of_service)) as table:
             table("sessions").update(_dump(reopened), where("id") == str(session_id))
             table("audit").insert(self._audit(uuid4(), Action.REOPEN, session,
@@ -451,6 +469,7 @@ class Repository:
                                                                          Action.REOPEN)), None)
         if state is not None and state.get("closed_at") is None:
             self._index_open([(session.id, session.date_of_service)])
+            self.refresh_ledger([session.date_of_service], leave_out={session.id})
         what = ", ".join(_describe(e) for e in group)
         with self._files.writing(self._files.day_path(session.date_of_service)) as table:
             for entry in reversed(group):
@@ -464,6 +483,7 @@ class Repository:
                 table("sessions").update(_dump(restored_session), where("id") == str(session.id))
             table("audit").insert(self._audit(uuid4(), Action.UNDO, session, reason=what))
         if state is not None and state.get("closed_at") is not None:
+            self.refresh_ledger([session.date_of_service])
             self._unindex_open([session.id])
         return what
 
@@ -497,6 +517,42 @@ class Repository:
                         uuid4(), Action.IMPORT, session,
                         reason=f"{len(segments)} segments imported"))
                     self._session_days[session.id] = day
+
+    # ---- the ledger of Medicare amounts -----------------------------------------------------
+
+    def refresh_ledger(self, days: Iterable[date], leave_out: set[UUID] | None = None) -> None:
+        """Recompute the days' Medicare amounts from their sessions (one write per year).
+
+        `leave_out`: sessions about to reopen, written before they are, so that a crash in
+        between can only leave an amount out, never count a session that is no longer closed.
+        """
+        by_year: dict[int, dict[date, dict[str, str]]] = {}
+        for day in set(days):
+            segments = self.segments_on(day)
+            sessions = [(s, [g for g in segments if g.session_id == s.id])
+                        for s in self.sessions_on(day)
+                        if not s.is_open and s.id not in (leave_out or set())]
+            summary = summarize_day(day, sessions, self.clock(), self.catalog, self.zone)
+            by_year.setdefault(day.year, {})[day] = {
+                f"{patient}{LEDGER_KEY}{bucket}": f"{amount:.2f}"
+                for (patient, bucket), amount in medicare_amounts(summary).items()
+            }
+        for year, entries in by_year.items():
+            with self._files.writing(self._files.ledger_path(year)) as table:
+                for day, amounts in entries.items():
+                    table("days").upsert({"date": day.isoformat(), "amounts": amounts},
+                                         where("date") == day.isoformat())
+
+    def year_to_date(self, day: date) -> YearToDate:
+        """Each patient's closed Medicare amount per bucket in `day`'s year, before `day`."""
+        totals: YearToDate = {}
+        for entry in self._load(self._files.ledger_path(day.year), "days", LedgerDay):
+            if entry.date < day:
+                for key, amount in entry.amounts.items():
+                    patient, bucket = key.split(LEDGER_KEY)
+                    index = (patient, TherapyBucket(bucket))
+                    totals[index] = totals.get(index, Decimal(0)) + amount
+        return totals
 
     # ---- internals --------------------------------------------------------------------------
 

@@ -67,6 +67,8 @@ def import_segments(repo: Repository, path: Path) -> ImportReport:
         return ImportReport(skipped=skipped, errors=tuple(errors))
     bundles = [(_session(repo, item), item.segments) for item in fresh]
     repo.add_imported(bundles)
+    # Also for skipped sessions: an import killed before this point is healed by a re-run.
+    repo.refresh_ledger({item.date_of_service for item in sessions})
     return ImportReport(sessions=len(fresh), segments=sum(len(s.segments) for s in fresh),
                         skipped=skipped)
 

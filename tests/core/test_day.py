@@ -9,7 +9,7 @@ import pytest
 from core.catalog import default_catalog
 from core.chart_note import chart_note
 from core.day import CheckKind, summarize_day
-from core.history import patient_history, year_to_date_before
+from core.history import patient_history
 from core.models import Discipline, FurnishedBy, Method, PayerProfile, Segment
 from core.modifiers import TherapyBucket
 from core.session import Session
@@ -186,16 +186,6 @@ def test_kx_crossing_mid_year_and_reset_at_the_year_change():
     assert any("3000" in m for e in entries[:-1] for m in e.messages)
     new_year = entries[-1]
     assert not new_year.kx and new_year.year_to_date == new_year.amount
-
-
-def test_year_to_date_before_a_day_counts_medicare_of_that_year_only():
-    entries = history((date(2025, 12, 29), 60, Discipline.PT), (date(2026, 2, 2), 60,
-                                                                 Discipline.PT),
-                      (date(2026, 3, 2), 60, Discipline.PT), (date(2026, 2, 9), 60,
-                                                              Discipline.OT))
-    totals = year_to_date_before(entries, date(2026, 3, 2))
-    assert totals[("AB12", TherapyBucket.PT_SLP)] == entries[1].amount
-    assert totals[("AB12", TherapyBucket.OT)] == entries[3].amount
 
 
 @pytest.mark.parametrize("assistant", [False, True])

@@ -5,7 +5,11 @@ import io
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
+from core.modifiers import TherapyBucket
 from storage.reports import export_lines, export_sessions, load_day, load_history
+from storage.repository import Repository
 
 
 def visit(repo, clock, patient, code="97530", minutes=60, payer="Medicare", note=""):
@@ -80,3 +84,48 @@ def test_a_note_starting_like_a_formula_is_inert_in_the_chart_note_cell(repo, cl
     (row,) = lines(export_sessions(repo, None, None, clock.now))
     assert row["session_id"] == str(session.id) and row["chart_note"].startswith("Date")
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row.values())
+
+
+def test_the_ledger_agrees_with_the_patient_history(repo, clock):
+    weekly(repo, clock, "AB12", 10, datetime(2026, 1, 5, 15, tzinfo=UTC))
+    clock.set(datetime(2026, 2, 3, 15, tzinfo=UTC))
+    visit(repo, clock, "AB12", payer="Commercial")  # not Medicare: not in the ledger
+    day = date(2026, 3, 2)
+    history = load_history(repo, "AB12", clock.now)
+    expected = sum(e.amount or 0 for e in history
+                   if e.session.payer.medicare and e.session.date_of_service < day)
+    assert repo.year_to_date(day) == {("AB12", TherapyBucket.PT_SLP): expected}
+
+
+def test_reopen_takes_the_amount_out_and_close_puts_it_back(repo, clock):
+    clock.set(datetime(2026, 3, 2, 15, tzinfo=UTC))
+    closed = visit(repo, clock, "AB12")
+    later = date(2026, 3, 3)
+    amount = repo.year_to_date(later)[("AB12", TherapyBucket.PT_SLP)]
+    repo.reopen_session(closed.id, "forgot a code")
+    assert repo.year_to_date(later) == {}
+    repo.close_session(closed.id)
+    assert repo.year_to_date(later) == {("AB12", TherapyBucket.PT_SLP): amount}
+    repo.undo(closed.id)  # undoing the close reopens it
+    assert repo.year_to_date(later) == {}
+
+
+def test_a_close_killed_before_the_ledger_is_finished_at_the_next_start(
+    repo, clock, data_dir, settings, monkeypatch
+):
+    clock.set(datetime(2026, 3, 2, 15, tzinfo=UTC))
+    session = repo.create_session("AB12", "Medicare")
+    clock.advance(minutes=30)
+    repo.add_segment(session.id, "97110", clock.now - timedelta(minutes=30), clock.now)
+
+    def killed(*args, **kwargs):
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(Repository, "refresh_ledger", killed)
+    with pytest.raises(SystemExit):
+        repo.close_session(session.id)
+    monkeypatch.undo()
+    repo.close()
+    with Repository.open(data_dir, clock, settings) as again:
+        assert again.open_sessions() == []  # the index heals, and the ledger with it
+        assert again.year_to_date(date(2026, 3, 3))[("AB12", TherapyBucket.PT_SLP)] > 0
