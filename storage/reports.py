@@ -19,6 +19,7 @@ from core.day import ClaimRow, DaySummary, SessionData, YearToDate, day_claim_ro
 from core.history import HistoryEntry, patient_history
 from core.models import Segment
 from core.modifiers import therapy_bucket
+from core.session import Session
 from storage.repository import Repository
 
 
@@ -52,19 +53,32 @@ def days_in_range(repo: Repository, first: date | None, last: date | None) -> li
 
 def claim_rows(repo: Repository, first: date | None, last: date | None,
                now: datetime) -> Iterable[ClaimRow]:
-    """Every claim line in the range, oldest first, KX included: the year so far comes from
-    the ledger at the first day, then from the lines themselves."""
+    """Every claim line of the closed sessions in the range, oldest first, KX included: the
+    year so far comes from the ledger at the first day, then from the lines themselves. Open
+    sessions are not billed yet (`left_open` names them)."""
     ytd: YearToDate = {}
     year = None
     for day in days_in_range(repo, first, last):
         if day.year != year:
             ytd, year = repo.year_to_date(day), day.year
-        rows = day_claim_rows(day, day_sessions(repo, day), now, repo.catalog, ytd)
+        closed = [(s, segs) for s, segs in day_sessions(repo, day) if not s.is_open]
+        rows = day_claim_rows(day, closed, now, repo.catalog, ytd)
         for row in rows:
             if row.medicare:
                 key = (row.patient, therapy_bucket(row.discipline))
                 ytd[key] = ytd.get(key, Decimal(0)) + (row.amount or Decimal(0))
         yield from rows
+
+
+def left_open(repo: Repository, first: date | None, last: date | None) -> list[Session]:
+    """Sessions in the range that are still open, so not in a claim-line export."""
+    return [s for day in days_in_range(repo, first, last) for s in repo.sessions_on(day)
+            if s.is_open]
+
+
+def left_open_text(sessions: list[Session]) -> str:
+    names = ", ".join(f"{s.patient} {s.date_of_service}" for s in sessions)
+    return f"left out {len(sessions)} open session(s), close them first: {names}"
 
 
 def export_lines(repo: Repository, first: date | None, last: date | None,

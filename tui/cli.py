@@ -24,7 +24,7 @@ from core.models import Method
 from core.units import BillingResult, CodeMinutes, compute_units
 from storage.errors import StorageError
 from storage.folder import DataFolderLocked, resolve_data_dir
-from storage.reports import export_lines, export_sessions, load_day
+from storage.reports import export_lines, export_sessions, left_open, left_open_text, load_day
 from storage.repository import Repository
 from storage.settings_file import SettingsError
 from storage.transfer import export_segments, import_segments, write_private
@@ -214,6 +214,8 @@ def run_export(args: argparse.Namespace) -> int:
             text = export_segments(repo, args.first, args.last)
         elif args.kind == "lines":
             text = export_lines(repo, args.first, args.last, system_clock())
+            if still_open := left_open(repo, args.first, args.last):
+                print(f"tabletime: warning: {left_open_text(still_open)}", file=sys.stderr)
         else:
             text = export_sessions(repo, args.first, args.last, system_clock())
         _report_notices(repo)

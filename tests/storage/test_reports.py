@@ -8,7 +8,14 @@ from decimal import Decimal
 import pytest
 
 from core.modifiers import TherapyBucket
-from storage.reports import export_lines, export_sessions, load_day, load_history
+from storage.reports import (
+    export_lines,
+    export_sessions,
+    left_open,
+    left_open_text,
+    load_day,
+    load_history,
+)
 from storage.repository import Repository
 
 
@@ -129,3 +136,15 @@ def test_a_close_killed_before_the_ledger_is_finished_at_the_next_start(
     with Repository.open(data_dir, clock, settings) as again:
         assert again.open_sessions() == []  # the index heals, and the ledger with it
         assert again.year_to_date(date(2026, 3, 3))[("AB12", TherapyBucket.PT_SLP)] > 0
+
+
+def test_open_sessions_are_not_billed_and_are_named(repo, clock):
+    clock.set(datetime(2026, 3, 2, 15, tzinfo=UTC))
+    visit(repo, clock, "AB12")
+    still = repo.create_session("CD34", "Medicare")
+    repo.start(still.id, "97110")
+    clock.advance(minutes=20)
+    rows = lines(export_lines(repo, None, None, clock.now))
+    assert [r["patient"] for r in rows] == ["AB12"]
+    assert [s.id for s in left_open(repo, None, None)] == [still.id]
+    assert "CD34 2026-03-02" in left_open_text(left_open(repo, None, None))

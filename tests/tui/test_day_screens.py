@@ -148,4 +148,5 @@ async def test_x_exports_claim_lines_and_names_the_file(busy_day, told):
         path = app.repo.data_dir / "exports" / f"lines-{day}-{day}.csv"
         assert path.exists() and (path.stat().st_mode & 0o777) == 0o600
         assert any(str(path) in message for message, _ in told)
-        assert path.read_text().count("\n") == 3  # header and two claim lines
+        assert path.read_text().count("\n") == 2  # header and AB12's pooled line
+        assert any("left out 1 open session(s)" in m and "CD34" in m for m, _ in told)

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from core.day import ClaimRow, DaySummary
 from core.models import Discipline
-from storage.reports import export_lines, load_day
+from storage.reports import export_lines, left_open, left_open_text, load_day
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import money
 from tui.screens.live import LiveTableScreen
@@ -82,7 +82,8 @@ class DaySummaryScreen(LiveTableScreen):
         self.query_one("#day-title", Static).update(
             f"{self.day:%a %d %b %Y} | {len(summary.sessions)} sessions | "
             f"{summary.timed_minutes} timed min | {summary.units} units | "
-            f"{money(summary.amount)} | {len(summary.checks)} checks")
+            f"{money(summary.amount)} | {len(summary.checks)} "
+            f"check{'' if len(summary.checks) == 1 else 's'}")
         self.query_one("#day-details", Static).update(self._details(summary))
 
     @staticmethod
@@ -182,6 +183,8 @@ class DaySummaryScreen(LiveTableScreen):
                 return f"{first} is after {last}"
             path = app.write_export(f"lines-{first}-{last}.csv",
                                     lambda: export_lines(app.repo, first, last, app.clock()))
+            if path is not None and (still_open := left_open(app.repo, first, last)):
+                app.tell(left_open_text(still_open), "warning")
             return None if path is not None else app.last_error
 
         self.app.push_screen(FormDialog("Export claim lines (CSV)", [
