@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from core.modifiers import KX_THRESHOLDS
 from storage.reports import load_history
 from tui.format import money
-
-if TYPE_CHECKING:
-    from tui.app import TabletimeApp
+from tui.screens.base import TabletimeScreen
 
 
-class PatientHistoryScreen(Screen[None]):
+class PatientHistoryScreen(TabletimeScreen[None]):
     BINDINGS = [
         Binding("y", "chart_note", "Chart note"),
         Binding("escape", "dismiss", "Back"),
@@ -29,10 +25,6 @@ class PatientHistoryScreen(Screen[None]):
         super().__init__()
         self.patient = patient
         self.ids: list[UUID] = []
-
-    @property
-    def tabletime(self) -> TabletimeApp:
-        return cast("TabletimeApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Static(id="history-title", markup=False)

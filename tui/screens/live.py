@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar
 
-from textual.screen import Screen
 from textual.widgets import DataTable
 
-if TYPE_CHECKING:
-    from tui.app import TabletimeApp
+from tui.screens.base import TabletimeScreen
 
 
-class LiveTableScreen(Screen[None]):
+class LiveTableScreen(TabletimeScreen[None]):
     TABLE_ID: ClassVar[str]
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]]
-
-    @property
-    def tabletime(self) -> TabletimeApp:
-        return cast("TabletimeApp", self.app)
 
     @property
     def table(self) -> DataTable[Any]:

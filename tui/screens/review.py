@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from core.review import SessionReview, prefer_for, review_session
 from tui.dialogs.confirm import ConfirmDialog
 from tui.format import local_time, money
-
-if TYPE_CHECKING:
-    from tui.app import TabletimeApp
+from tui.screens.base import TabletimeScreen
 
 
-class ReviewScreen(Screen[bool]):
+class ReviewScreen(TabletimeScreen[bool]):
     """Dismissed with True once the session is closed."""
 
     BINDINGS = [
@@ -33,10 +29,6 @@ class ReviewScreen(Screen[bool]):
         self.session_id = session_id
         self.choice = 0
         self.prefer: list[str] = []
-
-    @property
-    def tabletime(self) -> TabletimeApp:
-        return cast("TabletimeApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Static(id="review-title", markup=False)
