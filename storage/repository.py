@@ -489,9 +489,6 @@ class Repository:
 
     # ---- import -----------------------------------------------------------------------------
 
-    def has_session(self, session_id: UUID, day: date) -> bool:
-        return any(s.id == session_id for s in self.sessions_on(day))
-
     def timed_segments_near(self, day: date) -> list[Segment]:
         """The therapist's timed segments of the day before, the day and the day after."""
         return [s for offset in (-1, 0, 1) for s in self.segments_on(day + timedelta(days=offset))
