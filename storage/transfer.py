@@ -13,7 +13,7 @@ from core.models import Frozen, PayerProfile, Segment
 from core.segments_csv import COLUMNS, ImportedSession, RowError, parse_segment_rows, segment_row
 from core.session import Session
 from core.units import compute_units
-from storage.atomic import write_atomic
+from storage.atomic import ensure_private_dir, write_atomic
 from storage.repository import Repository
 
 
@@ -32,9 +32,21 @@ def export_segments(repo: Repository, first: date | None = None, last: date | No
     return out.getvalue()
 
 
+EXPORTS = "exports"
+
+
 def write_private(path: Path, text: str) -> None:
     """Write an export atomically, readable by this user only: it holds patient references."""
     write_atomic(path, text)
+
+
+def write_export(data_dir: Path, name: str, text: str) -> Path:
+    """Write an export made in the app into the data folder's exports/ and say where."""
+    folder = data_dir / EXPORTS
+    ensure_private_dir(folder)
+    path = folder / name
+    write_private(path, text)
+    return path
 
 
 class ImportReport(Frozen):

@@ -17,10 +17,9 @@ from core.day import session_billing
 from core.models import Clock
 from core.review import forgotten_timers
 from core.settings import Settings
-from storage.atomic import ensure_private_dir
 from storage.errors import StorageError
 from storage.repository import Repository
-from storage.transfer import export_segments, write_private
+from storage.transfer import export_segments, write_export
 from tui.commands import TabletimeCommands
 from tui.dialogs.note import NoteDialog
 from tui.screens.day import DaySummaryScreen
@@ -96,15 +95,7 @@ class TabletimeApp(App[None]):
 
     def write_export(self, name: str, build: Callable[[], str]) -> Path | None:
         """Write an export into the data folder's exports/ and say where it went."""
-        folder = self.repo.data_dir / "exports"
-        path = folder / name
-
-        def write() -> Path:
-            ensure_private_dir(folder)
-            write_private(path, build())
-            return path
-
-        written = self.attempt(write)
+        written = self.attempt(lambda: write_export(self.repo.data_dir, name, build()))
         if written is not None:
             self.tell(f"Wrote {written}")
         return written

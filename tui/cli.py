@@ -308,6 +308,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StorageError as error:
         print(f"tabletime: error: {error}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as error:  # e.g. a data folder on a disk that is full or not writable
+        print(f"tabletime: error: {error.strerror or error}: {error.filename or ''}",
+              file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -74,6 +74,14 @@ def test_missing_file_and_bad_dates_are_usage_errors(capsys, tmp_path):
     assert status == 2 and "after --to" in err
 
 
+def test_an_unusable_data_folder_is_one_clear_line(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    status, out, err = run(capsys, "--data-dir", str(blocker / "data"), "export")
+    assert status == 1 and out == ""
+    assert err.count("\n") == 1 and str(blocker) in err and "Traceback" not in err
+
+
 def test_bad_settings_exit_2_naming_the_key(capsys, tmp_path):
     (tmp_path / "settings.toml").write_text('timezone = "Nowhere/Land"\n')
     status, out, err = run(capsys, "--data-dir", str(tmp_path), "export")

@@ -149,12 +149,14 @@ def test_a_medicare_line_without_a_discipline_modifier_is_flagged(monkeypatch):
 
 
 def test_kx_is_added_from_the_line_that_passes_the_threshold():
+    # Year so far $2,450: 97035 (one unit, under $15) stays below $2,480; 97530 passes it.
     a = session("AB12")
-    summary = summarize((a, [seg(a, "97110", 0, 30), seg(a, "97530", 30, 15)]),
+    summary = summarize((a, [seg(a, "97035", 0, 15), seg(a, "97530", 15, 15)]),
                         ytd={("AB12", TherapyBucket.PT_SLP): Decimal("2450")})
     first, second = summary.rows
-    assert first.modifiers == ("GP",) or "KX" in first.modifiers
-    assert "KX" in second.modifiers
+    assert Decimal("2450") + first.amount <= Decimal("2480")
+    assert first.modifiers == ("GP",)
+    assert second.modifiers == ("GP", "KX")
     assert any(c.kind is CheckKind.KX and "passes the $2480" in c.message
                for c in summary.checks)
 

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable
 
 from core.models import FurnishedBy
 from tui.dialogs.confirm import ConfirmDialog
@@ -19,11 +19,7 @@ from .conftest import SIZE
 async def fill(pilot, **values):
     """Type into the open form's fields by name, then submit it."""
     for name, value in values.items():
-        field = pilot.app.screen.query_one(f"#field-{name}")
-        if isinstance(field, Input):
-            field.value = value
-        else:
-            field.value = value
+        pilot.app.screen.query_one(f"#field-{name}").value = value  # an Input or a Select
     await pilot.press("enter")
     await pilot.pause()
 
@@ -298,6 +294,22 @@ async def test_review_tie_choice_is_kept(open_app, clock):
         await pilot.pause()
         billing = app.repo.get_session(session_id).billing
         assert billing is not None and billing.units == {"97112": 1, "97110": 2}
+
+
+async def test_t_cycles_through_every_allocation_of_a_three_way_tie(open_app, clock):
+    app = open_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await new_session(pilot)
+        await timed(pilot, clock, ("1", 7), ("2", 7), ("4", 7), ("space", 0))
+        await pilot.press("c")
+        await pilot.pause()
+        seen = []
+        for _ in range(3):
+            await pilot.press("t")
+            await pilot.pause()
+            seen.append(tuple(sorted(app.screen.review().billing.units.items())))
+        assert len(set(seen)) == 3  # each of the three codes takes the one unit in turn
+        assert all(sum(units for _, units in choice) == 1 for choice in seen)
 
 
 async def test_refusals_are_shown_not_swallowed(open_app, told):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from textual.app import ComposeResult
@@ -45,10 +46,12 @@ class ReviewScreen(TabletimeScreen[bool]):
             table.add_column(label, key=key)
         self.show()
 
-    def review(self) -> SessionReview:
+    def review(self, prefer: Sequence[str] | None = None) -> SessionReview:
+        """The review with the therapist's tie pick (or with `prefer` given instead)."""
         repo = self.tabletime.repo
         return review_session(repo.get_session(self.session_id), repo.segments_of(self.session_id),
-                              self.tabletime.clock(), repo.catalog, prefer=self.prefer,
+                              self.tabletime.clock(), repo.catalog,
+                              prefer=self.prefer if prefer is None else prefer,
                               forgotten_minutes=repo.settings.forgotten_timer_minutes)
 
     def show(self) -> None:
@@ -73,7 +76,8 @@ class ReviewScreen(TabletimeScreen[bool]):
             f"{billing.total_treatment_minutes} min  |  estimate {total}")
         why = ["Why:", f"  {billing.summary}", *(f"  {line.why}" for line in billing.lines)]
         if review.choices:
-            current = ", ".join(f"{c} x{u}" for c, u in review.choices[self.choice].items())
+            current = ", ".join(f"{c} x{u}" for c, u in review.billing.units.items()
+                                if review.billing.line(c).timed)
             why += ["", f"Tie: the payer accepts {len(review.choices)} allocations; now "
                     f"{current}. Press t for another."]
         if review.fees:
@@ -87,16 +91,13 @@ class ReviewScreen(TabletimeScreen[bool]):
         self.query_one("#review-warnings", Static).update("\nWarnings:\n" + text)
 
     def action_next_choice(self) -> None:
-        review = self.review()
-        if not review.choices:
+        # Cycle over the choices without a pick: their order does not move as the pick does.
+        base = self.review(prefer=())
+        if not base.choices:
             self.tabletime.tell("No tie: there is only one way to allocate these units.")
             return
-        base = review_session(
-            self.tabletime.repo.get_session(self.session_id),
-            self.tabletime.repo.segments_of(self.session_id), self.tabletime.clock(),
-            self.tabletime.repo.catalog).billing
-        self.choice = (self.choice + 1) % len(review.choices)
-        self.prefer = prefer_for(review.choices[self.choice], base)
+        self.choice = (self.choice + 1) % len(base.choices)
+        self.prefer = prefer_for(base.choices[self.choice], base.billing)
         self.show()
 
     def action_confirm(self) -> None:

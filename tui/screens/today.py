@@ -53,10 +53,6 @@ class TodayScreen(LiveTableScreen):
             table.add_row(*self._cells(session), key=str(session.id))
         if self.sessions:
             table.move_cursor(row=min(max(row, 0), len(self.sessions) - 1))
-        self.sub_title_update(today)
-
-    def sub_title_update(self, today: object) -> None:
-        self.title = "Tabletime"
         self.sub_title = f"Today {today:%a %d %b %Y}  |  {len(self.sessions)} sessions"
 
     def _cells(self, session: Session) -> list[str]:
