@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 from pydantic import Field
 
 from core.models import Frozen, UtcDatetime
+from core.text import Name, Note
 
 
 class Action(StrEnum):
@@ -38,11 +39,11 @@ class AuditEntry(Frozen):
     id: UUID = Field(default_factory=uuid4)
     change_id: UUID
     at: UtcDatetime
-    who: str
+    who: Name
     action: Action
     session_id: UUID
     segment_id: UUID | None = None
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
-    reason: str = ""
+    reason: Note = ""
     undone: bool = False

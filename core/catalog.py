@@ -13,9 +13,10 @@ from functools import cache
 from importlib.resources import files
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from core.models import Discipline, Frozen, MedicareStatus
+from core.text import Label, bounded
 
 CodeText = Annotated[str, Field(pattern=r"^[0-9A-Z]{5}$")]
 
@@ -35,8 +36,8 @@ class Rvu(Frozen):
 
 class CatalogEntry(Frozen):
     code: CodeText
-    descriptor: str
-    short: Annotated[str, Field(max_length=11)] = ""
+    descriptor: Label
+    short: Annotated[str, AfterValidator(bounded(11))] = ""
     timed: bool
     disciplines: tuple[Discipline, ...]
     medicare_status: MedicareStatus = MedicareStatus.A
@@ -86,6 +87,17 @@ class Catalog:
             return self._entries[key]
         except KeyError:
             raise CodeError(f"unknown code {code!r}: not in the catalog") from None
+
+    def find(self, code: str) -> CatalogEntry | None:
+        """The entry of a recorded code, or None when neither the catalog nor the settings
+        define it any more (a custom code removed from settings): what was recorded stays
+        shown and is named in a check, never billed on a guess."""
+        return self._entries.get(normalise_code(code))
+
+    def is_timed(self, code: str) -> bool:
+        """Whether a recorded code is a defined timed code (an undefined one never is)."""
+        entry = self.find(code)
+        return entry is not None and entry.timed
 
     def __contains__(self, code: object) -> bool:
         return isinstance(code, str) and normalise_code(code) in self._entries

@@ -23,10 +23,11 @@ def chart_note(session: Session, segments: Sequence[Segment], billing: BillingRe
         "Interventions:",
     ]
     for line in billing.lines:
-        entry = catalog.get(line.code)
+        entry = catalog.find(line.code)
+        name = "(not defined in the settings: not billed)" if entry is None else entry.descriptor
         minutes = "" if line.minutes is None else f": {line.minutes} min"
-        kind = "" if line.timed else " (untimed)"
-        lines.append(f"  {line.code} {entry.descriptor}{kind}{minutes}")
+        kind = "" if line.timed or entry is None else " (untimed)"
+        lines.append(f"  {line.code} {name}{kind}{minutes}")
     claim = claim_lines(billing, session.discipline, session.payer.medicare)
     units = ", ".join(f"{c.code}-{'-'.join(c.modifiers)} x{c.units}" for c in claim) or "none"
     lines += [

@@ -43,6 +43,7 @@ class CheckKind(StrEnum):
     POOLING = "pooling"
     KX = "kx"
     OPEN_SESSION = "open-session"
+    UNDEFINED_CODE = "undefined-code"
 
 
 class DayCheck(Frozen):
@@ -253,7 +254,7 @@ def _merge_lines(lines: Sequence[ClaimLine], catalog: Catalog) -> list[ClaimLine
             continue
         minutes = None if before.minutes is None and line.minutes is None else \
             (before.minutes or 0) + (line.minutes or 0)
-        timed = catalog.get(line.code).timed
+        timed = catalog.is_timed(line.code)
         merged[line.code] = before.model_copy(update={
             "minutes": minutes,
             "units": before.units + line.units if timed else 1,
@@ -308,7 +309,7 @@ def _day_checks(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingR
     for session, _ in ordered:
         sessions_of[session.patient] = (*sessions_of.get(session.patient, ()), session.id)
     timed = sorted(((seg, s) for s, segs in ordered for seg in segs
-                    if catalog.get(seg.code).timed), key=lambda pair: pair[0].start)
+                    if catalog.is_timed(seg.code)), key=lambda pair: pair[0].start)
     for index, (a, session_a) in enumerate(timed):
         for b, session_b in timed[index + 1:]:
             if a.end is not None and b.start >= a.end:
@@ -329,7 +330,7 @@ def _day_checks(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingR
         minutes = _union_minutes(segs, now)
         allowed = units_for_minutes(minutes)
         units = sum(row.units for row in rows
-                    if row.patient == patient and catalog.get(row.code).timed)
+                    if row.patient == patient and catalog.is_timed(row.code))
         if units > allowed:
             checks.append(DayCheck(kind=CheckKind.CLOCK_TIME, session_ids=sessions_of[patient],
                                    message=(
@@ -346,6 +347,13 @@ def _day_checks(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingR
         if billing.total_timed_minutes and not billing.timed_units:
             checks.append(DayCheck(kind=CheckKind.NO_UNITS, session_ids=(session.id,), message=(
                 f"{session.patient}: {billing.total_timed_minutes} timed min but no unit")))
+        for line in billing.lines:
+            if catalog.find(line.code) is None:
+                recorded = "" if line.minutes is None else f" ({line.minutes} min recorded)"
+                checks.append(DayCheck(kind=CheckKind.UNDEFINED_CODE, session_ids=(session.id,),
+                                       message=f"{session.patient}: {line.code}{recorded} is "
+                                       "not defined in the catalog or the settings (a custom "
+                                       "code removed from settings?): not billed"))
         if session.is_open:
             checks.append(DayCheck(kind=CheckKind.OPEN_SESSION, session_ids=(session.id,),
                                    message=f"{session.patient}: the session is still open"))

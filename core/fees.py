@@ -60,9 +60,12 @@ def estimate_fees(
     payable: dict[str, Rvu] = {}
     reasons: dict[str, str] = {}
     for line in lines:
-        entry = catalog.get(line.code)
-        rvu = entry.rvus.get(year)
-        if medicare and entry.medicare_status is MedicareStatus.B:
+        entry = catalog.find(line.code)
+        rvu = None if entry is None else entry.rvus.get(year)
+        if entry is None:
+            warnings.append(f"{line.code} is not defined in the catalog or the settings: "
+                            "no estimate")
+        elif medicare and entry.medicare_status is MedicareStatus.B:
             reasons[line.code] = "bundled by Medicare: $0"
         elif medicare and entry.medicare_status is MedicareStatus.I:
             reasons[line.code] = "not payable by Medicare: $0"

@@ -14,6 +14,8 @@ from uuid import UUID, uuid4
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from core.text import Note, bounded
+
 
 def _to_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
@@ -22,8 +24,9 @@ def _to_utc(moment: datetime) -> datetime:
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 """An aware datetime stored in UTC; a naive one is refused (its zone would be a guess)."""
 
-PatientRef = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\r\n\t]+$")]
-"""A short patient reference (chart number or initials), never a full identity."""
+PayerName = Annotated[str, Field(min_length=1), AfterValidator(bounded(60))]
+Fee = Annotated[Decimal, Field(ge=0, le=100_000, decimal_places=2)]
+"""A payer's amount per unit, in dollars and cents."""
 
 
 class Clock(Protocol):
@@ -68,13 +71,13 @@ class MedicareStatus(StrEnum):
 class PayerProfile(Frozen):
     """A payer as the clinic bills it: the unit method is a property of the payer, never a guess."""
 
-    name: Annotated[str, Field(min_length=1, max_length=60)]
+    name: PayerName
     method: Method
     medicare: bool = Field(
         default=False, description="Medicare rules apply: GP/GO/GN, KX, status flags, MPPR."
     )
     fee_year: int | None = Field(default=None, description="Fee year; None means the DOS year.")
-    fee_table: dict[str, Decimal] = Field(
+    fee_table: dict[str, Fee] = Field(
         default_factory=dict, description="The payer's own amount per unit, by code."
     )
 
@@ -88,7 +91,7 @@ class Segment(Frozen):
     start: UtcDatetime
     end: UtcDatetime | None = None
     furnished_by: FurnishedBy = FurnishedBy.THERAPIST
-    note: Annotated[str, Field(max_length=500)] = ""
+    note: Note = ""
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Self:

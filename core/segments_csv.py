@@ -16,8 +16,9 @@ from pydantic import BaseModel, ValidationError
 
 from core.catalog import Catalog, CodeError
 from core.csv_cells import neutralise, restore
-from core.models import Discipline, Frozen, FurnishedBy, Method, PatientRef, Segment
+from core.models import Discipline, Frozen, FurnishedBy, Method, Segment
 from core.session import Session
+from core.text import PatientRef
 
 COLUMNS = ("session_id", "date_of_service", "patient", "payer", "method", "discipline", "code",
            "start", "end", "seconds", "furnished_by", "note")

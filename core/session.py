@@ -7,7 +7,8 @@ from uuid import UUID, uuid4
 
 from pydantic import Field
 
-from core.models import Discipline, Frozen, PatientRef, PayerProfile, UtcDatetime
+from core.models import Discipline, Frozen, PayerProfile, UtcDatetime
+from core.text import Name, PatientRef
 from core.units import BillingResult
 
 
@@ -21,7 +22,7 @@ class Session(Frozen):
     date_of_service: date
     opened_at: UtcDatetime
     closed_at: UtcDatetime | None = None
-    therapist: str = ""
+    therapist: Name = ""
     billing: BillingResult | None = None
 
     @property

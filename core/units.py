@@ -50,6 +50,8 @@ class BillingLine(Frozen):
     full_units: int = 0
     leftover_minutes: int = 0
     assistant_minutes: int = 0
+    defined: bool = True
+    """False for a recorded code that neither the catalog nor the settings define any more."""
 
 
 class BillingResult(Frozen):
@@ -103,28 +105,38 @@ def _ordinal(number: int) -> str:
 def merge_by_code(items: Sequence[CodeMinutes], catalog: Catalog) -> list[CodeMinutes]:
     """One entry per code, in first-seen order: a code done in several episodes adds up.
 
-    Raises CodeError for unknown or deleted codes and for a timed code given without minutes.
+    Raises CodeError for a timed code given without minutes. A code the catalog does not
+    define is kept as it was recorded (see `compute_units`).
     """
     merged: dict[str, CodeMinutes] = {}
     for item in items:
-        entry = catalog.get(item.code)
-        if entry.timed and item.minutes is None:
+        entry = catalog.find(item.code)
+        code = entry.code if entry is not None else normalise_code(item.code)
+        if entry is not None and entry.timed and item.minutes is None:
             raise CodeError(
                 f"{entry.code} is a timed code: give its minutes as {entry.code}=MINUTES"
             )
-        earlier = merged.get(entry.code)
+        earlier = merged.get(code)
         if earlier is None:
-            merged[entry.code] = item.model_copy(update={"code": entry.code})
+            merged[code] = item.model_copy(update={"code": code})
             continue
         minutes = None
         if earlier.minutes is not None or item.minutes is not None:
             minutes = (earlier.minutes or 0) + (item.minutes or 0)
-        merged[entry.code] = CodeMinutes(
-            code=entry.code,
+        merged[code] = CodeMinutes(
+            code=code,
             minutes=minutes,
             assistant_minutes=earlier.assistant_minutes + item.assistant_minutes,
         )
     return list(merged.values())
+
+
+def check_codes(items: Sequence[CodeMinutes], catalog: Catalog) -> None:
+    """CodeError for the first code a person may not enter: unknown or deleted (with what to
+    use instead), or timed without minutes."""
+    for item in items:
+        catalog.get(item.code)
+    merge_by_code(items, catalog)
 
 
 def compute_units(
@@ -139,10 +151,11 @@ def compute_units(
     """
     catalog = catalog or default_catalog()
     merged = merge_by_code(items, catalog)
-    entries = {item.code: catalog.get(item.code) for item in merged}
-    timed = [item for item in merged if entries[item.code].timed]
+    entries = {item.code: catalog.find(item.code) for item in merged}
+    known = {code: entry for code, entry in entries.items() if entry is not None}
+    timed = [item for item in merged if item.code in known and known[item.code].timed]
     total_timed = sum(item.minutes or 0 for item in timed)
-    total_treatment = sum(item.minutes or 0 for item in merged)
+    total_treatment = sum(item.minutes or 0 for item in merged if item.code in known)
 
     if method is Method.CMS:
         allocation = _total_time_method(timed, total_timed, [normalise_code(c) for c in prefer])
@@ -151,7 +164,10 @@ def compute_units(
 
     lines = []
     for item in merged:
-        if entries[item.code].timed:
+        entry = entries[item.code]
+        if entry is None:
+            lines.append(_undefined_line(item))
+        elif entry.timed:
             lines.append(allocation.lines[item.code])
         else:
             lines.append(_untimed_line(item))
@@ -166,7 +182,7 @@ def compute_units(
         tie=bool(allocation.tie_codes),
         tie_codes=allocation.tie_codes,
         tie_alternatives=allocation.alternatives,
-        warnings=tuple(_warnings(method, total_timed, timed_units, lines, entries)),
+        warnings=tuple(_warnings(method, total_timed, timed_units, lines, known)),
     )
 
 
@@ -187,6 +203,19 @@ def _untimed_line(item: CodeMinutes) -> BillingLine:
         units=1,
         timed=False,
         why=why,
+        assistant_minutes=item.assistant_minutes,
+    )
+
+
+def _undefined_line(item: CodeMinutes) -> BillingLine:
+    recorded = "" if item.minutes is None else f"; its {item.minutes} min stay recorded"
+    return BillingLine(
+        code=item.code,
+        minutes=item.minutes,
+        units=0,
+        timed=False,
+        defined=False,
+        why=f"{item.code}: not defined in the catalog or the settings, so not billed{recorded}",
         assistant_minutes=item.assistant_minutes,
     )
 
@@ -353,8 +382,11 @@ def _warnings(
             warnings.append(
                 f"{addon_of} is the first 15 minutes only: put the further units on {code}"
             )
-    if method is Method.CMS:
-        for line in lines:
+    for line in lines:
+        if not line.defined:
+            warnings.append(f"{line.code} is not defined in the catalog or the settings (a "
+                            "custom code removed from settings?): recorded, not billed")
+        elif method is Method.CMS:
             warnings.extend(_medicare_status_warning(entries[line.code]))
     return warnings
 

@@ -19,5 +19,9 @@ class OverlapError(InvalidChange):
     """Two timed segments of one therapist would overlap: one pair of hands."""
 
 
-class NewerSchemaError(StorageError):
-    """A file written by a newer Tabletime: left untouched rather than misread."""
+class MissingDataFolder(StorageError):
+    """A command that only reads was pointed at a folder that does not exist."""
+
+    def __init__(self, folder: object) -> None:
+        super().__init__(f"there is no data folder {folder}: nothing has been recorded there "
+                         "(check --data-dir or TABLETIME_DATA_DIR)")

@@ -9,12 +9,11 @@ never yields a negative segment.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import ValidationError
@@ -28,42 +27,16 @@ from core.models import Clock, Discipline, Frozen, FurnishedBy, PayerProfile, Se
 from core.modifiers import TherapyBucket
 from core.session import Session
 from core.settings import Settings
+from core.text import printable
 from core.units import compute_units
-from storage.atomic import ensure_private_dir, remove_stale_temps
-from storage.day_files import DayFiles
-from storage.errors import InvalidChange, NotFound, OverlapError, StorageError
+from storage.atomic import ensure_private_dir, remove_stale_temps, wider_than_private
+from storage.documents import LedgerDay, OpenEntry, PatientVisits
+from storage.errors import InvalidChange, MissingDataFolder, NotFound, OverlapError, StorageError
 from storage.folder import WriterLock
 from storage.settings_file import load_settings
-
-Severity = Literal["information", "warning", "error"]
-
-
-class OpenEntry(Frozen):
-    """open.json: a session not closed yet, and the day file that holds it."""
-
-    session_id: UUID
-    date: date
-
-
-class PatientVisits(Frozen):
-    """patients/YYYY.json: the dates a patient was seen in that year."""
-
-    patient: str
-    dates: tuple[date, ...]
-
-
-class LedgerDay(Frozen):
-    """ledger/YYYY.json: a day's Medicare amounts per patient and KX bucket, so that the year
-    so far is one small file, not every visit of every patient."""
-
-    date: date
-    amounts: dict[str, Decimal]
-
+from storage.store import Severity, Store
 
 LEDGER_KEY = "\t"  # joins patient and bucket; a patient reference cannot hold a tab
-
-
-CACHED_TABLES = 48
 
 
 class Notice(Frozen):
@@ -86,9 +59,7 @@ class Repository:
         self.zone = settings.zone
         self._lock = lock
         self._notices: list[Notice] = []
-        self._files = DayFiles(data_dir, lambda text: self._notify(text, "error"), self._forget,
-                               owner=lock is not None)
-        self._cache: OrderedDict[tuple[Path, str], list[Any]] = OrderedDict()
+        self._files = Store(data_dir, self._notify, writer=lock is not None)
         self._session_days: dict[UUID, date] = {}
         self._latest: datetime | None = None
 
@@ -101,13 +72,26 @@ class Repository:
         *,
         read_only: bool = False,
     ) -> Repository:
-        """Open a data folder; a writer takes the lock (DataFolderLocked if another has it)."""
-        ensure_private_dir(data_dir)
-        lock = None if read_only else WriterLock(data_dir).acquire()
+        """Open a data folder; a writer takes the lock (DataFolderLocked if another has it).
+
+        A reader changes nothing at all: it creates, chmods and repairs nothing, so reading
+        works on a read-only disk and never disturbs a running app.
+        """
+        if read_only:
+            if not data_dir.is_dir():
+                raise MissingDataFolder(data_dir)
+            lock = None
+        else:
+            ensure_private_dir(data_dir)
+            lock = WriterLock(data_dir).acquire()
         try:
             if lock is not None:
                 remove_stale_temps(data_dir)
-            repo = cls(data_dir, clock, settings or load_settings(data_dir), lock)
+            settings = settings or load_settings(data_dir, first_run_writes=not read_only)
+            repo = cls(data_dir, clock, settings, lock)
+            if (mode := wider_than_private(data_dir)) is not None:
+                repo._notify(f"{printable(str(data_dir))} can be read by other users (mode "
+                             f"{mode:o}): it holds patient data; chmod 700 it", "warning")
             repo._recover()
         except BaseException:
             if lock is not None:
@@ -673,28 +657,8 @@ class Repository:
         return _dump(entry)
 
     def _load(self, path: Path, table: str, model: type[Any]) -> list[Any]:
-        """The validated records of a table. A writer holds the folder's lock, so nobody else
-        changes its files: what it read stays true until it writes that file itself."""
-        cached = self._cache.get((path, table))
-        if cached is not None:
-            self._cache.move_to_end((path, table))
-            return list(cached)
-        items = []
-        for row in self._files.rows(path, table):
-            try:
-                items.append(model.model_validate(row))
-            except ValidationError as error:
-                self._notify(f"{path.name}: skipped an unreadable {table} record: "
-                             f"{_first_error(error)}", "error")
-        if not self.read_only:
-            self._cache[(path, table)] = items
-            if len(self._cache) > CACHED_TABLES:
-                self._cache.popitem(last=False)
-        return list(items)
-
-    def _forget(self, path: Path) -> None:
-        for key in [key for key in self._cache if key[0] == path]:
-            del self._cache[key]
+        """The validated records of a table (the file was validated as a whole)."""
+        return self._files.records(path, table)
 
     def _index_open(self, sessions: Sequence[tuple[UUID, date]]) -> None:
         if not sessions:

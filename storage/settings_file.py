@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tomllib
 from pathlib import Path
 
 import tomli_w
 from pydantic import ValidationError
 
-from core.settings import Settings
+from core.settings import DEFAULT_ZONE, Settings, is_zone_name
 from storage.atomic import write_atomic
 
 SETTINGS_NAME = "settings.toml"
@@ -32,17 +34,33 @@ def settings_path(data_dir: Path) -> Path:
     return data_dir / SETTINGS_NAME
 
 
-def load_settings(data_dir: Path) -> Settings:
-    """Read settings, writing the defaults on first run so that a user can find and edit them."""
+def system_zone() -> str:
+    """The machine's IANA zone ($TZ, /etc/timezone or the /etc/localtime link), else the
+    previous default: a first run should not make a Pacific clinic bill Eastern dates."""
+    candidates = [os.environ.get("TZ", "").removeprefix(":")]
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    with contextlib.suppress(OSError):
+        target = os.readlink("/etc/localtime")
+        candidates.append(target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else "")
+    return next((name for name in candidates if is_zone_name(name)), DEFAULT_ZONE)
+
+
+def load_settings(data_dir: Path, *, first_run_writes: bool = True) -> Settings:
+    """Read settings. On first run the defaults (with the machine's time zone) are written so
+    that a user can find and edit them, unless the caller only reads the folder."""
     path = settings_path(data_dir)
     if not path.exists():
-        settings = Settings()
-        save_settings(data_dir, settings)
+        settings = Settings(timezone=system_zone())
+        if first_run_writes:
+            save_settings(data_dir, settings)
         return settings
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise SettingsError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise SettingsError(f"{path}: cannot be read: {error.strerror}") from None
     try:
         return Settings.model_validate(raw)
     except ValidationError as error:

@@ -62,7 +62,7 @@ def repo(data_dir: Path, clock: FakeClock, settings: Settings) -> Iterator["Repo
 @pytest.fixture
 def disk_writes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The files written durably from now on, in order."""
-    from storage import atomic
+    from storage import atomic, store
 
     written: list[Path] = []
     real = atomic.write_atomic
@@ -72,6 +72,7 @@ def disk_writes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         real(path, content)
 
     monkeypatch.setattr(atomic, "write_atomic", counting)
+    monkeypatch.setattr(store, "write_atomic", counting)
     return written
 
 

@@ -19,9 +19,9 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, NoReturn
 
-from core.catalog import CodeError
+from core.catalog import CodeError, default_catalog
 from core.models import Method
-from core.units import BillingResult, CodeMinutes, compute_units
+from core.units import BillingResult, CodeMinutes, check_codes, compute_units
 from storage.errors import StorageError
 from storage.folder import DataFolderLocked, resolve_data_dir
 from storage.reports import export_lines, export_sessions, left_open, left_open_text, load_day
@@ -198,6 +198,7 @@ def result_text(result: BillingResult) -> str:
 def run_units(args: argparse.Namespace) -> int:
     items = [parse_item(text) for text in args.items]
     try:
+        check_codes(items, default_catalog())
         result = compute_units(items, Method(args.method))
     except CodeError as error:
         raise UsageError(str(error)) from None

@@ -2,10 +2,11 @@
 
 import pytest
 
-from core.catalog import CodeError
+from core.catalog import CodeError, default_catalog
 from core.models import Method
 from core.units import (
     CodeMinutes,
+    check_codes,
     compute_units,
     minutes_to_next_unit,
     unit_range,
@@ -188,7 +189,18 @@ def test_codes_are_case_insensitive():
 )
 def test_bad_codes_raise_a_message_naming_them(pairs, message):
     with pytest.raises(CodeError, match=message):
-        bill(Method.CMS, *pairs)
+        check_codes([CodeMinutes(code=code, minutes=m) for code, m in pairs], default_catalog())
+
+
+def test_a_recorded_code_no_longer_defined_is_shown_not_billed_and_named():
+    """A custom code removed from settings: its minutes stay, it gets no unit, a warning says
+    so, and the other codes are billed as if it were not there."""
+    result = bill(Method.CMS, ("97110", 10), ("S9131", 30))
+    line = result.line("S9131")
+    assert (line.minutes, line.units, line.defined) == (30, 0, False)
+    assert result.total_timed_minutes == 10 and result.timed_units == 1
+    assert result.total_treatment_minutes == 10
+    assert any("S9131 is not defined" in warning for warning in result.warnings)
 
 
 def test_assistant_minutes_cannot_exceed_the_code_minutes():

@@ -8,8 +8,9 @@ import pytest
 
 from core.audit import Action
 from core.models import FurnishedBy
-from storage.day_files import SCHEMA_VERSION
-from storage.errors import InvalidChange, NewerSchemaError, OverlapError
+from storage.documents import SCHEMA_VERSION
+from storage.store import UnwritableFile
+from storage.errors import InvalidChange, OverlapError
 from storage.repository import Repository
 
 
@@ -415,25 +416,31 @@ def test_a_file_from_a_newer_version_is_refused_untouched(data_dir, clock, setti
     path.parent.mkdir(parents=True)
     content = json.dumps({"_meta": {"1": {"schema": SCHEMA_VERSION + 1}}, "sessions": {}})
     path.write_text(content)
-    with Repository.open(data_dir, clock, settings) as repo, pytest.raises(
-        NewerSchemaError, match="newer Tabletime"
-    ):
-        repo.sessions_on(datetime(2026, 3, 2).date())
+    with Repository.open(data_dir, clock, settings) as repo:
+        assert repo.sessions_on(datetime(2026, 3, 2).date()) == []
+        assert any("newer Tabletime" in notice.message for notice in repo.pop_notices())
+        with pytest.raises(UnwritableFile, match="newer Tabletime"):
+            repo.create_session("AB12", "Medicare")  # today is 2026-03-02
     assert path.read_text() == content
 
 
-def test_an_older_schema_is_upgraded(data_dir, clock, settings, monkeypatch):
-    from storage import day_files
+def test_an_older_schema_is_upgraded_with_the_next_change_never_by_a_read(
+    data_dir, clock, settings, monkeypatch
+):
+    from storage import documents
 
-    monkeypatch.setattr(day_files, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(day_files.MIGRATIONS, 1, lambda data: {**data, "upgraded": {}})
+    monkeypatch.setattr(documents, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(documents.MIGRATIONS, 1, lambda data: {**data, "audit": {}})
     path = data_dir / "days" / "2026" / "2026-03-02.json"
     path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"_meta": {"1": {"schema": 1}}, "sessions": {}}))
+    old = json.dumps({"_meta": {"1": {"schema": 1}}, "sessions": {}})
+    path.write_text(old)
     with Repository.open(data_dir, clock, settings) as repo:
-        repo.sessions_on(datetime(2026, 3, 2).date())
+        assert repo.sessions_on(datetime(2026, 3, 2).date()) == []
+        assert path.read_text() == old
+        repo.create_session("AB12", "Medicare")
     upgraded = json.loads(path.read_text())
-    assert upgraded["_meta"] == {"1": {"schema": 2}} and "upgraded" in upgraded
+    assert upgraded["_meta"] == {"1": {"schema": 2}} and len(upgraded["sessions"]) == 1
 
 
 def test_read_only_refuses_every_change(repo, data_dir, clock, settings):

@@ -1,0 +1,82 @@
+"""Text a person typed or a file holds: refused at the door when it carries control characters,
+and escaped on the way out when something older still does.
+
+A control character in a patient reference or a note is never meant: ESC sequences retitle or
+clear a terminal, NUL and BEL break files and tools, a line or paragraph separator breaks a CSV
+cell, and the bidirectional overrides make a note read differently from what is stored.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""C0 and C1 controls, the Unicode line and paragraph separators and the bidi overrides."""
+
+_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "backspace", 0x09: "tab", 0x0A: "line break",
+          0x0D: "carriage return", 0x1B: "ESC", 0x7F: "DEL"}
+
+
+def control_name(char: str) -> str:
+    """A control character in words: `ESC`, `tab`, or its code point (`U+009B`)."""
+    code = ord(char)
+    if code in _NAMES:
+        return _NAMES[code]
+    name = unicodedata.name(char, "")
+    return f"U+{code:04X}" + (f" {name}" if name else "")
+
+
+def refuse_controls(text: str) -> str:
+    """The text unchanged, or ValueError naming the first control character in it."""
+    found = CONTROL.search(text)
+    if found is not None:
+        raise ValueError(
+            f"contains a control character ({control_name(found.group())}) at position "
+            f"{found.start() + 1}: type or paste plain text"
+        )
+    return text
+
+
+def printable(text: str) -> str:
+    """For a terminal or a log: control characters shown as escapes, never sent raw."""
+    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def bounded(max_length: int) -> Callable[[str], str]:
+    """A validator: at most `max_length` characters and no control character."""
+
+    def check(text: str) -> str:
+        if len(text) > max_length:
+            raise ValueError(f"is {len(text):,} characters long: at most {max_length} here")
+        return refuse_controls(text)
+
+    return check
+
+
+PATIENT_REF_MAX = 40
+
+
+def _patient_ref(text: str) -> str:
+    cleaned = bounded(PATIENT_REF_MAX)(text.strip())
+    if not cleaned:
+        raise ValueError("give a patient reference (a chart number or initials)")
+    return cleaned
+
+
+PatientRef = Annotated[str, AfterValidator(_patient_ref)]
+"""A short patient reference (chart number or initials), never a full identity; outer blanks
+are dropped."""
+
+Note = Annotated[str, AfterValidator(bounded(500))]
+"""A note on a segment, or the reason for a change (kept in the audit trail)."""
+
+Name = Annotated[str, AfterValidator(bounded(80))]
+"""A person's name or credentials as shown on chart notes and in the audit trail."""
+
+Label = Annotated[str, AfterValidator(bounded(200))]
+"""A code's descriptor, a payer's name."""
