@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class StorageError(Exception):
     """Base of every refusal by the store: nothing was written when one is raised."""
@@ -25,3 +27,16 @@ class MissingDataFolder(StorageError):
     def __init__(self, folder: object) -> None:
         super().__init__(f"there is no data folder {folder}: nothing has been recorded there "
                          "(check --data-dir or TABLETIME_DATA_DIR)")
+
+
+def disk_problem(error: OSError) -> str:
+    """An operating-system error in a user's words ("no space left on device: FILE")."""
+    words = {errno.ENOSPC: "no space left on device", errno.EROFS: "the disk is read-only",
+             errno.EACCES: "permission denied", errno.EDQUOT: "disk quota exceeded"}
+    text = words.get(error.errno or 0) or error.strerror or str(error)
+    return f"{text}: {error.filename}" if error.filename else text
+
+
+class BadPath(StorageError):
+    """A file the user named that Tabletime will not write (it exists, it is not a regular
+    file, it lies inside the data folder...): nothing was written."""

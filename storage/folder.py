@@ -30,8 +30,8 @@ class DataFolderLocked(StorageError):
 
     def __init__(self, folder: Path) -> None:
         super().__init__(
-            f"the data folder {folder} is in use by another running Tabletime; "
-            "close it first (or open this one read-only)"
+            f"the data folder {folder} is in use by another running Tabletime: close it "
+            "first (tabletime summary and tabletime export can read it meanwhile)"
         )
         self.folder = folder
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
+import os
+import stat
+import tempfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -12,8 +16,10 @@ from core.minutes import code_minutes
 from core.models import Frozen, PayerProfile, Segment
 from core.segments_csv import COLUMNS, ImportedSession, RowError, parse_segment_rows, segment_row
 from core.session import Session
+from core.text import printable
 from core.units import compute_units
-from storage.atomic import ensure_private_dir, write_atomic
+from storage.atomic import FILE_MODE, ensure_private_dir, write_atomic
+from storage.errors import BadPath
 from storage.repository import Repository
 
 
@@ -35,18 +41,95 @@ def export_segments(repo: Repository, first: date | None = None, last: date | No
 EXPORTS = "exports"
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write an export atomically, readable by this user only: it holds patient references."""
-    write_atomic(path, text)
+def write_out(path: Path, text: str, data_dir: Path, *, force: bool = False) -> None:
+    """Write an export to a file the user named, never destroying anything on the way.
+
+    The file is created 0600 (it holds patient references), complete or not at all.
+    """
+    if check_out(path, data_dir, force=force):
+        write_atomic(path, text)
+    else:
+        _write_new(path, text.encode("utf-8"))
+
+
+def check_out(path: Path, data_dir: Path, *, force: bool = False) -> bool:
+    """Whether `path` is a regular file that `force` allows to replace; BadPath for a path
+    inside the data folder, a folder, a missing folder, anything that is not a regular file
+    (a device, a pipe, a link), and an existing file without `force`."""
+    where = printable(str(path))
+    data = data_dir.resolve()
+    resolved = path.resolve()
+    if resolved == data or data in resolved.parents:
+        raise BadPath(f"{where} is inside the data folder {printable(str(data))}: an export "
+                      "there could replace Tabletime's own files; choose a file outside it")
+    if not path.parent.is_dir():
+        raise BadPath(f"{where}: the folder {printable(str(path.parent))} does not exist")
+    try:
+        found = path.lstat()
+    except FileNotFoundError:
+        found = None
+    if found is not None:
+        if stat.S_ISDIR(found.st_mode):
+            raise BadPath(f"{where} is a folder: give a file name inside it")
+        if not stat.S_ISREG(found.st_mode):
+            raise BadPath(f"{where} is not a regular file (a device, pipe or link): nothing "
+                          "was written; use --out - for standard output")
+        if not force:
+            raise BadPath(f"{where} exists: nothing was written; add --force to replace it")
+        return True
+    return False
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Create `path` with `data`, durably, failing if something appears there meanwhile."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, FILE_MODE)
+        try:
+            os.link(temp, path)  # unlike a rename, a link never replaces what is there
+        except OSError as error:
+            if error.errno not in NO_HARD_LINKS:
+                raise
+            _write_exclusive(path, data)  # a USB stick's FAT or exFAT has no hard links
+    except FileExistsError:
+        raise BadPath(f"{printable(str(path))} appeared meanwhile: nothing was written") from None
+    finally:
+        Path(temp).unlink(missing_ok=True)
+
+
+NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK})
+
+
+def _write_exclusive(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def write_export(data_dir: Path, name: str, text: str) -> Path:
-    """Write an export made in the app into the data folder's exports/ and say where."""
+    """Write an export made in the app into the data folder's exports/ under a name not yet
+    taken (`lines-2026-03-02.csv`, then `lines-2026-03-02-2.csv`...), and say where."""
     folder = data_dir / EXPORTS
     ensure_private_dir(folder)
-    path = folder / name
-    write_private(path, text)
-    return path
+    stem, suffix = os.path.splitext(name)
+    for number in range(1, 1000):
+        path = folder / (name if number == 1 else f"{stem}-{number}{suffix}")
+        try:
+            _write_new(path, text.encode("utf-8"))
+        except BadPath:
+            continue
+        return path
+    raise BadPath(f"{printable(str(folder))} already holds 999 exports named {name}")
 
 
 class ImportReport(Frozen):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
+from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -17,7 +18,8 @@ from core.day import session_billing
 from core.models import Clock
 from core.review import forgotten_timers
 from core.settings import Settings
-from storage.errors import StorageError
+from storage.crash import crash_message
+from storage.errors import StorageError, disk_problem
 from storage.repository import Repository
 from storage.transfer import export_segments, write_export
 from tui.commands import TabletimeCommands
@@ -69,17 +71,32 @@ class TabletimeApp(App[None]):
             self.tell(notice.message, notice.severity)
 
     def attempt(self, action: Callable[[], T], *, quiet: bool = False) -> T | None:
-        """Run a store change. A refusal is shown (or kept in `last_error` when `quiet`)."""
+        """Run a store change. A refusal, or a disk that will not take the write (full,
+        read-only), is shown (or kept in `last_error` when `quiet`); nothing half-done is
+        reported as done."""
         self.last_error = None
         try:
             return action()
         except StorageError as error:
             self.last_error = str(error)
-            if not quiet:
-                self.tell(str(error), "error")
-            return None
+        except OSError as error:
+            self.last_error = f"not saved: {disk_problem(error)}"
         finally:
             self.report()
+        if not quiet:
+            self.tell(self.last_error, "error")
+        return None
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An error nobody foresaw. Textual would print a traceback with local variables
+        (patient references, notes); instead one line names the crash and where its report
+        (without values) is, and the exit status is 1. Recorded minutes are on disk already."""
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error  # so that a test run re-raises it
+            self._exception_event.set()
+            self._exit_renderables.append(Text(crash_message(self.repo.data_dir, error)))
+        self._close_messages_no_wait()
 
     def open_session(self, session_id: UUID) -> None:
         if isinstance(self.screen, SessionScreen):

@@ -11,6 +11,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -21,13 +22,15 @@ from typing import Any, NoReturn
 
 from core.catalog import CodeError, default_catalog
 from core.models import Method
+from core.text import printable
 from core.units import BillingResult, CodeMinutes, check_codes, compute_units
-from storage.errors import StorageError
+from storage.crash import crash_message
+from storage.errors import BadPath, MissingDataFolder, StorageError, disk_problem
 from storage.folder import DataFolderLocked, resolve_data_dir
 from storage.reports import export_lines, export_sessions, left_open, left_open_text, load_day
 from storage.repository import Repository
 from storage.settings_file import SettingsError
-from storage.transfer import export_segments, import_segments, write_private
+from storage.transfer import check_out, export_segments, import_segments, write_out
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 MINUTES_IN_A_DAY = 24 * 60
@@ -86,7 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--kind", choices=["segments", "lines", "sessions"], default="segments",
         help="segments: one row per segment (the import format); lines: one claim line per "
         "patient, date, discipline and code; sessions: one row per session with its chart note")
-    export.add_argument("--out", type=Path, metavar="FILE", help="file to write (default: stdout)")
+    export.add_argument("--out", metavar="FILE",
+                        help="a new file to write (default, or -: standard output)")
+    export.add_argument("--force", action="store_true",
+                        help="replace FILE if it exists (it must be a regular file)")
 
     summary = commands.add_parser(
         "summary",
@@ -210,22 +216,27 @@ def run_units(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     if args.first and args.last and args.first > args.last:
         raise UsageError(f"--from {args.first} is after --to {args.last}")
-    with Repository.open(resolve_data_dir(args.data_dir), system_clock, read_only=True) as repo:
+    data_dir = resolve_data_dir(args.data_dir)
+    out = None if args.out in (None, "-") else Path(args.out).expanduser()
+    if out is not None:
+        check_out(out, data_dir, force=args.force)  # before the work, not after it
+    with Repository.open(data_dir, system_clock, read_only=True) as repo:
         if args.kind == "segments":
             text = export_segments(repo, args.first, args.last)
         elif args.kind == "lines":
             text = export_lines(repo, args.first, args.last, system_clock())
             if still_open := left_open(repo, args.first, args.last):
-                print(f"tabletime: warning: {left_open_text(still_open)}", file=sys.stderr)
+                print(f"tabletime: warning: {printable(left_open_text(still_open))}",
+                      file=sys.stderr)
         else:
             text = export_sessions(repo, args.first, args.last, system_clock())
         _report_notices(repo)
-    if args.out is None:
+    if out is None:
         sys.stdout.write(text)
     else:
-        write_private(args.out, text)
+        write_out(out, text, data_dir, force=args.force)
         rows = len(list(csv.reader(io.StringIO(text)))) - 1
-        print(f"wrote {rows} {args.kind} rows to {args.out}", file=sys.stderr)
+        print(f"wrote {rows} {args.kind} rows to {printable(str(out))}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -263,7 +274,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 def _report_notices(repo: Repository) -> None:
     for notice in repo.pop_notices():
-        print(f"tabletime: {notice.severity}: {notice.message}", file=sys.stderr)
+        print(f"tabletime: {notice.severity}: {printable(notice.message)}", file=sys.stderr)
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -271,8 +282,9 @@ def run_app(args: argparse.Namespace) -> int:
     from tui.app import make_app
 
     with Repository.open(resolve_data_dir(args.data_dir), system_clock) as repo:
-        make_app(system_clock, repo).run()
-    return EXIT_OK
+        app = make_app(system_clock, repo)
+        app.run()
+    return app.return_code or EXIT_OK
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -284,9 +296,10 @@ def run_demo(args: argparse.Namespace) -> int:
     folder = Path(tempfile.mkdtemp(prefix="tabletime-demo-")) / "data"
     seed_demo(folder, system_clock())
     with Repository.open(folder, system_clock) as repo:
-        make_app(system_clock, repo, banner=f"Demo: sample data in {folder}").run()
+        app = make_app(system_clock, repo, banner=f"Demo: sample data in {folder}")
+        app.run()
     print(f"The demo's data stays in {folder} until you delete it.")
-    return EXIT_OK
+    return app.return_code or EXIT_OK
 
 
 COMMANDS = {"units": run_units, "export": run_export, "import": run_import, "demo": run_demo,
@@ -294,25 +307,43 @@ COMMANDS = {"units": run_units, "export": run_export, "import": run_import, "dem
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every outcome is an exit status and at most one line on stderr, never a traceback."""
     parser = build_parser()
+    args: argparse.Namespace | None = None
     try:
         args = parser.parse_args(argv)
-        if args.command is None:
-            return run_app(args)
-        return COMMANDS[args.command](args)
-    except (UsageError, SettingsError) as error:
-        print(f"tabletime: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        status = run_app(args) if args.command is None else COMMANDS[args.command](args)
+        sys.stdout.flush()  # a reader that went away is noticed here, not at exit
+        return status
+    except (UsageError, SettingsError, MissingDataFolder, BadPath) as error:
+        return _fail(error, EXIT_USAGE)
     except DataFolderLocked as error:
-        print(f"tabletime: error: {error}", file=sys.stderr)
-        return EXIT_LOCKED
+        return _fail(error, EXIT_LOCKED)
     except StorageError as error:
-        print(f"tabletime: error: {error}", file=sys.stderr)
+        return _fail(error, EXIT_ERROR)
+    except BrokenPipeError:
+        # The reader went away (`tabletime summary | head -1`): that is its choice, not an
+        # error. Python would complain again when it flushes stdout on the way out.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as error:  # a data folder on a disk that is full, read-only...
+        return _fail(disk_problem(error), EXIT_ERROR)
+    except Exception as error:  # the promise: no traceback, no patient data on screen
+        folder = _data_dir_or_none(args)
+        print(printable(crash_message(folder, error)), file=sys.stderr)
         return EXIT_ERROR
-    except OSError as error:  # e.g. a data folder on a disk that is full or not writable
-        print(f"tabletime: error: {error.strerror or error}: {error.filename or ''}",
-              file=sys.stderr)
-        return EXIT_ERROR
+
+
+def _fail(error: object, status: int) -> int:
+    print(f"tabletime: error: {printable(str(error))}", file=sys.stderr)
+    return status
+
+
+def _data_dir_or_none(args: argparse.Namespace | None) -> Path | None:
+    try:
+        return resolve_data_dir(None if args is None else args.data_dir)
+    except Exception:  # only where to put a crash report: the temp folder will do
+        return None
 
 
 if __name__ == "__main__":

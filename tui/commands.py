@@ -7,6 +7,8 @@ from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
 
 if TYPE_CHECKING:
     from tui.app import TabletimeApp
@@ -43,11 +45,22 @@ class TabletimeCommands(Provider):
     async def discover(self) -> Hits:
         for title, help_text, command in self._commands():
             if not title.startswith("Start "):
-                yield DiscoveryHit(title, command, help=help_text)
+                yield DiscoveryHit(Content(title), command, text=title, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for title, help_text, command in self._commands():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), command, help=help_text)
+                yield Hit(score, _highlight(matcher, title), command, text=title, help=help_text)
+
+
+def _highlight(matcher: Matcher, title: str) -> Content:
+    """The matched letters highlighted in a title shown literally (Textual's own `highlight`
+    reads the title as markup, and a patient reference may hold brackets)."""
+    content = Content(title)
+    _, offsets = matcher.fuzzy_search.match(matcher.query, title)
+    for offset in offsets:
+        if not title[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

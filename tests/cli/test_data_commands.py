@@ -77,9 +77,19 @@ def test_missing_file_and_bad_dates_are_usage_errors(capsys, tmp_path):
 def test_an_unusable_data_folder_is_one_clear_line(capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    status, out, err = run(capsys, "--data-dir", str(blocker / "data"), "export")
+    source = tmp_path / "x.csv"
+    source.write_text("")
+    status, out, err = run(capsys, "--data-dir", str(blocker / "data"), "import", str(source))
     assert status == 1 and out == ""
     assert err.count("\n") == 1 and str(blocker) in err and "Traceback" not in err
+
+
+def test_reading_a_folder_that_does_not_exist_is_bad_input_and_creates_nothing(capsys, tmp_path):
+    missing = tmp_path / "typo"
+    for command in (["export"], ["summary"], ["summary", "--json"]):
+        status, out, err = run(capsys, "--data-dir", str(missing), *command)
+        assert status == 2 and out == "" and "no data folder" in err and str(missing) in err
+    assert not missing.exists()
 
 
 def test_bad_settings_exit_2_naming_the_key(capsys, tmp_path):

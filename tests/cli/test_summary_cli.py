@@ -47,12 +47,13 @@ def test_bad_summary_date_is_a_usage_error(capsys, tmp_path):
 
 
 def test_export_kinds(capsys, tmp_path, clock, settings):
-    seed(tmp_path, clock, settings)
+    data = tmp_path / "data"
+    seed(data, clock, settings)
     for kind, header in (("lines", "date_of_service,patient,payer,method,discipline,code"),
                          ("sessions", "session_id,date_of_service,patient")):
         out_file = tmp_path / f"{kind}.csv"
-        assert main(["--data-dir", str(tmp_path), "export", "--kind", kind, "--out",
+        assert main(["--data-dir", str(data), "export", "--kind", kind, "--out",
                      str(out_file)]) == 0
         assert out_file.read_text().startswith(header)
         assert f"{kind} rows" in capsys.readouterr().err
-    assert main(["--data-dir", str(tmp_path), "export", "--kind", "claims"]) == 2
+    assert main(["--data-dir", str(data), "export", "--kind", "claims"]) == 2

@@ -69,7 +69,7 @@ WRONG_SHAPES = [
 
 @pytest.mark.parametrize("content", WRONG_SHAPES)
 def test_a_day_file_of_the_wrong_shape_is_moved_aside_by_a_writer(tmp_path, content):
-    notices = []
+    notices: list[tuple[str, str]] = []
     store = writer(tmp_path, notices)
     path = store.day_path(DAY)
     path.parent.mkdir(parents=True)
@@ -84,7 +84,7 @@ def test_a_day_file_of_the_wrong_shape_is_moved_aside_by_a_writer(tmp_path, cont
 
 @pytest.mark.parametrize("content", WRONG_SHAPES)
 def test_a_reader_reports_a_damaged_file_and_changes_nothing(tmp_path, content):
-    notices = []
+    notices: list[tuple[str, str]] = []
     store = reader(tmp_path, notices)
     path = store.day_path(DAY)
     path.parent.mkdir(parents=True)
@@ -98,7 +98,7 @@ def test_a_reader_reports_a_damaged_file_and_changes_nothing(tmp_path, content):
 
 
 def test_a_file_that_cannot_be_read_is_never_written(tmp_path, monkeypatch):
-    notices = []
+    notices: list[tuple[str, str]] = []
     store = writer(tmp_path, notices)
     path = store.open_path
     path.write_text(json.dumps({"open": {}}))

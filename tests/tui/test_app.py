@@ -227,7 +227,8 @@ async def test_note_and_assistant_toggle(open_app, clock):
         assert segment.note == "[bold]knee[/] flexion"
         assert segment.furnished_by is FurnishedBy.ASSISTANT
         table = app.screen.query_one("#segments", DataTable)
-        assert table.get_row_at(0)[-2:] == ["assistant", "[bold]knee[/] flexion"]
+        assert [str(cell) for cell in table.get_row_at(0)[-2:]] == ["assistant",
+                                                                    "[bold]knee[/] flexion"]
 
 
 async def test_forgotten_timer_is_flagged_and_stopped_at_a_chosen_time(open_app, clock, told):
@@ -361,7 +362,7 @@ async def test_ctrl_q_quits_and_a_restart_finds_the_timer_running(open_app, cloc
     again = open_app()
     async with again.run_test(size=SIZE) as pilot:
         table = again.screen.query_one("#sessions", DataTable)
-        assert table.get_row_at(0)[3:5] == ["running", "97110 13:20"]
+        assert [str(cell) for cell in table.get_row_at(0)[3:5]] == ["running", "97110 13:20"]
         await pilot.press("enter")
         await pilot.pause()
         assert again.screen.session_id == session_id

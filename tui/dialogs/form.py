@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -51,7 +52,8 @@ class FormDialog(ModalScreen[bool]):
             for spec in self.fields:
                 yield Label(spec.label, classes="field-label", markup=False)
                 if spec.options:
-                    yield Select(list(spec.options), value=spec.value or spec.options[0][1],
+                    options = [(Text(label), value) for label, value in spec.options]
+                    yield Select(options, value=spec.value or spec.options[0][1],
                                  allow_blank=False, compact=True, id=f"field-{spec.name}")
                 else:
                     suggester = (SuggestFromList(spec.suggestions, case_sensitive=False)

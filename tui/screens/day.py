@@ -18,6 +18,7 @@ from storage.reports import export_lines, left_open, left_open_text, load_day
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import money
 from tui.screens.live import LiveTableScreen
+from tui.widgets.plain_table import PlainTable
 
 
 class DaySummaryScreen(LiveTableScreen):
@@ -45,7 +46,7 @@ class DaySummaryScreen(LiveTableScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="day-title", markup=False)
-        yield DataTable(id="day-sessions", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="day-sessions", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="day-notes"):
             yield Static(id="day-details", markup=False)
         yield Footer()

@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
 from tui.keys import KEYS
+from tui.widgets.plain_table import PlainTable
 
 
 class HelpScreen(ModalScreen[None]):
@@ -17,7 +18,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="help"):
             yield Label("Tabletime keys (escape closes)", classes="dialog-title")
-            yield DataTable(id="help-keys", cursor_type="none", zebra_stripes=True)
+            yield PlainTable(id="help-keys", cursor_type="none", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

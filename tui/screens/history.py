@@ -13,6 +13,7 @@ from core.modifiers import KX_THRESHOLDS
 from storage.reports import load_history
 from tui.format import money
 from tui.screens.base import TabletimeScreen
+from tui.widgets.plain_table import PlainTable
 
 
 class PatientHistoryScreen(TabletimeScreen[None]):
@@ -28,7 +29,7 @@ class PatientHistoryScreen(TabletimeScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="history-title", markup=False)
-        yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="history", cursor_type="row", zebra_stripes=True)
         yield Static(id="history-notes", markup=False)
         yield Footer()
 

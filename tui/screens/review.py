@@ -14,6 +14,7 @@ from core.review import SessionReview, prefer_for, review_session
 from tui.dialogs.confirm import ConfirmDialog
 from tui.format import local_time, money
 from tui.screens.base import TabletimeScreen
+from tui.widgets.plain_table import PlainTable
 
 
 class ReviewScreen(TabletimeScreen[bool]):
@@ -33,7 +34,7 @@ class ReviewScreen(TabletimeScreen[bool]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="review-title", markup=False)
-        yield DataTable(id="review-lines", cursor_type="none")
+        yield PlainTable(id="review-lines", cursor_type="none")
         with VerticalScroll(id="review-notes"):
             yield Static(id="review-why", markup=False)
             yield Static(id="review-warnings", markup=False)

@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer
+from textual.widgets import Footer
 
 from core.minutes import code_minutes
 from core.models import FurnishedBy, Segment
@@ -24,6 +24,7 @@ from tui.dialogs.form import FormDialog, FormField
 from tui.format import clock, local_time
 from tui.screens.live import LiveTableScreen
 from tui.widgets.code_tile import CodeTile
+from tui.widgets.plain_table import PlainTable
 from tui.widgets.session_header import SessionHeader
 
 
@@ -63,7 +64,7 @@ class SessionScreen(LiveTableScreen):
         with Horizontal(id="tiles"):
             for slot, code in enumerate(self.tabletime.repo.settings.favourites, start=1):
                 yield CodeTile(slot, catalog.get(code))
-        yield DataTable(id="segments", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="segments", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     # ---- display ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from core.units import compute_units
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import clock, local_time
 from tui.screens.live import LiveTableScreen
+from tui.widgets.plain_table import PlainTable
 
 
 class TodayScreen(LiveTableScreen):
@@ -36,7 +37,7 @@ class TodayScreen(LiveTableScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="sessions", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def reload(self) -> None:

@@ -1,0 +1,34 @@
+"""A DataTable that shows text exactly as typed.
+
+Textual reads a `str` cell as markup: a note `[flexion 120]` loses its words and `[/red]`
+raises. Every table here holds text a person typed or a file holds, so every text cell is
+turned into a literal `Text` on its way in; styled cells (a `Text` already) pass unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellType, ColumnKey, RowKey
+
+
+def literal(value: object) -> object:
+    return Text(value) if isinstance(value, str) else value
+
+
+class PlainTable(DataTable[Any]):
+    def add_row(self, *cells: CellType, height: int | None = 1, key: str | None = None,
+                label: Any = None) -> RowKey:
+        return super().add_row(*(literal(cell) for cell in cells), height=height, key=key,
+                               label=label)
+
+    def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value: CellType,
+                    *, update_width: bool = False) -> None:
+        super().update_cell(row_key, column_key, literal(value), update_width=update_width)
+
+    def update_cell_at(self, coordinate: Coordinate, value: CellType, *,
+                       update_width: bool = False) -> None:
+        super().update_cell_at(coordinate, literal(value), update_width=update_width)
