@@ -7,11 +7,12 @@ minutes ago; "10:05", "10:05:30", "2:30pm" a clock time in the clinic's zone on 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _AGO = re.compile(r"^(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*(?:m|min|mins|minutes)?)?\s*(?:ago)?$")
-_CLOCK = re.compile(r"^(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?\s*(?P<ampm>am|pm|a|p)?$")
+_CLOCK = re.compile(r"^(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?\s*(?P<ampm>am|pm|a|p)?"
+                    r"(?:\s+(?P<zone>[a-z]{2,5}|[+-]\d{2}:?\d{2}))?$")
 
 
 class TimeParseError(ValueError):
@@ -19,7 +20,12 @@ class TimeParseError(ValueError):
 
 
 def parse_clock_time(text: str, day: date, zone: ZoneInfo) -> datetime:
-    """`10:05`, `10:05:30` or `2:30pm` on `day` in `zone`, as an aware datetime."""
+    """`10:05`, `10:05:30` or `2:30pm` on `day` in `zone`, as an aware datetime.
+
+    On the night clocks fall back, a time in the repeated hour is asked for, never guessed:
+    `1:30 EDT` or `1:30 EST` (or `1:30 -04:00`). A time in the hour skipped in spring does
+    not exist and is refused.
+    """
     match = _CLOCK.match(text.strip().lower())
     if match is None:
         raise TimeParseError(f"{text!r} is not a clock time (write 10:05 or 2:30pm)")
@@ -32,7 +38,71 @@ def parse_clock_time(text: str, day: date, zone: ZoneInfo) -> datetime:
         hour = hour % 12 + (12 if ampm.startswith("p") else 0)
     if hour > 23 or minute > 59 or second > 59:
         raise TimeParseError(f"{text!r} is not a valid time of day")
-    return datetime.combine(day, time(hour, minute, second), tzinfo=zone)
+    wall = datetime.combine(day, time(hour, minute, second))
+    choices = [moment for moment in (wall.replace(tzinfo=zone, fold=fold) for fold in (0, 1))
+               if _exists(moment, wall)]
+    shown = f"{wall:%H:%M}" + (f":{second:02d}" if second else "")
+    if not choices:
+        raise TimeParseError(f"{shown} does not exist on {day}: the clocks jumped forward "
+                             "an hour that night")
+    if len({moment.utcoffset() for moment in choices}) > 1:
+        names = " or ".join(f"{shown} {_zone_name(moment)}" for moment in choices)
+        if match["zone"] is None:
+            raise TimeParseError(f"{shown} happened twice on {day} (the clocks fell back): "
+                                 f"write {names}")
+        picked = [moment for moment in choices if _named(moment, match["zone"])]
+        if not picked:
+            raise TimeParseError(f"{text!r}: on {day} write {names}")
+        return picked[0]
+    if match["zone"] is not None and not _named(choices[0], match["zone"]):
+        raise TimeParseError(f"{text!r}: on {day} that time is {_zone_name(choices[0])}")
+    return choices[0]
+
+
+MAX_SPAN = timedelta(hours=12)
+
+
+def end_after(start: datetime, text: str, day: date, zone: ZoneInfo) -> datetime:
+    """The end typed as a clock time on `day`; an end earlier than the start means the next
+    day only when that makes a plausible stretch (it ran past midnight)."""
+    end = parse_clock_time(text, day, zone)
+    if end >= start:
+        return end
+    next_day = parse_clock_time(text, day + timedelta(days=1), zone)
+    if next_day - start <= MAX_SPAN:
+        return next_day
+    raise TimeParseError(f"the end {text.strip()} is before the start "
+                         f"{clock_text(start, zone)}")
+
+
+def _exists(moment: datetime, wall: datetime) -> bool:
+    """Whether the wall time really happens (it does not in the hour skipped in spring)."""
+    return moment.astimezone(UTC).astimezone(moment.tzinfo).replace(tzinfo=None) == wall
+
+
+def _zone_name(moment: datetime) -> str:
+    return moment.tzname() or _offset(moment)
+
+
+def _offset(moment: datetime) -> str:
+    return moment.strftime("%z")
+
+
+def _named(moment: datetime, name: str) -> bool:
+    offset = _offset(moment)
+    wanted = name.replace(":", "").lower()
+    return wanted in {(moment.tzname() or "").lower(), offset.lower()}
+
+
+def clock_text(instant: datetime, zone: ZoneInfo) -> str:
+    """`10:05:30` in the clinic's zone, or `01:30:00 EDT` in the hour that happens twice, so
+    that the text read back gives the same instant."""
+    local = instant.astimezone(zone)
+    other = local.replace(fold=1 - local.fold)
+    text = f"{local:%H:%M:%S}"
+    if other.utcoffset() != local.utcoffset() and _exists(other, local.replace(tzinfo=None)):
+        text += f" {_zone_name(local)}"
+    return text
 
 
 def parse_when(text: str, now: datetime, zone: ZoneInfo) -> datetime:

@@ -188,6 +188,15 @@ class Repository:
             self._session_days[session.id] = session.date_of_service
         return sorted(sessions, key=lambda s: s.opened_at)
 
+    def session_dates(self, ids: set[UUID]) -> dict[UUID, date]:
+        """The date of service of each of `ids` that is stored, wherever it is."""
+        found = {}
+        for day in self.all_days():
+            for session in self.sessions_on(day):
+                if session.id in ids:
+                    found[session.id] = day
+        return found
+
     def sessions_between(self, first: date, last: date) -> list[Session]:
         days = self._files.days_with_files(first, last)
         return [session for day in days for session in self.sessions_on(day)]

@@ -8,10 +8,11 @@ import io
 import os
 import stat
 import tempfile
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 
+from core.catalog import Catalog
 from core.minutes import code_minutes
 from core.models import Frozen, PayerProfile, Segment
 from core.segments_csv import COLUMNS, ImportedSession, RowError, parse_segment_rows, segment_row
@@ -19,7 +20,7 @@ from core.session import Session
 from core.text import printable
 from core.units import compute_units
 from storage.atomic import FILE_MODE, ensure_private_dir, write_atomic
-from storage.errors import BadPath
+from storage.errors import BadPath, disk_problem
 from storage.repository import Repository
 
 
@@ -145,19 +146,17 @@ def import_segments(repo: Repository, path: Path) -> ImportReport:
     A session already stored is skipped and reported, never duplicated, so an import that
     was killed half-way can simply be run again.
     """
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, [])
-        sessions, errors = parse_segment_rows(
-            header, ((reader.line_num, row) for row in reader), repo.catalog
-        )
+    sessions, errors = read_segments(path, repo.catalog, repo.zone, repo.now())
     if errors:
         return ImportReport(errors=tuple(errors))
-    stored = {day: {s.id for s in repo.sessions_on(day)}
-              for day in {s.date_of_service for s in sessions}}
-    fresh = [s for s in sessions if s.id not in stored[s.date_of_service]]
-    skipped = tuple(str(s.id) for s in sessions if s.id in stored[s.date_of_service])
-    errors = _overlaps_with_store(repo, fresh)
+    stored = repo.session_dates({s.id for s in sessions})
+    errors = [RowError(line=s.lines[0], column="session_id", message=(
+                  f"this session is already stored with the date of service "
+                  f"{stored[s.id]}, not {s.date_of_service}"))
+              for s in sessions if s.id in stored and stored[s.id] != s.date_of_service]
+    fresh = [s for s in sessions if s.id not in stored]
+    skipped = tuple(str(s.id) for s in sessions if s.id in stored)
+    errors += _overlaps_with_store(repo, fresh)
     if errors:
         return ImportReport(skipped=skipped, errors=tuple(errors))
     bundles = [(_session(repo, item), item.segments) for item in fresh]
@@ -166,6 +165,48 @@ def import_segments(repo: Repository, path: Path) -> ImportReport:
     repo.refresh_ledger({item.date_of_service for item in sessions})
     return ImportReport(sessions=len(fresh), segments=sum(len(s.segments) for s in fresh),
                         skipped=skipped)
+
+
+MAX_CELL = 8192
+"""Characters in one CSV cell: far above any field's limit, far below what fills memory."""
+
+
+def read_segments(path: Path, catalog: Catalog, zone: tzinfo, now: datetime
+                  ) -> tuple[list[ImportedSession], list[RowError]]:
+    """Read and check a segments CSV; a cell too long or a NUL byte is a row error."""
+    errors: list[RowError] = []
+
+    def rows(reader: Iterator[list[str]], line: Callable[[], int]
+             ) -> Iterator[tuple[int, list[str]]]:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                errors.append(RowError(line=line(), column="row", message=str(error)))
+                continue
+            yield line(), row
+
+    limit = csv.field_size_limit(MAX_CELL)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            try:
+                header = next(reader, [])
+            except csv.Error as error:
+                return [], [RowError(line=1, column="header", message=str(error))]
+            sessions, found = parse_segment_rows(
+                header, rows(reader, lambda: reader.line_num), catalog, zone, now)
+    except UnicodeDecodeError:
+        raise BadPath(f"cannot read {printable(str(path))}: it is not UTF-8 text (save it "
+                      "as CSV UTF-8)") from None
+    except OSError as error:
+        raise BadPath(f"cannot read {printable(str(path))}: {disk_problem(error)}") from None
+    finally:
+        csv.field_size_limit(limit)
+    errors = sorted([*errors, *found], key=lambda e: e.line)
+    return ([], errors) if errors else (sessions, [])
 
 
 def _session(repo: Repository, item: ImportedSession) -> Session:

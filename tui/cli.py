@@ -255,14 +255,11 @@ def run_import(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise UsageError(f"no such file: {args.file}")
     with Repository.open(resolve_data_dir(args.data_dir), system_clock) as repo:
-        try:
-            report = import_segments(repo, args.file)
-        except (UnicodeDecodeError, OSError) as error:
-            raise UsageError(f"cannot read {args.file}: {error}") from None
+        report = import_segments(repo, args.file)
         _report_notices(repo)
     if report.errors:
-        print(f"tabletime: error: {len(report.errors)} bad row(s) in {args.file}; nothing was "
-              "imported", file=sys.stderr)
+        print(f"tabletime: error: {len(report.errors)} bad row(s) in "
+              f"{printable(str(args.file))}; nothing was imported", file=sys.stderr)
         for bad in report.errors:
             print(f"  {bad}", file=sys.stderr)
         return EXIT_USAGE

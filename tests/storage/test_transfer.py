@@ -163,7 +163,7 @@ def test_a_year_of_history_round_trips(repo, clock, tmp_path, settings):
     rows = []
     import uuid
 
-    day0 = clock.now.replace(hour=13)
+    day0 = clock.now.replace(hour=13) - timedelta(days=251)  # a past year, never the future
     for day in range(250):
         for slot in range(20):
             start = day0 + timedelta(days=day, minutes=25 * slot)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +17,14 @@ from core.minutes import code_minutes
 from core.models import FurnishedBy, Segment
 from core.review import forgotten_timers
 from core.session import Session
-from core.timeparse import TimeParseError, parse_clock_time, parse_minutes, parse_when
+from core.timeparse import (
+    TimeParseError,
+    clock_text,
+    end_after,
+    parse_clock_time,
+    parse_minutes,
+    parse_when,
+)
 from core.units import compute_units
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
@@ -221,38 +228,47 @@ class SessionScreen(LiveTableScreen):
         repo = self.tabletime.repo
         zone = repo.zone
         day = segment.start.astimezone(zone).date()
+        shown = {"code": segment.code, "start": clock_text(segment.start, zone),
+                 "end": "" if segment.end is None else clock_text(segment.end, zone),
+                 "by": segment.furnished_by.value, "note": segment.note}
 
         def submit(values: dict[str, str]) -> str | None:
+            # A field left as shown keeps the recorded value exactly (a time shown to the
+            # second, or in the repeated hour of a DST night, never shifts on its own).
+            edited = {name for name, text in shown.items() if values[name] != text}
+            changes: dict[str, Any] = {}
             try:
-                start = parse_clock_time(values["start"], day, zone)
-                end: datetime | None = None
-                if values["end"].strip():
-                    end = parse_clock_time(values["end"], day, zone)
-                    if end < start:
-                        end += timedelta(days=1)  # it ran past midnight
-                elif segment.end is not None:
-                    return "give an end time: a stopped segment cannot run again"
+                start = segment.start
+                if "start" in edited:
+                    start = changes["start"] = parse_clock_time(values["start"], day, zone)
+                if "end" in edited or ("start" in edited and segment.end is not None):
+                    if not values["end"].strip():
+                        return "give an end time: a stopped segment cannot run again"
+                    changes["end"] = end_after(start, values["end"], day, zone)
             except TimeParseError as error:
                 return str(error)
+            if "code" in edited:
+                changes["code"] = values["code"]
+            if "by" in edited:
+                changes["furnished_by"] = FurnishedBy(values["by"])
+            if "note" in edited:
+                changes["note"] = values["note"]
+            if not changes:
+                self.tabletime.tell("Nothing was changed.")
+                return None
             if not values["reason"].strip():
                 return "say why (it is kept in the audit trail)"
-            changes: dict[str, Any] = {"code": values["code"], "start": start,
-                                       "furnished_by": FurnishedBy(values["by"]),
-                                       "note": values["note"]}
-            if end is not None:
-                changes["end"] = end
             return self.save(lambda: repo.edit_segment(self.session_id, segment.id,
                                                        reason=values["reason"], **changes))
 
         self.app.push_screen(FormDialog(f"Edit {segment.code}", [
-            FormField("code", "Code", segment.code,
+            FormField("code", "Code", shown["code"],
                       suggestions=[entry.code for entry in repo.catalog]),
-            FormField("start", "Start (HH:MM:SS)", local_time(segment.start, zone, seconds=True)),
-            FormField("end", "End (HH:MM:SS; empty while running)",
-                      "" if segment.end is None else local_time(segment.end, zone, seconds=True)),
-            FormField("by", "Furnished by", segment.furnished_by.value,
+            FormField("start", "Start (HH:MM:SS)", shown["start"]),
+            FormField("end", "End (HH:MM:SS; empty while running)", shown["end"]),
+            FormField("by", "Furnished by", shown["by"],
                       options=[("therapist", "therapist"), ("assistant", "assistant")]),
-            FormField("note", "Note", segment.note),
+            FormField("note", "Note", shown["note"]),
             FormField("reason", "Reason for the change (audited)", placeholder="mistimed"),
         ], submit), lambda _: self.reload(segment.id))
 
