@@ -350,10 +350,12 @@ def _day_checks(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingR
         for line in billing.lines:
             if catalog.find(line.code) is None:
                 recorded = "" if line.minutes is None else f" ({line.minutes} min recorded)"
+                billed = ("billed when the session closed, no fee estimate now" if line.units
+                          else "not billed")
                 checks.append(DayCheck(kind=CheckKind.UNDEFINED_CODE, session_ids=(session.id,),
                                        message=f"{session.patient}: {line.code}{recorded} is "
                                        "not defined in the catalog or the settings (a custom "
-                                       "code removed from settings?): not billed"))
+                                       f"code removed from settings?): {billed}"))
         if session.is_open:
             checks.append(DayCheck(kind=CheckKind.OPEN_SESSION, session_ids=(session.id,),
                                    message=f"{session.patient}: the session is still open"))

@@ -62,7 +62,7 @@ PATIENT_REF_MAX = 40
 
 
 def _patient_ref(text: str) -> str:
-    cleaned = bounded(PATIENT_REF_MAX)(text.strip())
+    cleaned = bounded(PATIENT_REF_MAX)(refuse_controls(text).strip())
     if not cleaned:
         raise ValueError("give a patient reference (a chart number or initials)")
     return cleaned

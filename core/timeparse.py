@@ -20,7 +20,7 @@ class TimeParseError(ValueError):
 
 
 def parse_clock_time(text: str, day: date, zone: ZoneInfo) -> datetime:
-    """`10:05`, `10:05:30` or `2:30pm` on `day` in `zone`, as an aware datetime.
+    """`10:05`, `10:05:30` or `2:30pm` on `day` in `zone`, as an instant (in UTC).
 
     On the night clocks fall back, a time in the repeated hour is asked for, never guessed:
     `1:30 EDT` or `1:30 EST` (or `1:30 -04:00`). A time in the hour skipped in spring does
@@ -53,10 +53,12 @@ def parse_clock_time(text: str, day: date, zone: ZoneInfo) -> datetime:
         picked = [moment for moment in choices if _named(moment, match["zone"])]
         if not picked:
             raise TimeParseError(f"{text!r}: on {day} write {names}")
-        return picked[0]
+        return picked[0].astimezone(UTC)
     if match["zone"] is not None and not _named(choices[0], match["zone"]):
         raise TimeParseError(f"{text!r}: on {day} that time is {_zone_name(choices[0])}")
-    return choices[0]
+    # In UTC: Python compares and subtracts two times of one zone by their wall clocks, so
+    # 01:30 EST minus 01:30 EDT would be 0 minutes.
+    return choices[0].astimezone(UTC)
 
 
 MAX_SPAN = timedelta(hours=12)

@@ -359,7 +359,7 @@ class Repository:
             if not running:
                 raise InvalidChange("that segment is not running")
         else:
-            running = [s for s in running if self._code(s.code).timed]
+            running = [s for s in running if self.catalog.is_timed(s.code)]
         end = self.now() if at is None else self._past(at, "stop")
         for segment in running:
             if end < segment.start:
@@ -372,7 +372,7 @@ class Repository:
     def resume(self, session_id: UUID) -> Segment:
         """Start again the timed code that stopped last in this session."""
         stopped = [s for s in self.segments_of(session_id)
-                   if not s.running and self._code(s.code).timed]
+                   if not s.running and self.catalog.is_timed(s.code)]
         if not stopped:
             raise InvalidChange("nothing to resume: no timed code has run in this session yet")
         last = max(stopped, key=lambda s: s.end or s.start)
@@ -485,7 +485,7 @@ class Repository:
     def timed_segments_near(self, day: date) -> list[Segment]:
         """The therapist's timed segments of the day before, the day and the day after."""
         return [s for offset in (-1, 0, 1) for s in self.segments_on(day + timedelta(days=offset))
-                if self._code(s.code).timed]
+                if self.catalog.is_timed(s.code)]
 
     def add_imported(self, bundles: Sequence[tuple[Session, Sequence[Segment]]]) -> None:
         """Write imported sessions: each date of service in one durable write, each session whole.
@@ -613,13 +613,13 @@ class Repository:
         raise NotFound(f"no segment {segment_id} in that session")
 
     def _running_timed(self) -> list[Segment]:
-        return [s for s in self.running_segments() if self._code(s.code).timed]
+        return [s for s in self.running_segments() if self.catalog.is_timed(s.code)]
 
     def _check_overlap(
         self, candidate: Segment, ignore: set[UUID], running: list[Segment] | None = None
     ) -> None:
         """One therapist, one pair of hands: timed segments never overlap, in any session."""
-        if not self._code(candidate.code).timed:
+        if not self.catalog.is_timed(candidate.code):
             return
         day = self.local(candidate.start).date()
         nearby = {s.id: s for s in self.timed_segments_near(day)}

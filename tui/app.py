@@ -50,6 +50,8 @@ class TabletimeApp(App[None]):
         self.settings = settings
         self.banner = banner
         self.last_error: str | None = None
+        self.crash: str | None = None
+        """The line shown when an unexpected error stopped the app."""
         self._warned: set[UUID] = set()
 
     def on_mount(self) -> None:
@@ -95,7 +97,8 @@ class TabletimeApp(App[None]):
         if self._exception is None:
             self._exception = error  # so that a test run re-raises it
             self._exception_event.set()
-            self._exit_renderables.append(Text(crash_message(self.repo.data_dir, error)))
+            self.crash = crash_message(self.repo.data_dir, error)
+            self._exit_renderables.append(Text(self.crash))
         self._close_messages_no_wait()
 
     def open_session(self, session_id: UUID) -> None:

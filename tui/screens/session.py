@@ -93,10 +93,12 @@ class SessionScreen(LiveTableScreen):
 
     def _cells(self, segment: Segment) -> list[str]:
         zone = self.tabletime.repo.zone
-        entry = self.tabletime.repo.catalog.get(segment.code)
+        entry = self.tabletime.repo.catalog.find(segment.code)
+        name = ("not defined in the settings" if entry is None
+                else entry.label + ("" if entry.timed else " (untimed)"))
         return [
             segment.code,
-            entry.label + ("" if entry.timed else " (untimed)"),
+            name,
             local_time(segment.start, zone, seconds=True),
             local_time(segment.end, zone, seconds=True),
             clock(segment.duration(self.tabletime.clock())),
@@ -171,7 +173,7 @@ class SessionScreen(LiveTableScreen):
 
     def action_stop_at(self) -> None:
         running = [s for s in self.segments
-                   if s.running and self.tabletime.repo.catalog.get(s.code).timed]
+                   if s.running and self.tabletime.repo.catalog.is_timed(s.code)]
         if not running:
             self.tabletime.tell("No timed code is running.", "warning")
             return
