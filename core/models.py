@@ -12,7 +12,15 @@ from enum import StrEnum
 from typing import Annotated, Protocol, Self
 from uuid import UUID, uuid4
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from core.text import Note, bounded
 
@@ -27,6 +35,16 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 PayerName = Annotated[str, Field(min_length=1), AfterValidator(bounded(60))]
 Fee = Annotated[Decimal, Field(ge=0, le=100_000, decimal_places=2)]
 """A payer's amount per unit, in dollars and cents."""
+
+
+def problem(error: ValidationError) -> str:
+    """The first problem of a validation error, located in plain words (`note: contains a
+    control character...`) and without the value itself: a message may reach a screen or a
+    log, and a value may be patient data."""
+    first = error.errors(include_input=False, include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
 
 
 class Clock(Protocol):

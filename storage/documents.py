@@ -23,7 +23,7 @@ from uuid import UUID
 from pydantic import Field, StringConstraints, ValidationError, ValidationInfo, model_validator
 
 from core.audit import AuditEntry
-from core.models import Frozen, Segment
+from core.models import Frozen, Segment, problem
 from core.session import Session
 from core.text import PatientRef, printable
 
@@ -153,7 +153,7 @@ def validate(raw: dict[str, Any], kind: type[Document], context: dict[str, Any])
         return kind.model_validate(raw, context=context)
     except ValidationError as error:
         raise DocumentError(f"not a valid {kind.__name__.removesuffix('Document').lower()} "
-                            f"file: {describe(error)}") from None
+                            f"file: {problem(error)}") from None
 
 
 def _schema_of(raw: dict[str, Any]) -> int:
@@ -165,12 +165,3 @@ def _schema_of(raw: dict[str, Any]) -> int:
     if not isinstance(schema, int) or isinstance(schema, bool):
         raise DocumentError(f"its schema version {printable(repr(schema))} is not a number")
     return schema
-
-
-def describe(error: ValidationError) -> str:
-    """The first problem, located (`segments.3.start: ...`), without the value itself: a
-    message may reach a screen or a log, and a value may be patient data."""
-    first = error.errors(include_input=False, include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"])
-    message = str(first["msg"]).removeprefix("Value error, ")
-    return f"{where}: {message}" if where else message

@@ -23,7 +23,7 @@ from core.audit import UNDOABLE, Action, AuditEntry
 from core.catalog import CatalogEntry, CodeError
 from core.day import YearToDate, medicare_amounts, summarize_day
 from core.minutes import code_minutes
-from core.models import Clock, Discipline, Frozen, FurnishedBy, PayerProfile, Segment
+from core.models import Clock, Discipline, Frozen, FurnishedBy, PayerProfile, Segment, problem
 from core.modifiers import TherapyBucket
 from core.session import Session
 from core.settings import Settings
@@ -162,7 +162,7 @@ class Repository:
                 therapist=self.settings.therapist,
             )
         except ValidationError as error:
-            raise InvalidChange(f"patient reference {patient!r}: {_first_error(error)}") from None
+            raise InvalidChange(problem(error).replace("patient:", "patient reference:")) from None
         # The indexes are written first, so they always cover every session on disk.
         self._index_open([(session.id, session.date_of_service)])
         self._index_patients([(session.patient, session.date_of_service)])
@@ -572,7 +572,7 @@ class Repository:
         try:
             return Segment(**fields)
         except ValidationError as error:
-            raise InvalidChange(_first_error(error)) from None
+            raise InvalidChange(problem(error)) from None
 
     def _past(self, instant: datetime, what: str) -> datetime:
         if instant.tzinfo is None:
@@ -660,9 +660,12 @@ class Repository:
     def _audit(self, change: UUID, action: Action, session: Session, segment_id: UUID | None = None,
                *, before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
                reason: str = "") -> dict[str, Any]:
-        entry = AuditEntry(change_id=change, at=self.clock(), who=self.settings.therapist,
-                           action=action, session_id=session.id, segment_id=segment_id,
-                           before=before, after=after, reason=reason)
+        try:
+            entry = AuditEntry(change_id=change, at=self.clock(), who=self.settings.therapist,
+                               action=action, session_id=session.id, segment_id=segment_id,
+                               before=before, after=after, reason=reason)
+        except ValidationError as error:
+            raise InvalidChange(problem(error)) from None
         return _dump(entry)
 
     def _load(self, path: Path, table: str, model: type[Any]) -> list[Any]:
@@ -712,11 +715,6 @@ def _session_state(session: Session) -> dict[str, Any]:
 def _describe(entry: AuditEntry) -> str:
     segment = entry.after or entry.before
     return f"{entry.action} {segment['code']}" if entry.segment_id and segment else entry.action
-
-
-def _first_error(error: ValidationError) -> str:
-    first = error.errors()[0]
-    return str(first["msg"]).removeprefix("Value error, ")
 
 
 __all__ = ["InvalidChange", "NotFound", "Notice", "OverlapError", "Repository", "StorageError"]

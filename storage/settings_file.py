@@ -10,6 +10,7 @@ from pathlib import Path
 import tomli_w
 from pydantic import ValidationError
 
+from core.models import problem
 from core.settings import DEFAULT_ZONE, Settings, is_zone_name
 from storage.atomic import write_atomic
 
@@ -64,10 +65,7 @@ def load_settings(data_dir: Path, *, first_run_writes: bool = True) -> Settings:
     try:
         return Settings.model_validate(raw)
     except ValidationError as error:
-        first = error.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(file)"
-        message = first["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"{path}: {key}: {message}") from None
+        raise SettingsError(f"{path}: {problem(error)}") from None
 
 
 def save_settings(data_dir: Path, settings: Settings) -> None:
