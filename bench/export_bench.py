@@ -25,13 +25,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import orjson
+from storage.transfer import import_segments
 from storage_bench import CODES, TODAY, SteppingClock
 
 from core.segments_csv import COLUMNS
 from core.settings import Settings
 from storage.reports import days_in_range, export_lines, load_day
 from storage.repository import Repository
-from storage.transfer import import_segments
 
 PATIENTS = 40
 
@@ -79,8 +79,8 @@ def bare_load(repo: Repository, first: date, last: date) -> float:
     out = io.StringIO()
     writer = csv.writer(out)
     for day in days_in_range(repo, first, last):
-        sessions = {s.id: s for s in repo.sessions_on(day)}
-        for segment in repo.segments_on(day):
+        sessions = {s.id: s for s in repo.queries.sessions_on(day)}
+        for segment in repo.queries.segments_on(day):
             session = sessions[segment.session_id]
             writer.writerow([session.patient, session.payer.name, segment.code,
                              segment.start.isoformat(), segment.end])

@@ -22,10 +22,11 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from storage.transfer import import_segments
+
 from core.segments_csv import COLUMNS
 from core.settings import Settings
 from storage.repository import Repository
-from storage.transfer import import_segments
 
 SESSIONS_PER_DAY = 20
 CODES = ("97110", "97140", "97530", "97112", "97116")
@@ -77,24 +78,24 @@ def measure(folder: Path, settings: Settings) -> dict[str, float]:
     # Two sessions left open with running timers, as after a crash.
     with Repository.open(folder, clock, settings) as repo:
         for patient in ("OPEN1", "OPEN2"):
-            session = repo.create_session(patient, "Medicare")
-            repo.start(session.id, "97010")
+            session = repo.commands.create_session(patient, "Medicare")
+            repo.commands.start(session.id, "97010")
 
     started = time.perf_counter()
     repo = Repository.open(folder, clock, settings)
-    running = repo.running_segments()
+    running = repo.queries.running_segments()
     open_ms = (time.perf_counter() - started) * 1000
     assert len(running) == 2
 
     starts, stops = [], []
     for slot in range(SESSIONS_PER_DAY):
-        session = repo.create_session(f"T{slot:03d}", "Medicare")
+        session = repo.commands.create_session(f"T{slot:03d}", "Medicare")
         for code in CODES[: 4 + slot % 2]:
             t = time.perf_counter()
-            repo.start(session.id, code)
+            repo.commands.start(session.id, code)
             starts.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
-        repo.stop(session.id)
+        repo.commands.stop(session.id)
         stops.append((time.perf_counter() - t) * 1000)
     repo.close()
     writes = starts + stops

@@ -22,11 +22,11 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from storage.transfer import import_segments
 from storage_bench import TODAY, SteppingClock, history_csv
 
 from core.settings import Settings
 from storage.repository import Repository
-from storage.transfer import import_segments
 from tui.app import TabletimeApp, make_app
 from tui.screens.session import SessionScreen
 from tui.screens.today import TodayScreen
@@ -70,7 +70,7 @@ async def switch_latencies(folder: Path, settings: Settings, presses: int) -> li
     clock = SteppingClock(TODAY + timedelta(hours=10), timedelta(seconds=2))
     timings = []
     with Repository.open(folder, clock, settings) as repo:
-        session = repo.create_session("BENCH", "Medicare")
+        session = repo.commands.create_session("BENCH", "Medicare")
         app = TimedApp(clock, repo, settings)
         app.frames, app.saved = [], []
         async with app.run_test(size=SIZE) as pilot:
@@ -94,7 +94,7 @@ async def switch_latencies(folder: Path, settings: Settings, presses: int) -> li
                 frame = next(t for t in app.frames if t >= saved)
                 timings.append((frame - posted) * 1000)
             await pilot.press("space", "ctrl+q")
-        repo.close_session(session.id, stop_running=True)
+        repo.commands.close_session(session.id, stop_running=True)
     return timings
 
 

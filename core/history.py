@@ -3,69 +3,74 @@
 billing-spec section 7: PT and SLP count together, OT on its own; once the year's allowed amount
 passes the threshold, the line that passes it and every later line carry KX; warnings at 90% of
 the threshold and at the $3,000 targeted-review threshold. Amounts are this app's estimates.
+
+The history reads no session: it works from each session's `Visit` (what the index keeps) and
+each day's Medicare amounts, the same per-day amounts the day summary and the claim lines use,
+so the three never disagree about the year so far.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
-from core.catalog import Catalog
-from core.day import SessionData, session_billing
-from core.fees import estimate_fees
-from core.models import Frozen
-from core.modifiers import (
-    KX_THRESHOLDS,
-    TherapyBucket,
-    claim_lines,
-    therapy_bucket,
-    threshold_status,
-)
-from core.review import fee_year
-from core.session import Session
-from core.units import BillingResult
+from core.models import Discipline, Frozen
+from core.modifiers import KX_THRESHOLDS, TherapyBucket, therapy_bucket, threshold_status
+from core.text import PatientRef
+
+
+class Visit(Frozen):
+    """A session as the index keeps it: enough to find it, list it and total the year
+    without opening its day file. The numbers are those of a closed session (None while open)."""
+
+    id: UUID
+    patient: PatientRef
+    discipline: Discipline
+    payer: str
+    medicare: bool
+    open: bool
+    timed_minutes: int | None = None
+    timed_units: int | None = None
+    amount: Decimal | None = None
 
 
 class HistoryEntry(Frozen):
-    session: Session
-    billing: BillingResult
-    amount: Decimal | None
+    day: date
+    visit: Visit
     bucket: TherapyBucket
     year_to_date: Decimal | None
-    """Medicare only: the bucket's estimated amount this calendar year, this session included."""
+    """Medicare only: the bucket's amount this calendar year up to and including this date."""
     kx: bool
     messages: tuple[str, ...]
 
 
-def session_amount(session: Session, billing: BillingResult, catalog: Catalog) -> Decimal | None:
-    lines = claim_lines(billing, session.discipline, session.payer.medicare)
-    if not lines:
-        return Decimal(0)
-    fees = estimate_fees(lines, fee_year(session, catalog), medicare=session.payer.medicare,
-                         fee_table=session.payer.fee_table, catalog=catalog)
-    return fees.total
+DailyAmounts = Mapping[date, Mapping[TherapyBucket, Decimal]]
 
 
-def patient_history(sessions: Sequence[SessionData], now: datetime,
-                    catalog: Catalog) -> list[HistoryEntry]:
-    """Oldest first; the Medicare amounts run per calendar year and bucket."""
-    entries = []
+def patient_history(visits: Sequence[tuple[date, Visit]], daily: DailyAmounts
+                    ) -> list[HistoryEntry]:
+    """Oldest first. `daily` holds the patient's Medicare amount per bucket on each date (from
+    closed sessions); the year so far runs over it, per calendar year and bucket."""
     running: dict[tuple[int, TherapyBucket], Decimal] = {}
-    for session, segments in sorted(sessions, key=lambda pair: pair[0].opened_at):
-        billing = session_billing(session, segments, now, catalog)
-        amount = session_amount(session, billing, catalog)
-        bucket = therapy_bucket(session.discipline)
-        year = session.date_of_service.year
-        ytd = None
+    counted: set[date] = set()
+    entries = []
+    for day, visit in sorted(visits, key=lambda pair: pair[0]):
+        if day not in counted:
+            counted.add(day)
+            for bucket, amount in daily.get(day, {}).items():
+                key = (day.year, bucket)
+                running[key] = running.get(key, Decimal(0)) + amount
+        bucket = therapy_bucket(visit.discipline)
+        ytd: Decimal | None = None
         kx = False
         messages: tuple[str, ...] = ()
-        if session.payer.medicare:
-            ytd = running.get((year, bucket), Decimal(0)) + (amount or Decimal(0))
-            running[(year, bucket)] = ytd
-            if year in KX_THRESHOLDS:
-                status = threshold_status(year, bucket, ytd)
+        if visit.medicare:
+            ytd = running.get((day.year, bucket), Decimal(0))
+            if day.year in KX_THRESHOLDS:
+                status = threshold_status(day.year, bucket, ytd)
                 kx, messages = status.kx, status.messages
-        entries.append(HistoryEntry(session=session, billing=billing, amount=amount,
-                                    bucket=bucket, year_to_date=ytd, kx=kx, messages=messages))
+        entries.append(HistoryEntry(day=day, visit=visit, bucket=bucket, year_to_date=ytd,
+                                    kx=kx, messages=messages))
     return entries

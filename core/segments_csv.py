@@ -1,15 +1,20 @@
 """The segments CSV of design.md: one row per segment, the export format and the import input.
 
-Pure: rows in, rows out. Every row is checked before anything is written, and each problem
-is named by line and column. Cells a spreadsheet would run as a formula are neutralised on
-the way out and restored on the way in, so a round trip changes nothing.
+Pure: rows in, rows and problems out. Every row is checked before anything is written, and
+each problem is named by line and column. The rules across rows (one session's rows agree, a
+session is on its date, timed minutes of one therapist never overlap) are checked as rows
+stream by, keeping a few numbers per row, never the rows: a million rows fit in memory.
+Cells a spreadsheet would run as a formula are neutralised on the way out and restored on the
+way in, so a round trip changes nothing.
 """
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import Any, TypeVar
+from typing import NamedTuple, TypeVar
 from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
@@ -18,11 +23,16 @@ from core.catalog import Catalog, CodeError
 from core.csv_cells import neutralise, restore
 from core.models import Discipline, Frozen, FurnishedBy, Method, PayerName, Segment
 from core.session import Session
-from core.text import PatientRef
+from core.text import Note, PatientRef
 
 COLUMNS = ("session_id", "date_of_service", "patient", "payer", "method", "discipline", "code",
            "start", "end", "seconds", "furnished_by", "note")
 SESSION_COLUMNS = ("date_of_service", "patient", "payer", "method", "discipline")
+EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
+MAX_SEGMENT = timedelta(hours=12)
+OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
+"""The UTC offsets that exist on Earth."""
+FUTURE_SLACK = timedelta(minutes=1)
 T = TypeVar("T")
 
 
@@ -54,171 +64,183 @@ class RowError(Frozen):
         return f"line {self.line}, column {self.column}: {self.message}"
 
 
-class ImportedSession(Frozen):
-    """A session as the CSV describes it, with its segments and the CSV lines they came from."""
+class Row(NamedTuple):
+    """One checked row (a tuple, not a model: an import may hold a million of them briefly)."""
 
-    id: UUID
+    line: int
+    session_id: UUID
     date_of_service: date
     patient: str
     payer: str
     method: Method
     discipline: Discipline
-    segments: tuple[Segment, ...]
-    lines: tuple[int, ...]
+    code: str
+    start: datetime
+    end: datetime | None
+    furnished_by: FurnishedBy
+    note: str
+
+    def session_fields(self) -> tuple[object, ...]:
+        return (self.date_of_service, self.patient, self.payer, self.method, self.discipline)
+
+    def segment(self) -> Segment:
+        return Segment(session_id=self.session_id, code=self.code, start=self.start,
+                       end=self.end, furnished_by=self.furnished_by, note=self.note)
 
 
-EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
-MAX_SEGMENT = timedelta(hours=12)
-OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
-"""The UTC offsets that exist on Earth."""
-FUTURE_SLACK = timedelta(minutes=1)
+def is_blank(cells: Sequence[str]) -> bool:
+    """A blank line, e.g. at the end of a file saved by a spreadsheet."""
+    return not any(cell.strip() for cell in cells)
 
 
-def parse_segment_rows(
-    header: Sequence[str],
-    rows: Iterable[tuple[int, Sequence[str]]],
-    catalog: Catalog,
-    zone: tzinfo,
-    now: datetime,
-) -> tuple[list[ImportedSession], list[RowError]]:
-    """Check every row; return the sessions only when no row is bad.
-
-    `rows` pairs each row with its line number in the file; blank rows are skipped. A
-    session's date of service is the clinic-local date (`zone`) its first segment started on;
-    no segment starts in the future, lasts over 12 hours or carries an offset no place has.
-    """
-    if tuple(header) != COLUMNS:
-        return [], [RowError(line=1, column="header", message=f"expected {','.join(COLUMNS)}")]
-    errors: list[RowError] = []
-    fields: dict[UUID, dict[str, Any]] = {}
-    segments: dict[UUID, list[tuple[int, Segment]]] = {}
-    for line, raw in rows:
-        if not any(cell.strip() for cell in raw):
-            continue  # a blank line, e.g. at the end of a file saved by a spreadsheet
-        if len(raw) != len(COLUMNS):
-            errors.append(RowError(line=line, column="row",
-                                   message=f"{len(raw)} cells, expected {len(COLUMNS)}"))
-            continue
-        cells = dict(zip(COLUMNS, (restore(cell) for cell in raw), strict=True))
-        parsed = _parse_row(line, cells, catalog, now, errors)
-        if parsed is None:
-            continue
-        session_id, session_fields, segment = parsed
-        first = fields.setdefault(session_id, session_fields)
-        for column in SESSION_COLUMNS:
-            if first[column] != session_fields[column]:
-                errors.append(RowError(line=line, column=column, message=(
-                    f"{_shown(cells[column])} differs from {first[column]!s} on an earlier "
-                    "row of the same session")))
-        segments.setdefault(session_id, []).append((line, segment))
-    for session_id, values in fields.items():
-        errors += _on_its_date(values["date_of_service"], segments[session_id], zone)
-    errors += _overlaps(segments, catalog)
-    if errors:
-        return [], sorted(errors, key=lambda e: e.line)
-    sessions = []
-    for session_id, values in fields.items():
-        ordered = sorted(segments[session_id], key=lambda pair: pair[1].start)
-        sessions.append(ImportedSession.model_validate({
-            **values,
-            "id": session_id,
-            "segments": tuple(segment for _, segment in ordered),
-            "lines": tuple(line for line, _ in ordered),
-        }))
-    return sessions, []
-
-
-def _parse_row(
-    line: int, cells: dict[str, str], catalog: Catalog, now: datetime, errors: list[RowError]
-) -> tuple[UUID, dict[str, Any], Segment] | None:
+def parse_row(line: int, raw: Sequence[str], catalog: Catalog, now: datetime
+              ) -> Row | list[RowError]:
+    """One row checked on its own: every cell, and what a segment cannot be."""
+    if len(raw) != len(COLUMNS):
+        return [RowError(line=line, column="row",
+                         message=f"{len(raw)} cells, expected {len(COLUMNS)}")]
+    cells = dict(zip(COLUMNS, (restore(cell) for cell in raw), strict=True))
     found: list[RowError] = []
 
-    def check(column: str, convert: Callable[[str], T]) -> T | None:
+    def check(column: str, convert: Callable[[str], T]) -> T:
         try:
             return convert(cells[column])
         except (ValueError, OverflowError, CodeError, ValidationError) as error:
             found.append(RowError(line=line, column=column,
                                   message=f"{_shown(cells[column])}: {_plain(error)}"))
-            return None
+            return None  # type: ignore[return-value]  # never used: `found` is not empty
 
-    session_id = check("session_id", UUID)
-    values: dict[str, Any] = {
-        "date_of_service": check("date_of_service", _date),
-        "patient": check("patient", _PATIENT.validate_python),
-        "payer": check("payer", _PAYER.validate_python),
-        "method": check("method", Method),
-        "discipline": check("discipline", Discipline),
-    }
-    code = check("code", lambda text: catalog.get(text).code)
-    start = check("start", lambda text: _instant(text, now))
-    end = check("end", lambda text: _instant(text, now) if text else None)
-    furnished_by = check("furnished_by", FurnishedBy)
-    if found:
-        errors.extend(found)
-        return None
-    if session_id is None or start is None or code is None or furnished_by is None:
-        return None
-    if end is not None:
-        if end < start:
-            errors.append(RowError(line=line, column="end", message="ends before it starts"))
-            return None
-        if end - start > MAX_SEGMENT:
-            errors.append(RowError(line=line, column="end", message=(
-                f"the segment lasts {end - start}: over 12 hours on one code is not a "
-                "treatment record")))
-            return None
-        seconds = int((end - start).total_seconds())
-        if cells["seconds"] and cells["seconds"] != str(seconds):
-            errors.append(RowError(line=line, column="seconds", message=(
-                f"{_shown(cells['seconds'])} does not match start and end ({seconds})")))
-            return None
-    try:
-        segment = Segment(session_id=session_id, code=code, start=start, end=end,
-                          furnished_by=furnished_by, note=cells["note"])
-    except ValidationError as error:
-        errors.append(RowError(line=line, column="note", message=_plain(error)))
-        return None
-    return session_id, values, segment
-
-
-def _on_its_date(day: date, rows: Sequence[tuple[int, Segment]], zone: tzinfo
-                 ) -> list[RowError]:
-    """A session belongs to the local date its first segment started on (and may run past
-    midnight into the next day, never further)."""
-    first_line, first = min(rows, key=lambda pair: pair[1].start)
-    started = first.start.astimezone(zone).date()
-    if started != day:
-        return [RowError(line=first_line, column="start", message=(
-            f"the session's first segment starts on {started} (clinic time), but its "
-            f"date_of_service is {day}"))]
-    return [RowError(line=line, column="start", message=(
-                f"starts on {segment.start.astimezone(zone).date()}, more than a day after its "
-                f"session's date of service {day}"))
-            for line, segment in rows
-            if segment.start.astimezone(zone).date() > day + timedelta(days=1)]
-
-
-def _overlaps(
-    segments: dict[UUID, list[tuple[int, Segment]]], catalog: Catalog
-) -> list[RowError]:
-    """Timed segments in the file must not overlap: the file is one therapist's record."""
-    timed = sorted(
-        ((line, s) for rows in segments.values() for line, s in rows
-         if catalog.get(s.code).timed),
-        key=lambda pair: pair[1].start,
+    values = (
+        check("session_id", UUID), check("date_of_service", _date),
+        check("patient", _PATIENT.validate_python), check("payer", _PAYER.validate_python),
+        check("method", Method), check("discipline", Discipline),
+        check("code", lambda text: catalog.get(text).code),
+        check("start", lambda text: _instant(text, now)),
+        check("end", lambda text: _instant(text, now) if text else None),
+        check("furnished_by", FurnishedBy), check("note", _NOTE.validate_python),
     )
-    errors = []
-    reach: tuple[int, Segment] | None = None  # the segment that ends last so far
-    for line, segment in timed:
-        if reach is not None:
-            line_a, a = reach
-            if a.end is None or segment.start < a.end:
+    if found:
+        return found
+    row = Row(line, *values)
+    if row.end is not None:
+        if row.end < row.start:
+            return [RowError(line=line, column="end", message="ends before it starts")]
+        if row.end - row.start > MAX_SEGMENT:
+            return [RowError(line=line, column="end", message=(
+                f"the segment lasts {row.end - row.start}: over 12 hours on one code is not "
+                "a treatment record"))]
+        seconds = int((row.end - row.start).total_seconds())
+        if cells["seconds"] and cells["seconds"] != str(seconds):
+            return [RowError(line=line, column="seconds", message=(
+                f"{_shown(cells['seconds'])} does not match start and end ({seconds})"))]
+    return row
+
+
+_MICRO = 1_000_000
+_RUNNING = 2**62  # the end of a running segment, for comparing: it reaches into the future
+
+
+def _micros(moment: datetime) -> int:
+    return int(moment.timestamp() * _MICRO)
+
+
+class _Seen(NamedTuple):
+    fields: tuple[object, ...]
+    first_start: datetime
+    first_line: int
+
+
+class FileCheck:
+    """The rules across the rows of one import file, checked as they stream by.
+
+    Rows of sessions already stored are added with `stored=True`: they are skipped on import,
+    so only the rule that one session's rows agree applies to them.
+    """
+
+    def __init__(self, catalog: Catalog, zone: tzinfo) -> None:
+        self._catalog = catalog
+        self._zone = zone
+        self.errors: list[RowError] = []
+        self._sessions: dict[UUID, _Seen] = {}
+        self._late: set[int] = set()
+        self._starts: array[int] = array("q")
+        self._ends: array[int] = array("q")
+        self._lines: array[int] = array("q")
+
+    def add(self, row: Row, *, stored: bool = False) -> None:
+        seen = self._sessions.get(row.session_id)
+        if seen is None:
+            self._sessions[row.session_id] = _Seen(row.session_fields(), row.start, row.line)
+        else:
+            for column, mine, theirs in zip(SESSION_COLUMNS, row.session_fields(), seen.fields,
+                                            strict=True):
+                if mine != theirs:
+                    self.errors.append(RowError(line=row.line, column=column, message=(
+                        f"{_shown(str(mine))} differs from {theirs!s} on an earlier row of "
+                        "the same session")))
+            if row.start < seen.first_start:
+                self._sessions[row.session_id] = _Seen(seen.fields, row.start, row.line)
+        if stored:
+            return
+        started = row.start.astimezone(self._zone).date()
+        if started > row.date_of_service + timedelta(days=1):
+            self._late.add(row.line)
+            self.errors.append(RowError(line=row.line, column="start", message=(
+                f"starts on {started} (clinic time), more than a day after its session's "
+                f"date_of_service {row.date_of_service}")))
+        if self._catalog.is_timed(row.code):
+            self._starts.append(_micros(row.start))
+            self._ends.append(_RUNNING if row.end is None else _micros(row.end))
+            self._lines.append(row.line)
+
+    def finish(self, stored_timed: Iterable[Segment] = (), stored: Iterable[UUID] = ()
+               ) -> list[RowError]:
+        """Every problem found, by line: a session whose first segment is not on its date of
+        service (clinic time; it may run past midnight, no further), and timed segments that
+        overlap each other or `stored_timed`, the therapist's segments already recorded."""
+        skipped = set(stored)
+        for session_id, seen in self._sessions.items():
+            day = seen.fields[0]
+            started = seen.first_start.astimezone(self._zone).date()
+            if session_id not in skipped and started != day and seen.first_line not in self._late:
+                self.errors.append(RowError(line=seen.first_line, column="start", message=(
+                    f"the session's first segment starts on {started} (clinic time), but its "
+                    f"date_of_service is {day}")))
+        self.errors += self._overlaps(list(stored_timed))
+        return sorted(self.errors, key=lambda error: error.line)
+
+    def dates(self) -> set[date]:
+        """The dates of service of the file's sessions."""
+        return {seen.fields[0] for seen in self._sessions.values()}  # type: ignore[misc]
+
+    def _overlaps(self, stored: list[Segment]) -> list[RowError]:
+        """Sorted by start, a segment overlaps the file when it starts before the furthest end
+        so far. Stored segments never overlap each other (the store refuses it), so sorted by
+        start they are sorted by end too: the last one starting before a segment ends is the
+        only one that can reach into it."""
+        kept = sorted(stored, key=lambda segment: segment.start)
+        kept_starts = [_micros(segment.start) for segment in kept]
+        errors = []
+        reach_end, reach_line = -1, 0
+        for index in sorted(range(len(self._starts)), key=self._starts.__getitem__):
+            start, end, line = self._starts[index], self._ends[index], self._lines[index]
+            before = bisect_left(kept_starts, end) - 1
+            if before >= 0:
+                other = kept[before]
+                other_end = _RUNNING if other.end is None else _micros(other.end)
+                if other_end > start:
+                    errors.append(RowError(line=line, column="start", message=(
+                        f"overlaps a stored {other.code} segment of "
+                        f"{other.start.astimezone(self._zone):%Y-%m-%d %H:%M}: timed minutes "
+                        "of one therapist cannot overlap")))
+                    continue
+            if start < reach_end:
                 errors.append(RowError(line=line, column="start", message=(
-                    f"{segment.code} overlaps {a.code} of line {line_a}: timed minutes of one "
+                    f"overlaps the timed segment of line {reach_line}: timed minutes of one "
                     "therapist cannot overlap")))
                 continue
-        reach = (line, segment)  # it starts after the previous reach, so it ends later too
-    return errors
+            reach_end, reach_line = end, line
+        return errors
 
 
 def _date(text: str) -> date:
@@ -238,11 +260,12 @@ def _instant(text: str, now: datetime) -> datetime:
     _date(value.date().isoformat())
     if value.astimezone(UTC) > now + FUTURE_SLACK:
         raise ValueError("is in the future")
-    return value
+    return value.astimezone(UTC)
 
 
 _PATIENT: TypeAdapter[str] = TypeAdapter(PatientRef)
 _PAYER: TypeAdapter[str] = TypeAdapter(PayerName)
+_NOTE: TypeAdapter[str] = TypeAdapter(Note)
 SHOWN = 40
 
 

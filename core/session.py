@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 from pydantic import Field
 
-from core.models import Discipline, Frozen, PayerProfile, UtcDatetime
+from core.models import Discipline, Frozen, PayerProfile, Segment, UtcDatetime
 from core.text import Name, PatientRef
 from core.units import BillingResult
 
@@ -28,3 +28,13 @@ class Session(Frozen):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+
+class SessionView(Frozen):
+    """What a screen shows of one session, read in one call: the session, its segments in
+    start order, its billing (stored at close, else live at `now`) and its running timers."""
+
+    session: Session
+    segments: tuple[Segment, ...]
+    billing: BillingResult
+    running: tuple[Segment, ...]

@@ -40,7 +40,7 @@ def wider_than_private(path: Path) -> int | None:
     return mode if mode & 0o077 else None
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -62,7 +62,7 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def remove_stale_temps(folder: Path) -> list[Path]:
@@ -78,5 +78,5 @@ def quarantine(path: Path) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     moved_to = path.with_name(f"{path.name}.corrupt-{stamp}")
     os.replace(path, moved_to)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return moved_to

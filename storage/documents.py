@@ -6,9 +6,8 @@ file does not hold) is refused exactly like a file that does not parse. The layo
 TinyDB's (table name -> document id -> record), so TinyDB reads and writes these files.
 
     days/2026/2026-03-02.json   DayDocument: the sessions of that date, their segments, audit
-    open.json                   OpenDocument: which sessions are open (derived)
-    patients/2026.json          PatientsDocument: which dates each patient was seen (derived)
-    ledger/2026.json            LedgerDocument: each day's Medicare amounts (derived)
+    index/2026.json             YearIndexDocument: each day file of 2026 as derived from it
+    index/years.json            IndexSummaryDocument: each year's digest and open sessions
 """
 
 from __future__ import annotations
@@ -20,18 +19,28 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Self
 from uuid import UUID
 
-from pydantic import Field, StringConstraints, ValidationError, ValidationInfo, model_validator
+from pydantic import (
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from core.audit import AuditEntry
+from core.history import Visit
 from core.models import Frozen, Segment, problem
+from core.modifiers import TherapyBucket
 from core.session import Session
-from core.text import PatientRef, printable
+from core.text import printable
 
 SCHEMA_VERSION = 1
 META = "_meta"
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 """Upgrade steps: MIGRATIONS[n] turns a version-n file's tables into version n+1."""
 
+SUMMARY_NAME = "years.json"
 DocId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")]
 """TinyDB's document ids, as JSON object keys."""
 
@@ -48,32 +57,51 @@ class Meta(Frozen):
     schema_version: int = Field(alias="schema", ge=1)
 
 
+class DayEntry(Frozen):
+    """One day file as the index saw it: its stamp (size and modification time) when read,
+    its sessions, and the day's Medicare amount per patient and KX bucket."""
+
+    date: date
+    stamp: str
+    sessions: tuple[Visit, ...] = ()
+    medicare: dict[str, Decimal] = Field(default_factory=dict)
+    """`patient<TAB>bucket` -> the day's Medicare amount."""
+
+    @field_validator("medicare")
+    @classmethod
+    def _patient_and_bucket(cls, amounts: dict[str, Decimal]) -> dict[str, Decimal]:
+        buckets = {bucket.value for bucket in TherapyBucket}
+        for key in amounts:
+            patient, _, bucket = key.partition("\t")
+            if not patient or bucket not in buckets:
+                raise ValueError("a Medicare amount not keyed by patient and KX bucket")
+        return amounts
+
+
 class OpenEntry(Frozen):
     """A session not closed yet, and the date of the day file that holds it."""
 
-    session_id: UUID
+    id: UUID
     date: date
 
 
-class PatientVisits(Frozen):
-    """The dates a patient was seen in one year."""
+class YearEntry(Frozen):
+    """A year of day files as the index saw them: a digest of their stamps (any change to any
+    of them changes it), the sessions still open then, and how the index was derived (another
+    version of Tabletime may derive it differently: then it is derived again)."""
 
-    patient: PatientRef
-    dates: tuple[date, ...]
-
-
-class LedgerDay(Frozen):
-    """A day's Medicare amounts per patient and KX bucket, so that the year so far is one
-    small file, not every visit of every patient."""
-
-    date: date
-    amounts: dict[str, Decimal]
+    year: int
+    digest: str
+    version: int
+    open: tuple[OpenEntry, ...] = ()
 
 
 class Document(Frozen):
-    """A data-folder file: tables of records keyed by TinyDB document id."""
+    """A data-folder file: tables of records keyed by TinyDB document id. `KEYS` names the
+    field that identifies a record of each table (our own ids, never TinyDB's)."""
 
     TABLES: ClassVar[tuple[str, ...]]
+    KEYS: ClassVar[dict[str, str]]
     meta: dict[DocId, Meta] = Field(default_factory=dict, alias=META)
 
     def schema_version(self) -> int:
@@ -81,7 +109,10 @@ class Document(Frozen):
 
 
 class DayDocument(Document):
+    """days/2026/2026-03-02.json: the truth. Everything else in the folder derives from these."""
+
     TABLES = ("sessions", "segments", "audit")
+    KEYS: ClassVar[dict[str, str]] = {"sessions": "id", "segments": "id", "audit": "id"}
     sessions: dict[DocId, Session] = Field(default_factory=dict)
     segments: dict[DocId, Segment] = Field(default_factory=dict)
     audit: dict[DocId, AuditEntry] = Field(default_factory=dict)
@@ -103,19 +134,20 @@ class DayDocument(Document):
         return self
 
 
-class OpenDocument(Document):
-    TABLES = ("open",)
-    open: dict[DocId, OpenEntry] = Field(default_factory=dict)
+class YearIndexDocument(Document):
+    """index/2026.json: every day file of the year, as derived from it."""
 
-
-class PatientsDocument(Document):
-    TABLES = ("patients",)
-    patients: dict[DocId, PatientVisits] = Field(default_factory=dict)
-
-
-class LedgerDocument(Document):
     TABLES = ("days",)
-    days: dict[DocId, LedgerDay] = Field(default_factory=dict)
+    KEYS: ClassVar[dict[str, str]] = {"days": "date"}
+    days: dict[DocId, DayEntry] = Field(default_factory=dict)
+
+
+class IndexSummaryDocument(Document):
+    """index/years.json: per year, the digest of its day files and its open sessions."""
+
+    TABLES = ("years",)
+    KEYS: ClassVar[dict[str, str]] = {"years": "year"}
+    years: dict[DocId, YearEntry] = Field(default_factory=dict)
 
 
 def document_kind(root: Path, path: Path) -> tuple[type[Document], dict[str, Any]]:
@@ -123,11 +155,9 @@ def document_kind(root: Path, path: Path) -> tuple[type[Document], dict[str, Any
     relative = path.relative_to(root).parts
     if relative[0] == "days":
         return DayDocument, {"day": date.fromisoformat(path.stem)}
-    kinds: dict[str, type[Document]] = {"patients": PatientsDocument,
-                                        "ledger": LedgerDocument}
-    if relative[0] in kinds:
-        return kinds[relative[0]], {}
-    return OpenDocument, {}
+    if path.name == SUMMARY_NAME:
+        return IndexSummaryDocument, {}
+    return YearIndexDocument, {}
 
 
 def upgrade(raw: object) -> dict[str, Any]:
@@ -136,12 +166,16 @@ def upgrade(raw: object) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise DocumentError("not a JSON object")
     version = _schema_of(raw)
+    if version < 1:
+        raise DocumentError(f"its schema version {version} is not one Tabletime wrote")
     if version > SCHEMA_VERSION:
         raise NewerSchema(f"was written by a newer Tabletime (schema {version}, this one reads "
                           f"up to {SCHEMA_VERSION}): update Tabletime")
     if version == SCHEMA_VERSION:
         return raw
     while version < SCHEMA_VERSION:
+        if version not in MIGRATIONS:
+            raise DocumentError(f"its schema version {version} is not one Tabletime wrote")
         raw = MIGRATIONS[version](raw)
         version += 1
     return {**raw, META: {"1": {"schema": SCHEMA_VERSION}}}

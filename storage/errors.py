@@ -40,3 +40,18 @@ def disk_problem(error: OSError) -> str:
 class BadPath(StorageError):
     """A file the user named that Tabletime will not write (it exists, it is not a regular
     file, it lies inside the data folder...): nothing was written."""
+
+
+class DataFolderLocked(StorageError):
+    """Another running Tabletime writes this data folder."""
+
+    def __init__(self, folder: object) -> None:
+        super().__init__(
+            f"the data folder {folder} is in use by another running Tabletime: close it "
+            "first (tabletime summary and tabletime export can read it meanwhile)"
+        )
+        self.folder = folder
+
+
+class SettingsError(Exception):
+    """The settings file is unreadable or holds a bad value: the message names file and key."""

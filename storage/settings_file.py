@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from core.models import problem
 from core.settings import DEFAULT_ZONE, Settings, is_zone_name
 from storage.atomic import write_atomic
+from storage.errors import SettingsError
 
 SETTINGS_NAME = "settings.toml"
 HEADER = """\
@@ -25,10 +26,6 @@ HEADER = """\
 # disciplines = ["PT"]}.
 
 """
-
-
-class SettingsError(Exception):
-    """The settings file is unreadable or holds a bad value: the message names file and key."""
 
 
 def settings_path(data_dir: Path) -> Path:

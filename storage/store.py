@@ -1,10 +1,12 @@
 """The files of a data folder as TinyDB databases, validated when read, written atomically.
 
 `DocumentStorage` is TinyDB's documented extension point (a `Storage` subclass): it reads a
-file once, validates it as a whole against its model (storage/documents.py), keeps it, and
-writes a change as one atomic, durable replacement of the file. `Store` holds one TinyDB per
-file (a few dozen at most) and is the only cache: what it read stays true until this process
-writes that file itself, because only the lock holder writes.
+file once, validates it as a whole against its model (storage/documents.py) and keeps it;
+a change goes through TinyDB's tables and reaches the disk as one atomic, durable replacement
+of the file. `Store` holds one TinyDB per file (a few dozen at most) and is the only cache:
+what it read stays true until this process writes that file itself, because only the lock
+holder writes. A change updates the kept records too, so a file is parsed once, not once per
+change.
 
 A file that is not what it should be is moved aside by a writer (never overwritten) and
 skipped by a reader, and the user is told which; every other file keeps working. A file that
@@ -13,22 +15,25 @@ cannot be read for another reason (permissions, a newer Tabletime) is never writ
 
 from __future__ import annotations
 
+import stat
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
+from uuid import UUID
 
 import orjson
-from tinydb import Storage, TinyDB
-from tinydb.table import Table
+from tinydb import Storage, TinyDB, where
 
+from core.models import Frozen
 from core.text import printable
 from storage.atomic import ensure_private_dir, quarantine, write_atomic
 from storage.documents import (
     META,
     SCHEMA_VERSION,
+    SUMMARY_NAME,
     Document,
     DocumentError,
     NewerSchema,
@@ -40,45 +45,77 @@ from storage.errors import StorageError
 
 Severity = Literal["information", "warning", "error"]
 Report = Callable[[str, Severity], None]
-OPEN_INDEX = "open.json"
-MAX_OPEN_FILES = 32
+Records = dict[str, dict[Any, Any]]
+MAX_OPEN_FILES = 24
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+class _NotOurs(Exception):
+    """Something at a data file's path that Tabletime did not write and will not read."""
 
 
 class UnwritableFile(StorageError):
     """A file this process could not read as it is: writing it would lose what it holds."""
 
 
+def file_stamp(path: Path) -> str | None:
+    """Size and modification time: any write to the file changes it (None: no file)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return f"{info.st_mtime_ns}-{info.st_size}"
+
+
+def record_key(value: object) -> Any:
+    """A record's key as its JSON form (what TinyDB's queries compare): a UUID or a date as
+    text, a number as it is."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
 class DocumentStorage(Storage):
     """One data-folder file for TinyDB: read once and validated, written in atomic batches.
 
-    TinyDB edits what `read` returns in place, so a batch that fails drops the kept content
+    TinyDB edits what `read` returns in place, so a batch that fails drops what was kept
     (the next read is from disk): what is kept is always what is on disk.
     """
 
-    def __init__(self, path: Path, *, root: Path, report: Report, writer: bool) -> None:
+    def __init__(self, path: Path, *, root: Path, report: Report, writer: bool,
+                 lost: Callable[[Path, Path], None], written: Callable[[Path], None],
+                 refused: Callable[[Path, str], None]) -> None:
         self.path = path
-        self._kind, self._context = document_kind(root, path)
+        self._written = written
+        self._refused = refused
+        self.kind, self._context = document_kind(root, path)
         self._report = report
         self._writer = writer
+        self._lost = lost
         self._raw: dict[str, Any] | None = None
-        self._document: Document | None = None
+        self._records: Records | None = None
         self._refusal: str | None = None
         self._pending: dict[str, Any] | None = None
         self._dirty = False
         self._in_batch = False
 
-    def document(self) -> Document:
-        """The validated content (empty when the file is missing, damaged or unreadable)."""
-        if self._document is None:
-            raw = self._current()
-            self._document = validate(raw, self._kind, self._context) if raw else self._kind()
-        return self._document
+    def records(self) -> Records:
+        """The validated records of every table, keyed by their own id (not TinyDB's)."""
+        if self._records is None:
+            self._load()
+        assert self._records is not None
+        return self._records
 
     def read(self) -> dict[str, Any]:
+        if self._raw is None:
+            self._load()
+        assert self._raw is not None
         if not self._in_batch:
-            return self._current()
+            return self._raw
         if self._pending is None:
-            self._pending = self._current()
+            self._pending = self._raw
         return self._pending
 
     def write(self, data: dict[str, Any]) -> None:
@@ -87,9 +124,10 @@ class DocumentStorage(Storage):
         self._pending, self._dirty = data, True
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
-        """TinyDB's writes in the block reach the disk as one atomic write at its end; if the
-        block raises (or the disk refuses), nothing is written and nothing kept."""
+    def batch(self, applied: Callable[[Records], None]) -> Iterator[None]:
+        """TinyDB's writes in the block reach the disk as one atomic write at its end, then
+        `applied` updates the kept records; if the block raises (or the disk refuses),
+        nothing is written and nothing kept."""
         if self._in_batch:
             raise RuntimeError(f"{self.path.name}: a batch inside a batch of the same file")
         self._in_batch = True
@@ -100,9 +138,11 @@ class DocumentStorage(Storage):
                 content = orjson.dumps(self._pending)  # fails before the disk is touched
                 ensure_private_dir(self.path.parent)
                 write_atomic(self.path, content)
-                self._raw, self._document = self._pending, None
+                self._written(self.path)
+                self._raw = self._pending
+                applied(self.records())
         except BaseException:
-            self._raw = self._document = None
+            self._raw = self._records = None
             raise
         finally:
             self._pending, self._dirty, self._in_batch = None, False, False
@@ -110,107 +150,180 @@ class DocumentStorage(Storage):
     def close(self) -> None:
         """Nothing is held open between operations."""
 
-    def _current(self) -> dict[str, Any]:
-        if self._raw is None:
-            self._raw = self._load()
-        return self._raw
-
-    def _load(self) -> dict[str, Any]:
+    def _load(self) -> None:
         self._refusal = None
+        document = self.kind()
         try:
-            raw = orjson.loads(self.path.read_bytes())
+            info = self.path.lstat()
+            if not stat.S_ISREG(info.st_mode):
+                raise _NotOurs("is not a regular file (a link or a device)")
+            if info.st_size > MAX_FILE_BYTES:
+                raise _NotOurs(f"is {info.st_size:,} bytes, more than any Tabletime file")
+            raw = upgrade(orjson.loads(self.path.read_bytes()))
+            document = validate(raw, self.kind, self._context)
         except FileNotFoundError:
-            return {}
+            raw = {}
+        except _NotOurs as error:
+            raw = self._unreadable(str(error))
         except orjson.JSONDecodeError as error:
-            return self._damaged(DocumentError(f"not valid JSON: {error}"))
-        except OSError as error:
-            return self._unreadable(f"cannot be read ({error.strerror})")
-        try:
-            raw = upgrade(raw)
-            self._document = validate(raw, self._kind, self._context)
+            raw = self._damaged(DocumentError(f"not valid JSON: {error}"))
         except NewerSchema as error:
-            return self._unreadable(str(error))
+            raw = self._unreadable(str(error))
         except DocumentError as error:
-            return self._damaged(error)
-        return raw
+            raw = self._damaged(error)
+        except OSError as error:
+            raw = self._unreadable(f"cannot be read ({error.strerror})")
+        self._raw = raw
+        self._records = {
+            table: {record_key(getattr(record, self.kind.KEYS[table])): record
+                    for record in getattr(document, table).values()}
+            for table in self.kind.TABLES
+        }
 
     def _damaged(self, error: DocumentError) -> dict[str, Any]:
-        where = printable(str(self.path))
+        where_ = printable(str(self.path))
         if not self._writer:
             self._unreadable(str(error))
-            self._report(f"{where} could not be read ({error}); it was skipped and left as "
+            self._report(f"{where_} could not be read ({error}); it was skipped and left as "
                          "it is (the app moves it aside when it opens)", "error")
             return {}
         moved = quarantine(self.path)
         self._report(f"{self.path.name} could not be read ({error}); it was moved aside to "
                      f"{printable(str(moved))} and nothing in it was changed", "error")
+        self._lost(self.path, moved)
         return {}
 
     def _unreadable(self, reason: str) -> dict[str, Any]:
         self._refusal = (f"{printable(str(self.path))} {reason}; it was left as it is and "
                          "nothing was written to it")
+        self._refused(self.path, self._refusal)
         if self._writer:
             self._report(self._refusal, "error")
         return {}
 
 
-class Store:
-    """The files of one data folder: their paths, one TinyDB each, and durable batches."""
+class Change:
+    """Changes to one file: records put (inserted or replaced by their key) and dropped."""
 
-    def __init__(self, root: Path, report: Report, *, writer: bool) -> None:
+    def __init__(self, db: TinyDB, kind: type[Document]) -> None:
+        self._db = db
+        self._kind = kind
+        self.done: list[tuple[str, Any, Frozen | None]] = []
+
+    def put(self, table: str, record: Frozen) -> None:
+        field = self._kind.KEYS[table]
+        row = record.model_dump(mode="json")
+        self._db.table(table, cache_size=0).upsert(row, where(field) == row[field])
+        self.done.append((table, row[field], record))
+
+    def add(self, table: str, record: Frozen) -> None:
+        """A record that is new for sure (an audit entry): no need to look for it."""
+        row = record.model_dump(mode="json")
+        self._db.table(table, cache_size=0).insert(row)
+        self.done.append((table, row[self._kind.KEYS[table]], record))
+
+    def drop(self, table: str, key: object) -> None:
+        key = record_key(key)
+        self._db.table(table, cache_size=0).remove(where(self._kind.KEYS[table]) == key)
+        self.done.append((table, key, None))
+
+    def apply(self, records: Records) -> None:
+        for table, key, record in self.done:
+            if record is None:
+                records[table].pop(key, None)
+            else:
+                records[table][key] = record
+
+
+class Store:
+    """The files of one data folder: their paths, one TinyDB each, and durable changes."""
+
+    def __init__(self, root: Path, report: Report, *, writer: bool,
+                 lost: Callable[[Path], None] = lambda path: None) -> None:
         self.root = root
         self.writer = writer
         self._report = report
+        self._on_lost = lost
         self._dbs: OrderedDict[Path, TinyDB] = OrderedDict()
+        self.written: dict[Path, str | None] = {}
+        """Each file this process wrote, with its stamp right after the last write."""
+        self.moved_aside: list[tuple[Path, Path]] = []
+        """Each damaged file this process moved aside, and where it went."""
+        self.unreadable: dict[Path, str] = {}
+        """Each file left as it is because it could not be read (and why)."""
 
     def day_path(self, day: date) -> Path:
         return self.root / "days" / f"{day.year:04d}" / f"{day.isoformat()}.json"
 
-    def ledger_path(self, year: int) -> Path:
-        return self.root / "ledger" / f"{year:04d}.json"
+    def index_path(self, year: int) -> Path:
+        return self.root / "index" / f"{year:04d}.json"
 
-    def patients_path(self, year: int) -> Path:
-        return self.root / "patients" / f"{year:04d}.json"
+    def summary_path(self) -> Path:
+        return self.root / "index" / SUMMARY_NAME
 
-    @property
-    def open_path(self) -> Path:
-        return self.root / OPEN_INDEX
-
-    def days_with_files(self, first: date | None = None, last: date | None = None) -> list[date]:
-        """Dates that have a day file, in order, optionally within [first, last]."""
-        days = []
+    def day_files(self) -> dict[date, Path]:
+        """Every day file, by date (a file whose name is not a date in its year's folder is
+        not one of ours and is left alone)."""
+        found = {}
         for path in (self.root / "days").glob("*/*.json"):
             try:
                 day = date.fromisoformat(path.stem)
             except ValueError:
                 continue
-            if path.parent.name == f"{day.year:04d}" and (first is None or day >= first) \
-                    and (last is None or day <= last):
-                days.append(day)
-        return sorted(days)
+            if path.parent.name == f"{day.year:04d}":
+                found[day] = path
+        return dict(sorted(found.items()))
 
-    def document(self, path: Path) -> Document:
-        """The file's validated content; empty when it is missing or could not be read."""
-        return self._storage(path).document()
+    def tables(self, path: Path) -> Records:
+        """Every table of a file, its validated records by key (kept: do not change them)."""
+        return self._storage(path).records()
 
     def records(self, path: Path, table: str) -> list[Any]:
         """The validated records of one table of a file, in the order they were written."""
-        return list(getattr(self.document(path), table).values())
+        return list(self._storage(path).records()[table].values())
+
+    def record(self, path: Path, table: str, key: object) -> Any:
+        """One record by its key, or None."""
+        return self._storage(path).records()[table].get(record_key(key))
+
+    def read_once(self, path: Path) -> Records:
+        """A file's records without keeping them (for reading every file once, as an export
+        or a rebuild does, without pushing out what the app works with)."""
+        if path in self._dbs:
+            return self._storage(path).records()
+        return self._new_storage(path).records()
 
     @contextmanager
-    def writing(self, path: Path) -> Iterator[Callable[[str], Table]]:
-        """Tables of one file whose changes reach the disk as one atomic write at the end."""
+    def change(self, path: Path) -> Iterator[Change]:
+        """Records put and dropped in the block reach the disk as one atomic write at its end."""
         if not self.writer:
             raise StorageError(f"{self.root} is open read-only: no change was saved")
         db = self._db(path)
         storage = self._storage(path)
-        with storage.batch():
-            yield lambda name: db.table(name, cache_size=0)
+        change = Change(db, storage.kind)
+        with storage.batch(change.apply):
+            yield change
+
+    def _lost(self, path: Path, moved: Path) -> None:
+        self.moved_aside.append((path, moved))
+        self._dbs.pop(path, None)
+        self._on_lost(path)
+
+    def _note_written(self, path: Path) -> None:
+        self.written[path] = file_stamp(path)
+
+    def forget(self, path: Path) -> None:
+        self._dbs.pop(path, None)
 
     def _storage(self, path: Path) -> DocumentStorage:
         storage = self._db(path).storage
         assert isinstance(storage, DocumentStorage)
         return storage
+
+    def _new_storage(self, path: Path) -> DocumentStorage:
+        return DocumentStorage(path, root=self.root, report=self._report, writer=self.writer,
+                               lost=self._lost, written=self._note_written,
+                               refused=self.unreadable.__setitem__)
 
     def _db(self, path: Path) -> TinyDB:
         db = self._dbs.get(path)
@@ -218,7 +331,8 @@ class Store:
             self._dbs.move_to_end(path)
             return db
         db = TinyDB(path, storage=DocumentStorage, root=self.root, report=self._report,
-                    writer=self.writer)
+                    writer=self.writer, lost=self._lost, written=self._note_written,
+                    refused=self.unreadable.__setitem__)
         self._dbs[path] = db
         if len(self._dbs) > MAX_OPEN_FILES:
             self._dbs.popitem(last=False)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 from uuid import UUID
 
 from rich.text import Text
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -20,8 +22,8 @@ from core.review import forgotten_timers
 from core.settings import Settings
 from storage.crash import crash_message
 from storage.errors import StorageError, disk_problem
+from storage.exports import write_export, write_segments
 from storage.repository import Repository
-from storage.transfer import export_segments, write_export
 from tui.commands import TabletimeCommands
 from tui.dialogs.note import NoteDialog
 from tui.screens.day import DaySummaryScreen
@@ -113,25 +115,40 @@ class TabletimeApp(App[None]):
         else:
             self.tell("Open a session first (enter on today's list).", "warning")
 
-    def write_export(self, name: str, build: Callable[[], str]) -> Path | None:
-        """Write an export into the data folder's exports/ and say where it went."""
-        written = self.attempt(lambda: write_export(self.repo.data_dir, name, build()))
-        if written is not None:
-            self.tell(f"Wrote {written}")
-        return written
+    @contextmanager
+    def reader(self) -> Iterator[Repository]:
+        """The data folder opened again, read-only, for a long read in a worker thread: it
+        shares nothing with the app's own store, and sees every file whole."""
+        with Repository.open(self.repo.data_dir, self.clock, self.settings,
+                             read_only=True) as repo:
+            yield repo
 
-    def export_today(self) -> Path | None:
+    @work(thread=True, group="exports")
+    def export(self, name: str, produce: Callable[[Repository, TextIO], int]) -> None:
+        """Write an export into the data folder's exports/ (never over an earlier one), in a
+        worker so the timers keep ticking, and say where it went."""
+        try:
+            with self.reader() as repo:
+                path, rows = write_export(repo.data_dir, name,
+                                          lambda stream: produce(repo, stream))
+        except (StorageError, OSError) as error:
+            problem = disk_problem(error) if isinstance(error, OSError) else str(error)
+            self.call_from_thread(self.tell, f"Nothing exported: {problem}", "error")
+            return
+        self.call_from_thread(self.tell, f"Wrote {rows} rows to {path}")
+
+    def export_today(self) -> None:
         today = self.repo.local(self.clock()).date()
-        return self.write_export(f"segments-{today}.csv",
-                                 lambda: export_segments(self.repo, today, today))
+        self.export(f"segments-{today}.csv",
+                    lambda repo, stream: write_segments(repo, today, today, stream))
 
     def open_day_summary(self, day: date | None = None) -> None:
         self.push_screen(DaySummaryScreen(day or self.repo.local(self.clock()).date()))
 
     def show_chart_note(self, session_id: UUID) -> None:
         """Copy a session's chart note to the clipboard and show it to read or select."""
-        session = self.repo.get_session(session_id)
-        segments = self.repo.segments_of(session_id)
+        session = self.repo.queries.session(session_id)
+        segments = self.repo.queries.segments_of(session_id)
         billing = session_billing(session, segments, self.clock(), self.repo.catalog)
         note = chart_note(session, segments, billing, self.repo.catalog, self.repo.zone,
                           therapist=self.settings.therapist,
@@ -144,11 +161,11 @@ class TabletimeApp(App[None]):
         """A code running longer than the limit is pointed out once, with the way to fix it."""
         now = self.clock()
         limit = self.settings.forgotten_timer_minutes
-        for segment in forgotten_timers(self.repo.running_segments(), now, limit):
+        for segment in forgotten_timers(self.repo.queries.running_segments(), now, limit):
             if segment.id in self._warned:
                 continue
             self._warned.add(segment.id)
-            patient = self.repo.get_session(segment.session_id).patient
+            patient = self.repo.queries.session(segment.session_id).patient
             minutes = int(segment.duration(now).total_seconds()) // 60
             self.tell(f"{segment.code} on {patient} has run {minutes} min. Forgotten? Open the "
                       "session and press s to stop it at the right time.", "warning")

@@ -1,22 +1,20 @@
 """The `tabletime` command line: a contract that scripts and tests depend on (design.md).
 
 Exit status: 0 success; 2 bad input or usage (one line on stderr naming the bad value);
-3 data folder locked by a running instance; 1 anything else. Heavy imports (Textual) are
-deferred to the commands that need them so that `tabletime units` starts fast.
+3 data folder locked by a running instance; 1 anything else. Only `core` is imported here:
+the commands that use a data folder live in `tui/cli_data.py` and the app in `tui/app.py`,
+imported when asked for, so that `tabletime units` starts fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import re
 import sys
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
-from importlib.metadata import version
+from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -24,13 +22,14 @@ from core.catalog import CodeError, default_catalog
 from core.models import Method
 from core.text import printable
 from core.units import BillingResult, CodeMinutes, check_codes, compute_units
-from storage.crash import crash_message
-from storage.errors import BadPath, MissingDataFolder, StorageError, disk_problem
-from storage.folder import DataFolderLocked, resolve_data_dir
-from storage.reports import export_lines, export_sessions, left_open, left_open_text, load_day
-from storage.repository import Repository
-from storage.settings_file import SettingsError
-from storage.transfer import check_out, export_segments, import_segments, write_out
+from storage.errors import (
+    BadPath,
+    DataFolderLocked,
+    MissingDataFolder,
+    SettingsError,
+    StorageError,
+    disk_problem,
+)
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 MINUTES_IN_A_DAY = 24 * 60
@@ -47,12 +46,23 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+class _Version(argparse.Action):
+    """--version, reading the installed version only when asked (not on every command)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from importlib.metadata import version
+
+        print(f"tabletime {version('tabletime')}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tabletime",
         description="Timers at the treatment table: per-code minutes and billable units.",
     )
-    parser.add_argument("--version", action="version", version=f"tabletime {version('tabletime')}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     parser.add_argument(
         "--data-dir",
         metavar="DIR",
@@ -113,6 +123,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imported.add_argument("file", type=Path, metavar="FILE")
 
+    check = commands.add_parser(
+        "check",
+        help="verify every file and index; rebuild what is derived",
+        description="Read and validate every file of the data folder, derive the index again "
+        "from the day files and compare, check that no two timed segments overlap, and report "
+        "what was found and fixed. Exit status 0 when all is well, 1 when something was found.",
+    )
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+
+    backup = commands.add_parser(
+        "backup",
+        help="write one consistent archive of the data folder (safe while the app runs)",
+        description="Write the settings and every day file (sessions, segments, audit trail) "
+        "into one archive, consistent even while the app is writing. Restore it with "
+        "`tabletime restore FILE --data-dir NEW_FOLDER`.",
+    )
+    backup.add_argument("file", metavar="FILE", help="a new file (.tar.gz) outside the folder")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+
+    restore = commands.add_parser(
+        "restore",
+        help="restore an archive of `tabletime backup` into a new or empty folder",
+        description="Check every file of the archive, then write it into the data folder, "
+        "which must be new or empty (a folder holding data is refused). Every session comes "
+        "back exactly as it was.",
+    )
+    restore.add_argument("file", type=Path, metavar="FILE")
+
     commands.add_parser(
         "demo",
         help="open the app on a throwaway folder with sample sessions",
@@ -127,10 +165,6 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 _ITEM = re.compile(r"^(?P<code>[^=\s]+)(?:=(?P<minutes>.*))?$")
@@ -213,94 +247,20 @@ def run_units(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run_export(args: argparse.Namespace) -> int:
-    if args.first and args.last and args.first > args.last:
-        raise UsageError(f"--from {args.first} is after --to {args.last}")
-    data_dir = resolve_data_dir(args.data_dir)
-    out = None if args.out in (None, "-") else Path(args.out).expanduser()
-    if out is not None:
-        check_out(out, data_dir, force=args.force)  # before the work, not after it
-    with Repository.open(data_dir, system_clock, read_only=True) as repo:
-        if args.kind == "segments":
-            text = export_segments(repo, args.first, args.last)
-        elif args.kind == "lines":
-            text = export_lines(repo, args.first, args.last, system_clock())
-            if still_open := left_open(repo, args.first, args.last):
-                print(f"tabletime: warning: {printable(left_open_text(still_open))}",
-                      file=sys.stderr)
-        else:
-            text = export_sessions(repo, args.first, args.last, system_clock())
-        _report_notices(repo)
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        write_out(out, text, data_dir, force=args.force)
-        rows = len(list(csv.reader(io.StringIO(text)))) - 1
-        print(f"wrote {rows} {args.kind} rows to {printable(str(out))}", file=sys.stderr)
-    return EXIT_OK
+def data_command(name: str) -> Callable[[argparse.Namespace], int]:
+    """A command that uses a data folder (storage is imported only for these)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from tui import cli_data
+
+        command: Callable[[argparse.Namespace], int] = getattr(cli_data, f"run_{name}")
+        return command(args)
+
+    return run
 
 
-def run_summary(args: argparse.Namespace) -> int:
-    from tui.day_report import summary_json, summary_text
-
-    with Repository.open(resolve_data_dir(args.data_dir), system_clock, read_only=True) as repo:
-        now = system_clock()
-        summary = load_day(repo, args.date or repo.local(now).date(), now)
-        _report_notices(repo)
-    print(json.dumps(summary_json(summary), indent=2) if args.json else summary_text(summary))
-    return EXIT_OK
-
-
-def run_import(args: argparse.Namespace) -> int:
-    if not args.file.is_file():
-        raise UsageError(f"no such file: {args.file}")
-    with Repository.open(resolve_data_dir(args.data_dir), system_clock) as repo:
-        report = import_segments(repo, args.file)
-        _report_notices(repo)
-    if report.errors:
-        print(f"tabletime: error: {len(report.errors)} bad row(s) in "
-              f"{printable(str(args.file))}; nothing was imported", file=sys.stderr)
-        for bad in report.errors:
-            print(f"  {bad}", file=sys.stderr)
-        return EXIT_USAGE
-    print(f"imported {report.sessions} sessions ({report.segments} segments) from {args.file}")
-    if report.skipped:
-        print(f"skipped {len(report.skipped)} sessions already stored: {', '.join(report.skipped)}")
-    return EXIT_OK
-
-
-def _report_notices(repo: Repository) -> None:
-    for notice in repo.pop_notices():
-        print(f"tabletime: {notice.severity}: {printable(notice.message)}", file=sys.stderr)
-
-
-def run_app(args: argparse.Namespace) -> int:
-    """Open the app (Textual is imported only here, so the other commands start fast)."""
-    from tui.app import make_app
-
-    with Repository.open(resolve_data_dir(args.data_dir), system_clock) as repo:
-        app = make_app(system_clock, repo)
-        app.run()
-    return app.return_code or EXIT_OK
-
-
-def run_demo(args: argparse.Namespace) -> int:
-    import tempfile
-
-    from tui.app import make_app
-    from tui.demo import seed_demo
-
-    folder = Path(tempfile.mkdtemp(prefix="tabletime-demo-")) / "data"
-    seed_demo(folder, system_clock())
-    with Repository.open(folder, system_clock) as repo:
-        app = make_app(system_clock, repo, banner=f"Demo: sample data in {folder}")
-        app.run()
-    print(f"The demo's data stays in {folder} until you delete it.")
-    return app.return_code or EXIT_OK
-
-
-COMMANDS = {"units": run_units, "export": run_export, "import": run_import, "demo": run_demo,
-            "summary": run_summary}
+COMMANDS = {"units": run_units, **{name: data_command(name) for name in
+            ("export", "import", "summary", "check", "backup", "restore", "demo")}}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -309,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args: argparse.Namespace | None = None
     try:
         args = parser.parse_args(argv)
-        status = run_app(args) if args.command is None else COMMANDS[args.command](args)
+        status = COMMANDS.get(args.command, data_command("app"))(args)
         sys.stdout.flush()  # a reader that went away is noticed here, not at exit
         return status
     except (UsageError, SettingsError, MissingDataFolder, BadPath) as error:
@@ -326,6 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:  # a data folder on a disk that is full, read-only...
         return _fail(disk_problem(error), EXIT_ERROR)
     except Exception as error:  # the promise: no traceback, no patient data on screen
+        from storage.crash import crash_message
+
         folder = _data_dir_or_none(args)
         print(printable(crash_message(folder, error)), file=sys.stderr)
         return EXIT_ERROR
@@ -338,6 +300,8 @@ def _fail(error: object, status: int) -> int:
 
 def _data_dir_or_none(args: argparse.Namespace | None) -> Path | None:
     try:
+        from storage.folder import resolve_data_dir
+
         return resolve_data_dir(None if args is None else args.data_dir)
     except Exception:  # only where to put a crash report: the temp folder will do
         return None

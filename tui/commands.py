@@ -27,8 +27,8 @@ class TabletimeCommands(Provider):
                 yield (f"Start {entry.code} {entry.descriptor}", f"{kind}, in this session",
                        partial(app.start_code, entry.code))
         today = app.repo.local(app.clock()).date()
-        sessions = {s.id: s for s in app.repo.sessions_on(today)}
-        sessions.update({s.id: s for s in app.repo.open_sessions()})
+        sessions = {s.id: s for s in app.repo.queries.sessions_on(today)}
+        sessions.update({s.id: s for s in app.repo.queries.open_sessions()})
         for session in sessions.values():
             state = "open" if session.is_open else "closed"
             yield (f"Open session {session.patient} ({session.payer.name})",

@@ -41,25 +41,25 @@ def seed_demo(folder: Path, now: datetime) -> None:
             else:
                 day = (now.astimezone(zone) - timedelta(days=days_ago)).date()
                 clock.now = datetime(day.year, day.month, day.day, hour, tzinfo=zone)
-            session = repo.create_session(patient, payer)
+            session = repo.commands.create_session(patient, payer)
             start = clock.now
             for code, minutes, by in segments:
                 end = start + timedelta(minutes=minutes)
                 furnished = FurnishedBy.ASSISTANT if by == "a" else FurnishedBy.THERAPIST
                 clock.now = end
-                repo.add_segment(session.id, code, start, end, furnished_by=furnished,
+                repo.commands.add_segment(session.id, code, start, end, furnished_by=furnished,
                                  reason="demo")
                 start = end
-            repo.close_session(session.id)
+            repo.commands.close_session(session.id)
         clock.now = now - timedelta(minutes=50)
-        paused = repo.create_session("AL0093", "Commercial")
+        paused = repo.commands.create_session("AL0093", "Commercial")
         clock.now = now
-        repo.add_segment(paused.id, "97530", now - timedelta(minutes=48),
+        repo.commands.add_segment(paused.id, "97530", now - timedelta(minutes=48),
                          now - timedelta(minutes=36), reason="demo")
         clock.now = now - timedelta(minutes=25)
-        running = repo.create_session("JS5520", "Medicare")
+        running = repo.commands.create_session("JS5520", "Medicare")
         clock.now = now
-        repo.start(running.id, "97110", at=now - timedelta(minutes=22))
-        repo.start(running.id, "97010", at=now - timedelta(minutes=22))
-        repo.start(running.id, "97140", at=now - timedelta(minutes=9))
+        repo.commands.start(running.id, "97110", at=now - timedelta(minutes=22))
+        repo.commands.start(running.id, "97010", at=now - timedelta(minutes=22))
+        repo.commands.start(running.id, "97140", at=now - timedelta(minutes=9))
         repo.pop_notices()

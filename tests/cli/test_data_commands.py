@@ -26,10 +26,10 @@ def run(capsys, *argv):
 
 def seed(data_dir, clock, settings):
     with Repository.open(data_dir, clock, settings) as repo:
-        session = repo.create_session("AB12", "Medicare")
+        session = repo.commands.create_session("AB12", "Medicare")
         start = clock.now - timedelta(minutes=30)
-        repo.add_segment(session.id, "97110", start, start + timedelta(minutes=23))
-        repo.close_session(session.id)
+        repo.commands.add_segment(session.id, "97110", start, start + timedelta(minutes=23))
+        repo.commands.close_session(session.id)
 
 
 def test_export_then_import_into_another_folder(capsys, tmp_path, clock, settings):

@@ -28,11 +28,11 @@ def run(capsys, *argv):
 
 def seed(data_dir, clock, settings, patient="AB12"):
     with Repository.open(data_dir, clock, settings) as repo:
-        session = repo.create_session(patient, "Medicare")
+        session = repo.commands.create_session(patient, "Medicare")
         start = clock.now - timedelta(minutes=30)
-        repo.add_segment(session.id, "97110", start, start + timedelta(minutes=23),
+        repo.commands.add_segment(session.id, "97110", start, start + timedelta(minutes=23),
                          note="[/red] L knee [flexion 120]")
-        repo.close_session(session.id)
+        repo.commands.close_session(session.id)
     return data_dir
 
 
@@ -225,7 +225,7 @@ def test_a_control_character_in_a_file_never_reaches_the_terminal(capsys, data):
 
 
 def test_the_lock_message_offers_only_what_exists(data):
-    from storage.folder import DataFolderLocked
+    from storage.errors import DataFolderLocked
 
     message = str(DataFolderLocked(data))
     assert "read-only" not in message and "tabletime summary" in message

@@ -10,10 +10,11 @@ from tui.cli import main
 def seed(data_dir, clock, settings):
     with Repository.open(data_dir, clock, settings) as repo:
         for patient in ("AB12", "AB12"):
-            session = repo.create_session(patient, "Medicare")
+            session = repo.commands.create_session(patient, "Medicare")
             clock.advance(minutes=10)
-            repo.add_segment(session.id, "97110", clock.now - timedelta(minutes=10), clock.now)
-            repo.close_session(session.id)
+            repo.commands.add_segment(session.id, "97110", clock.now - timedelta(minutes=10),
+                                      clock.now)
+            repo.commands.close_session(session.id)
             clock.advance(hours=2)
     return clock.now.date().isoformat()
 

@@ -8,8 +8,8 @@ import pytest
 
 from core.catalog import default_catalog
 from core.chart_note import chart_note
-from core.day import CheckKind, summarize_day
-from core.history import patient_history
+from core.day import CheckKind, medicare_amounts, summarize_day
+from core.history import Visit, patient_history
 from core.models import Discipline, FurnishedBy, Method, PayerProfile, Segment
 from core.modifiers import TherapyBucket
 from core.session import Session
@@ -169,11 +169,20 @@ def test_kx_uses_the_bucket_pt_and_slp_together_ot_alone():
 
 
 def history(*specs):
-    pairs = []
+    """The history of visits on these days, each billed by the day summary as the index does."""
+    visits, daily = [], {}
     for day, minutes, discipline in specs:
         s = session("AB12", discipline=discipline, day=day)
-        pairs.append((s, [seg(s, "97530", 0, minutes)]))
-    return patient_history(pairs, datetime(2027, 6, 1, tzinfo=UTC), CATALOG)
+        summary = summarize_day(day, [(s, [seg(s, "97530", 0, minutes)])],
+                                datetime(2027, 6, 1, tzinfo=UTC), CATALOG, NY)
+        (item,) = summary.sessions
+        visits.append((day, Visit(id=s.id, patient=s.patient, discipline=discipline,
+                                  payer=s.payer.name, medicare=True, open=False,
+                                  timed_minutes=item.billing.total_timed_minutes,
+                                  timed_units=item.billing.timed_units, amount=item.amount)))
+        daily[day] = {bucket: amount for (_, bucket), amount in
+                      medicare_amounts(summary).items()}
+    return patient_history(visits, daily)
 
 
 def test_kx_crossing_mid_year_and_reset_at_the_year_change():
@@ -187,7 +196,27 @@ def test_kx_crossing_mid_year_and_reset_at_the_year_change():
     assert any("within 10%" in m for e in entries[:crossing] for m in e.messages)
     assert any("3000" in m for e in entries[:-1] for m in e.messages)
     new_year = entries[-1]
-    assert not new_year.kx and new_year.year_to_date == new_year.amount
+    assert not new_year.kx and new_year.year_to_date == new_year.visit.amount
+
+
+def test_two_visits_on_one_date_count_the_day_once():
+    """The history's year so far is the day's (pooled, reduced) amount, not each session's
+    amount added up: the same figure the day summary and the claim lines use."""
+    first = session("AB12", day=date(2026, 3, 2))
+    second = session("AB12", day=date(2026, 3, 2))
+    day = date(2026, 3, 2)
+    summary = summarize_day(day, [(first, [seg(first, "97110", 0, 10)]),
+                                  (second, [seg(second, "97110", 120, 10)])],
+                            datetime(2026, 3, 3, tzinfo=UTC), CATALOG, NY)
+    daily = {day: {bucket: amount for (_, bucket), amount in
+                   medicare_amounts(summary).items()}}
+    visits = [(day, Visit(id=item.session.id, patient="AB12", discipline=Discipline.PT,
+                          payer="Medicare", medicare=True, open=False, amount=item.amount))
+              for item in summary.sessions]
+    entries = patient_history(visits, daily)
+    one_unit = sum(row.amount or 0 for row in summary.rows)
+    assert [e.year_to_date for e in entries] == [one_unit, one_unit]
+    assert summary.rows[0].units == 1  # 20 pooled minutes: one unit, not two
 
 
 @pytest.mark.parametrize("assistant", [False, True])

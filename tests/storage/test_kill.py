@@ -26,12 +26,12 @@ print("ready", flush=True)
 codes = ["97110", "97140", "97530", "97112"]
 n = 0
 while True:
-    session = repo.create_session(f"K{n}", "Medicare")
+    session = repo.commands.create_session(f"K{n}", "Medicare")
     print("session", session.id, session.date_of_service, flush=True)
     for code in codes:
-        segment = repo.start(session.id, code)
+        segment = repo.commands.start(session.id, code)
         print("start", session.id, segment.id, flush=True)
-    repo.close_session(session.id, stop_running=True)
+    repo.commands.close_session(session.id, stop_running=True)
     print("closed", session.id, flush=True)
     n += 1
 """
@@ -69,11 +69,11 @@ def test_sigkill_never_loses_an_acknowledged_write(tmp_path):
         assert not list(data.rglob(".*.tmp"))  # stale temps are cleared on open
         assert repo.pop_notices() == []
         days = {datetime.fromisoformat(d).date() for d in acked_sessions.values()}
-        stored = {s.id: s for day in days for s in repo.sessions_on(day)}
+        stored = {s.id: s for day in days for s in repo.queries.sessions_on(day)}
         assert set(acked_sessions) <= set(stored)
-        segments = {s.id for session_id in stored for s in repo.segments_of(session_id)}
+        segments = {s.id for session_id in stored for s in repo.queries.segments_of(session_id)}
         assert set(acked_segments) <= segments
         assert all(not stored[s].is_open for s in closed)
         # What was running when a child died is still running: nothing silently stopped.
-        open_ids = {s.id for s in repo.open_sessions()}
+        open_ids = {s.id for s in repo.queries.open_sessions()}
         assert open_ids == {s for s in stored if stored[s].is_open}

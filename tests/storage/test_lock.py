@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from storage.folder import DataFolderLocked, WriterLock, resolve_data_dir
+from storage.errors import DataFolderLocked
+from storage.folder import WriterLock, resolve_data_dir
 
 HOLD = """
 import sys, time

@@ -8,23 +8,36 @@ from decimal import Decimal
 import pytest
 
 from core.modifiers import TherapyBucket
+from storage.indexes import Indexes
 from storage.reports import (
-    export_lines,
-    export_sessions,
     left_open,
     left_open_text,
     load_day,
     load_history,
+    write_lines,
+    write_sessions,
 )
 from storage.repository import Repository
 
 
+def export_lines(repo, first, last, now):
+    out = io.StringIO()
+    write_lines(repo, first, last, now, out)
+    return out.getvalue()
+
+
+def export_sessions(repo, first, last, now):
+    out = io.StringIO()
+    write_sessions(repo, first, last, now, out)
+    return out.getvalue()
+
+
 def visit(repo, clock, patient, code="97530", minutes=60, payer="Medicare", note=""):
-    session = repo.create_session(patient, payer)
+    session = repo.commands.create_session(patient, payer)
     clock.advance(minutes=minutes)
-    repo.add_segment(session.id, code, clock.now - timedelta(minutes=minutes), clock.now,
+    repo.commands.add_segment(session.id, code, clock.now - timedelta(minutes=minutes), clock.now,
                      note=note)
-    return repo.close_session(session.id)
+    return repo.commands.close_session(session.id)
 
 
 def weekly(repo, clock, patient, weeks, start):
@@ -59,14 +72,14 @@ def test_kx_starts_again_at_the_year_change(repo, clock):
     weekly(repo, clock, "AB12", 36, datetime(2026, 6, 1, 15, tzinfo=UTC))  # into 2027
     rows = lines(export_lines(repo, date(2027, 1, 1), None, clock.now))
     assert rows and not any("KX" in r.values() for r in rows)
-    history = load_history(repo, "AB12", clock.now)
-    first_2027 = next(e for e in history if e.session.date_of_service.year == 2027)
-    assert first_2027.year_to_date == first_2027.amount and not first_2027.kx
+    history = load_history(repo, "AB12")
+    first_2027 = next(e for e in history if e.day.year == 2027)
+    assert first_2027.year_to_date == first_2027.visit.amount and not first_2027.kx
 
 
 def test_load_day_uses_the_year_so_far_for_kx(repo, clock):
     weekly(repo, clock, "AB12", 30, datetime(2026, 1, 5, 15, tzinfo=UTC))
-    last_day = repo.all_days()[-1]
+    last_day = repo.queries.days()[-1]
     summary = load_day(repo, last_day, clock.now)
     assert all("KX" in row.modifiers for row in summary.rows)
     assert any(c.kind.value == "kx" for c in summary.checks)
@@ -93,56 +106,55 @@ def test_a_note_starting_like_a_formula_is_inert_in_the_chart_note_cell(repo, cl
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row.values())
 
 
-def test_the_ledger_agrees_with_the_patient_history(repo, clock):
+def test_the_year_so_far_agrees_with_the_patient_history(repo, clock):
     weekly(repo, clock, "AB12", 10, datetime(2026, 1, 5, 15, tzinfo=UTC))
     clock.set(datetime(2026, 2, 3, 15, tzinfo=UTC))
-    visit(repo, clock, "AB12", payer="Commercial")  # not Medicare: not in the ledger
+    visit(repo, clock, "AB12", payer="Commercial")  # not Medicare: not in the year so far
     day = date(2026, 3, 2)
-    history = load_history(repo, "AB12", clock.now)
-    expected = sum(e.amount or 0 for e in history
-                   if e.session.payer.medicare and e.session.date_of_service < day)
-    assert repo.year_to_date(day) == {("AB12", TherapyBucket.PT_SLP): expected}
+    history = load_history(repo, "AB12")
+    expected = sum(e.visit.amount or 0 for e in history if e.visit.medicare and e.day < day)
+    assert repo.queries.year_to_date(day) == {("AB12", TherapyBucket.PT_SLP): expected}
 
 
 def test_reopen_takes_the_amount_out_and_close_puts_it_back(repo, clock):
     clock.set(datetime(2026, 3, 2, 15, tzinfo=UTC))
     closed = visit(repo, clock, "AB12")
     later = date(2026, 3, 3)
-    amount = repo.year_to_date(later)[("AB12", TherapyBucket.PT_SLP)]
-    repo.reopen_session(closed.id, "forgot a code")
-    assert repo.year_to_date(later) == {}
-    repo.close_session(closed.id)
-    assert repo.year_to_date(later) == {("AB12", TherapyBucket.PT_SLP): amount}
-    repo.undo(closed.id)  # undoing the close reopens it
-    assert repo.year_to_date(later) == {}
+    amount = repo.queries.year_to_date(later)[("AB12", TherapyBucket.PT_SLP)]
+    repo.commands.reopen_session(closed.id, "forgot a code")
+    assert repo.queries.year_to_date(later) == {}
+    repo.commands.close_session(closed.id)
+    assert repo.queries.year_to_date(later) == {("AB12", TherapyBucket.PT_SLP): amount}
+    repo.commands.undo(closed.id)  # undoing the close reopens it
+    assert repo.queries.year_to_date(later) == {}
 
 
-def test_a_close_killed_before_the_ledger_is_finished_at_the_next_start(
+def test_a_close_killed_before_the_index_is_written_is_finished_at_the_next_start(
     repo, clock, data_dir, settings, monkeypatch
 ):
     clock.set(datetime(2026, 3, 2, 15, tzinfo=UTC))
-    session = repo.create_session("AB12", "Medicare")
+    session = repo.commands.create_session("AB12", "Medicare")
     clock.advance(minutes=30)
-    repo.add_segment(session.id, "97110", clock.now - timedelta(minutes=30), clock.now)
+    repo.commands.add_segment(session.id, "97110", clock.now - timedelta(minutes=30), clock.now)
 
     def killed(*args, **kwargs):
         raise SystemExit("killed")
 
-    monkeypatch.setattr(Repository, "refresh_ledger", killed)
+    monkeypatch.setattr(Indexes, "day_changed", killed)
     with pytest.raises(SystemExit):
-        repo.close_session(session.id)
+        repo.commands.close_session(session.id)
     monkeypatch.undo()
     repo.close()
     with Repository.open(data_dir, clock, settings) as again:
-        assert again.open_sessions() == []  # the index heals, and the ledger with it
-        assert again.year_to_date(date(2026, 3, 3))[("AB12", TherapyBucket.PT_SLP)] > 0
+        assert again.queries.open_sessions() == []  # the index heals from the day file
+        assert again.queries.year_to_date(date(2026, 3, 3))[("AB12", TherapyBucket.PT_SLP)] > 0
 
 
 def test_open_sessions_are_not_billed_and_are_named(repo, clock):
     clock.set(datetime(2026, 3, 2, 15, tzinfo=UTC))
     visit(repo, clock, "AB12")
-    still = repo.create_session("CD34", "Medicare")
-    repo.start(still.id, "97110")
+    still = repo.commands.create_session("CD34", "Medicare")
+    repo.commands.start(still.id, "97110")
     clock.advance(minutes=20)
     rows = lines(export_lines(repo, None, None, clock.now))
     assert [r["patient"] for r in rows] == ["AB12"]

@@ -5,7 +5,8 @@ import stat
 import pytest
 
 from core.models import Method
-from storage.settings_file import SettingsError, load_settings, settings_path
+from storage.errors import SettingsError
+from storage.settings_file import load_settings, settings_path
 
 
 def test_defaults_are_written_on_first_run_and_read_back(tmp_path):

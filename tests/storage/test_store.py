@@ -1,5 +1,5 @@
-"""The store under the repository: files validated as a whole, atomic batches, damaged files
-moved aside by a writer and left alone by a reader."""
+"""The store under the repository: files validated as a whole, atomic changes that keep the
+cache true, damaged files moved aside by a writer and left alone by a reader."""
 
 import json
 from datetime import date
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.documents import DayEntry, YearEntry
 from storage.store import Store, UnwritableFile
 
 
@@ -23,33 +24,52 @@ def reader(root, notices):
 DAY = date(2026, 3, 2)
 
 
+def entry(day: date) -> DayEntry:
+    return DayEntry(date=day, stamp="1-1")
+
+
 def test_a_value_that_cannot_be_saved_fails_before_the_disk_is_touched(tmp_path):
     store = writer(tmp_path, [])
-    path = store.open_path
-    with store.writing(path) as table:
-        table("open").insert({"session_id": "6b8f3e2a-0000-4000-8000-000000000001",
-                              "date": "2026-03-02"})
+    path = store.index_path(2026)
+    with store.change(path) as change:
+        change.put("days", entry(DAY))
     before = path.read_bytes()
-    with pytest.raises(TypeError), store.writing(path) as table:
-        table("open").insert({"session_id": object(), "date": "2026-03-02"})
+    with pytest.raises(TypeError), store.change(path) as change:
+        change.put("days", entry(date(2026, 3, 3)))
+        change._db.table("days").insert({"date": object()})  # what no model would allow
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["open.json"]
-    assert len(store.records(path, "open")) == 1
+    assert sorted(p.name for p in path.parent.iterdir()) == ["2026.json"]
+    assert [e.date for e in store.records(path, "days")] == [DAY]
 
 
-def test_a_batch_is_one_write_and_an_aborted_batch_writes_nothing(tmp_path, disk_writes):
+def test_a_change_is_one_write_and_an_aborted_change_writes_nothing(tmp_path, disk_writes):
     store = writer(tmp_path, [])
-    path = store.ledger_path(2026)
-    with store.writing(path) as table:
-        table("days").insert({"date": "2026-03-02", "amounts": {}})
-        table("days").insert({"date": "2026-03-03", "amounts": {}})
-        assert len(table("days").all()) == 2  # reads inside the batch see its writes
+    path = store.index_path(2026)
+    with store.change(path) as change:
+        change.put("days", entry(DAY))
+        change.put("days", entry(date(2026, 3, 3)))
     assert len(disk_writes) == 1 and len(store.records(path, "days")) == 2
-    with pytest.raises(RuntimeError), store.writing(path) as table:
-        table("days").insert({"date": "2026-03-04", "amounts": {}})
+    with pytest.raises(RuntimeError), store.change(path) as change:
+        change.put("days", entry(date(2026, 3, 4)))
         raise RuntimeError("refused half-way")
     assert [d.date.day for d in store.records(path, "days")] == [2, 3]
     assert len(disk_writes) == 1
+
+
+def test_a_change_keeps_the_cache_true_without_reading_the_file_again(tmp_path, monkeypatch):
+    store = writer(tmp_path, [])
+    path = store.summary_path()
+    with store.change(path) as change:
+        change.put("years", YearEntry(year=2026, digest="a", version=1))
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read again"))
+    with store.change(path) as change:
+        change.put("years", YearEntry(year=2026, digest="b", version=1))
+        change.put("years", YearEntry(year=2025, digest="c", version=1))
+    assert [(e.year, e.digest) for e in store.records(path, "years")] == [(2026, "b"),
+                                                                         (2025, "c")]
+    with store.change(path) as change:
+        change.drop("years", 2026)
+    assert [e.year for e in store.records(path, "years")] == [2025]
 
 
 WRONG_SHAPES = [
@@ -59,6 +79,8 @@ WRONG_SHAPES = [
     '{"segments": []}',
     '{"sessions": {"1": "a string"}}',
     '{"_meta": {"1": {"schema": "abc"}}}',
+    '{"_meta": {"1": {"schema": 0}}}',
+    '{"_meta": {"1": {"schema": -3}}}',
     '{"_meta": []}',
     '{"sessions": {"x": {}}}',
     '{"unknown_table": {}}',
@@ -80,6 +102,7 @@ def test_a_day_file_of_the_wrong_shape_is_moved_aside_by_a_writer(tmp_path, cont
     assert moved.read_bytes() == content.encode("latin-1")
     ((message, severity),) = notices
     assert severity == "error" and "2026-03-02.json" in message and str(moved) in message
+    assert store.moved_aside == [(path, moved)]
 
 
 @pytest.mark.parametrize("content", WRONG_SHAPES)
@@ -100,8 +123,9 @@ def test_a_reader_reports_a_damaged_file_and_changes_nothing(tmp_path, content):
 def test_a_file_that_cannot_be_read_is_never_written(tmp_path, monkeypatch):
     notices: list[tuple[str, str]] = []
     store = writer(tmp_path, notices)
-    path = store.open_path
-    path.write_text(json.dumps({"open": {}}))
+    path = store.summary_path()
+    path.parent.mkdir()
+    path.write_text(json.dumps({"years": {}}))
     real = Path.read_bytes
 
     def refuse(self):
@@ -110,17 +134,27 @@ def test_a_file_that_cannot_be_read_is_never_written(tmp_path, monkeypatch):
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", refuse)  # as a chmod 000 file would, for root too
-    assert store.records(path, "open") == []
-    with pytest.raises(UnwritableFile, match="cannot be read"), store.writing(path) as table:
-        table("open").insert({"session_id": "6b8f3e2a-0000-4000-8000-000000000001",
-                              "date": "2026-03-02"})
+    assert store.records(path, "years") == []
+    with pytest.raises(UnwritableFile, match="cannot be read"), store.change(path) as change:
+        change.put("years", YearEntry(year=2026, digest="x", version=1))
     monkeypatch.undo()
-    assert json.loads(path.read_text()) == {"open": {}}
+    assert json.loads(path.read_text()) == {"years": {}}
     assert any("Permission denied" in message for message, _ in notices)
+    assert path in store.unreadable
+
+
+def test_a_file_that_is_not_a_regular_file_is_never_read(tmp_path):
+    notices: list[tuple[str, str]] = []
+    store = writer(tmp_path, notices)
+    path = store.day_path(DAY)
+    path.parent.mkdir(parents=True)
+    path.symlink_to("/dev/zero")  # would be read forever
+    assert store.records(path, "sessions") == []
+    assert path.is_symlink() and any("not a regular file" in m for m, _ in notices)
 
 
 def test_a_reader_cannot_write(tmp_path):
     store = reader(tmp_path, [])
-    with pytest.raises(Exception, match="read-only"), store.writing(store.open_path):
+    with pytest.raises(Exception, match="read-only"), store.change(store.summary_path()):
         pass
     assert list(tmp_path.iterdir()) == []

@@ -5,21 +5,22 @@ import io
 from datetime import timedelta
 
 from core.models import FurnishedBy
+from storage.imports import import_segments
 from storage.repository import Repository
-from storage.transfer import export_segments, import_segments
+from tests.helpers import export_segments
 
 
 def make_history(repo, clock, days=3, per_day=2):
     for _ in range(days):
         for index in range(per_day):
             payer = "Medicare" if index % 2 else "Commercial"
-            session = repo.create_session(f"P{index:03d}", payer)
-            repo.start(session.id, "97110")
+            session = repo.commands.create_session(f"P{index:03d}", payer)
+            repo.commands.start(session.id, "97110")
             clock.advance(minutes=12, seconds=31)
-            repo.start(session.id, "97140")
-            repo.start(session.id, "97010")
+            repo.commands.start(session.id, "97140")
+            repo.commands.start(session.id, "97010")
             clock.advance(minutes=9)
-            repo.close_session(session.id, stop_running=True)
+            repo.commands.close_session(session.id, stop_running=True)
             clock.advance(minutes=5)
         clock.advance(days=1)
 
@@ -47,14 +48,14 @@ def test_imported_closed_sessions_carry_their_billing(repo, clock, tmp_path, set
     text = export_segments(repo)
     with Repository.open(tmp_path / "other", clock, settings) as other:
         import_segments(other, write(tmp_path, text))
-        (session,) = other.sessions_on(repo.all_days()[0])
+        (session,) = other.queries.sessions_on(repo.queries.days()[0])
         assert session.billing is not None
         assert session.billing.units == {"97110": 1, "97140": 1, "97010": 1}
 
 
 def test_export_by_date_range(repo, clock):
     make_history(repo, clock, days=3, per_day=1)
-    days = repo.all_days()
+    days = repo.queries.days()
     rows = list(csv.reader(io.StringIO(export_segments(repo, days[1], days[1]))))
     assert {row[1] for row in rows[1:]} == {days[1].isoformat()}
 
@@ -71,19 +72,19 @@ def test_a_killed_import_can_be_run_again(repo, clock, tmp_path, settings):
 
 
 def test_formula_cells_go_out_inert_and_come_back_unchanged(repo, clock, tmp_path, settings):
-    session = repo.create_session("=HYPERLINK(x)", "Medicare")
+    session = repo.commands.create_session("=HYPERLINK(x)", "Medicare")
     start = clock.now
     clock.advance(minutes=10)
-    repo.add_segment(session.id, "97110", start, clock.now, note="@SUM(A1)",
+    repo.commands.add_segment(session.id, "97110", start, clock.now, note="@SUM(A1)",
                      furnished_by=FurnishedBy.ASSISTANT)
     text = export_segments(repo)
     row = list(csv.reader(io.StringIO(text)))[1]
     assert row[2] == "'=HYPERLINK(x)" and row[11] == "'@SUM(A1)"
     with Repository.open(tmp_path / "other", clock, settings) as other:
         import_segments(other, write(tmp_path, text))
-        (stored,) = other.sessions_on(session.date_of_service)
+        (stored,) = other.queries.sessions_on(session.date_of_service)
         assert stored.patient == "=HYPERLINK(x)"
-        assert other.segments_of(stored.id)[0].note == "@SUM(A1)"
+        assert other.queries.segments_of(stored.id)[0].note == "@SUM(A1)"
 
 
 def test_bad_rows_are_named_by_line_and_column_and_nothing_is_written(repo, clock, tmp_path):
@@ -98,7 +99,7 @@ def test_bad_rows_are_named_by_line_and_column_and_nothing_is_written(repo, cloc
             (3, "code"), (4, "furnished_by"), (8, "row")
         ]
         assert "97532 is a deleted code" in str(report.errors[0])
-        assert other.all_days() == []
+        assert other.queries.days() == []
 
 
 def test_an_overlong_note_is_a_bad_row(repo, clock, tmp_path):
@@ -153,7 +154,7 @@ def test_overlaps_within_the_file_and_with_the_store_are_refused(repo, clock, tm
     with Repository.open(tmp_path / "other", clock, repo.settings) as other:
         report = import_segments(other, write(tmp_path, both.getvalue(), "both.csv"))
         assert [e.line for e in report.errors] == [4, 5]
-        assert "overlaps 97110 of line 2" in str(report.errors[0])
+        assert "overlaps the timed segment of line 2" in str(report.errors[0])
 
 
 def test_a_year_of_history_round_trips(repo, clock, tmp_path, settings):

@@ -33,7 +33,7 @@ async def new_session(pilot, patient="AB12", payer="Medicare"):
 
 
 def segments(app, session_id):
-    return app.repo.segments_of(session_id)
+    return app.repo.queries.segments_of(session_id)
 
 
 async def timed(pilot, clock, *steps):
@@ -49,7 +49,7 @@ async def test_new_session_from_today_opens_it(open_app):
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, TodayScreen)
         session_id = await new_session(pilot, "AB12", "Commercial")
-        session = app.repo.get_session(session_id)
+        session = app.repo.queries.session(session_id)
         assert (session.patient, session.payer.name) == ("AB12", "Commercial")
 
 
@@ -61,14 +61,14 @@ async def test_new_session_validation_keeps_the_dialog_and_saves_nothing(open_ap
         await fill(pilot, patient="   ")
         assert isinstance(app.screen, FormDialog)
         assert "patient reference" in str(app.screen.query_one("#error").render())
-        assert app.repo.open_sessions() == []
+        assert app.repo.queries.open_sessions() == []
 
 
 async def test_enter_opens_the_selected_session_and_escape_goes_back(open_app, clock):
     app = open_app()
-    first = app.repo.create_session("AB12", "Medicare")
+    first = app.repo.commands.create_session("AB12", "Medicare")
     clock.advance(minutes=1)
-    second = app.repo.create_session("CD34", "Medicare")
+    second = app.repo.commands.create_session("CD34", "Medicare")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "enter")
         await pilot.pause()
@@ -125,7 +125,7 @@ async def test_one_pair_of_hands_across_sessions_with_a_notice(open_app, clock, 
         await pilot.press("3")
         await pilot.pause()
         assert ("stopped 97110 on AB12: one pair of hands", "information") in told
-        assert [s.code for s in app.repo.running_segments()] == ["97530"]
+        assert [s.code for s in app.repo.queries.running_segments()] == ["97530"]
         assert segments(app, second)[0].running
 
 
@@ -189,7 +189,7 @@ async def test_edit_validates_before_saving(open_app, clock):
         edited = segments(app, session_id)[1]
         assert edited.start == second.start + timedelta(minutes=2)
         assert edited.furnished_by is FurnishedBy.ASSISTANT
-        assert app.repo.audit_of(session_id)[-1].reason == "PTA started late"
+        assert app.repo.queries.audit_of(session_id)[-1].reason == "PTA started late"
 
 
 async def test_delete_asks_first_and_undo_brings_it_back(open_app, clock):
@@ -271,7 +271,7 @@ async def test_close_reviews_then_enter_closes_and_o_reopens(open_app, clock):
         await pilot.press("y")
         await pilot.pause()
         assert isinstance(app.screen, TodayScreen)
-        closed = app.repo.get_session(session_id)
+        closed = app.repo.queries.session(session_id)
         assert closed.billing is not None
         assert closed.billing.units == {"97110": 2, "97140": 1}
         app.open_session(session_id)
@@ -281,7 +281,7 @@ async def test_close_reviews_then_enter_closes_and_o_reopens(open_app, clock):
         await fill(pilot, reason="")
         assert "needs a reason" in str(app.screen.query_one("#error").render())
         await fill(pilot, reason="forgot gait")
-        assert app.repo.get_session(session_id).is_open
+        assert app.repo.queries.session(session_id).is_open
 
 
 async def test_review_tie_choice_is_kept(open_app, clock):
@@ -293,7 +293,7 @@ async def test_review_tie_choice_is_kept(open_app, clock):
         await pilot.pause()
         await pilot.press("t", "enter")
         await pilot.pause()
-        billing = app.repo.get_session(session_id).billing
+        billing = app.repo.queries.session(session_id).billing
         assert billing is not None and billing.units == {"97112": 1, "97110": 2}
 
 

@@ -22,18 +22,19 @@ def busy_day(open_app, clock):
     repo = app.repo
 
     def closed_session(patient, minutes):
-        session = repo.create_session(patient, "Medicare")
+        session = repo.commands.create_session(patient, "Medicare")
         clock.advance(minutes=minutes)
-        repo.add_segment(session.id, "97110", clock.now - timedelta(minutes=minutes), clock.now)
-        repo.close_session(session.id)
+        repo.commands.add_segment(session.id, "97110", clock.now - timedelta(minutes=minutes),
+                                  clock.now)
+        repo.commands.close_session(session.id)
 
     closed_session("OLD1", 20)
     clock.advance(days=1)
     closed_session("AB12", 10)
     clock.advance(hours=2)
     closed_session("AB12", 10)
-    still = repo.create_session("CD34", "Commercial")
-    repo.start(still.id, "97530")
+    still = repo.commands.create_session("CD34", "Commercial")
+    repo.commands.start(still.id, "97530")
     clock.advance(minutes=12)
     repo.pop_notices()
     return app

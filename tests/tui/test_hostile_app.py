@@ -15,8 +15,8 @@ from textual.widgets import Input
 from core.catalog import CatalogEntry
 from core.models import Discipline, PayerProfile
 from core.segments_csv import COLUMNS
+from storage.imports import import_segments
 from storage.repository import Repository
-from storage.transfer import import_segments
 from tui.app import make_app
 from tui.dialogs.form import FormDialog
 from tui.screens.day import DaySummaryScreen
@@ -52,7 +52,7 @@ async def walk_every_screen(app, pilot, session_id, patient, note):
     app.pop_screen()
     assert patient in await show(pilot, ReviewScreen(session_id))
     app.pop_screen()
-    day = app.repo.get_session(session_id).date_of_service
+    day = app.repo.queries.session(session_id).date_of_service
     assert patient in await show(pilot, DaySummaryScreen(day))
     app.pop_screen()
     assert patient in await show(pilot, PatientHistoryScreen(patient))
@@ -81,7 +81,7 @@ async def test_imported_text_is_shown_literally_on_every_screen(tmp_path_factory
     with Repository.open(folder, lambda: clock_now) as repo:
         report = import_segments(repo, source)
         assert report.errors == ()
-        (session,) = repo.sessions_on(clock_now.date())
+        (session,) = repo.queries.sessions_on(clock_now.date())
         app = make_app(lambda: clock_now, repo)
         async with app.run_test(size=SIZE) as pilot:
             await walk_every_screen(app, pilot, session.id, patient, note)
@@ -90,9 +90,9 @@ async def test_imported_text_is_shown_literally_on_every_screen(tmp_path_factory
 async def test_a_bracketed_note_and_patient_live_through_every_screen(open_app, clock):
     """The exact probe: a note `[/red] L knee [flexion 120]` crashed the app for good."""
     app = open_app()
-    session = app.repo.create_session("AB[/]12", "Medicare")
+    session = app.repo.commands.create_session("AB[/]12", "Medicare")
     note = "[/red] L knee [flexion 120]"
-    app.repo.add_segment(session.id, "97110", clock.now - timedelta(minutes=20),
+    app.repo.commands.add_segment(session.id, "97110", clock.now - timedelta(minutes=20),
                          clock.now - timedelta(minutes=5), note=note)
     async with app.run_test(size=SIZE) as pilot:
         await walk_every_screen(app, pilot, session.id, "AB[/]12", note)
@@ -110,7 +110,7 @@ async def test_payer_and_code_names_with_brackets_are_literal(data_dir, clock, s
         "payers": (PayerProfile(name="[b]Blue[/b] Cross", method="per-code"),),
         "custom_codes": (custom,), "therapist": "[red]Dana", "favourites": ("S9131",)})
     with Repository.open(data_dir, clock, odd) as repo:
-        session = repo.create_session("AB12", "[b]Blue[/b] Cross")
+        session = repo.commands.create_session("AB12", "[b]Blue[/b] Cross")
         app = make_app(clock, repo, odd)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
@@ -130,13 +130,13 @@ async def test_payer_and_code_names_with_brackets_are_literal(data_dir, clock, s
 async def test_an_unexpected_error_exits_1_with_a_report_and_no_patient_data(open_app, clock,
                                                                              monkeypatch):
     app = open_app()
-    session = app.repo.create_session("AB12", "Medicare")
+    session = app.repo.commands.create_session("AB12", "Medicare")
     note = "John Q Public DOB 1950-01-01"
-    app.repo.add_segment(session.id, "97110", clock.now - timedelta(minutes=20),
+    app.repo.commands.add_segment(session.id, "97110", clock.now - timedelta(minutes=20),
                          clock.now - timedelta(minutes=5), note=note)
 
     def broken(self, code):
-        segments = self.tabletime.repo.segments_of(self.session_id)
+        segments = self.tabletime.repo.queries.segments_of(self.session_id)
         raise KeyError(segments[0].note)  # the data is in the error and in local variables
 
     monkeypatch.setattr(SessionScreen, "start", broken)
@@ -163,8 +163,8 @@ async def test_a_full_disk_on_a_switch_is_a_message_and_the_app_lives(open_app, 
     from storage import store
 
     app = open_app()
-    session = app.repo.create_session("AB12", "Medicare")
-    app.repo.start(session.id, "97110")
+    session = app.repo.commands.create_session("AB12", "Medicare")
+    app.repo.commands.start(session.id, "97110")
     clock.advance(minutes=9)
 
     def full(path, content):
@@ -178,10 +178,10 @@ async def test_a_full_disk_on_a_switch_is_a_message_and_the_app_lives(open_app, 
         await pilot.pause()
         assert any("not saved: no space left on device" in m for m, s in told if s == "error")
         monkeypatch.undo()
-        assert [s.code for s in app.repo.running_segments()] == ["97110"]
+        assert [s.code for s in app.repo.queries.running_segments()] == ["97110"]
         await pilot.press("2")  # room again: the switch works
         await pilot.pause()
-        assert [s.code for s in app.repo.running_segments()] == ["97140"]
+        assert [s.code for s in app.repo.queries.running_segments()] == ["97140"]
 
 
 async def test_a_removed_custom_code_is_shown_never_a_crash(data_dir, clock, settings):
@@ -189,8 +189,8 @@ async def test_a_removed_custom_code_is_shown_never_a_crash(data_dir, clock, set
                           disciplines=(Discipline.PT,))
     with Repository.open(data_dir, clock, settings.model_copy(
             update={"custom_codes": (custom,)})) as repo:
-        session = repo.create_session("AB12", "Medicare")
-        repo.start(session.id, "S9131")
+        session = repo.commands.create_session("AB12", "Medicare")
+        repo.commands.start(session.id, "S9131")
         clock.advance(minutes=12)
     with Repository.open(data_dir, clock, settings) as repo:
         app = make_app(clock, repo, settings)
@@ -208,10 +208,10 @@ async def test_a_dst_night_edit_changes_only_what_was_typed(data_dir, settings):
 
     clock = FakeClock(datetime(2026, 11, 1, 7, 0, tzinfo=UTC))  # 02:00 EST, after fall back
     with Repository.open(data_dir, clock, settings) as repo:
-        session = repo.create_session("AB12", "Medicare")
+        session = repo.commands.create_session("AB12", "Medicare")
         start = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT
         end = datetime(2026, 11, 1, 6, 30, tzinfo=UTC)  # 01:30 EST, an hour later
-        segment = repo.add_segment(session.id, "97110", start, end)
+        segment = repo.commands.add_segment(session.id, "97110", start, end)
         app = make_app(clock, repo, settings)
         async with app.run_test(size=SIZE) as pilot:
             app.open_session(session.id)
@@ -225,7 +225,7 @@ async def test_a_dst_night_edit_changes_only_what_was_typed(data_dir, settings):
             dialog.query_one("#field-reason", Input).value = "note"
             await pilot.press("enter")
             await pilot.pause()
-            (after,) = repo.segments_of(session.id)
+            (after,) = repo.queries.segments_of(session.id)
             assert (after.start, after.end, after.note) == (start, end, "gait belt")
             await pilot.press("e")
             await pilot.pause()
@@ -235,4 +235,4 @@ async def test_a_dst_night_edit_changes_only_what_was_typed(data_dir, settings):
             await pilot.pause()
             error = str(app.screen.query_one("#error").render())
             assert "01:30 EDT or 01:30 EST" in error
-            assert repo.segments_of(session.id)[0].start == segment.start
+            assert repo.queries.segments_of(session.id)[0].start == segment.start

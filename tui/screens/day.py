@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from core.day import ClaimRow, DaySummary
 from core.models import Discipline
-from storage.reports import export_lines, left_open, left_open_text, load_day
+from storage.reports import left_open, left_open_text, load_day, write_lines
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import money
 from tui.screens.live import LiveTableScreen
@@ -139,7 +139,7 @@ class DaySummaryScreen(LiveTableScreen):
         session_id = self.selected()
         if session_id is None:
             return
-        if not self.tabletime.repo.get_session(session_id).is_open:
+        if not self.tabletime.repo.queries.session(session_id).is_open:
             self.tabletime.tell("That session is closed already (enter opens it).", "warning")
             return
         from tui.screens.review import ReviewScreen
@@ -163,7 +163,7 @@ class DaySummaryScreen(LiveTableScreen):
         if session_id is not None:
             from tui.screens.history import PatientHistoryScreen
 
-            patient = self.tabletime.repo.get_session(session_id).patient
+            patient = self.tabletime.repo.queries.session(session_id).patient
             self.app.push_screen(PatientHistoryScreen(patient))
 
     def action_chart_note(self) -> None:
@@ -182,11 +182,12 @@ class DaySummaryScreen(LiveTableScreen):
                 return "give dates as YYYY-MM-DD"
             if first > last:
                 return f"{first} is after {last}"
-            path = app.write_export(f"lines-{first}-{last}.csv",
-                                    lambda: export_lines(app.repo, first, last, app.clock()))
-            if path is not None and (still_open := left_open(app.repo, first, last)):
+            now = app.clock()
+            app.export(f"lines-{first}-{last}.csv",
+                       lambda repo, stream: write_lines(repo, first, last, now, stream))
+            if still_open := left_open(app.repo, first, last):
                 app.tell(left_open_text(still_open), "warning")
-            return None if path is not None else app.last_error
+            return None
 
         self.app.push_screen(FormDialog("Export claim lines (CSV)", [
             FormField("first", "From (YYYY-MM-DD)", self.day.isoformat()),

@@ -1,14 +1,20 @@
-"""A patient's sessions over time, with the calendar-year Medicare amount against KX."""
+"""A patient's sessions over time, with the calendar-year Medicare amount against KX.
+
+Read from the index in a worker (the timers keep ticking), through a read-only second look at
+the data folder that shares nothing with the app's store.
+"""
 
 from __future__ import annotations
 
 from uuid import UUID
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
+from core.history import HistoryEntry
 from core.modifiers import KX_THRESHOLDS
 from storage.reports import load_history
 from tui.format import money
@@ -28,27 +34,36 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         self.ids: list[UUID] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(id="history-title", markup=False)
+        yield Static(f"Patient {self.patient}: reading the history...", id="history-title",
+                     markup=False)
         yield PlainTable(id="history", cursor_type="row", zebra_stripes=True)
         yield Static(id="history-notes", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("Date", "Discipline", "Payer", "Timed min",
+                                              "Units", "Est.", "Medicare year to date", "KX")
+        self.load()
+
+    @work(thread=True, exclusive=True)
+    def load(self) -> None:
+        with self.tabletime.reader() as repo:
+            entries = load_history(repo, self.patient)
+        self.app.call_from_thread(self.show, entries)
+
+    def show(self, entries: list[HistoryEntry]) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Date", "Discipline", "Payer", "Timed min", "Units", "Est.",
-                          "Medicare year to date", "KX")
-        entries = load_history(self.tabletime.repo, self.patient, self.tabletime.clock())
-        self.ids = [entry.session.id for entry in entries]
+        self.ids = [entry.visit.id for entry in entries]
         for entry in entries:
-            s = entry.session
+            visit = entry.visit
             ytd = "" if entry.year_to_date is None else (
                 f"{money(entry.year_to_date)} {entry.bucket} of "
-                f"${KX_THRESHOLDS.get(s.date_of_service.year, '?')}")
-            table.add_row(f"{s.date_of_service:%Y-%m-%d}", s.discipline.value, s.payer.name,
-                          str(entry.billing.total_timed_minutes), str(entry.billing.timed_units),
-                          money(entry.amount), ytd,
+                f"${KX_THRESHOLDS.get(entry.day.year, '?')}")
+            table.add_row(f"{entry.day:%Y-%m-%d}", visit.discipline.value, visit.payer,
+                          _number(visit.timed_minutes), _number(visit.timed_units),
+                          "open" if visit.open else money(visit.amount), ytd,
                           Text("KX", style="bold reverse") if entry.kx else "",
-                          key=str(s.id))
+                          key=str(visit.id))
         table.move_cursor(row=max(len(entries) - 1, 0))
         self.query_one("#history-title", Static).update(
             f"Patient {self.patient}: {len(entries)} sessions (amounts are estimates; PT and "
@@ -56,7 +71,7 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         latest = {}
         for entry in entries:
             if entry.messages:
-                latest[(entry.session.date_of_service.year, entry.bucket)] = entry.messages
+                latest[(entry.day.year, entry.bucket)] = entry.messages
         notes = [f"! {m}" for messages in latest.values() for m in messages]
         self.query_one("#history-notes", Static).update("\n".join(notes) or "No threshold "
                                                         "warnings.")
@@ -65,3 +80,7 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         table = self.query_one(DataTable)
         if self.ids:
             self.tabletime.show_chart_note(self.ids[table.cursor_row])
+
+
+def _number(value: int | None) -> str:
+    return "" if value is None else str(value)

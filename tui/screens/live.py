@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-from textual.widgets import DataTable
+from typing import ClassVar
 
 from tui.screens.base import TabletimeScreen
+from tui.widgets.plain_table import PlainTable
 
 
 class LiveTableScreen(TabletimeScreen[None]):
@@ -14,8 +13,8 @@ class LiveTableScreen(TabletimeScreen[None]):
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]]
 
     @property
-    def table(self) -> DataTable[Any]:
-        return self.query_one(f"#{self.TABLE_ID}", DataTable)
+    def table(self) -> PlainTable:
+        return self.query_one(f"#{self.TABLE_ID}", PlainTable)
 
     def on_mount(self) -> None:
         for key, label in self.COLUMNS:

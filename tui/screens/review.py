@@ -50,13 +50,13 @@ class ReviewScreen(TabletimeScreen[bool]):
     def review(self, prefer: Sequence[str] | None = None) -> SessionReview:
         """The review with the therapist's tie pick (or with `prefer` given instead)."""
         repo = self.tabletime.repo
-        return review_session(repo.get_session(self.session_id), repo.segments_of(self.session_id),
-                              self.tabletime.clock(), repo.catalog,
+        view = repo.queries.session_view(self.session_id)
+        return review_session(view.session, view.segments, self.tabletime.clock(), repo.catalog,
                               prefer=self.prefer if prefer is None else prefer,
                               forgotten_minutes=repo.settings.forgotten_timer_minutes)
 
     def show(self) -> None:
-        session = self.tabletime.repo.get_session(self.session_id)
+        session = self.tabletime.repo.queries.session(self.session_id)
         review = self.review()
         billing = review.billing
         fees = {fee.code: fee.amount for fee in review.fees.lines} if review.fees else {}
@@ -117,7 +117,7 @@ class ReviewScreen(TabletimeScreen[bool]):
 
     def close_session(self, stop_running: bool) -> None:
         repo = self.tabletime.repo
-        closed = self.tabletime.attempt(lambda: repo.close_session(
+        closed = self.tabletime.attempt(lambda: repo.commands.close_session(
             self.session_id, stop_running=stop_running, prefer=self.prefer))
         if closed is None or closed.billing is None:
             return

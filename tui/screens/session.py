@@ -13,10 +13,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer
 
-from core.minutes import code_minutes
 from core.models import FurnishedBy, Segment
 from core.review import forgotten_timers
-from core.session import Session
+from core.session import Session, SessionView
 from core.timeparse import (
     TimeParseError,
     clock_text,
@@ -25,7 +24,7 @@ from core.timeparse import (
     parse_minutes,
     parse_when,
 )
-from core.units import compute_units
+from storage.commands import Commands
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import clock, local_time
@@ -59,11 +58,20 @@ class SessionScreen(LiveTableScreen):
     def __init__(self, session_id: UUID) -> None:
         super().__init__()
         self.session_id = session_id
-        self.segments: list[Segment] = []
+        self.view: SessionView | None = None
 
     @property
     def session(self) -> Session:
-        return self.tabletime.repo.get_session(self.session_id)
+        return self.view.session if self.view is not None else \
+            self.tabletime.repo.queries.session(self.session_id)
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        return () if self.view is None else self.view.segments
+
+    @property
+    def commands(self) -> Commands:
+        return self.tabletime.repo.commands
 
     def compose(self) -> ComposeResult:
         yield SessionHeader()
@@ -77,19 +85,16 @@ class SessionScreen(LiveTableScreen):
     # ---- display ----------------------------------------------------------------------------
 
     def reload(self, select: UUID | None = None) -> None:
-        """Read the stored segments again and redraw; keep or move the table's cursor."""
-        repo = self.tabletime.repo
-        self.segments = repo.segments_of(self.session_id)
-        table = self.table
+        """Read the session again and redraw what changed; keep or move the table's cursor."""
         keep = select or self.selected_id()
-        table.clear()
-        for segment in self.segments:
-            table.add_row(*self._cells(segment), key=str(segment.id))
+        self.view = self.tabletime.repo.queries.session_view(self.session_id)
+        table = self.table
+        table.sync([(str(segment.id), self._cells(segment)) for segment in self.segments])
         if keep is not None and any(s.id == keep for s in self.segments):
             table.move_cursor(row=table.get_row_index(str(keep)))
         elif self.segments:
             table.move_cursor(row=len(self.segments) - 1)
-        self.tick()
+        self.show_live()
 
     def _cells(self, segment: Segment) -> list[str]:
         zone = self.tabletime.repo.zone
@@ -108,12 +113,15 @@ class SessionScreen(LiveTableScreen):
 
     def tick(self) -> None:
         """Elapsed times come from the clock and the stored starts, never from counted ticks."""
+        self.view = self.tabletime.repo.queries.session_view(self.session_id)
+        self.show_live()
+
+    def show_live(self) -> None:
+        assert self.view is not None
         repo = self.tabletime.repo
         now = self.tabletime.clock()
-        session = self.session
-        billing = compute_units(code_minutes(self.segments, now), session.payer.method,
-                                repo.catalog)
-        running = [s for s in self.segments if s.running]
+        session, billing = self.view.session, self.view.billing
+        running = list(self.view.running)
         self.query_one(SessionHeader).show(session, billing, running, now, repo.zone)
         forgotten = {s.code for s in forgotten_timers(running, now,
                                                       repo.settings.forgotten_timer_minutes)}
@@ -150,8 +158,7 @@ class SessionScreen(LiveTableScreen):
     # ---- timers -----------------------------------------------------------------------------
 
     def start(self, code: str) -> None:
-        repo = self.tabletime.repo
-        segment = self.tabletime.attempt(lambda: repo.start(self.session_id, code))
+        segment = self.tabletime.attempt(lambda: self.commands.start(self.session_id, code))
         self.reload(None if segment is None else segment.id)
 
     def action_start_slot(self, slot: int) -> None:
@@ -164,12 +171,12 @@ class SessionScreen(LiveTableScreen):
         self.action_start_slot(event.slot)
 
     def action_pause(self) -> None:
-        stopped = self.change(lambda: self.tabletime.repo.stop(self.session_id))
+        stopped = self.change(lambda: self.commands.stop(self.session_id))
         if stopped == []:
             self.tabletime.tell("No timed code is running.", "warning")
 
     def action_resume(self) -> None:
-        self.change(lambda: self.tabletime.repo.resume(self.session_id))
+        self.change(lambda: self.commands.resume(self.session_id))
 
     def action_stop_at(self) -> None:
         running = [s for s in self.segments
@@ -184,7 +191,7 @@ class SessionScreen(LiveTableScreen):
                 at = parse_when(values["at"], self.tabletime.clock(), self.tabletime.repo.zone)
             except TimeParseError as error:
                 return str(error)
-            return self.save(lambda: self.tabletime.repo.stop(self.session_id, segment.id, at=at))
+            return self.save(lambda: self.commands.stop(self.session_id, segment.id, at=at))
 
         started = local_time(segment.start, self.tabletime.repo.zone)
         self.app.push_screen(FormDialog(
@@ -208,12 +215,13 @@ class SessionScreen(LiveTableScreen):
                 start = parse_when(values["start"], now, repo.zone)
                 minutes = values["minutes"].strip()
                 if not minutes:
-                    return self.save(lambda: repo.start(self.session_id, values["code"], at=start))
+                    return self.save(lambda: self.commands.start(self.session_id, values["code"],
+                                                                 at=start))
                 end = start + timedelta(minutes=parse_minutes(minutes))
             except TimeParseError as error:
                 return str(error)
-            return self.save(lambda: repo.add_segment(self.session_id, values["code"], start,
-                                                      end, note=values["note"]))
+            return self.save(lambda: self.commands.add_segment(
+                self.session_id, values["code"], start, end, note=values["note"]))
 
         codes = [entry.code for entry in repo.catalog]
         self.app.push_screen(FormDialog("Add a segment", [
@@ -260,7 +268,7 @@ class SessionScreen(LiveTableScreen):
                 return None
             if not values["reason"].strip():
                 return "say why (it is kept in the audit trail)"
-            return self.save(lambda: repo.edit_segment(self.session_id, segment.id,
+            return self.save(lambda: self.commands.edit_segment(self.session_id, segment.id,
                                                        reason=values["reason"], **changes))
 
         self.app.push_screen(FormDialog(f"Edit {segment.code}", [
@@ -278,10 +286,9 @@ class SessionScreen(LiveTableScreen):
         segment = self.selected()
         if segment is None:
             return
-        repo = self.tabletime.repo
 
         def submit(values: dict[str, str]) -> str | None:
-            return self.save(lambda: repo.edit_segment(self.session_id, segment.id,
+            return self.save(lambda: self.commands.edit_segment(self.session_id, segment.id,
                                                        note=values["note"], reason="note"))
 
         self.app.push_screen(FormDialog(f"Note on {segment.code}", [
@@ -293,7 +300,7 @@ class SessionScreen(LiveTableScreen):
             return
         other = (FurnishedBy.THERAPIST if segment.furnished_by is FurnishedBy.ASSISTANT
                  else FurnishedBy.ASSISTANT)
-        self.change(lambda: self.tabletime.repo.edit_segment(
+        self.change(lambda: self.commands.edit_segment(
             self.session_id, segment.id, furnished_by=other, reason=f"furnished by {other}"),
             segment.id)
 
@@ -306,14 +313,14 @@ class SessionScreen(LiveTableScreen):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.change(lambda: self.tabletime.repo.delete_segment(self.session_id,
+                self.change(lambda: self.commands.delete_segment(self.session_id,
                                                                        segment.id))
 
         self.app.push_screen(ConfirmDialog(f"Delete {segment.code} {span}? (u undoes it)",
                                            yes="Delete"), confirmed)
 
     def action_undo(self) -> None:
-        undone = self.change(lambda: self.tabletime.repo.undo(self.session_id))
+        undone = self.change(lambda: self.commands.undo(self.session_id))
         if undone:
             self.tabletime.tell(f"Undone: {undone}")
 
@@ -337,7 +344,7 @@ class SessionScreen(LiveTableScreen):
             return
 
         def submit(values: dict[str, str]) -> str | None:
-            return self.save(lambda: self.tabletime.repo.reopen_session(self.session_id,
+            return self.save(lambda: self.commands.reopen_session(self.session_id,
                                                                         values["reason"]))
 
         self.app.push_screen(FormDialog("Reopen this session", [

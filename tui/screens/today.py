@@ -43,15 +43,13 @@ class TodayScreen(LiveTableScreen):
     def reload(self) -> None:
         repo = self.tabletime.repo
         today = repo.local(self.tabletime.clock()).date()
-        listed = {s.id: s for s in repo.sessions_on(today)}
-        for session in repo.open_sessions():
+        listed = {s.id: s for s in repo.queries.sessions_on(today)}
+        for session in repo.queries.open_sessions():
             listed.setdefault(session.id, session)
         self.sessions = sorted(listed.values(), key=lambda s: s.opened_at)
         table = self.table
         row = table.cursor_row
-        table.clear()
-        for session in self.sessions:
-            table.add_row(*self._cells(session), key=str(session.id))
+        table.sync([(str(session.id), self._cells(session)) for session in self.sessions])
         if self.sessions:
             table.move_cursor(row=min(max(row, 0), len(self.sessions) - 1))
         self.sub_title = f"Today {today:%a %d %b %Y}  |  {len(self.sessions)} sessions"
@@ -59,7 +57,7 @@ class TodayScreen(LiveTableScreen):
     def _cells(self, session: Session) -> list[str]:
         repo = self.tabletime.repo
         now = self.tabletime.clock()
-        segments = repo.segments_of(session.id)
+        segments = repo.queries.segments_of(session.id)
         billing = (session.billing if session.billing is not None else
                    compute_units(code_minutes(segments, now), session.payer.method, repo.catalog))
         running = [s for s in segments if s.running]
@@ -106,7 +104,7 @@ class TodayScreen(LiveTableScreen):
 
         def submit(values: dict[str, str]) -> str | None:
             session = self.tabletime.attempt(
-                lambda: repo.create_session(values["patient"], values["payer"],
+                lambda: repo.commands.create_session(values["patient"], values["payer"],
                                             Discipline(values["discipline"])), quiet=True)
             if session is None:
                 return self.tabletime.last_error
@@ -122,7 +120,7 @@ class TodayScreen(LiveTableScreen):
         disciplines = [(d.value, d.value) for d in Discipline]
         self.app.push_screen(FormDialog("New session", [
             FormField("patient", "Patient reference (chart number or initials, not a name)",
-                      placeholder="AB1234", suggestions=repo.patients()),
+                      placeholder="AB1234", suggestions=repo.queries.patients()),
             FormField("payer", "Payer profile", payers[0][1], options=payers),
             FormField("discipline", "Discipline", repo.settings.discipline.value,
                       options=disciplines),

@@ -7,6 +7,7 @@ turned into a literal `Text` on its way in; styled cells (a `Text` already) pass
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
@@ -32,3 +33,20 @@ class PlainTable(DataTable[Any]):
     def update_cell_at(self, coordinate: Coordinate, value: CellType, *,
                        update_width: bool = False) -> None:
         super().update_cell_at(coordinate, literal(value), update_width=update_width)
+
+    def sync(self, rows: Sequence[tuple[str, Sequence[object]]]) -> None:
+        """Show exactly `rows` (key, cells), changing only what differs: a timer switch
+        updates a few cells and adds a row instead of drawing the whole table again."""
+        shown = [key.value for key in self.rows]
+        wanted = [key for key, _ in rows]
+        if wanted[:len(shown)] != shown:
+            self.clear()
+            shown = []
+        columns = list(self.columns)
+        for key, cells in rows[:len(shown)]:
+            for column, value in zip(columns, cells, strict=True):
+                cell = literal(value)
+                if self.get_cell(key, column) != cell:
+                    super().update_cell(key, column, cell, update_width=True)
+        for key, cells in rows[len(shown):]:
+            self.add_row(*cells, key=key)

@@ -1,0 +1,147 @@
+"""Files written for the user: exports on the command line (`--out`) and from the app
+(`exports/`). Nothing is ever destroyed on the way, and a file appears complete or not at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from core.segments_csv import COLUMNS, segment_row
+from core.text import printable
+from storage.atomic import FILE_MODE, ensure_private_dir, fsync_dir
+from storage.errors import BadPath
+from storage.repository import Repository
+
+EXPORTS = "exports"
+Produce = Callable[[TextIO], int]
+"""Writes a CSV into the stream it is given; returns how many rows."""
+
+
+def write_segments(repo: Repository, first: date | None, last: date | None,
+                   out: TextIO) -> int:
+    """The segments CSV (the import format) of the sessions dated in [first, last], written a
+    day at a time. Returns how many segments."""
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    count = 0
+    for day in repo.queries.days(first, last):
+        for session, segments in repo.queries.day_sessions(day, keep=False):
+            for segment in segments:
+                writer.writerow(segment_row(session, segment, repo.zone))
+                count += 1
+    return count
+
+
+def check_out(path: Path, data_dir: Path, *, force: bool = False) -> bool:
+    """Whether `path` is a regular file that `force` allows to replace; BadPath for a path
+    inside the data folder, a folder, a missing folder, anything that is not a regular file
+    (a device, a pipe, a link), and an existing file without `force`."""
+    where = printable(str(path))
+    data = data_dir.resolve()
+    resolved = path.resolve()
+    if resolved == data or data in resolved.parents:
+        raise BadPath(f"{where} is inside the data folder {printable(str(data))}: a file "
+                      "there could replace Tabletime's own files; choose a file outside it")
+    if not path.parent.is_dir():
+        raise BadPath(f"{where}: the folder {printable(str(path.parent))} does not exist")
+    try:
+        found = path.lstat()
+    except FileNotFoundError:
+        return False
+    if stat.S_ISDIR(found.st_mode):
+        raise BadPath(f"{where} is a folder: give a file name inside it")
+    if not stat.S_ISREG(found.st_mode):
+        raise BadPath(f"{where} is not a regular file (a device, pipe or link): nothing was "
+                      "written; use --out - for standard output")
+    if not force:
+        raise BadPath(f"{where} exists: nothing was written; add --force to replace it")
+    return True
+
+
+def write_out(path: Path, data_dir: Path, produce: Produce, *, force: bool = False) -> int:
+    """Write a file the user named (checked by `check_out`), 0600: it holds patient data."""
+    replace = check_out(path, data_dir, force=force)
+    return _publish(path.parent, produce, lambda temp: _place(temp, path, replace))
+
+
+def write_export(data_dir: Path, name: str, produce: Produce) -> tuple[Path, int]:
+    """Write an export made in the app into the data folder's exports/ under a name not yet
+    taken (`lines-2026-03-02.csv`, then `lines-2026-03-02-2.csv`...); say where it went."""
+    folder = data_dir / EXPORTS
+    ensure_private_dir(folder)
+    stem, suffix = os.path.splitext(name)
+    placed: list[Path] = []
+
+    def place(temp: Path) -> None:
+        for number in range(1, 1000):
+            path = folder / (name if number == 1 else f"{stem}-{number}{suffix}")
+            try:
+                _place(temp, path, replace=False)
+            except BadPath:
+                continue
+            placed.append(path)
+            return
+        raise BadPath(f"{printable(str(folder))} already holds 999 exports named {name}")
+
+    rows = _publish(folder, produce, place)
+    return placed[0], rows
+
+
+def _publish(folder: Path, produce: Produce, place: Callable[[Path], None]) -> int:
+    """Produce into a temp file beside the target, make it durable, then place it."""
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".tabletime-export.", suffix=".tmp")
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            rows = produce(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, FILE_MODE)
+        place(temp)
+        fsync_dir(folder)
+    finally:
+        temp.unlink(missing_ok=True)
+    return rows
+
+
+NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK})
+
+
+def _place(temp: Path, path: Path, replace: bool) -> None:
+    """Put the finished temp file at `path`: replacing it only when asked, else never
+    over something that is there (a link, unlike a rename, fails if the name is taken)."""
+    if replace:
+        os.replace(temp, path)
+        return
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise BadPath(f"{printable(str(path))} exists: nothing was written") from None
+    except OSError as error:
+        if error.errno not in NO_HARD_LINKS:
+            raise
+        _copy_exclusive(temp, path)  # a USB stick's FAT or exFAT has no hard links
+
+
+def _copy_exclusive(temp: Path, path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        raise BadPath(f"{printable(str(path))} exists: nothing was written") from None
+    try:
+        with os.fdopen(fd, "wb") as out, temp.open("rb") as source:
+            shutil.copyfileobj(source, out)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise

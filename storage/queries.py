@@ -1,0 +1,130 @@
+"""Reading the data folder: sessions, segments, what a screen shows, the year so far.
+
+Read only: nothing here writes or repairs (a damaged file is the store's business, a stale
+index the indexes'). Records come from the store's cache; a session is found from its id
+through the index, whatever day it is on.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta, tzinfo
+from uuid import UUID
+
+from core.audit import AuditEntry
+from core.catalog import Catalog
+from core.day import SessionData, YearToDate, session_billing
+from core.history import Visit
+from core.models import Segment
+from core.session import Session, SessionView
+from core.timing import ClampedClock
+from storage.errors import NotFound
+from storage.indexes import Indexes
+from storage.store import Store
+
+
+class Queries:
+    def __init__(self, store: Store, indexes: Indexes, catalog: Catalog, zone: tzinfo,
+                 clock: ClampedClock) -> None:
+        self._store = store
+        self._indexes = indexes
+        self._catalog = catalog
+        self._zone = zone
+        self._clock = clock
+
+    # ---- sessions -------------------------------------------------------------------------
+
+    def day_of(self, session_id: UUID) -> date:
+        day = self._indexes.date_of(session_id)
+        if day is None:
+            raise NotFound(f"no session {session_id} in {self._store.root}")
+        return day
+
+    def session(self, session_id: UUID) -> Session:
+        found = self._store.record(self._store.day_path(self.day_of(session_id)), "sessions",
+                                   session_id)
+        if found is None:
+            raise NotFound(f"no session {session_id} in {self._store.root}")
+        assert isinstance(found, Session)
+        return found
+
+    def sessions_on(self, day: date) -> list[Session]:
+        sessions = self._store.records(self._store.day_path(day), "sessions")
+        return sorted(sessions, key=lambda s: s.opened_at)
+
+    def open_sessions(self) -> list[Session]:
+        """Sessions not closed yet, from any day (a session may run past midnight)."""
+        found = []
+        for entry in self._indexes.open_sessions():
+            session = self._store.record(self._store.day_path(entry.date), "sessions", entry.id)
+            if isinstance(session, Session) and session.is_open:
+                found.append(session)
+        return sorted(found, key=lambda s: s.opened_at)
+
+    def days(self, first: date | None = None, last: date | None = None) -> list[date]:
+        """Dates with a day file, in order, optionally within [first, last]."""
+        return [day for day in self._store.day_files()
+                if (first is None or day >= first) and (last is None or day <= last)]
+
+    def session_dates(self, ids: set[UUID]) -> dict[UUID, date]:
+        """The date of service of each of `ids` that is stored, wherever it is."""
+        return {i: day for i in ids if (day := self._indexes.date_of(i)) is not None}
+
+    def patients(self) -> list[str]:
+        """Patient references seen this year and last year, for completion."""
+        year = self._clock().astimezone(self._zone).year
+        return self._indexes.patients((year - 1, year))
+
+    def visits(self, patient: str) -> list[tuple[date, Visit]]:
+        return self._indexes.visits(patient)
+
+    def year_to_date(self, day: date) -> YearToDate:
+        return self._indexes.year_to_date(day)
+
+    # ---- segments -------------------------------------------------------------------------
+
+    def segments_on(self, day: date) -> list[Segment]:
+        """Every segment of the sessions of one date of service, in start order."""
+        segments = self._store.records(self._store.day_path(day), "segments")
+        return sorted(segments, key=lambda s: s.start)
+
+    def segments_of(self, session_id: UUID) -> list[Segment]:
+        return [s for s in self.segments_on(self.day_of(session_id))
+                if s.session_id == session_id]
+
+    def day_sessions(self, day: date, *, keep: bool = True) -> list[SessionData]:
+        """The sessions of a date (by opening time), each with its segments (by start).
+
+        `keep=False` reads the file without keeping it: for going through every day once
+        (exports, reports) without pushing out what the app works with."""
+        path = self._store.day_path(day)
+        tables = self._store.tables(path) if keep else self._store.read_once(path)
+        by_session: dict[UUID, list[Segment]] = {}
+        for segment in sorted(tables["segments"].values(), key=lambda s: s.start):
+            by_session.setdefault(segment.session_id, []).append(segment)
+        sessions = sorted(tables["sessions"].values(), key=lambda s: s.opened_at)
+        return [(s, by_session.get(s.id, [])) for s in sessions]
+
+    def session_view(self, session_id: UUID) -> SessionView:
+        session = self.session(session_id)
+        segments = self.segments_of(session_id)
+        billing = session_billing(session, segments, self._clock(), self._catalog)
+        return SessionView(session=session, segments=tuple(segments), billing=billing,
+                           running=tuple(s for s in segments if s.running))
+
+    def running_segments(self) -> list[Segment]:
+        """Running timers of every open session, whatever day it started on."""
+        open_ids = {s.id: s.date_of_service for s in self.open_sessions()}
+        return [s for day in sorted(set(open_ids.values())) for s in self.segments_on(day)
+                if s.running and s.session_id in open_ids]
+
+    def running_timed(self) -> list[Segment]:
+        return [s for s in self.running_segments() if self._catalog.is_timed(s.code)]
+
+    def timed_segments_near(self, day: date) -> list[Segment]:
+        """The therapist's timed segments of the day before, the day and the day after."""
+        return [s for offset in (-1, 0, 1) for s in self.segments_on(day + timedelta(days=offset))
+                if self._catalog.is_timed(s.code)]
+
+    def audit_of(self, session_id: UUID) -> list[AuditEntry]:
+        audit = self._store.records(self._store.day_path(self.day_of(session_id)), "audit")
+        return [entry for entry in audit if entry.session_id == session_id]

@@ -1,0 +1,168 @@
+"""The commands that use a data folder: export, import, summary, check, backup, restore, and
+opening the app. Imported only when one of them runs (`tabletime units` never loads storage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from core.text import printable
+from storage.backup import refuse_unless_empty, restore_backup, verify_backup, write_backup
+from storage.check import check_folder
+from storage.errors import BadPath
+from storage.exports import check_out, write_out, write_segments
+from storage.folder import WriterLock, resolve_data_dir
+from storage.imports import import_segments
+from storage.reports import left_open, left_open_text, load_day, write_lines, write_sessions
+from storage.repository import Repository
+from tui.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def say(text: str) -> None:
+    """A line on stderr: what was done, what to look at (stdout holds the data)."""
+    print(f"tabletime: {printable(text)}", file=sys.stderr)
+
+
+def _report_notices(repo: Repository) -> None:
+    for notice in repo.pop_notices():
+        say(f"{notice.severity}: {notice.message}")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    if args.first and args.last and args.first > args.last:
+        raise UsageError(f"--from {args.first} is after --to {args.last}")
+    data_dir = resolve_data_dir(args.data_dir)
+    out = None if args.out in (None, "-") else Path(args.out).expanduser()
+    if out is not None:
+        check_out(out, data_dir, force=args.force)  # before the work, not after it
+    with Repository.open(data_dir, system_clock, read_only=True) as repo:
+        now = system_clock()
+
+        def produce(stream: TextIO) -> int:
+            if args.kind == "segments":
+                return write_segments(repo, args.first, args.last, stream)
+            if args.kind == "lines":
+                return write_lines(repo, args.first, args.last, now, stream)
+            return write_sessions(repo, args.first, args.last, now, stream)
+
+        rows = produce(sys.stdout) if out is None else write_out(out, data_dir, produce,
+                                                                 force=args.force)
+        if args.kind == "lines" and (still_open := left_open(repo, args.first, args.last)):
+            say(f"warning: {left_open_text(still_open)}")
+        _report_notices(repo)
+    if out is not None:
+        say(f"wrote {rows} {args.kind} rows to {out}")
+    return EXIT_OK
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    from tui.day_report import summary_json, summary_text
+
+    with Repository.open(resolve_data_dir(args.data_dir), system_clock, read_only=True) as repo:
+        now = system_clock()
+        summary = load_day(repo, args.date or repo.local(now).date(), now)
+        _report_notices(repo)
+    print(json.dumps(summary_json(summary), indent=2) if args.json
+          else printable(summary_text(summary)))
+    return EXIT_OK
+
+
+def run_import(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        raise UsageError(f"no such file: {args.file}")
+    with Repository.open(resolve_data_dir(args.data_dir), system_clock) as repo:
+        report = import_segments(repo, args.file)
+        _report_notices(repo)
+    if report.errors:
+        more = f" (the first {len(report.errors)} listed)" if report.more_errors else ""
+        say(f"error: {len(report.errors) + report.more_errors} bad row(s) in {args.file}"
+            f"{more}; nothing was imported")
+        for bad in report.errors:
+            print(f"  {printable(str(bad))}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"imported {report.sessions} sessions ({report.segments} segments) from "
+          f"{printable(str(args.file))}")
+    if report.skipped:
+        print(f"skipped {len(report.skipped)} sessions already stored: "
+              f"{', '.join(report.skipped)}")
+    return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    report = check_folder(resolve_data_dir(args.data_dir), system_clock)
+    if args.json:
+        print(json.dumps({"ok": report.ok, "day_files": report.day_files,
+                          "sessions": report.sessions, "open_sessions": report.open_sessions,
+                          "findings": [f.model_dump() for f in report.findings]}, indent=2))
+    else:
+        print(f"{report.day_files} day files, {report.sessions} sessions "
+              f"({report.open_sessions} open)")
+        for finding in report.findings:
+            print(printable(f"{'fixed' if finding.fixed else 'FOUND'}: {finding.message}"))
+        if report.ok:
+            print("all is well")
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def run_backup(args: argparse.Namespace) -> int:
+    data_dir = resolve_data_dir(args.data_dir)
+    if not (data_dir / "days").is_dir():
+        raise BadPath(f"{printable(str(data_dir))} holds no sessions to back up")
+    out = Path(args.file).expanduser()
+    days: list[int] = []
+
+    def produce(stream: TextIO) -> int:
+        days.append(write_backup(data_dir, stream.buffer))
+        return days[0]
+
+    write_out(out, data_dir, produce, force=args.force)
+    say(f"backed up {days[0]} day files and the settings to {out}")
+    return EXIT_OK
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    data_dir = resolve_data_dir(args.data_dir)
+    refuse_unless_empty(data_dir)
+    days = verify_backup(args.file)
+    with WriterLock(data_dir):
+        refuse_unless_empty(data_dir)  # nobody filled it meanwhile
+        restore_backup(args.file, data_dir)
+    with Repository.open(data_dir, system_clock) as repo:
+        _report_notices(repo)
+    say(f"restored {days} day files and the settings into {data_dir}")
+    return EXIT_OK
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """Open the app (Textual is imported only here)."""
+    from tui.app import make_app
+
+    with Repository.open(resolve_data_dir(args.data_dir), system_clock) as repo:
+        app = make_app(system_clock, repo)
+        app.run()
+    return app.return_code or EXIT_OK
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from tui.app import make_app
+    from tui.demo import seed_demo
+
+    folder = Path(tempfile.mkdtemp(prefix="tabletime-demo-")) / "data"
+    seed_demo(folder, system_clock())
+    with Repository.open(folder, system_clock) as repo:
+        app = make_app(system_clock, repo, banner=f"Demo: sample data in {folder}")
+        app.run()
+    print(f"The demo's data stays in {folder} until you delete it.")
+    return app.return_code or EXIT_OK
+
