@@ -7,12 +7,12 @@ can see what was first recorded.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 from uuid import UUID, uuid4
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from core.models import Frozen, UtcDatetime
+from core.models import Frozen, Segment, UtcDatetime
 from core.text import Name, Note
 
 
@@ -28,6 +28,9 @@ class Action(StrEnum):
     UNDO = "undo"
     IMPORT = "import"
 
+
+STATE = frozenset({"closed_at", "billing"})
+"""What a close or a reopen changes of a session (its audit entry holds just that)."""
 
 UNDOABLE = frozenset({Action.START, Action.STOP, Action.ADD, Action.EDIT, Action.DELETE,
                       Action.CLOSE, Action.REOPEN})
@@ -47,3 +50,16 @@ class AuditEntry(Frozen):
     after: dict[str, Any] | None = None
     reason: Note = ""
     undone: bool = False
+
+    @model_validator(mode="after")
+    def _values_of_their_kind(self) -> Self:
+        """What undo puts back must be what it was: a segment, or a session's closed state."""
+        for value in (self.before, self.after):
+            if value is None:
+                continue
+            if self.segment_id is not None:
+                Segment.model_validate(value)
+            elif self.action in (Action.CLOSE, Action.REOPEN) and not set(value) <= STATE:
+                raise ValueError(f"a {self.action} entry holds {sorted(value)}, not a "
+                                 "session's closed state")
+        return self

@@ -28,10 +28,10 @@ class CodeError(ValueError):
 class Rvu(Frozen):
     """National non-facility relative value units of one code for one fee year."""
 
-    work: Decimal
-    pe: Decimal
-    mp: Decimal
-    total: Decimal
+    work: Annotated[Decimal, Field(ge=0)]
+    pe: Annotated[Decimal, Field(ge=0)]
+    mp: Annotated[Decimal, Field(ge=0)]
+    total: Annotated[Decimal, Field(ge=0)]
 
 
 class CatalogEntry(Frozen):

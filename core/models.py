@@ -18,7 +18,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -29,10 +31,22 @@ def _to_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
+"""The years a treatment record can be in: anything else is a typo or a damaged file (and
+year 1 or 9999 breaks date arithmetic)."""
+
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 """An aware datetime stored in UTC; a naive one is refused (its zone would be a guess)."""
 
-PayerName = Annotated[str, Field(min_length=1), AfterValidator(bounded(60))]
+def _payer_name(text: str) -> str:
+    cleaned = bounded(60)(text).strip()
+    if not cleaned:
+        raise ValueError("give the payer a name")
+    return cleaned
+
+
+PayerName = Annotated[str, AfterValidator(_payer_name)]
+"""A payer profile's name (outer blanks dropped: "A" and "A " are one name)."""
 Fee = Annotated[Decimal, Field(ge=0, le=100_000, decimal_places=2)]
 """A payer's amount per unit, in dollars and cents."""
 
@@ -94,10 +108,17 @@ class PayerProfile(Frozen):
     medicare: bool = Field(
         default=False, description="Medicare rules apply: GP/GO/GN, KX, status flags, MPPR."
     )
-    fee_year: int | None = Field(default=None, description="Fee year; None means the DOS year.")
+    fee_year: StrictInt | None = Field(default=None,
+                                      description="Fee year; None means the DOS year.")
     fee_table: dict[str, Fee] = Field(
         default_factory=dict, description="The payer's own amount per unit, by code."
     )
+
+    @field_validator("fee_table")
+    @classmethod
+    def _codes_upper_case(cls, table: dict[str, Decimal]) -> dict[str, Decimal]:
+        """Codes are compared upper-case (`g0283` is G0283), so the table is keyed so too."""
+        return {code.strip().upper(): amount for code, amount in table.items()}
 
 
 class Segment(Frozen):
@@ -110,6 +131,14 @@ class Segment(Frozen):
     end: UtcDatetime | None = None
     furnished_by: FurnishedBy = FurnishedBy.THERAPIST
     note: Note = ""
+
+    @field_validator("start", "end")
+    @classmethod
+    def _plausible_year(cls, moment: datetime | None) -> datetime | None:
+        if moment is not None and not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+            raise ValueError(f"the year {moment.year} is out of range "
+                             f"({EARLIEST_YEAR}-{LATEST_YEAR})")
+        return moment
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Self:

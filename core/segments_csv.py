@@ -21,14 +21,22 @@ from pydantic import TypeAdapter, ValidationError
 
 from core.catalog import Catalog, CodeError
 from core.csv_cells import neutralise, restore
-from core.models import Discipline, Frozen, FurnishedBy, Method, PayerName, Segment
+from core.models import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    Discipline,
+    Frozen,
+    FurnishedBy,
+    Method,
+    PayerName,
+    Segment,
+)
 from core.session import Session
 from core.text import Note, PatientRef
 
 COLUMNS = ("session_id", "date_of_service", "patient", "payer", "method", "discipline", "code",
            "start", "end", "seconds", "furnished_by", "note")
 SESSION_COLUMNS = ("date_of_service", "patient", "payer", "method", "discipline")
-EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
 MAX_SEGMENT = timedelta(hours=12)
 OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
 """The UTC offsets that exist on Earth."""
@@ -122,6 +130,10 @@ def parse_row(line: int, raw: Sequence[str], catalog: Catalog, now: datetime
     if found:
         return found
     row = Row(line, *values)
+    if row.end is None and now - row.start > MAX_SEGMENT:
+        return [RowError(line=line, column="end", message=(
+            f"still running after {now - row.start}: a timer over 12 hours is forgotten, "
+            "give its end"))]
     if row.end is not None:
         if row.end < row.start:
             return [RowError(line=line, column="end", message="ends before it starts")]

@@ -77,6 +77,9 @@ class Settings(Frozen):
         names = [payer.name for payer in self.payers]
         if len(set(names)) != len(names):
             raise ValueError("payers: two payer profiles share a name")
+        codes = [entry.code for entry in self.custom_codes]
+        if len(set(codes)) != len(codes):
+            raise ValueError("custom_codes: two custom codes share a code")
         for payer in self.payers:
             if payer.fee_year is not None and payer.fee_year not in catalog.conversion_factors:
                 known = ", ".join(str(year) for year in sorted(catalog.conversion_factors))

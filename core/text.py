@@ -15,8 +15,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-"""C0 and C1 controls, the Unicode line and paragraph separators and the bidi overrides."""
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                     r"\u200e\u200f\u061c]")
+"""C0 and C1 controls, the Unicode line and paragraph separators, and the invisible marks
+that change the direction of text (overrides, isolates, LRM, RLM, ALM)."""
 
 _NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "backspace", 0x09: "tab", 0x0A: "line break",
           0x0D: "carriage return", 0x1B: "ESC", 0x7F: "DEL"}
@@ -80,3 +82,8 @@ Name = Annotated[str, AfterValidator(bounded(80))]
 
 Label = Annotated[str, AfterValidator(bounded(200))]
 """A code's descriptor, a payer's name."""
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """`1 session`, `2 sessions` (or the plural given)."""
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {words or word + 's'}"

@@ -10,9 +10,12 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-_AGO = re.compile(r"^(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*(?:m|min|mins|minutes)?)?\s*(?:ago)?$")
+from core.models import EARLIEST_YEAR, LATEST_YEAR
+
+_AGO = re.compile(r"^(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*(?:m|min|mins|minutes)?)?\s*(?:ago)?$",
+                  re.ASCII)
 _CLOCK = re.compile(r"^(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?\s*(?P<ampm>am|pm|a|p)?"
-                    r"(?:\s+(?P<zone>[a-z]{2,5}|[+-]\d{2}:?\d{2}))?$")
+                    r"(?:\s+(?P<zone>[a-z]{2,5}|[+-]\d{2}:?\d{2}))?$", re.ASCII)
 
 
 class TimeParseError(ValueError):
@@ -124,6 +127,44 @@ def parse_when(text: str, now: datetime, zone: ZoneInfo) -> datetime:
 def parse_minutes(text: str) -> int:
     """Whole minutes, 1 to 1440."""
     cleaned = text.strip().lower().removesuffix("min").removesuffix("m").strip()
-    if not cleaned.isdigit() or not 1 <= int(cleaned) <= 24 * 60:
+    if not re.fullmatch(r"[0-9]{1,4}", cleaned) or not 1 <= int(cleaned) <= 24 * 60:
         raise TimeParseError(f"{text!r}: give whole minutes from 1 to 1440")
     return int(cleaned)
+
+
+_DAYS_AGO = re.compile(r"^-([0-9]{1,4})$")
+_MONTH_DAY = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})$")
+
+
+def parse_date(text: str, today: date) -> date:
+    """A date as a person types it: 2026-03-02, today, yesterday, -3 (three days ago), or
+    03/02 (this year's, or last year's when this year's is more than a month ahead)."""
+    cleaned = text.strip().lower()
+    if cleaned in ("today", "t"):
+        return today
+    if cleaned in ("yesterday", "y"):
+        return today - timedelta(days=1)
+    if match := _DAYS_AGO.match(cleaned):
+        return _plausible(today - timedelta(days=int(match[1])), text)
+    if match := _MONTH_DAY.match(cleaned):
+        try:
+            found = date(today.year, int(match[1]), int(match[2]))
+        except ValueError:
+            raise TimeParseError(f"{text!r} is not a date (month/day)") from None
+        if found > today + timedelta(days=31):
+            found = found.replace(year=today.year - 1) if (found.month, found.day) != (2, 29) \
+                else date(today.year - 1, 2, 28)
+        return found
+    try:
+        found = date.fromisoformat(cleaned)
+    except ValueError:
+        raise TimeParseError(f"{text!r} is not a date: write 2026-03-02, today, yesterday, -3 "
+                             "or 03/02") from None
+    return _plausible(found, text)
+
+
+def _plausible(day: date, text: str) -> date:
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise TimeParseError(f"{text!r}: the year {day.year} is out of range "
+                             f"({EARLIEST_YEAR}-{LATEST_YEAR})")
+    return day

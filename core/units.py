@@ -14,8 +14,10 @@ from pydantic import Field, model_validator
 
 from core.catalog import Catalog, CatalogEntry, CodeError, default_catalog, normalise_code
 from core.models import Frozen, MedicareStatus, Method
+from core.text import plural
 
 UNIT_MINUTES = 15
+MINUTES_IN_A_DAY = 24 * 60
 MIN_BILLABLE_MINUTES = 8
 
 ADD_ON_CODES = {"97130": "97129"}
@@ -92,10 +94,6 @@ def unit_range(units: int) -> tuple[int, int]:
     return UNIT_MINUTES * units - 7, UNIT_MINUTES * units + 7
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def _ordinal(number: int) -> str:
     suffixes = {1: "st", 2: "nd", 3: "rd"}
     suffix = "th" if 10 <= number % 100 <= 20 else suffixes.get(number % 10, "th")
@@ -133,10 +131,13 @@ def merge_by_code(items: Sequence[CodeMinutes], catalog: Catalog) -> list[CodeMi
 
 def check_codes(items: Sequence[CodeMinutes], catalog: Catalog) -> None:
     """CodeError for the first code a person may not enter: unknown or deleted (with what to
-    use instead), or timed without minutes."""
+    use instead), timed without minutes, or more minutes in all than a day has."""
     for item in items:
         catalog.get(item.code)
-    merge_by_code(items, catalog)
+    for merged in merge_by_code(items, catalog):
+        if (merged.minutes or 0) > MINUTES_IN_A_DAY:
+            raise CodeError(f"{merged.code}: {merged.minutes} minutes in all, more than the "
+                            f"{MINUTES_IN_A_DAY} of a day")
 
 
 def compute_units(
@@ -231,7 +232,7 @@ def _per_code_method(timed: Sequence[CodeMinutes], total_timed: int) -> _Allocat
             low, high = unit_range(units)
             why = (
                 f"{item.code}: {minutes} min; counted on its own, {low}-{high} min give "
-                f"{_plural(units, 'unit')}"
+                f"{plural(units, 'unit')}"
             )
         lines[item.code] = BillingLine(
             code=item.code,
@@ -246,7 +247,7 @@ def _per_code_method(timed: Sequence[CodeMinutes], total_timed: int) -> _Allocat
     total_units = sum(line.units for line in lines.values())
     summary = (
         f"Per-code method: each code is counted on its own, never pooled; "
-        f"{total_timed} timed min give {_plural(total_units, 'unit')}"
+        f"{total_timed} timed min give {plural(total_units, 'unit')}"
     )
     return _Allocation(lines=lines, summary=summary)
 
@@ -291,7 +292,7 @@ def _total_time_method(
         low, high = unit_range(total_units)
         summary = (
             f"Medicare total-time method: {total_timed} total timed min ({low}-{high}) give "
-            f"{_plural(total_units, 'unit')}: {sum(full.values())} from full 15-minute blocks, "
+            f"{plural(total_units, 'unit')}: {sum(full.values())} from full 15-minute blocks, "
             f"{remaining} from the largest left-over minutes"
         )
 
@@ -329,7 +330,7 @@ def _cms_why(
     if total_timed < MIN_BILLABLE_MINUTES:
         return f"{head}; the day's {total_timed} total timed min is under 8, so no unit is billable"
     if full:
-        head += f" = {_plural(full, 'full unit')} ({full * UNIT_MINUTES} min)"
+        head += f" = {plural(full, 'full unit')} ({full * UNIT_MINUTES} min)"
         if left[code]:
             head += f" + {left[code]} left-over min"
     if left[code] == 0:

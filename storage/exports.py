@@ -98,7 +98,11 @@ def write_export(data_dir: Path, name: str, produce: Produce) -> tuple[Path, int
 
 def _publish(folder: Path, produce: Produce, place: Callable[[Path], None]) -> int:
     """Produce into a temp file beside the target, make it durable, then place it."""
-    fd, name = tempfile.mkstemp(dir=folder, prefix=".tabletime-export.", suffix=".tmp")
+    try:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".tabletime-export.", suffix=".tmp")
+    except OSError as error:
+        raise BadPath(f"cannot write a file in {printable(str(folder))}: "
+                      f"{error.strerror or error}") from None
     temp = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

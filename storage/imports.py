@@ -143,10 +143,11 @@ def _check(repo: Repository, handle: BinaryIO) -> tuple[ImportReport, dict[date,
     if not errors:
         files = repo.store.day_files()
         near = {day + timedelta(days=shift) for day in days for shift in (-1, 0, 1)}
-        kept = [s for day in sorted(near & set(files))
+        kept = {s.id: s for day in sorted(near & set(files))
                 for _, segments in repo.queries.day_sessions(day, keep=False)
-                for s in segments if repo.catalog.is_timed(s.code)]
-        errors += check.finish(kept, seen_stored)
+                for s in segments if repo.catalog.is_timed(s.code)}
+        kept.update((s.id, s) for s in repo.queries.running_timed())  # from any earlier day
+        errors += check.finish(kept.values(), seen_stored)
     errors.sort(key=lambda error: error.line)
     skipped = tuple(sorted(str(i) for i in seen_stored))
     return ImportReport(skipped=skipped, errors=tuple(errors[:MAX_LISTED]),

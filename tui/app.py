@@ -142,8 +142,12 @@ class TabletimeApp(App[None]):
         self.export(f"segments-{today}.csv",
                     lambda repo, stream: write_segments(repo, today, today, stream))
 
+    def today(self) -> date:
+        """The clinic's date now."""
+        return self.repo.local(self.clock()).date()
+
     def open_day_summary(self, day: date | None = None) -> None:
-        self.push_screen(DaySummaryScreen(day or self.repo.local(self.clock()).date()))
+        self.push_screen(DaySummaryScreen(day or self.today()))
 
     def show_chart_note(self, session_id: UUID) -> None:
         """Copy a session's chart note to the clipboard and show it to read or select."""

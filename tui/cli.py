@@ -21,7 +21,14 @@ from typing import Any, NoReturn
 from core.catalog import CodeError, default_catalog
 from core.models import Method
 from core.text import printable
-from core.units import BillingResult, CodeMinutes, check_codes, compute_units
+from core.timeparse import TimeParseError, parse_date
+from core.units import (
+    MINUTES_IN_A_DAY,
+    BillingResult,
+    CodeMinutes,
+    check_codes,
+    compute_units,
+)
 from storage.errors import (
     BadPath,
     DataFolderLocked,
@@ -31,8 +38,10 @@ from storage.errors import (
     disk_problem,
 )
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
-MINUTES_IN_A_DAY = 24 * 60
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+DATE_HELP = "2026-03-02, today, yesterday, -3 (days ago) or 03/02"
 
 
 class UsageError(Exception):
@@ -93,8 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="write recorded data as CSV",
         description="Write the segments of every session whose date of service is in the range.",
     )
-    export.add_argument("--from", dest="first", type=_date, metavar="DATE", help="YYYY-MM-DD")
-    export.add_argument("--to", dest="last", type=_date, metavar="DATE", help="YYYY-MM-DD")
+    export.add_argument("--from", dest="first", type=_date, metavar="DATE", help=DATE_HELP)
+    export.add_argument("--to", dest="last", type=_date, metavar="DATE", help=DATE_HELP)
     export.add_argument(
         "--kind", choices=["segments", "lines", "sessions"], default="segments",
         help="segments: one row per segment (the import format); lines: one claim line per "
@@ -110,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="The day summary: every session of the date, Medicare pooling, claim "
         "lines with modifiers and estimates, totals and the biller's checks.",
     )
-    summary.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="default: today")
+    summary.add_argument("--date", type=_date, metavar="DATE",
+                         help=f"{DATE_HELP}; default: today")
     summary.add_argument("--json", action="store_true", help="print one JSON object")
 
     imported = commands.add_parser(
@@ -162,9 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+        return parse_date(text, date.today())
+    except TimeParseError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 _ITEM = re.compile(r"^(?P<code>[^=\s]+)(?:=(?P<minutes>.*))?$")
@@ -178,9 +188,9 @@ def parse_item(text: str) -> CodeMinutes:
     code, minutes = match["code"], match["minutes"]
     if minutes is None:
         return CodeMinutes(code=code)
-    if re.fullmatch(r"-\d+", minutes.strip()):
+    if re.fullmatch(r"-[0-9]+", minutes.strip()):
         raise UsageError(f"negative minutes in {text!r}: minutes cannot be below 0")
-    if not re.fullmatch(r"\d+", minutes.strip()):
+    if not re.fullmatch(r"[0-9]+", minutes.strip()):
         raise UsageError(f"bad minutes in {text!r}: give whole minutes, e.g. {code}=23")
     value = int(minutes)
     if value > MINUTES_IN_A_DAY:
@@ -285,10 +295,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except OSError as error:  # a data folder on a disk that is full, read-only...
         return _fail(disk_problem(error), EXIT_ERROR)
+    except KeyboardInterrupt:
+        return _fail("interrupted: everything saved before stays saved (an import can simply "
+                     "be run again to finish)", EXIT_INTERRUPTED)
     except Exception as error:  # the promise: no traceback, no patient data on screen
         from storage.crash import crash_message
 
-        folder = _data_dir_or_none(args)
+        folder = _data_dir_or_none(args) if _writes(args) else None
         print(printable(crash_message(folder, error)), file=sys.stderr)
         return EXIT_ERROR
 
@@ -296,6 +309,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(error: object, status: int) -> int:
     print(f"tabletime: error: {printable(str(error))}", file=sys.stderr)
     return status
+
+
+def _writes(args: argparse.Namespace | None) -> bool:
+    """Whether the command writes its data folder (a reading one never does, not even a
+    crash report: that goes to the temp folder)."""
+    return args is not None and args.command not in ("units", "export", "summary", "backup")
 
 
 def _data_dir_or_none(args: argparse.Namespace | None) -> Path | None:

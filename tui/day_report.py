@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.day import DaySummary
+from core.text import plural
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -77,7 +78,8 @@ def summary_json(summary: DaySummary) -> dict[str, Any]:
 
 
 def summary_text(summary: DaySummary) -> str:
-    rows = [f"Day summary {summary.day:%a %d %b %Y}: {len(summary.sessions)} sessions", ""]
+    rows = [f"Day summary {summary.day:%a %d %b %Y}: {plural(len(summary.sessions), 'session')}",
+            ""]
     rows.append(f"{'Patient':<10}{'Payer':<20}{'Disc':<5}{'Status':<8}{'Timed':>6}{'Total':>6}"
                 "  Units")
     for item in summary.sessions:

@@ -193,24 +193,43 @@ def test_summary_piped_into_head_exits_quietly(data):
     assert err == b""
 
 
+@pytest.mark.parametrize(("command", "in_the_data_folder"), [("import", True),
+                                                           ("summary", False)])
 def test_an_unexpected_error_is_one_line_exit_1_and_a_report_without_values(
-    capsys, data, monkeypatch
+    capsys, data, tmp_path, monkeypatch, command, in_the_data_folder
 ):
     record = {"patient": "AB12", "note": "knee [flexion 120] DOB 1950-01-01"}
 
     def boom(args):
         raise ValueError(f"{record['patient']} {record['note']}")  # data in the message
 
-    monkeypatch.setitem(cli.COMMANDS, "summary", boom)
-    status, out, err = run(capsys, "--data-dir", str(data), "summary")
+    monkeypatch.setitem(cli.COMMANDS, command, boom)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    argv = [command, str(tmp_path / "x.csv")] if command == "import" else [command]
+    before = snapshot(data)
+    status, out, err = run(capsys, "--data-dir", str(data), *argv)
     assert status == 1 and out == "" and err.count("\n") == 1
     assert "Traceback" not in err and "AB12" not in err and "1950" not in err
     assert "ValueError" in err and "unexpected error" in err
-    (report,) = (data / "crashes").iterdir()
+    reports = list((data / "crashes").glob("*")) if in_the_data_folder else \
+        list((tmp_path / "tmp").glob("tabletime-crash-*"))
+    (report,) = reports
+    if not in_the_data_folder:
+        assert snapshot(data) == before  # a reading command writes nothing, even then
     assert str(report) in err and stat.S_IMODE(report.stat().st_mode) == 0o600
     text = report.read_text()
     assert "ValueError" in text and "boom" in text
     assert "AB12" not in text and "1950" not in text and "flexion" not in text
+
+
+def test_ctrl_c_is_one_line_never_a_traceback(capsys, data, monkeypatch):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, "summary", interrupted)
+    status, out, err = run(capsys, "--data-dir", str(data), "summary")
+    assert status == 130 and out == "" and err.count("\n") == 1 and "interrupted" in err
 
 
 def test_a_control_character_in_a_file_never_reaches_the_terminal(capsys, data):

@@ -43,8 +43,10 @@ def test_summary_text_and_an_empty_day(capsys, tmp_path, clock, settings):
 
 
 def test_bad_summary_date_is_a_usage_error(capsys, tmp_path):
-    assert main(["--data-dir", str(tmp_path), "summary", "--date", "yesterday"]) == 2
-    assert "yesterday" in capsys.readouterr().err
+    assert main(["--data-dir", str(tmp_path), "summary", "--date", "someday"]) == 2
+    assert "someday" in capsys.readouterr().err
+    assert main(["--data-dir", str(tmp_path), "summary", "--date", "9999-12-31"]) == 2
+    assert "out of range" in capsys.readouterr().err
 
 
 def test_export_kinds(capsys, tmp_path, clock, settings):

@@ -13,7 +13,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
 from core.day import ClaimRow, DaySummary
-from core.models import Discipline
+from core.models import EARLIEST_YEAR, LATEST_YEAR, Discipline
+from core.text import plural
+from core.timeparse import TimeParseError, parse_date
 from storage.reports import left_open, left_open_text, load_day, write_lines
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import money
@@ -81,7 +83,7 @@ class DaySummaryScreen(LiveTableScreen):
         if summary.sessions:
             table.move_cursor(row=min(max(keep, 0), len(summary.sessions) - 1))
         self.query_one("#day-title", Static).update(
-            f"{self.day:%a %d %b %Y} | {len(summary.sessions)} sessions | "
+            f"{self.day:%a %d %b %Y} | {plural(len(summary.sessions), 'session')} | "
             f"{summary.timed_minutes} timed min | {summary.units} units | "
             f"{money(summary.amount)} | {len(summary.checks)} "
             f"check{'' if len(summary.checks) == 1 else 's'}")
@@ -95,7 +97,8 @@ class DaySummaryScreen(LiveTableScreen):
         for group in summary.groups:
             if group.pooled is not None:
                 lines.append(f"Pooled: {group.patient} {group.discipline}, "
-                             f"{len(group.session_ids)} sessions -> {group.timed_units} timed "
+                             f"{plural(len(group.session_ids), 'session')} -> "
+                             f"{group.timed_units} timed "
                              f"unit(s) (one by one: {group.per_session_units})")
         if summary.checks:
             lines += ["", "Checks:", *(f"! {check.message}" for check in summary.checks)]
@@ -114,20 +117,26 @@ class DaySummaryScreen(LiveTableScreen):
         return UUID(key) if key else None
 
     def action_shift(self, days: int) -> None:
-        self.day += timedelta(days=days)
+        day = self.day + timedelta(days=days)
+        if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+            self.tabletime.tell(f"No day summaries before {EARLIEST_YEAR} or after "
+                                f"{LATEST_YEAR}.", "warning")
+            return
+        self.day = day
         self.reload()
 
     def action_go_to(self) -> None:
         def submit(values: dict[str, str]) -> str | None:
             try:
-                self.day = date.fromisoformat(values["day"].strip())
-            except ValueError:
-                return f"{values['day']!r} is not a date (YYYY-MM-DD)"
+                self.day = parse_date(values["day"], self.tabletime.today())
+            except TimeParseError as error:
+                return str(error)
             self.reload()
             return None
 
         self.app.push_screen(FormDialog("Go to date", [
-            FormField("day", "Date (YYYY-MM-DD)", self.day.isoformat())], submit))
+            FormField("day", "Date (2026-03-02, today, yesterday, -3, 03/02)",
+                      self.day.isoformat())], submit))
 
     @on(DataTable.RowSelected)
     def action_open_session(self) -> None:
@@ -176,10 +185,10 @@ class DaySummaryScreen(LiveTableScreen):
 
         def submit(values: dict[str, str]) -> str | None:
             try:
-                first = date.fromisoformat(values["first"].strip())
-                last = date.fromisoformat(values["last"].strip())
-            except ValueError:
-                return "give dates as YYYY-MM-DD"
+                first = parse_date(values["first"], app.today())
+                last = parse_date(values["last"], app.today())
+            except TimeParseError as error:
+                return str(error)
             if first > last:
                 return f"{first} is after {last}"
             now = app.clock()

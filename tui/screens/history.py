@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from core.history import HistoryEntry
 from core.modifiers import KX_THRESHOLDS
+from core.text import plural
 from storage.reports import load_history
 from tui.format import money
 from tui.screens.base import TabletimeScreen
@@ -66,8 +67,8 @@ class PatientHistoryScreen(TabletimeScreen[None]):
                           key=str(visit.id))
         table.move_cursor(row=max(len(entries) - 1, 0))
         self.query_one("#history-title", Static).update(
-            f"Patient {self.patient}: {len(entries)} sessions (amounts are estimates; PT and "
-            "SLP count together for KX, OT on its own)")
+            f"Patient {self.patient}: {plural(len(entries), 'session')} (amounts are "
+            "estimates; PT and SLP count together for KX, OT on its own)")
         latest = {}
         for entry in entries:
             if entry.messages:

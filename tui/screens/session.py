@@ -104,8 +104,8 @@ class SessionScreen(LiveTableScreen):
         return [
             segment.code,
             name,
-            local_time(segment.start, zone, seconds=True),
-            local_time(segment.end, zone, seconds=True),
+            clock_text(segment.start, zone),
+            "running" if segment.end is None else clock_text(segment.end, zone),
             clock(segment.duration(self.tabletime.clock())),
             "assistant" if segment.furnished_by is FurnishedBy.ASSISTANT else "therapist",
             segment.note,

@@ -13,6 +13,7 @@ from core.minutes import code_minutes
 from core.models import Discipline
 from core.review import forgotten_timers
 from core.session import Session
+from core.text import plural
 from core.units import compute_units
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import clock, local_time
@@ -52,7 +53,7 @@ class TodayScreen(LiveTableScreen):
         table.sync([(str(session.id), self._cells(session)) for session in self.sessions])
         if self.sessions:
             table.move_cursor(row=min(max(row, 0), len(self.sessions) - 1))
-        self.sub_title = f"Today {today:%a %d %b %Y}  |  {len(self.sessions)} sessions"
+        self.sub_title = f"Today {today:%a %d %b %Y}  |  {plural(len(self.sessions), 'session')}"
 
     def _cells(self, session: Session) -> list[str]:
         repo = self.tabletime.repo
