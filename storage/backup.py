@@ -127,9 +127,13 @@ def verify_backup(path: Path) -> int:
     if manifest.get("format") != FORMAT:
         raise BadPath(f"{printable(str(path))} was written by another version of Tabletime "
                       f"(format {manifest.get('format')!r}): update Tabletime")
-    if manifest.get("files") != sums:
-        raise BadPath(f"{printable(str(path))} is damaged or incomplete: its files do not "
-                      "match its manifest")
+    listed = manifest.get("files")
+    if not isinstance(listed, dict) or set(listed) != set(sums):
+        raise BadPath(f"{printable(str(path))} is incomplete: its files do not match its "
+                      "manifest")
+    for name, checksum in sums.items():
+        if listed[name] != checksum:
+            raise BadPath(f"{printable(str(path))}: {name} is damaged (its checksum differs)")
     return sum(1 for name in sums if name.startswith("days/"))
 
 

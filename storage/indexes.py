@@ -86,6 +86,9 @@ class Indexes:
         self._summary: dict[int, YearEntry] = {}
         self._years: dict[int, dict[date, DayEntry]] = {}
         self._ids: dict[UUID, date] | None = None
+        self._stale: set[int] = set()
+        """Years whose index file was damaged and moved aside: derived again when read."""
+        self._refreshing: set[int] = set()
         self._deferred: dict[int, tuple[dict[date, DayEntry], set[date]]] | None = None
 
     # ---- keeping them true ---------------------------------------------------------------
@@ -109,11 +112,14 @@ class Indexes:
             if (entry is None or entry.version != DERIVATION
                     or entry.digest != digest(self._year_stamps(year).items())):
                 wrong += self._refresh(year, entry is None or entry.version != DERIVATION)
+        self._tell(wrong)
+        return wrong
+
+    def _tell(self, wrong: int) -> None:
         if wrong:
             self._report(f"The index of sessions was rebuilt from the day files: {wrong} "
                          f"day{'s' if wrong != 1 else ''} had changed since it was written.",
                          "warning")
-        return wrong
 
     def day_changed(self, day: date) -> None:
         """A command changed what the index says of `day` (a session opened, closed, reopened,
@@ -165,6 +171,14 @@ class Indexes:
                 self.day_changed(day)
 
     def _refresh(self, year: int, everything: bool) -> int:
+        self._refreshing.add(year)
+        try:
+            return self._derive_year(year, everything)
+        finally:
+            self._refreshing.discard(year)
+            self._stale.discard(year)
+
+    def _derive_year(self, year: int, everything: bool) -> int:
         known = self.year(year)
         stamps = self._year_stamps(year)
         fresh: dict[date, DayEntry] = {}
@@ -226,15 +240,16 @@ class Indexes:
         """The entries of one year, by date (read from its index file the first time)."""
         if year not in self._years:
             path = self._store.index_path(year)
-            loaded = {e.date: e for e in self._store.records(path, "days")}
-            self._years.setdefault(year, loaded)  # unless rebuilt meanwhile (file damaged)
+            self._years[year] = {e.date: e for e in self._store.records(path, "days")}
+            if year in self._stale and year not in self._refreshing:
+                self._stale.discard(year)
+                self._tell(self._refresh(year, everything=True))
         return self._years[year]
 
     def forget_year(self, year: int) -> None:
         """A year's index file was damaged and moved aside: derive it all again."""
-        self._years[year] = {}
+        self._stale.add(year)
         self._ids = None
-        self._refresh(year, everything=True)
 
     def years(self) -> list[int]:
         return sorted(set(self._summary) | {day.year for day in self._stamps})
@@ -243,7 +258,16 @@ class Indexes:
         return [entry for year in sorted(self._summary) for entry in self._summary[year].open]
 
     def date_of(self, session_id: UUID) -> date | None:
-        """Where a session is, whatever year it is in."""
+        """Where a session is, whatever year it is in (open sessions and the years already
+        read first: the full map reads every year's index)."""
+        for entry in self.open_sessions():
+            if entry.id == session_id:
+                return entry.date
+        if self._ids is None:
+            for entries in self._years.values():
+                for day, entry in entries.items():
+                    if any(visit.id == session_id for visit in entry.sessions):
+                        return day
         return self.session_dates().get(session_id)
 
     def session_dates(self) -> dict[UUID, date]:

@@ -128,8 +128,8 @@ class Repository:
 
     def _recover(self) -> None:
         """Find open sessions and running timers (also from earlier days) after any exit."""
-        for session in self.queries.open_sessions():
-            for segment in self.queries.segments_of(session.id):
+        for day in {session.date_of_service for session in self.queries.open_sessions()}:
+            for segment in self.queries.segments_on(day):
                 self.clock.saw(segment.start, segment.end)
 
 

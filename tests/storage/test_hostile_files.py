@@ -59,6 +59,7 @@ def test_every_file_kind_of_the_wrong_shape_is_moved_aside(data_dir, clock, sett
     with Repository.open(data_dir, clock, settings) as again:
         days = again.queries.days()
         exported = export_segments(again)  # a backup can still be taken
+        visits = again.queries.visits("AB12")  # every year's index read
         notices = [n.message for n in again.pop_notices()]
         assert any(target.name in message and "moved aside" in message for message in notices)
         (moved,) = target.parent.glob(f"{target.name}.corrupt-*")
@@ -69,6 +70,7 @@ def test_every_file_kind_of_the_wrong_shape_is_moved_aside(data_dir, clock, sett
             assert str(first.id) not in exported
         else:
             assert str(first.id) in exported
+            assert [visit.id for _, visit in visits] == [first.id, second.id]
         again.commands.start(still_open.id, "97110")  # and the open session keeps working
         assert [s.code for s in again.queries.running_segments()] == ["97110"]
 

@@ -38,3 +38,23 @@ def test_data_dir_resolution(tmp_path, monkeypatch):
     assert resolve_data_dir() == tmp_path / "env"
     monkeypatch.delenv("TABLETIME_DATA_DIR")
     assert resolve_data_dir() == tmp_path / "xdg" / "tabletime"
+
+
+def test_deleting_or_replacing_a_lock_file_never_lets_a_second_writer_in(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        for path in tmp_path.glob("*.lock"):
+            path.unlink()  # what a tidy-up script or a curious user does
+        (tmp_path / "tabletime.lock").write_text("")  # or a fresh one in its place
+        with pytest.raises(DataFolderLocked):
+            WriterLock(tmp_path).acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_one_process_cannot_open_a_folder_twice_for_writing(tmp_path):
+    with WriterLock(tmp_path), pytest.raises(DataFolderLocked):
+        WriterLock(tmp_path).acquire()
