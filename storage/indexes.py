@@ -260,9 +260,9 @@ class Indexes:
     def date_of(self, session_id: UUID) -> date | None:
         """Where a session is, whatever year it is in (open sessions and the years already
         read first: the full map reads every year's index)."""
-        for entry in self.open_sessions():
-            if entry.id == session_id:
-                return entry.date
+        for opened in self.open_sessions():
+            if opened.id == session_id:
+                return opened.date
         if self._ids is None:
             for entries in self._years.values():
                 for day, entry in entries.items():

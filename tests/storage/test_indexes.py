@@ -26,6 +26,14 @@ def day_with_open_session(repo, clock):
     return closed, still, running
 
 
+def killed(repo):
+    """As if the process died: the lock goes with it, and nothing runs on the way out."""
+    lock = repo._lock
+    assert lock is not None
+    lock.release()
+    repo._lock = None
+
+
 def rebuilt_equals_kept(repo):
     """Every year's index equals what the day files give when derived again."""
     for year in repo.indexes.years():
@@ -126,10 +134,14 @@ def test_after_a_clean_exit_the_next_start_reads_only_the_open_sessions_day(
         repo.commands.stop(later.id)
     from storage import store
 
-    read = []
+    read: list[str] = []
     real = store.DocumentStorage._load
-    monkeypatch.setattr(store.DocumentStorage, "_load",
-                        lambda self: (read.append(self.path.name), real(self))[1])
+
+    def load(self):
+        read.append(self.path.name)
+        real(self)
+
+    monkeypatch.setattr(store.DocumentStorage, "_load", load)
     with Repository.open(data_dir, clock, settings) as again:
         assert again.pop_notices() == []
     assert sorted(read) == ["2026-03-02.json", "2026-03-03.json", "years.json"]
@@ -149,8 +161,7 @@ def test_a_crash_between_the_day_and_the_index_is_healed(data_dir, clock, settin
         with pytest.raises(SystemExit):
             repo.commands.close_session(session.id)
         monkeypatch.undo()
-        repo._lock.release()  # killed: no clean exit, no flush  # type: ignore[union-attr]
-        repo._lock = None
+        killed(repo)
     with Repository.open(data_dir, clock, settings) as again:
         assert again.queries.open_sessions() == []
         assert again.queries.year_to_date(date(2026, 3, 3))[("AB12", TherapyBucket.PT_SLP)] > 0
