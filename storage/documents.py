@@ -6,8 +6,8 @@ file does not hold) is refused exactly like a file that does not parse. The layo
 TinyDB's (table name -> document id -> record), so TinyDB reads and writes these files.
 
     days/2026/2026-03-02.json   DayDocument: the sessions of that date, their segments, audit
-    index/2026.json             YearIndexDocument: each day file of 2026 as derived from it
-    index/years.json            IndexSummaryDocument: each year's digest and open sessions
+    index/2026-03.json          MonthIndexDocument: each day file of the month, derived
+    index/months.json           IndexSummaryDocument: each month's digest and open sessions
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ META = "_meta"
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 """Upgrade steps: MIGRATIONS[n] turns a version-n file's tables into version n+1."""
 
-SUMMARY_NAME = "years.json"
+SUMMARY_NAME = "months.json"
 DocId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")]
 """TinyDB's document ids, as JSON object keys."""
 
@@ -85,12 +85,12 @@ class OpenEntry(Frozen):
     date: date
 
 
-class YearEntry(Frozen):
-    """A year of day files as the index saw them: a digest of their stamps (any change to any
+class MonthEntry(Frozen):
+    """A month of day files as the index saw them: a digest of their stamps (any change to any
     of them changes it), the sessions still open then, and how the index was derived (another
     version of Tabletime may derive it differently: then it is derived again)."""
 
-    year: int
+    month: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     digest: str
     version: int
     open: tuple[OpenEntry, ...] = ()
@@ -134,8 +134,8 @@ class DayDocument(Document):
         return self
 
 
-class YearIndexDocument(Document):
-    """index/2026.json: every day file of the year, as derived from it."""
+class MonthIndexDocument(Document):
+    """index/2026-03.json: every day file of the month, as derived from it."""
 
     TABLES = ("days",)
     KEYS: ClassVar[dict[str, str]] = {"days": "date"}
@@ -143,11 +143,11 @@ class YearIndexDocument(Document):
 
 
 class IndexSummaryDocument(Document):
-    """index/years.json: per year, the digest of its day files and its open sessions."""
+    """index/months.json: per month, the digest of its day files and its open sessions."""
 
-    TABLES = ("years",)
-    KEYS: ClassVar[dict[str, str]] = {"years": "year"}
-    years: dict[DocId, YearEntry] = Field(default_factory=dict)
+    TABLES = ("months",)
+    KEYS: ClassVar[dict[str, str]] = {"months": "month"}
+    months: dict[DocId, MonthEntry] = Field(default_factory=dict)
 
 
 def document_kind(root: Path, path: Path) -> tuple[type[Document], dict[str, Any]]:
@@ -157,7 +157,7 @@ def document_kind(root: Path, path: Path) -> tuple[type[Document], dict[str, Any
         return DayDocument, {"day": date.fromisoformat(path.stem)}
     if path.name == SUMMARY_NAME:
         return IndexSummaryDocument, {}
-    return YearIndexDocument, {}
+    return MonthIndexDocument, {}
 
 
 def upgrade(raw: object) -> dict[str, Any]:

@@ -2,10 +2,11 @@
 are open, whom was seen when, what each closed session came to, and each day's Medicare
 amounts (the year so far, for KX). The day files are the only truth; this is a shortcut.
 
-    index/2026.json    each day file of 2026 as derived from it, with the file's stamp
-    index/years.json   per year: a digest of its day files' stamps and its open sessions
+    index/2026-03.json   each day file of March 2026 as derived from it, with the file's stamp
+    index/months.json    per month: a digest of its day files' stamps and its open sessions
 
-At open, every day file is stat'ed (not read): a year whose digest differs from what the index
+A month, not a year, so that what a new or closed session rewrites stays small in December.
+At open, every day file is stat'ed (not read): a month whose digest differs from what the index
 saw (a crash between two writes, a file restored, repaired, removed or edited by hand, an
 index lost or damaged) has its changed days derived again, and the user is told once when
 that changed what the index said. A reader derives in memory and writes nothing.
@@ -26,17 +27,22 @@ from core.history import Visit
 from core.models import Segment
 from core.modifiers import TherapyBucket
 from core.session import Session
-from storage.documents import DayEntry, OpenEntry, YearEntry
+from storage.documents import DayEntry, MonthEntry, OpenEntry
 from storage.store import Records, Report, Store, file_stamp
 
 DERIVATION = 1
-"""What the index holds and how: another number makes every year derived again."""
+"""What the index holds and how: another number makes every month derived again."""
 LEDGER_KEY = "\t"  # joins patient and bucket; a patient reference cannot hold a tab
 
 
 def digest(stamps: Iterable[tuple[date, str]]) -> str:
     text = ";".join(f"{day.isoformat()}={stamp}" for day, stamp in sorted(stamps))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def month_of(day: date) -> str:
+    """The index's unit: `2026-03`."""
+    return f"{day.year:04d}-{day.month:02d}"
 
 
 def derive_day(day: date, records: Records, stamp: str, now: datetime, catalog: Catalog,
@@ -83,35 +89,35 @@ class Indexes:
         self._derive = derive
         self._report = report
         self._stamps: dict[date, str] = {}
-        self._summary: dict[int, YearEntry] = {}
-        self._years: dict[int, dict[date, DayEntry]] = {}
+        self._summary: dict[str, MonthEntry] = {}
+        self._months: dict[str, dict[date, DayEntry]] = {}
         self._ids: dict[UUID, date] | None = None
-        self._stale: set[int] = set()
-        """Years whose index file was damaged and moved aside: derived again when read."""
-        self._refreshing: set[int] = set()
-        self._deferred: dict[int, tuple[dict[date, DayEntry], set[date]]] | None = None
+        self._stale: set[str] = set()
+        """Months whose index file was damaged and moved aside: derived again when read."""
+        self._refreshing: set[str] = set()
+        self._deferred: dict[str, tuple[dict[date, DayEntry], set[date]]] | None = None
 
     # ---- keeping them true ---------------------------------------------------------------
 
     def verify(self) -> int:
-        """Derive every day of every year again, whatever the stamps say, and write what
+        """Derive every day of every month again, whatever the stamps say, and write what
         differed. Returns how many days the index had wrong."""
-        return sum(self._refresh(year, everything=True) for year in self.years())
+        return sum(self._refresh(month, everything=True) for month in self.months())
 
     def open(self) -> int:
-        """Check every year against its day files; derive again what changed. Returns how
+        """Check every month against its day files; derive again what changed. Returns how
         many days the index had wrong (0 when it was right)."""
         self._stamps = {day: stamp for day, path in self._store.day_files().items()
                         if (stamp := file_stamp(path)) is not None}
-        self._summary = {entry.year: entry for entry in
-                         self._store.records(self._store.summary_path(), "years")}
-        self._years = {}
+        self._summary = {entry.month: entry for entry in
+                         self._store.records(self._store.summary_path(), "months")}
+        self._months = {}
         wrong = 0
-        for year in sorted({day.year for day in self._stamps} | set(self._summary)):
-            entry = self._summary.get(year)
+        for month in sorted({month_of(day) for day in self._stamps} | set(self._summary)):
+            entry = self._summary.get(month)
             if (entry is None or entry.version != DERIVATION
-                    or entry.digest != digest(self._year_stamps(year).items())):
-                wrong += self._refresh(year, entry is None or entry.version != DERIVATION)
+                    or entry.digest != digest(self._month_stamps(month).items())):
+                wrong += self._refresh(month, entry is None or entry.version != DERIVATION)
         self._tell(wrong)
         return wrong
 
@@ -126,7 +132,7 @@ class Indexes:
         imported...): derive its entry again and write it."""
         path = self._store.day_path(day)
         stamp = self._store.written.get(path) or file_stamp(path)
-        entries = self.year(day.year)
+        entries = self.month(month_of(day))
         old = entries.pop(day, None)
         if stamp is None:
             self._stamps.pop(day, None)
@@ -138,24 +144,24 @@ class Indexes:
                 self._ids.pop(visit.id, None)
             for visit in () if day not in entries else entries[day].sessions:
                 self._ids[visit.id] = day
-        self._persist(day.year, changed=[entries[day]] if day in entries else [],
+        self._persist(month_of(day), changed=[entries[day]] if day in entries else [],
                       removed=[] if day in entries else [day])
 
     @contextmanager
     def deferred(self) -> Iterator[None]:
-        """Many days changed in date order (an import): each year's index is written once, when
-        the days move past it, and then let go of, so memory holds one year at a time."""
+        """Many days changed in date order (an import): each month's index is written once,
+        when the days move past it, and then let go of, so memory holds one month at a time."""
         self._deferred = {}
         try:
             yield
         finally:
             pending, self._deferred = self._deferred, None
-            for year, (changed, removed) in sorted(pending.items()):
-                self._persist(year, list(changed.values()), sorted(removed))
+            for month, (changed, removed) in sorted(pending.items()):
+                self._persist(month, list(changed.values()), sorted(removed))
 
     def forget_day(self, day: date) -> None:
         """A day file was moved aside: its sessions leave the index until it comes back."""
-        if day in self.year(day.year):
+        if day in self.month(month_of(day)):
             self.day_changed(day)
 
     def flush(self) -> None:
@@ -166,21 +172,21 @@ class Indexes:
             if path.parent.parent != self._store.root / "days" or stamp is None:
                 continue
             day = date.fromisoformat(path.stem)
-            entry = self.year(day.year).get(day)
+            entry = self.month(month_of(day)).get(day)
             if entry is None or entry.stamp != stamp:
                 self.day_changed(day)
 
-    def _refresh(self, year: int, everything: bool) -> int:
-        self._refreshing.add(year)
+    def _refresh(self, month: str, everything: bool) -> int:
+        self._refreshing.add(month)
         try:
-            return self._derive_year(year, everything)
+            return self._derive_month(month, everything)
         finally:
-            self._refreshing.discard(year)
-            self._stale.discard(year)
+            self._refreshing.discard(month)
+            self._stale.discard(month)
 
-    def _derive_year(self, year: int, everything: bool) -> int:
-        known = self.year(year)
-        stamps = self._year_stamps(year)
+    def _derive_month(self, month: str, everything: bool) -> int:
+        known = self.month(month)
+        stamps = self._month_stamps(month)
         fresh: dict[date, DayEntry] = {}
         changed: list[DayEntry] = []
         wrong = 0
@@ -198,91 +204,101 @@ class Indexes:
             fresh[day] = entry
             changed.append(entry)
         removed = [day for day in known if day not in fresh]
-        self._years[year] = fresh
-        self._persist(year, changed=changed, removed=removed)
+        self._months[month] = fresh
+        self._persist(month, changed=changed, removed=removed)
         return wrong + len(removed)
 
-    def _persist(self, year: int, changed: list[DayEntry], removed: list[date]) -> None:
+    def _persist(self, month: str, changed: list[DayEntry], removed: list[date]) -> None:
         if self._deferred is not None:
-            for earlier in [y for y in self._deferred if y < year]:
+            for earlier in [m for m in self._deferred if m < month]:
                 done, gone = self._deferred.pop(earlier)
                 self._persist_now(earlier, list(done.values()), sorted(gone))
-                self._years.pop(earlier, None)
-            waiting, gone = self._deferred.setdefault(year, ({}, set()))
+                self._months.pop(earlier, None)
+            waiting, gone = self._deferred.setdefault(month, ({}, set()))
             waiting.update({entry.date: entry for entry in changed})
             gone.update(removed)
             return
-        self._persist_now(year, changed, removed)
+        self._persist_now(month, changed, removed)
 
-    def _persist_now(self, year: int, changed: list[DayEntry], removed: list[date]) -> None:
-        entries = self.year(year)
+    def _persist_now(self, month: str, changed: list[DayEntry], removed: list[date]) -> None:
+        entries = self.month(month)
         opened = tuple(OpenEntry(id=s.id, date=day) for day, entry in sorted(entries.items())
                        for s in entry.sessions if s.open)
-        summary = YearEntry(year=year, digest=digest((d, e.stamp) for d, e in entries.items()),
-                            version=DERIVATION, open=opened)
-        self._summary[year] = summary
+        summary = MonthEntry(month=month,
+                             digest=digest((d, e.stamp) for d, e in entries.items()),
+                             version=DERIVATION, open=opened)
+        self._summary[month] = summary
         if not self._store.writer:
             return  # a reader derives in memory only
-        with self._store.change(self._store.index_path(year)) as change:
+        with self._store.change(self._store.index_path(month)) as change:
             for entry in changed:
                 change.put("days", entry)
             for day in removed:
                 change.drop("days", day)
         with self._store.change(self._store.summary_path()) as change:
-            change.put("years", summary)
+            change.put("months", summary)
 
-    def _year_stamps(self, year: int) -> dict[date, str]:
-        return {day: stamp for day, stamp in self._stamps.items() if day.year == year}
+    def _month_stamps(self, month: str) -> dict[date, str]:
+        return {day: stamp for day, stamp in self._stamps.items() if month_of(day) == month}
 
     # ---- reading them ----------------------------------------------------------------------
 
-    def year(self, year: int) -> dict[date, DayEntry]:
-        """The entries of one year, by date (read from its index file the first time)."""
-        if year not in self._years:
-            path = self._store.index_path(year)
-            self._years[year] = {e.date: e for e in self._store.records(path, "days")}
-            if year in self._stale and year not in self._refreshing:
-                self._stale.discard(year)
-                self._tell(self._refresh(year, everything=True))
-        return self._years[year]
+    def month(self, month: str) -> dict[date, DayEntry]:
+        """The entries of one month, by date (read from its index file the first time)."""
+        if month not in self._months:
+            path = self._store.index_path(month)
+            self._months[month] = {e.date: e for e in self._store.records(path, "days")}
+            if month in self._stale and month not in self._refreshing:
+                self._stale.discard(month)
+                self._tell(self._refresh(month, everything=True))
+        return self._months[month]
 
-    def forget_year(self, year: int) -> None:
-        """A year's index file was damaged and moved aside: derive it all again."""
-        self._stale.add(year)
+    def year(self, year: int) -> dict[date, DayEntry]:
+        """The entries of one year, by date."""
+        return {day: entry for month in self.months() if month.startswith(f"{year:04d}-")
+                for day, entry in self.month(month).items()}
+
+    def forget_month(self, month: str) -> None:
+        """A month's index file was damaged and moved aside: derive it all again."""
+        self._stale.add(month)
         self._ids = None
 
+    def months(self) -> list[str]:
+        return sorted(set(self._summary) | {month_of(day) for day in self._stamps})
+
     def years(self) -> list[int]:
-        return sorted(set(self._summary) | {day.year for day in self._stamps})
+        return sorted({int(month[:4]) for month in self.months()})
 
     def open_sessions(self) -> list[OpenEntry]:
-        return [entry for year in sorted(self._summary) for entry in self._summary[year].open]
+        return [entry for month in sorted(self._summary) for entry in self._summary[month].open]
 
     def date_of(self, session_id: UUID) -> date | None:
-        """Where a session is, whatever year it is in (open sessions and the years already
-        read first: the full map reads every year's index)."""
+        """Where a session is, whatever month it is in (open sessions and the months already
+        read first: the full map reads every month's index)."""
         for opened in self.open_sessions():
             if opened.id == session_id:
                 return opened.date
         if self._ids is None:
-            for entries in self._years.values():
+            for entries in self._months.values():
                 for day, entry in entries.items():
                     if any(visit.id == session_id for visit in entry.sessions):
                         return day
         return self.session_dates().get(session_id)
 
     def session_dates(self) -> dict[UUID, date]:
-        """Every session's date, from every year's index (read once, then kept up to date)."""
+        """Every session's date, from every month's index (read once, then kept up to date)."""
         if self._ids is None:
             ids: dict[UUID, date] = {}
-            for year in self.years():
-                for entry in self.year(year).values():
+            for month in self.months():
+                for entry in self.month(month).values():
                     ids.update((visit.id, entry.date) for visit in entry.sessions)
             self._ids = ids
         return self._ids
 
     def visits(self, patient: str) -> list[tuple[date, Visit]]:
         """Every session of a patient, oldest first, from the index alone."""
-        return [(day, s) for year in self.years() for day, entry in sorted(self.year(year).items())
+        return [(day, s) for month in self.months()
+                for day, entry in sorted(self.month(month).items())
                 for s in entry.sessions if s.patient == patient]
 
     def patients(self, years: Iterable[int]) -> list[str]:

@@ -119,12 +119,12 @@ class Repository:
 
     def _lost(self, path: Path) -> None:
         """A file was moved aside: a day's sessions leave the index until it is back; a
-        year's index is derived again from its day files. (The summary is read only when the
-        index opens, which then derives every year again.)"""
+        month's index is derived again from its day files. (The summary is read only when the
+        index opens, which then derives every month again.)"""
         if path.parent.parent == self.data_dir / "days":
             self.indexes.forget_day(date.fromisoformat(path.stem))
         elif path.parent == self.data_dir / "index" and path != self.store.summary_path():
-            self.indexes.forget_year(int(path.stem))
+            self.indexes.forget_month(path.stem)
 
     def _recover(self) -> None:
         """Find open sessions and running timers (also from earlier days) after any exit."""

@@ -255,8 +255,9 @@ class Store:
     def day_path(self, day: date) -> Path:
         return self.root / "days" / f"{day.year:04d}" / f"{day.isoformat()}.json"
 
-    def index_path(self, year: int) -> Path:
-        return self.root / "index" / f"{year:04d}.json"
+    def index_path(self, month: str) -> Path:
+        """index/2026-03.json, the index of a month's day files."""
+        return self.root / "index" / f"{month}.json"
 
     def summary_path(self) -> Path:
         return self.root / "index" / SUMMARY_NAME

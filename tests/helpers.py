@@ -4,6 +4,7 @@ import io
 from datetime import date
 
 from storage.exports import write_segments
+from storage.indexes import derive_day
 from storage.repository import Repository
 
 
@@ -13,3 +14,23 @@ def export_segments(repo: Repository, first: date | None = None, last: date | No
     out = io.StringIO()
     write_segments(repo, first, last, out)
     return out.getvalue()
+
+
+def killed(repo):
+    """As if the process died: the lock goes with it, and nothing runs on the way out."""
+    lock = repo._lock
+    assert lock is not None
+    lock.release()
+    repo._lock = None
+
+
+def rebuilt_equals_kept(repo):
+    """Every month's index equals what the day files give when derived again."""
+    for month in repo.indexes.months():
+        kept = repo.indexes.month(month)
+        files = {d: p for d, p in repo.store.day_files().items() if f"{d:%Y-%m}" == month}
+        assert set(kept) == set(files)
+        for day, path in files.items():
+            again = derive_day(day, repo.store.read_once(path), kept[day].stamp,
+                               repo.clock.raw(), repo.catalog, repo.zone)
+            assert again == kept[day]

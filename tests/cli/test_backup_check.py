@@ -207,12 +207,12 @@ def test_check_finds_and_fixes_what_it_can(capsys, busy):
     twin = dict(segments[0], id="0b0b0b0b-0000-4000-8000-00000000000a")
     raw["segments"]["99"] = twin  # the same minutes twice: what a hand edit can do
     day.write_text(json.dumps(raw))
-    (busy / "index" / "years.json").write_text("{torn")
+    (busy / "index" / "months.json").write_text("{torn")
     (busy / "days" / "2026" / ".2026-03-09.json.abc.tmp").write_text("{half")
     status, out, _ = run(capsys, "--data-dir", str(busy), "check")
     assert status == 1
     assert "FOUND:" in out and "overlaps" in out
-    assert "fixed:" in out and "years.json" in out and ".tmp" in out
+    assert "fixed:" in out and "months.json" in out and ".tmp" in out
     status, out, _ = run(capsys, "--data-dir", str(busy), "check", "--json")
     kinds = {f["kind"] for f in json.loads(out)["findings"]}
     assert kinds == {"overlap"}  # what was fixed stays fixed; the overlap is for a person

@@ -34,7 +34,7 @@ WRONG = [
     {"_meta": {"1": {"schema": "abc"}}},
     {"_meta": {"1": {"schema": 0}}},
     {"sessions": {"1": {"id": "not-a-uuid"}}},
-    {"years": {"1": {"year": "2026", "digest": 5}}},
+    {"months": {"1": {"month": "2026", "digest": 5}}},
     {"days": {"1": {"date": "2026-03-02", "stamp": "x", "medicare": {"AB12": "1.00"}}}},
     {"days": {"1": {"date": "2026-03-02", "stamp": "x", "medicare": {"AB12\tXX": "1.00"}}}},
     {"days": {"1": {"date": "2026-03-02", "stamp": "x", "medicare": {"AB12\tPT+SLP": "lots"}}}},
@@ -44,7 +44,7 @@ WRONG = [
 
 
 def paths(repo, day):
-    return {"day": repo.store.day_path(day), "index": repo.store.index_path(day.year),
+    return {"day": repo.store.day_path(day), "index": repo.store.index_path(f"{day:%Y-%m}"),
             "summary": repo.store.summary_path()}
 
 

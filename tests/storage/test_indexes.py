@@ -8,10 +8,9 @@ from datetime import date, timedelta
 import pytest
 
 from core.modifiers import TherapyBucket
-from storage.indexes import derive_day
 from storage.reports import load_day, load_history
 from storage.repository import Repository
-from tests.helpers import export_segments
+from tests.helpers import export_segments, killed, rebuilt_equals_kept
 
 
 def day_with_open_session(repo, clock):
@@ -24,26 +23,6 @@ def day_with_open_session(repo, clock):
     running = repo.commands.start(still.id, "97140")
     clock.advance(days=1)
     return closed, still, running
-
-
-def killed(repo):
-    """As if the process died: the lock goes with it, and nothing runs on the way out."""
-    lock = repo._lock
-    assert lock is not None
-    lock.release()
-    repo._lock = None
-
-
-def rebuilt_equals_kept(repo):
-    """Every year's index equals what the day files give when derived again."""
-    for year in repo.indexes.years():
-        kept = repo.indexes.year(year)
-        files = {d: p for d, p in repo.store.day_files().items() if d.year == year}
-        assert set(kept) == set(files)
-        for day, path in files.items():
-            again = derive_day(day, repo.store.read_once(path), kept[day].stamp,
-                               repo.clock.raw(), repo.catalog, repo.zone)
-            assert again == kept[day]
 
 
 @pytest.mark.parametrize("damage", ["delete", "empty", "torn", "wrong shape", "stale"])
@@ -60,7 +39,7 @@ def test_a_lost_or_damaged_index_is_rebuilt_and_the_open_session_is_back(
         elif damage == "torn":
             path.write_text(path.read_text()[:-9])
         elif damage == "wrong shape":
-            path.write_text(json.dumps({"years": [], "days": "x"}))
+            path.write_text(json.dumps({"months": [], "days": "x"}))
         else:  # an older index that never saw these sessions
             path.write_text(json.dumps({"_meta": {"1": {"schema": 1}}}))
     with Repository.open(data_dir, clock, settings) as again:
@@ -144,7 +123,7 @@ def test_after_a_clean_exit_the_next_start_reads_only_the_open_sessions_day(
     monkeypatch.setattr(store.DocumentStorage, "_load", load)
     with Repository.open(data_dir, clock, settings) as again:
         assert again.pop_notices() == []
-    assert sorted(read) == ["2026-03-02.json", "2026-03-03.json", "years.json"]
+    assert sorted(read) == ["2026-03-02.json", "2026-03-03.json", "months.json"]
 
 
 def test_a_crash_between_the_day_and_the_index_is_healed(data_dir, clock, settings,

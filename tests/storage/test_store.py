@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.documents import DayEntry, YearEntry
+from storage.documents import DayEntry, MonthEntry
 from storage.store import Store, UnwritableFile
 
 
@@ -30,7 +30,7 @@ def entry(day: date) -> DayEntry:
 
 def test_a_value_that_cannot_be_saved_fails_before_the_disk_is_touched(tmp_path):
     store = writer(tmp_path, [])
-    path = store.index_path(2026)
+    path = store.index_path("2026-03")
     with store.change(path) as change:
         change.put("days", entry(DAY))
     before = path.read_bytes()
@@ -38,13 +38,13 @@ def test_a_value_that_cannot_be_saved_fails_before_the_disk_is_touched(tmp_path)
         change.put("days", entry(date(2026, 3, 3)))
         change._db.table("days").insert({"date": object()})  # what no model would allow
     assert path.read_bytes() == before
-    assert sorted(p.name for p in path.parent.iterdir()) == ["2026.json"]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["2026-03.json"]
     assert [e.date for e in store.records(path, "days")] == [DAY]
 
 
 def test_a_change_is_one_write_and_an_aborted_change_writes_nothing(tmp_path, disk_writes):
     store = writer(tmp_path, [])
-    path = store.index_path(2026)
+    path = store.index_path("2026-03")
     with store.change(path) as change:
         change.put("days", entry(DAY))
         change.put("days", entry(date(2026, 3, 3)))
@@ -60,16 +60,16 @@ def test_a_change_keeps_the_cache_true_without_reading_the_file_again(tmp_path, 
     store = writer(tmp_path, [])
     path = store.summary_path()
     with store.change(path) as change:
-        change.put("years", YearEntry(year=2026, digest="a", version=1))
+        change.put("months", MonthEntry(month="2026-03", digest="a", version=1))
     monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read again"))
     with store.change(path) as change:
-        change.put("years", YearEntry(year=2026, digest="b", version=1))
-        change.put("years", YearEntry(year=2025, digest="c", version=1))
-    assert [(e.year, e.digest) for e in store.records(path, "years")] == [(2026, "b"),
-                                                                         (2025, "c")]
+        change.put("months", MonthEntry(month="2026-03", digest="b", version=1))
+        change.put("months", MonthEntry(month="2026-02", digest="c", version=1))
+    assert [(e.month, e.digest) for e in store.records(path, "months")] == [
+        ("2026-03", "b"), ("2026-02", "c")]
     with store.change(path) as change:
-        change.drop("years", 2026)
-    assert [e.year for e in store.records(path, "years")] == [2025]
+        change.drop("months", "2026-03")
+    assert [e.month for e in store.records(path, "months")] == ["2026-02"]
 
 
 WRONG_SHAPES = [
@@ -125,7 +125,7 @@ def test_a_file_that_cannot_be_read_is_never_written(tmp_path, monkeypatch):
     store = writer(tmp_path, notices)
     path = store.summary_path()
     path.parent.mkdir()
-    path.write_text(json.dumps({"years": {}}))
+    path.write_text(json.dumps({"months": {}}))
     real = Path.read_bytes
 
     def refuse(self):
@@ -134,11 +134,11 @@ def test_a_file_that_cannot_be_read_is_never_written(tmp_path, monkeypatch):
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", refuse)  # as a chmod 000 file would, for root too
-    assert store.records(path, "years") == []
+    assert store.records(path, "months") == []
     with pytest.raises(UnwritableFile, match="cannot be read"), store.change(path) as change:
-        change.put("years", YearEntry(year=2026, digest="x", version=1))
+        change.put("months", MonthEntry(month="2026-03", digest="x", version=1))
     monkeypatch.undo()
-    assert json.loads(path.read_text()) == {"years": {}}
+    assert json.loads(path.read_text()) == {"months": {}}
     assert any("Permission denied" in message for message, _ in notices)
     assert path in store.unreadable
 

@@ -4,6 +4,8 @@ import csv
 import io
 from datetime import timedelta
 
+import pytest
+
 from core.models import FurnishedBy
 from storage.imports import import_segments
 from storage.repository import Repository
@@ -157,6 +159,7 @@ def test_overlaps_within_the_file_and_with_the_store_are_refused(repo, clock, tm
         assert "overlaps the timed segment of line 2" in str(report.errors[0])
 
 
+@pytest.mark.slow
 def test_a_year_of_history_round_trips(repo, clock, tmp_path, settings):
     """A year of 20 sessions a day would be slow to build through the API; build it as CSV."""
     header = ("session_id,date_of_service,patient,payer,method,discipline,code,start,end,"

@@ -63,6 +63,7 @@ async def walk_every_screen(app, pilot, session_id, patient, note):
     app.pop_screen()
 
 
+@pytest.mark.slow
 @settings(max_examples=5, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(patient=st.lists(fragments, min_size=1, max_size=4).map("".join),
        note=st.lists(fragments, min_size=1, max_size=5).map("".join))
