@@ -114,8 +114,8 @@ class Clinic(RuleBasedStateMachine):
         except InvalidChange as error:
             assert not m.open or isinstance(error, OverlapError), error
             if isinstance(error, OverlapError):
-                stopping = {g for _, g, s in self.running_timed() if s <= at}
-                assert code in TIMED and self.overlaps(at, None, stopping)
+                stoppable = {g for _, g, s in self.running_timed() if s <= at}
+                assert code in TIMED and self.overlaps(at, None, stoppable)
             return
         assert m.open
         already = [g for g, (c, _, e) in m.segments.items() if c == code and e is None]
@@ -214,7 +214,7 @@ class Clinic(RuleBasedStateMachine):
         try:
             self.repo.commands.undo(session)
         except OverlapError:
-            earlier_open, earlier = m.history[-1]
+            _, earlier = m.history[-1]
             touched = set(earlier) | set(m.segments)
             assert any(code in TIMED and self.overlaps(start, end, touched)
                        for code, start, end in earlier.values())
@@ -279,13 +279,15 @@ class Clinic(RuleBasedStateMachine):
         rebuilt_equals_kept(self.repo)
 
 
+LONG = int(os.environ.get("TABLETIME_STATE_EXAMPLES", "150"))
+
+
 @pytest.mark.parametrize("examples", [pytest.param(30, id="quick"),
-                                      pytest.param(int(os.environ.get("TABLETIME_STATE_EXAMPLES", "150")), id="long",
-                                                   marks=pytest.mark.slow)])
+                                      pytest.param(LONG, id="long", marks=pytest.mark.slow)])
 def test_the_store_behaves_like_the_model(tmp_path: Path, examples: int) -> None:
     Clinic.base = str(tmp_path)
     test = Clinic.TestCase
-    test.settings = settings(max_examples=examples, stateful_step_count=30,
-                             suppress_health_check=list(HealthCheck), deadline=None)
+    test.settings = settings(max_examples=examples, stateful_step_count=30, deadline=None,
+                             suppress_health_check=list(HealthCheck))
     test("runTest").runTest()
 
