@@ -29,6 +29,8 @@ class Action(StrEnum):
     IMPORT = "import"
 
 
+WHOLE = frozenset({"id", "session_id", "code", "start"})
+"""The fields every stored segment has: an entry holding them holds a whole segment."""
 STATE = frozenset({"closed_at", "billing"})
 """What a close or a reopen changes of a session (its audit entry holds just that)."""
 
@@ -53,13 +55,26 @@ class AuditEntry(Frozen):
 
     @model_validator(mode="after")
     def _values_of_their_kind(self) -> Self:
-        """What undo puts back must be what it was: a segment, or a session's closed state."""
+        """What undo puts back must be what it was: a whole segment (added or deleted), a
+        segment's changed fields (stopped or edited), or a session's closed state."""
         for value in (self.before, self.after):
             if value is None:
                 continue
             if self.segment_id is not None:
-                Segment.model_validate(value)
+                if set(value) >= WHOLE:
+                    Segment.model_validate(value)
+                elif not set(value) <= set(Segment.model_fields):
+                    raise ValueError(f"a {self.action} entry holds {sorted(value)}, not a "
+                                     "segment's fields")
             elif self.action in (Action.CLOSE, Action.REOPEN) and not set(value) <= STATE:
                 raise ValueError(f"a {self.action} entry holds {sorted(value)}, not a "
                                  "session's closed state")
         return self
+
+    @property
+    def code(self) -> str:
+        """The code of the segment the entry is about ('' for a session's entry)."""
+        for value in (self.after, self.before):
+            if value and isinstance(value.get("code"), str):
+                return str(value["code"])
+        return ""

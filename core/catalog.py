@@ -73,6 +73,7 @@ class Catalog:
         rvu_sources: dict[int, str] | None = None,
     ) -> None:
         self._entries = {entry.code: entry for entry in entries}
+        self._timed: dict[str, bool] = {}
         self._deleted = {entry.code: entry for entry in deleted}
         self.conversion_factors = dict(conversion_factors or {})
         self.rvu_sources = dict(rvu_sources or {})
@@ -96,8 +97,11 @@ class Catalog:
 
     def is_timed(self, code: str) -> bool:
         """Whether a recorded code is a defined timed code (an undefined one never is)."""
-        entry = self.find(code)
-        return entry is not None and entry.timed
+        timed = self._timed.get(code)
+        if timed is None:
+            entry = self.find(code)
+            timed = self._timed[code] = entry is not None and entry.timed
+        return timed
 
     def __contains__(self, code: object) -> bool:
         return isinstance(code, str) and normalise_code(code) in self._entries

@@ -246,18 +246,23 @@ class Commands:
             raise InvalidChange("nothing to undo in this session")
         group = [e for e in entries if e.change_id == entries[-1].change_id]
         touched = {e.segment_id for e in group if e.segment_id is not None}
-        for entry in group:
-            if entry.segment_id is not None and entry.before is not None:
-                self._check_overlap(Segment.model_validate(entry.before), ignore=touched)
+        restored = self._restored(session_id, group)
+        for segment in restored.values():
+            if segment is not None:
+                self._check_overlap(segment, ignore=touched)
         state = next((e.before for e in reversed(group)
                       if e.action in (Action.CLOSE, Action.REOPEN)), None)
-        what = ", ".join(_describe(e) for e in group)
+        codes = {s.id: s.code for s in self._read.segments_of(session_id)}
+        codes.update((i, s.code) for i, s in restored.items() if s is not None)
+        what = ", ".join(f"{e.action} {e.code or codes.get(e.segment_id, '')}".strip()
+                         if e.segment_id else str(e.action) for e in group)
         with self._day(session) as change:
+            for segment_id, segment in restored.items():
+                if segment is None:
+                    change.drop("segments", segment_id)
+                else:
+                    change.put("segments", segment)
             for entry in reversed(group):
-                if entry.segment_id is not None:
-                    change.drop("segments", entry.segment_id)
-                    if entry.before is not None:
-                        change.put("segments", Segment.model_validate(entry.before))
                 change.put("audit", entry.model_copy(update={"undone": True}))
             if state is not None:
                 change.put("sessions", Session.model_validate({**_dump(session), **state}))
@@ -265,6 +270,29 @@ class Commands:
         if state is not None:
             self._indexes.day_changed(session.date_of_service)
         return what
+
+    def _restored(self, session_id: UUID, group: Sequence[AuditEntry]
+                  ) -> dict[UUID, Segment | None]:
+        """The segments as they were before `group` (None: it did not exist). An entry keeps
+        what its change changed: a whole segment for one added or deleted, the changed fields
+        for one stopped or edited; walked back from the latest entry."""
+        now = {s.id: s for s in self._read.segments_of(session_id)}
+        for entry in reversed(group):
+            if entry.segment_id is None:
+                continue
+            if entry.before is None:
+                now[entry.segment_id] = None  # type: ignore[assignment]
+                continue
+            current = now.get(entry.segment_id)
+            base = {} if current is None else current.model_dump(mode="json")
+            try:
+                now[entry.segment_id] = Segment.model_validate({**base, **entry.before})
+            except ValidationError as error:
+                raise InvalidChange(f"the audit trail cannot restore this change: "
+                                    f"{problem(error)}") from None
+        touched = {e.segment_id for e in group if e.segment_id is not None}
+        return {segment_id: segment for segment_id, segment in now.items()
+                if segment_id in touched}
 
     # ---- import ---------------------------------------------------------------------------
 
@@ -373,9 +401,14 @@ class Commands:
 
     def _replace(self, change: Change, change_id: UUID, action: Action, session: Session,
                  old: Segment, new: Segment, reason: str) -> None:
+        """The audit entry keeps the fields that changed, before and after (a stop: the end)."""
+        before, after = _dump(old), _dump(new)
+        changed = [name for name in after if before.get(name) != after[name]]
         change.put("segments", new)
-        change.add("audit", self._audit(change_id, action, session, old.id, before=_dump(old),
-                                        after=_dump(new), reason=reason))
+        change.add("audit", self._audit(change_id, action, session, old.id,
+                                        before={name: before[name] for name in changed},
+                                        after={name: after[name] for name in changed},
+                                        reason=reason))
 
     def _audit(self, change_id: UUID, action: Action, session: Session,
                segment_id: UUID | None = None, *, before: dict[str, Any] | None = None,
@@ -397,7 +430,3 @@ def _state(session: Session) -> dict[str, Any]:
     dumped = _dump(session)
     return {"closed_at": dumped.get("closed_at"), "billing": dumped.get("billing")}
 
-
-def _describe(entry: AuditEntry) -> str:
-    segment = entry.after or entry.before
-    return f"{entry.action} {segment['code']}" if entry.segment_id and segment else entry.action

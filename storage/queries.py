@@ -121,9 +121,11 @@ class Queries:
         return [s for s in self.running_segments() if self._catalog.is_timed(s.code)]
 
     def timed_segments_near(self, day: date) -> list[Segment]:
-        """The therapist's timed segments of the day before, the day and the day after."""
-        return [s for offset in (-1, 0, 1) for s in self.segments_on(day + timedelta(days=offset))
-                if self._catalog.is_timed(s.code)]
+        """The therapist's timed segments of the day before, the day and the day after (the
+        only ones a segment starting on `day` can overlap: none lasts over 12 hours)."""
+        return [s for offset in (-1, 0, 1)
+                for s in self._store.tables(self._store.day_path(day + timedelta(days=offset)))
+                ["segments"].values() if self._catalog.is_timed(s.code)]
 
     def audit_of(self, session_id: UUID) -> list[AuditEntry]:
         audit = self._store.records(self._store.day_path(self.day_of(session_id)), "audit")

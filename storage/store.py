@@ -25,7 +25,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 import orjson
-from tinydb import Storage, TinyDB, where
+from tinydb import Storage, TinyDB
 
 from core.models import Frozen
 from core.text import printable
@@ -96,6 +96,7 @@ class DocumentStorage(Storage):
         self._lost = lost
         self._raw: dict[str, Any] | None = None
         self._records: Records | None = None
+        self._ids: dict[str, dict[Any, int]] | None = None
         self._refusal: str | None = None
         self._pending: dict[str, Any] | None = None
         self._dirty = False
@@ -107,6 +108,17 @@ class DocumentStorage(Storage):
             self._load()
         assert self._records is not None
         return self._records
+
+    def doc_ids(self, table: str) -> dict[Any, int]:
+        """Each record's TinyDB document id, by the record's own key (found once per file)."""
+        if self._ids is None:
+            raw = self.read()
+            self._ids = {}
+            for name in self.kind.TABLES:
+                field = self.kind.KEYS[name]
+                self._ids[name] = {row[field]: int(doc_id)
+                                   for doc_id, row in raw.get(name, {}).items()}
+        return self._ids[table]
 
     def read(self) -> dict[str, Any]:
         if self._raw is None:
@@ -142,7 +154,7 @@ class DocumentStorage(Storage):
                 self._raw = self._pending
                 applied(self.records())
         except BaseException:
-            self._raw = self._records = None
+            self._raw = self._records = self._ids = None
             raise
         finally:
             self._pending, self._dirty, self._in_batch = None, False, False
@@ -152,6 +164,7 @@ class DocumentStorage(Storage):
 
     def _load(self) -> None:
         self._refusal = None
+        self._ids = None
         document = self.kind()
         try:
             info = self.path.lstat()
@@ -203,29 +216,55 @@ class DocumentStorage(Storage):
 
 
 class Change:
-    """Changes to one file: records put (inserted or replaced by their key) and dropped."""
+    """Changes to one file: records put (inserted or replaced, by their own key) and dropped.
 
-    def __init__(self, db: TinyDB, kind: type[Document]) -> None:
+    They reach TinyDB's tables when the change ends, each table in as few calls as TinyDB
+    allows (a replaced record keeps its place and document id: the audit trail stays in the
+    order it was written). TinyDB's queries are not needed: the store knows each record's
+    document id.
+    """
+
+    def __init__(self, db: TinyDB, storage: DocumentStorage) -> None:
         self._db = db
-        self._kind = kind
+        self._storage = storage
         self.done: list[tuple[str, Any, Frozen | None]] = []
 
     def put(self, table: str, record: Frozen) -> None:
-        field = self._kind.KEYS[table]
-        row = record.model_dump(mode="json")
-        self._db.table(table, cache_size=0).upsert(row, where(field) == row[field])
-        self.done.append((table, row[field], record))
+        key = record_key(getattr(record, self._storage.kind.KEYS[table]))
+        self.done.append((table, key, record))
 
     def add(self, table: str, record: Frozen) -> None:
-        """A record that is new for sure (an audit entry): no need to look for it."""
-        row = record.model_dump(mode="json")
-        self._db.table(table, cache_size=0).insert(row)
-        self.done.append((table, row[self._kind.KEYS[table]], record))
+        """A record that is new for sure (an audit entry)."""
+        self.put(table, record)
 
     def drop(self, table: str, key: object) -> None:
-        key = record_key(key)
-        self._db.table(table, cache_size=0).remove(where(self._kind.KEYS[table]) == key)
-        self.done.append((table, key, None))
+        self.done.append((table, record_key(key), None))
+
+    def write(self) -> None:
+        """Hand the changes to TinyDB (inside the storage's batch: one write of the file)."""
+        last: dict[tuple[str, Any], Frozen | None] = {}
+        for table, key, record in self.done:
+            last[(table, key)] = record
+        for name in dict.fromkeys(table for table, _ in last):
+            ids = self._storage.doc_ids(name)
+            table = self._db.table(name, cache_size=0)
+            gone = [ids.pop(key) for (t, key), record in last.items()
+                    if t == name and record is None and key in ids]
+            if gone:
+                table.remove(doc_ids=gone)
+            new: list[tuple[Any, dict[str, Any]]] = []
+            for (t, key), record in last.items():
+                if t != name or record is None:
+                    continue
+                row = record.model_dump(mode="json")
+                if key in ids:
+                    table.update(row, doc_ids=[ids[key]])
+                else:
+                    new.append((key, row))
+            if new:
+                for (key, _), doc_id in zip(new, table.insert_multiple(row for _, row in new),
+                                            strict=True):
+                    ids[key] = doc_id
 
     def apply(self, records: Records) -> None:
         for table, key, record in self.done:
@@ -245,6 +284,7 @@ class Store:
         self._report = report
         self._on_lost = lost
         self._dbs: OrderedDict[Path, TinyDB] = OrderedDict()
+        self._day_paths: dict[date, Path] = {}
         self.written: dict[Path, str | None] = {}
         """Each file this process wrote, with its stamp right after the last write."""
         self.moved_aside: list[tuple[Path, Path]] = []
@@ -253,7 +293,11 @@ class Store:
         """Each file left as it is because it could not be read (and why)."""
 
     def day_path(self, day: date) -> Path:
-        return self.root / "days" / f"{day.year:04d}" / f"{day.isoformat()}.json"
+        path = self._day_paths.get(day)
+        if path is None:
+            path = self._day_paths[day] = (self.root / "days" / f"{day.year:04d}"
+                                           / f"{day.isoformat()}.json")
+        return path
 
     def index_path(self, month: str) -> Path:
         """index/2026-03.json, the index of a month's day files."""
@@ -301,9 +345,10 @@ class Store:
             raise StorageError(f"{self.root} is open read-only: no change was saved")
         db = self._db(path)
         storage = self._storage(path)
-        change = Change(db, storage.kind)
+        change = Change(db, storage)
         with storage.batch(change.apply):
             yield change
+            change.write()
 
     def _lost(self, path: Path, moved: Path) -> None:
         self.moved_aside.append((path, moved))
