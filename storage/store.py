@@ -34,7 +34,6 @@ from storage.documents import (
     META,
     SCHEMA_VERSION,
     SUMMARY_NAME,
-    Document,
     DocumentError,
     NewerSchema,
     document_kind,
@@ -245,7 +244,7 @@ class Change:
         last: dict[tuple[str, Any], Frozen | None] = {}
         for table, key, record in self.done:
             last[(table, key)] = record
-        for name in dict.fromkeys(table for table, _ in last):
+        for name in dict.fromkeys(name for name, _ in last):
             ids = self._storage.doc_ids(name)
             table = self._db.table(name, cache_size=0)
             gone = [ids.pop(key) for (t, key), record in last.items()
