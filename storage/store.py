@@ -26,6 +26,7 @@ from uuid import UUID
 
 import orjson
 from tinydb import Storage, TinyDB
+from tinydb.table import Table
 
 from core.models import Frozen
 from core.text import printable
@@ -242,11 +243,11 @@ class Change:
     def write(self) -> None:
         """Hand the changes to TinyDB (inside the storage's batch: one write of the file)."""
         last: dict[tuple[str, Any], Frozen | None] = {}
-        for table, key, record in self.done:
-            last[(table, key)] = record
+        for name, key, record in self.done:
+            last[(name, key)] = record
         for name in dict.fromkeys(name for name, _ in last):
             ids = self._storage.doc_ids(name)
-            table = self._db.table(name, cache_size=0)
+            table: Table = self._db.table(name, cache_size=0)
             gone = [ids.pop(key) for (t, key), record in last.items()
                     if t == name and record is None and key in ids]
             if gone:
