@@ -1,150 +1,183 @@
-"""Storage benchmark: does a durable start/stop cost the same after five years as on day one?
+"""Storage benchmark: does every durable change cost the same after five years as on day one,
+and how close is it to what the disk itself costs?
 
-Builds data folders with 0, 1 and 5 years of history (20 sessions a working day, 4-5 segments
-each, imported through the real import path), then measures on each:
-  - the durable start (a switch: stop one code, start the next) and stop (pause) writes,
-  - opening the folder and recovering open sessions and running timers.
-Budgets (issue 3): p95 start/stop under 5 ms at every size, p95 at 5 years at most 1.5 x p95 on
-an empty store, open-and-recover under 50 ms at 5 years. Prints figures; exits 1 over budget.
+On copies of data folders with 0, 1 and 5 years of history written through the repository
+(bench/history.py), in rounds that take the sizes in a shuffled order each time, it times a
+clinic morning on a Wednesday: opening the folder and recovering open sessions, creating 20
+sessions, every timer switch (`start`: stop one code, start the next), the pause, and the
+close, wall time and the process's CPU time. In the same rounds it times the physical floor:
+writing a file the size of today's day file, fsync, rename, fsync of the folder. Then, on the
+5-year folder: the index derived again from every day file, a backup and a restore.
 
-    .venv/bin/python bench/storage_bench.py [--years 0 1 5] [--keep DIR]
+Budgets: start and stop p95 within 4x the floor's p95; their CPU flat (the 20th session of the
+day within 1.5x the first; 5 years within 1.2x of empty); open and recover under 50 ms at 5
+years. Prints figures; exits 1 over budget.
+
+    .venv/bin/python bench/storage_bench.py [--rounds 5]
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
+import os
+import random
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-import uuid
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
-from storage.transfer import import_segments
+from history import SETTINGS, TODAY, Clock, folder_with
 
-from core.segments_csv import COLUMNS
-from core.settings import Settings
 from storage.repository import Repository
 
-SESSIONS_PER_DAY = 20
+T = TypeVar("T")
+SIZES = (0, 1, 5)
 CODES = ("97110", "97140", "97530", "97112", "97116")
-TODAY = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # a Monday, 09:00 in New York
 
 
-class SteppingClock:
-    """Moves on by `step` at each reading, so that every write happens at a new instant."""
-
-    def __init__(self, start: datetime, step: timedelta) -> None:
-        self.now = start
-        self.step = step
-
-    def __call__(self) -> datetime:
-        self.now += self.step
-        return self.now
+def timed(samples: dict[str, list[float]], name: str, action: Callable[[], T]) -> T:
+    """Run `action`, noting its wall time in `samples[name]` and its CPU in `name + _cpu`."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = action()
+    samples.setdefault(f"{name}_cpu", []).append((time.process_time() - cpu) * 1000)
+    samples.setdefault(name, []).append((time.perf_counter() - wall) * 1000)
+    return result
 
 
-def history_csv(years: int, settings: Settings) -> str:
-    """Working days back from yesterday, 20 sessions each, 4 or 5 timed segments per session."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    zone = settings.zone
-    day = TODAY.astimezone(zone).date() - timedelta(days=1)
-    first = day - timedelta(days=365 * years)
-    while day > first:
-        if day.weekday() < 5:
-            _write_day(writer, day, zone)
-        day -= timedelta(days=1)
-    return out.getvalue()
+def floor(folder: Path, size: int, samples: dict[str, list[float]]) -> None:
+    """What a durable replacement of a file of `size` bytes costs on this disk, bare."""
+    data = os.urandom(size)
+    target = folder / "floor.bin"
+    for _ in range(5):
+        started = time.perf_counter()
+        temp = folder / ".floor.tmp"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, data)
+        os.fsync(fd)
+        os.close(fd)
+        os.replace(temp, target)
+        dfd = os.open(folder, os.O_RDONLY)
+        os.fsync(dfd)
+        os.close(dfd)
+        samples.setdefault("floor", []).append((time.perf_counter() - started) * 1000)
+    target.unlink()
 
 
-def _write_day(writer: csv.writer, day: date, zone: object) -> None:  # type: ignore[valid-type]
-    opening = datetime(day.year, day.month, day.day, 8, 0, tzinfo=zone)  # type: ignore[arg-type]
-    for slot in range(SESSIONS_PER_DAY):
-        session = uuid.uuid5(uuid.NAMESPACE_URL, f"{day}/{slot}")
-        start = opening + timedelta(minutes=27 * slot)
-        for part in range(4 + slot % 2):
-            begin = start + timedelta(minutes=5 * part)
-            end = begin + timedelta(minutes=5)
-            writer.writerow([session, day.isoformat(), f"P{slot:03d}", "Medicare", "cms", "PT",
-                             CODES[part], begin.isoformat(), end.isoformat(), 300, "therapist",
-                             ""])
-
-
-def measure(folder: Path, settings: Settings) -> dict[str, float]:
-    clock = SteppingClock(TODAY, timedelta(seconds=20))
-    # Two sessions left open with running timers, as after a crash.
-    with Repository.open(folder, clock, settings) as repo:
-        for patient in ("OPEN1", "OPEN2"):
-            session = repo.commands.create_session(patient, "Medicare")
-            repo.commands.start(session.id, "97010")
-
-    started = time.perf_counter()
-    repo = Repository.open(folder, clock, settings)
-    running = repo.queries.running_segments()
-    open_ms = (time.perf_counter() - started) * 1000
-    assert len(running) == 2
-
-    starts, stops = [], []
-    for slot in range(SESSIONS_PER_DAY):
-        session = repo.commands.create_session(f"T{slot:03d}", "Medicare")
-        for code in CODES[: 4 + slot % 2]:
-            t = time.perf_counter()
-            repo.commands.start(session.id, code)
-            starts.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()
-        repo.commands.stop(session.id)
-        stops.append((time.perf_counter() - t) * 1000)
+def morning(folder: Path, samples: dict[str, list[float]]) -> None:
+    """Open the folder (two sessions left running), then 20 sessions of a clinic morning."""
+    clock = Clock(TODAY)
+    with Repository.open(folder, clock, SETTINGS) as repo:
+        for patient in ("OPEN-1", "OPEN-2"):
+            repo.commands.start(repo.commands.create_session(patient, "Medicare").id, "97010")
+    clock.now += timedelta(minutes=1)
+    repo = timed(samples, "open", lambda: Repository.open(folder, clock, SETTINGS))
+    assert len(repo.queries.running_segments()) == 2
+    for slot in range(20):
+        clock.now += timedelta(minutes=2)
+        session = timed(samples, "create",
+                        lambda slot=slot: repo.commands.create_session(f"T{slot:03d}",
+                                                                        "Medicare"))
+        for code in CODES:
+            clock.now += timedelta(minutes=6)
+            timed(samples, "start",
+                  lambda code=code, session=session: repo.commands.start(session.id, code))
+            if slot in (0, 19):
+                samples.setdefault(f"start_cpu_{slot + 1}", []).append(
+                    samples["start_cpu"][-1])
+        clock.now += timedelta(minutes=1)
+        timed(samples, "stop", lambda session=session: repo.commands.stop(session.id))
+        timed(samples, "close",
+              lambda session=session: repo.commands.close_session(session.id))
+    today = repo.store.day_path(repo.local(clock.now).date())
     repo.close()
-    writes = starts + stops
-    return {
-        "start_p50": statistics.median(starts),
-        "start_p95": _p95(starts),
-        "stop_p50": statistics.median(stops),
-        "stop_p95": _p95(stops),
-        "write_p95": _p95(writes),
-        "open_ms": open_ms,
-    }
+    floor(folder, today.stat().st_size, samples)
 
 
-def _p95(values: list[float]) -> float:
+def p50(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1]
+
+
+def child_figures(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident MB of a child process (the kernel's own accounting)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    if process.returncode:
+        raise RuntimeError(f"{command}: {process.stderr.read().decode() if process.stderr else ''}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def five_year_tasks(base: Path) -> None:
+    folder = folder_with(5, base / "tasks")
+    days = len(list((folder / "days").glob("*/*.json")))
+    shutil.rmtree(folder / "index")
+    started = time.perf_counter()
+    Repository.open(folder, Clock(TODAY), SETTINGS).close()
+    print(f"index derived again from {days} day files: {time.perf_counter() - started:.1f} s")
+    tabletime = str(Path(sys.executable).with_name("tabletime"))
+    archive = base / "backup.tar.gz"
+    wall, rss = child_figures([tabletime, "--data-dir", str(folder), "backup", str(archive)])
+    print(f"backup of 5 years: {wall:.1f} s, peak {rss:.0f} MB, "
+          f"{archive.stat().st_size / 1e6:.1f} MB archive")
+    wall, rss = child_figures([tabletime, "--data-dir", str(base / "restored"), "restore",
+                               str(archive)])
+    print(f"restore of 5 years: {wall:.1f} s, peak {rss:.0f} MB")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--years", type=int, nargs="+", default=[0, 1, 5])
-    parser.add_argument("--keep", type=Path, help="build the folders here and keep them")
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    settings = Settings(timezone="America/New_York")
-    base = args.keep or Path(tempfile.mkdtemp(prefix="tabletime-bench-"))
-    results = {}
-    for years in args.years:
-        folder = base / f"{years}y"
-        built = time.perf_counter()
-        with Repository.open(folder, SteppingClock(TODAY, timedelta(0)), settings) as repo:
-            source = folder.parent / f"{years}y.csv"
-            source.write_text(history_csv(years, settings))
-            report = import_segments(repo, source)
-        build_s = time.perf_counter() - built
-        results[years] = measure(folder, settings)
-        r = results[years]
-        print(f"{years} years: {report.sessions:6d} sessions, {report.segments:6d} segments "
-              f"(built in {build_s:5.1f} s) | start p50 {r['start_p50']:.2f} ms "
-              f"p95 {r['start_p95']:.2f} ms | stop p50 {r['stop_p50']:.2f} ms "
-              f"p95 {r['stop_p95']:.2f} ms | open+recover {r['open_ms']:.1f} ms")
+    base = Path(tempfile.mkdtemp(prefix="tabletime-storage-bench-"))
+    results: dict[int, dict[str, list[float]]] = {size: {} for size in SIZES}
+    order = list(SIZES)
+    rng = random.Random(7)
+    for round_ in range(args.rounds):
+        rng.shuffle(order)
+        for size in order:
+            folder = folder_with(size, base / f"{size}y-{round_}")
+            morning(folder, results[size])
+            shutil.rmtree(folder)
+    print(f"{'history':>8} | {'floor p50/p95':>14} | {'start p50/p95':>14} | "
+          f"{'stop p50/p95':>13} | {'create p95':>10} | {'close p95':>9} | "
+          f"{'start CPU 1st/20th':>18} | {'open':>6}")
+    for size in SIZES:
+        r = results[size]
+        print(f"{size:>7}y | {p50(r['floor']):6.2f}/{p95(r['floor']):5.2f} ms | "
+              f"{p50(r['start']):6.2f}/{p95(r['start']):5.2f} ms | "
+              f"{p50(r['stop']):5.2f}/{p95(r['stop']):5.2f} ms | {p95(r['create']):7.2f} ms | "
+              f"{p95(r['close']):6.2f} ms | {p50(r['start_cpu_1']):7.2f}/"
+              f"{p50(r['start_cpu_20']):5.2f} ms | {p50(r['open']):4.1f} ms")
+    five_year_tasks(base)
     verdicts = []
-    worst = max(r["write_p95"] for r in results.values())
-    verdicts.append((f"p95 start/stop under 5 ms at every size (worst {worst:.2f} ms)", worst < 5))
-    if 0 in results and 5 in results:
-        ratio = results[5]["write_p95"] / results[0]["write_p95"]
-        verdicts.append((f"p95 at 5 years within 1.5x of empty ({ratio:.2f}x)", ratio <= 1.5))
-        opened = results[5]["open_ms"]
-        verdicts.append((f"open and recover at 5 years under 50 ms ({opened:.1f} ms)", opened < 50))
+    for size in SIZES:
+        r = results[size]
+        ratio = max(p95(r["start"]), p95(r["stop"])) / p95(r["floor"])
+        verdicts.append((f"{size}y: start/stop p95 within 4x the floor's p95 ({ratio:.2f}x)",
+                         ratio <= 4))
+        flat = p50(r["start_cpu_20"]) / p50(r["start_cpu_1"])
+        verdicts.append((f"{size}y: start CPU of the 20th session within 1.5x of the 1st "
+                         f"({flat:.2f}x)", flat <= 1.5))
+    across = p50(results[5]["start_cpu"]) / p50(results[0]["start_cpu"])
+    verdicts.append((f"start CPU at 5 years within 1.2x of empty ({across:.2f}x)",
+                     across <= 1.2))
+    opened = p50(results[5]["open"])
+    verdicts.append((f"open and recover at 5 years under 50 ms ({opened:.1f} ms)", opened < 50))
     for text, ok in verdicts:
         print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    shutil.rmtree(base, ignore_errors=True)
     return 0 if all(ok for _, ok in verdicts) else 1
 
 

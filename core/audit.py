@@ -12,8 +12,7 @@ from uuid import UUID, uuid4
 
 from pydantic import Field, model_validator
 
-from core.models import Frozen, Segment, UtcDatetime
-from core.text import Name, Note
+from core.models import Frozen, Name, Note, Segment, UtcDatetime
 
 
 class Action(StrEnum):

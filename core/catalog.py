@@ -7,43 +7,62 @@ is a data change, not a code change. Custom codes from settings extend it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cache
 from importlib.resources import files
-from typing import Annotated
+from typing import Any, ClassVar
 
-from pydantic import AfterValidator, Field
+from core.kinds import Discipline, MedicareStatus
+from core.text import bounded
 
-from core.models import Discipline, Frozen, MedicareStatus
-from core.text import Label, bounded
-
-CodeText = Annotated[str, Field(pattern=r"^[0-9A-Z]{5}$")]
+CODE = re.compile(r"^[0-9A-Z]{5}$")
+STRICT: dict[str, Any] = {"extra": "forbid"}
+"""How pydantic validates these dataclasses where a model holds one (settings' custom codes)."""
 
 
 class CodeError(ValueError):
     """A code the app cannot bill: the message names the code and what to use instead."""
 
 
-class Rvu(Frozen):
+@dataclass(frozen=True)
+class Rvu:
     """National non-facility relative value units of one code for one fee year."""
 
-    work: Annotated[Decimal, Field(ge=0)]
-    pe: Annotated[Decimal, Field(ge=0)]
-    mp: Annotated[Decimal, Field(ge=0)]
-    total: Annotated[Decimal, Field(ge=0)]
+    work: Decimal
+    pe: Decimal
+    mp: Decimal
+    total: Decimal
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
+
+    def __post_init__(self) -> None:
+        if min(self.work, self.pe, self.mp, self.total) < 0:
+            raise ValueError("relative value units cannot be negative")
 
 
-class CatalogEntry(Frozen):
-    code: CodeText
-    descriptor: Label
-    short: Annotated[str, AfterValidator(bounded(11))] = ""
+@dataclass(frozen=True)
+class CatalogEntry:
+    """A code as the rules see it. A plain dataclass (checked on construction): the units
+    calculator runs without pydantic; settings validate custom codes through it all the same."""
+
+    code: str
+    descriptor: str
     timed: bool
     disciplines: tuple[Discipline, ...]
+    short: str = ""
     medicare_status: MedicareStatus = MedicareStatus.A
-    rvus: dict[int, Rvu] = Field(default_factory=dict)
+    rvus: Mapping[int, Rvu] = field(default_factory=dict)
     medicare_alternative: str | None = None
     custom: bool = False
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
+
+    def __post_init__(self) -> None:
+        if not CODE.match(self.code):
+            raise ValueError(f"{self.code!r} is not a code: five letters or digits")
+        bounded(200)(self.descriptor)
+        bounded(11)(self.short)
 
     @property
     def label(self) -> str:
@@ -51,8 +70,9 @@ class CatalogEntry(Frozen):
         return self.short or self.descriptor[:11]
 
 
-class DeletedCode(Frozen):
-    code: CodeText
+@dataclass(frozen=True)
+class DeletedCode:
+    code: str
     replaced_by: tuple[str, ...]
     note: str
 
@@ -115,7 +135,7 @@ class Catalog:
         for entry in extra:
             if entry.code in self._entries or entry.code in self._deleted:
                 raise CodeError(f"custom code {entry.code} clashes with a catalog code")
-        merged = [*self._entries.values(), *(e.model_copy(update={"custom": True}) for e in extra)]
+        merged = [*self._entries.values(), *(replace(e, custom=True) for e in extra)]
         return Catalog(merged, self._deleted.values(), self.conversion_factors, self.rvu_sources)
 
 
@@ -124,8 +144,21 @@ def default_catalog() -> Catalog:
     """The shipped catalog, read once per process."""
     raw = json.loads(files("core").joinpath("data/catalog.json").read_text(encoding="utf-8"))
     return Catalog(
-        entries=(CatalogEntry.model_validate(item) for item in raw["codes"]),
-        deleted=(DeletedCode.model_validate(item) for item in raw["deleted"]),
+        entries=(_entry(item) for item in raw["codes"]),
+        deleted=(DeletedCode(code=item["code"], replaced_by=tuple(item["replaced_by"]),
+                             note=item["note"]) for item in raw["deleted"]),
         conversion_factors={int(y): Decimal(cf) for y, cf in raw["conversion_factors"].items()},
         rvu_sources={int(y): text for y, text in raw["rvu_source"].items()},
     )
+
+
+def _entry(item: dict[str, Any]) -> CatalogEntry:
+    """A catalog.json record as an entry (the file ships with the program: read as it is)."""
+    return CatalogEntry(
+        code=item["code"], descriptor=item["descriptor"], timed=item["timed"],
+        disciplines=tuple(Discipline(d) for d in item["disciplines"]),
+        short=item.get("short", ""),
+        medicare_status=MedicareStatus(item.get("medicare_status", "A")),
+        rvus={int(year): Rvu(**{part: Decimal(value) for part, value in rvu.items()})
+              for year, rvu in item.get("rvus", {}).items()},
+        medicare_alternative=item.get("medicare_alternative"))

@@ -111,7 +111,7 @@ class DaySummary(Frozen):
     checks: tuple[DayCheck, ...]
 
 
-def medicare_amounts(summary: DaySummary) -> YearToDate:
+def medicare_amounts(summary: DaySummary | DayBilling) -> YearToDate:
     """The day's estimated Medicare amounts per patient and KX bucket (for the year so far)."""
     amounts: YearToDate = {}
     for row in summary.rows:
@@ -145,15 +145,10 @@ def summarize_day(
     for the KX modifier and the threshold warnings.
     """
     ordered = sorted(sessions, key=lambda pair: pair[0].opened_at)
-    billings = {s.id: session_billing(s, segs, now, catalog) for s, segs in ordered}
-    groups, rows, checks = _billed(ordered, billings, now, catalog, year_to_date)
-    amounts: dict[UUID, Decimal | None] = {}
+    billed = bill_day(ordered, now, catalog, year_to_date)
+    billings, groups, rows, amounts = billed.billings, billed.groups, billed.rows, billed.amounts
+    checks = list(billed.checks)
     for group in groups:
-        # A group's amount belongs to its first session; pooled sessions after it have none.
-        mine = [row for row in rows if row.patient == group.patient
-                and row.discipline == group.discipline and row.payer == group.payer]
-        known = [row.amount for row in mine if row.amount is not None]
-        amounts[group.session_ids[0]] = sum(known, Decimal(0)) if known or not mine else None
         if group.pooled is not None and group.timed_units != group.per_session_units:
             checks.append(DayCheck(kind=CheckKind.POOLING, session_ids=group.session_ids, message=(
                 f"{group.patient} {group.discipline}: {len(group.session_ids)} sessions are "
@@ -183,8 +178,35 @@ def day_claim_rows(day: date, sessions: Sequence[SessionData], now: datetime, ca
                    year_to_date: YearToDate | None = None) -> list[ClaimRow]:
     """Only the claim lines of a day (with KX), for exports that need nothing else."""
     ordered = sorted(sessions, key=lambda pair: pair[0].opened_at)
+    return list(bill_day(ordered, now, catalog, year_to_date).rows)
+
+
+class DayBilling(Frozen):
+    """A day billed: each session's result, the groups billed together, the claim rows, each
+    session's amount, and the KX checks (no other check: see `summarize_day`)."""
+
+    billings: dict[UUID, BillingResult]
+    groups: tuple[Group, ...]
+    rows: tuple[ClaimRow, ...]
+    amounts: dict[UUID, Decimal | None]
+    checks: tuple[DayCheck, ...]
+
+
+def bill_day(ordered: Sequence[SessionData], now: datetime, catalog: Catalog,
+             year_to_date: Mapping[tuple[str, TherapyBucket], Decimal] | None = None
+             ) -> DayBilling:
+    """The billing of a day's sessions (in opening order), without the biller's checks."""
     billings = {s.id: session_billing(s, segs, now, catalog) for s, segs in ordered}
-    return _billed(ordered, billings, now, catalog, year_to_date)[1]
+    groups, rows, checks = _billed(ordered, billings, now, catalog, year_to_date)
+    amounts: dict[UUID, Decimal | None] = {}
+    for group in groups:
+        # A group's amount belongs to its first session; pooled sessions after it have none.
+        mine = [row for row in rows if row.patient == group.patient
+                and row.discipline == group.discipline and row.payer == group.payer]
+        known = [row.amount for row in mine if row.amount is not None]
+        amounts[group.session_ids[0]] = sum(known, Decimal(0)) if known or not mine else None
+    return DayBilling(billings=billings, groups=tuple(groups), rows=tuple(rows),
+                      amounts=amounts, checks=tuple(checks))
 
 
 def _billed(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResult],

@@ -16,9 +16,8 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from core.models import Discipline, Frozen
+from core.models import Discipline, Frozen, PatientRef
 from core.modifiers import KX_THRESHOLDS, TherapyBucket, therapy_bucket, threshold_status
-from core.text import PatientRef
 
 
 class Visit(Frozen):

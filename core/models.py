@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Protocol, Self
 from uuid import UUID, uuid4
 
@@ -24,16 +23,19 @@ from pydantic import (
     model_validator,
 )
 
-from core.text import Note, bounded
+from core.kinds import EARLIEST_YEAR as EARLIEST_YEAR
+from core.kinds import LATEST_YEAR as LATEST_YEAR
+from core.kinds import Discipline as Discipline
+from core.kinds import FurnishedBy as FurnishedBy
+from core.kinds import MedicareStatus as MedicareStatus
+from core.kinds import Method as Method
+from core.text import PATIENT_REF_MAX, bounded, refuse_controls
 
 
 def _to_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
-"""The years a treatment record can be in: anything else is a typo or a damaged file (and
-year 1 or 9999 breaks date arithmetic)."""
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 """An aware datetime stored in UTC; a naive one is refused (its zone would be a guess)."""
@@ -43,6 +45,28 @@ def _payer_name(text: str) -> str:
     if not cleaned:
         raise ValueError("give the payer a name")
     return cleaned
+
+
+def _patient_ref(text: str) -> str:
+    cleaned = bounded(PATIENT_REF_MAX)(refuse_controls(text).strip())
+    if not cleaned:
+        raise ValueError("give a patient reference (a chart number or initials)")
+    return cleaned
+
+
+PatientRef = Annotated[str, AfterValidator(_patient_ref)]
+"""A short patient reference (chart number or initials), never a full identity; outer blanks
+are dropped."""
+
+Note = Annotated[str, AfterValidator(bounded(500))]
+"""A note on a segment, or the reason for a change (kept in the audit trail)."""
+
+Name = Annotated[str, AfterValidator(bounded(80))]
+"""A person's name or credentials as shown on chart notes and in the audit trail."""
+
+Label = Annotated[str, AfterValidator(bounded(200))]
+"""A code's descriptor, a payer's name."""
+
 
 
 PayerName = Annotated[str, AfterValidator(_payer_name)]
@@ -71,33 +95,6 @@ class Frozen(BaseModel):
     """Base for stored and computed values: immutable, unknown fields refused."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Discipline(StrEnum):
-    PT = "PT"
-    OT = "OT"
-    SLP = "SLP"
-
-
-class Method(StrEnum):
-    """How timed minutes become units: Medicare pools the day, per-code counts each code."""
-
-    CMS = "cms"
-    PER_CODE = "per-code"
-
-
-class FurnishedBy(StrEnum):
-    THERAPIST = "therapist"
-    ASSISTANT = "assistant"
-
-
-class MedicareStatus(StrEnum):
-    """Medicare fee-schedule status: Active, Bundled, Invalid for Medicare, Restricted."""
-
-    A = "A"
-    B = "B"
-    I = "I"  # noqa: E741 - CMS's own letter
-    R = "R"
 
 
 class PayerProfile(Frozen):

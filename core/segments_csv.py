@@ -28,11 +28,12 @@ from core.models import (
     Frozen,
     FurnishedBy,
     Method,
+    Note,
+    PatientRef,
     PayerName,
     Segment,
 )
 from core.session import Session
-from core.text import Note, PatientRef
 
 COLUMNS = ("session_id", "date_of_service", "patient", "payer", "method", "discipline", "code",
            "start", "end", "seconds", "furnished_by", "note")
@@ -101,17 +102,41 @@ def is_blank(cells: Sequence[str]) -> bool:
     return not any(cell.strip() for cell in cells)
 
 
-def parse_row(line: int, raw: Sequence[str], catalog: Catalog, now: datetime
-              ) -> Row | list[RowError]:
+class Memo:
+    """What a cell's text was found to be, by column: most cells of an import repeat (a
+    session's id, its patient, the payer, the codes, an empty note), so each distinct text is
+    checked once. Bounded: a column's memory is let go of when it grows large."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self._seen: dict[str, dict[str, object]] = {}
+
+    def convert(self, column: str, text: str, convert: Callable[[str], T]) -> T:
+        seen = self._seen.setdefault(column, {})
+        if text in seen:
+            return seen[text]  # type: ignore[return-value]
+        value = convert(text)
+        if len(seen) >= self.LIMIT:
+            seen.clear()
+        seen[text] = value
+        return value
+
+
+def parse_row(line: int, raw: Sequence[str], catalog: Catalog, now: datetime,
+              memo: Memo | None = None) -> Row | list[RowError]:
     """One row checked on its own: every cell, and what a segment cannot be."""
     if len(raw) != len(COLUMNS):
         return [RowError(line=line, column="row",
                          message=f"{len(raw)} cells, expected {len(COLUMNS)}")]
     cells = dict(zip(COLUMNS, (restore(cell) for cell in raw), strict=True))
     found: list[RowError] = []
+    remember = memo or Memo()
 
-    def check(column: str, convert: Callable[[str], T]) -> T:
+    def check(column: str, convert: Callable[[str], T], repeats: bool = True) -> T:
         try:
+            if repeats:
+                return remember.convert(column, cells[column], convert)
             return convert(cells[column])
         except (ValueError, OverflowError, CodeError, ValidationError) as error:
             found.append(RowError(line=line, column=column,
@@ -123,8 +148,8 @@ def parse_row(line: int, raw: Sequence[str], catalog: Catalog, now: datetime
         check("patient", _PATIENT.validate_python), check("payer", _PAYER.validate_python),
         check("method", Method), check("discipline", Discipline),
         check("code", lambda text: catalog.get(text).code),
-        check("start", lambda text: _instant(text, now)),
-        check("end", lambda text: _instant(text, now) if text else None),
+        check("start", lambda text: _instant(text, now), repeats=False),
+        check("end", lambda text: _instant(text, now) if text else None, repeats=False),
         check("furnished_by", FurnishedBy), check("note", _NOTE.validate_python),
     )
     if found:

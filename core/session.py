@@ -7,8 +7,7 @@ from uuid import UUID, uuid4
 
 from pydantic import Field
 
-from core.models import Discipline, Frozen, PayerProfile, Segment, UtcDatetime
-from core.text import Name, PatientRef
+from core.models import Discipline, Frozen, Name, PatientRef, PayerProfile, Segment, UtcDatetime
 from core.units import BillingResult
 
 

@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from core.catalog import Catalog, CatalogEntry, CodeError, default_catalog
-from core.models import Discipline, Frozen, FurnishedBy, Method, PayerProfile
-from core.text import Name
+from core.models import Discipline, Frozen, FurnishedBy, Method, Name, PayerProfile
 
 DEFAULT_FAVOURITES = ("97110", "97140", "97530", "97112", "97116", "97535", "97035", "97010",
                       "G0283")

@@ -11,9 +11,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import Annotated
-
-from pydantic import AfterValidator
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
                      r"\u200e\u200f\u061c]")
@@ -61,27 +58,6 @@ def bounded(max_length: int) -> Callable[[str], str]:
 
 
 PATIENT_REF_MAX = 40
-
-
-def _patient_ref(text: str) -> str:
-    cleaned = bounded(PATIENT_REF_MAX)(refuse_controls(text).strip())
-    if not cleaned:
-        raise ValueError("give a patient reference (a chart number or initials)")
-    return cleaned
-
-
-PatientRef = Annotated[str, AfterValidator(_patient_ref)]
-"""A short patient reference (chart number or initials), never a full identity; outer blanks
-are dropped."""
-
-Note = Annotated[str, AfterValidator(bounded(500))]
-"""A note on a segment, or the reason for a change (kept in the audit trail)."""
-
-Name = Annotated[str, AfterValidator(bounded(80))]
-"""A person's name or credentials as shown on chart notes and in the audit trail."""
-
-Label = Annotated[str, AfterValidator(bounded(200))]
-"""A code's descriptor, a payer's name."""
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:

@@ -10,7 +10,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from core.models import EARLIEST_YEAR, LATEST_YEAR
+from core.kinds import EARLIEST_YEAR, LATEST_YEAR
 
 _AGO = re.compile(r"^(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*(?:m|min|mins|minutes)?)?\s*(?:ago)?$",
                   re.ASCII)

@@ -1,19 +1,28 @@
 """Whole minutes per code -> billable units, under the Medicare total-time method or per code.
 
 billing-spec sections 3 to 5. Pure functions: the same minutes always give the same units, and
-every line says why in words an auditor can check against the rule.
+every line says why in words an auditor can check against the rule. The values are frozen
+dataclasses (checked where they can go wrong): a day's billing builds thousands of them, and
+`tabletime units` runs without loading pydantic; a session stores its result through pydantic
+all the same (STRICT: an unknown field in a stored result is refused).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from itertools import combinations
-from typing import Annotated
+from typing import Any, ClassVar
 
-from pydantic import Field, model_validator
-
-from core.catalog import Catalog, CatalogEntry, CodeError, default_catalog, normalise_code
-from core.models import Frozen, MedicareStatus, Method
+from core.catalog import (
+    STRICT,
+    Catalog,
+    CatalogEntry,
+    CodeError,
+    default_catalog,
+    normalise_code,
+)
+from core.kinds import MedicareStatus, Method
 from core.text import plural
 
 UNIT_MINUTES = 15
@@ -24,24 +33,26 @@ ADD_ON_CODES = {"97130": "97129"}
 """Codes that only follow another code on the same day (each additional 15 minutes)."""
 
 
-class CodeMinutes(Frozen):
+@dataclass(frozen=True)
+class CodeMinutes:
     """Whole minutes on one code in one session (or pooled day); order means 'started earlier'."""
 
     code: str
-    minutes: Annotated[int, Field(ge=0)] | None = None
-    assistant_minutes: Annotated[int, Field(ge=0)] = 0
+    minutes: int | None = None
+    assistant_minutes: int = 0
 
-    @model_validator(mode="after")
-    def _assistant_within_minutes(self) -> CodeMinutes:
+    def __post_init__(self) -> None:
+        if (self.minutes or 0) < 0 or self.assistant_minutes < 0:
+            raise ValueError(f"{self.code}: minutes cannot be below 0")
         if self.assistant_minutes > (self.minutes or 0):
             raise ValueError(
                 f"{self.code}: assistant minutes {self.assistant_minutes} exceed the code's "
                 f"{self.minutes or 0} minutes"
             )
-        return self
 
 
-class BillingLine(Frozen):
+@dataclass(frozen=True)
+class BillingLine:
     """One code's result: its minutes, its units and the reason for them."""
 
     code: str
@@ -54,9 +65,11 @@ class BillingLine(Frozen):
     assistant_minutes: int = 0
     defined: bool = True
     """False for a recorded code that neither the catalog nor the settings define any more."""
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
 
 
-class BillingResult(Frozen):
+@dataclass(frozen=True)
+class BillingResult:
     """Units for a session (or a pooled day) under one method, with every reason and warning."""
 
     method: Method
@@ -69,6 +82,7 @@ class BillingResult(Frozen):
     tie_codes: tuple[str, ...] = ()
     tie_alternatives: tuple[dict[str, int], ...] = ()
     warnings: tuple[str, ...] = ()
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
 
     @property
     def units(self) -> dict[str, int]:
@@ -116,7 +130,7 @@ def merge_by_code(items: Sequence[CodeMinutes], catalog: Catalog) -> list[CodeMi
             )
         earlier = merged.get(code)
         if earlier is None:
-            merged[code] = item.model_copy(update={"code": code})
+            merged[code] = replace(item, code=code)
             continue
         minutes = None
         if earlier.minutes is not None or item.minutes is not None:
@@ -187,7 +201,8 @@ def compute_units(
     )
 
 
-class _Allocation(Frozen):
+@dataclass(frozen=True)
+class _Allocation:
     lines: dict[str, BillingLine]
     summary: str
     tie_codes: tuple[str, ...] = ()

@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
 from core.catalog import Catalog
-from core.day import YearToDate, medicare_amounts, session_billing, summarize_day
+from core.day import YearToDate, bill_day, medicare_amounts
 from core.history import Visit
 from core.models import Segment
 from core.modifiers import TherapyBucket
@@ -45,8 +45,8 @@ def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def derive_day(day: date, records: Records, stamp: str, now: datetime, catalog: Catalog,
-               zone: tzinfo) -> DayEntry:
+def derive_day(day: date, records: Records, stamp: str, now: datetime, catalog: Catalog
+               ) -> DayEntry:
     """A day file's entry: its sessions, with the totals of the closed ones, and the day's
     Medicare amounts (closed sessions only: an open one is not billed yet)."""
     sessions: list[Session] = sorted(records["sessions"].values(), key=lambda s: s.opened_at)
@@ -54,21 +54,21 @@ def derive_day(day: date, records: Records, stamp: str, now: datetime, catalog: 
     for segment in records["segments"].values():
         segments.setdefault(segment.session_id, []).append(segment)
     closed = [(s, segments.get(s.id, [])) for s in sessions if not s.is_open]
-    summary = summarize_day(day, closed, now, catalog, zone)
-    amounts = {item.session.id: item.amount for item in summary.sessions}
+    billed = bill_day(closed, now, catalog)
     entries = []
     for session in sessions:
         totals = {}
         if not session.is_open:
-            billing = session_billing(session, segments.get(session.id, []), now, catalog)
+            billing = billed.billings[session.id]
             totals = {"timed_minutes": billing.total_timed_minutes,
-                      "timed_units": billing.timed_units, "amount": amounts.get(session.id)}
+                      "timed_units": billing.timed_units,
+                      "amount": billed.amounts.get(session.id)}
         entries.append(Visit(
             id=session.id, patient=session.patient, discipline=session.discipline,
             payer=session.payer.name, medicare=session.payer.medicare, open=session.is_open,
             **totals))
     medicare = {f"{patient}{LEDGER_KEY}{bucket}": amount
-                for (patient, bucket), amount in medicare_amounts(summary).items()}
+                for (patient, bucket), amount in medicare_amounts(billed).items()}
     return DayEntry(date=day, stamp=stamp, sessions=tuple(entries), medicare=medicare)
 
 

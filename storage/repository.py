@@ -115,7 +115,7 @@ class Repository:
         self._notices.append(Notice(message=message, severity=severity))
 
     def _derive(self, day: date, records: Records, stamp: str) -> DayEntry:
-        return derive_day(day, records, stamp, self.clock.raw(), self.catalog, self.zone)
+        return derive_day(day, records, stamp, self.clock.raw(), self.catalog)
 
     def _lost(self, path: Path) -> None:
         """A file was moved aside: a day's sessions leave the index until it is back; a

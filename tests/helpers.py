@@ -32,5 +32,5 @@ def rebuilt_equals_kept(repo):
         assert set(kept) == set(files)
         for day, path in files.items():
             again = derive_day(day, repo.store.read_once(path), kept[day].stamp,
-                               repo.clock.raw(), repo.catalog, repo.zone)
+                               repo.clock.raw(), repo.catalog)
             assert again == kept[day]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from core.catalog import CodeError, default_catalog
-from core.models import Method
+from core.kinds import Method
 from core.text import printable
 from core.timeparse import TimeParseError, parse_date
 from core.units import (
@@ -207,7 +207,8 @@ def result_json(result: BillingResult) -> dict[str, Any]:
         "timed_units": result.timed_units,
         "units": result.units,
         "lines": [
-            line.model_dump(include={"code", "minutes", "units", "timed", "why"})
+            {"code": line.code, "minutes": line.minutes, "units": line.units,
+             "timed": line.timed, "why": line.why}
             for line in result.lines
         ],
         "tie": result.tie,

@@ -55,7 +55,7 @@ FIELDS = ["patient", "therapist on a session", "note", "payer", "therapist", "cr
 @pytest.mark.parametrize("field", FIELDS)
 @pytest.mark.parametrize("text", CONTROLS)
 def test_every_text_field_refuses_control_characters(field, text):
-    with pytest.raises(ValidationError, match="control character"):
+    with pytest.raises(ValueError, match="control character"):
         build(field, f"AB{text}")
 
 
@@ -64,16 +64,16 @@ def test_every_text_field_refuses_control_characters(field, text):
                                   "🦵 knee", "שלום", "مرحبا", "O'Brien", "=1+1"])
 def test_brackets_emoji_and_right_to_left_text_are_kept_as_typed(field, text):
     built = build(field, text)
-    assert text[:11] in str(built.model_dump())  # type: ignore[attr-defined]
+    assert text[:11] in str(built)
 
 
 @pytest.mark.parametrize(("field", "limit"), [("patient", 40), ("note", 500), ("payer", 60),
                                               ("therapist", 80), ("descriptor", 200)])
 def test_text_lengths_are_bounded_with_a_plain_message(field, limit):
     build(field, "x" * limit)
-    with pytest.raises(ValidationError, match=f"at most {limit}"):
+    with pytest.raises(ValueError, match=f"at most {limit}"):
         build(field, "x" * (limit + 1))
-    with pytest.raises(ValidationError, match="at most"):
+    with pytest.raises(ValueError, match="at most"):
         build(field, "x" * 10_000_000)  # a 10 MB name once made a day file 190 MB
 
 
