@@ -113,10 +113,13 @@ def build(folder: Path, years: int, seed: int = 20261125) -> None:
     rng = random.Random(seed)
     patients = Patients(rng)
     clock = Clock(TODAY)
+    started = time.perf_counter()
     with without_fsync(), Repository.open(folder, clock, SETTINGS) as repo:
-        for day in working_days(years):
+        for number, day in enumerate(working_days(years), start=1):
             clinic_day(repo, clock, day, patients.for_day(SESSIONS_PER_DAY - 1),
                        patients.payer, rng)
+            if number % 100 == 0:
+                print(f"  {number} days, {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def folder_with(years: int, into: Path) -> Path:

@@ -2,7 +2,7 @@
 memory? And the end-of-day reports: the day summary, a year of claim lines, a long history.
 
 Generates segments CSV files of 100,000 and 1,000,000 rows (40 sessions a working day, five
-5-minute segments each, back from yesterday), in two patient mixes at 100,000 rows (a
+segments of 3 to 7 minutes each, back from yesterday), in two patient mixes at 100,000 rows (a
 returning pool, and a new patient for every session), and runs the real command line on each:
 `tabletime import` into an empty folder, `tabletime import` again (everything already stored),
 and `tabletime export --out`, with wall time and peak memory from the kernel's accounting of
@@ -61,19 +61,22 @@ def write_csv(path: Path, rows: int, distinct: bool) -> None:
 
 def _day(writer: csv.writer, day: date, zone: object, distinct: bool,  # type: ignore[valid-type]
          room: int) -> int:
+    """A day's sessions from 6:00, each five segments of 3 to 7 minutes (as varied as at the
+    table: few exact ties)."""
     opening = datetime(day.year, day.month, day.day, 6, 0, tzinfo=zone)  # type: ignore[arg-type]
     count = 0
+    begin = opening
     for slot in range(PER_DAY):
         session = uuid.uuid5(uuid.NAMESPACE_URL, f"{day}/{slot}")
         patient = f"N{session.hex[:10]}" if distinct else f"P{(day.toordinal() + slot) % 300:04d}"
-        start = opening + timedelta(minutes=25 * slot)
         for part, code in enumerate(SEGMENTS):
             if count >= room:
                 return count
-            begin = start + timedelta(minutes=5 * part)
+            length = timedelta(minutes=3 + (slot + part * 3) % 5, seconds=(slot * 7) % 60)
             writer.writerow([session, day.isoformat(), patient, "Medicare", "cms", "PT", code,
-                             begin.isoformat(), (begin + timedelta(minutes=5)).isoformat(),
-                             300, "therapist", ""])
+                             begin.isoformat(), (begin + length).isoformat(),
+                             int(length.total_seconds()), "therapist", ""])
+            begin += length
             count += 1
     return count
 

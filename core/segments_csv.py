@@ -102,75 +102,93 @@ def is_blank(cells: Sequence[str]) -> bool:
     return not any(cell.strip() for cell in cells)
 
 
-class Memo:
-    """What a cell's text was found to be, by column: most cells of an import repeat (a
-    session's id, its patient, the payer, the codes, an empty note), so each distinct text is
-    checked once. Bounded: a column's memory is let go of when it grows large."""
+class RowParser:
+    """Checks rows one at a time: every cell, then what a segment cannot be.
+
+    Most cells of an import repeat (a session's id on each of its rows, the patient, the
+    payer, the codes, an empty note): each distinct text of those columns is checked once and
+    remembered (a column's memory is let go of when it grows large). Start and end are
+    checked every time.
+    """
 
     LIMIT = 50_000
 
-    def __init__(self) -> None:
-        self._seen: dict[str, dict[str, object]] = {}
+    def __init__(self, catalog: Catalog, now: datetime) -> None:
+        self._now = now
+        instant = self._instant
+        self._columns: tuple[tuple[str, Callable[[str], object], bool], ...] = (
+            ("session_id", UUID, True), ("date_of_service", _date, True),
+            ("patient", _PATIENT.validate_python, True), ("payer", _PAYER.validate_python, True),
+            ("method", Method, True), ("discipline", Discipline, True),
+            ("code", lambda text: catalog.get(text).code, True),
+            ("start", instant, False),
+            ("end", lambda text: instant(text) if text else None, False),
+            ("seconds", str, False),
+            ("furnished_by", FurnishedBy, True), ("note", _NOTE.validate_python, True),
+        )
+        self._seen: dict[str, dict[str, object]] = {column: {} for column in COLUMNS}
 
-    def convert(self, column: str, text: str, convert: Callable[[str], T]) -> T:
-        seen = self._seen.setdefault(column, {})
-        if text in seen:
-            return seen[text]  # type: ignore[return-value]
-        value = convert(text)
-        if len(seen) >= self.LIMIT:
-            seen.clear()
-        seen[text] = value
-        return value
-
-
-def parse_row(line: int, raw: Sequence[str], catalog: Catalog, now: datetime,
-              memo: Memo | None = None) -> Row | list[RowError]:
-    """One row checked on its own: every cell, and what a segment cannot be."""
-    if len(raw) != len(COLUMNS):
-        return [RowError(line=line, column="row",
-                         message=f"{len(raw)} cells, expected {len(COLUMNS)}")]
-    cells = dict(zip(COLUMNS, (restore(cell) for cell in raw), strict=True))
-    found: list[RowError] = []
-    remember = memo or Memo()
-
-    def check(column: str, convert: Callable[[str], T], repeats: bool = True) -> T:
-        try:
+    def parse(self, line: int, raw: Sequence[str]) -> Row | list[RowError]:
+        if len(raw) != len(COLUMNS):
+            return [RowError(line=line, column="row",
+                             message=f"{len(raw)} cells, expected {len(COLUMNS)}")]
+        values: list[object] = []
+        found: list[RowError] = []
+        for (column, convert, repeats), cell in zip(self._columns, raw, strict=True):
+            text = restore(cell)
+            seen = self._seen[column]
+            if repeats and text in seen:
+                values.append(seen[text])
+                continue
+            try:
+                value = convert(text)
+            except (ValueError, OverflowError, CodeError, ValidationError) as error:
+                found.append(RowError(line=line, column=column,
+                                      message=f"{_shown(text)}: {_plain(error)}"))
+                continue
             if repeats:
-                return remember.convert(column, cells[column], convert)
-            return convert(cells[column])
-        except (ValueError, OverflowError, CodeError, ValidationError) as error:
-            found.append(RowError(line=line, column=column,
-                                  message=f"{_shown(cells[column])}: {_plain(error)}"))
-            return None  # type: ignore[return-value]  # never used: `found` is not empty
+                if len(seen) >= self.LIMIT:
+                    seen.clear()
+                seen[text] = value
+            values.append(value)
+        if found:
+            return found
+        *fields, seconds, furnished_by, note = values
+        return self._plausible(Row._make([line, *fields, furnished_by, note]), str(seconds))
 
-    values = (
-        check("session_id", UUID), check("date_of_service", _date),
-        check("patient", _PATIENT.validate_python), check("payer", _PAYER.validate_python),
-        check("method", Method), check("discipline", Discipline),
-        check("code", lambda text: catalog.get(text).code),
-        check("start", lambda text: _instant(text, now), repeats=False),
-        check("end", lambda text: _instant(text, now) if text else None, repeats=False),
-        check("furnished_by", FurnishedBy), check("note", _NOTE.validate_python),
-    )
-    if found:
-        return found
-    row = Row(line, *values)
-    if row.end is None and now - row.start > MAX_SEGMENT:
-        return [RowError(line=line, column="end", message=(
-            f"still running after {now - row.start}: a timer over 12 hours is forgotten, "
-            "give its end"))]
-    if row.end is not None:
-        if row.end < row.start:
-            return [RowError(line=line, column="end", message="ends before it starts")]
-        if row.end - row.start > MAX_SEGMENT:
+    def _plausible(self, row: Row, seconds: str) -> Row | list[RowError]:
+        line = row.line
+        if row.end is None and self._now - row.start > MAX_SEGMENT:
             return [RowError(line=line, column="end", message=(
-                f"the segment lasts {row.end - row.start}: over 12 hours on one code is not "
-                "a treatment record"))]
-        seconds = int((row.end - row.start).total_seconds())
-        if cells["seconds"] and cells["seconds"] != str(seconds):
-            return [RowError(line=line, column="seconds", message=(
-                f"{_shown(cells['seconds'])} does not match start and end ({seconds})"))]
-    return row
+                f"still running after {self._now - row.start}: a timer over 12 hours is "
+                "forgotten, give its end"))]
+        if row.end is not None:
+            if row.end < row.start:
+                return [RowError(line=line, column="end", message="ends before it starts")]
+            if row.end - row.start > MAX_SEGMENT:
+                return [RowError(line=line, column="end", message=(
+                    f"the segment lasts {row.end - row.start}: over 12 hours on one code is "
+                    "not a treatment record"))]
+            length = int((row.end - row.start).total_seconds())
+            if seconds and seconds != str(length):
+                return [RowError(line=line, column="seconds", message=(
+                    f"{_shown(seconds)} does not match start and end ({length})"))]
+        return row
+
+    def _instant(self, text: str) -> datetime:
+        value = datetime.fromisoformat(text)
+        offset = value.utcoffset()
+        if offset is None:
+            raise ValueError("needs a UTC offset, e.g. 2026-03-02T09:00:00-05:00")
+        if not OFFSETS[0] <= offset <= OFFSETS[1]:
+            raise ValueError("the UTC offset is outside -12:00 to +14:00")
+        if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise ValueError(f"the year {value.year} is out of range "
+                             f"({EARLIEST_YEAR}-{LATEST_YEAR})")
+        value = value.astimezone(UTC)
+        if value > self._now + FUTURE_SLACK:
+            raise ValueError("is in the future")
+        return value
 
 
 _MICRO = 1_000_000
@@ -285,19 +303,6 @@ def _date(text: str) -> date:
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
         raise ValueError(f"the year {value.year} is out of range ({EARLIEST_YEAR}-{LATEST_YEAR})")
     return value
-
-
-def _instant(text: str, now: datetime) -> datetime:
-    value = datetime.fromisoformat(text)
-    offset = value.utcoffset()
-    if offset is None:
-        raise ValueError("needs a UTC offset, e.g. 2026-03-02T09:00:00-05:00")
-    if not OFFSETS[0] <= offset <= OFFSETS[1]:
-        raise ValueError("the UTC offset is outside -12:00 to +14:00")
-    _date(value.date().isoformat())
-    if value.astimezone(UTC) > now + FUTURE_SLACK:
-        raise ValueError("is in the future")
-    return value.astimezone(UTC)
 
 
 _PATIENT: TypeAdapter[str] = TypeAdapter(PatientRef)

@@ -20,7 +20,7 @@ from uuid import UUID
 
 from core.minutes import code_minutes
 from core.models import Frozen, PayerProfile, Segment
-from core.segments_csv import COLUMNS, FileCheck, Memo, Row, RowError, is_blank, parse_row
+from core.segments_csv import COLUMNS, FileCheck, Row, RowError, RowParser, is_blank
 from core.session import Session
 from core.text import printable
 from core.units import compute_units
@@ -122,11 +122,11 @@ def _check(repo: Repository, handle: BinaryIO) -> tuple[ImportReport, dict[date,
     now = repo.clock.raw()
     days: dict[date, array[int]] = {}
     seen_stored: set[UUID] = set()
-    memo = Memo()
+    parser = RowParser(repo.catalog, now)
     for line, offset, cells in _rows(handle, errors):
         if is_blank(cells):
             continue
-        row = parse_row(line, cells, repo.catalog, now, memo)
+        row = parser.parse(line, cells)
         if isinstance(row, list):
             errors += row
             continue
@@ -159,13 +159,13 @@ def _write(repo: Repository, handle: BinaryIO, days: dict[date, array[int]]) -> 
     """The second pass: each date of service read again and written in one durable write."""
     sessions = segments = 0
     now = repo.clock.raw()
-    memo = Memo()
+    parser = RowParser(repo.catalog, now)
     with repo.indexes.deferred():
         for day in sorted(days):
             rows: dict[UUID, list[Row]] = {}
             for offset in days[day]:
                 line, cells = _row_at(handle, offset)
-                row = parse_row(line, cells, repo.catalog, now, memo)
+                row = parser.parse(line, cells)
                 assert not isinstance(row, list), "checked in the first pass"
                 rows.setdefault(row.session_id, []).append(row)
             bundles = [_session(repo, found) for found in rows.values()]
