@@ -135,11 +135,11 @@ class RowParser:
         values: list[object] = []
         found: list[RowError] = []
         for (column, convert, repeats), cell in zip(self._columns, raw, strict=True):
-            text = restore(cell)
             seen = self._seen[column]
-            if repeats and text in seen:
-                values.append(seen[text])
+            if repeats and cell in seen:
+                values.append(seen[cell])
                 continue
+            text = restore(cell)
             try:
                 value = convert(text)
             except (ValueError, OverflowError, CodeError, ValidationError) as error:
@@ -149,7 +149,7 @@ class RowParser:
             if repeats:
                 if len(seen) >= self.LIMIT:
                     seen.clear()
-                seen[text] = value
+                seen[cell] = value
             values.append(value)
         if found:
             return found

@@ -31,12 +31,17 @@ MAX_CELL = 8192
 """Characters in one CSV cell: far above any field's limit, far below what fills memory."""
 MAX_LISTED = 100
 """Bad rows listed in full; beyond that, a count."""
+MAX_SKIPPED_LISTED = 5
+"""Sessions already stored named in the report; beyond that, a count."""
 
 
 class ImportReport(Frozen):
     sessions: int = 0
     segments: int = 0
-    skipped: tuple[str, ...] = ()
+    skipped: int = 0
+    """Sessions already stored, left as they are."""
+    skipped_listed: tuple[str, ...] = ()
+    """The first of them (by id), named so a person can look one up."""
     errors: tuple[RowError, ...] = ()
     more_errors: int = 0
     """Bad rows beyond the ones listed."""
@@ -150,8 +155,9 @@ def _check(repo: Repository, handle: BinaryIO) -> tuple[ImportReport, dict[date,
         kept.update((s.id, s) for s in repo.queries.running_timed())  # from any earlier day
         errors += check.finish(kept.values(), seen_stored)
     errors.sort(key=lambda error: error.line)
-    skipped = tuple(sorted(str(i) for i in seen_stored))
-    return ImportReport(skipped=skipped, errors=tuple(errors[:MAX_LISTED]),
+    listed = tuple(sorted(str(i) for i in seen_stored)[:MAX_SKIPPED_LISTED])
+    return ImportReport(skipped=len(seen_stored), skipped_listed=listed,
+                        errors=tuple(errors[:MAX_LISTED]),
                         more_errors=max(len(errors) - MAX_LISTED, 0)), days
 
 
@@ -160,12 +166,16 @@ def _write(repo: Repository, handle: BinaryIO, days: dict[date, array[int]]) -> 
     sessions = segments = 0
     now = repo.clock.raw()
     parser = RowParser(repo.catalog, now)
+    lines = _Lines(handle)
+    reader = csv.reader(lines)
     with repo.indexes.deferred():
         for day in sorted(days):
             rows: dict[UUID, list[Row]] = {}
             for offset in days[day]:
-                line, cells = _row_at(handle, offset)
-                row = parser.parse(line, cells)
+                if offset != lines.position:  # rows of a date usually follow each other
+                    lines = _Lines(handle, offset)
+                    reader = csv.reader(lines)
+                row = parser.parse(0, next(reader))
                 assert not isinstance(row, list), "checked in the first pass"
                 rows.setdefault(row.session_id, []).append(row)
             bundles = [_session(repo, found) for found in rows.values()]
@@ -173,11 +183,6 @@ def _write(repo: Repository, handle: BinaryIO, days: dict[date, array[int]]) -> 
             sessions += len(bundles)
             segments += sum(len(found) for found in rows.values())
     return sessions, segments
-
-
-def _row_at(handle: BinaryIO, offset: int) -> tuple[int, list[str]]:
-    lines = _Lines(handle, offset)
-    return 0, next(csv.reader(lines))
 
 
 def _session(repo: Repository, rows: list[Row]) -> tuple[Session, list[Segment]]:

@@ -168,13 +168,17 @@ class Indexes:
         """Bring the index up to the day files this process wrote since it last did (timers
         started and stopped change no entry, only the stamp), so that the next start finds
         it current and reads nothing."""
-        for path, stamp in sorted(self._store.written.items()):
-            if path.parent.parent != self._store.root / "days" or stamp is None:
-                continue
-            day = date.fromisoformat(path.stem)
-            entry = self.month(month_of(day)).get(day)
-            if entry is None or entry.stamp != stamp:
-                self.day_changed(day)
+        written: dict[str, dict[date, str]] = {}
+        for path, stamp in self._store.written.items():
+            if path.parent.parent == self._store.root / "days" and stamp is not None:
+                day = date.fromisoformat(path.stem)
+                written.setdefault(month_of(day), {})[day] = stamp
+        for month, stamps in sorted(written.items()):
+            entries = self._peek(month)
+            for day, stamp in sorted(stamps.items()):
+                entry = entries.get(day)
+                if entry is None or entry.stamp != stamp:
+                    self.day_changed(day)
 
     def _refresh(self, month: str, everything: bool) -> int:
         self._refreshing.add(month)
@@ -253,6 +257,14 @@ class Indexes:
                 self._tell(self._refresh(month, everything=True))
         return self._months[month]
 
+    def _peek(self, month: str) -> dict[date, DayEntry]:
+        """A month's entries without keeping them when they were not kept already (a pass
+        over every month, as an import's or a close's, holds one month at a time)."""
+        if month in self._months or month in self._stale:
+            return self.month(month)
+        return {e.date: e for e in self._store.read_once(self._store.index_path(month))
+                .get("days", {}).values()}
+
     def year(self, year: int) -> dict[date, DayEntry]:
         """The entries of one year, by date."""
         return {day: entry for month in self.months() if month.startswith(f"{year:04d}-")
@@ -290,7 +302,7 @@ class Indexes:
         if self._ids is None:
             ids: dict[UUID, date] = {}
             for month in self.months():
-                for entry in self.month(month).values():
+                for entry in self._peek(month).values():
                     ids.update((visit.id, entry.date) for visit in entry.sessions)
             self._ids = ids
         return self._ids

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from core.text import printable
+from core.text import plural, printable
 from storage.backup import refuse_unless_empty, restore_backup, verify_backup, write_backup
 from storage.check import check_folder
 from storage.errors import BadPath
@@ -60,7 +60,7 @@ def run_export(args: argparse.Namespace) -> int:
             say(f"warning: {left_open_text(still_open)}")
         _report_notices(repo)
     if out is not None:
-        say(f"wrote {rows} {args.kind} rows to {out}")
+        say(f"wrote {plural(rows, 'row')} of {args.kind} to {out}")
     return EXIT_OK
 
 
@@ -89,11 +89,13 @@ def run_import(args: argparse.Namespace) -> int:
         for bad in report.errors:
             print(f"  {printable(str(bad))}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"imported {report.sessions} sessions ({report.segments} segments) from "
-          f"{printable(str(args.file))}")
+    print(f"imported {plural(report.sessions, 'session')} "
+          f"({plural(report.segments, 'segment')}) from {printable(str(args.file))}")
     if report.skipped:
-        print(f"skipped {len(report.skipped)} sessions already stored: "
-              f"{', '.join(report.skipped)}")
+        more = report.skipped - len(report.skipped_listed)
+        listed = ", ".join(report.skipped_listed) + (f" and {more} more" if more else "")
+        print(f"skipped {plural(report.skipped, 'session')} already stored (left as they "
+              f"are): {listed}")
     return EXIT_OK
 
 

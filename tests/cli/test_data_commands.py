@@ -1,5 +1,6 @@
 """`tabletime export` and `tabletime import` against a data folder, and the lock's exit 3."""
 
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -37,12 +38,13 @@ def test_export_then_import_into_another_folder(capsys, tmp_path, clock, setting
     out_file = tmp_path / "segments.csv"
     status, _, err = run(capsys, "--data-dir", str(tmp_path / "a"), "export", "--out",
                          str(out_file))
-    assert status == 0 and "wrote 1 segments" in err
+    assert status == 0 and "wrote 1 row of segments" in err
     assert out_file.stat().st_mode & 0o777 == 0o600
     status, out, _ = run(capsys, "--data-dir", str(tmp_path / "b"), "import", str(out_file))
-    assert status == 0 and "imported 1 sessions (1 segments)" in out
+    assert status == 0 and "imported 1 session (1 segment)" in out
     status, out, _ = run(capsys, "--data-dir", str(tmp_path / "b"), "import", str(out_file))
-    assert status == 0 and "imported 0 sessions" in out and "skipped 1 sessions" in out
+    assert status == 0 and "imported 0 sessions" in out
+    assert "skipped 1 session already stored" in out
     status, out, _ = run(capsys, "--data-dir", str(tmp_path / "b"), "export")
     assert out == out_file.read_bytes().decode()
 
@@ -117,3 +119,19 @@ def test_import_into_a_locked_folder_exits_3(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_import_again_names_a_few_skipped_sessions_and_counts_the_rest(capsys, tmp_path, clock,
+                                                                       settings):
+    with Repository.open(tmp_path / "a", clock, settings) as repo:
+        for number in range(8):
+            session = repo.commands.create_session(f"P{number}", "Medicare")
+            start = clock.now - timedelta(minutes=200 - 20 * number)
+            repo.commands.add_segment(session.id, "97110", start, start + timedelta(minutes=10))
+            repo.commands.close_session(session.id)
+    out_file = tmp_path / "segments.csv"
+    run(capsys, "--data-dir", str(tmp_path / "a"), "export", "--out", str(out_file))
+    status, out, _ = run(capsys, "--data-dir", str(tmp_path / "a"), "import", str(out_file))
+    assert status == 0 and "skipped 8 sessions already stored" in out
+    named = re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", out)
+    assert out.rstrip().endswith("and 3 more") and len(named) == 5
