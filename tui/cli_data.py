@@ -92,8 +92,8 @@ def run_import(args: argparse.Namespace) -> int:
     print(f"imported {plural(report.sessions, 'session')} "
           f"({plural(report.segments, 'segment')}) from {printable(str(args.file))}")
     if report.skipped:
-        more = report.skipped - len(report.skipped_listed)
-        listed = ", ".join(report.skipped_listed) + (f" and {more} more" if more else "")
+        unnamed = report.skipped - len(report.skipped_listed)
+        listed = ", ".join(report.skipped_listed) + (f" and {unnamed} more" if unnamed else "")
         print(f"skipped {plural(report.skipped, 'session')} already stored (left as they "
               f"are): {listed}")
     return EXIT_OK

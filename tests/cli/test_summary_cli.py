@@ -58,5 +58,5 @@ def test_export_kinds(capsys, tmp_path, clock, settings):
         assert main(["--data-dir", str(data), "export", "--kind", kind, "--out",
                      str(out_file)]) == 0
         assert out_file.read_text().startswith(header)
-        assert f"{kind} rows" in capsys.readouterr().err
+        assert f"of {kind} to" in capsys.readouterr().err
     assert main(["--data-dir", str(data), "export", "--kind", "claims"]) == 2
