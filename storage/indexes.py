@@ -112,11 +112,14 @@ class Indexes:
         self._summary = {entry.month: entry for entry in
                          self._store.records(self._store.summary_path(), "months")}
         self._months = {}
+        by_month: dict[str, list[tuple[date, str]]] = {month: [] for month in self._summary}
+        for day, stamp in self._stamps.items():
+            by_month.setdefault(month_of(day), []).append((day, stamp))
         wrong = 0
-        for month in sorted({month_of(day) for day in self._stamps} | set(self._summary)):
+        for month, stamps in sorted(by_month.items()):
             entry = self._summary.get(month)
             if (entry is None or entry.version != DERIVATION
-                    or entry.digest != digest(self._month_stamps(month).items())):
+                    or entry.digest != digest(stamps)):
                 wrong += self._refresh(month, entry is None or entry.version != DERIVATION)
         self._tell(wrong)
         return wrong
@@ -243,7 +246,9 @@ class Indexes:
             change.put("months", summary)
 
     def _month_stamps(self, month: str) -> dict[date, str]:
-        return {day: stamp for day, stamp in self._stamps.items() if month_of(day) == month}
+        first = date(int(month[:4]), int(month[5:]), 1)
+        after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return {day: stamp for day, stamp in self._stamps.items() if first <= day < after}
 
     # ---- reading them ----------------------------------------------------------------------
 
