@@ -1,11 +1,16 @@
-"""The code catalog: which codes exist, which are timed, their Medicare status and RVUs.
+"""The code catalog: which codes exist, which are timed and in what units, their Medicare
+status and RVUs.
 
-The data ships as `core/data/catalog.json` (source files named inside) so that a new fee year
-is a data change, not a code change. Custom codes from settings extend it.
+The data ships as files, so that a new fee year is a data change, not a code change:
+`core/data/catalog.json` (codes in our words, unit lengths and families with their source) and
+`core/data/pprrvu-therapy.csv` (CMS's PPRRVU rows, copied verbatim: work, practice-expense and
+malpractice RVUs, status, multiple-procedure indicator, conversion factor). Custom codes from
+settings extend it.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -27,15 +32,25 @@ class CodeError(ValueError):
     """A code the app cannot bill: the message names the code and what to use instead."""
 
 
+MPPR_INDICATOR = 5
+"""PPRRVU's multiple-procedure indicator of the therapy codes Medicare reduces together."""
+
+
 @dataclass(frozen=True)
 class Rvu:
-    """National non-facility relative value units of one code for one fee year."""
+    """National non-facility relative value units of one code for one fee year, and whether
+    Medicare's multiple-procedure reduction applies to it (PPRRVU indicator 5)."""
 
     work: Decimal
     pe: Decimal
     mp: Decimal
     total: Decimal
+    mult_proc: int = 0
     __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
+
+    @property
+    def reduced(self) -> bool:
+        return self.mult_proc == MPPR_INDICATOR
 
     def __post_init__(self) -> None:
         if min(self.work, self.pe, self.mp, self.total) < 0:
@@ -56,6 +71,15 @@ class CatalogEntry:
     rvus: Mapping[int, Rvu] = field(default_factory=dict)
     medicare_alternative: str | None = None
     custom: bool = False
+    unit_minutes: int = 15
+    """The length of one unit of a timed code (of its only unit, for a family's first code)."""
+    add_on: str | None = None
+    """On a family's first code: the code of each further unit (97129 -> 97130)."""
+    follows: str | None = None
+    """On an add-on code: the family's first code (97130 -> 97129)."""
+    per_date_limit: int | None = None
+    unit_source: str = ""
+    """Where the unit length, the family and the limit come from."""
     __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
 
     def __post_init__(self) -> None:
@@ -63,6 +87,19 @@ class CatalogEntry:
             raise ValueError(f"{self.code!r} is not a code: five letters or digits")
         bounded(200)(self.descriptor)
         bounded(11)(self.short)
+        if not 1 <= self.unit_minutes <= 240:
+            raise ValueError(f"{self.code}: a unit of {self.unit_minutes} minutes")
+
+    @property
+    def threshold(self) -> int:
+        """Minutes that make one unit: more than half of it (8 of 15, 16 of 30, 31 of 60)."""
+        return self.unit_minutes // 2 + 1
+
+    @property
+    def pooled(self) -> bool:
+        """Counted by Medicare's total-time method with the other 15-minute codes (a code in
+        hours, or a family whose first unit is longer, is counted on its own)."""
+        return self.timed and self.unit_minutes == 15 and self.follows is None
 
     @property
     def label(self) -> str:
@@ -90,13 +127,13 @@ class Catalog:
         entries: Iterable[CatalogEntry],
         deleted: Iterable[DeletedCode] = (),
         conversion_factors: dict[int, Decimal] | None = None,
-        rvu_sources: dict[int, str] | None = None,
+        fee_sources: dict[int, str] | None = None,
     ) -> None:
         self._entries = {entry.code: entry for entry in entries}
         self._timed: dict[str, bool] = {}
         self._deleted = {entry.code: entry for entry in deleted}
         self.conversion_factors = dict(conversion_factors or {})
-        self.rvu_sources = dict(rvu_sources or {})
+        self.fee_sources = dict(fee_sources or {})
 
     def get(self, code: str) -> CatalogEntry:
         key = normalise_code(code)
@@ -136,29 +173,61 @@ class Catalog:
             if entry.code in self._entries or entry.code in self._deleted:
                 raise CodeError(f"custom code {entry.code} clashes with a catalog code")
         merged = [*self._entries.values(), *(replace(e, custom=True) for e in extra)]
-        return Catalog(merged, self._deleted.values(), self.conversion_factors, self.rvu_sources)
+        return Catalog(merged, self._deleted.values(), self.conversion_factors, self.fee_sources)
+
+    def family(self, entry: CatalogEntry) -> tuple[CatalogEntry, CatalogEntry] | None:
+        """(first, add-on) of the family `entry` belongs to, or None."""
+        first = self.find(entry.follows) if entry.follows else entry
+        if first is None or first.add_on is None:
+            return None
+        add_on = self.find(first.add_on)
+        return None if add_on is None else (first, add_on)
 
 
 @cache
 def default_catalog() -> Catalog:
     """The shipped catalog, read once per process."""
-    raw = json.loads(files("core").joinpath("data/catalog.json").read_text(encoding="utf-8"))
+    data = files("core").joinpath("data")
+    raw = json.loads(data.joinpath("catalog.json").read_text(encoding="utf-8"))
+    rows = list(csv.DictReader(data.joinpath(raw["fee_source"]["file"]).read_text(
+        encoding="utf-8").splitlines()))
+    fees = _fee_rows(rows)
+    factors = {int(row["year"]): Decimal(row["conv_factor"]) for row in rows
+               if row["conv_factor"]}
     return Catalog(
-        entries=(_entry(item) for item in raw["codes"]),
+        entries=(_entry(item, fees.get(item["code"], {})) for item in raw["codes"]),
         deleted=(DeletedCode(code=item["code"], replaced_by=tuple(item["replaced_by"]),
                              note=item["note"]) for item in raw["deleted"]),
-        conversion_factors={int(y): Decimal(cf) for y, cf in raw["conversion_factors"].items()},
-        rvu_sources={int(y): text for y, text in raw["rvu_source"].items()},
+        conversion_factors=factors,
+        fee_sources={year: raw["fee_source"][str(year)] for year in factors},
     )
 
 
-def _entry(item: dict[str, Any]) -> CatalogEntry:
-    """A catalog.json record as an entry (the file ships with the program: read as it is)."""
+def _fee_rows(rows: list[dict[str, str]]) -> dict[str, dict[int, dict[str, str]]]:
+    found: dict[str, dict[int, dict[str, str]]] = {}
+    for row in rows:
+        found.setdefault(row["hcpcs"], {})[int(row["year"])] = row
+    return found
+
+
+def _entry(item: dict[str, Any], fee_rows: dict[int, dict[str, str]]) -> CatalogEntry:
+    """A catalog.json record with its PPRRVU rows (the file ships with the program: read as
+    it is). A year whose RVUs are all zero (a code Medicare does not price) has no fee data;
+    the status is the newest year's."""
+    unit = item.get("unit", {})
+    rvus = {}
+    for year, row in fee_rows.items():
+        rvu = Rvu(work=Decimal(row["work_rvu"]), pe=Decimal(row["pe_nonfac_rvu"]),
+                  mp=Decimal(row["mp_rvu"]), total=Decimal(row["total_nonfac"]),
+                  mult_proc=int(row["mult_proc"]))
+        if rvu.total:
+            rvus[year] = rvu
+    status = fee_rows[max(fee_rows)]["status"] if fee_rows else item.get("medicare_status", "A")
     return CatalogEntry(
         code=item["code"], descriptor=item["descriptor"], timed=item["timed"],
         disciplines=tuple(Discipline(d) for d in item["disciplines"]),
-        short=item.get("short", ""),
-        medicare_status=MedicareStatus(item.get("medicare_status", "A")),
-        rvus={int(year): Rvu(**{part: Decimal(value) for part, value in rvu.items()})
-              for year, rvu in item.get("rvus", {}).items()},
-        medicare_alternative=item.get("medicare_alternative"))
+        short=item.get("short", ""), medicare_status=MedicareStatus(status), rvus=rvus,
+        medicare_alternative=item.get("medicare_alternative"),
+        unit_minutes=unit.get("minutes", 15), add_on=unit.get("add_on"),
+        follows=unit.get("follows"), per_date_limit=unit.get("per_date"),
+        unit_source=unit.get("source", ""))

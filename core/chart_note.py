@@ -7,7 +7,7 @@ from datetime import tzinfo
 
 from core.catalog import Catalog
 from core.models import FurnishedBy, Method, Segment
-from core.modifiers import claim_lines
+from core.modifiers import claim_lines, describe
 from core.session import Session
 from core.units import BillingResult
 
@@ -28,8 +28,8 @@ def chart_note(session: Session, segments: Sequence[Segment], billing: BillingRe
         minutes = "" if line.minutes is None else f": {line.minutes} min"
         kind = "" if line.timed or entry is None else " (untimed)"
         lines.append(f"  {line.code} {name}{kind}{minutes}")
-    claim = claim_lines(billing, session.discipline, session.payer.medicare)
-    units = ", ".join(f"{c.code}-{'-'.join(c.modifiers)} x{c.units}" for c in claim) or "none"
+    claim = claim_lines(billing, session.discipline, session.payer.medicare, catalog)
+    units = ", ".join(describe(c) for c in claim) or "none"
     lines += [
         f"Total timed code minutes: {billing.total_timed_minutes}",
         f"Total treatment minutes: {billing.total_treatment_minutes}",

@@ -1,7 +1,9 @@
-"""One date of service for the biller: every session, Medicare pooling, claim rows, totals, checks.
+"""One date of service for the biller: every session, pooling, claim rows, totals, checks.
 
-billing-spec sections 3.5 (several sessions, one day), 6-7 (estimates, modifiers) and 9 (the
-checks a careful biller runs). Pure: sessions and segments in, a summary out.
+billing-spec sections 3.5 and 4 (a patient's sessions of one date and discipline are billed on
+their pooled minutes, under either method), 6-7 (estimates with the multiple-procedure reduction
+across the patient's date, modifiers, KX on the allowed amount, NCCI edits), 9 (the checks a
+careful biller runs) and 10 (Medicare status). Pure: sessions and segments in, a summary out.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from enum import StrEnum
 from uuid import UUID
 
 from core.catalog import Catalog
-from core.fees import estimate_fees
+from core.edits import code_findings, overlap_findings
+from core.fees import LineFee, estimate_fees
 from core.minutes import code_minutes
 from core.models import Discipline, Frozen, Method, Segment
 from core.modifiers import (
@@ -25,9 +28,14 @@ from core.modifiers import (
     therapy_bucket,
     threshold_status,
 )
-from core.review import PT_EVALUATIONS, fee_year, forgotten_timers
+from core.review import fee_year, forgotten_timers
 from core.session import Session
-from core.units import BillingResult, compute_units, units_for_minutes
+from core.units import (
+    BillingResult,
+    compute_units,
+    medicare_status_warning,
+    units_for_minutes,
+)
 
 SessionData = tuple[Session, Sequence[Segment]]
 YearToDate = dict[tuple[str, TherapyBucket], Decimal]
@@ -42,14 +50,22 @@ class CheckKind(StrEnum):
     NO_DISCIPLINE_MODIFIER = "no-discipline-modifier"
     POOLING = "pooling"
     KX = "kx"
+    KX_UNKNOWN_YEAR = "kx-unknown-year"
     OPEN_SESSION = "open-session"
     UNDEFINED_CODE = "undefined-code"
+    MEDICARE_STATUS = "medicare-status"
+    RE_EVALUATION_WITH_TREATMENT = "re-evaluation-with-treatment"
+    PERFORMANCE_TEST_WITH_EVALUATION = "performance-test-with-evaluation"
+    EVALUATION_OVERLAP = "evaluation-overlap"
+    UNIT_LIMIT = "unit-limit"
 
 
 class DayCheck(Frozen):
     kind: CheckKind
     message: str
     session_ids: tuple[UUID, ...] = ()
+    source: str = ""
+    """The rule's source, for the checks that come from a payer's published edits."""
 
 
 class ClaimRow(Frozen):
@@ -66,6 +82,9 @@ class ClaimRow(Frozen):
     units: int
     minutes: int | None
     amount: Decimal | None
+    """The estimated payment (85% of the allowed amount on a CQ/CO line)."""
+    allowed: Decimal | None = None
+    """The fee-schedule allowed amount, after the multiple-procedure reduction: what KX counts."""
 
 
 class Group(Frozen):
@@ -80,8 +99,10 @@ class Group(Frozen):
     treatment_minutes: int
     timed_units: int
     per_session_units: int
+    billing: BillingResult
+    """What the lines come from: the session's result, or the pooled one."""
     pooled: BillingResult | None
-    """Medicare's pooled result (with its reasons) when the patient had several sessions."""
+    """The pooled result (with its reasons) when the patient had several sessions."""
 
 
 class SessionDay(Frozen):
@@ -112,12 +133,12 @@ class DaySummary(Frozen):
 
 
 def medicare_amounts(summary: DaySummary | DayBilling) -> YearToDate:
-    """The day's estimated Medicare amounts per patient and KX bucket (for the year so far)."""
+    """The day's Medicare allowed amounts per patient and KX bucket (for the year so far)."""
     amounts: YearToDate = {}
     for row in summary.rows:
         if row.medicare:
             key = (row.patient, therapy_bucket(row.discipline))
-            amounts[key] = amounts.get(key, Decimal(0)) + (row.amount or Decimal(0))
+            amounts[key] = amounts.get(key, Decimal(0)) + (row.allowed or Decimal(0))
     return amounts
 
 
@@ -126,7 +147,8 @@ def session_billing(session: Session, segments: Sequence[Segment], now: datetime
     """What was stored at close (with the therapist's tie pick), else the live result."""
     if session.billing is not None:
         return session.billing
-    return compute_units(code_minutes(segments, now), session.payer.method, catalog)
+    return compute_units(code_minutes(segments, now), session.payer.method, catalog,
+                         medicare=session.payer.medicare)
 
 
 def summarize_day(
@@ -195,7 +217,9 @@ class DayBilling(Frozen):
 def bill_day(ordered: Sequence[SessionData], now: datetime, catalog: Catalog,
              year_to_date: Mapping[tuple[str, TherapyBucket], Decimal] | None = None
              ) -> DayBilling:
-    """The billing of a day's sessions (in opening order), without the biller's checks."""
+    """The billing of a day's sessions (in opening order), with the checks that come from
+    billing itself (KX, Medicare status, NCCI edits); the biller's other checks are
+    `summarize_day`'s."""
     billings = {s.id: session_billing(s, segs, now, catalog) for s, segs in ordered}
     groups, rows, checks = _billed(ordered, billings, now, catalog, year_to_date)
     amounts: dict[UUID, Decimal | None] = {}
@@ -213,30 +237,32 @@ def _billed(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResul
             now: datetime, catalog: Catalog,
             year_to_date: Mapping[tuple[str, TherapyBucket], Decimal] | None,
             ) -> tuple[list[Group], list[ClaimRow], list[DayCheck]]:
-    """Groups, their claim rows with KX where the year so far passes the threshold, and the
-    KX warnings."""
+    """Groups, their claim rows priced per patient (the multiple-procedure reduction spans a
+    patient's Medicare lines of the date, whatever the discipline), KX where the year's allowed
+    amount passes the threshold, and the checks of status, KX and NCCI edits."""
     first_of = {s.id: s for s, _ in ordered}
     groups = _groups(ordered, billings, now, catalog)
+    priced = _priced(groups, first_of, catalog)
     rows: list[ClaimRow] = []
     checks: list[DayCheck] = []
     ytd = dict(year_to_date or {})
     for group in groups:
         first = first_of[group.session_ids[0]]
-        group_rows = _claim_rows(group, first, catalog)
+        group_rows = [_row(group, first, fee) for fee in priced[group.session_ids[0]]]
         if first.payer.medicare:
             group_rows, kx_checks = _apply_kx(group_rows, group, first, ytd)
             checks += kx_checks
+            checks += _status_checks(group, catalog)
         rows += group_rows
+    checks += _edit_checks(ordered, groups, rows, first_of)
     return groups, rows, checks
 
 
 def _groups(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResult],
             now: datetime, catalog: Catalog) -> list[Group]:
-    """Medicare counts the day: one patient's sessions in one discipline pool their minutes.
-
-    Per-code payers bill each session on its own; their claim lines add up per code, because
-    a code split across lines of one date is rejected.
-    """
+    """Both methods count the date of service: one patient's sessions in one discipline under
+    one payer are billed on their pooled minutes (a code split across lines of one date is
+    rejected, and per-code payers add a code's minutes across the date's sessions too)."""
     keyed: dict[tuple[str, Discipline, str], list[SessionData]] = {}
     for session, segments in ordered:
         key = (session.patient, session.discipline, session.payer.name)
@@ -245,75 +271,83 @@ def _groups(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResul
     for (patient, discipline, payer), members in keyed.items():
         ids = tuple(s.id for s, _ in members)
         profile = members[0][0].payer
-        parts = [billings[i] for i in ids]
+        result = billings[ids[0]]
         pooled = None
-        if len(members) > 1 and profile.method is Method.CMS:
-            pooled = compute_units(code_minutes([g for _, segs in members for g in segs], now),
-                                   profile.method, catalog)
-            parts = [pooled]
-        lines = _merge_lines(
-            [line for part in parts for line in claim_lines(part, discipline, profile.medicare)],
-            catalog,
-        )
+        if len(members) > 1:
+            pooled = result = compute_units(
+                code_minutes([g for _, segs in members for g in segs], now), profile.method,
+                catalog, medicare=profile.medicare)
         groups.append(Group(
             patient=patient, discipline=discipline, payer=payer, session_ids=ids,
-            lines=tuple(lines),
-            timed_minutes=sum(p.total_timed_minutes for p in parts),
-            treatment_minutes=sum(p.total_treatment_minutes for p in parts),
-            timed_units=sum(p.timed_units for p in parts),
+            lines=tuple(claim_lines(result, discipline, profile.medicare, catalog)),
+            timed_minutes=result.total_timed_minutes,
+            treatment_minutes=result.total_treatment_minutes,
+            timed_units=result.timed_units,
             per_session_units=sum(billings[i].timed_units for i in ids),
+            billing=result,
             pooled=pooled,
         ))
     return groups
 
 
-def _merge_lines(lines: Sequence[ClaimLine], catalog: Catalog) -> list[ClaimLine]:
-    merged: dict[str, ClaimLine] = {}
-    for line in lines:
-        before = merged.get(line.code)
-        if before is None:
-            merged[line.code] = line
-            continue
-        minutes = None if before.minutes is None and line.minutes is None else \
-            (before.minutes or 0) + (line.minutes or 0)
-        timed = catalog.is_timed(line.code)
-        merged[line.code] = before.model_copy(update={
-            "minutes": minutes,
-            "units": before.units + line.units if timed else 1,
-            "modifiers": tuple(dict.fromkeys((*before.modifiers, *line.modifiers))),
-            "assistant_units": before.assistant_units + line.assistant_units,
-        })
-    return list(merged.values())
+def _priced(groups: Sequence[Group], first_of: Mapping[UUID, Session], catalog: Catalog
+            ) -> dict[UUID, list[LineFee]]:
+    """Each group's lines with their fees. A patient's Medicare lines of the date (without a
+    payer fee table) are priced together, so that one multiple-procedure reduction covers
+    every discipline; other payers' lines are priced group by group."""
+    together: dict[tuple[str, int], list[Group]] = {}
+    alone: list[Group] = []
+    for group in groups:
+        payer = first_of[group.session_ids[0]].payer
+        if payer.medicare and not payer.fee_table:
+            year = fee_year(first_of[group.session_ids[0]], catalog)
+            together.setdefault((group.patient, year), []).append(group)
+        else:
+            alone.append(group)
+    priced: dict[UUID, list[LineFee]] = {}
+    for (_, year), members in together.items():
+        lines = [line for group in members for line in group.lines]
+        fees = iter(estimate_fees(lines, year, medicare=True, catalog=catalog).lines
+                    if lines else ())
+        for group in members:
+            priced[group.session_ids[0]] = [next(fees) for _ in group.lines]
+    for group in alone:
+        first = first_of[group.session_ids[0]]
+        priced[group.session_ids[0]] = list(
+            estimate_fees(group.lines, fee_year(first, catalog), medicare=first.payer.medicare,
+                          fee_table=first.payer.fee_table, catalog=catalog).lines
+            if group.lines else ())
+    return priced
 
 
-def _claim_rows(group: Group, first: Session, catalog: Catalog) -> list[ClaimRow]:
-    amounts: dict[str, Decimal | None] = {}
-    if group.lines:
-        fees = estimate_fees(group.lines, fee_year(first, catalog),
-                             medicare=first.payer.medicare, fee_table=first.payer.fee_table,
-                             catalog=catalog)
-        amounts = {fee.code: fee.amount for fee in fees.lines}
-    return [
-        ClaimRow(date_of_service=first.date_of_service, patient=group.patient,
-                 payer=group.payer, method=first.payer.method, medicare=first.payer.medicare,
-                 discipline=group.discipline, code=line.code, modifiers=line.modifiers,
-                 units=line.units, minutes=line.minutes, amount=amounts.get(line.code))
-        for line in group.lines
-    ]
+def _row(group: Group, first: Session, fee: LineFee) -> ClaimRow:
+    line: ClaimLine = fee.line
+    return ClaimRow(date_of_service=first.date_of_service, patient=group.patient,
+                    payer=group.payer, method=first.payer.method, medicare=first.payer.medicare,
+                    discipline=group.discipline, code=line.code, modifiers=line.modifiers,
+                    units=line.units, minutes=line.minutes, amount=fee.amount,
+                    allowed=fee.allowed)
 
 
 def _apply_kx(rows: list[ClaimRow], group: Group, first: Session,
               ytd: YearToDate) -> tuple[list[ClaimRow], list[DayCheck]]:
-    """The line that passes the KX threshold carries KX, and so does every later one."""
+    """The line whose allowed amount passes the KX threshold carries KX, and so does every
+    later one. A year without a known threshold is a check on every line, never a silent
+    "no KX"."""
     bucket = therapy_bucket(group.discipline)
     year = first.date_of_service.year
     if year not in KX_THRESHOLDS:
-        return rows, []
+        known = ", ".join(str(y) for y in sorted(KX_THRESHOLDS))
+        return rows, [DayCheck(
+            kind=CheckKind.KX_UNKNOWN_YEAR, session_ids=group.session_ids,
+            message=(f"{group.patient} {row.code}-{'-'.join(row.modifiers)}: no KX threshold "
+                     f"is known for {year} (known: {known}); whether this line needs KX is "
+                     "not checked")) for row in rows]
     threshold = KX_THRESHOLDS[year]
     running = ytd.get((group.patient, bucket), Decimal(0))
     marked = []
     for row in rows:
-        running += row.amount or Decimal(0)
+        running += row.allowed or Decimal(0)
         if running > threshold:
             row = row.model_copy(update={"modifiers": (*row.modifiers, "KX")})
         marked.append(row)
@@ -321,6 +355,57 @@ def _apply_kx(rows: list[ClaimRow], group: Group, first: Session,
     status = threshold_status(year, bucket, running)
     return marked, [DayCheck(kind=CheckKind.KX, message=f"{group.patient}: {message}",
                              session_ids=group.session_ids) for message in status.messages]
+
+
+def _status_checks(group: Group, catalog: Catalog) -> list[DayCheck]:
+    """A Medicare payer is told of every billed code whose Medicare status is not active; a
+    bundled or invalid one (status B, I) is left off the claim lines."""
+    checks = []
+    for line in group.billing.lines:
+        entry = catalog.find(line.code)
+        warning = None if entry is None or not line.units else medicare_status_warning(entry)
+        if warning:
+            checks.append(DayCheck(kind=CheckKind.MEDICARE_STATUS, session_ids=group.session_ids,
+                                   message=f"{group.patient}: {warning}"))
+    return checks
+
+
+def _edit_checks(ordered: Sequence[SessionData], groups: Sequence[Group],
+                 rows: Sequence[ClaimRow], first_of: Mapping[UUID, Session]) -> list[DayCheck]:
+    """NCCI edits and unit limits on each patient's billed units of the date (every discipline
+    and payer billed the Medicare way: Medicare, and payers that follow its method), and
+    evaluations whose time overlaps other treatment."""
+    if not ordered:
+        return []
+    day = ordered[0][0].date_of_service
+    followed = {g.patient for g in groups
+                if (p := first_of[g.session_ids[0]].payer).medicare or p.method is Method.CMS}
+    units: dict[str, dict[str, int]] = {}
+    for row in rows:
+        if row.patient in followed:
+            per_code = units.setdefault(row.patient, {})
+            per_code[row.code] = per_code.get(row.code, 0) + row.units
+    checks = []
+    for patient, per_code in units.items():
+        for finding in code_findings(per_code, day):
+            ids = tuple(s.id for s, segs in ordered if s.patient == patient and (
+                {seg.code for seg in segs} & set(finding.codes)))
+            checks.append(DayCheck(kind=CheckKind(finding.check), session_ids=ids,
+                                   message=f"{patient}: {finding.message}", source=finding.source))
+    owner = {}
+    spans = []
+    for session, segments in ordered:
+        for seg in segments:
+            if seg.end is not None and session.patient in followed:
+                span = (seg.code, seg.start, seg.end)
+                spans.append(span)
+                owner[id(span)] = session
+    for finding, evaluation, other in overlap_findings(spans, day):
+        ids = tuple(dict.fromkeys((owner[id(evaluation)].id, owner[id(other)].id)))
+        checks.append(DayCheck(kind=CheckKind.EVALUATION_OVERLAP, session_ids=ids,
+                               message=f"{owner[id(evaluation)].patient}: {finding.message}",
+                               source=finding.source))
+    return checks
 
 
 def _day_checks(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResult],
@@ -381,17 +466,6 @@ def _day_checks(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingR
         if session.is_open:
             checks.append(DayCheck(kind=CheckKind.OPEN_SESSION, session_ids=(session.id,),
                                    message=f"{session.patient}: the session is still open"))
-    evaluations: dict[str, list[tuple[str, UUID]]] = {}
-    for session, _ in ordered:
-        for code in PT_EVALUATIONS & set(billings[session.id].units):
-            evaluations.setdefault(session.patient, []).append((code, session.id))
-    for patient, found in evaluations.items():
-        if len(found) > 1:
-            codes = ", ".join(sorted(code for code, _ in found))
-            checks.append(DayCheck(kind=CheckKind.TWO_EVALUATIONS,
-                                   session_ids=tuple(dict.fromkeys(i for _, i in found)),
-                                   message=f"{patient}: two PT evaluations on one date ({codes}); "
-                                           "no modifier bypasses this edit"))
     for row in rows:
         if row.medicare and not set(DISCIPLINE_MODIFIER.values()) & set(row.modifiers):
             checks.append(DayCheck(kind=CheckKind.NO_DISCIPLINE_MODIFIER,

@@ -1,41 +1,80 @@
-"""Fee estimates (billing-spec section 6): RVU x conversion factor, with Medicare's
+"""Fee estimates (billing-spec section 6): RVU parts x conversion factor, with Medicare's
 multiple-procedure reduction and the 85% assistant rate, or a payer's own fee table.
 
-Estimates only: national, non-facility, before coinsurance and geographic adjustment.
+Estimates only: national, non-facility, before coinsurance and geographic adjustment. Each
+line has two amounts: the fee-schedule *allowed* amount (after the multiple-procedure
+reduction, before the assistant reduction: what the KX threshold counts) and the estimated
+*payment* (85% of it on a CQ/CO line).
+
+The multiple-procedure reduction (Pub. 100-04 ch.5 §10.7) covers every therapy service a
+patient gets on one date, whatever the discipline, so the caller hands over all of a patient's
+Medicare lines of the date at once. Only codes PPRRVU marks with indicator 5 take part: of
+their units, the one with the highest practice expense is paid in full, every other one with
+half its practice expense.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from core.catalog import Catalog, Rvu, default_catalog
-from core.models import Frozen, MedicareStatus
+from core.kinds import MedicareStatus
 from core.modifiers import ClaimLine
 
 CENT = Decimal("0.01")
 ASSISTANT_RATE = Decimal("0.85")
 HALF = Decimal("0.5")
+NOT_PAID = {
+    MedicareStatus.B: "bundled by Medicare (status B): not paid separately",
+    MedicareStatus.I: "not valid for Medicare (status I)",
+    MedicareStatus.N: "not covered by Medicare (status N)",
+    MedicareStatus.X: "excluded from the Medicare fee schedule (status X)",
+    MedicareStatus.E: "excluded from the Medicare fee schedule (status E)",
+}
 
 
-class LineFee(Frozen):
-    code: str
-    units: int
+@dataclass(frozen=True)
+class LineFee:
+    line: ClaimLine
+    allowed: Decimal | None
     amount: Decimal | None
+    """The estimated payment: the allowed amount, at 85% on a CQ/CO line."""
     why: str
 
 
-class FeeEstimate(Frozen):
+@dataclass(frozen=True)
+class FeeEstimate:
     year: int
     lines: tuple[LineFee, ...]
     total: Decimal
+    allowed: Decimal
     source: str
     warnings: tuple[str, ...] = ()
 
 
+def known_fee_year(wanted: int, catalog: Catalog) -> int:
+    """`wanted` when its fee data ship, else the newest earlier year (else the first known)."""
+    known = sorted(catalog.conversion_factors)
+    if wanted in known or not known:
+        return wanted
+    earlier = [year for year in known if year <= wanted]
+    return earlier[-1] if earlier else known[0]
+
+
+def round_cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, ROUND_HALF_UP)
+
+
 def unit_price(rvu: Rvu, conversion_factor: Decimal) -> Decimal:
     """One unit at the full fee schedule amount, to the cent (97530 in 2025: $34.61)."""
-    return (rvu.total * conversion_factor).quantize(CENT, ROUND_HALF_UP)
+    return round_cents(rvu.total * conversion_factor)
+
+
+def reduced_total(rvu: Rvu) -> Decimal:
+    """The RVUs of a unit under the multiple-procedure reduction: half the practice expense."""
+    return rvu.work + rvu.pe * HALF + rvu.mp
 
 
 def estimate_fees(
@@ -46,7 +85,8 @@ def estimate_fees(
     fee_table: Mapping[str, Decimal] | None = None,
     catalog: Catalog | None = None,
 ) -> FeeEstimate:
-    """Estimate what `lines` pay. A payer fee table, when given, replaces the Medicare maths."""
+    """Estimate what `lines` pay. A payer fee table, when given, replaces the Medicare maths;
+    a payer that is not Medicare and has none is shown Medicare's full rates for reference."""
     if fee_table:
         return _from_fee_table(lines, year, fee_table)
     catalog = catalog or default_catalog()
@@ -57,83 +97,73 @@ def estimate_fees(
         raise ValueError(f"no conversion factor for fee year {year} (known: {known})") from None
 
     warnings: list[str] = []
-    payable: dict[str, Rvu] = {}
-    reasons: dict[str, str] = {}
-    for line in lines:
+    payable: dict[int, Rvu] = {}
+    reasons: dict[int, str] = {}
+    for index, line in enumerate(lines):
         entry = catalog.find(line.code)
         rvu = None if entry is None else entry.rvus.get(year)
         if entry is None:
             warnings.append(f"{line.code} is not defined in the catalog or the settings: "
                             "no estimate")
-        elif medicare and entry.medicare_status is MedicareStatus.B:
-            reasons[line.code] = "bundled by Medicare: $0"
-        elif medicare and entry.medicare_status is MedicareStatus.I:
-            reasons[line.code] = "not payable by Medicare: $0"
+            reasons[index] = "no fee data"
+        elif medicare and entry.medicare_status in NOT_PAID:
+            reasons[index] = NOT_PAID[entry.medicare_status]
         elif rvu is None:
             warnings.append(f"no {year} RVUs for {line.code}: no estimate (load a payer fee table)")
+            reasons[index] = "no fee data"
         else:
-            payable[line.code] = rvu
+            payable[index] = rvu
 
-    full_price_code = _highest_pe_code(lines, payable) if medicare else None
+    full_price = _full_price_line(lines, payable) if medicare else None
     fees = []
-    for line in lines:
-        if line.code not in payable:
-            zero = line.code in reasons
-            fees.append(
-                LineFee(
-                    code=line.code,
-                    units=line.units,
-                    amount=Decimal(0) if zero else None,
-                    why=reasons.get(line.code, "no fee data"),
-                )
-            )
-            continue
-        fees.append(_medicare_line(line, payable[line.code], factor, full_price_code, medicare))
+    for index, line in enumerate(lines):
+        if index in payable:
+            fees.append(_priced(line, payable[index], factor, medicare, full_price, index))
+        else:
+            fees.append(LineFee(line=line, allowed=None, amount=None, why=reasons[index]))
 
     source = f"Medicare physician fee schedule {year}, conversion factor {factor}"
     if not medicare:
         source += " (Medicare rates as a reference: this payer has no fee table)"
-    total = sum((fee.amount for fee in fees if fee.amount is not None), Decimal(0))
-    return FeeEstimate(year=year, lines=tuple(fees), total=total, source=source,
+    return FeeEstimate(year=year, lines=tuple(fees), total=_sum(f.amount for f in fees),
+                       allowed=_sum(f.allowed for f in fees), source=source,
                        warnings=tuple(warnings))
 
 
-def _highest_pe_code(lines: Sequence[ClaimLine], payable: Mapping[str, Rvu]) -> str | None:
-    """The code whose one unit is paid in full when the day has several units (MPPR)."""
-    units = sum(line.units for line in lines if line.code in payable)
-    if units <= 1:
+def _sum(amounts: object) -> Decimal:
+    return sum((a for a in amounts if a is not None), Decimal(0))  # type: ignore[attr-defined]
+
+
+def _full_price_line(lines: Sequence[ClaimLine], payable: Mapping[int, Rvu]) -> int | None:
+    """The line whose first unit is paid in full when the patient's date has several units
+    that Medicare reduces together; None when it has at most one. Of equal practice expense,
+    the therapist's line before the assistant's (it pays more), then the first listed."""
+    reduced = [index for index, rvu in payable.items() if rvu.reduced]
+    if sum(lines[index].units for index in reduced) <= 1:
         return None
-    candidates = [line.code for line in lines if line.code in payable]
-    return max(candidates, key=lambda code: payable[code].pe)
+    return max(reduced, key=lambda i: (payable[i].pe, not lines[i].assistant, -i))
 
 
-def _medicare_line(
-    line: ClaimLine, rvu: Rvu, factor: Decimal, full_price_code: str | None, medicare: bool
-) -> LineFee:
-    reduced = Rvu(work=rvu.work, pe=rvu.pe * HALF, mp=rvu.mp,
-                  total=rvu.work + rvu.pe * HALF + rvu.mp)
-    amount = Decimal(0)
-    notes = []
-    for index in range(line.units):
-        full = full_price_code is None or (line.code == full_price_code and index == 0)
-        price = (rvu if full else reduced).total * factor
-        # The therapist's minutes fill the first units, so the assistant's units are the last.
-        if medicare and index >= line.units - line.assistant_units:
-            price *= ASSISTANT_RATE
-        amount += price
-    if full_price_code is not None:
-        notes.append(
-            "first unit in full (highest practice expense), others with half practice expense"
-            if line.code == full_price_code
-            else "every unit with half practice expense (multiple-procedure reduction)"
-        )
-    if medicare and line.assistant_units:
-        notes.append(f"{line.assistant_units} unit(s) at 85% (assistant)")
-    why = f"{line.units} x {rvu.total} RVU x {factor}"
-    if notes:
-        why += "; " + "; ".join(notes)
-    return LineFee(code=line.code, units=line.units,
-                   amount=amount.quantize(CENT, ROUND_HALF_UP), why=why)
+def _priced(line: ClaimLine, rvu: Rvu, factor: Decimal, medicare: bool,
+            full_price: int | None, index: int) -> LineFee:
+    reduced_units = 0
+    if full_price is not None and rvu.reduced:
+        reduced_units = line.units - 1 if index == full_price else line.units
+    allowed = (rvu.total * (line.units - reduced_units)
+               + reduced_total(rvu) * reduced_units) * factor
+    whole = line.units - reduced_units
+    parts = [f"{whole} x {rvu.total} RVU"] if whole else []
+    if reduced_units:
+        parts.append(f"{reduced_units} x {reduced_total(rvu)} RVU (half practice expense: "
+                     "multiple-procedure reduction)")
+    why = f"{' + '.join(parts)} x {factor}"
+    if reduced_units and whole:
+        why += "; the first unit in full (highest practice expense of the date)"
+    amount = allowed
+    if medicare and line.assistant:
+        amount = allowed * ASSISTANT_RATE
+        why += "; paid at 85% (assistant)"
+    return LineFee(line=line, allowed=round_cents(allowed), amount=round_cents(amount), why=why)
 
 
 def _from_fee_table(
@@ -145,11 +175,11 @@ def _from_fee_table(
         price = fee_table.get(line.code)
         if price is None:
             warnings.append(f"{line.code} is not in the payer's fee table: no estimate")
-            fees.append(LineFee(code=line.code, units=line.units, amount=None, why="no fee data"))
+            fees.append(LineFee(line=line, allowed=None, amount=None, why="no fee data"))
             continue
-        amount = (price * line.units).quantize(CENT, ROUND_HALF_UP)
-        fees.append(LineFee(code=line.code, units=line.units, amount=amount,
+        amount = round_cents(price * line.units)
+        fees.append(LineFee(line=line, allowed=amount, amount=amount,
                             why=f"{line.units} x ${price} (payer fee table)"))
-    total = sum((fee.amount for fee in fees if fee.amount is not None), Decimal(0))
-    return FeeEstimate(year=year, lines=tuple(fees), total=total, source="payer fee table",
+    return FeeEstimate(year=year, lines=tuple(fees), total=_sum(f.amount for f in fees),
+                       allowed=_sum(f.allowed for f in fees), source="payer fee table",
                        warnings=tuple(warnings))

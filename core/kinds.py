@@ -33,9 +33,15 @@ class FurnishedBy(StrEnum):
 
 
 class MedicareStatus(StrEnum):
-    """Medicare fee-schedule status: Active, Bundled, Invalid for Medicare, Restricted."""
+    """Medicare fee-schedule status (PPRRVU's status column): Active, Bundled, Invalid for
+    Medicare, Restricted, Non-covered, Carrier-priced, statutory eXclusion, Excluded by
+    regulation."""
 
     A = "A"
     B = "B"
     I = "I"  # noqa: E741 - CMS's own letter
     R = "R"
+    N = "N"
+    C = "C"
+    X = "X"
+    E = "E"

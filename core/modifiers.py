@@ -1,17 +1,22 @@
 """Claim modifiers and thresholds (billing-spec section 7): GP/GO/GN, CQ/CO, KX and review.
 
 Modifiers come from the discipline of the plan of care and from who furnished the minutes,
-never from the code itself.
+never from the code itself. CQ/CO is decided unit by unit (CMS's "Billing Examples Using CQ/CO
+Modifiers", Pub. 100-04 ch.5 §20.1, CY2022 rule), and because Medicare pays a whole line with
+CQ/CO at 85%, the units of one code with and without it are separate lines.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any, ClassVar
 
-from core.models import Discipline, Frozen
-from core.units import UNIT_MINUTES, BillingLine, BillingResult
+from core.catalog import STRICT, Catalog, default_catalog
+from core.kinds import Discipline
+from core.units import OFF_MEDICARE_CLAIMS, BillingLine, BillingResult
 
 DISCIPLINE_MODIFIER = {Discipline.PT: "GP", Discipline.OT: "GO", Discipline.SLP: "GN"}
 ASSISTANT_MODIFIER = {Discipline.PT: "CQ", Discipline.OT: "CO"}
@@ -23,63 +28,112 @@ REVIEW_THRESHOLD = Decimal(3000)
 NEAR_THRESHOLD_SHARE = Decimal("0.9")
 
 
-class ClaimLine(Frozen):
-    """A billable line: code, units and modifiers; `assistant_units` of them carry CQ/CO."""
+@dataclass(frozen=True)
+class ClaimLine:
+    """A billable line: one code with one set of modifiers. `assistant` lines carry CQ/CO
+    (Medicare pays them at 85%)."""
 
     code: str
     minutes: int | None
     units: int
     modifiers: tuple[str, ...]
-    assistant_units: int = 0
+    assistant: bool = False
+    why: str = ""
+    """How the units were shared between therapist and assistant (empty when not shared)."""
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
 
 
-def unit_minutes(minutes: int, units: int) -> list[int]:
-    """Split a line's minutes into its units: full 15-minute blocks, the rest on the last unit."""
-    if units <= 0:
-        return []
-    blocks = [UNIT_MINUTES] * (units - 1)
-    return [*blocks, max(minutes - sum(blocks), 0)]
+@dataclass(frozen=True)
+class Shares:
+    """A line's units as furnished: by the therapist, by the assistant, and why."""
+
+    therapist: int
+    assistant: int
+    why: str
 
 
-def assistant_units(line: BillingLine) -> int:
-    """Units in which the assistant furnished more than 10% of the minutes (de minimis rule).
+def assistant_shares(line: BillingLine, unit_length: int) -> Shares:
+    """Which of a timed line's units carry CQ/CO.
 
-    Our policy for splitting a code's minutes into units: the therapist's minutes fill the
-    units first, the assistant's follow, so a unit is marked only when the assistant's share
-    of that very unit passes 10%.
+    The CMS rule, as our engine applies it: each provider's full blocks of `unit_length`
+    minutes furnished alone are that provider's units; each remaining unit goes to whoever
+    furnished more of the remaining minutes, a tie to the assistant (more than 10% of the unit
+    is the assistant's: the de minimis standard). With two units left, each provider gets one.
     """
-    if not line.assistant_minutes or not line.units:
-        return 0
-    therapist_left = (line.minutes or 0) - line.assistant_minutes
-    marked = 0
-    for block in unit_minutes(line.minutes or 0, line.units):
-        by_therapist = min(block, therapist_left)
-        therapist_left -= by_therapist
-        if (block - by_therapist) * 100 > DE_MINIMIS_PERCENT * block:
-            marked += 1
-    return marked
+    minutes, units = line.minutes or 0, line.units
+    by_assistant = min(line.assistant_minutes, minutes)
+    by_therapist = minutes - by_assistant
+    if not units or not by_assistant:
+        return Shares(units, 0, "")
+    if not by_therapist:
+        return Shares(0, units, f"all {minutes} min by the assistant")
+    assistant = min(by_assistant // unit_length, units)
+    therapist = min(by_therapist // unit_length, units - assistant)
+    left_assistant = by_assistant - assistant * unit_length
+    left_therapist = by_therapist - therapist * unit_length
+    why = [f"therapist {by_therapist} min, assistant {by_assistant} min",
+           f"full {unit_length}-minute blocks: therapist {therapist}, assistant {assistant}"]
+    for _ in range(units - assistant - therapist):
+        if left_assistant > 0 and left_assistant >= left_therapist:
+            assistant += 1
+            why.append(f"a remaining unit to the assistant ({left_assistant} min against "
+                       f"{left_therapist}{', a tie' if left_assistant == left_therapist else ''})")
+            left_assistant -= unit_length
+        else:
+            therapist += 1
+            why.append(f"a remaining unit to the therapist ({max(left_therapist, 0)} min "
+                       f"against {max(left_assistant, 0)})")
+            left_therapist -= unit_length
+    return Shares(therapist, assistant, "; ".join(why))
 
 
-def claim_lines(result: BillingResult, discipline: Discipline, medicare: bool) -> list[ClaimLine]:
-    """The lines with units, with the discipline modifier and, for Medicare, CQ/CO."""
+def untimed_shares(line: BillingLine) -> Shares:
+    """An untimed service carries CQ/CO when the assistant furnished more than 10% of it."""
+    minutes = line.minutes or 0
+    if line.assistant_minutes and line.assistant_minutes * 100 > DE_MINIMIS_PERCENT * minutes:
+        return Shares(0, line.units, f"the assistant furnished {line.assistant_minutes} of "
+                                     f"{minutes} min, more than 10%")
+    return Shares(line.units, 0, "")
+
+
+def claim_lines(result: BillingResult, discipline: Discipline, medicare: bool,
+                catalog: Catalog | None = None) -> list[ClaimLine]:
+    """The lines with units, each with the discipline modifier; for Medicare, the units with
+    CQ/CO on their own line, and no line for a code Medicare never pays separately (status B
+    or I: named in a check instead)."""
+    catalog = catalog or default_catalog()
     lines = []
     for line in result.lines:
+        entry = catalog.find(line.code)
         if line.units == 0:
             continue
-        marked = assistant_units(line) if medicare and discipline in ASSISTANT_MODIFIER else 0
-        modifiers = [DISCIPLINE_MODIFIER[discipline]]
-        if marked:
-            modifiers.append(ASSISTANT_MODIFIER[discipline])
-        lines.append(
-            ClaimLine(
-                code=line.code,
-                minutes=line.minutes,
-                units=line.units,
-                modifiers=tuple(modifiers),
-                assistant_units=marked,
-            )
-        )
+        if medicare and entry is not None and entry.medicare_status in OFF_MEDICARE_CLAIMS:
+            continue
+        modifier = DISCIPLINE_MODIFIER[discipline]
+        shares = Shares(line.units, 0, "")
+        if medicare and discipline in ASSISTANT_MODIFIER:
+            shares = (assistant_shares(line, entry.unit_minutes if entry else 15)
+                      if line.timed else untimed_shares(line))
+        by_assistant = line.assistant_minutes if shares.therapist else line.minutes
+        if shares.therapist:
+            minutes = line.minutes if not shares.assistant else \
+                (line.minutes or 0) - line.assistant_minutes
+            lines.append(ClaimLine(code=line.code, minutes=minutes, units=shares.therapist,
+                                   modifiers=(modifier,), why=shares.why))
+        if shares.assistant:
+            lines.append(ClaimLine(code=line.code, minutes=by_assistant, units=shares.assistant,
+                                   modifiers=(modifier, ASSISTANT_MODIFIER[discipline]),
+                                   assistant=True, why=shares.why))
     return lines
+
+
+def describe(line: ClaimLine) -> str:
+    """`97110-GP-CQ x1`."""
+    return f"{'-'.join((line.code, *line.modifiers))} x{line.units}"
+
+
+def lines_text(lines: Sequence[ClaimLine]) -> str:
+    return ", ".join(describe(line) for line in lines) or "no billable line"
 
 
 class TherapyBucket(StrEnum):
@@ -93,7 +147,8 @@ def therapy_bucket(discipline: Discipline) -> TherapyBucket:
     return TherapyBucket.OT if discipline is Discipline.OT else TherapyBucket.PT_SLP
 
 
-class ThresholdStatus(Frozen):
+@dataclass(frozen=True)
+class ThresholdStatus:
     """Where a patient's calendar-year amount stands against the KX and review thresholds."""
 
     year: int

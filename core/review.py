@@ -10,14 +10,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from core.catalog import Catalog
-from core.fees import FeeEstimate, estimate_fees
+from core.edits import code_findings, overlap_findings
+from core.fees import FeeEstimate, estimate_fees, known_fee_year
 from core.minutes import code_minutes
-from core.models import Frozen, Segment
+from core.models import Frozen, Method, Segment
 from core.modifiers import ClaimLine, claim_lines
 from core.session import Session
 from core.units import BillingResult, compute_units
-
-PT_EVALUATIONS = frozenset({"97161", "97162", "97163"})
 
 
 class SessionReview(Frozen):
@@ -38,12 +37,7 @@ def forgotten_timers(segments: Sequence[Segment], now: datetime, minutes: int) -
 
 def fee_year(session: Session, catalog: Catalog) -> int:
     """The payer's fee year, else the year of service; the newest known year if it has no data."""
-    wanted = session.payer.fee_year or session.date_of_service.year
-    known = sorted(catalog.conversion_factors)
-    if wanted in known or not known:
-        return wanted
-    earlier = [year for year in known if year <= wanted]
-    return earlier[-1] if earlier else known[0]
+    return known_fee_year(session.payer.fee_year or session.date_of_service.year, catalog)
 
 
 def prefer_for(choice: dict[str, int], billing: BillingResult) -> list[str]:
@@ -61,8 +55,10 @@ def review_session(
     prefer: Sequence[str] = (),
     forgotten_minutes: int = 60,
 ) -> SessionReview:
-    billing = compute_units(code_minutes(segments, now), session.payer.method, catalog, prefer)
-    claim = claim_lines(billing, session.discipline, session.payer.medicare)
+    payer = session.payer
+    billing = compute_units(code_minutes(segments, now), payer.method, catalog, prefer,
+                            medicare=payer.medicare)
+    claim = claim_lines(billing, session.discipline, payer.medicare, catalog)
     warnings = list(billing.warnings)
     fees = None
     if claim:
@@ -76,12 +72,13 @@ def review_session(
     for segment in forgotten_timers(segments, now, forgotten_minutes):
         minutes = int(segment.duration(now).total_seconds()) // 60
         warnings.append(f"{segment.code} has been running {minutes} min: a forgotten timer?")
-    evaluations = sorted(PT_EVALUATIONS & set(billing.units))
-    if len(evaluations) > 1:
-        warnings.append(
-            f"two PT evaluations on one date of service ({', '.join(evaluations)}): an NCCI "
-            "edit that no modifier bypasses"
-        )
+    if payer.medicare or payer.method is Method.CMS:
+        units: dict[str, int] = {}
+        for line in claim:
+            units[line.code] = units.get(line.code, 0) + line.units
+        warnings += [f.message for f in code_findings(units, session.date_of_service)]
+        spans = [(s.code, s.start, s.end) for s in segments if s.end is not None]
+        warnings += [f.message for f, _, _ in overlap_findings(spans, session.date_of_service)]
     choices: tuple[dict[str, int], ...] = ()
     if billing.tie:
         chosen = {line.code: line.units for line in billing.lines if line.timed}

@@ -1,7 +1,13 @@
 """Whole minutes per code -> billable units, under the Medicare total-time method or per code.
 
-billing-spec sections 3 to 5. Pure functions: the same minutes always give the same units, and
-every line says why in words an auditor can check against the rule. The values are frozen
+billing-spec sections 3 to 5 and 10. Pure functions: the same minutes always give the same
+units, and every line says why in words an auditor can check against the rule.
+
+Codes in 15-minute units are what Medicare's 8-minute rule pools. A family of a first code and
+its add-on (97129 + 97130) is timed as one service and counted as one code, then split: the
+first code takes the first unit, the add-on every further one. Codes in longer units (per hour,
+a first 30 minutes or hour) are counted on their own by the CPT time rule: a unit once more than
+half of it has passed. The values are frozen
 dataclasses (checked where they can go wrong): a day's billing builds thousands of them, and
 `tabletime units` runs without loading pydantic; a session stores its result through pydantic
 all the same (STRICT: an unknown field in a stored result is refused).
@@ -11,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from itertools import combinations
 from typing import Any, ClassVar
 
@@ -28,10 +35,6 @@ from core.text import plural
 UNIT_MINUTES = 15
 MINUTES_IN_A_DAY = 24 * 60
 MIN_BILLABLE_MINUTES = 8
-
-ADD_ON_CODES = {"97130": "97129"}
-"""Codes that only follow another code on the same day (each additional 15 minutes)."""
-
 
 @dataclass(frozen=True)
 class CodeMinutes:
@@ -159,46 +162,182 @@ def compute_units(
     method: Method,
     catalog: Catalog | None = None,
     prefer: Sequence[str] = (),
+    *,
+    medicare: bool | None = None,
 ) -> BillingResult:
     """Bill `items` (in the order they were started) under `method`.
 
     `prefer` lists codes the therapist picked among tied codes; it changes nothing else.
+    `medicare` says whether the payer is Medicare (its status warnings); by default, whether
+    the method is Medicare's.
     """
-    catalog = catalog or default_catalog()
+    return _compute(tuple(items), method, catalog or default_catalog(),
+                    tuple(normalise_code(c) for c in prefer),
+                    method is Method.CMS if medicare is None else medicare)
+
+
+@lru_cache(maxsize=4096)
+def _compute(items: tuple[CodeMinutes, ...], method: Method, catalog: Catalog,
+             prefer: tuple[str, ...], medicare: bool) -> BillingResult:
+    """compute_units, remembered: a day or an import bills the same minutes many times, and
+    the result is a frozen value."""
     merged = merge_by_code(items, catalog)
     entries = {item.code: catalog.find(item.code) for item in merged}
     known = {code: entry for code, entry in entries.items() if entry is not None}
     timed = [item for item in merged if item.code in known and known[item.code].timed]
+    counted = _counted(timed, known, catalog)
+    pooled = [item for item in counted if catalog.get(item.code).pooled]
+    alone = [item for item in counted if not catalog.get(item.code).pooled]
     total_timed = sum(item.minutes or 0 for item in timed)
     total_treatment = sum(item.minutes or 0 for item in merged if item.code in known)
 
     if method is Method.CMS:
-        allocation = _total_time_method(timed, total_timed, [normalise_code(c) for c in prefer])
+        allocation = _total_time_method(pooled, sum(i.minutes or 0 for i in pooled), prefer,
+                                        "total timed min" if not alone else
+                                        "timed min of 15-minute codes")
     else:
-        allocation = _per_code_method(timed, total_timed)
+        allocation = _per_code_method(pooled, sum(i.minutes or 0 for i in pooled))
+    for item in alone:
+        allocation.lines[item.code] = _on_its_own(item, catalog.get(item.code))
 
+    timed_lines = _split_families(allocation.lines, catalog)
     lines = []
     for item in merged:
         entry = entries[item.code]
         if entry is None:
             lines.append(_undefined_line(item))
         elif entry.timed:
-            lines.append(allocation.lines[item.code])
+            lines.append(timed_lines.pop(item.code))
         else:
             lines.append(_untimed_line(item))
+    # a family code that took minutes or units without being recorded under its own code
+    lines += [line for line in timed_lines.values() if line.minutes or line.units]
     timed_units = sum(line.units for line in lines if line.timed)
+    summary = allocation.summary
+    if alone:
+        summary += "; " + ", ".join(item.code for item in alone) + (
+            " counted on its own (its units are longer than 15 minutes)" if len(alone) == 1
+            else " counted each on its own (their units are longer than 15 minutes)")
     return BillingResult(
         method=method,
         total_timed_minutes=total_timed,
         total_treatment_minutes=total_treatment,
         timed_units=timed_units,
         lines=tuple(lines),
-        summary=allocation.summary,
+        summary=summary,
         tie=bool(allocation.tie_codes),
         tie_codes=allocation.tie_codes,
-        tie_alternatives=allocation.alternatives,
-        warnings=tuple(_warnings(method, total_timed, timed_units, lines, known)),
+        tie_alternatives=tuple(_family_choice(choice, catalog)
+                               for choice in allocation.alternatives),
+        warnings=tuple(_warnings(total_timed, timed_units, lines, known, medicare)),
     )
+
+
+def _counted(timed: Sequence[CodeMinutes], known: dict[str, CatalogEntry], catalog: Catalog
+             ) -> list[CodeMinutes]:
+    """The timed minutes as they are counted: a family's codes as one, under its first code,
+    in the order the family was first started."""
+    counted: dict[str, CodeMinutes] = {}
+    for item in timed:
+        family = catalog.family(known[item.code])
+        key = family[0].code if family else item.code
+        before = counted.get(key)
+        counted[key] = CodeMinutes(
+            code=key,
+            minutes=(item.minutes or 0) + (0 if before is None else before.minutes or 0),
+            assistant_minutes=item.assistant_minutes + (before.assistant_minutes if before else 0),
+        )
+    return list(counted.values())
+
+
+def units_in(minutes: int, unit: int) -> int:
+    """Units of `unit` minutes in `minutes` by the CPT time rule: one once more than half of it
+    has passed (15 -> 8 min, 30 -> 16, 60 -> 31), then one more for each further unit so
+    passed. For 15 minutes this is the 8-minute table."""
+    threshold = unit // 2 + 1
+    return 0 if minutes < threshold else (minutes + unit - threshold) // unit
+
+
+def _on_its_own(item: CodeMinutes, entry: CatalogEntry) -> BillingLine:
+    """A code in longer units, or a family with a longer first unit: counted by itself."""
+    minutes = item.minutes or 0
+    length = entry.unit_minutes
+    units = units_in(minutes, length)
+    unit_words = _length_words(length)
+    if units:
+        why = (f"{entry.code}: {minutes} min; counted on its own in units of {unit_words}: "
+               f"{plural(units, 'unit')} ({entry.threshold} min make the first)")
+    else:
+        why = (f"{entry.code}: {minutes} min; counted on its own in units of {unit_words}: "
+               f"under {entry.threshold} min, so no unit")
+    return BillingLine(code=entry.code, minutes=minutes, units=units, timed=True, why=why,
+                       full_units=minutes // length, leftover_minutes=minutes % length,
+                       assistant_minutes=item.assistant_minutes)
+
+
+def _length_words(minutes: int) -> str:
+    if minutes % 60 == 0:
+        return "an hour" if minutes == 60 else f"{minutes // 60} hours"
+    return f"{minutes} min"
+
+
+def _split_families(lines: dict[str, BillingLine], catalog: Catalog) -> dict[str, BillingLine]:
+    """Each family's units split between its codes: the first code takes its one unit (its
+    limit a date), the add-on the rest; minutes follow the units, the assistant's to the
+    add-on first (our policy: the first unit is the one furnished first)."""
+    result: dict[str, BillingLine] = {}
+    for code, line in lines.items():
+        family = catalog.family(catalog.get(code))
+        if family is None:
+            result[code] = line
+            continue
+        first, add_on = family
+        minutes = line.minutes or 0
+        if first.pooled:
+            first_units = min(line.units, first.per_date_limit or 1)
+            add_units = line.units - first_units
+        else:
+            first_units = 1 if minutes >= first.threshold else 0
+            add_units = units_in(minutes - first.unit_minutes, add_on.unit_minutes) \
+                if minutes > first.unit_minutes else 0
+        first_minutes = minutes if add_units == 0 else first.unit_minutes
+        add_minutes = minutes - first_minutes
+        add_assistant = min(line.assistant_minutes, add_minutes)
+        family_words = f"{first.code}+{add_on.code} (timed as one service)"
+        if first.pooled:
+            head = line.why.replace(f"{first.code}: ", f"{family_words}: ", 1)
+        else:
+            head = (f"{family_words}: {minutes} min; "
+                    f"{first.code} is the first {_length_words(first.unit_minutes)} "
+                    f"({first.threshold} min make it), {add_on.code} each further "
+                    f"{_length_words(add_on.unit_minutes)} ({add_on.threshold} min make one)")
+        split = (f"{first.code} x{first_units} (the first unit, at most "
+                 f"{first.per_date_limit or 1} a date), {add_on.code} x{add_units}")
+        result[first.code] = BillingLine(
+            code=first.code, minutes=first_minutes, units=first_units, timed=True,
+            why=f"{head}: {split}", full_units=line.full_units,
+            leftover_minutes=line.leftover_minutes,
+            assistant_minutes=line.assistant_minutes - add_assistant)
+        result[add_on.code] = BillingLine(
+            code=add_on.code, minutes=add_minutes, units=add_units, timed=True,
+            why=(f"{add_on.code}: {add_minutes} min of the {first.code}+{add_on.code} family "
+                 f"({minutes} min): {split}"),
+            assistant_minutes=add_assistant)
+    return result
+
+
+def _family_choice(choice: dict[str, int], catalog: Catalog) -> dict[str, int]:
+    """A tie alternative counted per family, as the codes that carry its units."""
+    shown = {}
+    for code, units in choice.items():
+        family = catalog.family(catalog.get(code))
+        if family is None:
+            shown[code] = units
+        else:
+            first, add_on = family
+            shown[first.code] = min(units, first.per_date_limit or 1)
+            shown[add_on.code] = units - shown[first.code]
+    return shown
 
 
 @dataclass(frozen=True)
@@ -268,7 +407,7 @@ def _per_code_method(timed: Sequence[CodeMinutes], total_timed: int) -> _Allocat
 
 
 def _total_time_method(
-    timed: Sequence[CodeMinutes], total_timed: int, prefer: Sequence[str]
+    timed: Sequence[CodeMinutes], total_timed: int, prefer: Sequence[str], what: str
 ) -> _Allocation:
     minutes = {item.code: item.minutes or 0 for item in timed}
     assistant = {item.code: item.assistant_minutes for item in timed}
@@ -300,13 +439,13 @@ def _total_time_method(
 
     if total_units == 0:
         summary = (
-            f"Medicare total-time method: {total_timed} total timed min is under 8, "
+            f"Medicare total-time method: {total_timed} {what} is under 8, "
             "so nothing is billable"
         )
     else:
         low, high = unit_range(total_units)
         summary = (
-            f"Medicare total-time method: {total_timed} total timed min ({low}-{high}) give "
+            f"Medicare total-time method: {total_timed} {what} ({low}-{high}) give "
             f"{plural(total_units, 'unit')}: {sum(full.values())} from full 15-minute blocks, "
             f"{remaining} from the largest left-over minutes"
         )
@@ -379,41 +518,50 @@ def _cms_why(
 
 
 def _warnings(
-    method: Method,
     total_timed: int,
     timed_units: int,
     lines: Sequence[BillingLine],
     entries: dict[str, CatalogEntry],
+    medicare: bool,
 ) -> list[str]:
     warnings = []
     if total_timed > 0 and timed_units == 0:
         warnings.append(f"{total_timed} timed minutes but 0 billable units: under 8 minutes")
-    codes = {line.code: line for line in lines}
-    for code, addon_of in ADD_ON_CODES.items():
-        if code in codes and addon_of not in codes:
-            warnings.append(
-                f"{code} is each additional 15 minutes after {addon_of}: bill {addon_of}"
-            )
-        if codes.get(addon_of) is not None and codes[addon_of].units > 1:
-            warnings.append(
-                f"{addon_of} is the first 15 minutes only: put the further units on {code}"
-            )
     for line in lines:
         if not line.defined:
             warnings.append(f"{line.code} is not defined in the catalog or the settings (a "
                             "custom code removed from settings?): recorded, not billed")
-        elif method is Method.CMS:
-            warnings.extend(_medicare_status_warning(entries[line.code]))
+        elif medicare and line.code in entries:
+            warning = medicare_status_warning(entries[line.code])
+            if warning:
+                warnings.append(warning)
     return warnings
 
 
-def _medicare_status_warning(entry: CatalogEntry) -> list[str]:
-    status = entry.medicare_status
-    if status is MedicareStatus.B:
-        return [f"{entry.code} is bundled by Medicare (status B): never paid separately"]
-    if status is MedicareStatus.I:
-        instead = f": bill {entry.medicare_alternative}" if entry.medicare_alternative else ""
-        return [f"{entry.code} is not valid for Medicare (status I){instead}"]
-    if status is MedicareStatus.R:
-        return [f"{entry.code} is restricted by Medicare (status R): check coverage before billing"]
-    return []
+STATUS_WORDS = {
+    MedicareStatus.B: "is bundled by Medicare (status B): never paid separately, so it is "
+                      "left off the claim",
+    MedicareStatus.I: "is not valid for Medicare (status I), so it is left off the claim",
+    MedicareStatus.R: "is restricted by Medicare (status R): covered only in special cases; "
+                      "check coverage before billing",
+    MedicareStatus.N: "is not covered by Medicare (status N): no Medicare payment; the patient "
+                      "may be billed after an advance notice (ABN)",
+    MedicareStatus.C: "is priced by the Medicare contractor (status C): no national fee, so no "
+                      "estimate",
+    MedicareStatus.X: "is excluded from the Medicare fee schedule by law (status X): not paid "
+                      "on this claim",
+    MedicareStatus.E: "is excluded from the Medicare fee schedule by regulation (status E): "
+                      "not paid on this claim",
+}
+OFF_MEDICARE_CLAIMS = frozenset({MedicareStatus.B, MedicareStatus.I})
+"""Statuses whose codes never make a Medicare claim line (billing-spec section 10)."""
+
+
+def medicare_status_warning(entry: CatalogEntry) -> str | None:
+    """What a Medicare payer must know about a code's status (None for an active code)."""
+    words = STATUS_WORDS.get(entry.medicare_status)
+    if words is None:
+        return None
+    if entry.medicare_status is MedicareStatus.I and entry.medicare_alternative:
+        words += f": bill {entry.medicare_alternative} instead"
+    return f"{entry.code} {words}"

@@ -30,7 +30,7 @@ from core.session import Session
 from storage.documents import DayEntry, MonthEntry, OpenEntry
 from storage.store import Records, Report, Store, file_stamp
 
-DERIVATION = 1
+DERIVATION = 2
 """What the index holds and how: another number makes every month derived again."""
 LEDGER_KEY = "\t"  # joins patient and bucket; a patient reference cannot hold a tab
 

@@ -9,26 +9,12 @@ imported when asked for, so that `tabletime units` starts fast.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
 
-from core.catalog import CodeError, default_catalog
-from core.kinds import Method
 from core.text import printable
-from core.timeparse import TimeParseError, parse_date
-from core.units import (
-    MINUTES_IN_A_DAY,
-    BillingResult,
-    CodeMinutes,
-    check_codes,
-    compute_units,
-)
 from storage.errors import (
     BadPath,
     DataFolderLocked,
@@ -37,22 +23,10 @@ from storage.errors import (
     StorageError,
     disk_problem,
 )
+from tui.cli_args import DATE_HELP, Parser, UsageError, date_argument
+from tui.cli_units import add_units_parser, run_units
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-
-DATE_HELP = "2026-03-02, today, yesterday, -3 (days ago) or 03/02"
-
-
-class UsageError(Exception):
-    """Bad input from the user: reported as one line on stderr with exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line (its default prints the usage too)."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
 
 
 class _Version(argparse.Action):
@@ -67,7 +41,7 @@ class _Version(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="tabletime",
         description="Timers at the treatment table: per-code minutes and billable units.",
     )
@@ -77,33 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="the data folder (default: $TABLETIME_DATA_DIR, else the platform's user data folder)",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    units = commands.add_parser(
-        "units",
-        help="turn minutes per code into billable units",
-        description=(
-            "Turn minutes per code into billable units. Give timed codes as CODE=MINUTES; an "
-            "untimed code may be given bare (97161) or with minutes. A code given twice adds up."
-        ),
-        epilog="example: tabletime units 97110=33 97140=7",
-    )
-    units.add_argument(
-        "--method",
-        choices=[m.value for m in Method],
-        default=Method.CMS.value,
-        help="cms: Medicare 8-minute rule on the total (default); per-code: each code alone",
-    )
-    units.add_argument("--json", action="store_true", help="print one JSON object")
-    units.add_argument("items", nargs="+", metavar="CODE=MINUTES", help="e.g. 97110=33 97161")
+    add_units_parser(commands)
 
     export = commands.add_parser(
         "export",
         help="write recorded data as CSV",
         description="Write the segments of every session whose date of service is in the range.",
     )
-    export.add_argument("--from", dest="first", type=_date, metavar="DATE", help=DATE_HELP)
-    export.add_argument("--to", dest="last", type=_date, metavar="DATE", help=DATE_HELP)
+    export.add_argument("--from", dest="first", type=date_argument, metavar="DATE", help=DATE_HELP)
+    export.add_argument("--to", dest="last", type=date_argument, metavar="DATE", help=DATE_HELP)
     export.add_argument(
         "--kind", choices=["segments", "lines", "sessions"], default="segments",
         help="segments: one row per segment (the import format); lines: one claim line per "
@@ -119,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="The day summary: every session of the date, Medicare pooling, claim "
         "lines with modifiers and estimates, totals and the biller's checks.",
     )
-    summary.add_argument("--date", type=_date, metavar="DATE",
+    summary.add_argument("--date", type=date_argument, metavar="DATE",
                          help=f"{DATE_HELP}; default: today")
     summary.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -168,94 +126,6 @@ def build_parser() -> argparse.ArgumentParser:
         "today and earlier days; your real data is never touched.",
     )
     return parser
-
-
-def _date(text: str) -> date:
-    try:
-        return parse_date(text, date.today())
-    except TimeParseError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-_ITEM = re.compile(r"^(?P<code>[^=\s]+)(?:=(?P<minutes>.*))?$")
-
-
-def parse_item(text: str) -> CodeMinutes:
-    """`97110=23` or a bare `97161` -> CodeMinutes; anything else is a UsageError naming it."""
-    match = _ITEM.match(text.strip())
-    if match is None:
-        raise UsageError(f"malformed item {text!r}: write CODE=MINUTES, e.g. 97110=23")
-    code, minutes = match["code"], match["minutes"]
-    if minutes is None:
-        return CodeMinutes(code=code)
-    if re.fullmatch(r"-[0-9]+", minutes.strip()):
-        raise UsageError(f"negative minutes in {text!r}: minutes cannot be below 0")
-    if not re.fullmatch(r"[0-9]+", minutes.strip()):
-        raise UsageError(f"bad minutes in {text!r}: give whole minutes, e.g. {code}=23")
-    value = int(minutes)
-    if value > MINUTES_IN_A_DAY:
-        raise UsageError(f"too many minutes in {text!r}: a day has {MINUTES_IN_A_DAY}")
-    return CodeMinutes(code=code, minutes=value)
-
-
-def result_json(result: BillingResult) -> dict[str, Any]:
-    """The documented `units --json` object (design.md), plus the tie alternatives."""
-    return {
-        "method": result.method.value,
-        "total_timed_minutes": result.total_timed_minutes,
-        "total_treatment_minutes": result.total_treatment_minutes,
-        "timed_units": result.timed_units,
-        "units": result.units,
-        "lines": [
-            {"code": line.code, "minutes": line.minutes, "units": line.units,
-             "timed": line.timed, "why": line.why}
-            for line in result.lines
-        ],
-        "tie": result.tie,
-        "tie_alternatives": list(result.tie_alternatives),
-        "summary": result.summary,
-        "warnings": list(result.warnings),
-    }
-
-
-def result_text(result: BillingResult) -> str:
-    """A table a therapist reads at a glance, then the reasons an auditor reads."""
-    rows = [f"{'Code':<7}{'Minutes':>8}{'Units':>7}  Kind"]
-    for line in result.lines:
-        minutes = "-" if line.minutes is None else str(line.minutes)
-        kind = "timed" if line.timed else "untimed"
-        rows.append(f"{line.code:<7}{minutes:>8}{line.units:>7}  {kind}")
-    rows += [
-        "",
-        f"Total timed minutes:     {result.total_timed_minutes}",
-        f"Total treatment minutes: {result.total_treatment_minutes}",
-        f"Timed units:             {result.timed_units}",
-        "",
-        "Why:",
-        f"  {result.summary}",
-        *(f"  {line.why}" for line in result.lines),
-    ]
-    if result.tie:
-        rows += ["", "Tie: the payer accepts any of these too:"]
-        rows += [
-            "  " + ", ".join(f"{code} x{units}" for code, units in choice.items())
-            for choice in result.tie_alternatives
-        ]
-    if result.warnings:
-        rows += ["", "Warnings:", *(f"  ! {warning}" for warning in result.warnings)]
-    return "\n".join(rows)
-
-
-def run_units(args: argparse.Namespace) -> int:
-    items = [parse_item(text) for text in args.items]
-    try:
-        check_codes(items, default_catalog())
-        result = compute_units(items, Method(args.method))
-    except CodeError as error:
-        raise UsageError(str(error)) from None
-    output = json.dumps(result_json(result), indent=2) if args.json else result_text(result)
-    print(output)
-    return EXIT_OK
 
 
 def data_command(name: str) -> Callable[[argparse.Namespace], int]:

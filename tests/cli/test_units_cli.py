@@ -23,9 +23,8 @@ def test_json_for_the_issue_example(capsys):
     assert data["timed_units"] == 3 and data["units"] == {"97110": 2, "97140": 1}
     assert data["method"] == "cms" and data["tie"] is False and data["warnings"] == []
     assert data["total_timed_minutes"] == data["total_treatment_minutes"] == 40
-    assert {tuple(sorted(line)) for line in data["lines"]} == {
-        ("code", "minutes", "timed", "units", "why")
-    }
+    for line in data["lines"]:  # the documented keys (and the assistant's minutes)
+        assert {"code", "minutes", "timed", "units", "why"} <= set(line)
     assert "wins the 3rd unit" in data["lines"][1]["why"]
 
 

@@ -1,10 +1,12 @@
 """The shipped code catalog against billing-spec sections 1, 5 and 6."""
 
+import csv
 from decimal import Decimal
+from importlib.resources import files
 
 import pytest
 
-from core.catalog import CatalogEntry, CodeError, default_catalog
+from core.catalog import CatalogEntry, CodeError, Rvu, default_catalog
 from core.models import Discipline, MedicareStatus
 
 TIMED = ["97110", "97112", "97113", "97116", "97140", "97530", "97535", "97542", "97750",
@@ -58,7 +60,50 @@ def test_rvu_parts_add_up_to_the_total():
 def test_conversion_factors_and_sources_are_named():
     catalog = default_catalog()
     assert catalog.conversion_factors == {2025: Decimal("32.3465"), 2026: Decimal("33.4009")}
-    assert "PPRRVU25" in catalog.rvu_sources[2025] and "PPRRVU26" in catalog.rvu_sources[2026]
+    assert "PPRRVU2025, October release" in catalog.fee_sources[2025]
+    assert "PPRRVU2026, July release" in catalog.fee_sources[2026]
+
+
+def pprrvu_rows():
+    text = files("core").joinpath("data/pprrvu-therapy.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+def test_fee_data_are_the_published_parts_of_every_code_that_has_them():
+    catalog = default_catalog()
+    checked = 0
+    for row in pprrvu_rows():
+        entry = catalog.find(row["hcpcs"])
+        if entry is None:
+            continue
+        year = int(row["year"])
+        if Decimal(row["total_nonfac"]) == 0:
+            assert year not in entry.rvus, "a code Medicare does not price has no fee data"
+        else:
+            rvu = entry.rvus[year]
+            assert (rvu.work, rvu.pe, rvu.mp, rvu.total, rvu.mult_proc) == (
+                Decimal(row["work_rvu"]), Decimal(row["pe_nonfac_rvu"]), Decimal(row["mp_rvu"]),
+                Decimal(row["total_nonfac"]), int(row["mult_proc"])), (entry.code, year)
+        if year == 2026:
+            assert entry.medicare_status is MedicareStatus(row["status"]), entry.code
+        checked += 1
+    assert checked >= 140
+    # billing-spec section 6 reference: 97110 2026 is 0.45 + 0.41 + 0.01
+    assert default_catalog().get("97110").rvus[2026] == Rvu(
+        work=Decimal("0.45"), pe=Decimal("0.41"), mp=Decimal("0.01"), total=Decimal("0.87"),
+        mult_proc=5)
+
+
+def test_every_catalog_code_but_custom_ones_has_a_pprrvu_row():
+    listed = {row["hcpcs"] for row in pprrvu_rows()}
+    assert {entry.code for entry in default_catalog()} <= listed
+
+
+def test_multiple_procedure_indicator_marks_the_codes_medicare_reduces():
+    catalog = default_catalog()
+    assert catalog.get("97110").rvus[2026].reduced and catalog.get("97530").rvus[2026].reduced
+    for code in ("97129", "97130", "97550", "97551", "92626", "96105"):
+        assert not catalog.get(code).rvus[2026].reduced, code
 
 
 def test_every_entry_has_a_descriptor_and_a_discipline():

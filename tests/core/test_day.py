@@ -1,5 +1,6 @@
 """The day summary, the checks of billing-spec section 9, pooling, KX and the chart note."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -67,16 +68,19 @@ def test_medicare_pools_one_patients_sessions_and_flags_the_difference():
     assert set(summary.checks[0].session_ids) == {morning.id, afternoon.id}
 
 
-def test_pooling_is_per_discipline_and_per_code_payers_add_up_on_one_line():
+def test_pooling_is_per_discipline_and_per_code_payers_count_the_date_of_service():
+    # billing-spec section 4: 97110 10 min in the morning + 10 min in the afternoon under a
+    # per-code payer is 20 min, 1 unit, not 2
     pt, ot = session("AB12"), session("AB12", 60, discipline=Discipline.OT)
     first, second = session("CD34", 120, COMMERCIAL), session("CD34", 200, COMMERCIAL)
     summary = summarize((pt, [seg(pt, "97110", 0, 10)]), (ot, [seg(ot, "97530", 60, 10)]),
                         (first, [seg(first, "97110", 120, 10)]),
                         (second, [seg(second, "97110", 200, 10)]))
-    assert [g.pooled for g in summary.groups] == [None, None, None]
+    assert [g.pooled is None for g in summary.groups] == [True, True, False]
     commercial = [r for r in summary.rows if r.patient == "CD34"]
-    assert [(r.code, r.units, r.minutes) for r in commercial] == [("97110", 2, 20)]
-    assert CheckKind.POOLING not in kinds(summary)
+    assert [(r.code, r.units, r.minutes) for r in commercial] == [("97110", 1, 20)]
+    (check,) = [c for c in summary.checks if c.kind is CheckKind.POOLING]
+    assert "1 timed unit, not the 2 of the sessions one by one" in check.message
 
 
 def test_overlap_across_patients():
@@ -138,9 +142,9 @@ def test_a_medicare_line_without_a_discipline_modifier_is_flagged(monkeypatch):
     import core.day
     from core.modifiers import claim_lines
 
-    def without_modifiers(billing, discipline, medicare):
-        return [line.model_copy(update={"modifiers": ()})
-                for line in claim_lines(billing, discipline, medicare)]
+    def without_modifiers(billing, discipline, medicare, catalog):
+        return [replace(line, modifiers=())
+                for line in claim_lines(billing, discipline, medicare, catalog)]
 
     monkeypatch.setattr(core.day, "claim_lines", without_modifiers)
     a = session("AB12")

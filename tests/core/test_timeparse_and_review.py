@@ -100,7 +100,7 @@ def test_review_warns_of_forgotten_timers_and_two_evaluations():
     now = datetime(2026, 3, 2, 15, tzinfo=UTC) + timedelta(minutes=40 + 61)
     review = review_session(s, segments, now, default_catalog())
     assert any("97110 has been running 61 min" in w for w in review.warnings)
-    assert any("two PT evaluations" in w for w in review.warnings)
+    assert any("only one PT evaluation or re-evaluation" in w for w in review.warnings)
     assert review.running == ("97110",)
     assert [x.code for x in forgotten_timers(segments, now, 60)] == ["97110"]
     assert forgotten_timers(segments, now, 62) == []

@@ -215,17 +215,29 @@ def test_warning_when_timed_minutes_give_no_unit():
     assert bill(Method.CMS, ("97110", 8)).warnings == ()
 
 
-def test_medicare_status_warnings_only_under_the_medicare_method():
-    codes = (("97010", None), ("97014", None), ("97026", None), ("97012", None))
-    warnings = bill(Method.CMS, *codes).warnings
-    assert any("97010 is bundled" in w for w in warnings)
-    assert any("97014 is not valid for Medicare" in w and "G0283" in w for w in warnings)
-    assert any("97026 is restricted" in w for w in warnings)
-    assert not any("97012" in w for w in warnings)
-    assert bill(Method.PER_CODE, *codes).warnings == ()
+def test_medicare_status_warnings_follow_the_payers_medicare_flag_not_its_method():
+    codes = [CodeMinutes(code=c) for c in ("97010", "97014", "97026", "97012")]
+    for method in Method:
+        warnings = compute_units(codes, method, medicare=True).warnings
+        assert any("97010 is bundled" in w and "left off the claim" in w for w in warnings)
+        assert any("97014 is not valid for Medicare" in w and "G0283" in w for w in warnings)
+        assert any("97026 is restricted" in w for w in warnings)
+        assert not any("97012" in w for w in warnings)
+        assert compute_units(codes, method, medicare=False).warnings == ()
+    # without a payer (the units calculator), the Medicare method means a Medicare payer
+    assert compute_units(codes, Method.CMS).warnings == compute_units(
+        codes, Method.CMS, medicare=True).warnings
+    assert compute_units(codes, Method.PER_CODE).warnings == ()
 
 
-def test_cognitive_intervention_add_on_warnings():
-    assert any("bill 97129" in w for w in bill(Method.CMS, ("97130", 15)).warnings)
-    assert any("first 15 minutes only" in w for w in bill(Method.CMS, ("97129", 30)).warnings)
-    assert bill(Method.CMS, ("97129", 15), ("97130", 15)).warnings == ()
+@pytest.mark.parametrize(("code", "words"), [
+    ("97169", "not covered by Medicare (status N)"),
+    ("97039", "priced by the Medicare contractor (status C)"),
+    ("G0151", "excluded from the Medicare fee schedule by law (status X)"),
+    ("G0157", "by regulation (status E)"),
+    ("97545", "restricted by Medicare (status R)"),
+])
+def test_every_medicare_status_letter_is_named(code, words):
+    entry = default_catalog().get(code)
+    item = CodeMinutes(code=code, minutes=30 if entry.timed else None)
+    assert any(words in w for w in compute_units([item], Method.CMS).warnings)

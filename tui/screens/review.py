@@ -59,15 +59,19 @@ class ReviewScreen(TabletimeScreen[bool]):
         session = self.tabletime.repo.queries.session(self.session_id)
         review = self.review()
         billing = review.billing
-        fees = {fee.code: fee.amount for fee in review.fees.lines} if review.fees else {}
-        claim = {line.code: line for line in review.claim}
+        amounts = [fee.amount for fee in review.fees.lines] if review.fees else []
+        priced = list(zip(review.claim, amounts or [None] * len(review.claim), strict=True))
         table = self.query_one("#review-lines", DataTable)
         table.clear()
         for line in billing.lines:
-            modifiers = claim[line.code].modifiers if line.code in claim else ()
-            table.add_row(line.code + ("" if line.timed else " (untimed)"),
-                          "-" if line.minutes is None else str(line.minutes), str(line.units),
-                          " ".join(modifiers), money(fees.get(line.code)) if line.units else "")
+            name = line.code + ("" if line.timed else " (untimed)")
+            claimed = [(c, amount) for c, amount in priced if c.code == line.code]
+            for claim, amount in claimed:
+                table.add_row(name, "-" if claim.minutes is None else str(claim.minutes),
+                              str(claim.units), " ".join(claim.modifiers), money(amount))
+            if not claimed:
+                table.add_row(name, "-" if line.minutes is None else str(line.minutes),
+                              str(line.units), "", "not billed" if line.units else "")
         total = money(review.fees.total) if review.fees else "$0.00"
         units = f"{billing.timed_units} timed unit{'' if billing.timed_units == 1 else 's'}"
         self.query_one("#review-title", Static).update(

@@ -1,0 +1,154 @@
+"""NCCI edits and Medically Unlikely Edits (billing-spec section 7): which codes may not go
+together on one patient's date, and how many units of a code a date allows.
+
+The edits are data (`core/data/edits.json`, each with its source and the dates it is in force),
+never code. A finding names the edit and its source; nothing here adds a modifier or moves a
+unit: the biller decides.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from core.text import plural
+
+
+@dataclass(frozen=True)
+class Edit:
+    id: str
+    kind: str
+    """once-per-date, needs-modifier, not-with or no-overlap."""
+    codes: frozenset[str]
+    text: str
+    source: str
+    start: date
+    end: date | None = None
+    others: frozenset[str] = frozenset()
+    """not-with: the codes it may not go with; no-overlap: the codes that may share a period."""
+    modifiers: tuple[str, ...] = ()
+
+    def in_force(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class UnitLimit:
+    code: str
+    units: int
+    mai: int
+    """MUE adjudication indicator: 2 an absolute date-of-service limit, 3 a clinical one."""
+
+
+@dataclass(frozen=True)
+class Edits:
+    edits: tuple[Edit, ...]
+    limits: Mapping[str, UnitLimit]
+    limits_start: date
+    limits_source: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One edit a patient's date runs into: `check` is the day summary's kind of check."""
+
+    check: str
+    edit: str
+    codes: tuple[str, ...]
+    message: str
+    source: str
+
+
+CHECKS = {"once-per-date": "two-evaluations", "needs-modifier": "re-evaluation-with-treatment",
+          "not-with": "performance-test-with-evaluation", "no-overlap": "evaluation-overlap"}
+MUE_CHECK = "unit-limit"
+
+
+@cache
+def default_edits() -> Edits:
+    """The shipped edits, read once per process."""
+    raw: dict[str, Any] = json.loads(files("core").joinpath("data/edits.json").read_text(
+        encoding="utf-8"))
+    sources = raw["sources"]
+    edits = tuple(
+        Edit(id=item["id"], kind=item["kind"], codes=frozenset(item["codes"]), text=item["text"],
+             source=sources[item["source"]], start=date.fromisoformat(item["from"]),
+             end=date.fromisoformat(item["to"]) if item.get("to") else None,
+             others=frozenset(item.get("with", item.get("may_share", ()))),
+             modifiers=tuple(item.get("modifiers", ())))
+        for item in raw["edits"])
+    mue = raw["mue"]
+    limits = {code: UnitLimit(code=code, units=value["units"], mai=value["mai"])
+              for code, value in mue["limits"].items()}
+    return Edits(edits=edits, limits=limits, limits_start=date.fromisoformat(mue["from"]),
+                 limits_source=sources[mue["source"]])
+
+
+def code_findings(units: Mapping[str, int], day: date, edits: Edits | None = None
+                  ) -> list[Finding]:
+    """What one patient's billed units of a date (code -> units, every discipline) run into."""
+    edits = edits or default_edits()
+    billed = {code for code, count in units.items() if count}
+    found = []
+    for edit in edits.edits:
+        if not edit.in_force(day):
+            continue
+        mine = sorted(billed & edit.codes)
+        if edit.kind == "once-per-date" and sum(units[c] for c in mine) > 1:
+            listed = ", ".join(f"{c} x{units[c]}" if units[c] > 1 else c for c in mine)
+            found.append(_finding(edit, mine, f"{listed} on one date: {edit.text}"))
+        elif edit.kind in ("needs-modifier", "not-with") and mine:
+            others = sorted(billed - {*mine} if edit.kind == "needs-modifier"
+                            else billed & edit.others)
+            if others:
+                found.append(_finding(edit, [*mine, *others],
+                                      f"{', '.join(mine)} with {', '.join(others)}: {edit.text}"))
+    if day >= edits.limits_start:
+        for code in sorted(billed):
+            limit = edits.limits.get(code)
+            if limit is not None and units[code] > limit.units:
+                kind = ("an absolute date-of-service limit: the units over it are denied"
+                        if limit.mai == 2 else
+                        "a clinical limit: units over it need the records to back them")
+                found.append(Finding(
+                    check=MUE_CHECK, edit=f"mue-{code}", codes=(code,), source=edits.limits_source,
+                    message=(f"{code}: {plural(units[code], 'unit')} on one date, over the "
+                             f"Medically Unlikely Edit of {limit.units} (MAI {limit.mai}, "
+                             f"{kind})")))
+    return found
+
+
+Span = tuple[str, datetime, datetime]
+"""(code, start, end) of a segment."""
+
+
+def overlap_findings(spans: Sequence[Span], day: date, edits: Edits | None = None
+                     ) -> list[tuple[Finding, Span, Span]]:
+    """Evaluations whose time overlaps other treatment time that may not share it."""
+    edits = edits or default_edits()
+    found = []
+    for edit in edits.edits:
+        if edit.kind != "no-overlap" or not edit.in_force(day):
+            continue
+        for index, evaluation in enumerate(spans):
+            if evaluation[0] not in edit.codes:
+                continue
+            for later, other in enumerate(spans):
+                if (later == index or other[0] in edit.others
+                        or (other[0] in edit.codes and later < index)  # found from the other
+                        or not (other[1] < evaluation[2] and evaluation[1] < other[2])):
+                    continue
+                found.append((_finding(edit, [evaluation[0], other[0]],
+                                       f"{evaluation[0]} overlaps {other[0]}: {edit.text}"),
+                              evaluation, other))
+    return found
+
+
+def _finding(edit: Edit, codes: Sequence[str], message: str) -> Finding:
+    return Finding(check=CHECKS[edit.kind], edit=edit.id, codes=tuple(dict.fromkeys(codes)),
+                   message=message, source=edit.source)

@@ -1,0 +1,29 @@
+"""What every command's arguments share: one-line usage errors and dates a person types."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from typing import NoReturn
+
+from core.timeparse import TimeParseError, parse_date
+
+DATE_HELP = "2026-03-02, today, yesterday, -3 (days ago) or 03/02"
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported as one line on stderr with exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (its default prints the usage too)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def date_argument(text: str) -> date:
+    try:
+        return parse_date(text, date.today())
+    except TimeParseError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

@@ -1,0 +1,213 @@
+"""`tabletime units`: minutes per code in, units, claim lines, estimate and checks out, the
+same way the review screen shows them. Imports only `core` (and no pydantic): it starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from core.catalog import CodeError, default_catalog
+from core.edits import Finding, code_findings
+from core.fees import FeeEstimate, estimate_fees, known_fee_year
+from core.kinds import Discipline, Method
+from core.modifiers import ClaimLine, claim_lines, describe
+from core.units import MINUTES_IN_A_DAY, BillingResult, CodeMinutes, check_codes, compute_units
+from tui.cli_args import DATE_HELP, UsageError, date_argument
+
+EXIT_OK = 0
+_ITEM = re.compile(r"^(?P<code>[^=\s]+)(?:=(?P<minutes>.*))?$")
+
+
+def add_units_parser(commands: Any) -> None:
+    units = commands.add_parser(
+        "units",
+        help="turn minutes per code into billable units, claim lines and an estimate",
+        description=(
+            "Turn minutes per code into billable units, claim lines with their modifiers, a "
+            "fee estimate and the checks a biller runs. Give timed codes as CODE=MINUTES; an "
+            "untimed code may be given bare (97161) or with minutes. A code given twice adds up."
+        ),
+        epilog="examples: tabletime units 97110=33 97140=7; tabletime units 97129=40; "
+               "tabletime units 97110=30 --assistant 97110=10",
+    )
+    units.add_argument(
+        "--method",
+        choices=[m.value for m in Method],
+        default=Method.CMS.value,
+        help="cms: Medicare 8-minute rule on the total (default); per-code: each code alone",
+    )
+    payer = units.add_mutually_exclusive_group()
+    payer.add_argument("--medicare", dest="medicare", action="store_true", default=None,
+                       help="the payer is Medicare: status checks, CQ/CO, the multiple-procedure "
+                            "reduction (default with --method cms)")
+    payer.add_argument("--no-medicare", dest="medicare", action="store_false",
+                       help="the payer is not Medicare (default with --method per-code)")
+    units.add_argument("--discipline", choices=[d.value for d in Discipline], default="PT",
+                       help="the plan of care's discipline: GP, GO or GN (default PT)")
+    units.add_argument("--assistant", action="append", default=[], metavar="CODE=MINUTES",
+                       help="minutes of a code furnished by the assistant, on top of the "
+                            "therapist's (repeatable)")
+    units.add_argument("--date", type=date_argument, metavar="DATE",
+                       help=f"the date of service, for the fee year and the edits in force "
+                            f"({DATE_HELP}; default: today)")
+    units.add_argument("--json", action="store_true", help="print one JSON object")
+    units.add_argument("items", nargs="+", metavar="CODE=MINUTES", help="e.g. 97110=33 97161")
+
+
+def parse_item(text: str) -> CodeMinutes:
+    """`97110=23` or a bare `97161` -> CodeMinutes; anything else is a UsageError naming it."""
+    match = _ITEM.match(text.strip())
+    if match is None:
+        raise UsageError(f"malformed item {text!r}: write CODE=MINUTES, e.g. 97110=23")
+    code, minutes = match["code"], match["minutes"]
+    if minutes is None:
+        return CodeMinutes(code=code)
+    if re.fullmatch(r"-[0-9]+", minutes.strip()):
+        raise UsageError(f"negative minutes in {text!r}: minutes cannot be below 0")
+    if not re.fullmatch(r"[0-9]+", minutes.strip()):
+        raise UsageError(f"bad minutes in {text!r}: give whole minutes, e.g. {code}=23")
+    value = int(minutes)
+    if value > MINUTES_IN_A_DAY:
+        raise UsageError(f"too many minutes in {text!r}: a day has {MINUTES_IN_A_DAY}")
+    return CodeMinutes(code=code, minutes=value)
+
+
+def parse_assistant(text: str) -> CodeMinutes:
+    item = parse_item(text)
+    if item.minutes is None:
+        raise UsageError(f"--assistant {text!r}: give the assistant's minutes, e.g. "
+                         f"--assistant {item.code}=10")
+    return CodeMinutes(code=item.code, minutes=item.minutes, assistant_minutes=item.minutes)
+
+
+class Units:
+    """Everything `units` prints, computed once for the text and the JSON."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        items = [parse_item(text) for text in args.items]
+        items += [parse_assistant(text) for text in args.assistant]
+        catalog = default_catalog()
+        self.method = Method(args.method)
+        self.medicare = self.method is Method.CMS if args.medicare is None else args.medicare
+        self.discipline = Discipline(args.discipline)
+        self.day: date = args.date or date.today()
+        try:
+            check_codes(items, catalog)
+            self.result: BillingResult = compute_units(items, self.method,
+                                                       medicare=self.medicare)
+        except CodeError as error:
+            raise UsageError(str(error)) from None
+        self.claim: list[ClaimLine] = claim_lines(self.result, self.discipline, self.medicare)
+        self.fees: FeeEstimate | None = None
+        if self.claim:
+            year = known_fee_year(self.day.year, catalog)
+            self.fees = estimate_fees(self.claim, year, medicare=self.medicare, catalog=catalog)
+        self.findings: list[Finding] = []
+        if self.medicare or self.method is Method.CMS:
+            units: dict[str, int] = {}
+            for line in self.claim:
+                units[line.code] = units.get(line.code, 0) + line.units
+            self.findings = code_findings(units, self.day)
+
+    @property
+    def warnings(self) -> list[str]:
+        warnings = list(self.result.warnings)
+        if self.fees:
+            warnings += self.fees.warnings
+            if self.fees.year != self.day.year:
+                warnings.append(f"fee estimate uses {self.fees.year} rates: no "
+                                f"{self.day.year} fee data shipped")
+        return warnings + [f"{f.message} [{f.source}]" for f in self.findings]
+
+    def as_json(self) -> dict[str, Any]:
+        """The documented `units --json` object (design.md), plus the tie alternatives, the
+        claim lines, the estimate and the edits found."""
+        result = self.result
+        fees = self.fees.lines if self.fees else ()
+        return {
+            "method": result.method.value,
+            "medicare": self.medicare,
+            "discipline": self.discipline.value,
+            "date_of_service": self.day.isoformat(),
+            "total_timed_minutes": result.total_timed_minutes,
+            "total_treatment_minutes": result.total_treatment_minutes,
+            "timed_units": result.timed_units,
+            "units": result.units,
+            "lines": [
+                {"code": line.code, "minutes": line.minutes, "units": line.units,
+                 "timed": line.timed, "assistant_minutes": line.assistant_minutes,
+                 "why": line.why}
+                for line in result.lines
+            ],
+            "tie": result.tie,
+            "tie_alternatives": list(result.tie_alternatives),
+            "summary": result.summary,
+            "claim_lines": [
+                {"code": fee.line.code, "modifiers": list(fee.line.modifiers),
+                 "units": fee.line.units, "minutes": fee.line.minutes,
+                 "allowed_amount": _money(fee.allowed), "estimated_amount": _money(fee.amount),
+                 "why": "; ".join(part for part in (fee.line.why, fee.why) if part)}
+                for fee in fees
+            ],
+            "estimate": None if self.fees is None else {
+                "year": self.fees.year, "allowed_amount": _money(self.fees.allowed),
+                "estimated_amount": _money(self.fees.total), "source": self.fees.source},
+            "edits": [{"kind": f.check, "edit": f.edit, "codes": list(f.codes),
+                       "message": f.message, "source": f.source} for f in self.findings],
+            "warnings": self.warnings,
+        }
+
+    def as_text(self) -> str:
+        """A table a therapist reads at a glance, then the reasons an auditor reads."""
+        result = self.result
+        rows = [f"{'Code':<7}{'Minutes':>8}{'Units':>7}  Kind"]
+        for line in result.lines:
+            minutes = "-" if line.minutes is None else str(line.minutes)
+            kind = "timed" if line.timed else "untimed"
+            rows.append(f"{line.code:<7}{minutes:>8}{line.units:>7}  {kind}")
+        rows += [
+            "",
+            f"Total timed minutes:     {result.total_timed_minutes}",
+            f"Total treatment minutes: {result.total_treatment_minutes}",
+            f"Timed units:             {result.timed_units}",
+        ]
+        payer = "Medicare" if self.medicare else "not Medicare"
+        rows += ["", f"Claim lines ({payer}, {self.discipline}, {self.day}):"]
+        if self.fees:
+            for fee in self.fees.lines:
+                amount = "no estimate" if fee.amount is None else f"${fee.amount:.2f}"
+                minutes = "" if fee.line.minutes is None else f"{fee.line.minutes} min"
+                rows.append(f"  {describe(fee.line):<18}{minutes:>8}  {amount:>11}  {fee.why}")
+            rows.append(f"  Estimate ${self.fees.total:.2f} (allowed ${self.fees.allowed:.2f}):"
+                        f" {self.fees.source}; national, before coinsurance")
+        else:
+            rows.append("  none")
+        rows += ["", "Why:", f"  {result.summary}", *(f"  {line.why}" for line in result.lines)]
+        shared = [line for line in self.claim if line.why]
+        if shared:
+            rows += [f"  {line.code} therapist/assistant: {line.why}"
+                     for line in {line.code: line for line in shared}.values()]
+        if result.tie:
+            rows += ["", "Tie: the payer accepts any of these too:"]
+            rows += [
+                "  " + ", ".join(f"{code} x{units}" for code, units in choice.items())
+                for choice in result.tie_alternatives
+            ]
+        if self.warnings:
+            rows += ["", "Warnings:", *(f"  ! {warning}" for warning in self.warnings)]
+        return "\n".join(rows)
+
+
+def _money(amount: Decimal | None) -> str | None:
+    return None if amount is None else f"{amount:.2f}"
+
+
+def run_units(args: argparse.Namespace) -> int:
+    units = Units(args)
+    print(json.dumps(units.as_json(), indent=2) if args.json else units.as_text())
+    return EXIT_OK
