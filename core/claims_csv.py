@@ -1,7 +1,9 @@
 """What billing needs, as CSV rows: claim lines and sessions (with their chart notes).
 
-Lines: one row per patient, date of service, discipline and code (a timed code split across
-lines of one date is rejected), with up to four modifiers in their own columns. Dates are
+Lines: one row per patient, date of service, discipline, code and modifier set (a code's units
+with and without CQ/CO are two lines; otherwise a code is never split across lines of one date),
+with up to four modifiers in their own columns, the estimated payment and the allowed amount
+(the one KX counts; they differ on a CQ/CO line, paid at 85%). Dates are
 ISO dates, units whole numbers, amounts plain decimals: a spreadsheet reads them as they are.
 """
 
@@ -14,7 +16,7 @@ from core.day import ClaimRow, SessionDay
 
 LINE_COLUMNS = ("date_of_service", "patient", "payer", "method", "discipline", "code",
                 "modifier_1", "modifier_2", "modifier_3", "modifier_4", "units", "minutes",
-                "estimated_amount")
+                "estimated_amount", "allowed_amount")
 SESSION_COLUMNS = ("session_id", "date_of_service", "patient", "payer", "method", "discipline",
                    "status", "total_timed_minutes", "total_treatment_minutes", "timed_units",
                    "units", "estimated_amount", "checks", "chart_note")
@@ -30,7 +32,8 @@ def line_row(row: ClaimRow) -> list[str]:
     modifiers += [""] * (MAX_MODIFIERS - len(modifiers))
     cells = [row.date_of_service.isoformat(), row.patient, row.payer, row.method.value,
              row.discipline.value, row.code, *modifiers, str(row.units),
-             "" if row.minutes is None else str(row.minutes), _amount(row.amount)]
+             "" if row.minutes is None else str(row.minutes), _amount(row.amount),
+             _amount(row.allowed)]
     return [neutralise(cell) for cell in cells]
 
 

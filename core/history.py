@@ -48,11 +48,13 @@ class HistoryEntry(Frozen):
 DailyAmounts = Mapping[date, Mapping[TherapyBucket, Decimal]]
 
 
-def patient_history(visits: Sequence[tuple[date, Visit]], daily: DailyAmounts
+def patient_history(visits: Sequence[tuple[date, Visit]], daily: DailyAmounts,
+                    elsewhere: Mapping[tuple[int, TherapyBucket], Decimal] | None = None
                     ) -> list[HistoryEntry]:
-    """Oldest first. `daily` holds the patient's Medicare amount per bucket on each date (from
-    closed sessions); the year so far runs over it, per calendar year and bucket."""
-    running: dict[tuple[int, TherapyBucket], Decimal] = {}
+    """Oldest first. `daily` holds the patient's Medicare allowed amount per bucket on each
+    date (from closed sessions); the year so far runs over it, per calendar year and bucket,
+    from what `elsewhere` says the patient used at other providers that year."""
+    running: dict[tuple[int, TherapyBucket], Decimal] = dict(elsewhere or {})
     counted: set[date] = set()
     entries = []
     for day, visit in sorted(visits, key=lambda pair: pair[0]):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
                      r"\u200e\u200f\u061c]")
@@ -63,3 +64,17 @@ PATIENT_REF_MAX = 40
 def plural(count: int, word: str, words: str | None = None) -> str:
     """`1 session`, `2 sessions` (or the plural given)."""
     return f"{count:,} {word}" if count == 1 else f"{count:,} {words or word + 's'}"
+
+
+def parse_amount(text: str) -> Decimal:
+    """Dollars and cents as a person types them (`850`, `850.00`, `$1,250.50`); ValueError
+    naming the problem otherwise."""
+    cleaned = text.strip().removeprefix("$").replace(",", "")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not an amount: write e.g. 850.00") from None
+    exponent = amount.as_tuple().exponent
+    if not amount.is_finite() or amount < 0 or not isinstance(exponent, int) or exponent < -2:
+        raise ValueError(f"{text!r} is not an amount in dollars and cents")
+    return amount

@@ -1,7 +1,9 @@
-"""A lossless backup: one archive of the settings and every day file, and its restore.
+"""A lossless backup: one archive of the settings, what the user entered about patients and
+every day file, and its restore.
 
-The day files are the whole truth (sessions, segments, tie choices, payer snapshots, the
-audit trail); the index is derived again on restore. A backup only reads and takes no lock, so
+The day files are the whole truth of the sessions (segments, tie choices, payer snapshots,
+the audit trail) and patients.json of what was entered about patients; the index is derived
+again on restore. A backup only reads and takes no lock, so
 it never blocks the app; each file is read whole (the app replaces files atomically), and a
 file that changed while the archive was being written is added again, until one pass finds
 every file as archived: the archive is then a state the folder was really in.
@@ -23,7 +25,13 @@ import orjson
 
 from core.text import printable
 from storage.atomic import ensure_private_dir, write_atomic
-from storage.documents import DayDocument, DocumentError, upgrade, validate
+from storage.documents import (
+    PATIENTS_NAME,
+    DocumentError,
+    document_kind,
+    upgrade,
+    validate,
+)
 from storage.errors import BadPath
 from storage.settings_file import SETTINGS_NAME
 from storage.store import file_stamp
@@ -36,11 +44,11 @@ MAX_MEMBER = 256 * 1024 * 1024
 
 
 def _files(data_dir: Path) -> dict[str, Path]:
-    """What a backup holds, by name in the archive: settings and the day files."""
+    """What a backup holds, by name in the archive: settings, patients.json, the day files."""
     found = {}
-    settings = data_dir / SETTINGS_NAME
-    if settings.is_file():
-        found[SETTINGS_NAME] = settings
+    for name in (SETTINGS_NAME, PATIENTS_NAME):
+        if (data_dir / name).is_file():
+            found[name] = data_dir / name
     for path in sorted((data_dir / "days").glob("*/*.json")):
         try:
             day = date.fromisoformat(path.stem)
@@ -119,8 +127,8 @@ def verify_backup(path: Path) -> int:
         if name == MANIFEST:
             manifest = json.loads(content)
             continue
-        if name.startswith("days/"):
-            _check_day(name, content)
+        if name.startswith("days/") or name == PATIENTS_NAME:
+            _check_document(name, content)
         sums[name] = hashlib.sha256(content).hexdigest()  # a file added again: the later one
     if manifest is None:
         raise BadPath(f"{printable(str(path))} is not a Tabletime backup (no manifest)")
@@ -138,7 +146,7 @@ def verify_backup(path: Path) -> int:
 
 
 def _allowed(name: str) -> bool:
-    if name in (MANIFEST, SETTINGS_NAME):
+    if name in (MANIFEST, SETTINGS_NAME, PATIENTS_NAME):
         return True
     parts = name.split("/")
     if len(parts) != 3 or parts[0] != "days" or not parts[2].endswith(".json"):
@@ -150,12 +158,12 @@ def _allowed(name: str) -> bool:
     return parts[1] == f"{day.year:04d}"
 
 
-def _check_day(name: str, content: bytes) -> None:
-    day = date.fromisoformat(Path(name).stem)
+def _check_document(name: str, content: bytes) -> None:
+    kind, context = document_kind(Path("/"), Path("/") / name)
     try:
-        validate(upgrade(orjson.loads(content)), DayDocument, {"day": day})
+        validate(upgrade(orjson.loads(content)), kind, context)
     except (orjson.JSONDecodeError, DocumentError) as error:
-        raise BadPath(f"the backup's {name} is not a valid day file: {error}") from None
+        raise BadPath(f"the backup's {name} is not a valid file of its kind: {error}") from None
 
 
 def refuse_unless_empty(data_dir: Path) -> None:

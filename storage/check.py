@@ -41,6 +41,7 @@ def check_folder(data_dir: Path, clock: Clock) -> CheckReport:
                  for name in OBSOLETE if (data_dir / name).exists()]
     with Repository.open(data_dir, clock) as repo:
         repo.pop_notices()
+        repo.patients.used_elsewhere(0)  # read (and validate) what was entered about patients
         files = repo.store.day_files()
         segments: list[Segment] = []
         sessions = 0

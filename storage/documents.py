@@ -8,6 +8,7 @@ TinyDB's (table name -> document id -> record), so TinyDB reads and writes these
     days/2026/2026-03-02.json   DayDocument: the sessions of that date, their segments, audit
     index/2026-03.json          MonthIndexDocument: each day file of the month, derived
     index/months.json           IndexSummaryDocument: each month's digest and open sessions
+    patients.json               PatientsDocument: what the user entered about patients
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from core.audit import AuditEntry
 from core.history import Visit
 from core.models import Frozen, Segment, problem
 from core.modifiers import TherapyBucket
+from core.patients import UsedElsewhere
 from core.session import Session
 from core.text import printable
 
@@ -41,6 +43,7 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 """Upgrade steps: MIGRATIONS[n] turns a version-n file's tables into version n+1."""
 
 SUMMARY_NAME = "months.json"
+PATIENTS_NAME = "patients.json"
 DocId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")]
 """TinyDB's document ids, as JSON object keys."""
 
@@ -150,11 +153,21 @@ class IndexSummaryDocument(Document):
     months: dict[DocId, MonthEntry] = Field(default_factory=dict)
 
 
+class PatientsDocument(Document):
+    """patients.json: what the user entered about patients (a truth of its own, not derived)."""
+
+    TABLES = ("elsewhere",)
+    KEYS: ClassVar[dict[str, str]] = {"elsewhere": "id"}
+    elsewhere: dict[DocId, UsedElsewhere] = Field(default_factory=dict)
+
+
 def document_kind(root: Path, path: Path) -> tuple[type[Document], dict[str, Any]]:
     """The model of a data-folder file, from where it lies, and its validation context."""
     relative = path.relative_to(root).parts
     if relative[0] == "days":
         return DayDocument, {"day": date.fromisoformat(path.stem)}
+    if relative == (PATIENTS_NAME,):
+        return PatientsDocument, {}
     if path.name == SUMMARY_NAME:
         return IndexSummaryDocument, {}
     return MonthIndexDocument, {}

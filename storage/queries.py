@@ -8,6 +8,7 @@ through the index, whatever day it is on.
 from __future__ import annotations
 
 from datetime import date, timedelta, tzinfo
+from decimal import Decimal
 from uuid import UUID
 
 from core.audit import AuditEntry
@@ -19,14 +20,16 @@ from core.session import Session, SessionView
 from core.timing import ClampedClock
 from storage.errors import NotFound
 from storage.indexes import Indexes
+from storage.patients import Patients
 from storage.store import Store
 
 
 class Queries:
-    def __init__(self, store: Store, indexes: Indexes, catalog: Catalog, zone: tzinfo,
-                 clock: ClampedClock) -> None:
+    def __init__(self, store: Store, indexes: Indexes, patients: Patients, catalog: Catalog,
+                 zone: tzinfo, clock: ClampedClock) -> None:
         self._store = store
         self._indexes = indexes
+        self._patients = patients
         self._catalog = catalog
         self._zone = zone
         self._clock = clock
@@ -78,7 +81,12 @@ class Queries:
         return self._indexes.visits(patient)
 
     def year_to_date(self, day: date) -> YearToDate:
-        return self._indexes.year_to_date(day)
+        """Each Medicare patient's allowed amount per KX bucket in `day`'s year before `day`:
+        what other providers billed (as entered) and this folder's closed sessions."""
+        totals = dict(self._patients.used_elsewhere(day.year))
+        for key, amount in self._indexes.year_to_date(day).items():
+            totals[key] = totals.get(key, Decimal(0)) + amount
+        return totals
 
     # ---- segments -------------------------------------------------------------------------
 

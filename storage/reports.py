@@ -10,14 +10,18 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TextIO
 
 from core.chart_note import chart_note
 from core.claims_csv import LINE_COLUMNS, SESSION_COLUMNS, line_row, session_row
 from core.day import ClaimRow, DaySummary, SessionData, YearToDate, day_claim_rows, summarize_day
 from core.history import HistoryEntry, patient_history
+from core.kinds import LATEST_YEAR
+from core.models import Frozen
+from core.modifiers import KX_THRESHOLDS, TherapyBucket, threshold_status
 from core.session import Session
-from storage.indexes import medicare_by_day
+from storage.indexes import medicare_by_day, year_to_date
 from storage.repository import Repository
 
 
@@ -39,7 +43,40 @@ def load_history(repo: Repository, patient: str) -> list[HistoryEntry]:
     daily = {}
     for year in sorted({day.year for day, _ in visits}):
         daily.update(medicare_by_day(repo.indexes.year(year), patient))
-    return patient_history(visits, daily)
+    elsewhere = {(e.year, e.bucket): e.amount for e in repo.patients.entries(patient)}
+    return patient_history(visits, daily, elsewhere)
+
+
+class BucketYear(Frozen):
+    """A patient's Medicare allowed amounts in one KX bucket and year, as KX counts them."""
+
+    bucket: TherapyBucket
+    here: Decimal
+    elsewhere: Decimal
+    threshold: Decimal | None
+    messages: tuple[str, ...]
+
+    @property
+    def total(self) -> Decimal:
+        return self.here + self.elsewhere
+
+
+def patient_year(repo: Repository, patient: str, year: int) -> list[BucketYear]:
+    """Each KX bucket's year so far for a patient: this folder's closed sessions and what was
+    entered as used at other providers."""
+    here = year_to_date(repo.indexes.year(year).values(), date(year + 1, 1, 1)) \
+        if year < LATEST_YEAR else {}
+    elsewhere = repo.patients.used_elsewhere(year)
+    found = []
+    for bucket in TherapyBucket:
+        mine = here.get((patient, bucket), Decimal(0))
+        other = elsewhere.get((patient, bucket), Decimal(0))
+        threshold = KX_THRESHOLDS.get(year)
+        messages = (threshold_status(year, bucket, mine + other).messages if threshold
+                    else (f"no KX threshold is known for {year}",))
+        found.append(BucketYear(bucket=bucket, here=mine, elsewhere=other, threshold=threshold,
+                                messages=messages))
+    return found
 
 
 def claim_rows(repo: Repository, first: date | None, last: date | None,

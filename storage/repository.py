@@ -21,6 +21,7 @@ from storage.documents import DayEntry
 from storage.errors import MissingDataFolder
 from storage.folder import LOCK_NAME, POSIX_LOCK, WriterLock
 from storage.indexes import Indexes, derive_day
+from storage.patients import Patients
 from storage.queries import Queries
 from storage.settings_file import load_settings
 from storage.store import Records, Severity, Store
@@ -50,7 +51,9 @@ class Repository:
         self._notices: list[Notice] = []
         self.store = Store(data_dir, self._notify, writer=lock is not None, lost=self._lost)
         self.indexes = Indexes(self.store, self._derive, self._notify)
-        self.queries = Queries(self.store, self.indexes, self.catalog, self.zone, self.clock)
+        self.patients = Patients(self.store)
+        self.queries = Queries(self.store, self.indexes, self.patients, self.catalog,
+                               self.zone, self.clock)
         self.commands = Commands(self.store, self.indexes, self.queries, settings,
                                  self.catalog, self.zone, self.clock, self._notify)
 

@@ -23,7 +23,14 @@ from storage.errors import (
     StorageError,
     disk_problem,
 )
-from tui.cli_args import DATE_HELP, Parser, UsageError, date_argument
+from tui.cli_args import (
+    DATE_HELP,
+    Parser,
+    UsageError,
+    amount_argument,
+    bucket_argument,
+    date_argument,
+)
 from tui.cli_units import add_units_parser, run_units
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -80,6 +87,27 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--date", type=date_argument, metavar="DATE",
                          help=f"{DATE_HELP}; default: today")
     summary.add_argument("--json", action="store_true", help="print one JSON object")
+
+    patient = commands.add_parser(
+        "patient",
+        help="a patient's Medicare year so far; record what other providers billed",
+        description=(
+            "Show a patient's sessions and Medicare allowed amounts this year against the KX "
+            "threshold (PT and SLP together, OT on its own), counting what other providers "
+            "billed. With --used-elsewhere, record that amount (from the Medicare eligibility "
+            "check) for a year and bucket; a new amount replaces the one before."
+        ),
+        epilog="example: tabletime patient AB12 --used-elsewhere 850.00 --bucket PT+SLP",
+    )
+    patient.add_argument("patient", metavar="REF", help="the patient reference")
+    patient.add_argument("--used-elsewhere", metavar="AMOUNT", type=amount_argument,
+                         help="dollars already used at other providers this year, e.g. 850.00")
+    patient.add_argument("--bucket", type=bucket_argument, default="PT+SLP",
+                         metavar="PT+SLP|OT", help="the KX bucket (default PT+SLP)")
+    patient.add_argument("--year", type=int, metavar="YEAR",
+                         help="the calendar year (default: this year)")
+    patient.add_argument("--note", default="", help="where the amount comes from")
+    patient.add_argument("--json", action="store_true", help="print one JSON object")
 
     imported = commands.add_parser(
         "import",
@@ -141,7 +169,7 @@ def data_command(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 COMMANDS = {"units": run_units, **{name: data_command(name) for name in
-            ("export", "import", "summary", "check", "backup", "restore", "demo")}}
+            ("export", "import", "summary", "patient", "check", "backup", "restore", "demo")}}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -185,6 +213,8 @@ def _fail(error: object, status: int) -> int:
 def _writes(args: argparse.Namespace | None) -> bool:
     """Whether the command writes its data folder (a reading one never does, not even a
     crash report: that goes to the temp folder)."""
+    if args is not None and args.command == "patient":
+        return args.used_elsewhere is not None
     return args is not None and args.command not in ("units", "export", "summary", "backup")
 
 

@@ -1,5 +1,6 @@
-"""The commands that use a data folder: export, import, summary, check, backup, restore, and
-opening the app. Imported only when one of them runs (`tabletime units` never loads storage).
+"""The commands that use a data folder: export, import, summary, patient, check, backup,
+restore, and opening the app. Imported only when one of them runs (`tabletime units` never
+loads storage).
 """
 
 from __future__ import annotations
@@ -11,14 +12,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from core.kinds import EARLIEST_YEAR, LATEST_YEAR
+from core.modifiers import TherapyBucket
 from core.text import plural, printable
 from storage.backup import refuse_unless_empty, restore_backup, verify_backup, write_backup
 from storage.check import check_folder
-from storage.errors import BadPath
+from storage.errors import BadPath, InvalidChange
 from storage.exports import check_out, write_out, write_segments
 from storage.folder import WriterLock, resolve_data_dir
 from storage.imports import import_segments
-from storage.reports import left_open, left_open_text, load_day, write_lines, write_sessions
+from storage.reports import (
+    left_open,
+    left_open_text,
+    load_day,
+    patient_year,
+    write_lines,
+    write_sessions,
+)
 from storage.repository import Repository
 from tui.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError
 
@@ -73,6 +83,50 @@ def run_summary(args: argparse.Namespace) -> int:
         _report_notices(repo)
     print(json.dumps(summary_json(summary), indent=2) if args.json
           else printable(summary_text(summary)))
+    return EXIT_OK
+
+
+def run_patient(args: argparse.Namespace) -> int:
+    data_dir = resolve_data_dir(args.data_dir)
+    now = system_clock()
+    writing = args.used_elsewhere is not None
+    with Repository.open(data_dir, system_clock, read_only=not writing) as repo:
+        year = args.year or repo.local(now).year
+        if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+            raise UsageError(f"--year {year} is out of range ({EARLIEST_YEAR}-{LATEST_YEAR})")
+        patient = args.patient.strip()
+        if writing:
+            try:
+                repo.patients.set_used_elsewhere(patient, year, TherapyBucket(args.bucket),
+                                                 args.used_elsewhere, now, args.note)
+            except InvalidChange as error:
+                raise UsageError(str(error)) from None
+            say(f"recorded ${args.used_elsewhere:,.2f} used elsewhere in {year} "
+                f"({args.bucket}) for {patient}")
+        buckets = patient_year(repo, patient, year)
+        visits = [(day, v) for day, v in repo.queries.visits(patient) if day.year == year]
+        entries = {(e.year, e.bucket): e for e in repo.patients.entries(patient)}
+        _report_notices(repo)
+    if args.json:
+        print(json.dumps({
+            "patient": patient, "year": year, "sessions": len(visits),
+            "medicare": {b.bucket.value: {
+                "here": f"{b.here:.2f}", "elsewhere": f"{b.elsewhere:.2f}",
+                "total": f"{b.total:.2f}",
+                "threshold": None if b.threshold is None else f"{b.threshold:.2f}",
+                "messages": list(b.messages)} for b in buckets}}, indent=2))
+        return EXIT_OK
+    lines = [f"Patient {patient}: {plural(len(visits), 'session')} in {year}"
+             + (f" ({visits[0][0]} to {visits[-1][0]})" if visits else ""),
+             f"Medicare allowed amounts in {year} (KX counts PT and SLP together, OT alone):"]
+    for b in buckets:
+        entered = entries.get((year, b.bucket))
+        source = f", entered {entered.entered_at:%Y-%m-%d}" if entered else ""
+        against = f" of ${b.threshold:,.2f}" if b.threshold else ""
+        lines.append(f"  {b.bucket:<7} ${b.here:,.2f} here + ${b.elsewhere:,.2f} elsewhere"
+                     f"{source} = ${b.total:,.2f}{against}")
+        lines += [f"    ! {message}" for message in b.messages]
+    print("\n".join(printable(line) for line in lines))
     return EXIT_OK
 
 

@@ -43,6 +43,7 @@ def summary_json(summary: DaySummary) -> dict[str, Any]:
                 "modifiers": list(row.modifiers),
                 "units": row.units,
                 "minutes": row.minutes,
+                "allowed_amount": _money(row.allowed),
                 "estimated_amount": _money(row.amount),
             }
             for row in summary.rows
@@ -71,29 +72,34 @@ def summary_json(summary: DaySummary) -> dict[str, Any]:
         },
         "checks": [
             {"kind": check.kind.value, "message": check.message,
-             "sessions": [str(i) for i in check.session_ids]}
+             "sessions": [str(i) for i in check.session_ids], "source": check.source}
             for check in summary.checks
         ],
     }
 
 
 def summary_text(summary: DaySummary) -> str:
+    """Columns as wide as their longest cell, so that no two ever run together."""
     rows = [f"Day summary {summary.day:%a %d %b %Y}: {plural(len(summary.sessions), 'session')}",
             ""]
-    rows.append(f"{'Patient':<10}{'Payer':<20}{'Disc':<5}{'Status':<8}{'Timed':>6}{'Total':>6}"
-                "  Units")
+    who = max([len("Patient"), *(len(item.session.patient) for item in summary.sessions)]) + 2
+    payer = max([len("Payer"), *(len(item.session.payer.name) for item in summary.sessions)]) + 2
+    rows.append(f"{'Patient':<{who}}{'Payer':<{payer}}{'Disc':<5}{'Status':<8}{'Timed':>6}"
+                f"{'Total':>6}  Units")
     for item in summary.sessions:
         s, billing = item.session, item.billing
         units = ", ".join(f"{c} x{u}" for c, u in billing.units.items() if u) or "-"
         flag = "  !" if item.checks else ""
-        rows.append(f"{s.patient:<10}{s.payer.name[:19]:<20}{s.discipline:<5}"
+        rows.append(f"{s.patient:<{who}}{s.payer.name:<{payer}}{s.discipline:<5}"
                     f"{'open' if s.is_open else 'closed':<8}{billing.total_timed_minutes:>6}"
                     f"{billing.total_treatment_minutes:>6}  {units}{flag}")
     rows += ["", "Claim lines:"]
+    who = max([0, *(len(row.patient) for row in summary.rows)]) + 2
     for row in summary.rows:
         amount = _money(row.amount) or "n/a"
-        rows.append(f"  {row.patient:<10}{row.code}-{'-'.join(row.modifiers):<12} "
-                    f"x{row.units:<3} {amount:>9}")
+        allowed = f"  (85% of {_money(row.allowed)})" if row.allowed != row.amount else ""
+        line = "-".join((row.code, *row.modifiers))
+        rows.append(f"  {row.patient:<{who}}{line:<18} x{row.units:<3} {amount:>9}{allowed}")
     rows += ["", f"Totals: {summary.timed_minutes} timed min, {summary.treatment_minutes} "
              f"treatment min, {summary.units} units, estimate ${summary.amount:.2f}"]
     if summary.checks:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.models import FurnishedBy, Method, PayerProfile
+from core.modifiers import TherapyBucket
 from storage.repository import Repository
 from tui.cli import main
 
@@ -49,6 +50,8 @@ def busy_folder(data_dir, clock, settings):
         clock.advance(days=1)
         running = repo.commands.create_session("RN07", "Medicare")
         repo.commands.start(running.id, "97530")
+        repo.patients.set_used_elsewhere("AB12", 2026, TherapyBucket.PT_SLP, Decimal("2470"),
+                                         clock.now, "eligibility check")
         clock.advance(minutes=9)
     return data_dir
 
@@ -83,7 +86,7 @@ def test_backup_and_restore_give_back_every_session_exactly(capsys, busy, tmp_pa
     status, _, err = run(capsys, "--data-dir", str(restored), "restore", str(archive))
     assert status == 0 and "restored 2 day files" in err
     assert snapshot_of(restored, capsys) == before
-    for day in (busy / "days").glob("*/*.json"):
+    for day in [*(busy / "days").glob("*/*.json"), busy / "patients.json"]:
         assert (restored / day.relative_to(busy)).read_bytes() == day.read_bytes()
     with Repository.open(restored, clock, settings) as repo:
         (tie, blue, empty) = repo.queries.sessions_on(clock.now.date() - timedelta(days=1))
@@ -95,6 +98,7 @@ def test_backup_and_restore_give_back_every_session_exactly(capsys, busy, tmp_pa
         actions = [e.action.value for e in repo.queries.audit_of(blue.id)]
         assert actions == ["open", "add", "edit", "undo", "close"]
         assert repo.queries.segments_of(tie.id)[0].note == "gait belt, 150 ft x2"
+        assert repo.patients.entries("AB12")[0].note == "eligibility check"
 
 
 def test_restore_refuses_a_folder_that_holds_anything(capsys, busy, tmp_path):

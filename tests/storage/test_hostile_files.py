@@ -5,6 +5,7 @@ import csv
 import io
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -230,3 +231,29 @@ def test_round_trip_keeps_a_leading_apostrophe(repo, clock, tmp_path, settings):
         (back,) = other.queries.sessions_on(session.date_of_service)
         assert back.patient == "'=X"
         assert other.queries.segments_of(back.id)[0].note == "'quoted' and '+1"
+
+
+PATIENTS_WRONG = [*WRONG, {"elsewhere": {"1": {"id": "AB12\t2026\tOT", "patient": "AB12",
+                                              "year": 2026, "bucket": "PT+SLP", "amount": "5",
+                                              "entered_at": "2026-03-02T15:00:00Z"}}},
+                  {"elsewhere": {"1": {"id": "AB12\t2026\tOT", "patient": "AB12", "year": 2026,
+                                       "bucket": "OT", "amount": "-5",
+                                       "entered_at": "2026-03-02T15:00:00Z"}}}]
+
+
+@pytest.mark.parametrize("content", PATIENTS_WRONG)
+def test_a_damaged_patients_file_is_moved_aside_and_the_day_still_bills(data_dir, clock,
+                                                                       settings, content):
+    from core.modifiers import TherapyBucket
+    from storage.reports import load_day
+
+    with Repository.open(data_dir, clock, settings) as repo:
+        make_days(repo, clock)
+    (data_dir / "patients.json").write_text(json.dumps(content))
+    with Repository.open(data_dir, clock, settings) as again:
+        summary = load_day(again, clock.now.date() - timedelta(days=1), clock.now)
+        assert summary.rows  # the day bills without what was entered about patients
+        notices = [n.message for n in again.pop_notices()]
+        assert any("patients.json" in m and "moved aside" in m for m in notices)
+        again.patients.set_used_elsewhere("AB12", 2026, TherapyBucket.OT, Decimal(5), clock.now)
+        assert again.patients.used_elsewhere(2026) == {("AB12", TherapyBucket.OT): 5}

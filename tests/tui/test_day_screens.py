@@ -1,10 +1,12 @@
 """The day summary and patient history screens, with their keys."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from textual.widgets import DataTable
 
+from core.modifiers import TherapyBucket
 from tui.dialogs.form import FormDialog
 from tui.dialogs.note import NoteDialog
 from tui.screens.day import DaySummaryScreen
@@ -151,3 +153,24 @@ async def test_x_exports_claim_lines_and_names_the_file(busy_day, told):
         assert any(str(path) in message for message, _ in told)
         assert path.read_text().count("\n") == 2  # header and AB12's pooled line
         assert any("left out 1 open session(s)" in m and "CD34" in m for m, _ in told)
+
+
+async def test_history_records_what_other_providers_billed(busy_day):
+    app = busy_day
+    async with app.run_test(size=(120, 34)) as pilot:
+        patient = "AB12"
+        app.push_screen(PatientHistoryScreen(patient))
+        await pilot.pause()
+        await pilot.press("m")
+        await pilot.pause()
+        dialog = app.screen
+        dialog.query_one("#field-amount").value = "12.345"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "not an amount in dollars and cents" in str(dialog.query_one("#error").render())
+        dialog.query_one("#field-amount").value = "$2,500"
+        await pilot.press("enter")
+        await pilot.pause()
+        year = app.repo.local(app.clock()).year
+        used = app.repo.patients.used_elsewhere(year)
+        assert used[(patient, TherapyBucket.PT_SLP)] == Decimal("2500")

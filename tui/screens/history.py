@@ -15,9 +15,10 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from core.history import HistoryEntry
-from core.modifiers import KX_THRESHOLDS
-from core.text import plural
+from core.modifiers import KX_THRESHOLDS, TherapyBucket
+from core.text import parse_amount, plural
 from storage.reports import load_history
+from tui.dialogs.form import FormDialog, FormField
 from tui.format import money
 from tui.screens.base import TabletimeScreen
 from tui.widgets.plain_table import PlainTable
@@ -26,6 +27,7 @@ from tui.widgets.plain_table import PlainTable
 class PatientHistoryScreen(TabletimeScreen[None]):
     BINDINGS = [
         Binding("y", "chart_note", "Chart note"),
+        Binding("m", "used_elsewhere", "Used elsewhere"),
         Binding("escape", "dismiss", "Back"),
     ]
 
@@ -54,6 +56,7 @@ class PatientHistoryScreen(TabletimeScreen[None]):
 
     def show(self, entries: list[HistoryEntry]) -> None:
         table = self.query_one(DataTable)
+        table.clear()
         self.ids = [entry.visit.id for entry in entries]
         for entry in entries:
             visit = entry.visit
@@ -76,6 +79,42 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         notes = [f"! {m}" for messages in latest.values() for m in messages]
         self.query_one("#history-notes", Static).update("\n".join(notes) or "No threshold "
                                                         "warnings.")
+
+    def action_used_elsewhere(self) -> None:
+        """What the patient already used this year at other providers (from the Medicare
+        eligibility check): the KX threshold counts every provider's claims."""
+        repo = self.tabletime.repo
+        year = str(repo.local(self.tabletime.clock()).year)
+        buckets = [(f"{b} ({'PT and SLP' if b is TherapyBucket.PT_SLP else 'OT'})", b.value)
+                   for b in TherapyBucket]
+
+        def submit(values: dict[str, str]) -> str | None:
+            if not values["year"].strip().isdigit():
+                return f"{values['year']!r} is not a year: write e.g. {year}"
+            wanted = int(values["year"])
+            try:
+                amount = parse_amount(values["amount"])
+            except ValueError as error:
+                return str(error)
+            saved = self.tabletime.attempt(lambda: repo.patients.set_used_elsewhere(
+                self.patient, wanted, TherapyBucket(values["bucket"]), amount,
+                self.tabletime.clock(), values["note"]), quiet=True)
+            if saved is None:
+                return self.tabletime.last_error
+            self.tabletime.tell(f"{self.patient}: ${amount:,.2f} used elsewhere in {wanted} "
+                                f"({saved.bucket}) recorded; KX counts it")
+            return None
+
+        self.app.push_screen(FormDialog(f"{self.patient}: Medicare used at other providers", [
+            FormField("year", "Calendar year", year),
+            FormField("bucket", "KX bucket", TherapyBucket.PT_SLP.value, options=buckets),
+            FormField("amount", "Allowed amount already used, in dollars", placeholder="850.00"),
+            FormField("note", "Where it comes from", placeholder="eligibility check"),
+        ], submit), self._reload_if)
+
+    def _reload_if(self, saved: bool | None) -> None:
+        if saved:
+            self.load()
 
     def action_chart_note(self) -> None:
         table = self.query_one(DataTable)

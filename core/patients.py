@@ -1,0 +1,46 @@
+"""What a user tells Tabletime about a patient beyond the sessions it times: the Medicare
+amount the patient already used this year at other providers (the KX threshold counts every
+provider's claims, billing-spec section 7; the therapist reads it from the eligibility check).
+
+Facts a person enters, not derived: they live in `patients.json` and are backed up with the
+day files.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Self
+
+from pydantic import Field, StrictInt, model_validator
+
+from core.kinds import EARLIEST_YEAR, LATEST_YEAR
+from core.models import Frozen, Note, PatientRef, UtcDatetime
+from core.modifiers import TherapyBucket
+
+Amount = Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=2)]
+"""Dollars and cents."""
+Year = Annotated[StrictInt, Field(ge=EARLIEST_YEAR, le=LATEST_YEAR)]
+
+
+def elsewhere_key(patient: str, year: int, bucket: TherapyBucket) -> str:
+    """One record per patient, year and KX bucket (a tab cannot be in a patient reference)."""
+    return f"{patient}\t{year}\t{bucket}"
+
+
+class UsedElsewhere(Frozen):
+    """A patient's Medicare allowed amount in one KX bucket and calendar year at other
+    providers, as entered (a new entry replaces the one before)."""
+
+    id: str
+    patient: PatientRef
+    year: Year
+    bucket: TherapyBucket
+    amount: Amount
+    entered_at: UtcDatetime
+    note: Note = ""
+
+    @model_validator(mode="after")
+    def _keyed(self) -> Self:
+        if self.id != elsewhere_key(self.patient, self.year, self.bucket):
+            raise ValueError("the record's id is not its patient, year and bucket")
+        return self

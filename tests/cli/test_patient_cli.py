@@ -1,0 +1,56 @@
+"""`tabletime patient`: a patient's Medicare year so far, and the amount used at other
+providers that KX counts (issue 10)."""
+
+import json
+from datetime import timedelta
+
+from storage.repository import Repository
+from tui.cli import main
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def seen(data_dir, clock, settings):
+    with Repository.open(data_dir, clock, settings) as repo:
+        session = repo.commands.create_session("AB12", "Medicare")
+        repo.commands.add_segment(session.id, "97110", clock.now - timedelta(minutes=45),
+                                  clock.now)
+        repo.commands.close_session(session.id)
+
+
+def test_records_and_shows_the_amount_used_elsewhere(capsys, tmp_path, clock, settings,
+                                                     monkeypatch):
+    monkeypatch.setattr("tui.cli_data.system_clock", clock)
+    data = str(tmp_path / "data")
+    seen(tmp_path / "data", clock, settings)
+    status, out, err = run(capsys, "--data-dir", data, "patient", "AB12", "--used-elsewhere",
+                           "$2,400", "--bucket", "pt", "--note", "eligibility check")
+    assert status == 0 and "recorded $2,400.00 used elsewhere in 2026 (PT+SLP)" in err
+    status, out, _ = run(capsys, "--data-dir", data, "patient", "AB12", "--json")
+    medicare = json.loads(out)["medicare"]
+    # 97110 45 min in March 2026: $73.48 allowed here, $2,400 elsewhere: past $2,480
+    assert medicare["PT+SLP"]["here"] == "73.48" and medicare["PT+SLP"]["total"] == "2473.48"
+    assert medicare["OT"]["total"] == "0.00"
+    status, out, _ = run(capsys, "--data-dir", data, "patient", "AB12")
+    assert "PT+SLP  $73.48 here + $2,400.00 elsewhere" in out and "within 10%" in out
+
+
+def test_refuses_what_is_not_an_amount_bucket_or_year(capsys, tmp_path):
+    data = str(tmp_path / "data")
+    for args, words in ((["--used-elsewhere", "12.345"], "dollars and cents"),
+                        (["--used-elsewhere", "-5"], "dollars and cents"),
+                        (["--used-elsewhere", "lots"], "not an amount"),
+                        (["--used-elsewhere", "5", "--bucket", "XY"], "not a KX bucket"),
+                        (["--used-elsewhere", "5", "--year", "3000"], "out of range")):
+        status, _, err = run(capsys, "--data-dir", data, "patient", "AB12", *args)
+        assert status == 2 and words in err and err.count("\n") == 1, err
+    assert not (tmp_path / "data" / "patients.json").exists()
+
+
+def test_reading_a_patient_never_writes(capsys, tmp_path):
+    status, _, err = run(capsys, "--data-dir", str(tmp_path / "none"), "patient", "AB12")
+    assert status == 2 and "no data folder" in err and not (tmp_path / "none").exists()
