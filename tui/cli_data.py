@@ -37,6 +37,11 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def printable_lines(text: str) -> str:
+    """Lines of text with what data they hold escaped, line by line (a line break is ours)."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def say(text: str) -> None:
     """A line on stderr: what was done, what to look at (stdout holds the data)."""
     print(f"tabletime: {printable(text)}", file=sys.stderr)
@@ -82,7 +87,7 @@ def run_summary(args: argparse.Namespace) -> int:
         summary = load_day(repo, args.date or repo.local(now).date(), now)
         _report_notices(repo)
     print(json.dumps(summary_json(summary), indent=2) if args.json
-          else printable(summary_text(summary)))
+          else printable_lines(summary_text(summary)))
     return EXIT_OK
 
 
@@ -126,7 +131,7 @@ def run_patient(args: argparse.Namespace) -> int:
         lines.append(f"  {b.bucket:<7} ${b.here:,.2f} here + ${b.elsewhere:,.2f} elsewhere"
                      f"{source} = ${b.total:,.2f}{against}")
         lines += [f"    ! {message}" for message in b.messages]
-    print("\n".join(printable(line) for line in lines))
+    print(printable_lines("\n".join(lines)))
     return EXIT_OK
 
 

@@ -29,6 +29,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("day summary", "y", "chart note of the selected session (copied to the clipboard)"),
     ("day summary", "x", "export claim lines (CSV) for a date range"),
     ("history", "y", "chart note of the selected session"),
+    ("history", "m", "record the Medicare amount the patient used at other providers this year"),
     ("anywhere", "f1", "this help"),
     ("anywhere", "ctrl+p", "command palette: start any code, open a session, export"),
     ("anywhere", "ctrl+q", "quit; running timers keep running and are there at next start"),

@@ -39,6 +39,8 @@ def test_summary_text_and_an_empty_day(capsys, tmp_path, clock, settings):
     assert main(["--data-dir", str(tmp_path), "summary", "--date", day]) == 0
     out = capsys.readouterr().out
     assert "2 sessions" in out and "97110-GP" in out and "billed on their pooled" in out
+    lines = out.splitlines()
+    assert lines[0].startswith("Day summary") and "\\n" not in out and len(lines) > 8
     assert main(["--data-dir", str(tmp_path), "summary", "--date", "2020-01-01", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["sessions"] == []
 

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
+from core.modifiers import describe
 from core.review import SessionReview, prefer_for, review_session
 from tui.dialogs.confirm import ConfirmDialog
 from tui.format import local_time, money
@@ -85,8 +86,11 @@ class ReviewScreen(TabletimeScreen[bool]):
                                 if review.billing.line(c).timed)
             why += ["", f"Tie: the payer accepts {len(review.choices)} allocations; now "
                     f"{current}. Press t for another."]
+        shared = {line.code: line.why for line in review.claim if line.why}
+        why += [f"  {code} therapist/assistant: {text}" for code, text in shared.items()]
         if review.fees:
             why += ["", f"Estimate: {review.fees.source}. Not a payment."]
+            why += [f"  {describe(fee.line)}: {fee.why}" for fee in review.fees.lines]
         self.query_one("#review-why", Static).update("\n".join(why))
         warnings = list(review.warnings)
         now = local_time(self.tabletime.clock(), self.tabletime.repo.zone)
