@@ -85,7 +85,7 @@ class Commands:
         stopped = [s.model_copy(update={"end": max(now, s.start)}) for s in running]
         final = [s for s in segments if not s.running] + stopped
         billing = compute_units(code_minutes(final, now), session.payer.method, self._catalog,
-                                prefer)
+                                prefer, medicare=session.payer.medicare)
         closed = session.model_copy(update={"closed_at": now, "billing": billing})
         change_id = uuid4()
         with self._day(session) as change:

@@ -189,17 +189,18 @@ def _session(repo: Repository, rows: list[Row]) -> tuple[Session, list[Segment]]
     """The stored form of an imported session: closed (with its billing) once all segments end."""
     first = rows[0]
     segments = sorted((row.segment() for row in rows), key=lambda s: s.start)
-    try:
+    try:  # the settings' profile of that name (its medicare flag, its fee table)...
         payer = repo.settings.payer(first.payer)
-        if payer.method is not first.method:
-            payer = PayerProfile(name=first.payer, method=first.method)
+        if payer.method is not first.method:  # ...with the method the file says was used
+            payer = payer.model_copy(update={"method": first.method})
     except KeyError:
         payer = PayerProfile(name=first.payer, method=first.method)
     ends = [s.end for s in segments]
     closed_at = None if None in ends else max(e for e in ends if e is not None)
     billing = None
     if closed_at is not None:
-        billing = compute_units(code_minutes(segments, closed_at), first.method, repo.catalog)
+        billing = compute_units(code_minutes(segments, closed_at), first.method, repo.catalog,
+                                medicare=payer.medicare)
     session = Session(id=first.session_id, patient=first.patient, payer=payer,
                       discipline=first.discipline, date_of_service=first.date_of_service,
                       opened_at=segments[0].start, closed_at=closed_at, billing=billing)

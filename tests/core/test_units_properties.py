@@ -86,3 +86,29 @@ def test_pooling_gives_at_most_one_unit_per_code_more_than_full_blocks(pairs):
     full = sum(m // 15 for _, m in pairs)
     assert full <= cms.timed_units <= full + len(pairs)
     assert full <= per_code.timed_units <= full + len(pairs)
+
+
+FAMILY_DAYS = st.lists(st.tuples(st.sampled_from([*TIMED, "97129", "97130", "97550", "97551",
+                                                  "92626", "92627", "96105", "96125"]),
+                                 minutes), min_size=1, max_size=10)
+
+
+@given(FAMILY_DAYS, st.sampled_from(list(Method)))
+def test_a_familys_first_code_never_bills_more_than_one_unit_a_date(pairs, method):
+    result = bill(method, pairs)
+    for first in ("97129", "97550", "92626"):
+        assert result.units.get(first, 0) <= 1
+    # minutes are never lost or made up by a family split
+    assert sum(line.minutes or 0 for line in result.lines) == sum(m for _, m in pairs)
+
+
+@given(FAMILY_DAYS)
+def test_with_families_and_longer_units_the_total_never_exceeds_the_8_minute_table(pairs):
+    result = bill(Method.CMS, pairs)
+    assert result.timed_units <= units_for_minutes(result.total_timed_minutes)
+    cognitive = sum(m for c, m in pairs if c in ("97129", "97130"))
+    alone = bill(Method.CMS, [("97129", cognitive)]) if cognitive else None
+    if alone is not None and len({c for c, _ in pairs}) == len(
+            {c for c, _ in pairs if c in ("97129", "97130")}):
+        # only cognitive intervention: the 8-minute table on its minutes, whatever the split
+        assert result.timed_units == units_for_minutes(cognitive) == alone.timed_units

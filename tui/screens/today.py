@@ -9,12 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header
 
-from core.minutes import code_minutes
+from core.day import session_billing
 from core.models import Discipline
 from core.review import forgotten_timers
 from core.session import Session
 from core.text import plural
-from core.units import compute_units
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import clock, local_time
 from tui.screens.live import LiveTableScreen
@@ -59,8 +58,7 @@ class TodayScreen(LiveTableScreen):
         repo = self.tabletime.repo
         now = self.tabletime.clock()
         segments = repo.queries.segments_of(session.id)
-        billing = (session.billing if session.billing is not None else
-                   compute_units(code_minutes(segments, now), session.payer.method, repo.catalog))
+        billing = session_billing(session, segments, now, repo.catalog)
         running = [s for s in segments if s.running]
         forgotten = forgotten_timers(running, now, repo.settings.forgotten_timer_minutes)
         today = repo.local(now).date()
