@@ -1,4 +1,4 @@
-"""The audit trail: every change to a recorded segment or a session's state, with its reason.
+"""The audit trail: every change to a recorded segment or a session, with its reason.
 
 An entry keeps the whole value before and after, so that undo can walk it back and an auditor
 can see what was first recorded.
@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 from pydantic import Field, model_validator
 
 from core.models import Frozen, Name, Note, Segment, UtcDatetime
+from core.session import Session
 
 
 class Action(StrEnum):
@@ -32,6 +33,10 @@ WHOLE = frozenset({"id", "session_id", "code", "start"})
 """The fields every stored segment has: an entry holding them holds a whole segment."""
 STATE = frozenset({"closed_at", "billing"})
 """What a close or a reopen changes of a session (its audit entry holds just that)."""
+DETAILS = frozenset({"patient", "payer", "discipline"})
+"""What editing an open session may change (its audit entry holds the changed ones)."""
+REMOVED = frozenset({"session", "segments"})
+"""What deleting a session keeps: the session and its segments, whole, to bring them back."""
 
 UNDOABLE = frozenset({Action.START, Action.STOP, Action.ADD, Action.EDIT, Action.DELETE,
                       Action.CLOSE, Action.REOPEN})
@@ -68,6 +73,15 @@ class AuditEntry(Frozen):
             elif self.action in (Action.CLOSE, Action.REOPEN) and not set(value) <= STATE:
                 raise ValueError(f"a {self.action} entry holds {sorted(value)}, not a "
                                  "session's closed state")
+            elif self.action is Action.EDIT and not set(value) <= DETAILS:
+                raise ValueError(f"an edit of a session holds {sorted(value)}, not its "
+                                 "patient, payer or discipline")
+            elif self.action is Action.DELETE:
+                if set(value) != REMOVED or not isinstance(value["segments"], list):
+                    raise ValueError("a deleted session's entry holds no whole session")
+                Session.model_validate(value["session"])
+                for segment in value["segments"]:
+                    Segment.model_validate(segment)
         return self
 
     @property
