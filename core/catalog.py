@@ -195,7 +195,8 @@ def default_catalog() -> Catalog:
     factors = {int(row["year"]): Decimal(row["conv_factor"]) for row in rows
                if row["conv_factor"]}
     return Catalog(
-        entries=(_entry(item, fees.get(item["code"], {})) for item in raw["codes"]),
+        entries=(_entry(item, fees.get(item["code"], {}), raw["timed_unit"])
+                 for item in raw["codes"]),
         deleted=(DeletedCode(code=item["code"], replaced_by=tuple(item["replaced_by"]),
                              note=item["note"]) for item in raw["deleted"]),
         conversion_factors=factors,
@@ -210,11 +211,12 @@ def _fee_rows(rows: list[dict[str, str]]) -> dict[str, dict[int, dict[str, str]]
     return found
 
 
-def _entry(item: dict[str, Any], fee_rows: dict[int, dict[str, str]]) -> CatalogEntry:
+def _entry(item: dict[str, Any], fee_rows: dict[int, dict[str, str]],
+           timed_unit: dict[str, Any]) -> CatalogEntry:
     """A catalog.json record with its PPRRVU rows (the file ships with the program: read as
     it is). A year whose RVUs are all zero (a code Medicare does not price) has no fee data;
     the status is the newest year's."""
-    unit = item.get("unit", {})
+    unit = item.get("unit", timed_unit if item["timed"] else {})
     rvus = {}
     for year, row in fee_rows.items():
         rvu = Rvu(work=Decimal(row["work_rvu"]), pe=Decimal(row["pe_nonfac_rvu"]),

@@ -27,7 +27,8 @@ def chart_note(session: Session, segments: Sequence[Segment], billing: BillingRe
         name = "(not defined in the settings: not billed)" if entry is None else entry.descriptor
         minutes = "" if line.minutes is None else f": {line.minutes} min"
         kind = "" if line.timed or entry is None else " (untimed)"
-        lines.append(f"  {line.code} {name}{kind}{minutes}")
+        notes = "; ".join(s.note for s in segments if s.code == line.code and s.note)
+        lines.append(f"  {line.code} {name}{kind}{minutes}" + (f" ({notes})" if notes else ""))
     claim = claim_lines(billing, session.discipline, session.payer.medicare, catalog)
     units = ", ".join(describe(c) for c in claim) or "none"
     lines += [
@@ -40,8 +41,9 @@ def chart_note(session: Session, segments: Sequence[Segment], billing: BillingRe
             for s in segments),
     ]
     assisted = {s.code for s in segments if s.furnished_by is FurnishedBy.ASSISTANT}
-    signer = ", ".join(part for part in (therapist or "(therapist name)", credentials) if part)
-    lines.append(f"Therapist: {signer}")
+    signer = ", ".join(part for part in (therapist, credentials) if part)
+    lines.append(f"Therapist: {signer or '________________________'}"
+                 f"{'' if therapist else ' (name, credentials)'}   signature: ____________")
     if assisted:
         lines.append(f"Assistant furnished part of: {', '.join(sorted(assisted))}; "
                      "assistant signature: ____________")

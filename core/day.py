@@ -15,7 +15,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from core.catalog import Catalog
-from core.edits import code_findings, overlap_findings
+from core.edits import MUE_CHECK, code_findings, overlap_findings, units_by_code
 from core.fees import LineFee, estimate_fees
 from core.minutes import code_minutes
 from core.models import Discipline, Frozen, Method, Segment
@@ -25,6 +25,7 @@ from core.modifiers import (
     ClaimLine,
     TherapyBucket,
     claim_lines,
+    discipline_warnings,
     therapy_bucket,
     threshold_status,
 )
@@ -38,6 +39,7 @@ from core.units import (
 )
 
 SessionData = tuple[Session, Sequence[Segment]]
+STATUS_SOURCE = "CMS Physician Fee Schedule relative value file (PPRRVU), status column"
 YearToDate = dict[tuple[str, TherapyBucket], Decimal]
 
 
@@ -58,6 +60,7 @@ class CheckKind(StrEnum):
     PERFORMANCE_TEST_WITH_EVALUATION = "performance-test-with-evaluation"
     EVALUATION_OVERLAP = "evaluation-overlap"
     UNIT_LIMIT = "unit-limit"
+    DISCIPLINE = "discipline"
 
 
 class DayCheck(Frozen):
@@ -366,45 +369,48 @@ def _status_checks(group: Group, catalog: Catalog) -> list[DayCheck]:
         warning = None if entry is None or not line.units else medicare_status_warning(entry)
         if warning:
             checks.append(DayCheck(kind=CheckKind.MEDICARE_STATUS, session_ids=group.session_ids,
-                                   message=f"{group.patient}: {warning}"))
+                                   message=f"{group.patient}: {warning}",
+                                   source=STATUS_SOURCE))
     return checks
 
 
 def _edit_checks(ordered: Sequence[SessionData], groups: Sequence[Group],
                  rows: Sequence[ClaimRow], first_of: Mapping[UUID, Session]) -> list[DayCheck]:
-    """NCCI edits and unit limits on each patient's billed units of the date (every discipline
-    and payer billed the Medicare way: Medicare, and payers that follow its method), and
-    evaluations whose time overlaps other treatment."""
+    """NCCI edits on each patient's billed units of the date (every discipline and payer billed
+    the Medicare way: Medicare, and payers that follow its method), Medicare's unit limits on
+    its own lines, and evaluations whose time overlaps the patient's other treatment."""
     if not ordered:
         return []
     day = ordered[0][0].date_of_service
     followed = {g.patient for g in groups
                 if (p := first_of[g.session_ids[0]].payer).medicare or p.method is Method.CMS}
-    units: dict[str, dict[str, int]] = {}
-    for row in rows:
-        if row.patient in followed:
-            per_code = units.setdefault(row.patient, {})
-            per_code[row.code] = per_code.get(row.code, 0) + row.units
     checks = []
-    for patient, per_code in units.items():
-        for finding in code_findings(per_code, day):
-            ids = tuple(s.id for s, segs in ordered if s.patient == patient and (
-                {seg.code for seg in segs} & set(finding.codes)))
+    for patient in sorted(followed):
+        mine = [row for row in rows if row.patient == patient]
+        medicare = [row for row in mine if row.medicare]
+        findings = code_findings(units_by_code((r.code, r.units) for r in mine), day,
+                                 limits=False)
+        findings += [f for f in code_findings(units_by_code((r.code, r.units) for r in medicare),
+                                              day) if f.check == MUE_CHECK]
+        sessions = [(s, segs) for s, segs in ordered if s.patient == patient]
+        for finding in findings:
+            ids = tuple(s.id for s, segs in sessions
+                        if {seg.code for seg in segs} & set(finding.codes))
             checks.append(DayCheck(kind=CheckKind(finding.check), session_ids=ids,
                                    message=f"{patient}: {finding.message}", source=finding.source))
-    owner = {}
-    spans = []
-    for session, segments in ordered:
-        for seg in segments:
-            if seg.end is not None and session.patient in followed:
-                span = (seg.code, seg.start, seg.end)
-                spans.append(span)
-                owner[id(span)] = session
-    for finding, evaluation, other in overlap_findings(spans, day):
-        ids = tuple(dict.fromkeys((owner[id(evaluation)].id, owner[id(other)].id)))
-        checks.append(DayCheck(kind=CheckKind.EVALUATION_OVERLAP, session_ids=ids,
-                               message=f"{owner[id(evaluation)].patient}: {finding.message}",
-                               source=finding.source))
+        owner = {}
+        spans = []
+        for session, segments in sessions:
+            for seg in segments:
+                if seg.end is not None:
+                    span = (seg.code, seg.start, seg.end)
+                    spans.append(span)
+                    owner[id(span)] = session.id
+        for finding, evaluation, other in overlap_findings(spans, day):
+            checks.append(DayCheck(
+                kind=CheckKind.EVALUATION_OVERLAP, message=f"{patient}: {finding.message}",
+                session_ids=tuple(dict.fromkeys((owner[id(evaluation)], owner[id(other)]))),
+                source=finding.source))
     return checks
 
 
@@ -463,6 +469,9 @@ def _day_checks(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingR
                                        message=f"{session.patient}: {line.code}{recorded} is "
                                        "not defined in the catalog or the settings (a custom "
                                        f"code removed from settings?): {billed}"))
+        checks += [DayCheck(kind=CheckKind.DISCIPLINE, session_ids=(session.id,),
+                            message=f"{session.patient}: {warning}")
+                   for warning in discipline_warnings(billing, session.discipline, catalog)]
         if session.is_open:
             checks.append(DayCheck(kind=CheckKind.OPEN_SESSION, session_ids=(session.id,),
                                    message=f"{session.patient}: the session is still open"))

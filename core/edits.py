@@ -9,7 +9,7 @@ unit: the biller decides.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -32,6 +32,8 @@ class Edit:
     others: frozenset[str] = frozenset()
     """not-with: the codes it may not go with; no-overlap: the codes that may share a period."""
     modifiers: tuple[str, ...] = ()
+    excepted: frozenset[str] = frozenset()
+    """needs-modifier: codes it is not about (the other evaluations: their own edit)."""
 
     def in_force(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
@@ -80,7 +82,8 @@ def default_edits() -> Edits:
              source=sources[item["source"]], start=date.fromisoformat(item["from"]),
              end=date.fromisoformat(item["to"]) if item.get("to") else None,
              others=frozenset(item.get("with", item.get("may_share", ()))),
-             modifiers=tuple(item.get("modifiers", ())))
+             modifiers=tuple(item.get("modifiers", ())),
+             excepted=frozenset(item.get("except", ())))
         for item in raw["edits"])
     mue = raw["mue"]
     limits = {code: UnitLimit(code=code, units=value["units"], mai=value["mai"])
@@ -89,9 +92,18 @@ def default_edits() -> Edits:
                  limits_source=sources[mue["source"]])
 
 
-def code_findings(units: Mapping[str, int], day: date, edits: Edits | None = None
-                  ) -> list[Finding]:
-    """What one patient's billed units of a date (code -> units, every discipline) run into."""
+def units_by_code(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """(code, units) of claim lines as each code's units (a code may have two lines)."""
+    found: dict[str, int] = {}
+    for code, units in lines:
+        found[code] = found.get(code, 0) + units
+    return found
+
+
+def code_findings(units: Mapping[str, int], day: date, edits: Edits | None = None, *,
+                  limits: bool = True) -> list[Finding]:
+    """What one patient's billed units of a date (code -> units, every discipline) run into:
+    the NCCI edits, and (`limits`, for a Medicare payer: they are Medicare's) the MUEs."""
     edits = edits or default_edits()
     billed = {code for code, count in units.items() if count}
     found = []
@@ -103,12 +115,12 @@ def code_findings(units: Mapping[str, int], day: date, edits: Edits | None = Non
             listed = ", ".join(f"{c} x{units[c]}" if units[c] > 1 else c for c in mine)
             found.append(_finding(edit, mine, f"{listed} on one date: {edit.text}"))
         elif edit.kind in ("needs-modifier", "not-with") and mine:
-            others = sorted(billed - {*mine} if edit.kind == "needs-modifier"
+            others = sorted(billed - {*mine} - edit.excepted if edit.kind == "needs-modifier"
                             else billed & edit.others)
             if others:
                 found.append(_finding(edit, [*mine, *others],
                                       f"{', '.join(mine)} with {', '.join(others)}: {edit.text}"))
-    if day >= edits.limits_start:
+    if limits and day >= edits.limits_start:
         for code in sorted(billed):
             limit = edits.limits.get(code)
             if limit is not None and units[code] > limit.units:
@@ -129,7 +141,8 @@ Span = tuple[str, datetime, datetime]
 
 def overlap_findings(spans: Sequence[Span], day: date, edits: Edits | None = None
                      ) -> list[tuple[Finding, Span, Span]]:
-    """Evaluations whose time overlaps other treatment time that may not share it."""
+    """Evaluations whose time overlaps other treatment of the same patient that may not share
+    it (`spans`: one patient's segments of the date)."""
     edits = edits or default_edits()
     found = []
     for edit in edits.edits:

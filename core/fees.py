@@ -22,17 +22,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from core.catalog import Catalog, Rvu, default_catalog
 from core.kinds import MedicareStatus
 from core.modifiers import ClaimLine
+from core.units import STATUS_WORDS
 
 CENT = Decimal("0.01")
 ASSISTANT_RATE = Decimal("0.85")
 HALF = Decimal("0.5")
-NOT_PAID = {
-    MedicareStatus.B: "bundled by Medicare (status B): not paid separately",
-    MedicareStatus.I: "not valid for Medicare (status I)",
-    MedicareStatus.N: "not covered by Medicare (status N)",
-    MedicareStatus.X: "excluded from the Medicare fee schedule (status X)",
-    MedicareStatus.E: "excluded from the Medicare fee schedule (status E)",
-}
+NOT_PAID = frozenset({MedicareStatus.B, MedicareStatus.I, MedicareStatus.N, MedicareStatus.X,
+                      MedicareStatus.E})
+"""Statuses Medicare pays nothing for under the fee schedule (STATUS_WORDS says why)."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +85,7 @@ def estimate_fees(
     """Estimate what `lines` pay. A payer fee table, when given, replaces the Medicare maths;
     a payer that is not Medicare and has none is shown Medicare's full rates for reference."""
     if fee_table:
-        return _from_fee_table(lines, year, fee_table)
+        return _from_fee_table(lines, year, fee_table, medicare)
     catalog = catalog or default_catalog()
     try:
         factor = catalog.conversion_factors[year]
@@ -107,7 +104,7 @@ def estimate_fees(
                             "no estimate")
             reasons[index] = "no fee data"
         elif medicare and entry.medicare_status in NOT_PAID:
-            reasons[index] = NOT_PAID[entry.medicare_status]
+            reasons[index] = f"not paid: {entry.code} {STATUS_WORDS[entry.medicare_status]}"
         elif rvu is None:
             warnings.append(f"no {year} RVUs for {line.code}: no estimate (load a payer fee table)")
             reasons[index] = "no fee data"
@@ -146,12 +143,14 @@ def _full_price_line(lines: Sequence[ClaimLine], payable: Mapping[int, Rvu]) -> 
 
 def _priced(line: ClaimLine, rvu: Rvu, factor: Decimal, medicare: bool,
             full_price: int | None, index: int) -> LineFee:
+    """A line's units at the fee schedule's amounts, each to the cent as CMS publishes them:
+    the full one, and the one with half its practice expense."""
     reduced_units = 0
     if full_price is not None and rvu.reduced:
         reduced_units = line.units - 1 if index == full_price else line.units
-    allowed = (rvu.total * (line.units - reduced_units)
-               + reduced_total(rvu) * reduced_units) * factor
     whole = line.units - reduced_units
+    allowed = (unit_price(rvu, factor) * whole
+               + round_cents(reduced_total(rvu) * factor) * reduced_units)
     parts = [f"{whole} x {rvu.total} RVU"] if whole else []
     if reduced_units:
         parts.append(f"{reduced_units} x {reduced_total(rvu)} RVU (half practice expense: "
@@ -161,14 +160,16 @@ def _priced(line: ClaimLine, rvu: Rvu, factor: Decimal, medicare: bool,
         why += "; the first unit in full (highest practice expense of the date)"
     amount = allowed
     if medicare and line.assistant:
-        amount = allowed * ASSISTANT_RATE
+        amount = round_cents(allowed * ASSISTANT_RATE)
         why += "; paid at 85% (assistant)"
-    return LineFee(line=line, allowed=round_cents(allowed), amount=round_cents(amount), why=why)
+    return LineFee(line=line, allowed=allowed, amount=amount, why=why)
 
 
 def _from_fee_table(
-    lines: Sequence[ClaimLine], year: int, fee_table: Mapping[str, Decimal]
+    lines: Sequence[ClaimLine], year: int, fee_table: Mapping[str, Decimal], medicare: bool
 ) -> FeeEstimate:
+    """The payer's own amounts (no multiple-procedure reduction); a Medicare payer's CQ/CO
+    line is still paid at 85%."""
     fees = []
     warnings = []
     for line in lines:
@@ -177,9 +178,13 @@ def _from_fee_table(
             warnings.append(f"{line.code} is not in the payer's fee table: no estimate")
             fees.append(LineFee(line=line, allowed=None, amount=None, why="no fee data"))
             continue
-        amount = round_cents(price * line.units)
-        fees.append(LineFee(line=line, allowed=amount, amount=amount,
-                            why=f"{line.units} x ${price} (payer fee table)"))
+        allowed = round_cents(price * line.units)
+        why = f"{line.units} x ${price} (payer fee table)"
+        amount = allowed
+        if medicare and line.assistant:
+            amount = round_cents(allowed * ASSISTANT_RATE)
+            why += "; paid at 85% (assistant)"
+        fees.append(LineFee(line=line, allowed=allowed, amount=amount, why=why))
     return FeeEstimate(year=year, lines=tuple(fees), total=_sum(f.amount for f in fees),
                        allowed=_sum(f.allowed for f in fees), source="payer fee table",
                        warnings=tuple(warnings))

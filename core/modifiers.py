@@ -8,10 +8,12 @@ CQ/CO at 85%, the units of one code with and without it are separate lines.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from importlib.resources import files
 from typing import Any, ClassVar
 
 from core.catalog import STRICT, Catalog, default_catalog
@@ -23,8 +25,11 @@ ASSISTANT_MODIFIER = {Discipline.PT: "CQ", Discipline.OT: "CO"}
 """Physical / occupational therapy assistants; Medicare has no SLP-assistant modifier."""
 
 DE_MINIMIS_PERCENT = 10
-KX_THRESHOLDS = {2023: Decimal(2230), 2024: Decimal(2330), 2025: Decimal(2410), 2026: Decimal(2480)}
-REVIEW_THRESHOLD = Decimal(3000)
+_THRESHOLDS = json.loads(files("core").joinpath("data/thresholds.json").read_text(
+    encoding="utf-8"))
+KX_THRESHOLDS = {int(year): Decimal(amount) for year, amount in _THRESHOLDS["kx"].items()}
+"""The KX threshold of each calendar year that `core/data/thresholds.json` knows."""
+REVIEW_THRESHOLD = Decimal(_THRESHOLDS["review"])
 NEAR_THRESHOLD_SHARE = Decimal("0.9")
 
 
@@ -125,6 +130,22 @@ def claim_lines(result: BillingResult, discipline: Discipline, medicare: bool,
                                    modifiers=(modifier, ASSISTANT_MODIFIER[discipline]),
                                    assistant=True, why=shares.why))
     return lines
+
+
+def discipline_warnings(result: BillingResult, discipline: Discipline,
+                        catalog: Catalog | None = None) -> list[str]:
+    """Billed codes of another discipline than the plan of care's (97164, the PT
+    re-evaluation, under an OT plan would go out as 97164-GO)."""
+    catalog = catalog or default_catalog()
+    found = []
+    for line in result.lines:
+        entry = catalog.find(line.code)
+        if line.units and entry is not None and discipline not in entry.disciplines:
+            usual = "/".join(d.value for d in entry.disciplines)
+            found.append(f"{line.code} is a {usual} code, billed here under the {discipline} plan "
+                         f"of care ({DISCIPLINE_MODIFIER[discipline]}): check the code or the "
+                         "session's discipline")
+    return found
 
 
 def describe(line: ClaimLine) -> str:

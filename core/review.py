@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from core.catalog import Catalog
-from core.edits import code_findings, overlap_findings
+from core.edits import code_findings, overlap_findings, units_by_code
 from core.fees import FeeEstimate, estimate_fees, known_fee_year
 from core.minutes import code_minutes
 from core.models import Frozen, Method, Segment
-from core.modifiers import ClaimLine, claim_lines
+from core.modifiers import ClaimLine, claim_lines, discipline_warnings
 from core.session import Session
 from core.units import BillingResult, compute_units
 
@@ -40,10 +40,19 @@ def fee_year(session: Session, catalog: Catalog) -> int:
     return known_fee_year(session.payer.fee_year or session.date_of_service.year, catalog)
 
 
-def prefer_for(choice: dict[str, int], billing: BillingResult) -> list[str]:
-    """The codes to prefer in a tie so that `compute_units` gives `choice`."""
-    return [code for code in billing.tie_codes
-            if choice.get(code, 0) > billing.line(code).full_units]
+def prefer_for(choice: dict[str, int], billing: BillingResult, catalog: Catalog
+               ) -> list[str]:
+    """The codes to prefer in a tie so that `compute_units` gives `choice` (a family counts
+    as its first code: the units of both its codes)."""
+    preferred = []
+    for code in billing.tie_codes:
+        entry = catalog.find(code)
+        units = choice.get(code, 0)
+        if entry is not None and entry.add_on:
+            units += choice.get(entry.add_on, 0)
+        if units > billing.line(code).full_units:
+            preferred.append(code)
+    return preferred
 
 
 def review_session(
@@ -59,7 +68,7 @@ def review_session(
     billing = compute_units(code_minutes(segments, now), payer.method, catalog, prefer,
                             medicare=payer.medicare)
     claim = claim_lines(billing, session.discipline, payer.medicare, catalog)
-    warnings = list(billing.warnings)
+    warnings = [*billing.warnings, *discipline_warnings(billing, session.discipline, catalog)]
     fees = None
     if claim:
         year = fee_year(session, catalog)
@@ -73,10 +82,9 @@ def review_session(
         minutes = int(segment.duration(now).total_seconds()) // 60
         warnings.append(f"{segment.code} has been running {minutes} min: a forgotten timer?")
     if payer.medicare or payer.method is Method.CMS:
-        units: dict[str, int] = {}
-        for line in claim:
-            units[line.code] = units.get(line.code, 0) + line.units
-        warnings += [f.message for f in code_findings(units, session.date_of_service)]
+        units = units_by_code((line.code, line.units) for line in claim)
+        warnings += [f.message for f in code_findings(units, session.date_of_service,
+                                                      limits=payer.medicare)]
         spans = [(s.code, s.start, s.end) for s in segments if s.end is not None]
         warnings += [f.message for f, _, _ in overlap_findings(spans, session.date_of_service)]
     choices: tuple[dict[str, int], ...] = ()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -49,6 +49,11 @@ class Settings(Frozen):
     favourites: tuple[str, ...] = Field(default=DEFAULT_FAVOURITES, min_length=1, max_length=9)
     payers: tuple[PayerProfile, ...] = Field(default=DEFAULT_PAYERS, min_length=1)
     forgotten_timer_minutes: Annotated[int, Field(ge=5, le=600)] = 60
+    alert: Literal["bell", "visual", "off"] = Field(
+        default="bell", description="When a unit is reached: the bell and a flash, a flash, or "
+        "nothing.")
+    theme: Annotated[str, Field(max_length=60)] = Field(
+        default="textual-dark", description="The app's colours, as last chosen.")
     custom_codes: tuple[CatalogEntry, ...] = ()
 
     @field_validator("timezone")

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+AMOUNT = re.compile(r"[0-9]{1,9}(\.[0-9]{1,2})?")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
                      r"\u200e\u200f\u061c]")
 """C0 and C1 controls, the Unicode line and paragraph separators, and the invisible marks
@@ -68,13 +69,8 @@ def plural(count: int, word: str, words: str | None = None) -> str:
 
 def parse_amount(text: str) -> Decimal:
     """Dollars and cents as a person types them (`850`, `850.00`, `$1,250.50`); ValueError
-    naming the problem otherwise."""
+    naming the problem otherwise (no exponents, no negative amounts, no fractions of a cent)."""
     cleaned = text.strip().removeprefix("$").replace(",", "")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not an amount: write e.g. 850.00") from None
-    exponent = amount.as_tuple().exponent
-    if not amount.is_finite() or amount < 0 or not isinstance(exponent, int) or exponent < -2:
-        raise ValueError(f"{text!r} is not an amount in dollars and cents")
-    return amount
+    if not AMOUNT.fullmatch(cleaned):
+        raise ValueError(f"{text!r} is not an amount in dollars and cents: write e.g. 850.00")
+    return Decimal(cleaned)

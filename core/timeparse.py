@@ -67,14 +67,16 @@ def parse_clock_time(text: str, day: date, zone: ZoneInfo) -> datetime:
 MAX_SPAN = timedelta(hours=12)
 
 
-def end_after(start: datetime, text: str, day: date, zone: ZoneInfo) -> datetime:
+def end_after(start: datetime, text: str, day: date, zone: ZoneInfo,
+              now: datetime | None = None) -> datetime:
     """The end typed as a clock time on `day`; an end earlier than the start means the next
-    day only when that makes a plausible stretch (it ran past midnight)."""
+    day only when that makes a plausible stretch (it ran past midnight) that is not still to
+    come: otherwise the end is before the start, and the message says so."""
     end = parse_clock_time(text, day, zone)
     if end >= start:
         return end
     next_day = parse_clock_time(text, day + timedelta(days=1), zone)
-    if next_day - start <= MAX_SPAN:
+    if next_day - start <= MAX_SPAN and (now is None or next_day <= now):
         return next_day
     raise TimeParseError(f"the end {text.strip()} is before the start "
                          f"{clock_text(start, zone)}")

@@ -97,7 +97,7 @@ class BillingResult:
 
 def units_for_minutes(minutes: int) -> int:
     """The 8-minute table: 0 under 8 minutes, else (minutes + 7) // 15."""
-    return 0 if minutes < MIN_BILLABLE_MINUTES else (minutes + 7) // UNIT_MINUTES
+    return units_in(minutes, UNIT_MINUTES)
 
 
 def minutes_to_next_unit(minutes: int) -> int:
@@ -200,7 +200,8 @@ def _compute(items: tuple[CodeMinutes, ...], method: Method, catalog: Catalog,
     for item in alone:
         allocation.lines[item.code] = _on_its_own(item, catalog.get(item.code))
 
-    timed_lines = _split_families(allocation.lines, catalog)
+    timed_lines = _split_families(allocation.lines, catalog,
+                                  {item.code: item for item in timed})
     lines = []
     for item in merged:
         entry = entries[item.code]
@@ -229,7 +230,7 @@ def _compute(items: tuple[CodeMinutes, ...], method: Method, catalog: Catalog,
         tie_codes=allocation.tie_codes,
         tie_alternatives=tuple(_family_choice(choice, catalog)
                                for choice in allocation.alternatives),
-        warnings=tuple(_warnings(total_timed, timed_units, lines, known, medicare)),
+        warnings=tuple(_warnings(total_timed, timed_units, lines, catalog, medicare)),
     )
 
 
@@ -281,10 +282,12 @@ def _length_words(minutes: int) -> str:
     return f"{minutes} min"
 
 
-def _split_families(lines: dict[str, BillingLine], catalog: Catalog) -> dict[str, BillingLine]:
+def _split_families(lines: dict[str, BillingLine], catalog: Catalog,
+                    recorded: dict[str, CodeMinutes]) -> dict[str, BillingLine]:
     """Each family's units split between its codes: the first code takes its one unit (its
     limit a date), the add-on the rest; minutes follow the units, the assistant's to the
-    add-on first (our policy: the first unit is the one furnished first)."""
+    add-on first (our policy: the first unit is the one furnished first). A family without a
+    unit keeps its minutes where they were recorded."""
     result: dict[str, BillingLine] = {}
     for code, line in lines.items():
         family = catalog.family(catalog.get(code))
@@ -292,6 +295,16 @@ def _split_families(lines: dict[str, BillingLine], catalog: Catalog) -> dict[str
             result[code] = line
             continue
         first, add_on = family
+        if line.units == 0:
+            for member in (first, add_on):
+                if member.code in recorded:
+                    item = recorded[member.code]
+                    result[member.code] = replace(
+                        line, code=member.code, minutes=item.minutes,
+                        assistant_minutes=item.assistant_minutes,
+                        why=f"{line.why} ({first.code}+{add_on.code}, timed as one service: "
+                            f"{member.code} {item.minutes} min)")
+            continue
         minutes = line.minutes or 0
         if first.pooled:
             first_units = min(line.units, first.per_date_limit or 1)
@@ -521,18 +534,22 @@ def _warnings(
     total_timed: int,
     timed_units: int,
     lines: Sequence[BillingLine],
-    entries: dict[str, CatalogEntry],
+    catalog: Catalog,
     medicare: bool,
 ) -> list[str]:
     warnings = []
     if total_timed > 0 and timed_units == 0:
-        warnings.append(f"{total_timed} timed minutes but 0 billable units: under 8 minutes")
+        longer = sorted({f"{e.threshold} of {e.code}" for line in lines if line.timed
+                         and (e := catalog.find(line.code)) is not None and e.unit_minutes > 15})
+        under = "under 8 minutes" + (f" (and under {', '.join(longer)})" if longer else "")
+        warnings.append(f"{total_timed} timed minutes but 0 billable units: {under}")
     for line in lines:
-        if not line.defined:
+        entry = catalog.find(line.code)
+        if not line.defined or entry is None:
             warnings.append(f"{line.code} is not defined in the catalog or the settings (a "
                             "custom code removed from settings?): recorded, not billed")
-        elif medicare and line.code in entries:
-            warning = medicare_status_warning(entries[line.code])
+        elif medicare and (line.units or line.minutes or not line.timed):
+            warning = medicare_status_warning(entry)
             if warning:
                 warnings.append(warning)
     return warnings

@@ -80,6 +80,11 @@ class Queries:
     def visits(self, patient: str) -> list[tuple[date, Visit]]:
         return self._indexes.visits(patient)
 
+    def last_visit(self, patient: str) -> Visit | None:
+        """A patient's latest session as the index has it (its payer and discipline)."""
+        visits = self._indexes.visits(patient) if patient else []
+        return visits[-1][1] if visits else None
+
     def year_to_date(self, day: date) -> YearToDate:
         """Each Medicare patient's allowed amount per KX bucket in `day`'s year before `day`:
         what other providers billed (as entered) and this folder's closed sessions."""

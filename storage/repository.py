@@ -18,12 +18,12 @@ from core.timing import ClampedClock
 from storage.atomic import ensure_private_dir, remove_stale_temps, wider_than_private
 from storage.commands import Commands
 from storage.documents import DayEntry
-from storage.errors import MissingDataFolder
+from storage.errors import InvalidChange, MissingDataFolder
 from storage.folder import LOCK_NAME, POSIX_LOCK, WriterLock
 from storage.indexes import Indexes, derive_day
 from storage.patients import Patients
 from storage.queries import Queries
-from storage.settings_file import load_settings
+from storage.settings_file import load_settings, save_settings, settings_path
 from storage.store import Records, Severity, Store
 
 OBSOLETE = ("open.json", "patients", "ledger")
@@ -43,19 +43,31 @@ class Repository:
     def __init__(self, data_dir: Path, clock: Clock, settings: Settings,
                  lock: WriterLock | None) -> None:
         self.data_dir = data_dir
-        self.settings = settings
-        self.catalog = settings.catalog()
-        self.zone = settings.zone
         self.clock = ClampedClock(clock)
         self._lock = lock
         self._notices: list[Notice] = []
+        self.first_run = False
+        """The settings were missing when the folder was opened (the defaults were written)."""
         self.store = Store(data_dir, self._notify, writer=lock is not None, lost=self._lost)
         self.indexes = Indexes(self.store, self._derive, self._notify)
         self.patients = Patients(self.store)
+        self._use(settings)
+
+    def _use(self, settings: Settings) -> None:
+        self.settings = settings
+        self.catalog = settings.catalog()
+        self.zone = settings.zone
         self.queries = Queries(self.store, self.indexes, self.patients, self.catalog,
                                self.zone, self.clock)
         self.commands = Commands(self.store, self.indexes, self.queries, settings,
                                  self.catalog, self.zone, self.clock, self._notify)
+
+    def change_settings(self, settings: Settings) -> None:
+        """Save new settings (atomically) and work with them from now on."""
+        if self.read_only:
+            raise InvalidChange(f"{self.data_dir} is open read-only: no change was saved")
+        save_settings(self.data_dir, settings)
+        self._use(settings)
 
     @classmethod
     def open(cls, data_dir: Path, clock: Clock, settings: Settings | None = None, *,
@@ -76,8 +88,10 @@ class Repository:
             if lock is not None:
                 remove_stale_temps(data_dir)
                 _remove_obsolete(data_dir)
+            first_run = settings is None and not settings_path(data_dir).exists()
             settings = settings or load_settings(data_dir, first_run_writes=not read_only)
             repo = cls(data_dir, clock, settings, lock)
+            repo.first_run = first_run
             if (mode := wider_than_private(data_dir)) is not None:
                 repo._notify(f"{printable(str(data_dir))} can be read by other users (mode "
                              f"{mode:o}): it holds patient data; chmod 700 it", "warning")

@@ -25,6 +25,7 @@ from storage.errors import StorageError, disk_problem
 from storage.exports import write_export, write_segments
 from storage.repository import Repository
 from tui.commands import TabletimeCommands
+from tui.dialogs.first_run import first_run_dialog
 from tui.dialogs.note import NoteDialog
 from tui.screens.day import DaySummaryScreen
 from tui.screens.help import HelpScreen
@@ -55,9 +56,15 @@ class TabletimeApp(App[None]):
         self.crash: str | None = None
         """The line shown when an unexpected error stopped the app."""
         self._warned: set[UUID] = set()
+        self.last_session: UUID | None = None
+        """The session last opened or created: Today's cursor comes back to it."""
 
     def on_mount(self) -> None:
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
         self.push_screen(TodayScreen())
+        if self.repo.first_run:
+            self.push_screen(first_run_dialog(self))
         if self.banner:
             self.tell(self.banner, "warning")
         self.report()
@@ -103,9 +110,23 @@ class TabletimeApp(App[None]):
             self._exit_renderables.append(Text(self.crash))
         self._close_messages_no_wait()
 
+    def use_settings(self, settings: Settings) -> Settings:
+        """Save new settings and work with them from now on."""
+        self.repo.change_settings(settings)
+        self.settings = settings
+        return settings
+
+    def watch_theme(self, theme: str) -> None:
+        """The theme chosen (ctrl+p, Theme) is kept for the next start."""
+        settings: Settings | None = getattr(self, "settings", None)  # None: not started yet
+        if settings is not None and theme != settings.theme and not self.repo.read_only:
+            self.attempt(lambda: self.use_settings(
+                settings.model_copy(update={"theme": theme})), quiet=True)
+
     def open_session(self, session_id: UUID) -> None:
         if isinstance(self.screen, SessionScreen):
             self.screen.dismiss()
+        self.last_session = session_id
         self.push_screen(SessionScreen(session_id))
 
     def start_code(self, code: str) -> None:

@@ -102,8 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     patient.add_argument("patient", metavar="REF", help="the patient reference")
     patient.add_argument("--used-elsewhere", metavar="AMOUNT", type=amount_argument,
                          help="dollars already used at other providers this year, e.g. 850.00")
-    patient.add_argument("--bucket", type=bucket_argument, default="PT+SLP",
-                         metavar="PT+SLP|OT", help="the KX bucket (default PT+SLP)")
+    patient.add_argument("--bucket", type=bucket_argument, metavar="PT+SLP|OT",
+                         help="the KX bucket of --used-elsewhere: PT+SLP or OT")
     patient.add_argument("--year", type=int, metavar="YEAR",
                          help="the calendar year (default: this year)")
     patient.add_argument("--note", default="", help="where the amount comes from")

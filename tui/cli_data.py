@@ -95,6 +95,9 @@ def run_patient(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     now = system_clock()
     writing = args.used_elsewhere is not None
+    if writing and args.bucket is None:
+        raise UsageError("--used-elsewhere needs --bucket PT+SLP or --bucket OT (KX counts PT "
+                         "and SLP together, OT on its own)")
     with Repository.open(data_dir, system_clock, read_only=not writing) as repo:
         year = args.year or repo.local(now).year
         if not EARLIEST_YEAR <= year <= LATEST_YEAR:

@@ -12,10 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from core.catalog import CodeError, default_catalog
-from core.edits import Finding, code_findings
+from core.edits import Finding, code_findings, units_by_code
 from core.fees import FeeEstimate, estimate_fees, known_fee_year
 from core.kinds import Discipline, Method
-from core.modifiers import ClaimLine, claim_lines, describe
+from core.modifiers import ClaimLine, claim_lines, describe, discipline_warnings
 from core.units import MINUTES_IN_A_DAY, BillingResult, CodeMinutes, check_codes, compute_units
 from tui.cli_args import DATE_HELP, UsageError, date_argument
 
@@ -109,14 +109,13 @@ class Units:
             self.fees = estimate_fees(self.claim, year, medicare=self.medicare, catalog=catalog)
         self.findings: list[Finding] = []
         if self.medicare or self.method is Method.CMS:
-            units: dict[str, int] = {}
-            for line in self.claim:
-                units[line.code] = units.get(line.code, 0) + line.units
-            self.findings = code_findings(units, self.day)
+            units = units_by_code((line.code, line.units) for line in self.claim)
+            self.findings = code_findings(units, self.day, limits=self.medicare)
 
     @property
     def warnings(self) -> list[str]:
-        warnings = list(self.result.warnings)
+        warnings = [*self.result.warnings,
+                    *discipline_warnings(self.result, self.discipline)]
         if self.fees:
             warnings += self.fees.warnings
             if self.fees.year != self.day.year:

@@ -44,8 +44,11 @@ def test_refuses_what_is_not_an_amount_bucket_or_year(capsys, tmp_path):
     for args, words in ((["--used-elsewhere", "12.345"], "dollars and cents"),
                         (["--used-elsewhere", "-5"], "dollars and cents"),
                         (["--used-elsewhere", "lots"], "not an amount"),
+                        (["--used-elsewhere", "1e3", "--bucket", "OT"], "dollars and cents"),
+                        (["--used-elsewhere", "5"], "needs --bucket"),
                         (["--used-elsewhere", "5", "--bucket", "XY"], "not a KX bucket"),
-                        (["--used-elsewhere", "5", "--year", "3000"], "out of range")):
+                        (["--used-elsewhere", "5", "--bucket", "OT", "--year", "3000"],
+                         "out of range")):
         status, _, err = run(capsys, "--data-dir", data, "patient", "AB12", *args)
         assert status == 2 and words in err and err.count("\n") == 1, err
     assert not (tmp_path / "data" / "patients.json").exists()

@@ -64,8 +64,14 @@ def test_codes_outside_the_therapy_reduction_are_paid_in_full():
     # 97129 and 97130 carry PPRRVU indicator 0: never reduced, and they reduce nothing
     estimate = estimate_fees([line("97129", 1), line("97130", 2), line("97110", 1)], 2026)
     assert amounts(estimate) == [(Decimal("0.67") * CF_2026).quantize(CENT),
-                                 (2 * Decimal("0.63") * CF_2026).quantize(CENT),
+                                 2 * (Decimal("0.63") * CF_2026).quantize(CENT),
                                  (Decimal("0.87") * CF_2026).quantize(CENT)]
+
+
+def test_each_unit_is_priced_to_the_cent_as_the_fee_schedule_publishes_it():
+    # 97110 75 min in 2026: $29.06 in full + 4 x $22.21 reduced = $117.90 (not the $117.91
+    # of rounding the line once)
+    assert estimate_fees([line("97110", 5)], 2026).total == Decimal("117.90")
 
 
 def test_no_reduction_without_medicare():
@@ -107,6 +113,14 @@ def test_a_code_without_rvus_gets_no_estimate_and_a_warning():
     assert estimate.lines[0].amount is None
     assert estimate.warnings == ("no 2025 RVUs for 97039: no estimate (load a payer fee table)",)
     assert estimate.total == Decimal("28.79")
+
+
+def test_a_medicare_payers_own_fee_table_still_pays_assistant_lines_at_85_percent():
+    table = {"97110": Decimal("40.00")}
+    estimate = estimate_fees([line("97110", 2), line("97110", 1, assistant=True)], 2026,
+                             fee_table=table)
+    assert amounts(estimate) == [Decimal("80.00"), Decimal("34.00")]
+    assert estimate.allowed == Decimal("120.00")
 
 
 def test_a_payer_fee_table_replaces_the_medicare_maths():

@@ -1,7 +1,7 @@
 """What a tired or hostile person types: control characters are refused in every text field,
 escaped on the way out, CSV guards round-trip, DST times are asked for, never guessed."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -155,3 +155,11 @@ def test_an_end_before_the_start_is_named_unless_it_ran_past_midnight():
     morning = parse_clock_time("10:00", date(2026, 3, 2), NY)
     with pytest.raises(TimeParseError, match="the end 09:10 is before the start 10:00:00"):
         end_after(morning, "09:10", date(2026, 3, 2), NY)
+
+
+def test_an_end_that_only_fits_tomorrow_is_before_the_start_until_tomorrow_comes():
+    late = parse_clock_time("22:10", date(2026, 3, 2), NY)
+    with pytest.raises(TimeParseError, match="the end 09:15 is before the start 22:10:00"):
+        end_after(late, "09:15", date(2026, 3, 2), NY, now=late + timedelta(hours=1))
+    assert end_after(late, "09:15", date(2026, 3, 2), NY,
+                     now=late + timedelta(hours=12)).date() == date(2026, 3, 3)

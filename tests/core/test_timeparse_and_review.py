@@ -88,7 +88,7 @@ def test_review_offers_every_tie_choice_and_honours_a_pick():
     segments = [segment(s, "97112", 0, 20), segment(s, "97110", 20, 20)]
     review = review_session(s, segments, NOW + timedelta(hours=1), default_catalog())
     assert review.choices == ({"97112": 2, "97110": 1}, {"97112": 1, "97110": 2})
-    pick = prefer_for(review.choices[1], review.billing)
+    pick = prefer_for(review.choices[1], review.billing, default_catalog())
     again = review_session(s, segments, NOW + timedelta(hours=1), default_catalog(), prefer=pick)
     assert again.billing.units == review.choices[1]
 
@@ -128,4 +128,14 @@ def test_a_payer_fee_table_is_used_in_the_review():
 def test_prefer_for_maps_a_choice_to_codes():
     billing = compute_units([CodeMinutes(code="97110", minutes=7),
                              CodeMinutes(code="97112", minutes=7)], Method.CMS)
-    assert prefer_for({"97110": 0, "97112": 1}, billing) == ["97112"]
+    assert prefer_for({"97110": 0, "97112": 1}, billing, default_catalog()) == ["97112"]
+
+
+def test_a_tie_a_code_family_wins_can_be_picked():
+    items = [CodeMinutes(code="97110", minutes=20), CodeMinutes(code="97129", minutes=20)]
+    billing = compute_units(items, Method.CMS)
+    (other,) = billing.tie_alternatives
+    picked = compute_units(items, Method.CMS,
+                           prefer=prefer_for(other, billing, default_catalog()))
+    assert {line.code: line.units for line in picked.lines if line.units} == {
+        code: units for code, units in other.items() if units}

@@ -195,19 +195,30 @@ def test_edits_of_a_patients_date_are_named_in_the_summary(repo, tmp_path):
     assert all(c.source for c in summary.checks if c.kind is CheckKind.TWO_EVALUATIONS)
 
 
-def test_an_evaluation_overlapping_treatment_is_named(repo, tmp_path):
+def test_an_evaluation_overlapping_the_patients_treatment_is_named(repo, tmp_path):
     day = date(2026, 6, 8)
     rows = Rows()
     rows.session(day, "AB12", [("97162", 40, "therapist")], at=9)
-    rows.session(day, "CD34", [("97010", 15, "therapist")], at=9)  # may share the period
+    rows.session(day, "AB12", [("97010", 15, "therapist")], discipline="OT", at=9)  # may share
+    rows.session(day, "CD34", [("97530", 15, "assistant")], at=9)  # another patient's
     rows.imported(repo, tmp_path)
     assert CheckKind.EVALUATION_OVERLAP not in {
         c.kind for c in load_day(repo, day, repo.clock.raw()).checks}
     # a one-on-one code during the evaluation (backdated by hand) is named
-    session = repo.queries.day_sessions(day)[1][0]
+    session = repo.queries.day_sessions(day)[0][0]
     start = datetime(2026, 6, 8, 9, 20, tzinfo=NY)
     repo.commands.reopen_session(session.id, "forgot a code")
     repo.commands.add_segment(session.id, "97140", start, start + timedelta(minutes=10))
     checks = load_day(repo, day, repo.clock.raw()).checks
     (overlap,) = [c for c in checks if c.kind is CheckKind.EVALUATION_OVERLAP]
-    assert "97162 overlaps 97140" in overlap.message
+    assert overlap.message.startswith("AB12: 97162 overlaps 97140")
+
+
+def test_medicare_unit_limits_are_not_applied_to_other_payers(repo, tmp_path):
+    day = date(2026, 6, 9)
+    rows = Rows()
+    rows.session(day, "AB12", [("97010", 15, "therapist"), ("97110", 30, "therapist")],
+                 payer="Medicaid")
+    rows.imported(repo, tmp_path)
+    summary = load_day(repo, day, repo.clock.raw())
+    assert not {CheckKind.UNIT_LIMIT, CheckKind.MEDICARE_STATUS} & {c.kind for c in summary.checks}

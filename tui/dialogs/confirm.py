@@ -25,8 +25,8 @@ class ConfirmDialog(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Label(self.question, classes="dialog-title", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button(f"{self.yes} (y)", variant="warning", id="yes")
-                yield Button("No (n)", id="no")
+                yield Button(f"{self.yes} (y)", variant="warning", id="yes", compact=True)
+                yield Button("No (n)", id="no", compact=True)
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:

@@ -1,7 +1,9 @@
 """A small form in a modal: nothing is saved until the screen's `submit` accepts the values.
 
 `submit` gets the field values and returns None when it saved them, or the message to show
-(the dialog stays open with everything the user typed).
+(the dialog stays open with everything the user typed). The fields scroll; the title, the
+message and the buttons stay in sight at any terminal size. A placeholder reads "e.g. ...",
+dimmed: it is never mistaken for a value.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select
@@ -30,6 +32,10 @@ class FormField:
 
 
 Submit = Callable[[dict[str, str]], str | None]
+Changed = Callable[[str, dict[str, str]], dict[str, str]]
+"""Given the field that changed and every value, new values for other fields (or none)."""
+CHROME = 12
+"""Rows a dialog needs besides its fields: border, title, message, buttons."""
 
 
 class FormDialog(ModalScreen[bool]):
@@ -40,30 +46,51 @@ class FormDialog(ModalScreen[bool]):
         Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
     ]
 
-    def __init__(self, title: str, fields: Sequence[FormField], submit: Submit) -> None:
+    def __init__(self, title: str, fields: Sequence[FormField], submit: Submit,
+                 changed: Changed | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.fields = list(fields)
         self.submit = submit
+        self.changed = changed
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title", markup=False)
-            for spec in self.fields:
-                yield Label(spec.label, classes="field-label", markup=False)
-                if spec.options:
-                    options = [(Text(label), value) for label, value in spec.options]
-                    yield Select(options, value=spec.value or spec.options[0][1],
-                                 allow_blank=False, compact=True, id=f"field-{spec.name}")
-                else:
-                    suggester = (SuggestFromList(spec.suggestions, case_sensitive=False)
-                                 if spec.suggestions else None)
-                    yield Input(spec.value, placeholder=spec.placeholder, suggester=suggester,
-                                compact=True, id=f"field-{spec.name}")
+            with VerticalScroll(id="fields"):
+                for spec in self.fields:
+                    yield Label(spec.label, classes="field-label", markup=False)
+                    if spec.options:
+                        options = [(Text(label), value) for label, value in spec.options]
+                        yield Select(options, value=spec.value or spec.options[0][1],
+                                     allow_blank=False, compact=True, id=f"field-{spec.name}")
+                    else:
+                        suggester = (SuggestFromList(spec.suggestions, case_sensitive=False)
+                                     if spec.suggestions else None)
+                        placeholder = f"e.g. {spec.placeholder}" if spec.placeholder else ""
+                        yield Input(spec.value, placeholder=placeholder, suggester=suggester,
+                                    compact=True, id=f"field-{spec.name}")
             yield Label("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Save", variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
+                yield Button("Save (enter)", variant="primary", id="save", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(f"#field-{self.fields[0].name}").focus()
+
+    def on_resize(self) -> None:
+        self.query_one("#fields").styles.max_height = max(self.size.height - CHROME, 4)
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def field_changed(self, event: Input.Changed | Select.Changed) -> None:
+        if self.changed is None or event.control.id is None:
+            return
+        for name, value in self.changed(event.control.id.removeprefix("field-"),
+                                        self.values()).items():
+            widget = self.query_one(f"#field-{name}")
+            if isinstance(widget, Input | Select) and widget.value != value:
+                widget.value = value
 
     def values(self) -> dict[str, str]:
         result = {}
@@ -78,7 +105,7 @@ class FormDialog(ModalScreen[bool]):
     def save(self) -> None:
         error = self.submit(self.values())
         if error:
-            self.query_one("#error", Label).update(error)
+            self.query_one("#error", Label).update(f"! {error}")
         else:
             self.dismiss(True)
 

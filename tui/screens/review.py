@@ -106,7 +106,8 @@ class ReviewScreen(TabletimeScreen[bool]):
             self.tabletime.tell("No tie: there is only one way to allocate these units.")
             return
         self.choice = (self.choice + 1) % len(base.choices)
-        self.prefer = prefer_for(base.choices[self.choice], base.billing)
+        self.prefer = prefer_for(base.choices[self.choice], base.billing,
+                                 self.tabletime.repo.catalog)
         self.show()
 
     def action_confirm(self) -> None:

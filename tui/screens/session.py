@@ -13,9 +13,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer
 
+from core.live import UnitClock, code_time, lost_by_stopping, unit_clock
 from core.models import FurnishedBy, Segment
 from core.review import forgotten_timers
 from core.session import Session, SessionView
+from core.text import plural
 from core.timeparse import (
     TimeParseError,
     clock_text,
@@ -26,6 +28,7 @@ from core.timeparse import (
 )
 from storage.commands import Commands
 from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.details import session_details_dialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import clock, local_time
 from tui.screens.live import LiveTableScreen
@@ -35,30 +38,45 @@ from tui.widgets.session_header import SessionHeader
 
 
 class SessionScreen(LiveTableScreen):
+    NARROW_HIDDEN = frozenset({"resume", "note", "details"})
     TABLE_ID = "segments"
     COLUMNS = (("code", "Code"), ("name", "Name"), ("start", "Start"), ("end", "End"),
                ("duration", "Duration"), ("by", "By"), ("note", "Note"))
     BINDINGS = [
-        Binding("1", "start_slot(1)", "Start", key_display="1-9"),
-        *(Binding(str(slot), f"start_slot({slot})", show=False) for slot in range(2, 10)),
-        Binding("space", "pause", "Pause"),
-        Binding("r", "resume", "Resume"),
-        Binding("a", "add", "Add"),
-        Binding("e", "edit", "Edit"),
-        Binding("delete", "delete", "Delete"),
-        Binding("n", "note", "Note", show=False),
-        Binding("t", "toggle_assistant", "Assistant", show=False),
-        Binding("s", "stop_at", "Stop at", show=False),
-        Binding("u", "undo", "Undo"),
-        Binding("c", "review", "Close"),
-        Binding("o", "reopen", "Reopen", show=False),
-        Binding("escape", "back", "Today"),
+        Binding("1", "start_slot(1)", "Start", key_display="1-9", tooltip=(
+            "start the code in that favourite slot, stopping the running timed code; the key "
+            "of an untimed code that is running stops it")),
+        *(Binding(str(slot), f"start_slot({slot})", show=False, system=True)
+          for slot in range(2, 10)),
+        Binding("space", "pause", "Pause", tooltip="stop the running timed code (pause)"),
+        Binding("c", "review", "Close", tooltip=(
+            "close: the review screen with units, why, warnings; enter confirms")),
+        Binding("a", "add", "Add", tooltip=(
+            "add a segment by hand or backdate a start (\"6\" = 6 minutes ago)")),
+        Binding("e", "edit", "Edit", tooltip="edit the selected segment"),
+        Binding("u", "undo", "Undo", tooltip="undo the last change"),
+        Binding("r", "resume", "Resume", tooltip="resume the last code"),
+        Binding("n", "note", "Note", tooltip="note on the selected segment"),
+        Binding("delete", "delete", "Delete", show=False, key_display="del",
+                tooltip="delete the selected segment (asks first; backspace too)"),
+        Binding("backspace", "delete", show=False, system=True),
+        Binding("t", "toggle_assistant", "Assistant", show=False,
+                tooltip="toggle the selected segment between therapist and assistant"),
+        Binding("s", "stop_at", "Stop at", show=False,
+                tooltip="stop the running timed code at a chosen time (forgotten timer)"),
+        Binding("p", "details", "Patient/payer",
+                tooltip="correct the patient reference, payer or discipline"),
+        Binding("o", "reopen", "Reopen", show=False,
+                tooltip="reopen a closed session (asks for a reason)"),
+        Binding("escape", "back", "Today", tooltip="back to today; running timers keep running"),
     ]
 
     def __init__(self, session_id: UUID) -> None:
         super().__init__()
         self.session_id = session_id
         self.view: SessionView | None = None
+        self._units: tuple[str, int] | None = None
+        """What the rule counted and its units when last shown (a unit reached is news)."""
 
     @property
     def session(self) -> Session:
@@ -80,7 +98,7 @@ class SessionScreen(LiveTableScreen):
             for slot, code in enumerate(self.tabletime.repo.settings.favourites, start=1):
                 yield CodeTile(slot, catalog.get(code))
         yield PlainTable(id="segments", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     # ---- display ----------------------------------------------------------------------------
 
@@ -122,18 +140,39 @@ class SessionScreen(LiveTableScreen):
         now = self.tabletime.clock()
         session, billing = self.view.session, self.view.billing
         running = list(self.view.running)
-        self.query_one(SessionHeader).show(session, billing, running, now, repo.zone)
+        units = unit_clock(session.payer.method, billing, self.segments, now, repo.catalog)
+        self.query_one(SessionHeader).show(session, billing, units, running, now)
         forgotten = {s.code for s in forgotten_timers(running, now,
                                                       repo.settings.forgotten_timer_minutes)}
-        minutes = {line.code: line.minutes or 0 for line in billing.lines}
         for tile in self.query(CodeTile):
-            timer = next((s for s in running if s.code == tile.entry.code), None)
-            tile.show(minutes.get(tile.entry.code, 0),
-                      None if timer is None else timer.duration(now),
-                      forgotten=tile.entry.code in forgotten)
+            code = tile.entry.code
+            tile.show(code_time(self.segments, code, now),
+                      running=any(s.code == code for s in running),
+                      forgotten=code in forgotten)
         table = self.table
         for segment in running:
             table.update_cell(str(segment.id), "duration", clock(segment.duration(now)))
+        self._alert(units)
+
+    def _alert(self, units: UnitClock) -> None:
+        """A unit reached while a timer runs is shown at once: the header and the running
+        tile light up, a notice says so, and (setting `alert`) the terminal bell rings."""
+        before, self._units = self._units, (units.key, units.units)
+        mode = self.tabletime.repo.settings.alert
+        if (before is None or before[0] != units.key or units.units <= before[1]
+                or units.running is None or mode == "off"):
+            return
+        header = self.query_one(SessionHeader)
+        header.add_class("-unit")
+        header.set_timer(3, lambda: header.remove_class("-unit"))
+        for tile in self.query(CodeTile):
+            if tile.entry.code == units.running:
+                tile.flash()
+        counted = "timed total" if units.key == "total" else units.key
+        self.tabletime.tell(f"{plural(units.units, 'unit')} reached: {counted} "
+                            f"{units.minutes} min")
+        if mode == "bell":
+            self.app.bell()
 
     def selected_id(self) -> UUID | None:
         table = self.table
@@ -158,27 +197,79 @@ class SessionScreen(LiveTableScreen):
     # ---- timers -----------------------------------------------------------------------------
 
     def start(self, code: str) -> None:
+        if self.refused_closed():
+            return
+        before = self._running_timed()
         segment = self.tabletime.attempt(lambda: self.commands.start(self.session_id, code))
         self.reload(None if segment is None else segment.id)
+        if segment is not None and before not in (None, segment.code):
+            self._cost_of_stopping(before)
 
     def action_start_slot(self, slot: int) -> None:
         favourites = self.tabletime.repo.settings.favourites
-        if slot <= len(favourites):
-            self.start(favourites[slot - 1])
+        if slot > len(favourites):
+            return
+        code = favourites[slot - 1]
+        entry = self.tabletime.repo.catalog.find(code)
+        running = next((s for s in self.segments if s.running and s.code == code), None)
+        if entry is not None and not entry.timed and running is not None:
+            self._stop_untimed(running)
+            return
+        self.start(code)
 
     @on(CodeTile.Pressed)
     def tile_pressed(self, event: CodeTile.Pressed) -> None:
         self.action_start_slot(event.slot)
 
+    def _stop_untimed(self, segment: Segment) -> None:
+        """The key of an untimed code that runs stops it (a hot pack, unattended e-stim)."""
+        stopped = self.change(lambda: self.commands.stop(self.session_id, segment.id))
+        if stopped:
+            self.tabletime.tell(f"Stopped {segment.code} after "
+                                f"{clock(stopped[0].duration(self.tabletime.clock()))}")
+
+    def _running_timed(self) -> str | None:
+        catalog = self.tabletime.repo.catalog
+        return next((s.code for s in self.segments if s.running and catalog.is_timed(s.code)),
+                    None)
+
+    def _cost_of_stopping(self, code: str) -> None:
+        """Under a per-code payer a code stopped under 8 minutes bills nothing: say so."""
+        assert self.view is not None
+        missing = lost_by_stopping(self.session.payer.method, self.view.billing, code)
+        if missing is not None:
+            self.tabletime.tell(f"{code} stopped under 8 minutes: under this payer's per-code "
+                                f"rule it bills no unit ({missing} more min would make one)",
+                                "warning")
+
+    def refused_closed(self) -> bool:
+        """A closed session says so at once, before any dialog opens."""
+        if self.session.is_open:
+            return False
+        self.tabletime.tell("This session is closed: press o to reopen it (with a reason) "
+                            "to change it.", "warning")
+        return True
+
     def action_pause(self) -> None:
+        if self.refused_closed():
+            return
+        before = self._running_timed()
         stopped = self.change(lambda: self.commands.stop(self.session_id))
         if stopped == []:
-            self.tabletime.tell("No timed code is running.", "warning")
+            untimed = [s.code for s in self.segments if s.running]
+            hint = (f" ({', '.join(untimed)} runs untimed: its key stops it)" if untimed
+                    else "")
+            self.tabletime.tell(f"No timed code is running{hint}.", "warning")
+        elif before is not None:
+            self._cost_of_stopping(before)
 
     def action_resume(self) -> None:
-        self.change(lambda: self.commands.resume(self.session_id))
+        if not self.refused_closed():
+            self.change(lambda: self.commands.resume(self.session_id))
 
     def action_stop_at(self) -> None:
+        if self.refused_closed():
+            return
         running = [s for s in self.segments
                    if s.running and self.tabletime.repo.catalog.is_timed(s.code)]
         if not running:
@@ -207,6 +298,8 @@ class SessionScreen(LiveTableScreen):
     # ---- segments by hand -------------------------------------------------------------------
 
     def action_add(self) -> None:
+        if self.refused_closed():
+            return
         repo = self.tabletime.repo
 
         def submit(values: dict[str, str]) -> str | None:
@@ -227,11 +320,13 @@ class SessionScreen(LiveTableScreen):
         self.app.push_screen(FormDialog("Add a segment", [
             FormField("code", "Code", placeholder="97140", suggestions=codes),
             FormField("start", "Started: minutes ago (6) or clock time (10:05)", placeholder="6"),
-            FormField("minutes", "Minutes (leave empty: it is still running)", placeholder=""),
-            FormField("note", "Note", placeholder="optional"),
+            FormField("minutes", "Minutes (leave empty: it is still running)", placeholder="8"),
+            FormField("note", "Note (optional)", placeholder="gait belt, 150 ft x2"),
         ], submit), lambda _: self.reload())
 
     def action_edit(self) -> None:
+        if self.refused_closed():
+            return
         segment = self.selected()
         if segment is None:
             return
@@ -254,7 +349,8 @@ class SessionScreen(LiveTableScreen):
                 if "end" in edited or ("start" in edited and segment.end is not None):
                     if not values["end"].strip():
                         return "give an end time: a stopped segment cannot run again"
-                    changes["end"] = end_after(start, values["end"], day, zone)
+                    changes["end"] = end_after(start, values["end"], day, zone,
+                                               self.tabletime.clock())
             except TimeParseError as error:
                 return str(error)
             if "code" in edited:
@@ -283,6 +379,8 @@ class SessionScreen(LiveTableScreen):
         ], submit), lambda _: self.reload(segment.id))
 
     def action_note(self) -> None:
+        if self.refused_closed():
+            return
         segment = self.selected()
         if segment is None:
             return
@@ -295,6 +393,8 @@ class SessionScreen(LiveTableScreen):
             FormField("note", "Note", segment.note)], submit), lambda _: self.reload(segment.id))
 
     def action_toggle_assistant(self) -> None:
+        if self.refused_closed():
+            return
         segment = self.selected()
         if segment is None:
             return
@@ -305,6 +405,8 @@ class SessionScreen(LiveTableScreen):
             segment.id)
 
     def action_delete(self) -> None:
+        if self.refused_closed():
+            return
         segment = self.selected()
         if segment is None:
             return
@@ -350,6 +452,12 @@ class SessionScreen(LiveTableScreen):
         self.app.push_screen(FormDialog("Reopen this session", [
             FormField("reason", "Why (kept in the audit trail)", placeholder="forgot a code")],
             submit), lambda _: self.reload())
+
+    def action_details(self) -> None:
+        if self.refused_closed():
+            return
+        self.app.push_screen(session_details_dialog(self.tabletime, self.session),
+                             lambda _: self.reload())
 
     def action_back(self) -> None:
         self.dismiss()

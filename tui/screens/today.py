@@ -1,4 +1,5 @@
-"""Today's sessions, and any still open from an earlier day, with live timers and units."""
+"""Today at a glance: the clock and the day's totals, today's sessions and any still open
+from an earlier day (marked), live timers and units, and the cursor on the session last used."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ from uuid import UUID
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header
+from textual.widgets import DataTable, Footer, Static
 
 from core.day import session_billing
 from core.models import Discipline
 from core.review import forgotten_timers
 from core.session import Session
 from core.text import plural
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.details import session_details_dialog
 from tui.dialogs.form import FormDialog, FormField
 from tui.format import clock, local_time
 from tui.screens.live import LiveTableScreen
@@ -21,24 +24,41 @@ from tui.widgets.plain_table import PlainTable
 
 
 class TodayScreen(LiveTableScreen):
+    NARROW_HIDDEN = frozenset({"details", "undo_delete"})
     TABLE_ID = "sessions"
-    COLUMNS = (("patient", "Patient"), ("payer", "Payer"), ("opened", "Opened"),
-               ("status", "Status"), ("running", "Running"), ("timed", "Timed min"),
-               ("units", "Units"))
+    COLUMNS = (("patient", "Patient"), ("payer", "Payer"), ("status", "Status"),
+               ("running", "Timer"), ("timed", "Timed"), ("units", "Units"),
+               ("opened", "Opened"))
     BINDINGS = [
-        Binding("n", "new_session", "New session"),
-        Binding("enter", "open_session", "Open", priority=True),
-        Binding("d", "day_summary", "Day summary"),
+        Binding("n", "new_session", "New", tooltip=(
+            "new session: patient reference, payer and discipline (a known patient's last "
+            "payer and discipline are filled in)")),
+        Binding("enter", "open_session", "Open", priority=True,
+                tooltip="open the selected session"),
+        Binding("d", "day_summary", "Day summary",
+                tooltip="the day summary (with [ / ] for the previous / next day)"),
+        Binding("p", "details", "Patient/payer",
+                tooltip="correct the selected session's patient reference, payer or discipline"),
+        Binding("delete", "delete_session", "Delete", key_display="del", tooltip=(
+            "delete the selected open session opened by mistake (asks first; backspace too)")),
+        Binding("backspace", "delete_session", show=False, system=True),
+        Binding("u", "undo_delete", "Undo delete",
+                tooltip="bring back the session deleted last"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.sessions: list[Session] = []
+        self.deleted: list[Session] = []
+        """Sessions deleted on this screen, the last one first to come back."""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Static(id="today-title", markup=False)
         yield PlainTable(id="sessions", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Static("No sessions yet today. Press n to start one (a patient reference, not a "
+                     "name, and the payer), or f1 for every key.", id="today-hint",
+                     markup=False)
+        yield Footer(compact=True)
 
     def reload(self) -> None:
         repo = self.tabletime.repo
@@ -50,9 +70,29 @@ class TodayScreen(LiveTableScreen):
         table = self.table
         row = table.cursor_row
         table.sync([(str(session.id), self._cells(session)) for session in self.sessions])
-        if self.sessions:
+        last = self.tabletime.last_session
+        ids = [s.id for s in self.sessions]
+        if last in ids:
+            table.move_cursor(row=ids.index(last))
+        elif self.sessions:
             table.move_cursor(row=min(max(row, 0), len(self.sessions) - 1))
-        self.sub_title = f"Today {today:%a %d %b %Y}  |  {plural(len(self.sessions), 'session')}"
+        self.query_one("#today-hint").display = not self.sessions
+        self.show_totals()
+
+    def show_totals(self) -> None:
+        """The clock and the day's totals, on one line."""
+        repo = self.tabletime.repo
+        now = repo.local(self.tabletime.clock())
+        today = [s for s in self.sessions if s.date_of_service == now.date()]
+        timed = units = 0
+        for session in today:
+            billing = session_billing(session, repo.queries.segments_of(session.id),
+                                      self.tabletime.clock(), repo.catalog)
+            timed += billing.total_timed_minutes
+            units += billing.timed_units
+        self.query_one("#today-title", Static).update(
+            f"Today {now:%a %d %b %Y}  {now:%H:%M}  ·  {plural(len(today), 'session')}  ·  "
+            f"{timed} timed min  ·  {plural(units, 'unit')}")
 
     def _cells(self, session: Session) -> list[str]:
         repo = self.tabletime.repo
@@ -63,14 +103,19 @@ class TodayScreen(LiveTableScreen):
         forgotten = forgotten_timers(running, now, repo.settings.forgotten_timer_minutes)
         today = repo.local(now).date()
         opened = local_time(session.opened_at, repo.zone)
+        status = "closed" if not session.is_open else ("running" if running else "open")
         if session.date_of_service != today:
             opened = f"{session.date_of_service:%d %b} {opened}"
-        status = "closed" if not session.is_open else ("running" if running else "open")
-        timers = "  ".join(f"{s.code} {clock(s.duration(now))}" for s in running)
+            status += f" since {session.date_of_service:%a %d %b}"
+        timed = [s for s in running if repo.catalog.is_timed(s.code)]
+        shown = timed[:1] or running[:1]
+        timer = "  ".join(f"{s.code} {clock(s.duration(now))}" for s in shown)
+        if len(running) > len(shown):
+            timer += f" +{len(running) - len(shown)}"
         if forgotten:
-            timers = "! " + timers
-        return [session.patient, session.payer.name, opened, status, timers,
-                str(billing.total_timed_minutes), str(billing.timed_units)]
+            timer = "! " + timer
+        return [session.patient, session.payer.name, status, timer,
+                str(billing.total_timed_minutes), str(billing.timed_units), opened]
 
     def tick(self) -> None:
         table = self.table
@@ -78,6 +123,7 @@ class TodayScreen(LiveTableScreen):
             if session.is_open:
                 for (key, _), value in zip(self.COLUMNS, self._cells(session), strict=True):
                     table.update_cell(str(session.id), key, value)
+        self.show_totals()
 
     def selected(self) -> UUID | None:
         table = self.table
@@ -97,6 +143,62 @@ class TodayScreen(LiveTableScreen):
     def action_day_summary(self) -> None:
         self.tabletime.open_day_summary()
 
+    def selected_session(self) -> Session | None:
+        wanted = self.selected()
+        found = next((s for s in self.sessions if s.id == wanted), None)
+        if found is None:
+            self.tabletime.tell("No session yet: press n to start one.", "warning")
+        return found
+
+    def action_details(self) -> None:
+        session = self.selected_session()
+        if session is None:
+            return
+        if not session.is_open:
+            self.tabletime.tell(f"The session of {session.patient} is closed: open it and "
+                                "press o to reopen it first.", "warning")
+            return
+        self.app.push_screen(session_details_dialog(self.tabletime, session),
+                             lambda _: self.reload())
+
+    def action_delete_session(self) -> None:
+        session = self.selected_session()
+        if session is None:
+            return
+        if not session.is_open:
+            self.tabletime.tell(f"The session of {session.patient} is closed: a closed session "
+                                "is not deleted (open it and press o to reopen it first).",
+                                "warning")
+            return
+        repo = self.tabletime.repo
+        segments = repo.queries.segments_of(session.id)
+
+        def confirmed(yes: bool | None) -> None:
+            if yes and self.tabletime.attempt(
+                    lambda: repo.commands.delete_session(session.id)) is not None:
+                self.deleted.insert(0, session)
+                self.tabletime.tell(f"Deleted the session of {session.patient} (u brings it "
+                                    "back)")
+            self.reload()
+
+        self.app.push_screen(ConfirmDialog(
+            f"Delete the session of {session.patient} ({session.payer.name}, "
+            f"{plural(len(segments), 'segment')})? u brings it back.", yes="Delete"), confirmed)
+
+    def action_undo_delete(self) -> None:
+        if not self.deleted:
+            self.tabletime.tell("Nothing to bring back: no session was deleted here.",
+                                "warning")
+            return
+        session = self.deleted[0]
+        repo = self.tabletime.repo
+        if self.tabletime.attempt(lambda: repo.commands.restore_session(
+                session.date_of_service, session.id)) is not None:
+            self.deleted.pop(0)
+            self.tabletime.last_session = session.id
+            self.tabletime.tell(f"The session of {session.patient} is back")
+        self.reload()
+
     def action_new_session(self) -> None:
         repo = self.tabletime.repo
         created: list[Session] = []
@@ -108,6 +210,7 @@ class TodayScreen(LiveTableScreen):
             if session is None:
                 return self.tabletime.last_error
             created.append(session)
+            self.tabletime.last_session = session.id
             return None
 
         def done(saved: bool | None) -> None:
@@ -117,10 +220,21 @@ class TodayScreen(LiveTableScreen):
 
         payers = [(f"{p.name} ({p.method.value})", p.name) for p in repo.settings.payers]
         disciplines = [(d.value, d.value) for d in Discipline]
+        known = {p.name for p in repo.settings.payers}
+
+        def changed(field: str, values: dict[str, str]) -> dict[str, str]:
+            """A known patient comes with their last payer and discipline."""
+            if field != "patient":
+                return {}
+            last = repo.queries.last_visit(values["patient"].strip())
+            if last is None or last.payer not in known:
+                return {}
+            return {"payer": last.payer, "discipline": last.discipline.value}
+
         self.app.push_screen(FormDialog("New session", [
             FormField("patient", "Patient reference (chart number or initials, not a name)",
                       placeholder="AB1234", suggestions=repo.queries.patients()),
             FormField("payer", "Payer profile", payers[0][1], options=payers),
             FormField("discipline", "Discipline", repo.settings.discipline.value,
                       options=disciplines),
-        ], submit), done)
+        ], submit, changed), done)

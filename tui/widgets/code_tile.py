@@ -1,4 +1,5 @@
-"""A favourite code on a key: its minutes so far and, while it runs, a live m:ss."""
+"""A favourite code on a key: its code, a short name, and its time in the session (live, the
+code's whole total so far, while it runs)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tui.format import clock
 
 class CodeTile(Static):
     class Pressed(Message):
-        """The tile was clicked: start its code."""
+        """The tile was clicked: start (or, for an untimed code running, stop) its code."""
 
         def __init__(self, slot: int) -> None:
             super().__init__()
@@ -25,13 +26,20 @@ class CodeTile(Static):
         self.entry = entry
         if not entry.timed:
             self.add_class("-untimed")
-        self.show(0, None, forgotten=False)
+        self.show(timedelta(0), running=False, forgotten=False)
 
-    def show(self, minutes: int, running: timedelta | None, *, forgotten: bool) -> None:
-        state = f"> {clock(running)}" if running is not None else f"{minutes} min"
+    def show(self, total: timedelta, *, running: bool, forgotten: bool) -> None:
+        """`total`: the code's time in this session so far (running segments up to now)."""
+        minutes = int(total.total_seconds()) // 60
+        state = f"▶{clock(total)}" if running else (f"{minutes} min" if total else "-")
         self.update(f"{self.slot} {self.entry.code}\n{self.entry.label}\n{state}")
-        self.set_class(running is not None, "-running")
+        self.set_class(running, "-running")
         self.set_class(forgotten, "-forgotten")
+
+    def flash(self) -> None:
+        """A unit was reached on this code: show it for a moment."""
+        self.add_class("-unit")
+        self.set_timer(3, lambda: self.remove_class("-unit"))
 
     def on_click(self) -> None:
         self.post_message(self.Pressed(self.slot))

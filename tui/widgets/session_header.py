@@ -1,47 +1,46 @@
-"""The top of a session: who, which payer rule, and where the units stand right now."""
+"""The top of a session in two lines, at any width: who and under which rule, then the live
+line (the running timer, the units so far, the time to the next unit to the second)."""
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime
 
 from textual.widgets import Static
 
+from core.live import UnitClock
 from core.models import Method, Segment
 from core.session import Session
-from core.units import BillingResult, minutes_to_next_unit
+from core.text import plural
+from core.units import BillingResult
 from tui.format import clock
+
+WIDE = 100
 
 
 class SessionHeader(Static):
     def __init__(self) -> None:
         super().__init__(id="session-header", markup=False)
 
-    def show(
-        self,
-        session: Session,
-        billing: BillingResult,
-        running: list[Segment],
-        now: datetime,
-        zone: tzinfo,
-    ) -> None:
-        rule = ("Medicare 8-minute rule" if session.payer.method is Method.CMS
-                else "per-code rule")
-        status = "open" if session.is_open else "CLOSED"
-        first = (f"{session.patient}  |  {session.payer.name} ({rule})  |  "
-                 f"{session.discipline}  |  {session.date_of_service:%a %d %b %Y}  |  {status}")
-        second = (f"Timed {billing.total_timed_minutes} min  |  "
-                  f"{billing.timed_units} unit{'s' if billing.timed_units != 1 else ''} so far  |  "
-                  f"{self._next_unit(session, billing, running)}  |  "
-                  f"Treatment {billing.total_treatment_minutes} min")
-        timers = "  ".join(f"> {s.code} {clock(now - s.start)}" for s in running) or "no timer"
-        self.update(f"{first}\n{second}\n{timers}")
-
-    @staticmethod
-    def _next_unit(session: Session, billing: BillingResult, running: list[Segment]) -> str:
-        if session.payer.method is Method.CMS:
-            return f"{minutes_to_next_unit(billing.total_timed_minutes)} min to next unit"
-        timed = [s for s in running if s.code in billing.units and billing.line(s.code).timed]
-        if not timed:
-            return "per code: start a code to see its next unit"
-        line = billing.line(timed[0].code)
-        return f"{minutes_to_next_unit(line.minutes or 0)} min to next {line.code} unit"
+    def show(self, session: Session, billing: BillingResult, units: UnitClock,
+             running: list[Segment], now: datetime) -> None:
+        wide = self.size.width >= WIDE
+        rule = "8-minute rule" if session.payer.method is Method.CMS else "per code"
+        status = "open" if session.is_open else "CLOSED: o reopens"
+        day = f"{session.date_of_service:%a %d %b %Y}" if wide else \
+            f"{session.date_of_service:%a %d %b}"
+        first = (f"{session.patient} · {session.payer.name} ({rule}) · {session.discipline} · "
+                 f"{day} · {status}")
+        parts = []
+        timed = [s for s in running if s.code == units.running]
+        if timed:
+            parts.append(f"▶ {timed[0].code} {clock(now - timed[0].start)}")
+        counted = "timed" if units.key == "total" else units.key
+        parts.append(f"{counted} {units.minutes} min = {plural(units.units, 'unit')}")
+        if units.to_next is not None:
+            parts.append(f"next unit in {clock(units.to_next)}")
+        elif session.is_open:
+            parts.append("no timed code running")
+        parts += [f"+ {s.code} {clock(now - s.start)}" for s in running if s not in timed]
+        if wide:
+            parts.append(f"treatment {billing.total_treatment_minutes} min")
+        self.update(f"{first}\n{' │ '.join(parts)}")

@@ -1,0 +1,68 @@
+"""What a session at the table shows while a timer runs: the units so far under the payer's
+rule, the time to the next one to the second, and what stopping a code now would cost.
+
+Pure: the session's live billing and its segments in, numbers out. Whole minutes bill (a code's
+seconds round down), so the next unit comes when the running code's seconds cross the minute
+that makes the total reach the 8-minute table's next step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core.catalog import Catalog
+from core.kinds import Method
+from core.models import Segment
+from core.units import BillingResult, minutes_to_next_unit
+
+SECONDS = 60
+
+
+@dataclass(frozen=True)
+class UnitClock:
+    """Where the units stand: `counted` is what the rule counts (the day's timed total under
+    Medicare's method, the running code under a per-code payer), `units` its units now."""
+
+    key: str
+    """What is counted: "total", or the running code under a per-code payer."""
+    minutes: int
+    units: int
+    to_next: timedelta | None
+    """Until one more unit, to the second; None when no timed code is running."""
+    running: str | None
+    """The running timed code, if any."""
+
+
+def code_time(segments: Sequence[Segment], code: str, now: datetime) -> timedelta:
+    """A code's time so far in a session, every segment of it (running ones up to now)."""
+    return sum((s.duration(now) for s in segments if s.code == code), timedelta(0))
+
+
+def unit_clock(method: Method, billing: BillingResult, segments: Sequence[Segment],
+               now: datetime, catalog: Catalog) -> UnitClock:
+    running = next((s for s in segments if s.running and catalog.is_timed(s.code)), None)
+    if method is Method.PER_CODE and running is not None:
+        line = billing.line(running.code)
+        key, minutes, units = running.code, line.minutes or 0, line.units
+    else:
+        key, minutes, units = "total", billing.total_timed_minutes, billing.timed_units
+    to_next = None
+    if running is not None:
+        seconds = int(code_time(segments, running.code, now).total_seconds())
+        left = minutes_to_next_unit(minutes)
+        to_next = timedelta(seconds=(left - 1) * SECONDS + (SECONDS - seconds % SECONDS))
+    return UnitClock(key=key, minutes=minutes, units=units, to_next=to_next,
+                     running=None if running is None else running.code)
+
+
+def lost_by_stopping(method: Method, billing: BillingResult, code: str) -> int | None:
+    """Under a per-code payer, the minutes a code stopped at 1-7 minutes still needs for its
+    first unit (None when it costs nothing: another method, a unit reached, no minutes)."""
+    if method is not Method.PER_CODE:
+        return None
+    minutes = next((line.minutes or 0 for line in billing.lines if line.code == code), 0)
+    if 0 < minutes < 8:
+        return 8 - minutes
+    return None
