@@ -16,8 +16,26 @@ def test_ci_runs_the_readme_commands_verbatim():
 
 
 def test_readme_lists_every_key_of_the_help_screen():
-    from tui.keys import KEYS
+    from tui.keys import keys
 
     readme = (ROOT / "README.md").read_text()
-    for where, key, does in KEYS:
+    for where, key, does in keys():
         assert f"| {where} | `{key}` | {does} |" in readme
+
+
+def test_every_key_a_person_presses_says_what_it_does_in_help():
+    from tui.keys import keys, screens
+
+    listed = {(where, key) for where, key, _ in keys()}
+    for where, bindings in screens():
+        for binding in bindings:
+            if binding.system:
+                continue
+            assert binding.tooltip, f"{where} {binding.key} has no help text"
+            shown = binding.key_display if "-" in (binding.key_display or "") else binding.key
+            assert (where, shown) in listed
+
+
+def test_readme_points_nowhere_outside_the_repository():
+    readme = (ROOT / "README.md").read_text()
+    assert "../" not in readme and "billing-spec" not in readme and "design.md" not in readme

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -11,9 +11,10 @@ from uuid import UUID
 
 from rich.text import Text
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 
 from core.chart_note import chart_note
 from core.day import session_billing
@@ -24,6 +25,7 @@ from storage.crash import crash_message
 from storage.errors import StorageError, disk_problem
 from storage.exports import write_export, write_segments
 from storage.repository import Repository
+from tui.clipboard import copy_text
 from tui.commands import TabletimeCommands
 from tui.dialogs.first_run import first_run_dialog
 from tui.dialogs.note import NoteDialog
@@ -41,8 +43,11 @@ class TabletimeApp(App[None]):
     TITLE = "Tabletime"
     COMMANDS = App.COMMANDS | {TabletimeCommands}
     BINDINGS = [
-        Binding("f1", "help", "Help", id="help"),
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
+        Binding("f1", "help", "Help", id="help", tooltip="every key, on any screen"),
+        Binding("ctrl+p", "command_palette", "Palette", show=False, tooltip=(
+            "command palette: start any code, open a session, export, change the theme")),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit", tooltip=(
+            "quit; running timers keep running and are there at next start")),
     ]
 
     def __init__(self, clock: Clock, repository: Repository, settings: Settings,
@@ -110,6 +115,12 @@ class TabletimeApp(App[None]):
             self._exit_renderables.append(Text(self.crash))
         self._close_messages_no_wait()
 
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """After the app's own commands, only Textual's that a therapist needs."""
+        for command in super().get_system_commands(screen):
+            if command.title in ("Theme", "Quit"):
+                yield command
+
     def use_settings(self, settings: Settings) -> Settings:
         """Save new settings and work with them from now on."""
         self.repo.change_settings(settings)
@@ -171,16 +182,22 @@ class TabletimeApp(App[None]):
         self.push_screen(DaySummaryScreen(day or self.today()))
 
     def show_chart_note(self, session_id: UUID) -> None:
-        """Copy a session's chart note to the clipboard and show it to read or select."""
+        """Show a session's chart note, on the clipboard when a clipboard program took it,
+        else selected, with how to copy it."""
         session = self.repo.queries.session(session_id)
         segments = self.repo.queries.segments_of(session_id)
         billing = session_billing(session, segments, self.clock(), self.repo.catalog)
         note = chart_note(session, segments, billing, self.repo.catalog, self.repo.zone,
                           therapist=self.settings.therapist,
                           credentials=self.settings.credentials)
-        self.copy_to_clipboard(note)
-        self.push_screen(NoteDialog(f"Chart note of {session.patient} (copied; escape closes)",
-                                    note))
+        self.copy_to_clipboard(note)  # the terminal's way too, where it is allowed
+        if copy_text(note) is not None:
+            title = f"Chart note of {session.patient}: copied to the clipboard (escape closes)"
+        else:
+            title = (f"Chart note of {session.patient}: not copied (no clipboard program "
+                     "answered). Select it with the mouse (shift+drag in most terminals) and "
+                     "copy; in tmux, `set -g set-clipboard on` lets ctrl+c copy it")
+        self.push_screen(NoteDialog(title, note))
 
     def check_forgotten(self) -> None:
         """A code running longer than the limit is pointed out once, with the way to fix it."""

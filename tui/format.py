@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 
+WIDE = 100
+"""Columns from which screens show their secondary parts (footer keys, full dates, totals)."""
+
 
 def clock(duration: timedelta) -> str:
     """Elapsed time as m:ss, or h:mm:ss past an hour."""

@@ -1,36 +1,36 @@
-"""The default keys, a contract (design.md): the help screen shows this table, README lists it."""
+"""Every key of every screen, read from the screens' own bindings (each binding's tooltip says
+what it does): the help screen shows this table and README lists it, so neither can go stale.
+"""
 
-KEYS: tuple[tuple[str, str, str], ...] = (
-    ("today", "n", "new session: patient reference and payer profile"),
-    ("today", "enter", "open the selected session"),
-    ("today", "d", "the day summary (with [ / ] for the previous / next day)"),
-    ("session", "1-9", "start the code in that favourite slot, stopping the running timed code"),
-    ("session", "space", "stop the running timed code (pause)"),
-    ("session", "r", "resume the last code"),
-    ("session", "a", "add a segment by hand or backdate a start (\"6\" = 6 minutes ago)"),
-    ("session", "e", "edit the selected segment"),
-    ("session", "delete", "delete the selected segment (asks first)"),
-    ("session", "n", "note on the selected segment"),
-    ("session", "t", "toggle the selected segment between therapist and assistant"),
-    ("session", "s", "stop the running timed code at a chosen time (forgotten timer)"),
-    ("session", "u", "undo the last change"),
-    ("session", "c", "close: the review screen with units, why, warnings; enter confirms"),
-    ("session", "o", "reopen a closed session (asks for a reason)"),
-    ("session", "escape", "back to today; running timers keep running"),
-    ("review", "enter", "close the session with these units"),
-    ("review", "t", "choose another acceptable allocation when codes tie"),
-    ("review", "escape", "back to the session"),
-    ("day summary", "[ / ]", "previous / next day"),
-    ("day summary", "g", "go to a date"),
-    ("day summary", "enter", "open the selected session"),
-    ("day summary", "c", "review and close the selected open session"),
-    ("day summary", "w", "jump to the next session with a check and show its checks"),
-    ("day summary", "h", "the patient's history: sessions, year-to-date amount, KX"),
-    ("day summary", "y", "chart note of the selected session (copied to the clipboard)"),
-    ("day summary", "x", "export claim lines (CSV) for a date range"),
-    ("history", "y", "chart note of the selected session"),
-    ("history", "m", "record the Medicare amount the patient used at other providers this year"),
-    ("anywhere", "f1", "this help"),
-    ("anywhere", "ctrl+p", "command palette: start any code, open a session, export"),
-    ("anywhere", "ctrl+q", "quit; running timers keep running and are there at next start"),
-)
+from __future__ import annotations
+
+from textual.binding import Binding
+
+
+def screens() -> list[tuple[str, list[Binding]]]:
+    """Where, and the bindings there, in the order a user meets them."""
+    from tui.app import TabletimeApp
+    from tui.screens.day import DaySummaryScreen
+    from tui.screens.history import PatientHistoryScreen
+    from tui.screens.review import ReviewScreen
+    from tui.screens.session import SessionScreen
+    from tui.screens.today import TodayScreen
+
+    found = [(where, [b for b in cls.BINDINGS if isinstance(b, Binding)])
+             for where, cls in (("today", TodayScreen), ("session", SessionScreen),
+                                ("review", ReviewScreen), ("day summary", DaySummaryScreen),
+                                ("history", PatientHistoryScreen), ("anywhere", TabletimeApp))]
+    return found
+
+
+def keys() -> list[tuple[str, str, str]]:
+    """(where, key, what it does) for every binding a user presses (not the ones that only
+    repeat another, such as keys 2-9 of the favourites)."""
+    return [(where, _key(binding), binding.tooltip)
+            for where, bindings in screens() for binding in bindings if not binding.system]
+
+
+def _key(binding: Binding) -> str:
+    """The key as a person reads it: `1-9` for the favourites, else its name (`delete`)."""
+    shown = binding.key_display or ""
+    return shown if "-" in shown else binding.key

@@ -322,15 +322,20 @@ async def test_refusals_are_shown_not_swallowed(open_app, told):
         assert ("nothing to resume: no timed code has run in this session yet", "error") in told
 
 
-async def test_help_lists_every_key_and_closes(open_app):
-    from tui.keys import KEYS
+async def test_help_lists_every_key_scrolls_and_closes(open_app):
+    from tui.keys import keys
 
     app = open_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        assert app.screen.query_one(DataTable).row_count == len(KEYS)
+        table = app.screen.table()
+        assert table.row_count == len(keys())
+        scroll = app.screen.query_one("#help-scroll")
+        await pilot.press("end")
+        await pilot.pause()
+        assert scroll.scroll_y == scroll.max_scroll_y > 0 and scroll.scroll_x == 0
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, TodayScreen)

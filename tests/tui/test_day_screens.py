@@ -4,7 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, TextArea
 
 from core.modifiers import TherapyBucket
 from tui.dialogs.form import FormDialog
@@ -174,3 +174,26 @@ async def test_history_records_what_other_providers_billed(busy_day):
         year = app.repo.local(app.clock()).year
         used = app.repo.patients.used_elsewhere(year)
         assert used[(patient, TherapyBucket.PT_SLP)] == Decimal("2500")
+
+
+@pytest.mark.parametrize(("tool", "words"), [("xclip", "copied to the clipboard"),
+                                             (None, "not copied")])
+async def test_the_chart_note_says_copied_only_when_a_clipboard_program_took_it(
+        busy_day, monkeypatch, tool, words):
+    import tui.app
+
+    taken: list[str] = []
+
+    def copy_text(text: str) -> str | None:
+        taken.append(text)
+        return tool
+
+    monkeypatch.setattr(tui.app, "copy_text", copy_text)
+    app = busy_day
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("d", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, NoteDialog) and words in app.screen.title_text
+        assert taken == [app.screen.text]
+        area = app.screen.query_one("#note-text", TextArea)
+        assert area.selected_text == app.screen.text  # selected: ctrl+c copies it too

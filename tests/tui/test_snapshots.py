@@ -1,10 +1,17 @@
-"""What a person sees, frozen: fixed clock, fixed data, 100 x 30. Review changes in the report."""
+"""What a person sees, frozen: a fixed clock and fixed data, every screen and dialog at 80 x 24
+(the smallest terminal Tabletime promises) and at 120 x 34. Review changes in the report."""
 
 from datetime import timedelta
 
 import pytest
 
-from .conftest import SIZE
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 34), id="120x34")]
+
+
+@pytest.fixture(autouse=True)
+def _no_clipboard_program(monkeypatch):
+    """The chart note's title depends on the machine's clipboard programs: none here."""
+    monkeypatch.setattr("tui.app.copy_text", lambda text: None)
 
 
 @pytest.fixture
@@ -15,7 +22,8 @@ def day(open_app, clock):
     closed = repo.commands.create_session("RB1187", "Medicare")
     start = clock.now
     clock.advance(minutes=40)
-    repo.commands.add_segment(closed.id, "97110", start, start + timedelta(minutes=33))
+    repo.commands.add_segment(closed.id, "97110", start, start + timedelta(minutes=33),
+                              note="gait belt, 150 ft x2")
     repo.commands.add_segment(closed.id, "97140", start + timedelta(minutes=33), clock.now)
     repo.commands.close_session(closed.id)
     clock.advance(minutes=5)
@@ -27,22 +35,6 @@ def day(open_app, clock):
     clock.advance(minutes=6, seconds=30)
     repo.pop_notices()
     return app
-
-
-def test_today(snap_compare, day):
-    assert snap_compare(day, terminal_size=SIZE)
-
-
-def test_session_with_a_running_timer(snap_compare, day):
-    assert snap_compare(day, press=["down", "enter"], terminal_size=SIZE)
-
-
-def test_review(snap_compare, day):
-    assert snap_compare(day, press=["down", "enter", "c"], terminal_size=SIZE)
-
-
-def test_help(snap_compare, day):
-    assert snap_compare(day, press=["f1"], terminal_size=SIZE)
 
 
 @pytest.fixture
@@ -57,7 +49,7 @@ def day_with_warnings(open_app, clock):
     other = repo.commands.create_session("CD34", "Commercial")
     clock.advance(minutes=20)
     repo.commands.add_segment(other.id, "97530", clock.now - timedelta(minutes=20),
-                     clock.now - timedelta(minutes=10))
+                              clock.now - timedelta(minutes=10))
     repo.commands.add_segment(other.id, "97116", clock.now - timedelta(minutes=10), clock.now)
     clock.advance(hours=3)
     second = repo.commands.create_session("AB12", "Medicare")
@@ -72,5 +64,52 @@ def day_with_warnings(open_app, clock):
     return app
 
 
-def test_day_summary_with_warnings(snap_compare, day_with_warnings):
-    assert snap_compare(day_with_warnings, press=["d"], terminal_size=SIZE)
+# (what, keys pressed) on the morning: every screen and dialog a therapist reaches
+MORNING = [
+    ("today", []),
+    ("session", ["down", "enter"]),
+    ("review", ["down", "enter", "c"]),
+    ("help", ["f1"]),
+    ("new-session", ["n"]),
+    ("delete-session", ["down", "delete"]),
+    ("session-details", ["down", "enter", "p"]),
+    ("add-segment", ["down", "enter", "a"]),
+    ("edit-segment", ["down", "enter", "e"]),
+    ("delete-segment", ["down", "enter", "delete"]),
+    ("stop-at", ["down", "enter", "s"]),
+    ("closed-session", ["enter"]),
+    ("reopen", ["enter", "o"]),
+    ("chart-note", ["d", "y"]),
+]
+# and the day summary with its checks, the history and their dialogs
+EVENING = [
+    ("day-summary", ["d"]),
+    ("go-to-date", ["d", "g"]),
+    ("export-lines", ["d", "x"]),
+    ("history", ["d", "h"]),
+    ("used-elsewhere", ["d", "h", "m"]),
+]
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize(("what", "keys"), MORNING, ids=[what for what, _ in MORNING])
+def test_the_morning(snap_compare, day, size, what, keys):
+    assert snap_compare(day, press=keys, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize(("what", "keys"), EVENING, ids=[what for what, _ in EVENING])
+def test_the_evening(snap_compare, day_with_warnings, size, what, keys):
+    assert snap_compare(day_with_warnings, press=keys, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_an_empty_first_day_asks_who_bills(snap_compare, open_app, size):
+    app = open_app()
+    app.repo.first_run = True
+    assert snap_compare(app, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_an_empty_day_says_what_to_do(snap_compare, open_app, size):
+    assert snap_compare(open_app(), terminal_size=size)

@@ -1,4 +1,5 @@
-"""A chart note to read, select and copy (it is also put on the clipboard when shown)."""
+"""A chart note to read, select and copy: shown selected, so ctrl+c copies it where the
+terminal passes copies on."""
 
 from __future__ import annotations
 
@@ -21,3 +22,8 @@ class NoteDialog(ModalScreen[None]):
         with Vertical(classes="dialog", id="note"):
             yield Label(self.title_text, classes="dialog-title", markup=False)
             yield TextArea(self.text, read_only=True, id="note-text")
+
+    def on_mount(self) -> None:
+        area = self.query_one(TextArea)
+        area.focus()
+        area.select_all()

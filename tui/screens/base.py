@@ -11,9 +11,9 @@ from textual.screen import ActiveBinding, Screen
 if TYPE_CHECKING:
     from tui.app import TabletimeApp
 
+from tui.format import WIDE
+
 ResultT = TypeVar("ResultT")
-WIDE = 100
-"""Columns from which the footer also shows the screen's secondary keys."""
 
 
 class TabletimeScreen(Screen[ResultT]):

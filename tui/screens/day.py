@@ -25,20 +25,26 @@ from tui.widgets.plain_table import PlainTable
 
 class DaySummaryScreen(LiveTableScreen):
     TABLE_ID = "day-sessions"
-    COLUMNS = (("patient", "Patient"), ("payer", "Payer"), ("method", "Method"),
-               ("status", "Status"), ("timed", "Timed"), ("total", "Total"),
-               ("units", "Units (modifiers)"), ("amount", "Est."), ("checks", "Checks"))
+    COLUMNS = (("patient", "Patient"), ("status", "Status"), ("checks", "!"),
+               ("timed", "Timed"), ("amount", "Est."), ("units", "Units (modifiers)"),
+               ("payer", "Payer"), ("method", "Method"), ("total", "Total"))
+    NARROW_HIDDEN = frozenset({"go_to", "open_session", "review"})
     BINDINGS = [
-        Binding("[", "shift(-1)", "Previous day"),
-        Binding("]", "shift(1)", "Next day"),
-        Binding("g", "go_to", "Go to date"),
-        Binding("enter", "open_session", "Open", priority=True),
-        Binding("c", "review", "Review & close"),
-        Binding("w", "next_warning", "Next check"),
-        Binding("h", "history", "Patient history"),
-        Binding("y", "chart_note", "Chart note"),
-        Binding("x", "export", "Export lines"),
-        Binding("escape", "back", "Back"),
+        Binding("[", "shift(-1)", "Day", key_display="[ ]", tooltip="the previous day"),
+        Binding("]", "shift(1)", "Next day", show=False, tooltip="the next day"),
+        Binding("g", "go_to", "Go to", tooltip=(
+            "go to a date: 2026-03-02, 03/02, today, yesterday or -3 (days ago)")),
+        Binding("enter", "open_session", "Open", priority=True,
+                tooltip="open the selected session"),
+        Binding("c", "review", "Close", tooltip="review and close the selected open session"),
+        Binding("w", "next_warning", "Check",
+                tooltip="jump to the next session with a check and show its checks"),
+        Binding("h", "history", "History",
+                tooltip="the patient's history: sessions, year-to-date amount, KX"),
+        Binding("y", "chart_note", "Note",
+                tooltip="chart note of the selected session, to copy"),
+        Binding("x", "export", "Export", tooltip="export claim lines (CSV) for a date range"),
+        Binding("escape", "back", "Back", tooltip="back to today"),
     ]
 
     def __init__(self, day: date) -> None:
@@ -51,7 +57,7 @@ class DaySummaryScreen(LiveTableScreen):
         yield PlainTable(id="day-sessions", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="day-notes"):
             yield Static(id="day-details", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def reload(self) -> None:
         app = self.tabletime
@@ -75,18 +81,16 @@ class DaySummaryScreen(LiveTableScreen):
             else:
                 units, amount = "pooled with the session above", ""
             status = Text("OPEN", style="bold reverse") if s.is_open else Text("closed")
-            checks = Text(f"! {len(item.checks)}", style="bold") if item.checks else Text("")
-            table.add_row(s.patient, s.payer.name, s.payer.method.value, status,
-                          str(item.billing.total_timed_minutes),
-                          str(item.billing.total_treatment_minutes), units, amount,
-                          checks, key=str(s.id))
+            checks = Text(str(len(item.checks)), style="bold") if item.checks else Text("")
+            table.add_row(s.patient, status, checks, str(item.billing.total_timed_minutes),
+                          amount, units, s.payer.name, s.payer.method.value,
+                          str(item.billing.total_treatment_minutes), key=str(s.id))
         if summary.sessions:
             table.move_cursor(row=min(max(keep, 0), len(summary.sessions) - 1))
         self.query_one("#day-title", Static).update(
-            f"{self.day:%a %d %b %Y} | {plural(len(summary.sessions), 'session')} | "
-            f"{summary.timed_minutes} timed min | {summary.units} units | "
-            f"{money(summary.amount)} | {len(summary.checks)} "
-            f"check{'' if len(summary.checks) == 1 else 's'}")
+            f"{self.day:%a %d %b %Y} · {plural(len(summary.sessions), 'session')} · "
+            f"{summary.timed_minutes} timed min · {plural(summary.units, 'unit')} · "
+            f"{money(summary.amount)} · {plural(len(summary.checks), 'check')}")
         self.query_one("#day-details", Static).update(self._details(summary))
 
     @staticmethod

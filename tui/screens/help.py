@@ -1,15 +1,17 @@
-"""Every key, from the same table the README lists."""
+"""Every key of every screen, from the screens' own bindings (tui/keys.py), in a list that
+scrolls up and down and wraps at any width."""
 
 from __future__ import annotations
 
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label
+from textual.widgets import Label, Static
 
-from tui.keys import KEYS
-from tui.widgets.plain_table import PlainTable
+from tui.keys import keys
 
 
 class HelpScreen(ModalScreen[None]):
@@ -17,14 +19,26 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="help"):
-            yield Label("Tabletime keys (escape closes)", classes="dialog-title")
-            yield PlainTable(id="help-keys", cursor_type="none", zebra_stripes=True)
+            yield Label("Tabletime keys: up/down, page up/down scroll; escape closes",
+                        classes="dialog-title")
+            with VerticalScroll(id="help-scroll"):
+                yield Static(self.table(), id="help-keys")
+
+    @staticmethod
+    def table() -> Table:
+        table = Table(box=None, show_header=True, header_style="bold", expand=True,
+                      pad_edge=False)
+        table.add_column("Where", no_wrap=True)
+        table.add_column("Key", no_wrap=True, style="bold")
+        table.add_column("Does", ratio=1)
+        where_before = ""
+        for where, key, does in keys():
+            table.add_row(Text(where if where != where_before else ""), Text(key), Text(does))
+            where_before = where
+        return table
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Where", "Key", "Does")
-        for where, key, does in KEYS:
-            table.add_row(where, key, does)
+        self.query_one("#help-scroll").focus()
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

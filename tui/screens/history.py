@@ -26,9 +26,11 @@ from tui.widgets.plain_table import PlainTable
 
 class PatientHistoryScreen(TabletimeScreen[None]):
     BINDINGS = [
-        Binding("y", "chart_note", "Chart note"),
-        Binding("m", "used_elsewhere", "Used elsewhere"),
-        Binding("escape", "dismiss", "Back"),
+        Binding("y", "chart_note", "Note",
+                tooltip="chart note of the selected session, to copy"),
+        Binding("m", "used_elsewhere", "Used elsewhere", tooltip=(
+            "record the Medicare amount the patient used at other providers this year")),
+        Binding("escape", "dismiss", "Back", tooltip="back to the day summary"),
     ]
 
     def __init__(self, patient: str) -> None:
@@ -41,11 +43,11 @@ class PatientHistoryScreen(TabletimeScreen[None]):
                      markup=False)
         yield PlainTable(id="history", cursor_type="row", zebra_stripes=True)
         yield Static(id="history-notes", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Date", "Discipline", "Payer", "Timed min",
-                                              "Units", "Est.", "Medicare year to date", "KX")
+        self.query_one(DataTable).add_columns("Date", "Disc", "KX", "Est.",
+                                              "Medicare this year", "Timed", "Units", "Payer")
         self.load()
 
     @work(thread=True, exclusive=True)
@@ -63,15 +65,15 @@ class PatientHistoryScreen(TabletimeScreen[None]):
             ytd = "" if entry.year_to_date is None else (
                 f"{money(entry.year_to_date)} {entry.bucket} of "
                 f"${KX_THRESHOLDS.get(entry.day.year, '?')}")
-            table.add_row(f"{entry.day:%Y-%m-%d}", visit.discipline.value, visit.payer,
-                          _number(visit.timed_minutes), _number(visit.timed_units),
-                          "open" if visit.open else money(visit.amount), ytd,
+            table.add_row(f"{entry.day:%Y-%m-%d}", visit.discipline.value,
                           Text("KX", style="bold reverse") if entry.kx else "",
-                          key=str(visit.id))
+                          "open" if visit.open else money(visit.amount), ytd,
+                          _number(visit.timed_minutes), _number(visit.timed_units),
+                          visit.payer, key=str(visit.id))
         table.move_cursor(row=max(len(entries) - 1, 0))
         self.query_one("#history-title", Static).update(
-            f"Patient {self.patient}: {plural(len(entries), 'session')} (amounts are "
-            "estimates; PT and SLP count together for KX, OT on its own)")
+            f"{self.patient} · {plural(len(entries), 'session')} · estimates; KX counts PT "
+            "and SLP together, OT alone")
         latest = {}
         for entry in entries:
             if entry.messages:

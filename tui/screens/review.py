@@ -22,9 +22,11 @@ class ReviewScreen(TabletimeScreen[bool]):
     """Dismissed with True once the session is closed."""
 
     BINDINGS = [
-        Binding("enter", "confirm", "Close session", priority=True),
-        Binding("t", "next_choice", "Other tie choice"),
-        Binding("escape", "back", "Back"),
+        Binding("enter", "confirm", "Close session", priority=True,
+                tooltip="close the session with these units"),
+        Binding("t", "next_choice", "Tie choice",
+                tooltip="choose another acceptable allocation when codes tie"),
+        Binding("escape", "back", "Back", tooltip="back to the session"),
     ]
 
     def __init__(self, session_id: UUID) -> None:
@@ -37,9 +39,9 @@ class ReviewScreen(TabletimeScreen[bool]):
         yield Static(id="review-title", markup=False)
         yield PlainTable(id="review-lines", cursor_type="none")
         with VerticalScroll(id="review-notes"):
-            yield Static(id="review-why", markup=False)
             yield Static(id="review-warnings", markup=False)
-        yield Footer()
+            yield Static(id="review-why", markup=False)
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#review-lines", DataTable)
@@ -47,6 +49,7 @@ class ReviewScreen(TabletimeScreen[bool]):
                            ("modifiers", "Modifiers"), ("amount", "Est. amount")):
             table.add_column(label, key=key)
         self.show()
+        self.query_one("#review-notes").focus()
 
     def review(self, prefer: Sequence[str] | None = None) -> SessionReview:
         """The review with the therapist's tie pick (or with `prefer` given instead)."""
@@ -76,11 +79,12 @@ class ReviewScreen(TabletimeScreen[bool]):
         total = money(review.fees.total) if review.fees else "$0.00"
         units = f"{billing.timed_units} timed unit{'' if billing.timed_units == 1 else 's'}"
         self.query_one("#review-title", Static).update(
-            f"Close {session.patient} ({session.payer.name}, {session.discipline}, "
-            f"{session.date_of_service:%d %b %Y})\n"
-            f"Total timed {billing.total_timed_minutes} min -> {units}  |  total treatment "
-            f"{billing.total_treatment_minutes} min  |  estimate {total}")
-        why = ["Why:", f"  {billing.summary}", *(f"  {line.why}" for line in billing.lines)]
+            f"Close {session.patient} · {session.payer.name} · {session.discipline} · "
+            f"{session.date_of_service:%d %b %Y}\n"
+            f"timed {billing.total_timed_minutes} min → {units} · treatment "
+            f"{billing.total_treatment_minutes} min · estimate {total}")
+        why = ["Why (up/down scroll):", f"  {billing.summary}",
+               *(f"  {line.why}" for line in billing.lines)]
         if review.choices:
             current = ", ".join(f"{c} x{u}" for c, u in review.billing.units.items()
                                 if review.billing.line(c).timed)
@@ -97,7 +101,7 @@ class ReviewScreen(TabletimeScreen[bool]):
         warnings += [f"{code} is still running: closing stops it at {now}"
                      for code in review.running]
         text = "\n".join(f"! {w}" for w in warnings) if warnings else "No warnings."
-        self.query_one("#review-warnings", Static).update("\nWarnings:\n" + text)
+        self.query_one("#review-warnings", Static).update(f"Warnings:\n{text}\n")
 
     def action_next_choice(self) -> None:
         # Cycle over the choices without a pick: their order does not move as the pick does.

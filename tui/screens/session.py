@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -19,17 +18,12 @@ from core.review import forgotten_timers
 from core.session import Session, SessionView
 from core.text import plural
 from core.timeparse import (
-    TimeParseError,
     clock_text,
-    end_after,
-    parse_clock_time,
-    parse_minutes,
-    parse_when,
 )
 from storage.commands import Commands
+from tui.dialogs import segment_forms as forms
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.details import session_details_dialog
-from tui.dialogs.form import FormDialog, FormField
 from tui.format import clock, local_time
 from tui.screens.live import LiveTableScreen
 from tui.widgets.code_tile import CodeTile
@@ -275,20 +269,7 @@ class SessionScreen(LiveTableScreen):
         if not running:
             self.tabletime.tell("No timed code is running.", "warning")
             return
-        segment = running[0]
-
-        def submit(values: dict[str, str]) -> str | None:
-            try:
-                at = parse_when(values["at"], self.tabletime.clock(), self.tabletime.repo.zone)
-            except TimeParseError as error:
-                return str(error)
-            return self.save(lambda: self.commands.stop(self.session_id, segment.id, at=at))
-
-        started = local_time(segment.start, self.tabletime.repo.zone)
-        self.app.push_screen(FormDialog(
-            f"Stop {segment.code} (running since {started}) at:",
-            [FormField("at", "Stopped at (10:05) or minutes ago (6)", placeholder="10:05")],
-            submit), lambda _: self.reload())
+        self.app.push_screen(forms.stop_at(self, running[0]), lambda _: self.reload())
 
     def save(self, action: Callable[[], Any]) -> str | None:
         """For dialogs: None when the change was saved, else the refusal to show in it."""
@@ -298,99 +279,22 @@ class SessionScreen(LiveTableScreen):
     # ---- segments by hand -------------------------------------------------------------------
 
     def action_add(self) -> None:
-        if self.refused_closed():
-            return
-        repo = self.tabletime.repo
-
-        def submit(values: dict[str, str]) -> str | None:
-            now = self.tabletime.clock()
-            try:
-                start = parse_when(values["start"], now, repo.zone)
-                minutes = values["minutes"].strip()
-                if not minutes:
-                    return self.save(lambda: self.commands.start(self.session_id, values["code"],
-                                                                 at=start))
-                end = start + timedelta(minutes=parse_minutes(minutes))
-            except TimeParseError as error:
-                return str(error)
-            return self.save(lambda: self.commands.add_segment(
-                self.session_id, values["code"], start, end, note=values["note"]))
-
-        codes = [entry.code for entry in repo.catalog]
-        self.app.push_screen(FormDialog("Add a segment", [
-            FormField("code", "Code", placeholder="97140", suggestions=codes),
-            FormField("start", "Started: minutes ago (6) or clock time (10:05)", placeholder="6"),
-            FormField("minutes", "Minutes (leave empty: it is still running)", placeholder="8"),
-            FormField("note", "Note (optional)", placeholder="gait belt, 150 ft x2"),
-        ], submit), lambda _: self.reload())
+        if not self.refused_closed():
+            self.app.push_screen(forms.add(self), lambda _: self.reload())
 
     def action_edit(self) -> None:
         if self.refused_closed():
             return
         segment = self.selected()
-        if segment is None:
-            return
-        repo = self.tabletime.repo
-        zone = repo.zone
-        day = segment.start.astimezone(zone).date()
-        shown = {"code": segment.code, "start": clock_text(segment.start, zone),
-                 "end": "" if segment.end is None else clock_text(segment.end, zone),
-                 "by": segment.furnished_by.value, "note": segment.note}
-
-        def submit(values: dict[str, str]) -> str | None:
-            # A field left as shown keeps the recorded value exactly (a time shown to the
-            # second, or in the repeated hour of a DST night, never shifts on its own).
-            edited = {name for name, text in shown.items() if values[name] != text}
-            changes: dict[str, Any] = {}
-            try:
-                start = segment.start
-                if "start" in edited:
-                    start = changes["start"] = parse_clock_time(values["start"], day, zone)
-                if "end" in edited or ("start" in edited and segment.end is not None):
-                    if not values["end"].strip():
-                        return "give an end time: a stopped segment cannot run again"
-                    changes["end"] = end_after(start, values["end"], day, zone,
-                                               self.tabletime.clock())
-            except TimeParseError as error:
-                return str(error)
-            if "code" in edited:
-                changes["code"] = values["code"]
-            if "by" in edited:
-                changes["furnished_by"] = FurnishedBy(values["by"])
-            if "note" in edited:
-                changes["note"] = values["note"]
-            if not changes:
-                self.tabletime.tell("Nothing was changed.")
-                return None
-            if not values["reason"].strip():
-                return "say why (it is kept in the audit trail)"
-            return self.save(lambda: self.commands.edit_segment(self.session_id, segment.id,
-                                                       reason=values["reason"], **changes))
-
-        self.app.push_screen(FormDialog(f"Edit {segment.code}", [
-            FormField("code", "Code", shown["code"],
-                      suggestions=[entry.code for entry in repo.catalog]),
-            FormField("start", "Start (HH:MM:SS)", shown["start"]),
-            FormField("end", "End (HH:MM:SS; empty while running)", shown["end"]),
-            FormField("by", "Furnished by", shown["by"],
-                      options=[("therapist", "therapist"), ("assistant", "assistant")]),
-            FormField("note", "Note", shown["note"]),
-            FormField("reason", "Reason for the change (audited)", placeholder="mistimed"),
-        ], submit), lambda _: self.reload(segment.id))
+        if segment is not None:
+            self.app.push_screen(forms.edit(self, segment), lambda _: self.reload(segment.id))
 
     def action_note(self) -> None:
         if self.refused_closed():
             return
         segment = self.selected()
-        if segment is None:
-            return
-
-        def submit(values: dict[str, str]) -> str | None:
-            return self.save(lambda: self.commands.edit_segment(self.session_id, segment.id,
-                                                       note=values["note"], reason="note"))
-
-        self.app.push_screen(FormDialog(f"Note on {segment.code}", [
-            FormField("note", "Note", segment.note)], submit), lambda _: self.reload(segment.id))
+        if segment is not None:
+            self.app.push_screen(forms.note(self, segment), lambda _: self.reload(segment.id))
 
     def action_toggle_assistant(self) -> None:
         if self.refused_closed():
@@ -444,14 +348,7 @@ class SessionScreen(LiveTableScreen):
         if self.session.is_open:
             self.tabletime.tell("This session is open.", "warning")
             return
-
-        def submit(values: dict[str, str]) -> str | None:
-            return self.save(lambda: self.commands.reopen_session(self.session_id,
-                                                                        values["reason"]))
-
-        self.app.push_screen(FormDialog("Reopen this session", [
-            FormField("reason", "Why (kept in the audit trail)", placeholder="forgot a code")],
-            submit), lambda _: self.reload())
+        self.app.push_screen(forms.reopen(self), lambda _: self.reload())
 
     def action_details(self) -> None:
         if self.refused_closed():

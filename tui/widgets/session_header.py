@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from textual import events
 from textual.widgets import Static
 
 from core.live import UnitClock
@@ -12,17 +13,22 @@ from core.models import Method, Segment
 from core.session import Session
 from core.text import plural
 from core.units import BillingResult
-from tui.format import clock
-
-WIDE = 100
+from tui.format import WIDE, clock
 
 
 class SessionHeader(Static):
     def __init__(self) -> None:
         super().__init__(id="session-header", markup=False)
+        self._shown: tuple[Session, BillingResult, UnitClock, list[Segment], datetime] | None = None
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The first show may come before the layout knows the width: show it again."""
+        if self._shown is not None:
+            self.show(*self._shown)
 
     def show(self, session: Session, billing: BillingResult, units: UnitClock,
              running: list[Segment], now: datetime) -> None:
+        self._shown = (session, billing, units, running, now)
         wide = self.size.width >= WIDE
         rule = "8-minute rule" if session.payer.method is Method.CMS else "per code"
         status = "open" if session.is_open else "CLOSED: o reopens"
