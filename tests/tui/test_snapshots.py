@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 34), id="120x34")]
+SIZES = [pytest.param((80, 24), id="80x24"),
+         pytest.param((120, 34), id="120x34", marks=pytest.mark.slow)]  # the tight size first
 
 
 @pytest.fixture(autouse=True)
@@ -67,18 +68,18 @@ def day_with_warnings(open_app, clock):
 # (what, keys pressed) on the morning: every screen and dialog a therapist reaches
 MORNING = [
     ("today", []),
-    ("session", ["down", "enter"]),
-    ("review", ["down", "enter", "c"]),
+    ("session", ["enter"]),
+    ("review", ["enter", "c"]),
     ("help", ["f1"]),
     ("new-session", ["n"]),
     ("delete-session", ["down", "delete"]),
-    ("session-details", ["down", "enter", "p"]),
-    ("add-segment", ["down", "enter", "a"]),
-    ("edit-segment", ["down", "enter", "e"]),
-    ("delete-segment", ["down", "enter", "delete"]),
-    ("stop-at", ["down", "enter", "s"]),
-    ("closed-session", ["enter"]),
-    ("reopen", ["enter", "o"]),
+    ("session-details", ["enter", "p"]),
+    ("add-segment", ["enter", "a"]),
+    ("edit-segment", ["enter", "e"]),
+    ("delete-segment", ["enter", "delete"]),
+    ("stop-at", ["enter", "s"]),
+    ("closed-session", ["up", "enter"]),
+    ("reopen", ["up", "enter", "o"]),
     ("chart-note", ["d", "y"]),
 ]
 # and the day summary with its checks, the history and their dialogs

@@ -68,10 +68,13 @@ class TodayScreen(LiveTableScreen):
             listed.setdefault(session.id, session)
         self.sessions = sorted(listed.values(), key=lambda s: s.opened_at)
         table = self.table
-        row = table.cursor_row
+        row = table.cursor_row if table.row_count else len(self.sessions) - 1
         table.sync([(str(session.id), self._cells(session)) for session in self.sessions])
         last = self.tabletime.last_session
+        running = {s.session_id for s in repo.queries.running_timed()}
         ids = [s.id for s in self.sessions]
+        if last not in ids:  # at start: the session with the running timer, else the newest
+            last = next((i for i in ids if i in running), None)
         if last in ids:
             table.move_cursor(row=ids.index(last))
         elif self.sessions:
