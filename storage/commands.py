@@ -43,7 +43,7 @@ class Commands(SessionChanges):
         already = [s for s in self._read.segments_of(session_id)
                    if s.running and s.code == entry.code]
         if already:
-            return already[0]
+            return already[0] if at is None else self._started_earlier(session, already[0], start)
         candidate = Segment(session_id=session_id, code=entry.code, start=start,
                             furnished_by=furnished_by or self._settings.role)
         running = self._read.running_timed() if entry.timed else []
@@ -67,6 +67,29 @@ class Commands(SessionChanges):
                                             after=dump(candidate)))
         self._clock.saw(start)
         return candidate
+
+    def _started_earlier(self, session: Session, running: Segment, start: datetime) -> Segment:
+        """A code already running is backdated ("I pressed 2 late"): its start moves to
+        `start`, and the timed segment of this session that the switch stopped at the old
+        start ends at the new one instead. Anything else it would overlap is refused."""
+        if start >= running.start:
+            raise InvalidChange(f"{running.code} is running since "
+                                f"{self._local(running.start):%H:%M}: a later start is an "
+                                "edit of that segment (e)")
+        moved = running.model_copy(update={"start": start})
+        timed = self._catalog.is_timed(running.code)
+        switched = [s for s in self._read.segments_of(session.id) if timed
+                    and s.end == running.start and s.start < start
+                    and self._catalog.is_timed(s.code)]
+        self._check_overlap(moved, ignore={running.id, *(s.id for s in switched)})
+        change_id = uuid4()
+        reason = f"{running.code} started earlier, at {self._local(start):%H:%M}"
+        with self._day(session) as change:
+            for other in switched:
+                self._replace(change, change_id, Action.EDIT, session, other,
+                              other.model_copy(update={"end": start}), reason)
+            self._replace(change, change_id, Action.EDIT, session, running, moved, reason)
+        return moved
 
     def stop(self, session_id: UUID, segment_id: UUID | None = None, *,
              at: datetime | None = None) -> list[Segment]:
@@ -150,10 +173,10 @@ class Commands(SessionChanges):
         """Walk back the last change of this session (all of it, if it was one write).
 
         Returns what was undone, in words. Refused, writing nothing, if the old state would
-        now overlap a segment recorded since.
+        now overlap a segment recorded since, or if the session is closed: undoing a close
+        would reopen it without a reason and count the time it sat closed.
         """
-        self._require_writer()
-        session = self._read.session(session_id)
+        session = self._writable(session_id)
         entries = [e for e in self._read.audit_of(session_id)
                    if not e.undone and e.action in UNDOABLE]
         if not entries:

@@ -62,7 +62,7 @@ class TabletimeApp(App[None]):
         """The line shown when an unexpected error stopped the app."""
         self._warned: set[UUID] = set()
         self.last_session: UUID | None = None
-        """The session last opened or created: Today's cursor comes back to it."""
+        """The session just opened, created or brought back: Today's cursor goes to it once."""
 
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:

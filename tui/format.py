@@ -7,6 +7,8 @@ from decimal import Decimal
 
 WIDE = 100
 """Columns from which screens show their secondary parts (footer keys, full dates, totals)."""
+UNIT_SHOWN_SECONDS = 5
+"""How long the header and the tile stay lit when a unit is reached."""
 
 
 def clock(duration: timedelta) -> str:

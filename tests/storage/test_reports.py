@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from core.modifiers import TherapyBucket
+from storage.errors import InvalidChange
 from storage.indexes import Indexes
 from storage.reports import (
     left_open,
@@ -125,8 +126,12 @@ def test_reopen_takes_the_amount_out_and_close_puts_it_back(repo, clock):
     assert repo.queries.year_to_date(later) == {}
     repo.commands.close_session(closed.id)
     assert repo.queries.year_to_date(later) == {("AB12", TherapyBucket.PT_SLP): amount}
-    repo.commands.undo(closed.id)  # undoing the close reopens it
+    with pytest.raises(InvalidChange, match="closed"):
+        repo.commands.undo(closed.id)  # a close is not undone: reopening takes a reason
+    repo.commands.reopen_session(closed.id, "one more code")
     assert repo.queries.year_to_date(later) == {}
+    repo.commands.undo(closed.id)  # undoing the reopen closes it again
+    assert repo.queries.year_to_date(later) == {("AB12", TherapyBucket.PT_SLP): amount}
 
 
 def test_a_close_killed_before_the_index_is_written_is_finished_at_the_next_start(

@@ -122,6 +122,40 @@ def test_backdated_start_stops_the_running_code_at_that_instant(repo, clock):
     assert first.end == six_ago == second.start
 
 
+def test_backdating_the_running_code_moves_its_start_and_the_switch(repo, clock):
+    """Pressed 2 late: 97140 started 5 minutes before the key; 97110 ends there too."""
+    session = repo.commands.create_session("AB12", "Medicare")
+    repo.commands.start(session.id, "97110")
+    clock.advance(minutes=20)
+    repo.commands.start(session.id, "97140")
+    clock.advance(minutes=3)
+    five_before = clock.now - timedelta(minutes=8)
+    moved = repo.commands.start(session.id, "97140", at=five_before)
+    first, second = repo.queries.segments_of(session.id)
+    assert (first.end, second.start, second.running) == (five_before, five_before, True)
+    assert moved == second and first.duration(clock.now) == timedelta(minutes=15)
+    edits = [e for e in repo.queries.audit_of(session.id) if e.action is Action.EDIT]
+    assert len({e.change_id for e in edits}) == 1 and len(edits) == 2  # one change, undone as one
+    assert all(e.reason == "97140 started earlier, at 10:15" for e in edits)
+    repo.commands.undo(session.id)
+    first, second = repo.queries.segments_of(session.id)
+    assert first.end == second.start == clock.now - timedelta(minutes=3)
+
+
+def test_backdating_the_running_code_into_other_time_or_later_is_refused(repo, clock):
+    session = repo.commands.create_session("AB12", "Medicare")
+    repo.commands.start(session.id, "97110")
+    clock.advance(minutes=10)
+    repo.commands.start(session.id, "97140")
+    clock.advance(minutes=5)
+    before = repo.queries.segments_of(session.id)
+    with pytest.raises(OverlapError, match="overlaps 97110"):  # earlier than 97110 began
+        repo.commands.start(session.id, "97140", at=clock.now - timedelta(minutes=20))
+    with pytest.raises(InvalidChange, match="running since 10:10: a later start is an edit"):
+        repo.commands.start(session.id, "97140", at=clock.now - timedelta(minutes=1))
+    assert repo.queries.segments_of(session.id) == before
+
+
 def test_backdating_into_recorded_time_is_refused(repo, clock):
     session = repo.commands.create_session("AB12", "Medicare")
     repo.commands.start(session.id, "97110")

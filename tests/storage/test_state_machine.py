@@ -84,6 +84,13 @@ class Clinic(RuleBasedStateMachine):
                     return True
         return False
 
+    @staticmethod
+    def moved_back(m: Model, running: UUID, at: datetime) -> set[UUID]:
+        """A running code backdated to `at`: itself and the timed segment the switch ended."""
+        code, start, _ = m.segments[running]
+        return {running} | {g for g, (c, s, e) in m.segments.items()
+                            if code in TIMED and c in TIMED and e == start and s < at}
+
     # ---- rules --------------------------------------------------------------------------------
 
     @initialize(target=sessions)
@@ -109,16 +116,29 @@ class Clinic(RuleBasedStateMachine):
         now = self.clock.now
         at = now - timedelta(minutes=back)
         m = self.model[session]
+        already = [g for g, (c, _, e) in m.segments.items() if c == code and e is None]
         try:
             started = self.repo.commands.start(session, code, at=at if back else None)
         except InvalidChange as error:
-            assert not m.open or isinstance(error, OverlapError), error
-            if isinstance(error, OverlapError):
+            assert not m.open or isinstance(error, OverlapError) or (
+                already and back and at >= m.segments[already[0]][1]), error
+            if isinstance(error, OverlapError) and already:
+                assert code in TIMED and self.overlaps(at, None, self.moved_back(m, already[0], at))
+            elif isinstance(error, OverlapError):
                 stoppable = {g for _, g, s in self.running_timed() if s <= at}
                 assert code in TIMED and self.overlaps(at, None, stoppable)
             return
         assert m.open
-        already = [g for g, (c, _, e) in m.segments.items() if c == code and e is None]
+        if already and back:  # started late: its start and the switch before it move back
+            ignore = self.moved_back(m, already[0], at)
+            assert not self.overlaps(at, None, ignore)
+            m.remember()
+            for gid in ignore - {already[0]}:
+                c, s, _ = m.segments[gid]
+                m.segments[gid] = (c, s, at)
+            m.segments[already[0]] = (code, at, None)
+            assert started.id == already[0]
+            return
         if already:
             assert started.id == already[0]
             return
@@ -220,8 +240,9 @@ class Clinic(RuleBasedStateMachine):
                        for code, start, end in earlier.values())
             return
         except InvalidChange:
-            assert not m.history
+            assert not m.history or not m.open  # a closed session is reopened, not undone
             return
+        assert m.open
         m.open, m.segments = m.history.pop()
 
     @rule()

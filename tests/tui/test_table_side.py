@@ -368,3 +368,103 @@ async def test_todays_cursor_starts_on_the_newest_and_follows_the_session_used(o
         await pilot.pause()
         assert today.selected() == first.id
         assert "2 sessions" in str(today.query_one("#today-title").render())
+
+
+async def test_todays_cursor_stays_where_the_user_put_it(open_app, clock):
+    """Closing a dialog or a screen never moves it: the next p or enter acts on that row."""
+    app = open_app()
+    first = app.repo.commands.create_session("AB12", "Medicare")
+    app.repo.commands.start(first.id, "97110")
+    clock.advance(minutes=5)
+    second = app.repo.commands.create_session("CD34", "Commercial")
+    async with app.run_test(size=NARROW) as pilot:
+        today = app.screen
+        assert isinstance(today, TodayScreen)
+        assert today.selected() == first.id  # at start: the running timer's session
+        await pilot.press("down")
+        for keys in (["p", "escape"], ["f1", "escape"], ["d", "escape"], ["delete", "n"]):
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert app.screen is today and today.selected() == second.id, keys
+        clock.advance(seconds=1)
+        today.tick()
+        assert today.selected() == second.id
+
+
+async def test_u_never_undoes_a_close(open_app, clock, told):
+    """Undoing a close would reopen it without a reason and bill the time it sat closed."""
+    app = open_app()
+    async with app.run_test(size=SIZE) as pilot:
+        session_id = await new_session(pilot)
+        await pilot.press("1")
+        clock.advance(minutes=10)
+        await pilot.press("c", "enter", "enter")  # review, close, stop the timer and close
+        await pilot.pause()
+        assert isinstance(app.screen, TodayScreen)
+        closed = app.repo.queries.session_view(session_id)
+        clock.advance(minutes=5)
+        await pilot.press("enter", "u")
+        await pilot.pause()
+        assert app.repo.queries.session_view(session_id) == closed
+        assert any("closed" in message for message, _ in told)
+
+
+async def test_a_closed_sessions_footer_offers_reopen_not_the_timers(open_app, clock):
+    app = open_app()
+    session = app.repo.commands.create_session("AB12", "Medicare")
+    app.repo.commands.close_session(session.id)
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        shown = {b.binding.action for b in app.screen.active_bindings.values() if b.binding.show}
+        assert "reopen" in shown and not shown & {"start_slot(1)", "add", "edit", "review"}
+        await pilot.press("o")
+        await pilot.pause()
+        await fill(pilot, reason="forgot a code")
+        shown = {b.binding.action for b in app.screen.active_bindings.values() if b.binding.show}
+        assert "reopen" not in shown and {"start_slot(1)", "add", "edit", "review"} <= shown
+
+
+async def test_add_backdates_the_running_code_when_it_was_started_late(open_app, clock, told):
+    app = open_app()
+    async with app.run_test(size=SIZE) as pilot:
+        session_id = await new_session(pilot)
+        await pilot.press("1")
+        clock.advance(minutes=20)
+        await pilot.press("2")  # pressed 5 minutes late
+        clock.advance(minutes=2)
+        await pilot.press("a")
+        await pilot.pause()
+        await fill(pilot, code="97140", start="7")
+        assert isinstance(app.screen, SessionScreen)
+        ex, manual = segments(app, session_id)
+        assert ex.end == manual.start == clock.now - timedelta(minutes=7) and manual.running
+        assert ("97140 runs from 10:15", "information") in told
+
+
+async def test_a_reason_left_out_puts_the_cursor_in_the_reason_field(open_app, clock):
+    app = open_app()
+    async with app.run_test(size=NARROW) as pilot:
+        await new_session(pilot)
+        await pilot.press("1")
+        clock.advance(minutes=10)
+        await pilot.press("space", "e")
+        await pilot.pause()
+        await fill(pilot, end="10:08")
+        assert "say why" in str(app.screen.query_one("#error").render())
+        assert app.screen.focused is app.screen.query_one("#field-reason")
+
+
+async def test_first_run_wants_a_name_to_sign_chart_notes(data_dir, clock):
+    repo = Repository.open(data_dir, clock)
+    try:
+        app = make_app(clock, repo, repo.settings)
+        async with app.run_test(size=NARROW) as pilot:
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, FormDialog)
+            assert "your name" in str(app.screen.query_one("#error").render())
+            assert app.screen.focused is app.screen.query_one("#field-therapist")
+    finally:
+        repo.close()

@@ -6,24 +6,26 @@ from typing import TYPE_CHECKING
 
 from core.models import Discipline
 from core.session import Session
-from tui.dialogs.form import FormDialog, FormField
+from tui.dialogs.form import FormDialog, FormField, say_why
 
 if TYPE_CHECKING:
     from tui.app import TabletimeApp
 
 
-def session_details_dialog(app: TabletimeApp, session: Session) -> FormDialog:
+def session_details_dialog(app: TabletimeApp, session: Session, *,
+                           undo: str = "u undoes it") -> FormDialog:
+    """`undo` says where the correction is undone (u in the session, not on Today)."""
     repo = app.repo
 
     def submit(values: dict[str, str]) -> str | None:
         if not values["reason"].strip():
-            return "say why (it is kept in the audit trail)"
+            return say_why()
         saved = app.attempt(lambda: repo.commands.edit_session(
             session.id, patient=values["patient"], payer=values["payer"],
             discipline=Discipline(values["discipline"]), reason=values["reason"]), quiet=True)
         if saved is None:
             return app.last_error
-        app.tell(f"{saved.patient}: {saved.payer.name}, {saved.discipline} (u undoes it)")
+        app.tell(f"{saved.patient}: {saved.payer.name}, {saved.discipline} ({undo})")
         return None
 
     payers = [(f"{p.name} ({p.method.value})", p.name) for p in repo.settings.payers]

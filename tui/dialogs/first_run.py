@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from core.models import Discipline, problem
 from core.settings import Settings
-from tui.dialogs.form import FormDialog, FormField
+from tui.dialogs.form import FieldError, FormDialog, FormField
 
 if TYPE_CHECKING:
     from tui.app import TabletimeApp
@@ -19,6 +19,9 @@ def first_run_dialog(app: TabletimeApp) -> FormDialog:
     settings = app.repo.settings
 
     def submit(values: dict[str, str]) -> str | None:
+        if not values["therapist"].strip():
+            return FieldError("therapist", "your name, as chart notes sign it (escape skips "
+                                           "these questions)")
         try:
             chosen = Settings.model_validate({
                 **settings.model_dump(mode="json"), "therapist": values["therapist"].strip(),

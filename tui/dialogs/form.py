@@ -31,6 +31,22 @@ class FormField:
     suggestions: Sequence[str] = field(default_factory=tuple)
 
 
+class FieldError(str):
+    """A refusal about one field: the form shows it and puts the cursor in that field."""
+
+    field: str
+
+    def __new__(cls, field: str, message: str) -> FieldError:
+        error = super().__new__(cls, message)
+        error.field = field
+        return error
+
+
+def say_why(field: str = "reason") -> FieldError:
+    """A change without its reason: the audit trail keeps one for every change."""
+    return FieldError(field, "say why (it is kept in the audit trail)")
+
+
 Submit = Callable[[dict[str, str]], str | None]
 Changed = Callable[[str, dict[str, str]], dict[str, str]]
 """Given the field that changed and every value, new values for other fields (or none)."""
@@ -47,12 +63,13 @@ class FormDialog(ModalScreen[bool]):
     ]
 
     def __init__(self, title: str, fields: Sequence[FormField], submit: Submit,
-                 changed: Changed | None = None) -> None:
+                 changed: Changed | None = None, *, save: str = "Save") -> None:
         super().__init__()
         self.title_text = title
         self.fields = list(fields)
         self.submit = submit
         self.changed = changed
+        self.save_label = save
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -72,7 +89,8 @@ class FormDialog(ModalScreen[bool]):
                                     compact=True, id=f"field-{spec.name}")
             yield Label("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Save (enter)", variant="primary", id="save", compact=True)
+                yield Button(f"{self.save_label} (enter)", variant="primary", id="save",
+                             compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def on_mount(self) -> None:
@@ -106,6 +124,8 @@ class FormDialog(ModalScreen[bool]):
         error = self.submit(self.values())
         if error:
             self.query_one("#error", Label).update(f"! {error}")
+            if isinstance(error, FieldError):
+                self.query_one(f"#field-{error.field}").focus()
         else:
             self.dismiss(True)
 

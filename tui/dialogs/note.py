@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
+from textual.widgets.text_area import Selection
 
 
 class NoteDialog(ModalScreen[None]):
@@ -24,6 +25,7 @@ class NoteDialog(ModalScreen[None]):
             yield TextArea(self.text, read_only=True, id="note-text")
 
     def on_mount(self) -> None:
+        """All of it selected, the cursor (and so the view) at its first line."""
         area = self.query_one(TextArea)
         area.focus()
-        area.select_all()
+        area.selection = Selection(area.document.end, (0, 0))

@@ -15,7 +15,7 @@ from core.timeparse import (
     parse_minutes,
     parse_when,
 )
-from tui.dialogs.form import FormDialog, FormField
+from tui.dialogs.form import FormDialog, FormField, say_why
 from tui.format import local_time
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def stop_at(screen: SessionScreen, segment: Segment) -> FormDialog:
     return FormDialog(
         f"Stop {segment.code} (running since {started}) at:",
         [FormField("at", "Stopped at (10:05) or minutes ago (6)", placeholder="10:05")],
-        submit)
+        submit, save="Stop")
 
 
 def add(screen: SessionScreen) -> FormDialog:
@@ -46,8 +46,12 @@ def add(screen: SessionScreen) -> FormDialog:
             start = parse_when(values["start"], now, repo.zone)
             minutes = values["minutes"].strip()
             if not minutes:
-                return screen.save(lambda: screen.commands.start(screen.session_id,
-                                                                 values["code"], at=start))
+                refused = screen.save(lambda: screen.commands.start(screen.session_id,
+                                                                    values["code"], at=start))
+                if refused is None:
+                    screen.tabletime.tell(f"{values['code'].strip()} runs from "
+                                          f"{local_time(start, repo.zone)}")
+                return refused
             end = start + timedelta(minutes=parse_minutes(minutes))
         except TimeParseError as error:
             return str(error)
@@ -97,7 +101,7 @@ def edit(screen: SessionScreen, segment: Segment) -> FormDialog:
             screen.tabletime.tell("Nothing was changed.")
             return None
         if not values["reason"].strip():
-            return "say why (it is kept in the audit trail)"
+            return say_why()
         return screen.save(lambda: screen.commands.edit_segment(
             screen.session_id, segment.id, reason=values["reason"], **changes))
 
@@ -129,4 +133,4 @@ def reopen(screen: SessionScreen) -> FormDialog:
 
     return FormDialog("Reopen this session", [
         FormField("reason", "Why (kept in the audit trail)", placeholder="forgot a code")],
-        submit)
+        submit, save="Reopen")

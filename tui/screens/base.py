@@ -24,13 +24,20 @@ class TabletimeScreen(Screen[ResultT]):
     def tabletime(self) -> TabletimeApp:
         return cast("TabletimeApp", self.app)
 
+    def footer_actions(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The actions the footer leaves out and those it adds, besides each binding's own
+        `show`: below WIDE columns the secondary ones go."""
+        return (frozenset() if self.size.width >= WIDE else self.NARROW_HIDDEN), frozenset()
+
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
         found = super().active_bindings
-        if self.size.width >= WIDE or not self.NARROW_HIDDEN:
+        hidden, added = self.footer_actions()
+        if not hidden and not added:
             return found
-        return {key: (active._replace(binding=replace(active.binding, show=False))
-                      if active.binding.action in self.NARROW_HIDDEN else active)
+        return {key: (active._replace(binding=replace(
+                    active.binding, show=active.binding.action in added))
+                      if active.binding.action in hidden | added else active)
                 for key, active in found.items()}
 
     def on_resize(self) -> None:

@@ -140,7 +140,7 @@ class DaySummaryScreen(LiveTableScreen):
 
         self.app.push_screen(FormDialog("Go to date", [
             FormField("day", "Date (2026-03-02, today, yesterday, -3, 03/02)",
-                      self.day.isoformat())], submit))
+                      self.day.isoformat())], submit, save="Go"))
 
     @on(DataTable.RowSelected)
     def action_open_session(self) -> None:

@@ -65,6 +65,16 @@ class SessionScreen(LiveTableScreen):
         Binding("escape", "back", "Today", tooltip="back to today; running timers keep running"),
     ]
 
+    OPEN_ONLY = frozenset({"start_slot(1)", "pause", "review", "add", "edit", "undo",
+                           "resume", "note", "delete", "details"})
+    """What a closed session refuses: its footer shows o (reopen) instead."""
+
+    def footer_actions(self) -> tuple[frozenset[str], frozenset[str]]:
+        hidden, added = super().footer_actions()
+        if self.view is not None and not self.view.session.is_open:
+            return hidden | self.OPEN_ONLY, added | {"reopen"}
+        return hidden, added
+
     def __init__(self, session_id: UUID) -> None:
         super().__init__()
         self.session_id = session_id
@@ -100,6 +110,7 @@ class SessionScreen(LiveTableScreen):
         """Read the session again and redraw what changed; keep or move the table's cursor."""
         keep = select or self.selected_id()
         self.view = self.tabletime.repo.queries.session_view(self.session_id)
+        self.refresh_bindings()  # open and closed sessions show different keys
         table = self.table
         table.sync([(str(segment.id), self._cells(segment)) for segment in self.segments])
         if keep is not None and any(s.id == keep for s in self.segments):
@@ -156,9 +167,7 @@ class SessionScreen(LiveTableScreen):
         if (before is None or before[0] != units.key or units.units <= before[1]
                 or units.running is None or mode == "off"):
             return
-        header = self.query_one(SessionHeader)
-        header.add_class("-unit")
-        header.set_timer(3, lambda: header.remove_class("-unit"))
+        self.query_one(SessionHeader).flash()
         for tile in self.query(CodeTile):
             if tile.entry.code == units.running:
                 tile.flash()
@@ -326,6 +335,8 @@ class SessionScreen(LiveTableScreen):
                                            yes="Delete"), confirmed)
 
     def action_undo(self) -> None:
+        if self.refused_closed():
+            return
         undone = self.change(lambda: self.commands.undo(self.session_id))
         if undone:
             self.tabletime.tell(f"Undone: {undone}")

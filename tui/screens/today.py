@@ -24,7 +24,7 @@ from tui.widgets.plain_table import PlainTable
 
 
 class TodayScreen(LiveTableScreen):
-    NARROW_HIDDEN = frozenset({"details", "undo_delete"})
+    NARROW_HIDDEN = frozenset({"undo_delete"})
     TABLE_ID = "sessions"
     COLUMNS = (("patient", "Patient"), ("payer", "Payer"), ("status", "Status"),
                ("running", "Timer"), ("timed", "Timed"), ("units", "Units"),
@@ -35,7 +35,7 @@ class TodayScreen(LiveTableScreen):
             "payer and discipline are filled in)")),
         Binding("enter", "open_session", "Open", priority=True,
                 tooltip="open the selected session"),
-        Binding("d", "day_summary", "Day summary",
+        Binding("d", "day_summary", "Day",
                 tooltip="the day summary (with [ / ] for the previous / next day)"),
         Binding("p", "details", "Patient/payer",
                 tooltip="correct the selected session's patient reference, payer or discipline"),
@@ -68,19 +68,28 @@ class TodayScreen(LiveTableScreen):
             listed.setdefault(session.id, session)
         self.sessions = sorted(listed.values(), key=lambda s: s.opened_at)
         table = self.table
-        row = table.cursor_row if table.row_count else len(self.sessions) - 1
-        table.sync([(str(session.id), self._cells(session)) for session in self.sessions])
-        last = self.tabletime.last_session
-        running = {s.session_id for s in repo.queries.running_timed()}
         ids = [s.id for s in self.sessions]
-        if last not in ids:  # at start: the session with the running timer, else the newest
-            last = next((i for i in ids if i in running), None)
-        if last in ids:
-            table.move_cursor(row=ids.index(last))
-        elif self.sessions:
-            table.move_cursor(row=min(max(row, 0), len(self.sessions) - 1))
+        row = table.cursor_row if table.row_count else len(ids) - 1
+        kept = self.selected() if table.row_count else None
+        table.sync([(str(session.id), self._cells(session)) for session in self.sessions])
+        wanted = self._wanted(ids, kept)
+        if wanted is not None:
+            table.move_cursor(row=ids.index(wanted))
+        elif ids:
+            table.move_cursor(row=min(max(row, 0), len(ids) - 1))
         self.query_one("#today-hint").display = not self.sessions
         self.show_totals()
+
+    def _wanted(self, ids: list[UUID], kept: UUID | None) -> UUID | None:
+        """Where the cursor goes: to a session just used (opened, created, brought back),
+        else it stays where the user put it; at start, on the running timer's session."""
+        last, self.tabletime.last_session = self.tabletime.last_session, None
+        if last in ids:
+            return last
+        if kept in ids:
+            return kept
+        running = {s.session_id for s in self.tabletime.repo.queries.running_timed()}
+        return next((i for i in ids if i in running), None)
 
     def show_totals(self) -> None:
         """The clock and the day's totals, on one line."""
@@ -95,7 +104,7 @@ class TodayScreen(LiveTableScreen):
             units += billing.timed_units
         self.query_one("#today-title", Static).update(
             f"Today {now:%a %d %b %Y}  {now:%H:%M}  ·  {plural(len(today), 'session')}  ·  "
-            f"{timed} timed min  ·  {plural(units, 'unit')}")
+            f"{timed} timed min  ·  {plural(units, 'timed unit')}")
 
     def _cells(self, session: Session) -> list[str]:
         repo = self.tabletime.repo
@@ -125,7 +134,7 @@ class TodayScreen(LiveTableScreen):
         for session in self.sessions:
             if session.is_open:
                 for (key, _), value in zip(self.COLUMNS, self._cells(session), strict=True):
-                    table.update_cell(str(session.id), key, value)
+                    table.update_cell(str(session.id), key, value, update_width=True)
         self.show_totals()
 
     def selected(self) -> UUID | None:
@@ -161,8 +170,8 @@ class TodayScreen(LiveTableScreen):
             self.tabletime.tell(f"The session of {session.patient} is closed: open it and "
                                 "press o to reopen it first.", "warning")
             return
-        self.app.push_screen(session_details_dialog(self.tabletime, session),
-                             lambda _: self.reload())
+        self.app.push_screen(session_details_dialog(
+            self.tabletime, session, undo="u in the session undoes it"), lambda _: self.reload())
 
     def action_delete_session(self) -> None:
         session = self.selected_session()

@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from core.catalog import CatalogEntry
-from tui.format import clock
+from tui.format import UNIT_SHOWN_SECONDS, clock
 
 
 class CodeTile(Static):
@@ -39,7 +39,7 @@ class CodeTile(Static):
     def flash(self) -> None:
         """A unit was reached on this code: show it for a moment."""
         self.add_class("-unit")
-        self.set_timer(3, lambda: self.remove_class("-unit"))
+        self.set_timer(UNIT_SHOWN_SECONDS, lambda: self.remove_class("-unit"))
 
     def on_click(self) -> None:
         self.post_message(self.Pressed(self.slot))

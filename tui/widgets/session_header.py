@@ -13,7 +13,7 @@ from core.models import Method, Segment
 from core.session import Session
 from core.text import plural
 from core.units import BillingResult
-from tui.format import WIDE, clock
+from tui.format import UNIT_SHOWN_SECONDS, WIDE, clock
 
 
 class SessionHeader(Static):
@@ -25,6 +25,11 @@ class SessionHeader(Static):
         """The first show may come before the layout knows the width: show it again."""
         if self._shown is not None:
             self.show(*self._shown)
+
+    def flash(self) -> None:
+        """A unit was reached: show it for a moment."""
+        self.add_class("-unit")
+        self.set_timer(UNIT_SHOWN_SECONDS, lambda: self.remove_class("-unit"))
 
     def show(self, session: Session, billing: BillingResult, units: UnitClock,
              running: list[Segment], now: datetime) -> None:
