@@ -19,7 +19,7 @@ LINE_COLUMNS = ("date_of_service", "patient", "payer", "method", "discipline", "
                 "estimated_amount", "allowed_amount")
 SESSION_COLUMNS = ("session_id", "date_of_service", "patient", "payer", "method", "discipline",
                    "status", "total_timed_minutes", "total_treatment_minutes", "timed_units",
-                   "units", "estimated_amount", "checks", "chart_note")
+                   "units", "estimated_amount", "checks", "progress_report", "chart_note")
 MAX_MODIFIERS = 4
 
 
@@ -44,5 +44,6 @@ def session_row(day: SessionDay, note: str) -> list[str]:
              session.payer.name, session.payer.method.value, session.discipline.value,
              "open" if session.is_open else "closed", str(billing.total_timed_minutes),
              str(billing.total_treatment_minutes), str(billing.timed_units), units,
-             _amount(day.amount), " | ".join(day.checks), note]
+             _amount(day.amount), " | ".join(day.checks),
+             "written" if session.progress_report else "", note]
     return [neutralise(cell) for cell in cells]

@@ -15,6 +15,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from core.catalog import Catalog
+from core.clocks import REPORT_SOURCE, ClockKey, ReportClock
 from core.edits import MUE_CHECK, code_findings, overlap_findings, units_by_code
 from core.fees import LineFee, estimate_fees
 from core.minutes import code_minutes
@@ -61,6 +62,8 @@ class CheckKind(StrEnum):
     EVALUATION_OVERLAP = "evaluation-overlap"
     UNIT_LIMIT = "unit-limit"
     DISCIPLINE = "discipline"
+    PROGRESS_REPORT_DUE = "progress-report-due"
+    PROGRESS_REPORT_OVERDUE = "progress-report-overdue"
 
 
 class DayCheck(Frozen):
@@ -69,6 +72,22 @@ class DayCheck(Frozen):
     session_ids: tuple[UUID, ...] = ()
     source: str = ""
     """The rule's source, for the checks that come from a payer's published edits."""
+
+
+def _report_checks(sessions: Sequence[SessionData], clocks: Mapping[ClockKey, ReportClock]
+                   ) -> list[DayCheck]:
+    """A progress report due (from the 8th treatment day) or overdue, none marked: a check
+    on that patient's sessions of the discipline (section 11)."""
+    checks = []
+    for (patient, discipline), clock in clocks.items():
+        if clock.kind is None:
+            continue
+        ids = tuple(s.id for s, _ in sessions
+                    if s.patient == patient and s.discipline is discipline)
+        checks.append(DayCheck(kind=CheckKind(clock.kind), session_ids=ids,
+                               message=f"{patient}: {clock.message}",
+                               source=REPORT_SOURCE))
+    return checks
 
 
 class ClaimRow(Frozen):
@@ -163,11 +182,13 @@ def summarize_day(
     *,
     forgotten_minutes: int = 60,
     year_to_date: Mapping[tuple[str, TherapyBucket], Decimal] | None = None,
+    report_clocks: Mapping[ClockKey, ReportClock] | None = None,
 ) -> DaySummary:
     """Summarise one date of service.
 
     `year_to_date` holds each Medicare patient's allowed amount per bucket before this day,
-    for the KX modifier and the threshold warnings.
+    for the KX modifier and the threshold warnings; `report_clocks` each patient's
+    progress-report clock on this day (core.clocks), a check from the 8th treatment day.
     """
     ordered = sorted(sessions, key=lambda pair: pair[0].opened_at)
     billed = bill_day(ordered, now, catalog, year_to_date)
@@ -180,6 +201,7 @@ def summarize_day(
                 f"billed on their pooled minutes, {_units(group.timed_units)}, not "
                 f"the {group.per_session_units} of the sessions one by one")))
     checks += _day_checks(ordered, billings, rows, now, catalog, zone, forgotten_minutes)
+    checks += _report_checks(ordered, report_clocks or {})
     per_session = _per_session_checks(checks)
     return DaySummary(
         day=day,

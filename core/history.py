@@ -18,6 +18,7 @@ from uuid import UUID
 
 from core.models import Discipline, Frozen, PatientRef
 from core.modifiers import KX_THRESHOLDS, TherapyBucket, therapy_bucket, threshold_status
+from core.session import Session
 
 
 class Visit(Frozen):
@@ -33,6 +34,21 @@ class Visit(Frozen):
     timed_minutes: int | None = None
     timed_units: int | None = None
     amount: Decimal | None = None
+    treated: bool = False
+    """Its date is a treatment day (the progress-report clock): a closed session with
+    treatment minutes; an open one counts until it closes (the day's own sessions are
+    counted from their segments instead, core.clocks.day_clocks)."""
+    progress_report: bool = False
+    """A therapist wrote the progress report at this visit."""
+
+
+def visit_of(session: Session, treated: bool, timed_minutes: int | None = None,
+             timed_units: int | None = None, amount: Decimal | None = None) -> Visit:
+    """A session as the index keeps it (the totals: a closed session's)."""
+    return Visit(id=session.id, patient=session.patient, discipline=session.discipline,
+                 payer=session.payer.name, medicare=session.payer.medicare,
+                 open=session.is_open, timed_minutes=timed_minutes, timed_units=timed_units,
+                 amount=amount, treated=treated, progress_report=session.progress_report)
 
 
 class HistoryEntry(Frozen):

@@ -23,6 +23,8 @@ class Session(Frozen):
     closed_at: UtcDatetime | None = None
     therapist: Name = ""
     billing: BillingResult | None = None
+    progress_report: bool = False
+    """A therapist wrote the progress report at this visit (it restarts the 10-day clock)."""
 
     @property
     def is_open(self) -> bool:

@@ -23,14 +23,14 @@ from uuid import UUID
 
 from core.catalog import Catalog
 from core.day import YearToDate, bill_day, medicare_amounts
-from core.history import Visit
+from core.history import Visit, visit_of
 from core.models import Segment
 from core.modifiers import TherapyBucket
 from core.session import Session
 from storage.documents import DayEntry, MonthEntry, OpenEntry
 from storage.store import Records, Report, Store, file_stamp
 
-DERIVATION = 2
+DERIVATION = 3
 """What the index holds and how: another number makes every month derived again."""
 LEDGER_KEY = "\t"  # joins patient and bucket; a patient reference cannot hold a tab
 
@@ -57,16 +57,13 @@ def derive_day(day: date, records: Records, stamp: str, now: datetime, catalog: 
     billed = bill_day(closed, now, catalog)
     entries = []
     for session in sessions:
-        totals = {}
-        if not session.is_open:
-            billing = billed.billings[session.id]
-            totals = {"timed_minutes": billing.total_timed_minutes,
-                      "timed_units": billing.timed_units,
-                      "amount": billed.amounts.get(session.id)}
-        entries.append(Visit(
-            id=session.id, patient=session.patient, discipline=session.discipline,
-            payer=session.payer.name, medicare=session.payer.medicare, open=session.is_open,
-            **totals))
+        if session.is_open:  # a treatment day until it closes without minutes: its segments
+            entries.append(visit_of(session, True))  # change without touching the index
+            continue
+        billing = billed.billings[session.id]
+        entries.append(visit_of(session, billing.total_treatment_minutes > 0,
+                                billing.total_timed_minutes, billing.timed_units,
+                                billed.amounts.get(session.id)))
     medicare = {f"{patient}{LEDGER_KEY}{bucket}": amount
                 for (patient, bucket), amount in medicare_amounts(billed).items()}
     return DayEntry(date=day, stamp=stamp, sessions=tuple(entries), medicare=medicare)
@@ -314,9 +311,23 @@ class Indexes:
 
     def visits(self, patient: str) -> list[tuple[date, Visit]]:
         """Every session of a patient, oldest first, from the index alone."""
-        return [(day, s) for month in self.months()
-                for day, entry in sorted(self.month(month).items())
-                for s in entry.sessions if s.patient == patient]
+        return self.visits_of({patient}).get(patient, [])
+
+    def visits_of(self, patients: set[str], before: date | None = None
+                  ) -> dict[str, list[tuple[date, Visit]]]:
+        """The sessions of several patients (before a date), oldest first, in one reading."""
+        found: dict[str, list[tuple[date, Visit]]] = {}
+        last = None if before is None else month_of(before)
+        for month in self.months():
+            if last is not None and month > last:
+                break
+            for day, entry in sorted(self.month(month).items()):
+                if before is not None and day >= before:
+                    break
+                for visit in entry.sessions:
+                    if visit.patient in patients:
+                        found.setdefault(visit.patient, []).append((day, visit))
+        return found
 
     def patients(self, years: Iterable[int]) -> list[str]:
         return sorted({s.patient for year in years for entry in self.year(year).values()

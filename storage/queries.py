@@ -7,12 +7,14 @@ through the index, whatever day it is on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta, tzinfo
 from decimal import Decimal
 from uuid import UUID
 
 from core.audit import AuditEntry
 from core.catalog import Catalog
+from core.clocks import ClockKey, ReportClock, day_clocks
 from core.day import SessionData, YearToDate, session_billing
 from core.history import Visit
 from core.models import Segment
@@ -79,6 +81,15 @@ class Queries:
 
     def visits(self, patient: str) -> list[tuple[date, Visit]]:
         return self._indexes.visits(patient)
+
+    def report_clocks(self, day: date, sessions: Sequence[SessionData]
+                      ) -> dict[ClockKey, ReportClock]:
+        """The progress-report clock of each patient and discipline among `sessions` on
+        `day`: the index's visits up to that day, these sessions as they are now."""
+        patients = {s.patient for s, _ in sessions if s.date_of_service == day}
+        known = self._indexes.visits_of(patients, before=day + timedelta(days=1)) \
+            if patients else {}
+        return day_clocks(day, sessions, known)
 
     def last_visit(self, patient: str) -> Visit | None:
         """A patient's latest session as the index has it (its payer and discipline)."""

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from core.audit import Action
 from core.minutes import code_minutes
-from core.models import Discipline, PayerProfile, Segment, problem
+from core.models import Discipline, FurnishedBy, PayerProfile, Segment, problem
 from core.session import Session
 from core.units import compute_units
 from storage.change_rules import ChangeRules, closed_state, dump
@@ -111,6 +111,27 @@ class SessionChanges(ChangeRules):
             change.add("audit", self._audit(uuid4(), Action.EDIT, session,
                                             before={k: before[k] for k in wanted},
                                             after={k: after[k] for k in wanted}, reason=reason))
+        self._indexes.day_changed(session.date_of_service)
+        return changed
+
+    def mark_progress_report(self, session_id: UUID, written: bool = True) -> Session:
+        """Mark (or unmark) the progress report as written at this open session: only a
+        therapist writes one (Pub. 100-02 ch.15 §220.3), so an assistant's mark is refused.
+        Audited; `undo` takes it back."""
+        session = self._writable(session_id)
+        if self._settings.role is not FurnishedBy.THERAPIST:
+            raise InvalidChange("only a therapist writes a progress report (role is "
+                                f"{self._settings.role} in the settings)")
+        if session.progress_report is written:
+            raise InvalidChange(f"the progress report is already {'' if written else 'not '}"
+                                "marked for this visit")
+        changed = session.model_copy(update={"progress_report": written})
+        with self._day(session) as change:
+            change.put("sessions", changed)
+            change.add("audit", self._audit(
+                uuid4(), Action.EDIT, session, before={"progress_report": not written},
+                after={"progress_report": written},
+                reason="progress report written" if written else "progress report unmarked"))
         self._indexes.day_changed(session.date_of_service)
         return changed
 

@@ -86,3 +86,71 @@ def test_a_closed_session_is_not_deleted_and_a_restore_never_overlaps(repo, cloc
     repo.commands.add_segment(other.id, "97530", start - timedelta(minutes=15), start)
     with pytest.raises(OverlapError):
         repo.commands.restore_session(wrong.date_of_service, wrong.id)
+
+
+def treated_visits(repo, clock, patient, count, discipline=Discipline.PT, report_on=()):
+    """`count` closed sessions on separate dates, 20 minutes of 97110 each."""
+    ids = []
+    for number in range(1, count + 1):
+        session = repo.commands.create_session(patient, "Medicare", discipline)
+        repo.commands.start(session.id, "97110")
+        clock.advance(minutes=20)
+        if number in report_on:
+            repo.commands.mark_progress_report(session.id)
+        repo.commands.close_session(session.id, stop_running=True)
+        ids.append(session.id)
+        clock.advance(days=1)
+    return ids
+
+
+def test_the_progress_report_clock_runs_from_the_stored_visits(repo, clock):
+    from storage.reports import load_day
+
+    treated_visits(repo, clock, "AB12", 8)
+    today = repo.commands.create_session("AB12", "Medicare")
+    day = today.date_of_service
+    clocks = repo.queries.report_clocks(day, repo.queries.day_sessions(day))
+    assert clocks[("AB12", Discipline.PT)].treatment_days == 8  # no segment today yet
+    repo.commands.start(today.id, "97110")
+    def reports():
+        return [c for c in load_day(repo, day, clock.now).checks if "progress" in c.kind]
+
+    (check,) = reports()
+    assert check.kind == "progress-report-due" and "due next visit" in check.message
+    assert check.session_ids == (today.id,)
+    repo.commands.mark_progress_report(today.id)
+    assert reports() == []
+    repo.commands.undo(today.id)
+    assert not repo.queries.session(today.id).progress_report
+    assert [c.kind for c in reports()] == ["progress-report-due"]
+    rebuilt_equals_kept(repo)
+
+
+def test_a_report_resets_the_count_and_disciplines_are_apart(repo, clock):
+    treated_visits(repo, clock, "AB12", 12, report_on={10})
+    treated_visits(repo, clock, "AB12", 3, discipline=Discipline.OT)
+    day = repo.local(clock.now).date()
+    visits = repo.queries.visits("AB12")
+    assert [v.progress_report for _, v in visits].count(True) == 1
+    from core.clocks import report_clock
+
+    pt, ot = (report_clock(visits, d, day) for d in (Discipline.PT, Discipline.OT))
+    assert pt is not None and ot is not None and (pt.treatment_days, ot.treatment_days) == (2, 3)
+
+
+def test_only_a_therapist_marks_an_open_session_once(repo, clock, settings, data_dir):
+    session = repo.commands.create_session("AB12", "Medicare")
+    repo.commands.mark_progress_report(session.id)
+    with pytest.raises(InvalidChange, match="already marked"):
+        repo.commands.mark_progress_report(session.id)
+    assert not repo.commands.mark_progress_report(session.id, written=False).progress_report
+    repo.commands.close_session(session.id)
+    with pytest.raises(InvalidChange, match="closed"):
+        repo.commands.mark_progress_report(session.id)
+    repo.close()
+    assistant = settings.model_copy(update={"role": "assistant"})
+    with Repository.open(data_dir, clock, assistant) as as_assistant:
+        other = as_assistant.commands.create_session("CD34", "Medicare")
+        with pytest.raises(InvalidChange, match="only a therapist writes a progress report"):
+            as_assistant.commands.mark_progress_report(other.id)
+        assert not as_assistant.queries.session(other.id).progress_report

@@ -26,6 +26,8 @@ class ReviewScreen(TabletimeScreen[bool]):
                 tooltip="close the session with these units"),
         Binding("t", "next_choice", "Tie choice",
                 tooltip="choose another acceptable allocation when codes tie"),
+        Binding("m", "progress_report", "Report", tooltip=(
+            "mark the progress report written at this visit (a therapist's; again unmarks)")),
         Binding("escape", "back", "Back", tooltip="back to the session"),
     ]
 
@@ -100,8 +102,26 @@ class ReviewScreen(TabletimeScreen[bool]):
         now = local_time(self.tabletime.clock(), self.tabletime.repo.zone)
         warnings += [f"{code} is still running: closing stops it at {now}"
                      for code in review.running]
+        if session.progress_report:
+            warnings.append("progress report marked written at this visit (m unmarks)")
+        else:
+            day = session.date_of_service
+            queries = self.tabletime.repo.queries
+            clock = queries.report_clocks(day, [(session, queries.segments_of(session.id))]
+                                          ).get((session.patient, session.discipline))
+            if clock is not None and clock.kind is not None:
+                warnings.append(f"{clock.message}: m marks it written")
         text = "\n".join(f"! {w}" for w in warnings) if warnings else "No warnings."
         self.query_one("#review-warnings", Static).update(f"Warnings:\n{text}\n")
+
+    def action_progress_report(self) -> None:
+        session = self.tabletime.repo.queries.session(self.session_id)
+        written = not session.progress_report
+        if self.tabletime.attempt(lambda: self.tabletime.repo.commands.mark_progress_report(
+                self.session_id, written)):
+            self.tabletime.tell("Progress report marked written at this visit"
+                                if written else "Progress report unmarked")
+        self.show()
 
     def action_next_choice(self) -> None:
         # Cycle over the choices without a pick: their order does not move as the pick does.

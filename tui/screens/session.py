@@ -12,8 +12,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer
 
+from core.clocks import ReportClock
 from core.live import UnitClock, code_time, lost_by_stopping, unit_clock
-from core.models import FurnishedBy, Segment
+from core.models import Discipline, FurnishedBy, Segment
 from core.review import forgotten_timers
 from core.session import Session, SessionView
 from core.text import plural
@@ -32,7 +33,7 @@ from tui.widgets.session_header import SessionHeader
 
 
 class SessionScreen(LiveTableScreen):
-    NARROW_HIDDEN = frozenset({"resume", "note", "details"})
+    NARROW_HIDDEN = frozenset({"resume", "note", "details", "progress_report"})
     TABLE_ID = "segments"
     COLUMNS = (("code", "Code"), ("name", "Name"), ("start", "Start"), ("end", "End"),
                ("duration", "Duration"), ("by", "By"), ("note", "Note"))
@@ -60,13 +61,15 @@ class SessionScreen(LiveTableScreen):
                 tooltip="stop the running timed code at a chosen time (forgotten timer)"),
         Binding("p", "details", "Patient/payer",
                 tooltip="correct the patient reference, payer or discipline"),
+        Binding("m", "progress_report", "Progress report", show=False, tooltip=(
+            "mark the progress report written at this visit (a therapist's; again unmarks)")),
         Binding("o", "reopen", "Reopen", show=False,
                 tooltip="reopen a closed session (asks for a reason)"),
         Binding("escape", "back", "Today", tooltip="back to today; running timers keep running"),
     ]
 
     OPEN_ONLY = frozenset({"start_slot(1)", "pause", "review", "add", "edit", "undo",
-                           "resume", "note", "delete", "details"})
+                           "resume", "note", "delete", "details", "progress_report"})
     """What a closed session refuses: its footer shows o (reopen) instead."""
 
     def footer_actions(self) -> tuple[frozenset[str], frozenset[str]]:
@@ -81,6 +84,9 @@ class SessionScreen(LiveTableScreen):
         self.view: SessionView | None = None
         self._units: tuple[str, int] | None = None
         """What the rule counted and its units when last shown (a unit reached is news)."""
+        self.report: ReportClock | None = None
+        """The patient's progress-report clock in this discipline on this date."""
+        self._report_facts: tuple[bool, bool, str, Discipline] | None = None
 
     @property
     def session(self) -> Session:
@@ -111,6 +117,7 @@ class SessionScreen(LiveTableScreen):
         keep = select or self.selected_id()
         self.view = self.tabletime.repo.queries.session_view(self.session_id)
         self.refresh_bindings()  # open and closed sessions show different keys
+        self._read_report_clock()
         table = self.table
         table.sync([(str(segment.id), self._cells(segment)) for segment in self.segments])
         if keep is not None and any(s.id == keep for s in self.segments):
@@ -118,6 +125,25 @@ class SessionScreen(LiveTableScreen):
         elif self.segments:
             table.move_cursor(row=len(self.segments) - 1)
         self.show_live()
+
+    def _read_report_clock(self) -> None:
+        """The progress-report clock, read again only when what it counts here changed (a
+        first segment, the mark, the patient or discipline): not at every switch."""
+        assert self.view is not None
+        session = self.view.session
+        facts = (bool(self.segments), session.progress_report, session.patient,
+                 session.discipline)
+        if facts == self._report_facts:
+            return
+        first = self._report_facts is None
+        self._report_facts = facts
+        repo = self.tabletime.repo
+        clocks = repo.queries.report_clocks(session.date_of_service,
+                                            [(session, self.segments)])
+        self.report = clocks.get((session.patient, session.discipline))
+        if first and self.report is not None and self.report.kind and session.is_open \
+                and not session.progress_report:
+            self.tabletime.tell(f"{session.patient}: {self.report.message}", "warning")
 
     def _cells(self, segment: Segment) -> list[str]:
         zone = self.tabletime.repo.zone
@@ -146,7 +172,7 @@ class SessionScreen(LiveTableScreen):
         session, billing = self.view.session, self.view.billing
         running = list(self.view.running)
         units = unit_clock(session.payer.method, billing, self.segments, now, repo.catalog)
-        self.query_one(SessionHeader).show(session, billing, units, running, now)
+        self.query_one(SessionHeader).show(session, billing, units, running, now, self.report)
         forgotten = {s.code for s in forgotten_timers(running, now,
                                                       repo.settings.forgotten_timer_minutes)}
         for tile in self.query(CodeTile):
@@ -354,6 +380,14 @@ class SessionScreen(LiveTableScreen):
                 self.dismiss()
 
         self.app.push_screen(ReviewScreen(self.session_id), closed)
+
+    def action_progress_report(self) -> None:
+        if self.refused_closed():
+            return
+        written = not self.session.progress_report
+        if self.change(lambda: self.commands.mark_progress_report(self.session_id, written)):
+            self.tabletime.tell("Progress report marked written at this visit (u undoes it)"
+                                if written else "Progress report unmarked")
 
     def action_reopen(self) -> None:
         if self.session.is_open:

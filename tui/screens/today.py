@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
+from core.clocks import ClockKey, ReportClock
 from core.day import session_billing
 from core.models import Discipline
 from core.review import forgotten_timers
@@ -28,7 +29,7 @@ class TodayScreen(LiveTableScreen):
     TABLE_ID = "sessions"
     COLUMNS = (("patient", "Patient"), ("payer", "Payer"), ("status", "Status"),
                ("running", "Timer"), ("timed", "Timed"), ("units", "Units"),
-               ("opened", "Opened"))
+               ("report", "Report"), ("opened", "Opened"))
     BINDINGS = [
         Binding("n", "new_session", "New", tooltip=(
             "new session: patient reference, payer and discipline (a known patient's last "
@@ -49,12 +50,15 @@ class TodayScreen(LiveTableScreen):
     def __init__(self) -> None:
         super().__init__()
         self.sessions: list[Session] = []
+        self.clocks: dict[ClockKey, ReportClock] = {}
+        """Today's progress-report clock of each patient and discipline."""
         self.deleted: list[Session] = []
         """Sessions deleted on this screen, the last one first to come back."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="today-title", markup=False)
         yield PlainTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield Static(id="today-reports", markup=False)
         yield Static("No sessions yet today. Press n to start one (a patient reference, not a "
                      "name, and the payer), or f1 for every key.", id="today-hint",
                      markup=False)
@@ -67,6 +71,8 @@ class TodayScreen(LiveTableScreen):
         for session in repo.queries.open_sessions():
             listed.setdefault(session.id, session)
         self.sessions = sorted(listed.values(), key=lambda s: s.opened_at)
+        self.clocks = repo.queries.report_clocks(
+            today, [(s, repo.queries.segments_of(s.id)) for s in self.sessions])
         table = self.table
         ids = [s.id for s in self.sessions]
         row = table.cursor_row if table.row_count else len(ids) - 1
@@ -78,6 +84,11 @@ class TodayScreen(LiveTableScreen):
         elif ids:
             table.move_cursor(row=min(max(row, 0), len(ids) - 1))
         self.query_one("#today-hint").display = not self.sessions
+        due = [f"{patient}: {clock.message}" for (patient, _), clock in self.clocks.items()
+               if clock.kind is not None]
+        reports = self.query_one("#today-reports", Static)
+        reports.update("\n".join(due))
+        reports.display = bool(due)
         self.show_totals()
 
     def _wanted(self, ids: list[UUID], kept: UUID | None) -> UUID | None:
@@ -127,7 +138,15 @@ class TodayScreen(LiveTableScreen):
         if forgotten:
             timer = "! " + timer
         return [session.patient, session.payer.name, status, timer,
-                str(billing.total_timed_minutes), str(billing.timed_units), opened]
+                str(billing.total_timed_minutes), str(billing.timed_units),
+                self._report(session), opened]
+
+    def _report(self, session: Session) -> str:
+        """The progress-report clock, short: `9/10`, `due`, `late`, `written`."""
+        if session.progress_report:
+            return "written"
+        clock = self.clocks.get((session.patient, session.discipline))
+        return "" if clock is None or session.date_of_service != clock.day else clock.short
 
     def tick(self) -> None:
         table = self.table

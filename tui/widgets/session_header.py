@@ -8,6 +8,7 @@ from datetime import datetime
 from textual import events
 from textual.widgets import Static
 
+from core.clocks import ReportClock
 from core.live import UnitClock
 from core.models import Method, Segment
 from core.session import Session
@@ -19,7 +20,8 @@ from tui.format import UNIT_SHOWN_SECONDS, WIDE, clock
 class SessionHeader(Static):
     def __init__(self) -> None:
         super().__init__(id="session-header", markup=False)
-        self._shown: tuple[Session, BillingResult, UnitClock, list[Segment], datetime] | None = None
+        self._shown: tuple[Session, BillingResult, UnitClock, list[Segment], datetime,
+                           ReportClock | None] | None = None
 
     def on_resize(self, event: events.Resize) -> None:
         """The first show may come before the layout knows the width: show it again."""
@@ -32,8 +34,8 @@ class SessionHeader(Static):
         self.set_timer(UNIT_SHOWN_SECONDS, lambda: self.remove_class("-unit"))
 
     def show(self, session: Session, billing: BillingResult, units: UnitClock,
-             running: list[Segment], now: datetime) -> None:
-        self._shown = (session, billing, units, running, now)
+             running: list[Segment], now: datetime, report: ReportClock | None = None) -> None:
+        self._shown = (session, billing, units, running, now, report)
         wide = self.size.width >= WIDE
         rule = "8-minute rule" if session.payer.method is Method.CMS else "per code"
         status = "open" if session.is_open else "CLOSED: o reopens"
@@ -41,6 +43,10 @@ class SessionHeader(Static):
             f"{session.date_of_service:%a %d %b}"
         first = (f"{session.patient} · {session.payer.name} ({rule}) · {session.discipline} · "
                  f"{day} · {status}")
+        if session.progress_report:
+            first += " · report written"
+        elif report is not None and report.kind is not None:
+            first += f" · report {report.short}"
         parts = []
         timed = [s for s in running if s.code == units.running]
         if timed:

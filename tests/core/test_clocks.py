@@ -1,0 +1,132 @@
+"""The progress-report clock (billing-spec section 11): treatment days per patient and
+discipline, a therapist's report restarting the count, warnings from the 8th day."""
+
+from datetime import date, timedelta
+from uuid import uuid4
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.clocks import REPORT_EVERY, day_clocks, report_clock
+from core.day import CheckKind
+from core.history import Visit
+from core.models import Discipline
+from tests.core.test_day import CATALOG, NY, T0, seg, session
+
+START = date(2026, 3, 2)
+PT, OT = Discipline.PT, Discipline.OT
+
+
+def visit(discipline=PT, treated=True, report=False, patient="AB12"):
+    return Visit(id=uuid4(), patient=patient, discipline=discipline, payer="Medicare",
+                 medicare=True, open=False, treated=treated, progress_report=report)
+
+
+def days(count, first=START, **kwargs):
+    """`count` treatment days, two days apart."""
+    return [(first + timedelta(days=2 * i), visit(**kwargs)) for i in range(count)]
+
+
+def clock_on(visits, day, discipline=PT):
+    return report_clock(visits, discipline, day)
+
+
+def test_the_8th_9th_10th_and_11th_treatment_days_warn_in_a_therapists_words():
+    history = days(11)
+    expected = {
+        7: (None, "7/10"),
+        8: ("progress-report-due", "due in 2 visits"),
+        9: ("progress-report-due", "due next visit"),
+        10: ("progress-report-due", "due today"),
+        11: ("progress-report-overdue", "overdue"),
+    }
+    for count, (kind, short) in expected.items():
+        clock = clock_on(history[:count], history[count - 1][0])
+        assert clock is not None
+        assert (clock.treatment_days, clock.kind, clock.short) == (count, kind, short)
+    assert clock_on(history[:8], history[7][0]).message.startswith(
+        "progress report due in 2 visits (PT treatment day 8 since the episode's first day")
+    assert clock_on(history[:9], history[8][0]).message.startswith("progress report due next visit")
+    assert clock_on(history[:10], history[9][0]).message.startswith(
+        "progress report due today: this visit")
+    assert clock_on(history, history[10][0]).message.startswith(
+        "progress report overdue: PT treatment day 11")
+
+
+def test_two_sessions_on_one_date_are_one_treatment_day():
+    history = days(8)
+    doubled = history + [(day, visit()) for day, _ in history]
+    assert clock_on(doubled, history[-1][0]).treatment_days == 8
+
+
+def test_each_discipline_keeps_its_own_clock():
+    history = days(9, discipline=PT) + days(3, discipline=OT)
+    last = history[8][0]
+    assert clock_on(history, last, PT).treatment_days == 9
+    assert clock_on(history, last, OT).treatment_days == 3
+    assert clock_on(days(3, discipline=OT), last, PT) is None
+
+
+def test_a_report_ends_its_period_and_the_next_visit_is_day_1():
+    history = days(10)
+    marked = [*history[:9], (history[9][0], visit(report=True))]
+    on_report_day = clock_on(marked, marked[-1][0])
+    assert (on_report_day.treatment_days, on_report_day.kind) == (0, None)
+    later = marked + days(3, first=marked[-1][0] + timedelta(days=2))
+    clock = clock_on(later, later[-1][0])
+    assert (clock.treatment_days, clock.last_report) == (3, marked[-1][0])
+    assert "since the report of" in clock.message
+
+
+def test_a_date_without_treatment_and_a_later_date_do_not_count():
+    history = [*days(8), (START + timedelta(days=40), visit(treated=False))]
+    assert clock_on(history, START + timedelta(days=40)).treatment_days == 8
+    assert clock_on(history, history[4][0]).treatment_days == 5  # as it stood that day
+
+
+def test_the_days_own_sessions_count_as_they_are_now():
+    """Today's visit comes from its session (a segment makes it a treatment day)."""
+    earlier = {"AB12": days(8)}
+    today = START + timedelta(days=30)
+    treated = session("AB12", day=today)
+    clocks = day_clocks(today, [(treated, [seg(treated, "97110", 0, 20)])], earlier)
+    assert clocks[("AB12", PT)].treatment_days == 9
+    empty = session("AB12", day=today)
+    assert day_clocks(today, [(empty, [])], earlier)[("AB12", PT)].treatment_days == 8
+    marked = treated.model_copy(update={"progress_report": True})
+    assert day_clocks(today, [(marked, [seg(marked, "97110", 0, 20)])],
+                      earlier)[("AB12", PT)].kind is None
+
+
+def test_the_day_summary_carries_the_clock_as_a_check_on_that_patients_sessions():
+    from core.day import summarize_day
+
+    today = START + timedelta(days=30)
+    ab, cd = session("AB12", day=today), session("CD34", 60, day=today)
+    pairs = [(ab, [seg(ab, "97110", 0, 20)]), (cd, [seg(cd, "97110", 60, 20)])]
+    clocks = day_clocks(today, pairs, {"AB12": days(10), "CD34": days(2)})
+    now = T0 + timedelta(days=30, hours=8)
+    summary = summarize_day(today, pairs, now, CATALOG, NY, report_clocks=clocks)
+    (check,) = [c for c in summary.checks if c.kind is CheckKind.PROGRESS_REPORT_OVERDUE]
+    assert check.session_ids == (ab.id,) and check.message.startswith("AB12: progress report")
+    assert "220.3" in check.source
+    assert summary.sessions[1].checks == () and "progress report" in summary.sessions[0].checks[0]
+
+
+@given(st.lists(st.tuples(st.integers(0, 60), st.sampled_from([PT, OT]), st.booleans(),
+                          st.booleans()), max_size=40), st.integers(0, 60))
+def test_the_count_never_exceeds_the_treatment_dates_since_the_last_report(entries, on):
+    history = [(START + timedelta(days=d), visit(discipline, treated, report))
+               for d, discipline, treated, report in entries]
+    day = START + timedelta(days=on)
+    clock = report_clock(history, PT, day)
+    dates = {d for d, v in history if v.discipline is PT and v.treated and d <= day}
+    if clock is None:
+        assert not dates
+        return
+    reports = [d for d, v in history if v.discipline is PT and v.treated and v.progress_report
+               and d <= day]
+    assert clock.last_report == max(reports, default=None)
+    assert clock.treatment_days == len([d for d in dates if not reports or d > max(reports)])
+    assert (clock.kind is None) == (clock.treatment_days < 8)
+    assert (clock.kind == "progress-report-overdue") == (clock.treatment_days > REPORT_EVERY)

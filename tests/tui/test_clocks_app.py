@@ -1,0 +1,72 @@
+"""The progress-report clock where a therapist sees it (issue 12): Today's column and line,
+the session header and its notice, m in the session and at the review."""
+
+from datetime import timedelta
+
+from tui.screens.review import ReviewScreen
+from tui.screens.session import SessionScreen
+from tui.screens.today import TodayScreen
+from tui.widgets.session_header import SessionHeader
+
+NARROW = (80, 24)
+
+
+def earlier_visits(app, clock, patient, count):
+    """`count` closed 20-minute visits, one a day, up to yesterday."""
+    for _ in range(count):
+        session = app.repo.commands.create_session(patient, "Medicare")
+        clock.advance(minutes=20)
+        app.repo.commands.add_segment(session.id, "97110", clock.now - timedelta(minutes=20),
+                                      clock.now)
+        app.repo.commands.close_session(session.id)
+        clock.advance(days=1, minutes=-20)
+
+
+async def test_the_9th_visit_says_due_next_visit_and_m_at_the_10th_clears_it(open_app, clock,
+                                                                             told):
+    app = open_app()
+    earlier_visits(app, clock, "AB12", 8)
+    ninth = app.repo.commands.create_session("AB12", "Medicare")
+    app.repo.commands.start(ninth.id, "97110")
+    clock.advance(minutes=20)
+    async with app.run_test(size=NARROW) as pilot:
+        today = app.screen
+        assert isinstance(today, TodayScreen)
+        assert "due next visit" in str(today.table.get_cell(str(ninth.id), "report"))
+        assert str(today.query_one("#today-reports").render()).startswith(
+            "AB12: progress report due next visit (PT treatment day 9")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SessionScreen)
+        assert "report due next visit" in str(app.screen.query_one(SessionHeader).render())
+        assert any(m.startswith("AB12: progress report due next visit") for m, _ in told)
+        await pilot.press("c", "enter", "enter")  # review, close, stop and close
+        await pilot.pause()
+    app.repo.close()
+    clock.advance(days=1)
+    app = open_app()
+    tenth = app.repo.commands.create_session("AB12", "Medicare")
+    app.repo.commands.start(tenth.id, "97110")
+    async with app.run_test(size=NARROW) as pilot:
+        today = app.screen
+        assert "due today" in str(today.table.get_cell(str(tenth.id), "report"))
+        await pilot.press("enter", "m")
+        await pilot.pause()
+        assert app.repo.queries.session(tenth.id).progress_report
+        assert "report written" in str(app.screen.query_one(SessionHeader).render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert str(today.table.get_cell(str(tenth.id), "report")) == "written"
+        assert not today.query_one("#today-reports").display
+        await pilot.press("enter", "u")  # undone: due again
+        await pilot.pause()
+        assert not app.repo.queries.session(tenth.id).progress_report
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        assert "progress report due today" in str(app.screen.query_one("#review-warnings")
+                                                   .render())
+        await pilot.press("m")
+        await pilot.pause()
+        assert app.repo.queries.session(tenth.id).progress_report
+        assert "marked written" in str(app.screen.query_one("#review-warnings").render())
