@@ -11,15 +11,17 @@ from storage.atomic import ensure_private_dir
 from storage.repository import Repository
 from storage.settings_file import save_settings
 
-PLAN = (  # (days ago, start: hour on that day, or hours ago today), patient, payer, segments
+JS5520_EARLIER = (24, 22, 18, 16, 14, 10, 8, 2)
+"""JS5520's 8 earlier treatment days: today's visit is the 9th, a progress report due next."""
+PLAN = sorted((  # (days ago, start: hour on that day, or hours ago today), patient, payer, segments
     (3, 9, "DM0412", "Medicare", [("97110", 23, "t"), ("97140", 15, "t"), ("97010", 10, "t")]),
     (3, 10, "KT2231", "Commercial", [("97530", 18, "t"), ("97112", 10, "a")]),
     (1, 14, "DM0412", "Medicare", [("97112", 20, "t"), ("97110", 20, "t")]),
     (0, 3, "RB1187", "Medicare", [("97110", 33, "t"), ("97140", 7, "t")]),
-    # JS5520's 8 earlier treatment days: today's visit is the 9th, a progress report is due next
     *((days, 11, "JS5520", "Medicare", [("97110", 25, "t"), ("97140", 15, "t")])
-      for days in (24, 22, 18, 16, 14, 10, 8, 2)),
-)
+      for days in JS5520_EARLIER),
+), key=lambda plan: (-plan[0], -plan[1] if plan[0] == 0 else plan[1]))
+"""In the order they happened: the store's clock never runs backwards."""
 
 
 class _Clock:

@@ -70,3 +70,17 @@ async def test_the_9th_visit_says_due_next_visit_and_m_at_the_10th_clears_it(ope
         await pilot.pause()
         assert app.repo.queries.session(tenth.id).progress_report
         assert "marked written" in str(app.screen.query_one("#review-warnings").render())
+
+
+def test_the_demo_has_a_patient_on_the_9th_treatment_day(tmp_path, clock):
+    from core.models import Discipline
+    from storage.repository import Repository
+    from tui.demo import seed_demo
+
+    seed_demo(tmp_path / "demo", clock.now)
+    with Repository.open(tmp_path / "demo", clock, read_only=True) as repo:
+        day = repo.local(clock.now).date()
+        visits = repo.queries.visits("JS5520")
+        assert len({d for d, _ in visits}) == 9 and max(d for d, _ in visits) == day
+        clocks = repo.queries.report_clocks(day, repo.queries.day_sessions(day))
+        assert clocks[("JS5520", Discipline.PT)].short == "due next visit"
