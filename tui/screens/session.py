@@ -115,8 +115,10 @@ class SessionScreen(LiveTableScreen):
     def reload(self, select: UUID | None = None) -> None:
         """Read the session again and redraw what changed; keep or move the table's cursor."""
         keep = select or self.selected_id()
+        was_open = None if self.view is None else self.view.session.is_open
         self.view = self.tabletime.repo.queries.session_view(self.session_id)
-        self.refresh_bindings()  # open and closed sessions show different keys
+        if self.view.session.is_open != was_open:
+            self.refresh_bindings()  # open and closed sessions show different keys
         self._read_report_clock()
         table = self.table
         table.sync([(str(segment.id), self._cells(segment)) for segment in self.segments])

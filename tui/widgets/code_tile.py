@@ -24,6 +24,7 @@ class CodeTile(Static):
         super().__init__(id=f"tile-{slot}", classes="tile", markup=False)
         self.slot = slot
         self.entry = entry
+        self._shown = ""
         if not entry.timed:
             self.add_class("-untimed")
         self.show(timedelta(0), running=False, forgotten=False)
@@ -32,7 +33,10 @@ class CodeTile(Static):
         """`total`: the code's time in this session so far (running segments up to now)."""
         minutes = int(total.total_seconds()) // 60
         state = f"▶{clock(total)}" if running else (f"{minutes} min" if total else "-")
-        self.update(f"{self.slot} {self.entry.code}\n{self.entry.label}\n{state}")
+        text = f"{self.slot} {self.entry.code}\n{self.entry.label}\n{state}"
+        if text != self._shown:  # nine tiles, redrawn every second: only the ones that changed
+            self._shown = text
+            self.update(text)
         self.set_class(running, "-running")
         self.set_class(forgotten, "-forgotten")
 
