@@ -1,6 +1,7 @@
 """At the treatment table (issue 11): unit alerts, untimed toggles, fixing a session's patient
 or payer, deleting a mistaken session, first run, the theme kept, keys that refuse at once."""
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -28,6 +29,14 @@ def rang(monkeypatch) -> list[int]:
     bells: list[int] = []
     monkeypatch.setattr("textual.app.App.bell", lambda self: bells.append(1))
     return bells
+
+
+@contextmanager
+def app_on_folder(data_dir, clock):
+    """The app with the folder's own settings, as `tabletime` opens it (a first run when the
+    folder has none)."""
+    with Repository.open(data_dir, clock) as repo:
+        yield make_app(clock, repo, repo.settings)
 
 
 def header(app) -> str:
@@ -296,10 +305,8 @@ async def test_a_known_patient_comes_with_their_last_payer_and_discipline(open_a
 
 
 async def test_first_run_asks_who_bills_and_writes_the_settings(data_dir, clock):
-    repo = Repository.open(data_dir, clock)
-    try:
-        assert repo.first_run
-        app = make_app(clock, repo, repo.settings)
+    with app_on_folder(data_dir, clock) as app:
+        assert app.repo.first_run
         async with app.run_test(size=NARROW) as pilot:
             await pilot.pause()
             assert isinstance(app.screen, FormDialog)
@@ -307,22 +314,15 @@ async def test_first_run_asks_who_bills_and_writes_the_settings(data_dir, clock)
             await fill(pilot, therapist="Dana Reyes", credentials="PT, DPT", discipline="OT",
                        timezone="America/Denver")
             assert isinstance(app.screen, TodayScreen)
-    finally:
-        repo.close()
     saved = load_settings(data_dir, first_run_writes=False)
     assert (saved.therapist, saved.credentials, saved.discipline, saved.timezone) == \
         ("Dana Reyes", "PT, DPT", Discipline.OT, "America/Denver")
-    reopened = Repository.open(data_dir, clock)
-    try:
+    with Repository.open(data_dir, clock) as reopened:
         assert not reopened.first_run  # asked once
-    finally:
-        reopened.close()
 
 
 async def test_first_run_refuses_a_time_zone_it_does_not_know_and_escape_skips(data_dir, clock):
-    repo = Repository.open(data_dir, clock)
-    try:
-        app = make_app(clock, repo, repo.settings)
+    with app_on_folder(data_dir, clock) as app:
         async with app.run_test(size=NARROW) as pilot:
             await pilot.pause()
             await fill(pilot, therapist="Dana", timezone="Mars/Olympus")
@@ -331,24 +331,18 @@ async def test_first_run_refuses_a_time_zone_it_does_not_know_and_escape_skips(d
             await pilot.press("escape")
             await pilot.pause()
             assert isinstance(app.screen, TodayScreen)
-    finally:
-        repo.close()
     assert load_settings(data_dir, first_run_writes=False).therapist == ""
 
 
 async def test_the_chosen_theme_is_there_after_a_restart(data_dir, clock):
     for theme in ("nord", None):  # chosen, then found at the next start
-        repo = Repository.open(data_dir, clock)
-        try:
-            app = make_app(clock, repo, repo.settings)
+        with app_on_folder(data_dir, clock) as app:
             async with app.run_test(size=SIZE) as pilot:
                 await pilot.press("escape")  # the first run's questions
                 if theme is not None:
                     app.theme = theme
                 await pilot.pause()
                 assert app.theme == "nord"
-        finally:
-            repo.close()
     assert load_settings(data_dir, first_run_writes=False).theme == "nord"
 
 
@@ -456,9 +450,7 @@ async def test_a_reason_left_out_puts_the_cursor_in_the_reason_field(open_app, c
 
 
 async def test_first_run_wants_a_name_to_sign_chart_notes(data_dir, clock):
-    repo = Repository.open(data_dir, clock)
-    try:
-        app = make_app(clock, repo, repo.settings)
+    with app_on_folder(data_dir, clock) as app:
         async with app.run_test(size=NARROW) as pilot:
             await pilot.pause()
             await pilot.press("enter")
@@ -466,5 +458,3 @@ async def test_first_run_wants_a_name_to_sign_chart_notes(data_dir, clock):
             assert isinstance(app.screen, FormDialog)
             assert "your name" in str(app.screen.query_one("#error").render())
             assert app.screen.focused is app.screen.query_one("#field-therapist")
-    finally:
-        repo.close()
