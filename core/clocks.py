@@ -1,5 +1,6 @@
-"""Medicare's progress-report clock (billing-spec section 11, Pub. 100-02 ch.15 §220.3): a
-progress report at least once every 10 treatment days, per discipline, written by a therapist.
+"""The clocks around the sessions (billing-spec section 11). Medicare's progress report
+(Pub. 100-02 ch.15 §220.3): at least once every 10 treatment days, per discipline, written by
+a therapist. A payer's authorization: visits and/or units until an end date.
 
 Counted from the visits the index already keeps: a treatment day is a date with a session of
 that discipline that holds any segment (an evaluation day counts), whatever the number of
@@ -17,6 +18,7 @@ from datetime import date
 from core.history import Visit, visit_of
 from core.kinds import Discipline
 from core.models import Segment
+from core.patients import Authorization
 from core.session import Session
 from core.text import plural
 
@@ -97,19 +99,109 @@ ClockKey = tuple[str, Discipline]
 """A patient reference and a discipline: each discipline keeps its own clock."""
 
 
-def day_clocks(day: date, sessions: Iterable[tuple[Session, Sequence[Segment]]],
-               known: Mapping[str, Sequence[tuple[date, Visit]]]) -> dict[ClockKey, ReportClock]:
-    """The clock of every patient and discipline among `sessions` of `day`: `known` holds
-    their visits as the index has them (up to `day`), `sessions` count as they are now."""
+def _day_visits(day: date, sessions: Iterable[tuple[Session, Sequence[Segment]]],
+                known: Mapping[str, Sequence[tuple[date, Visit]]]
+                ) -> tuple[list[Session], dict[str, list[tuple[date, Visit]]]]:
+    """`day`'s sessions, and their patients' visits: `known` as the index has them (up to
+    `day`), the day's own sessions as they are now."""
     live = {s.id: (s, (day, visit_of(s, bool(segments))))
             for s, segments in sessions if s.date_of_service == day}
-    clocks = {}
+    visits: dict[str, list[tuple[date, Visit]]] = {}
     for session, _ in live.values():
+        if session.patient not in visits:
+            visits[session.patient] = [
+                *(v for v in known.get(session.patient, ()) if v[1].id not in live),
+                *(v for s, v in live.values() if s.patient == session.patient)]
+    return [s for s, _ in live.values()], visits
+
+
+def day_clocks(day: date, sessions: Iterable[tuple[Session, Sequence[Segment]]],
+               known: Mapping[str, Sequence[tuple[date, Visit]]]) -> dict[ClockKey, ReportClock]:
+    """The progress-report clock of every patient and discipline among `day`'s sessions."""
+    seen, visits = _day_visits(day, sessions, known)
+    clocks = {}
+    for session in seen:
         key = (session.patient, session.discipline)
-        if key in clocks:
-            continue
-        visits = [v for v in known.get(session.patient, ()) if v[1].id not in live]
-        visits += [v for s, v in live.values() if s.patient == session.patient]
-        if (clock := report_clock(visits, session.discipline, day)) is not None:
+        if key not in clocks and (clock := report_clock(
+                visits[session.patient], session.discipline, day)) is not None:
             clocks[key] = clock
     return clocks
+
+
+def day_balances(day: date, sessions: Iterable[tuple[Session, Sequence[Segment]]],
+                 known: Mapping[str, Sequence[tuple[date, Visit]]],
+                 authorizations: Iterable[Authorization]
+                 ) -> dict[tuple[str, str], AuthorizationBalance]:
+    """The balance of every authorization of a patient and payer among `day`'s sessions
+    whose period has begun by `day`."""
+    seen, visits = _day_visits(day, sessions, known)
+    wanted = {(s.patient, s.payer.name) for s in seen}
+    return {(a.patient, a.payer): authorization_balance(a, visits[a.patient], day)
+            for a in authorizations if (a.patient, a.payer) in wanted and a.start <= day}
+
+
+AUTH_LOW_VISITS = 2
+AUTH_LOW_UNITS = 10
+AUTH_LOW_DAYS = 7
+
+
+@dataclass(frozen=True)
+class AuthorizationBalance:
+    """An authorization counted down on `day`: visits are the dates with treatment under that
+    payer from its start (`day`'s included), units those of the closed sessions."""
+
+    authorization: Authorization
+    day: date
+    visits_used: int
+    units_used: int
+
+    @property
+    def visits_left(self) -> int | None:
+        visits = self.authorization.visits
+        return None if visits is None else visits - self.visits_used
+
+    @property
+    def units_left(self) -> int | None:
+        units = self.authorization.units
+        return None if units is None else units - self.units_used
+
+    @property
+    def days_left(self) -> int:
+        return (self.authorization.until - self.day).days
+
+    @property
+    def kind(self) -> str | None:
+        visits, units = self.visits_left, self.units_left
+        if self.days_left < 0 or (visits is not None and visits < 0) or \
+                (units is not None and units < 0):
+            return "authorization-exceeded"
+        if (visits is not None and visits <= AUTH_LOW_VISITS) or \
+                (units is not None and units < AUTH_LOW_UNITS) or self.days_left <= AUTH_LOW_DAYS:
+            return "authorization-low"
+        return None
+
+    @property
+    def message(self) -> str:
+        auth = self.authorization
+        parts = []
+        if self.visits_left is not None:
+            parts.append(f"{plural(self.visits_left, 'authorized visit')} left"
+                         if self.visits_left >= 0 else
+                         f"{plural(-self.visits_left, 'visit')} past the {auth.visits} authorized")
+        if self.units_left is not None:
+            parts.append(f"{plural(self.units_left, 'unit')} left" if self.units_left >= 0 else
+                         f"{plural(-self.units_left, 'unit')} past the {auth.units} authorized")
+        parts.append(f"ends {auth.until:%d %b %Y}" if self.days_left >= 0 else
+                     f"ended {auth.until:%d %b %Y}")
+        return f"{auth.payer} authorization: {', '.join(parts)}"
+
+
+def authorization_balance(authorization: Authorization, visits: Iterable[tuple[date, Visit]],
+                          day: date) -> AuthorizationBalance:
+    """Count one patient's visits (any order) under the authorization's payer, up to `day`."""
+    counted = [(when, v) for when, v in visits
+               if v.payer == authorization.payer and authorization.start <= when <= day]
+    return AuthorizationBalance(
+        authorization=authorization, day=day,
+        visits_used=len({when for when, v in counted if v.treated}),
+        units_used=sum(v.timed_units or 0 for _, v in counted if not v.open))

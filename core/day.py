@@ -15,7 +15,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from core.catalog import Catalog
-from core.clocks import REPORT_SOURCE, ClockKey, ReportClock
+from core.clocks import REPORT_SOURCE, AuthorizationBalance, ClockKey, ReportClock
 from core.edits import MUE_CHECK, code_findings, overlap_findings, units_by_code
 from core.fees import LineFee, estimate_fees
 from core.minutes import code_minutes
@@ -64,6 +64,8 @@ class CheckKind(StrEnum):
     DISCIPLINE = "discipline"
     PROGRESS_REPORT_DUE = "progress-report-due"
     PROGRESS_REPORT_OVERDUE = "progress-report-overdue"
+    AUTHORIZATION_LOW = "authorization-low"
+    AUTHORIZATION_EXCEEDED = "authorization-exceeded"
 
 
 class DayCheck(Frozen):
@@ -87,6 +89,21 @@ def _report_checks(sessions: Sequence[SessionData], clocks: Mapping[ClockKey, Re
         checks.append(DayCheck(kind=CheckKind(clock.kind), session_ids=ids,
                                message=f"{patient}: {clock.message}",
                                source=REPORT_SOURCE))
+    return checks
+
+
+def _authorization_checks(sessions: Sequence[SessionData],
+                          balances: Mapping[tuple[str, str], AuthorizationBalance]
+                          ) -> list[DayCheck]:
+    """Two visits or under ten units left, a week to its end, or past it: a check on that
+    patient's sessions with that payer (section 11: treatment past it is not paid)."""
+    checks = []
+    for (patient, payer), balance in balances.items():
+        if balance.kind is not None:
+            ids = tuple(s.id for s, _ in sessions
+                        if s.patient == patient and s.payer.name == payer)
+            checks.append(DayCheck(kind=CheckKind(balance.kind), session_ids=ids,
+                                   message=f"{patient}: {balance.message}"))
     return checks
 
 
@@ -183,12 +200,14 @@ def summarize_day(
     forgotten_minutes: int = 60,
     year_to_date: Mapping[tuple[str, TherapyBucket], Decimal] | None = None,
     report_clocks: Mapping[ClockKey, ReportClock] | None = None,
+    authorizations: Mapping[tuple[str, str], AuthorizationBalance] | None = None,
 ) -> DaySummary:
     """Summarise one date of service.
 
     `year_to_date` holds each Medicare patient's allowed amount per bucket before this day,
     for the KX modifier and the threshold warnings; `report_clocks` each patient's
-    progress-report clock on this day (core.clocks), a check from the 8th treatment day.
+    progress-report clock on this day (core.clocks), a check from the 8th treatment day;
+    `authorizations` the balance of each patient's authorization with a payer of the day.
     """
     ordered = sorted(sessions, key=lambda pair: pair[0].opened_at)
     billed = bill_day(ordered, now, catalog, year_to_date)
@@ -202,6 +221,7 @@ def summarize_day(
                 f"the {group.per_session_units} of the sessions one by one")))
     checks += _day_checks(ordered, billings, rows, now, catalog, zone, forgotten_minutes)
     checks += _report_checks(ordered, report_clocks or {})
+    checks += _authorization_checks(ordered, authorizations or {})
     per_session = _per_session_checks(checks)
     return DaySummary(
         day=day,

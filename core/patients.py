@@ -1,6 +1,7 @@
 """What a user tells Tabletime about a patient beyond the sessions it times: the Medicare
 amount the patient already used this year at other providers (the KX threshold counts every
-provider's claims, billing-spec section 7; the therapist reads it from the eligibility check).
+provider's claims, billing-spec section 7; the therapist reads it from the eligibility check),
+and what a payer authorized (section 11).
 
 Facts a person enters, not derived: they live in `patients.json` and are backed up with the
 day files.
@@ -8,13 +9,14 @@ day files.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Self
 
 from pydantic import Field, StrictInt, model_validator
 
 from core.kinds import EARLIEST_YEAR, LATEST_YEAR
-from core.models import Frozen, Note, PatientRef, UtcDatetime
+from core.models import Frozen, Note, PatientRef, PayerName, UtcDatetime
 from core.modifiers import TherapyBucket
 
 Amount = Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=2)]
@@ -43,4 +45,38 @@ class UsedElsewhere(Frozen):
     def _keyed(self) -> Self:
         if self.id != elsewhere_key(self.patient, self.year, self.bucket):
             raise ValueError("the record's id is not its patient, year and bucket")
+        return self
+
+
+def authorization_key(patient: str, payer: str) -> str:
+    """One authorization per patient and payer (a new one replaces it)."""
+    return f"{patient}\t{payer}"
+
+
+Count = Annotated[StrictInt, Field(ge=1, le=10_000)]
+
+
+class Authorization(Frozen):
+    """What a payer authorized for a patient (many commercial and Medicaid payers): a number
+    of visits and/or units from `start` to `until`; treatment past them is not paid
+    (billing-spec section 11). Entered by a person, as read from the payer's letter."""
+
+    id: str
+    patient: PatientRef
+    payer: PayerName
+    visits: Count | None = None
+    units: Count | None = None
+    start: date
+    until: date
+    entered_at: UtcDatetime
+    note: Note = ""
+
+    @model_validator(mode="after")
+    def _sound(self) -> Self:
+        if self.id != authorization_key(self.patient, self.payer):
+            raise ValueError("the record's id is not its patient and payer")
+        if self.visits is None and self.units is None:
+            raise ValueError("an authorization gives a number of visits, of units, or both")
+        if self.until < self.start:
+            raise ValueError(f"it ends ({self.until}) before it starts ({self.start})")
         return self

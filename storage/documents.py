@@ -33,7 +33,7 @@ from core.audit import AuditEntry
 from core.history import Visit
 from core.models import Frozen, Segment, problem
 from core.modifiers import TherapyBucket
-from core.patients import UsedElsewhere
+from core.patients import Authorization, UsedElsewhere
 from core.session import Session
 from core.text import printable
 
@@ -156,9 +156,10 @@ class IndexSummaryDocument(Document):
 class PatientsDocument(Document):
     """patients.json: what the user entered about patients (a truth of its own, not derived)."""
 
-    TABLES = ("elsewhere",)
-    KEYS: ClassVar[dict[str, str]] = {"elsewhere": "id"}
+    TABLES = ("elsewhere", "authorizations")
+    KEYS: ClassVar[dict[str, str]] = {"elsewhere": "id", "authorizations": "id"}
     elsewhere: dict[DocId, UsedElsewhere] = Field(default_factory=dict)
+    authorizations: dict[DocId, Authorization] = Field(default_factory=dict)
 
 
 def document_kind(root: Path, path: Path) -> tuple[type[Document], dict[str, Any]]:

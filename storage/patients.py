@@ -1,17 +1,17 @@
-"""patients.json: what the user entered about patients (today: the Medicare amount used at
-other providers this year). Its own truth, not derived from the day files, so it is backed up
-and restored with them; reading never writes."""
+"""patients.json: what the user entered about patients (the Medicare amount used at other
+providers this year, a payer's authorizations). Its own truth, not derived from the day
+files, so it is backed up and restored with them; reading never writes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import ValidationError
 
 from core.models import problem
 from core.modifiers import TherapyBucket
-from core.patients import UsedElsewhere, elsewhere_key
+from core.patients import Authorization, UsedElsewhere, authorization_key, elsewhere_key
 from storage.documents import PATIENTS_NAME
 from storage.errors import InvalidChange
 from storage.store import Store
@@ -43,4 +43,24 @@ class Patients:
             raise InvalidChange(problem(error)) from None
         with self._store.change(self.path) as change:
             change.put("elsewhere", entry)
+        return entry
+
+    def authorizations(self, patient: str | None = None) -> list[Authorization]:
+        """Every authorization (of one patient), by patient and payer."""
+        found = [a for a in self._store.records(self.path, "authorizations")
+                 if patient is None or a.patient == patient]
+        return sorted(found, key=lambda a: (a.patient, a.payer))
+
+    def set_authorization(self, patient: str, payer: str, *, visits: int | None,
+                          units: int | None, start: date, until: date, now: datetime,
+                          note: str = "") -> Authorization:
+        """Record (or replace) a payer's authorization for the patient; durable on return."""
+        try:
+            entry = Authorization(id=authorization_key(patient.strip(), payer), patient=patient,
+                                  payer=payer, visits=visits, units=units, start=start,
+                                  until=until, entered_at=now, note=note)
+        except ValidationError as error:
+            raise InvalidChange(problem(error)) from None
+        with self._store.change(self.path) as change:
+            change.put("authorizations", entry)
         return entry

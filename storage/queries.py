@@ -14,7 +14,7 @@ from uuid import UUID
 
 from core.audit import AuditEntry
 from core.catalog import Catalog
-from core.clocks import ClockKey, ReportClock, day_clocks
+from core.clocks import AuthorizationBalance, ClockKey, ReportClock, day_balances, day_clocks
 from core.day import SessionData, YearToDate, session_billing
 from core.history import Visit
 from core.models import Segment
@@ -90,6 +90,17 @@ class Queries:
         known = self._indexes.visits_of(patients, before=day + timedelta(days=1)) \
             if patients else {}
         return day_clocks(day, sessions, known)
+
+    def authorization_balances(self, day: date, sessions: Sequence[SessionData]
+                               ) -> dict[tuple[str, str], AuthorizationBalance]:
+        """The authorizations of the patients and payers among `sessions` on `day`, counted
+        down to that day (these sessions as they are now)."""
+        patients = {s.patient for s, _ in sessions if s.date_of_service == day}
+        entered = [a for a in self._patients.authorizations() if a.patient in patients]
+        if not entered:
+            return {}
+        known = self._indexes.visits_of(patients, before=day + timedelta(days=1))
+        return day_balances(day, sessions, known, entered)
 
     def last_visit(self, patient: str) -> Visit | None:
         """A patient's latest session as the index has it (its payer and discipline)."""

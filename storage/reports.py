@@ -8,14 +8,13 @@ written as they are read, a day at a time, so their memory does not grow with th
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TextIO
 
 from core.chart_note import chart_note
 from core.claims_csv import LINE_COLUMNS, SESSION_COLUMNS, line_row, session_row
-from core.clocks import ClockKey, ReportClock
 from core.day import ClaimRow, DaySummary, SessionData, YearToDate, day_claim_rows, summarize_day
 from core.history import HistoryEntry, patient_history
 from core.kinds import LATEST_YEAR
@@ -30,16 +29,18 @@ def load_day(repo: Repository, day: date, now: datetime) -> DaySummary:
     """The day, with each Medicare patient's amount so far this year for KX and each
     patient's progress-report clock."""
     sessions = repo.queries.day_sessions(day)
-    return _summarize(repo, day, sessions, now, repo.queries.year_to_date(day),
-                      repo.queries.report_clocks(day, sessions))
+    return summarize_day(day, sessions, now, repo.catalog, repo.zone,
+                         year_to_date=repo.queries.year_to_date(day),
+                         forgotten_minutes=repo.settings.forgotten_timer_minutes,
+                         report_clocks=repo.queries.report_clocks(day, sessions),
+                         authorizations=repo.queries.authorization_balances(day, sessions))
 
 
 def _summarize(repo: Repository, day: date, sessions: list[SessionData], now: datetime,
-               ytd: YearToDate, clocks: Mapping[ClockKey, ReportClock] | None = None
-               ) -> DaySummary:
+               ytd: YearToDate) -> DaySummary:
+    """The day as its claim lines need it (no clocks)."""
     return summarize_day(day, sessions, now, repo.catalog, repo.zone, year_to_date=ytd,
-                         forgotten_minutes=repo.settings.forgotten_timer_minutes,
-                         report_clocks=clocks)
+                         forgotten_minutes=repo.settings.forgotten_timer_minutes)
 
 
 def load_history(repo: Repository, patient: str) -> list[HistoryEntry]:

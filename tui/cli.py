@@ -90,14 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     patient = commands.add_parser(
         "patient",
-        help="a patient's Medicare year so far; record what other providers billed",
+        help="a patient's Medicare year, authorizations; record what other providers billed",
         description=(
             "Show a patient's sessions and Medicare allowed amounts this year against the KX "
             "threshold (PT and SLP together, OT on its own), counting what other providers "
-            "billed. With --used-elsewhere, record that amount (from the Medicare eligibility "
-            "check) for a year and bucket; a new amount replaces the one before."
+            "billed, and each payer's authorization counted down to today. With "
+            "--used-elsewhere, record that amount (from the Medicare eligibility check) for a "
+            "year and bucket; with --authorized-visits and/or --authorized-units and --until, "
+            "record a payer's authorization. A new entry replaces the one before."
         ),
-        epilog="example: tabletime patient AB12 --used-elsewhere 850.00 --bucket PT+SLP",
+        epilog="examples: tabletime patient AB12 --used-elsewhere 850.00 --bucket PT+SLP\n"
+               "          tabletime patient AB12 --payer Commercial --authorized-visits 12 "
+               "--until 2026-05-31",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     patient.add_argument("patient", metavar="REF", help="the patient reference")
     patient.add_argument("--used-elsewhere", metavar="AMOUNT", type=amount_argument,
@@ -106,7 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the KX bucket of --used-elsewhere: PT+SLP or OT")
     patient.add_argument("--year", type=int, metavar="YEAR",
                          help="the calendar year (default: this year)")
-    patient.add_argument("--note", default="", help="where the amount comes from")
+    patient.add_argument("--payer", metavar="NAME",
+                         help="the payer profile of an authorization (as in the settings)")
+    patient.add_argument("--authorized-visits", type=int, metavar="N",
+                         help="visits the payer authorized (dates with treatment)")
+    patient.add_argument("--authorized-units", type=int, metavar="N",
+                         help="units the payer authorized (timed units of closed sessions)")
+    patient.add_argument("--from", dest="start", type=date_argument, metavar="DATE",
+                         help=f"first day of the authorization ({DATE_HELP}); default: today")
+    patient.add_argument("--until", type=date_argument, metavar="DATE",
+                         help=f"last day of the authorization ({DATE_HELP})")
+    patient.add_argument("--note", default="", help="where the amount or authorization comes from")
     patient.add_argument("--json", action="store_true", help="print one JSON object")
 
     imported = commands.add_parser(

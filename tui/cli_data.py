@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from core.clocks import authorization_balance
 from core.kinds import EARLIEST_YEAR, LATEST_YEAR
 from core.modifiers import TherapyBucket
 from core.text import plural, printable
@@ -94,27 +95,47 @@ def run_summary(args: argparse.Namespace) -> int:
 def run_patient(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     now = system_clock()
-    writing = args.used_elsewhere is not None
-    if writing and args.bucket is None:
+    elsewhere = args.used_elsewhere is not None
+    authorizing = args.authorized_visits is not None or args.authorized_units is not None
+    if elsewhere and args.bucket is None:
         raise UsageError("--used-elsewhere needs --bucket PT+SLP or --bucket OT (KX counts PT "
                          "and SLP together, OT on its own)")
-    with Repository.open(data_dir, system_clock, read_only=not writing) as repo:
-        year = args.year or repo.local(now).year
+    if authorizing and (args.payer is None or args.until is None):
+        raise UsageError("an authorization needs --payer NAME and --until DATE besides "
+                         "--authorized-visits and/or --authorized-units")
+    with Repository.open(data_dir, system_clock, read_only=not (elsewhere or authorizing)
+                         ) as repo:
+        today = repo.local(now).date()
+        year = args.year or today.year
         if not EARLIEST_YEAR <= year <= LATEST_YEAR:
             raise UsageError(f"--year {year} is out of range ({EARLIEST_YEAR}-{LATEST_YEAR})")
         patient = args.patient.strip()
-        if writing:
-            try:
+        try:
+            if elsewhere:
                 repo.patients.set_used_elsewhere(patient, year, TherapyBucket(args.bucket),
                                                  args.used_elsewhere, now, args.note)
-            except InvalidChange as error:
-                raise UsageError(str(error)) from None
-            say(f"recorded ${args.used_elsewhere:,.2f} used elsewhere in {year} "
-                f"({args.bucket}) for {patient}")
+                say(f"recorded ${args.used_elsewhere:,.2f} used elsewhere in {year} "
+                    f"({args.bucket}) for {patient}")
+            if authorizing:
+                payers = [p.name for p in repo.settings.payers]
+                if args.payer not in payers:
+                    raise UsageError(f"no payer profile {args.payer!r} in the settings: "
+                                     f"{', '.join(payers)}")
+                entry = repo.patients.set_authorization(
+                    patient, args.payer, visits=args.authorized_visits,
+                    units=args.authorized_units, start=args.start or today, until=args.until,
+                    now=now, note=args.note)
+                say(f"recorded the {entry.payer} authorization of {patient} "
+                    f"({entry.start} to {entry.until})")
+        except InvalidChange as error:
+            raise UsageError(str(error)) from None
         buckets = patient_year(repo, patient, year)
-        visits = [(day, v) for day, v in repo.queries.visits(patient) if day.year == year]
+        history = repo.queries.visits(patient)
+        balances = [authorization_balance(a, history, today)
+                    for a in repo.patients.authorizations(patient)]
         entries = {(e.year, e.bucket): e for e in repo.patients.entries(patient)}
         _report_notices(repo)
+    visits = [(day, v) for day, v in history if day.year == year]
     if args.json:
         print(json.dumps({
             "patient": patient, "year": year, "sessions": len(visits),
@@ -122,7 +143,14 @@ def run_patient(args: argparse.Namespace) -> int:
                 "here": f"{b.here:.2f}", "elsewhere": f"{b.elsewhere:.2f}",
                 "total": f"{b.total:.2f}",
                 "threshold": None if b.threshold is None else f"{b.threshold:.2f}",
-                "messages": list(b.messages)} for b in buckets}}, indent=2))
+                "messages": list(b.messages)} for b in buckets},
+            "authorizations": [{
+                "payer": b.authorization.payer, "start": b.authorization.start.isoformat(),
+                "until": b.authorization.until.isoformat(),
+                "visits": b.authorization.visits, "visits_used": b.visits_used,
+                "visits_left": b.visits_left, "units": b.authorization.units,
+                "units_used": b.units_used, "units_left": b.units_left, "kind": b.kind,
+                "message": b.message} for b in balances]}, indent=2))
         return EXIT_OK
     lines = [f"Patient {patient}: {plural(len(visits), 'session')} in {year}"
              + (f" ({visits[0][0]} to {visits[-1][0]})" if visits else ""),
@@ -134,6 +162,11 @@ def run_patient(args: argparse.Namespace) -> int:
         lines.append(f"  {b.bucket:<7} ${b.here:,.2f} here + ${b.elsewhere:,.2f} elsewhere"
                      f"{source} = ${b.total:,.2f}{against}")
         lines += [f"    ! {message}" for message in b.messages]
+    if balances:
+        lines.append(f"Authorizations, counted to {today}:")
+    for balance in balances:
+        mark = "!" if balance.kind else " "
+        lines.append(f"  {mark} {balance.message} (from {balance.authorization.start})")
     print(printable_lines("\n".join(lines)))
     return EXIT_OK
 

@@ -57,6 +57,10 @@ def seed_demo(folder: Path, now: datetime) -> None:
                 start = end
             repo.commands.close_session(session.id)
         clock.now = now - timedelta(minutes=50)
+        today = now.astimezone(zone).date()
+        repo.patients.set_authorization(  # 3 visits: today's is the first, 2 left
+            "AL0093", "Commercial", visits=3, units=None, start=today - timedelta(days=10),
+            until=today + timedelta(days=30), now=clock.now, note="demo")
         paused = repo.commands.create_session("AL0093", "Commercial")
         clock.now = now
         repo.commands.add_segment(paused.id, "97530", now - timedelta(minutes=48),

@@ -57,3 +57,47 @@ def test_refuses_what_is_not_an_amount_bucket_or_year(capsys, tmp_path):
 def test_reading_a_patient_never_writes(capsys, tmp_path):
     status, _, err = run(capsys, "--data-dir", str(tmp_path / "none"), "patient", "AB12")
     assert status == 2 and "no data folder" in err and not (tmp_path / "none").exists()
+
+
+def test_an_authorization_is_recorded_counted_down_and_checked(capsys, tmp_path, clock,
+                                                                settings, monkeypatch):
+    """Three authorized visits, two used: one left is low; the day summary says so too."""
+    monkeypatch.setattr("tui.cli_data.system_clock", clock)
+    data = str(tmp_path / "data")
+    status, _, err = run(capsys, "--data-dir", data, "patient", "AB12", "--payer", "Medicare",
+                         "--authorized-visits", "3", "--authorized-units", "40",
+                         "--until", "2026-03-31", "--note", "letter of 1 Mar")
+    assert status == 0 and "recorded the Medicare authorization of AB12 (2026-03-02 to " \
+        "2026-03-31)" in err
+    seen(tmp_path / "data", clock, settings)
+    clock.advance(days=1)
+    seen(tmp_path / "data", clock, settings)
+    status, out, _ = run(capsys, "--data-dir", data, "patient", "AB12", "--json")
+    (balance,) = json.loads(out)["authorizations"]
+    assert (balance["visits_used"], balance["visits_left"], balance["units_used"],
+            balance["units_left"], balance["kind"]) == (2, 1, 6, 34, "authorization-low")
+    status, out, _ = run(capsys, "--data-dir", data, "patient", "AB12")
+    assert "! Medicare authorization: 1 authorized visit left, 34 units left, ends 31 Mar " \
+        "2026 (from 2026-03-02)" in out
+    status, out, _ = run(capsys, "--data-dir", data, "summary", "--json")
+    kinds = {c["kind"] for c in json.loads(out)["checks"]}
+    assert "authorization-low" in kinds
+
+
+def test_a_bad_authorization_is_one_line_and_writes_nothing(capsys, tmp_path, clock,
+                                                            monkeypatch):
+    monkeypatch.setattr("tui.cli_data.system_clock", clock)
+    data = tmp_path / "data"
+    for argv, says in [
+        (["--authorized-visits", "3"], "needs --payer NAME and --until DATE"),
+        (["--payer", "Nobody", "--authorized-visits", "3", "--until", "2026-03-31"],
+         "no payer profile 'Nobody'"),
+        (["--payer", "Medicare", "--authorized-visits", "0", "--until", "2026-03-31"],
+         "greater than or equal to 1"),
+        (["--payer", "Medicare", "--authorized-visits", "3", "--until", "2026-03-01"],
+         "ends (2026-03-01) before it starts (2026-03-02)"),
+        (["--payer", "Medicare", "--authorized-visits", "3", "--until", "31/31"], "31/31"),
+    ]:
+        status, out, err = run(capsys, "--data-dir", str(data), "patient", "AB12", *argv)
+        assert status == 2 and out == "" and says in err and err.count("\n") == 1, argv
+    assert not (data / "patients.json").exists()

@@ -130,3 +130,66 @@ def test_the_count_never_exceeds_the_treatment_dates_since_the_last_report(entri
     assert clock.treatment_days == len([d for d in dates if not reports or d > max(reports)])
     assert (clock.kind is None) == (clock.treatment_days < 8)
     assert (clock.kind == "progress-report-overdue") == (clock.treatment_days > REPORT_EVERY)
+
+
+def authorization(visits=None, units=None, start=START, until=START + timedelta(days=60),
+                  payer="Commercial"):
+    from datetime import UTC, datetime
+
+    from core.patients import Authorization, authorization_key
+
+    return Authorization(id=authorization_key("AB12", payer), patient="AB12", payer=payer,
+                         visits=visits, units=units, start=start, until=until,
+                         entered_at=datetime(2026, 3, 1, tzinfo=UTC))
+
+
+def paid(day, payer="Commercial", units=2, open_=False, treated=True):
+    return (day, Visit(id=uuid4(), patient="AB12", discipline=PT, payer=payer,
+                       medicare=False, open=open_, treated=treated,
+                       timed_units=None if open_ else units))
+
+
+def test_an_authorization_counts_visit_dates_under_its_payer_from_its_start():
+    from core.clocks import authorization_balance
+
+    visits = [paid(START - timedelta(days=1)),  # before it starts
+              paid(START), paid(START),  # one date, two sessions
+              paid(START + timedelta(days=2), payer="Medicare"),  # another payer
+              paid(START + timedelta(days=4)), paid(START + timedelta(days=6), open_=True)]
+    balance = authorization_balance(authorization(visits=5, units=20), visits,
+                                    START + timedelta(days=6))
+    assert (balance.visits_used, balance.units_used) == (3, 6)  # the open one: no units yet
+    assert (balance.visits_left, balance.units_left, balance.kind) == (2, 14, "authorization-low")
+    assert balance.message.startswith("Commercial authorization: 2 authorized visits left, "
+                                      "14 units left, ends")
+
+
+def test_low_and_exceeded_on_visits_units_and_dates():
+    from core.clocks import authorization_balance
+
+    def kind(auth, count, on=START + timedelta(days=20)):
+        visits = [paid(START + timedelta(days=i)) for i in range(count)]
+        return authorization_balance(auth, visits, on).kind
+
+    assert kind(authorization(visits=10), 7) is None
+    assert kind(authorization(visits=10), 8) == "authorization-low"
+    assert kind(authorization(visits=10), 11) == "authorization-exceeded"
+    assert kind(authorization(units=30), 10) is None  # 20 units used, 10 left
+    assert kind(authorization(units=30), 11) == "authorization-low"  # 8 left
+    assert kind(authorization(units=30), 16) == "authorization-exceeded"
+    ends = authorization(visits=50, until=START + timedelta(days=27))
+    assert kind(ends, 1, START + timedelta(days=19)) is None  # 8 days left
+    assert kind(ends, 1, START + timedelta(days=20)) == "authorization-low"  # a week left
+    assert kind(ends, 1, START + timedelta(days=28)) == "authorization-exceeded"
+    exceeded = authorization_balance(ends, [paid(START)], START + timedelta(days=28))
+    assert "ended" in exceeded.message
+
+
+def test_an_authorization_needs_a_count_and_an_order():
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="visits, of units, or both"):
+        authorization()
+    with pytest.raises(ValidationError, match="ends"):
+        authorization(visits=3, until=START - timedelta(days=1))

@@ -33,7 +33,7 @@ async def test_the_9th_visit_says_due_next_visit_and_m_at_the_10th_clears_it(ope
         today = app.screen
         assert isinstance(today, TodayScreen)
         assert "due next visit" in str(today.table.get_cell(str(ninth.id), "report"))
-        assert str(today.query_one("#today-reports").render()).startswith(
+        assert str(today.query_one("#today-clocks").render()).startswith(
             "AB12: progress report due next visit (PT treatment day 9")
         await pilot.press("enter")
         await pilot.pause()
@@ -57,7 +57,7 @@ async def test_the_9th_visit_says_due_next_visit_and_m_at_the_10th_clears_it(ope
         await pilot.press("escape")
         await pilot.pause()
         assert str(today.table.get_cell(str(tenth.id), "report")) == "written"
-        assert not today.query_one("#today-reports").display
+        assert not today.query_one("#today-clocks").display
         await pilot.press("enter", "u")  # undone: due again
         await pilot.pause()
         assert not app.repo.queries.session(tenth.id).progress_report
@@ -84,3 +84,29 @@ def test_the_demo_has_a_patient_on_the_9th_treatment_day(tmp_path, clock):
         assert len({d for d, _ in visits}) == 9 and max(d for d, _ in visits) == day
         clocks = repo.queries.report_clocks(day, repo.queries.day_sessions(day))
         assert clocks[("JS5520", Discipline.PT)].short == "due next visit"
+        balances = repo.queries.authorization_balances(day, repo.queries.day_sessions(day))
+        assert balances[("AL0093", "Commercial")].visits_left == 2
+
+
+async def test_two_authorized_visits_left_are_flagged_on_today_and_in_the_session(
+        open_app, clock, told):
+    app = open_app()
+    app.repo.patients.set_authorization("KT2231", "Commercial", visits=5, units=None,
+                                        start=clock.now.date(), until=clock.now.date()
+                                        + timedelta(days=60), now=clock.now)
+    for _ in range(2):
+        session = app.repo.commands.create_session("KT2231", "Commercial")
+        clock.advance(minutes=20)
+        app.repo.commands.add_segment(session.id, "97530", clock.now - timedelta(minutes=20),
+                                      clock.now)
+        app.repo.commands.close_session(session.id)
+        clock.advance(days=1, minutes=-20)
+    today = app.repo.commands.create_session("KT2231", "Commercial")
+    app.repo.commands.start(today.id, "97530")
+    async with app.run_test(size=NARROW) as pilot:
+        line = str(app.screen.query_one("#today-clocks").render())
+        assert "KT2231: Commercial authorization: 2 authorized visits left" in line
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any(m.startswith("KT2231: Commercial authorization: 2 authorized visits left")
+                   for m, severity in told if severity == "warning")

@@ -130,7 +130,8 @@ class SessionScreen(LiveTableScreen):
 
     def _read_report_clock(self) -> None:
         """The progress-report clock, read again only when what it counts here changed (a
-        first segment, the mark, the patient or discipline): not at every switch."""
+        first segment, the mark, the patient or discipline): not at every switch. On opening
+        an open session, a clock that warns (and a low authorization) is told once."""
         assert self.view is not None
         session = self.view.session
         facts = (bool(self.segments), session.progress_report, session.patient,
@@ -143,9 +144,15 @@ class SessionScreen(LiveTableScreen):
         clocks = repo.queries.report_clocks(session.date_of_service,
                                             [(session, self.segments)])
         self.report = clocks.get((session.patient, session.discipline))
-        if first and self.report is not None and self.report.kind and session.is_open \
-                and not session.progress_report:
+        if not first or not session.is_open:
+            return
+        if self.report is not None and self.report.kind and not session.progress_report:
             self.tabletime.tell(f"{session.patient}: {self.report.message}", "warning")
+        balance = repo.queries.authorization_balances(
+            session.date_of_service, [(session, self.segments)]).get(
+            (session.patient, session.payer.name))
+        if balance is not None and balance.kind is not None:
+            self.tabletime.tell(f"{session.patient}: {balance.message}", "warning")
 
     def _cells(self, segment: Segment) -> list[str]:
         zone = self.tabletime.repo.zone

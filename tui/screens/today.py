@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from core.clocks import ClockKey, ReportClock
+from core.clocks import AuthorizationBalance, ClockKey, ReportClock
 from core.day import session_billing
 from core.models import Discipline
 from core.review import forgotten_timers
@@ -52,13 +52,15 @@ class TodayScreen(LiveTableScreen):
         self.sessions: list[Session] = []
         self.clocks: dict[ClockKey, ReportClock] = {}
         """Today's progress-report clock of each patient and discipline."""
+        self.balances: dict[tuple[str, str], AuthorizationBalance] = {}
+        """Today's authorization balance of each patient and payer that has one."""
         self.deleted: list[Session] = []
         """Sessions deleted on this screen, the last one first to come back."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="today-title", markup=False)
         yield PlainTable(id="sessions", cursor_type="row", zebra_stripes=True)
-        yield Static(id="today-reports", markup=False)
+        yield Static(id="today-clocks", markup=False)
         yield Static("No sessions yet today. Press n to start one (a patient reference, not a "
                      "name, and the payer), or f1 for every key.", id="today-hint",
                      markup=False)
@@ -71,8 +73,9 @@ class TodayScreen(LiveTableScreen):
         for session in repo.queries.open_sessions():
             listed.setdefault(session.id, session)
         self.sessions = sorted(listed.values(), key=lambda s: s.opened_at)
-        self.clocks = repo.queries.report_clocks(
-            today, [(s, repo.queries.segments_of(s.id)) for s in self.sessions])
+        day = [(s, repo.queries.segments_of(s.id)) for s in self.sessions]
+        self.clocks = repo.queries.report_clocks(today, day)
+        self.balances = repo.queries.authorization_balances(today, day)
         table = self.table
         ids = [s.id for s in self.sessions]
         row = table.cursor_row if table.row_count else len(ids) - 1
@@ -86,7 +89,9 @@ class TodayScreen(LiveTableScreen):
         self.query_one("#today-hint").display = not self.sessions
         due = [f"{patient}: {clock.message}" for (patient, _), clock in self.clocks.items()
                if clock.kind is not None]
-        reports = self.query_one("#today-reports", Static)
+        due += [f"{patient}: {balance.message}" for (patient, _), balance
+                in self.balances.items() if balance.kind is not None]
+        reports = self.query_one("#today-clocks", Static)
         reports.update("\n".join(due))
         reports.display = bool(due)
         self.show_totals()
