@@ -80,6 +80,9 @@ class CatalogEntry:
     per_date_limit: int | None = None
     unit_source: str = ""
     """Where the unit length, the family and the limit come from."""
+    group: bool = False
+    """Therapy to two or more patients at once (97150, 92508): one unit a patient a date,
+    treatment minutes only, and no one-on-one timed time beside it (section 11)."""
     __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
 
     def __post_init__(self) -> None:
@@ -160,6 +163,10 @@ class Catalog:
             timed = self._timed[code] = entry is not None and entry.timed
         return timed
 
+    def is_group(self, code: str) -> bool:
+        entry = self.find(code)
+        return entry is not None and entry.group
+
     def __contains__(self, code: object) -> bool:
         return isinstance(code, str) and normalise_code(code) in self._entries
 
@@ -232,4 +239,4 @@ def _entry(item: dict[str, Any], fee_rows: dict[int, dict[str, str]],
         medicare_alternative=item.get("medicare_alternative"),
         unit_minutes=unit.get("minutes", 15), add_on=unit.get("add_on"),
         follows=unit.get("follows"), per_date_limit=unit.get("per_date"),
-        unit_source=unit.get("source", ""))
+        unit_source=unit.get("source", ""), group=item.get("group", False))

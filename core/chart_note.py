@@ -40,6 +40,8 @@ def chart_note(session: Session, segments: Sequence[Segment], billing: BillingRe
             + (f"{s.end.astimezone(zone):%H:%M}" if s.end else "running")
             for s in segments),
     ]
+    if session.group_size:
+        lines.append(f"Group therapy: {session.group_size} patients treated at once")
     if session.progress_report:
         lines.append("Progress report written at this visit (by the therapist)")
     assisted = {s.code for s in segments if s.furnished_by is FurnishedBy.ASSISTANT}

@@ -19,7 +19,8 @@ LINE_COLUMNS = ("date_of_service", "patient", "payer", "method", "discipline", "
                 "estimated_amount", "allowed_amount")
 SESSION_COLUMNS = ("session_id", "date_of_service", "patient", "payer", "method", "discipline",
                    "status", "total_timed_minutes", "total_treatment_minutes", "timed_units",
-                   "units", "estimated_amount", "checks", "progress_report", "chart_note")
+                   "units", "estimated_amount", "checks", "progress_report", "group_size",
+                   "chart_note")
 MAX_MODIFIERS = 4
 
 
@@ -45,5 +46,6 @@ def session_row(day: SessionDay, note: str) -> list[str]:
              "open" if session.is_open else "closed", str(billing.total_timed_minutes),
              str(billing.total_treatment_minutes), str(billing.timed_units), units,
              _amount(day.amount), " | ".join(day.checks),
-             "written" if session.progress_report else "", note]
+             "written" if session.progress_report else "",
+             str(session.group_size or ""), note]
     return [neutralise(cell) for cell in cells]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID, uuid4
 
 from pydantic import Field
@@ -25,6 +26,8 @@ class Session(Frozen):
     billing: BillingResult | None = None
     progress_report: bool = False
     """A therapist wrote the progress report at this visit (it restarts the 10-day clock)."""
+    group_size: Annotated[int, Field(ge=2, le=99)] | None = None
+    """Patients in the group therapy of this visit (97150/92508), for the chart note."""
 
     @property
     def is_open(self) -> bool:

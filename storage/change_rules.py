@@ -11,11 +11,11 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from uuid import UUID, uuid4
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from core.audit import Action, AuditEntry
 from core.catalog import Catalog, CatalogEntry, CodeError
-from core.models import PayerProfile, Segment, problem
+from core.models import PatientRef, PayerProfile, Segment, problem
 from core.session import Session
 from core.settings import Settings
 from core.timing import ClampedClock, describe_overlap, first_overlap
@@ -23,6 +23,8 @@ from storage.errors import InvalidChange, NotFound, OverlapError
 from storage.indexes import Indexes
 from storage.queries import Queries
 from storage.store import Change, Severity, Store
+
+PATIENT_REF: TypeAdapter[str] = TypeAdapter(PatientRef)
 
 Notify = Callable[[str, Severity], None]
 
@@ -53,10 +55,12 @@ class ChangeRules:
         """One therapist, one pair of hands: timed segments never overlap, in any session."""
         if not self._catalog.is_timed(candidate.code):
             return
-        nearby = {s.id: s for s in self._read.timed_segments_near(self._local(candidate.start)
-                                                                   .date())}
+        day = self._local(candidate.start).date()
+        nearby = {s.id: s for s in self._read.timed_segments_near(day)}
         nearby.update({s.id: s for s in (self._read.running_timed() if running is None
                                          else running)})
+        nearby.update({s.id: s for s in self._read.segments_on(day)  # a group: one-on-one
+                       if self._catalog.is_group(s.code)})  # time cannot overlap it either
         other = first_overlap(candidate, (s for s in nearby.values() if s.id not in ignore))
         if other is not None:
             patient = self._read.session(other.session_id).patient
@@ -76,6 +80,14 @@ class ChangeRules:
             raise InvalidChange(f"the session of {session.patient} is closed: reopen it (with "
                                 "a reason) to change it")
         return session
+
+    def _patient_ref(self, text: str) -> str:
+        """A patient reference as a session would take it, or the refusal in words (without
+        the text itself: it may hold what must not reach a screen)."""
+        try:
+            return str(PATIENT_REF.validate_python(text))
+        except ValidationError as error:
+            raise InvalidChange(f"patient reference: {problem(error)}") from None
 
     def _require_writer(self) -> None:
         if not self._store.writer:

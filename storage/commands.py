@@ -40,6 +40,10 @@ class Commands(SessionChanges):
         session = self._writable(session_id)
         entry = self._code(code)
         start = self.now() if at is None else self._past(at, "start")
+        if entry.timed and (group := self._running_group()):
+            raise InvalidChange(f"a group ({group[0].code}) runs since "
+                                f"{self._local(group[0].start):%H:%M}: one-on-one timed time "
+                                "cannot overlap it; stop the group first (g on Today)")
         already = [s for s in self._read.segments_of(session_id)
                    if s.running and s.code == entry.code]
         if already:
@@ -90,6 +94,81 @@ class Commands(SessionChanges):
                               other.model_copy(update={"end": start}), reason)
             self._replace(change, change_id, Action.EDIT, session, running, moved, reason)
         return moved
+
+    # ---- group therapy --------------------------------------------------------------------
+
+    def _running_group(self) -> list[Segment]:
+        return [s for s in self._read.running_segments() if self._catalog.is_group(s.code)]
+
+    def start_group(self, patients: Sequence[str], code: str = "97150") -> list[Segment]:
+        """Group therapy (97150; 92508 for speech) for two or more patients at once: each
+        gets its open session of today (a new one takes the patient's last payer and
+        discipline), the group code starts in all of them at one instant and each session
+        keeps the group's size. The therapist's one-on-one timed code stops there (one pair
+        of hands) and none starts while the group runs."""
+        self._require_writer()
+        entry = self._code(code)
+        if not entry.group:
+            raise InvalidChange(f"{entry.code} is not a group code: 97150, or 92508 for "
+                                "speech-language groups")
+        names = list(dict.fromkeys(name.strip() for name in patients if name.strip()))
+        if len(names) < 2:
+            raise InvalidChange("a group is two or more patients: give their references, "
+                                "separated by commas")
+        for name in names:
+            self._patient_ref(name)
+        if running := self._running_group():
+            raise InvalidChange(f"a group ({running[0].code}) is running already: stop it "
+                                "first")
+        now = self.now()
+        for other in self._read.running_timed():
+            other_session = self._read.session(other.session_id)
+            self._notify(f"stopped {other.code} on {other_session.patient}: group therapy "
+                         "started", "information")
+            self._stop(other_session, [other], now, f"group {entry.code} started")
+        started = []
+        for name in names:
+            session = self._session_for_group(name, now)
+            segment = Segment(session_id=session.id, code=entry.code, start=now,
+                              furnished_by=self._settings.role)
+            grouped = session.model_copy(update={"group_size": len(names)})
+            change_id = uuid4()
+            with self._day(session) as change:
+                change.put("segments", segment)
+                change.put("sessions", grouped)
+                change.add("audit", self._audit(change_id, Action.START, session, segment.id,
+                                                after=dump(segment)))
+                change.add("audit", self._audit(
+                    change_id, Action.EDIT, session, before={"group_size": session.group_size},
+                    after={"group_size": len(names)}, reason=f"group of {len(names)}"))
+            started.append(segment)
+        self._clock.saw(now)
+        return started
+
+    def _session_for_group(self, patient: str, now: datetime) -> Session:
+        """The patient's open session of today, or a new one under their last payer and
+        discipline (the settings' first payer for a new patient)."""
+        today = self._local(now).date()
+        for session in self._read.open_sessions():
+            if session.patient == patient and session.date_of_service == today:
+                return session
+        last = self._read.last_visit(patient)
+        payers = {p.name for p in self._settings.payers}
+        payer = last.payer if last is not None and last.payer in payers \
+            else self._settings.payers[0].name
+        return self.create_session(patient, payer, None if last is None else last.discipline)
+
+    def stop_group(self) -> list[Segment]:
+        """Stop the running group in every session at one instant."""
+        running = self._running_group()
+        if not running:
+            raise InvalidChange("no group is running")
+        now = self.now()
+        stopped = []
+        for segment in running:
+            stopped += self._stop(self._read.session(segment.session_id), [segment], now,
+                                  "group stopped")
+        return stopped
 
     def stop(self, session_id: UUID, segment_id: UUID | None = None, *,
              at: datetime | None = None) -> list[Segment]:
@@ -195,7 +274,7 @@ class Commands(SessionChanges):
         codes = {s.id: s.code for s in self._read.segments_of(session_id)}
         codes.update((i, s.code) for i, s in restored.items() if s is not None)
         what = ", ".join(f"{e.action} {e.code or codes.get(e.segment_id, '')}".strip()
-                         if e.segment_id else _session_words(e.action) for e in group)
+                         if e.segment_id else _session_words(e) for e in group)
         with self._day(session) as change:
             for segment_id, segment in restored.items():
                 if segment is None:
@@ -250,5 +329,11 @@ class Commands(SessionChanges):
         self._indexes.day_changed(day)
 
 
-def _session_words(action: Action) -> str:
-    return "correction of the session" if action is Action.EDIT else str(action)
+def _session_words(entry: AuditEntry) -> str:
+    if entry.action is not Action.EDIT:
+        return str(entry.action)
+    if entry.before is not None and "progress_report" in entry.before:
+        return "progress report mark"
+    if entry.before is not None and "group_size" in entry.before:
+        return "group size"
+    return "correction of the session"

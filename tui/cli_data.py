@@ -201,7 +201,7 @@ def run_check(args: argparse.Namespace) -> int:
                           "sessions": report.sessions, "open_sessions": report.open_sessions,
                           "findings": [f.model_dump() for f in report.findings]}, indent=2))
     else:
-        print(f"{report.day_files} day files, {report.sessions} sessions "
+        print(f"{plural(report.day_files, 'day file')}, {plural(report.sessions, 'session')} "
               f"({report.open_sessions} open)")
         for finding in report.findings:
             print(printable(f"{'fixed' if finding.fixed else 'FOUND'}: {finding.message}"))
@@ -222,7 +222,7 @@ def run_backup(args: argparse.Namespace) -> int:
         return days[0]
 
     write_out(out, data_dir, produce, force=args.force)
-    say(f"backed up {days[0]} day files and the settings to {out}")
+    say(f"backed up {plural(days[0], 'day file')} and the settings to {out}")
     return EXIT_OK
 
 
@@ -235,7 +235,7 @@ def run_restore(args: argparse.Namespace) -> int:
         restore_backup(args.file, data_dir)
     with Repository.open(data_dir, system_clock) as repo:
         _report_notices(repo)
-    say(f"restored {days} day files and the settings into {data_dir}")
+    say(f"restored {plural(days, 'day file')} and the settings into {data_dir}")
     return EXIT_OK
 
 

@@ -110,3 +110,33 @@ async def test_two_authorized_visits_left_are_flagged_on_today_and_in_the_sessio
         await pilot.pause()
         assert any(m.startswith("KT2231: Commercial authorization: 2 authorized visits left")
                    for m, severity in told if severity == "warning")
+
+
+async def test_g_times_a_group_of_three_with_one_key_and_stops_it_for_all(open_app, clock,
+                                                                         told):
+    from tests.tui.test_app import fill
+
+    app = open_app()
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.press("g")
+        await pilot.pause()
+        await fill(pilot, patients="AB12")  # one patient is no group: the dialog stays
+        assert "two or more patients" in str(app.screen.query_one("#error").render())
+        await fill(pilot, patients="AB12, CD34, EF56")
+        assert isinstance(app.screen, TodayScreen)
+        running = app.repo.queries.running_segments()
+        assert sorted(s.code for s in running) == ["97150"] * 3
+        assert ("Group 97150 started for 3 patients (g stops it)", "information") in told
+        await pilot.press("enter", "1")  # one-on-one during the group: refused, said why
+        await pilot.pause()
+        assert any("one-on-one timed time cannot overlap it" in m for m, _ in told)
+        assert [s.code for s in app.repo.queries.running_segments()] == ["97150"] * 3
+        clock.advance(minutes=40)
+        await pilot.press("escape", "g", "y")
+        await pilot.pause()
+        assert app.repo.queries.running_segments() == []
+        day = app.repo.local(clock.now).date()
+        for session in app.repo.queries.sessions_on(day):
+            view = app.repo.queries.session_view(session.id)
+            assert view.billing.line("97150").units == 1
+            assert view.billing.total_timed_minutes == 0 and session.group_size == 3

@@ -395,7 +395,8 @@ class SessionScreen(LiveTableScreen):
             return
         written = not self.session.progress_report
         if self.change(lambda: self.commands.mark_progress_report(self.session_id, written)):
-            self.tabletime.tell("Progress report marked written at this visit (u undoes it)"
+            self.tabletime.tell("Progress report marked written at this visit (u in the "
+                                "session undoes it)"
                                 if written else "Progress report unmarked")
 
     def action_reopen(self) -> None:

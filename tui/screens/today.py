@@ -18,14 +18,14 @@ from core.session import Session
 from core.text import plural
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.details import session_details_dialog
-from tui.dialogs.form import FormDialog, FormField
+from tui.dialogs.form import FieldError, FormDialog, FormField
 from tui.format import clock, local_time
 from tui.screens.live import LiveTableScreen
 from tui.widgets.plain_table import PlainTable
 
 
 class TodayScreen(LiveTableScreen):
-    NARROW_HIDDEN = frozenset({"undo_delete"})
+    NARROW_HIDDEN = frozenset({"undo_delete", "group"})
     TABLE_ID = "sessions"
     COLUMNS = (("patient", "Patient"), ("payer", "Payer"), ("status", "Status"),
                ("running", "Timer"), ("timed", "Timed"), ("units", "Units"),
@@ -45,6 +45,9 @@ class TodayScreen(LiveTableScreen):
         Binding("backspace", "delete_session", show=False, system=True),
         Binding("u", "undo_delete", "Undo delete",
                 tooltip="bring back the session deleted last"),
+        Binding("g", "group", "Group", tooltip=(
+            "group therapy (97150; 92508 for speech): start it for two or more patients at "
+            "once, or stop the running group")),
     ]
 
     def __init__(self) -> None:
@@ -234,6 +237,39 @@ class TodayScreen(LiveTableScreen):
             self.tabletime.last_session = session.id
             self.tabletime.tell(f"The session of {session.patient} is back")
         self.reload()
+
+    def action_group(self) -> None:
+        """One key for a group: the patients in one field; g again stops it for all."""
+        repo = self.tabletime.repo
+        running = [s for s in repo.queries.running_segments() if repo.catalog.is_group(s.code)]
+        if running:
+            def confirmed(yes: bool | None) -> None:
+                if yes and self.tabletime.attempt(repo.commands.stop_group) is not None:
+                    self.tabletime.tell(f"Group {running[0].code} stopped for "
+                                        f"{plural(len(running), 'patient')}")
+                self.reload()
+
+            self.app.push_screen(ConfirmDialog(
+                f"Stop the group ({running[0].code}, {plural(len(running), 'patient')}, since "
+                f"{local_time(running[0].start, repo.zone)})?", yes="Stop"), confirmed)
+            return
+
+        def submit(values: dict[str, str]) -> str | None:
+            patients = values["patients"].split(",")
+            started = self.tabletime.attempt(
+                lambda: repo.commands.start_group(patients, values["code"]), quiet=True)
+            if started is None:
+                return FieldError("patients", self.tabletime.last_error or "not started")
+            self.tabletime.tell(f"Group {values['code']} started for "
+                                f"{plural(len(started), 'patient')} (g stops it)")
+            return None
+
+        codes = [(f"{e.code} {e.short}", e.code) for e in repo.catalog if e.group]
+        self.app.push_screen(FormDialog("Group therapy: two or more patients at once", [
+            FormField("patients", "Patient references, separated by commas",
+                      placeholder="AB1234, CD5678, EF9012"),
+            FormField("code", "Group code", options=codes),
+        ], submit, save="Start"), lambda _: self.reload())
 
     def action_new_session(self) -> None:
         repo = self.tabletime.repo

@@ -40,7 +40,7 @@ class SessionHeader(Static):
         rule = "8-minute rule" if session.payer.method is Method.CMS else "per code"
         status = "open" if session.is_open else "CLOSED: o reopens"
         day = f"{session.date_of_service:%a %d %b %Y}" if wide else \
-            f"{session.date_of_service:%a %d %b}"
+            f"{session.date_of_service:%d %b}"
         first = (f"{session.patient} · {session.payer.name} ({rule}) · {session.discipline} · "
                  f"{day} · {status}")
         if session.progress_report:
