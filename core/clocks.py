@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from core.history import Visit, visit_of
 from core.kinds import Discipline
 from core.models import Segment
-from core.patients import Authorization
+from core.patients import CERTIFICATION_DAYS, Authorization, Episode
 from core.session import Session
 from core.text import plural
 
@@ -27,6 +27,7 @@ REPORT_EVERY = 10
 REPORT_WARN_FROM = 8
 """From this treatment day of a period, the clock is shown as a warning."""
 REPORT_SOURCE = "Medicare Benefit Policy Manual (Pub. 100-02) ch. 15 §220.3"
+PLAN_SOURCE = "Medicare Benefit Policy Manual (Pub. 100-02) ch. 15 §220.1"
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,15 @@ class ReportClock:
 
 
 def report_clock(visits: Iterable[tuple[date, Visit]], discipline: Discipline,
-                 day: date) -> ReportClock | None:
-    """The clock of one patient's visits (any order) in one discipline on `day`; None when
-    no treatment day of that discipline is on or before it."""
+                 day: date, episode_start: date | None = None) -> ReportClock | None:
+    """The clock of one patient's visits (any order) in one discipline on `day`, counted
+    from the episode's start of care when one was entered; None when no treatment day of
+    that discipline is on or before it."""
     treated: set[date] = set()
     reports: set[date] = set()
+    first = episode_start or date.min
     for when, visit in visits:
-        if visit.discipline is discipline and when <= day and visit.treated:
+        if visit.discipline is discipline and first <= when <= day and visit.treated:
             treated.add(when)
             if visit.progress_report:
                 reports.add(when)
@@ -93,6 +96,89 @@ def report_clock(visits: Iterable[tuple[date, Visit]], discipline: Discipline,
     counted = sum(1 for d in treated if last is None or d > last)
     return ReportClock(discipline=discipline, day=day, treatment_days=counted,
                        last_report=last)
+
+
+CERT_WARN_DAYS = 14
+SIGN_WITHIN_DAYS = 30
+
+
+@dataclass(frozen=True)
+class CertificationClock:
+    """The plan of care on `day`: its episode (entered, or from the first treatment day when
+    none was), certified through `certified_until`, signed or not."""
+
+    discipline: Discipline
+    day: date
+    start: date
+    certified_until: date
+    signed: date | None
+    entered: bool
+
+    @property
+    def days_left(self) -> int:
+        return (self.certified_until - self.day).days
+
+    @property
+    def unsigned_too_long(self) -> bool:
+        """An entered episode's initial certification still unsigned after 30 days (of one
+        not entered, the signature is not known)."""
+        return self.entered and self.signed is None and \
+            (self.day - self.start).days > SIGN_WITHIN_DAYS
+
+    @property
+    def kind(self) -> str | None:
+        if self.days_left < 0:
+            return "certification-expired"
+        if self.days_left <= CERT_WARN_DAYS:
+            return "certification-ending"
+        if self.unsigned_too_long:
+            return "certification-unsigned"
+        return None
+
+    @property
+    def message(self) -> str:
+        through = (f"{self.discipline} plan of care certified through "
+                   f"{self.certified_until:%d %b %Y}")
+        origin = "" if self.entered else " (from the first treatment day: enter the episode " \
+            "with tabletime patient --start-of-care)"
+        if self.days_left < 0:
+            text = f"treating past the {through}: recertify{origin}"
+        elif self.days_left == 0:
+            text = f"{through}: it ends today, recertify{origin}"
+        elif self.days_left <= CERT_WARN_DAYS:
+            text = f"{through}: ends in {plural(self.days_left, 'day')}, recertify{origin}"
+        else:
+            text = f"{through}{origin}"
+        if self.unsigned_too_long:
+            text += (f"; the initial certification is not signed {(self.day - self.start).days}"
+                     f" days after the start of care {self.start:%d %b} (due within "
+                     f"{SIGN_WITHIN_DAYS})")
+        return text
+
+
+def episode_on(episodes: Iterable[Episode], discipline: Discipline, day: date
+               ) -> Episode | None:
+    """The entered episode a day belongs to: the latest start of care on or before it."""
+    return max((e for e in episodes if e.discipline is discipline and e.start <= day),
+               key=lambda e: e.start, default=None)
+
+
+def certification_clock(visits: Iterable[tuple[date, Visit]], discipline: Discipline,
+                        day: date, episodes: Iterable[Episode] = ()
+                        ) -> CertificationClock | None:
+    """The plan-of-care clock of one patient in one discipline on `day`."""
+    episode = episode_on(episodes, discipline, day)
+    if episode is not None:
+        return CertificationClock(discipline=discipline, day=day, start=episode.start,
+                                  certified_until=episode.certified_until,
+                                  signed=episode.signed, entered=True)
+    first = min((when for when, v in visits
+                 if v.discipline is discipline and v.treated and when <= day), default=None)
+    if first is None:
+        return None
+    return CertificationClock(discipline=discipline, day=day, start=first,
+                              certified_until=first + timedelta(days=CERTIFICATION_DAYS - 1),
+                              signed=None, entered=False)
 
 
 ClockKey = tuple[str, Discipline]
@@ -116,14 +202,36 @@ def _day_visits(day: date, sessions: Iterable[tuple[Session, Sequence[Segment]]]
 
 
 def day_clocks(day: date, sessions: Iterable[tuple[Session, Sequence[Segment]]],
-               known: Mapping[str, Sequence[tuple[date, Visit]]]) -> dict[ClockKey, ReportClock]:
+               known: Mapping[str, Sequence[tuple[date, Visit]]],
+               episodes: Iterable[Episode] = ()) -> dict[ClockKey, ReportClock]:
     """The progress-report clock of every patient and discipline among `day`'s sessions."""
     seen, visits = _day_visits(day, sessions, known)
+    episodes = list(episodes)
     clocks = {}
     for session in seen:
         key = (session.patient, session.discipline)
+        episode = episode_on([e for e in episodes if e.patient == session.patient],
+                             session.discipline, day)
         if key not in clocks and (clock := report_clock(
-                visits[session.patient], session.discipline, day)) is not None:
+                visits[session.patient], session.discipline, day,
+                None if episode is None else episode.start)) is not None:
+            clocks[key] = clock
+    return clocks
+
+
+def day_certifications(day: date, sessions: Iterable[tuple[Session, Sequence[Segment]]],
+                       known: Mapping[str, Sequence[tuple[date, Visit]]],
+                       episodes: Iterable[Episode] = ()
+                       ) -> dict[ClockKey, CertificationClock]:
+    """The plan-of-care clock of every patient and discipline among `day`'s sessions."""
+    seen, visits = _day_visits(day, sessions, known)
+    episodes = list(episodes)
+    clocks = {}
+    for session in seen:
+        key = (session.patient, session.discipline)
+        if key not in clocks and (clock := certification_clock(
+                visits[session.patient], session.discipline, day,
+                [e for e in episodes if e.patient == session.patient])) is not None:
             clocks[key] = clock
     return clocks
 
@@ -205,3 +313,19 @@ def authorization_balance(authorization: Authorization, visits: Iterable[tuple[d
         authorization=authorization, day=day,
         visits_used=len({when for when, v in counted if v.treated}),
         units_used=sum(v.timed_units or 0 for _, v in counted if not v.open))
+
+
+def patient_clocks(visits: Sequence[tuple[date, Visit]], episodes: Sequence[Episode],
+                   day: date) -> dict[Discipline, tuple[ReportClock | None,
+                                                        CertificationClock | None]]:
+    """A patient's progress-report and plan-of-care clocks on `day`, per discipline seen."""
+    seen = {v.discipline for _, v in visits} | {e.discipline for e in episodes}
+    clocks = {}
+    for discipline in sorted(seen):
+        episode = episode_on(episodes, discipline, day)
+        report = report_clock(visits, discipline, day,
+                              None if episode is None else episode.start)
+        plan = certification_clock(visits, discipline, day, episodes)
+        if report is not None or plan is not None:
+            clocks[discipline] = (report, plan)
+    return clocks

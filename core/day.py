@@ -8,14 +8,22 @@ careful biller runs) and 10 (Medicare status). Pure: sessions and segments in, a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from core.catalog import Catalog
-from core.clocks import REPORT_SOURCE, AuthorizationBalance, ClockKey, ReportClock
+from core.clocks import (
+    PLAN_SOURCE,
+    REPORT_SOURCE,
+    AuthorizationBalance,
+    CertificationClock,
+    ClockKey,
+    ReportClock,
+)
 from core.edits import MUE_CHECK, code_findings, overlap_findings, units_by_code
 from core.fees import LineFee, estimate_fees
 from core.minutes import code_minutes
@@ -66,6 +74,9 @@ class CheckKind(StrEnum):
     PROGRESS_REPORT_OVERDUE = "progress-report-overdue"
     AUTHORIZATION_LOW = "authorization-low"
     AUTHORIZATION_EXCEEDED = "authorization-exceeded"
+    CERTIFICATION_ENDING = "certification-ending"
+    CERTIFICATION_EXPIRED = "certification-expired"
+    CERTIFICATION_UNSIGNED = "certification-unsigned"
 
 
 class DayCheck(Frozen):
@@ -76,34 +87,29 @@ class DayCheck(Frozen):
     """The rule's source, for the checks that come from a payer's published edits."""
 
 
-def _report_checks(sessions: Sequence[SessionData], clocks: Mapping[ClockKey, ReportClock]
-                   ) -> list[DayCheck]:
-    """A progress report due (from the 8th treatment day) or overdue, none marked: a check
-    on that patient's sessions of the discipline (section 11)."""
-    checks = []
-    for (patient, discipline), clock in clocks.items():
-        if clock.kind is None:
-            continue
-        ids = tuple(s.id for s, _ in sessions
-                    if s.patient == patient and s.discipline is discipline)
-        checks.append(DayCheck(kind=CheckKind(clock.kind), session_ids=ids,
-                               message=f"{patient}: {clock.message}",
-                               source=REPORT_SOURCE))
-    return checks
+Which = TypeVar("Which")
+"""What a clock is kept per besides the patient: a discipline, or a payer's name."""
 
 
-def _authorization_checks(sessions: Sequence[SessionData],
-                          balances: Mapping[tuple[str, str], AuthorizationBalance]
-                          ) -> list[DayCheck]:
-    """Two visits or under ten units left, a week to its end, or past it: a check on that
-    patient's sessions with that payer (section 11: treatment past it is not paid)."""
+class _Clock(Protocol):
+    """What the day checks need of a clock (core.clocks): its check kind and its words."""
+
+    @property
+    def kind(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
+
+
+def _clock_checks(sessions: Sequence[SessionData], clocks: Mapping[tuple[str, Which], _Clock],
+                  concerns: Callable[[Session, Which], bool], source: str = "") -> list[DayCheck]:
+    """A clock that warns (a progress report due, a plan of care ending, an authorization
+    running out) is a check on the sessions it concerns (section 11)."""
     checks = []
-    for (patient, payer), balance in balances.items():
-        if balance.kind is not None:
-            ids = tuple(s.id for s, _ in sessions
-                        if s.patient == patient and s.payer.name == payer)
-            checks.append(DayCheck(kind=CheckKind(balance.kind), session_ids=ids,
-                                   message=f"{patient}: {balance.message}"))
+    for (patient, which), clock in clocks.items():
+        if clock.kind is not None:
+            ids = tuple(s.id for s, _ in sessions if s.patient == patient and concerns(s, which))
+            checks.append(DayCheck(kind=CheckKind(clock.kind), session_ids=ids,
+                                   message=f"{patient}: {clock.message}", source=source))
     return checks
 
 
@@ -200,6 +206,7 @@ def summarize_day(
     forgotten_minutes: int = 60,
     year_to_date: Mapping[tuple[str, TherapyBucket], Decimal] | None = None,
     report_clocks: Mapping[ClockKey, ReportClock] | None = None,
+    certifications: Mapping[ClockKey, CertificationClock] | None = None,
     authorizations: Mapping[tuple[str, str], AuthorizationBalance] | None = None,
 ) -> DaySummary:
     """Summarise one date of service.
@@ -207,7 +214,8 @@ def summarize_day(
     `year_to_date` holds each Medicare patient's allowed amount per bucket before this day,
     for the KX modifier and the threshold warnings; `report_clocks` each patient's
     progress-report clock on this day (core.clocks), a check from the 8th treatment day;
-    `authorizations` the balance of each patient's authorization with a payer of the day.
+    `certifications` their plan-of-care clocks; `authorizations` the balance of each
+    patient's authorization with a payer of the day.
     """
     ordered = sorted(sessions, key=lambda pair: pair[0].opened_at)
     billed = bill_day(ordered, now, catalog, year_to_date)
@@ -220,8 +228,12 @@ def summarize_day(
                 f"billed on their pooled minutes, {_units(group.timed_units)}, not "
                 f"the {group.per_session_units} of the sessions one by one")))
     checks += _day_checks(ordered, billings, rows, now, catalog, zone, forgotten_minutes)
-    checks += _report_checks(ordered, report_clocks or {})
-    checks += _authorization_checks(ordered, authorizations or {})
+    checks += _clock_checks(ordered, report_clocks or {},
+                            lambda s, discipline: s.discipline == discipline, REPORT_SOURCE)
+    checks += _clock_checks(ordered, certifications or {},
+                            lambda s, discipline: s.discipline == discipline, PLAN_SOURCE)
+    checks += _clock_checks(ordered, authorizations or {},
+                            lambda s, payer: s.payer.name == payer)
     per_session = _per_session_checks(checks)
     return DaySummary(
         day=day,

@@ -9,13 +9,13 @@ day files.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Self
 
 from pydantic import Field, StrictInt, model_validator
 
-from core.kinds import EARLIEST_YEAR, LATEST_YEAR
+from core.kinds import EARLIEST_YEAR, LATEST_YEAR, Discipline
 from core.models import Frozen, Note, PatientRef, PayerName, UtcDatetime
 from core.modifiers import TherapyBucket
 
@@ -79,4 +79,39 @@ class Authorization(Frozen):
             raise ValueError("an authorization gives a number of visits, of units, or both")
         if self.until < self.start:
             raise ValueError(f"it ends ({self.until}) before it starts ({self.start})")
+        return self
+
+
+CERTIFICATION_DAYS = 90
+"""A plan of care is certified for at most 90 calendar days from its first day."""
+
+
+def episode_key(patient: str, discipline: Discipline, start: date) -> str:
+    return f"{patient}\t{discipline}\t{start.isoformat()}"
+
+
+class Episode(Frozen):
+    """An episode of care as the therapist enters it (billing-spec section 11): its start of
+    care, the plan of care certified through `certified_until` (at most 90 calendar days,
+    the first day counted), and the date the physician signed it (None: not yet)."""
+
+    id: str
+    patient: PatientRef
+    discipline: Discipline
+    start: date
+    certified_until: date
+    signed: date | None = None
+    entered_at: UtcDatetime
+    note: Note = ""
+
+    @model_validator(mode="after")
+    def _sound(self) -> Self:
+        if self.id != episode_key(self.patient, self.discipline, self.start):
+            raise ValueError("the record's id is not its patient, discipline and start")
+        last = self.start + timedelta(days=CERTIFICATION_DAYS - 1)
+        if not self.start <= self.certified_until <= last:
+            raise ValueError(f"a plan of care starting {self.start} is certified through "
+                             f"{last} at the latest (90 days), not {self.certified_until}")
+        if self.signed is not None and self.signed < self.start:
+            raise ValueError(f"signed {self.signed}, before the start of care {self.start}")
         return self

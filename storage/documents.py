@@ -33,7 +33,7 @@ from core.audit import AuditEntry
 from core.history import Visit
 from core.models import Frozen, Segment, problem
 from core.modifiers import TherapyBucket
-from core.patients import Authorization, UsedElsewhere
+from core.patients import Authorization, Episode, UsedElsewhere
 from core.session import Session
 from core.text import printable
 
@@ -156,10 +156,11 @@ class IndexSummaryDocument(Document):
 class PatientsDocument(Document):
     """patients.json: what the user entered about patients (a truth of its own, not derived)."""
 
-    TABLES = ("elsewhere", "authorizations")
-    KEYS: ClassVar[dict[str, str]] = {"elsewhere": "id", "authorizations": "id"}
+    TABLES = ("elsewhere", "authorizations", "episodes")
+    KEYS: ClassVar[dict[str, str]] = {"elsewhere": "id", "authorizations": "id", "episodes": "id"}
     elsewhere: dict[DocId, UsedElsewhere] = Field(default_factory=dict)
     authorizations: dict[DocId, Authorization] = Field(default_factory=dict)
+    episodes: dict[DocId, Episode] = Field(default_factory=dict)
 
 
 def document_kind(root: Path, path: Path) -> tuple[type[Document], dict[str, Any]]:

@@ -1,17 +1,26 @@
 """patients.json: what the user entered about patients (the Medicare amount used at other
-providers this year, a payer's authorizations). Its own truth, not derived from the day
-files, so it is backed up and restored with them; reading never writes."""
+providers this year, a payer's authorizations, episodes of care). Its own truth, not
+derived from the day files, so it is backed up and restored with them; reading never
+writes."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from pydantic import ValidationError
 
-from core.models import problem
+from core.models import Discipline, problem
 from core.modifiers import TherapyBucket
-from core.patients import Authorization, UsedElsewhere, authorization_key, elsewhere_key
+from core.patients import (
+    CERTIFICATION_DAYS,
+    Authorization,
+    Episode,
+    UsedElsewhere,
+    authorization_key,
+    elsewhere_key,
+    episode_key,
+)
 from storage.documents import PATIENTS_NAME
 from storage.errors import InvalidChange
 from storage.store import Store
@@ -63,4 +72,26 @@ class Patients:
             raise InvalidChange(problem(error)) from None
         with self._store.change(self.path) as change:
             change.put("authorizations", entry)
+        return entry
+
+    def episodes(self, patient: str | None = None) -> list[Episode]:
+        """Every entered episode of care (of one patient), oldest start first."""
+        found = [e for e in self._store.records(self.path, "episodes")
+                 if patient is None or e.patient == patient]
+        return sorted(found, key=lambda e: (e.patient, e.discipline, e.start))
+
+    def set_episode(self, patient: str, discipline: Discipline, start: date, *,
+                    certified_until: date | None, signed: date | None, now: datetime,
+                    note: str = "") -> Episode:
+        """Record (or replace: same patient, discipline and start) an episode of care; the
+        plan of care is certified for 90 days unless a shorter end is given."""
+        until = certified_until or start + timedelta(days=CERTIFICATION_DAYS - 1)
+        try:
+            entry = Episode(id=episode_key(patient.strip(), discipline, start),
+                            patient=patient, discipline=discipline, start=start,
+                            certified_until=until, signed=signed, entered_at=now, note=note)
+        except ValidationError as error:
+            raise InvalidChange(problem(error)) from None
+        with self._store.change(self.path) as change:
+            change.put("episodes", entry)
         return entry

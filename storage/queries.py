@@ -14,10 +14,19 @@ from uuid import UUID
 
 from core.audit import AuditEntry
 from core.catalog import Catalog
-from core.clocks import AuthorizationBalance, ClockKey, ReportClock, day_balances, day_clocks
+from core.clocks import (
+    AuthorizationBalance,
+    CertificationClock,
+    ClockKey,
+    ReportClock,
+    day_balances,
+    day_certifications,
+    day_clocks,
+)
 from core.day import SessionData, YearToDate, session_billing
 from core.history import Visit
 from core.models import Segment
+from core.patients import Episode
 from core.session import Session, SessionView
 from core.timing import ClampedClock
 from storage.errors import NotFound
@@ -86,10 +95,24 @@ class Queries:
                       ) -> dict[ClockKey, ReportClock]:
         """The progress-report clock of each patient and discipline among `sessions` on
         `day`: the index's visits up to that day, these sessions as they are now."""
+        known, episodes = self._day_history(day, sessions)
+        return day_clocks(day, sessions, known, episodes)
+
+    def certification_clocks(self, day: date, sessions: Sequence[SessionData]
+                             ) -> dict[ClockKey, CertificationClock]:
+        """The plan-of-care clock of each patient and discipline among `sessions` on `day`
+        (an entered episode, else from the first treatment day)."""
+        known, episodes = self._day_history(day, sessions)
+        return day_certifications(day, sessions, known, episodes)
+
+    def _day_history(self, day: date, sessions: Sequence[SessionData]
+                     ) -> tuple[dict[str, list[tuple[date, Visit]]], list[Episode]]:
+        """The visits up to `day` of its sessions' patients, and their episodes."""
         patients = {s.patient for s, _ in sessions if s.date_of_service == day}
-        known = self._indexes.visits_of(patients, before=day + timedelta(days=1)) \
-            if patients else {}
-        return day_clocks(day, sessions, known)
+        if not patients:
+            return {}, []
+        known = self._indexes.visits_of(patients, before=day + timedelta(days=1))
+        return known, [e for e in self._patients.episodes() if e.patient in patients]
 
     def authorization_balances(self, day: date, sessions: Sequence[SessionData]
                                ) -> dict[tuple[str, str], AuthorizationBalance]:
@@ -99,7 +122,7 @@ class Queries:
         entered = [a for a in self._patients.authorizations() if a.patient in patients]
         if not entered:
             return {}
-        known = self._indexes.visits_of(patients, before=day + timedelta(days=1))
+        known, _ = self._day_history(day, sessions)
         return day_balances(day, sessions, known, entered)
 
     def last_visit(self, patient: str) -> Visit | None:

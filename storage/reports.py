@@ -27,12 +27,13 @@ from storage.repository import Repository
 
 def load_day(repo: Repository, day: date, now: datetime) -> DaySummary:
     """The day, with each Medicare patient's amount so far this year for KX and each
-    patient's progress-report clock."""
+    patient's clocks (progress report, plan of care, authorization)."""
     sessions = repo.queries.day_sessions(day)
     return summarize_day(day, sessions, now, repo.catalog, repo.zone,
                          year_to_date=repo.queries.year_to_date(day),
                          forgotten_minutes=repo.settings.forgotten_timer_minutes,
                          report_clocks=repo.queries.report_clocks(day, sessions),
+                         certifications=repo.queries.certification_clocks(day, sessions),
                          authorizations=repo.queries.authorization_balances(day, sessions))
 
 

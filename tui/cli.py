@@ -90,18 +90,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     patient = commands.add_parser(
         "patient",
-        help="a patient's Medicare year, authorizations; record what other providers billed",
+        help="a patient's Medicare year, clocks, authorizations; record what a payer said",
         description=(
             "Show a patient's sessions and Medicare allowed amounts this year against the KX "
             "threshold (PT and SLP together, OT on its own), counting what other providers "
-            "billed, and each payer's authorization counted down to today. With "
+            "billed, the progress-report and plan-of-care clocks of each discipline, and each "
+            "payer's authorization counted down to today. With "
             "--used-elsewhere, record that amount (from the Medicare eligibility check) for a "
             "year and bucket; with --authorized-visits and/or --authorized-units and --until, "
-            "record a payer's authorization. A new entry replaces the one before."
+            "record a payer's authorization; with --start-of-care and --discipline, an "
+            "episode of care (its plan of care certified for up to 90 days, signed or not). "
+            "A new entry replaces the one before."
         ),
         epilog="examples: tabletime patient AB12 --used-elsewhere 850.00 --bucket PT+SLP\n"
                "          tabletime patient AB12 --payer Commercial --authorized-visits 12 "
-               "--until 2026-05-31",
+               "--until 2026-05-31\n"
+               "          tabletime patient AB12 --start-of-care 2026-03-02 --discipline PT "
+               "--signed 2026-03-10",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     patient.add_argument("patient", metavar="REF", help="the patient reference")
@@ -121,7 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"first day of the authorization ({DATE_HELP}); default: today")
     patient.add_argument("--until", type=date_argument, metavar="DATE",
                          help=f"last day of the authorization ({DATE_HELP})")
-    patient.add_argument("--note", default="", help="where the amount or authorization comes from")
+    patient.add_argument("--start-of-care", type=date_argument, metavar="DATE",
+                         help="record an episode of care starting that day (with --discipline)")
+    patient.add_argument("--discipline", choices=("PT", "OT", "SLP"),
+                         help="the discipline of --start-of-care")
+    patient.add_argument("--certified-until", type=date_argument, metavar="DATE",
+                         help="the plan of care's last certified day (default: 90 days)")
+    patient.add_argument("--signed", type=date_argument, metavar="DATE",
+                         help="the day the physician signed the certification")
+    patient.add_argument("--note", default="", help="where the entry comes from")
     patient.add_argument("--json", action="store_true", help="print one JSON object")
 
     imported = commands.add_parser(

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from core.clocks import authorization_balance
-from core.kinds import EARLIEST_YEAR, LATEST_YEAR
+from core.clocks import authorization_balance, patient_clocks
+from core.kinds import EARLIEST_YEAR, LATEST_YEAR, Discipline
 from core.modifiers import TherapyBucket
 from core.text import plural, printable
 from storage.backup import refuse_unless_empty, restore_backup, verify_backup, write_backup
@@ -103,8 +103,14 @@ def run_patient(args: argparse.Namespace) -> int:
     if authorizing and (args.payer is None or args.until is None):
         raise UsageError("an authorization needs --payer NAME and --until DATE besides "
                          "--authorized-visits and/or --authorized-units")
-    with Repository.open(data_dir, system_clock, read_only=not (elsewhere or authorizing)
-                         ) as repo:
+    episode = args.start_of_care is not None
+    if episode and args.discipline is None:
+        raise UsageError("--start-of-care needs --discipline PT, OT or SLP")
+    if not episode and (args.certified_until or args.signed):
+        raise UsageError("--certified-until and --signed belong to an episode: give its "
+                         "--start-of-care and --discipline")
+    with Repository.open(data_dir, system_clock,
+                         read_only=not (elsewhere or authorizing or episode)) as repo:
         today = repo.local(now).date()
         year = args.year or today.year
         if not EARLIEST_YEAR <= year <= LATEST_YEAR:
@@ -127,12 +133,22 @@ def run_patient(args: argparse.Namespace) -> int:
                     now=now, note=args.note)
                 say(f"recorded the {entry.payer} authorization of {patient} "
                     f"({entry.start} to {entry.until})")
+            if episode:
+                care = repo.patients.set_episode(
+                    patient, Discipline(args.discipline), args.start_of_care,
+                    certified_until=args.certified_until, signed=args.signed, now=now,
+                    note=args.note)
+                say(f"recorded the {care.discipline} episode of {patient} from "
+                    f"{care.start}, certified through {care.certified_until}, "
+                    + (f"signed {care.signed}" if care.signed else "not signed yet"))
         except InvalidChange as error:
             raise UsageError(str(error)) from None
         buckets = patient_year(repo, patient, year)
         history = repo.queries.visits(patient)
         balances = [authorization_balance(a, history, today)
                     for a in repo.patients.authorizations(patient)]
+        episodes = repo.patients.episodes(patient)
+        clocks = patient_clocks(history, episodes, today)
         entries = {(e.year, e.bucket): e for e in repo.patients.entries(patient)}
         _report_notices(repo)
     visits = [(day, v) for day, v in history if day.year == year]
@@ -150,7 +166,19 @@ def run_patient(args: argparse.Namespace) -> int:
                 "visits": b.authorization.visits, "visits_used": b.visits_used,
                 "visits_left": b.visits_left, "units": b.authorization.units,
                 "units_used": b.units_used, "units_left": b.units_left, "kind": b.kind,
-                "message": b.message} for b in balances]}, indent=2))
+                "message": b.message} for b in balances],
+            "clocks": {discipline.value: {
+                "progress_report": None if report is None else {
+                    "treatment_days": report.treatment_days,
+                    "last_report": None if report.last_report is None
+                    else report.last_report.isoformat(),
+                    "kind": report.kind, "message": report.message},
+                "plan_of_care": None if plan is None else {
+                    "start": plan.start.isoformat(),
+                    "certified_until": plan.certified_until.isoformat(),
+                    "signed": None if plan.signed is None else plan.signed.isoformat(),
+                    "entered": plan.entered, "kind": plan.kind, "message": plan.message}}
+                for discipline, (report, plan) in clocks.items()}}, indent=2))
         return EXIT_OK
     lines = [f"Patient {patient}: {plural(len(visits), 'session')} in {year}"
              + (f" ({visits[0][0]} to {visits[-1][0]})" if visits else ""),
@@ -162,6 +190,12 @@ def run_patient(args: argparse.Namespace) -> int:
         lines.append(f"  {b.bucket:<7} ${b.here:,.2f} here + ${b.elsewhere:,.2f} elsewhere"
                      f"{source} = ${b.total:,.2f}{against}")
         lines += [f"    ! {message}" for message in b.messages]
+    if clocks:
+        lines.append(f"Clocks on {today}:")
+    for report, plan in clocks.values():
+        for clock in (report, plan):
+            if clock is not None:
+                lines.append(f"  {'!' if clock.kind else ' '} {clock.message}")
     if balances:
         lines.append(f"Authorizations, counted to {today}:")
     for balance in balances:

@@ -101,3 +101,30 @@ def test_a_bad_authorization_is_one_line_and_writes_nothing(capsys, tmp_path, cl
         status, out, err = run(capsys, "--data-dir", str(data), "patient", "AB12", *argv)
         assert status == 2 and out == "" and says in err and err.count("\n") == 1, argv
     assert not (data / "patients.json").exists()
+
+
+def test_an_episode_is_recorded_and_its_clocks_printed_and_checked(capsys, tmp_path, clock,
+                                                                   settings, monkeypatch):
+    monkeypatch.setattr("tui.cli_data.system_clock", clock)
+    data = str(tmp_path / "data")
+    status, _, err = run(capsys, "--data-dir", data, "patient", "AB12", "--start-of-care",
+                         "2026-01-01", "--discipline", "PT")
+    assert status == 0 and "recorded the PT episode of AB12 from 2026-01-01, certified " \
+        "through 2026-03-31, not signed yet" in err
+    seen(tmp_path / "data", clock, settings)  # 2 Mar 2026: 60 days in, unsigned
+    status, out, _ = run(capsys, "--data-dir", data, "patient", "AB12", "--json")
+    pt = json.loads(out)["clocks"]["PT"]
+    assert pt["plan_of_care"]["kind"] == "certification-unsigned"
+    assert pt["progress_report"]["treatment_days"] == 1
+    status, out, _ = run(capsys, "--data-dir", data, "summary", "--json")
+    assert "certification-unsigned" in {c["kind"] for c in json.loads(out)["checks"]}
+    run(capsys, "--data-dir", data, "patient", "AB12", "--start-of-care", "2026-01-01",
+        "--discipline", "PT", "--certified-until", "2026-03-15", "--signed", "2026-01-20")
+    status, out, _ = run(capsys, "--data-dir", data, "patient", "AB12")
+    assert "! PT plan of care certified through 15 Mar 2026: ends in 13 days, recertify" in out
+    for argv, says in [(["--start-of-care", "2026-01-01"], "needs --discipline"),
+                       (["--signed", "2026-01-20"], "belong to an episode"),
+                       (["--start-of-care", "2026-01-01", "--discipline", "PT",
+                         "--certified-until", "2026-06-01"], "at the latest (90 days)")]:
+        status, out, err = run(capsys, "--data-dir", data, "patient", "AB12", *argv)
+        assert status == 2 and out == "" and says in err, argv

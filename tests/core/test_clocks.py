@@ -193,3 +193,65 @@ def test_an_authorization_needs_a_count_and_an_order():
         authorization()
     with pytest.raises(ValidationError, match="ends"):
         authorization(visits=3, until=START - timedelta(days=1))
+
+
+def episode(start=START, until=None, signed=None, discipline=PT):
+    from datetime import UTC, datetime
+
+    from core.patients import Episode, episode_key
+
+    return Episode(id=episode_key("AB12", discipline, start), patient="AB12",
+                   discipline=discipline, start=start,
+                   certified_until=until or start + timedelta(days=89), signed=signed,
+                   entered_at=datetime(2026, 3, 1, tzinfo=UTC))
+
+
+def plan_on(visits, day, care=()):
+    from core.clocks import certification_clock
+
+    clock = certification_clock(visits, PT, day, care)
+    assert clock is not None
+    return clock
+
+
+def test_the_plan_of_care_warns_14_days_before_on_the_last_day_and_after():
+    care = [episode(signed=START + timedelta(days=5))]
+    last = START + timedelta(days=89)  # 90 calendar days, the first counted
+    cases = {last - timedelta(days=15): None, last - timedelta(days=14): "certification-ending",
+             last: "certification-ending", last + timedelta(days=1): "certification-expired"}
+    for day, kind in cases.items():
+        assert plan_on([], day, care).kind == kind, day
+    assert "it ends today, recertify" in plan_on([], last, care).message
+    assert "treating past the PT plan of care certified through 30 May 2026" in \
+        plan_on([], last + timedelta(days=1), care).message
+
+
+def test_an_unsigned_initial_certification_warns_after_30_days_once_entered():
+    unsigned = [episode()]
+    assert plan_on([], START + timedelta(days=30), unsigned).kind is None
+    late = plan_on([], START + timedelta(days=31), unsigned)
+    assert late.kind == "certification-unsigned" and "not signed 31 days after" in late.message
+    history = days(3)  # no episode entered: from the first treatment day, signature unknown
+    implicit = plan_on(history, START + timedelta(days=40))
+    assert (implicit.start, implicit.entered, implicit.kind) == (START, False, None)
+    assert "enter the episode" in implicit.message
+    from core.clocks import certification_clock
+
+    assert certification_clock(history, OT, START) is None
+
+
+def test_a_new_episode_restarts_the_report_count_and_an_episode_must_fit_90_days():
+    import pytest
+    from pydantic import ValidationError
+
+    from core.clocks import patient_clocks
+
+    history = days(9)
+    new_start = history[6][0]  # a new start of care on the 7th visit
+    report, plan = patient_clocks(history, [episode(start=new_start)], history[-1][0])[PT]
+    assert report is not None and plan is not None
+    assert report.treatment_days == 3 and plan.start == new_start and plan.entered
+    with pytest.raises(ValidationError, match="90 days"):
+        episode(until=START + timedelta(days=90))
+    with pytest.raises(ValidationError, match="before the start of care"):
+        episode(signed=START - timedelta(days=1))

@@ -148,11 +148,16 @@ class SessionScreen(LiveTableScreen):
             return
         if self.report is not None and self.report.kind and not session.progress_report:
             self.tabletime.tell(f"{session.patient}: {self.report.message}", "warning")
-        balance = repo.queries.authorization_balances(
-            session.date_of_service, [(session, self.segments)]).get(
-            (session.patient, session.payer.name))
-        if balance is not None and balance.kind is not None:
-            self.tabletime.tell(f"{session.patient}: {balance.message}", "warning")
+        here = [(session, self.segments)]
+        day = session.date_of_service
+        others = [
+            repo.queries.certification_clocks(day, here).get((session.patient,
+                                                              session.discipline)),
+            repo.queries.authorization_balances(day, here).get((session.patient,
+                                                                session.payer.name))]
+        for other in others:
+            if other is not None and other.kind is not None:
+                self.tabletime.tell(f"{session.patient}: {other.message}", "warning")
 
     def _cells(self, segment: Segment) -> list[str]:
         zone = self.tabletime.repo.zone

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from core.clocks import AuthorizationBalance, ClockKey, ReportClock
+from core.clocks import AuthorizationBalance, CertificationClock, ClockKey, ReportClock
 from core.day import session_billing
 from core.models import Discipline
 from core.review import forgotten_timers
@@ -57,6 +57,8 @@ class TodayScreen(LiveTableScreen):
         """Today's progress-report clock of each patient and discipline."""
         self.balances: dict[tuple[str, str], AuthorizationBalance] = {}
         """Today's authorization balance of each patient and payer that has one."""
+        self.plans: dict[ClockKey, CertificationClock] = {}
+        """Today's plan-of-care clock of each patient and discipline."""
         self.deleted: list[Session] = []
         """Sessions deleted on this screen, the last one first to come back."""
 
@@ -79,6 +81,7 @@ class TodayScreen(LiveTableScreen):
         day = [(s, repo.queries.segments_of(s.id)) for s in self.sessions]
         self.clocks = repo.queries.report_clocks(today, day)
         self.balances = repo.queries.authorization_balances(today, day)
+        self.plans = repo.queries.certification_clocks(today, day)
         table = self.table
         ids = [s.id for s in self.sessions]
         row = table.cursor_row if table.row_count else len(ids) - 1
@@ -92,6 +95,8 @@ class TodayScreen(LiveTableScreen):
         self.query_one("#today-hint").display = not self.sessions
         due = [f"{patient}: {clock.message}" for (patient, _), clock in self.clocks.items()
                if clock.kind is not None]
+        due += [f"{patient}: {plan.message}" for (patient, _), plan in self.plans.items()
+                if plan.kind is not None]
         due += [f"{patient}: {balance.message}" for (patient, _), balance
                 in self.balances.items() if balance.kind is not None]
         reports = self.query_one("#today-clocks", Static)
