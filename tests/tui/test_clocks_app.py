@@ -3,6 +3,7 @@ the session header and its notice, m in the session and at the review."""
 
 from datetime import timedelta
 
+from core.models import Discipline
 from tui.screens.review import ReviewScreen
 from tui.screens.session import SessionScreen
 from tui.screens.today import TodayScreen
@@ -140,3 +141,22 @@ async def test_g_times_a_group_of_three_with_one_key_and_stops_it_for_all(open_a
             view = app.repo.queries.session_view(session.id)
             assert view.billing.line("97150").units == 1
             assert view.billing.total_timed_minutes == 0 and session.group_size == 3
+
+
+async def test_the_review_names_an_expired_plan_and_a_low_authorization(open_app, clock):
+    app = open_app()
+    today = clock.now.date()
+    app.repo.patients.set_episode("AB12", Discipline.PT, today - timedelta(days=95),
+                                  certified_until=None, signed=today - timedelta(days=90),
+                                  now=clock.now)
+    app.repo.patients.set_authorization("AB12", "Medicare", visits=1, units=None,
+                                        start=today, until=today + timedelta(days=30),
+                                        now=clock.now)
+    session = app.repo.commands.create_session("AB12", "Medicare")
+    app.repo.commands.start(session.id, "97110")
+    async with app.run_test(size=NARROW) as pilot:
+        await pilot.press("enter", "c")
+        await pilot.pause()
+        warnings = str(app.screen.query_one("#review-warnings").render())
+        assert "treating past the PT plan of care certified through" in warnings
+        assert "Medicare authorization: 0 authorized visits left" in warnings

@@ -102,15 +102,20 @@ class ReviewScreen(TabletimeScreen[bool]):
         now = local_time(self.tabletime.clock(), self.tabletime.repo.zone)
         warnings += [f"{code} is still running: closing stops it at {now}"
                      for code in review.running]
+        queries = self.tabletime.repo.queries
+        day, here = session.date_of_service, [(session, queries.segments_of(session.id))]
         if session.progress_report:
             warnings.append("progress report marked written at this visit (m unmarks)")
         else:
-            day = session.date_of_service
-            queries = self.tabletime.repo.queries
-            clock = queries.report_clocks(day, [(session, queries.segments_of(session.id))]
-                                          ).get((session.patient, session.discipline))
+            clock = queries.report_clocks(day, here).get((session.patient, session.discipline))
             if clock is not None and clock.kind is not None:
                 warnings.append(f"{clock.message}: m marks it written")
+        plan = queries.certification_clocks(day, here).get((session.patient,
+                                                            session.discipline))
+        balance = queries.authorization_balances(day, here).get((session.patient,
+                                                                 session.payer.name))
+        warnings += [other.message for other in (plan, balance)
+                     if other is not None and other.kind is not None]
         text = "\n".join(f"! {w}" for w in warnings) if warnings else "No warnings."
         self.query_one("#review-warnings", Static).update(f"Warnings:\n{text}\n")
 
