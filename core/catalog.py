@@ -83,6 +83,9 @@ class CatalogEntry:
     group: bool = False
     """Therapy to two or more patients at once (97150, 92508): one unit a patient a date,
     treatment minutes only, and no one-on-one timed time beside it (section 11)."""
+    evaluation: bool = False
+    """An evaluation, re-evaluation or assessment: only a therapist furnishes it, never an
+    assistant (Pub. 100-02 ch.15 §230.1, §230.2; catalog.json's `evaluation_source`)."""
     __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
 
     def __post_init__(self) -> None:
@@ -167,6 +170,10 @@ class Catalog:
         entry = self.find(code)
         return entry is not None and entry.group
 
+    def is_evaluation(self, code: str) -> bool:
+        entry = self.find(code)
+        return entry is not None and entry.evaluation
+
     def __contains__(self, code: object) -> bool:
         return isinstance(code, str) and normalise_code(code) in self._entries
 
@@ -239,4 +246,5 @@ def _entry(item: dict[str, Any], fee_rows: dict[int, dict[str, str]],
         medicare_alternative=item.get("medicare_alternative"),
         unit_minutes=unit.get("minutes", 15), add_on=unit.get("add_on"),
         follows=unit.get("follows"), per_date_limit=unit.get("per_date"),
-        unit_source=unit.get("source", ""), group=item.get("group", False))
+        unit_source=unit.get("source", ""), group=item.get("group", False),
+        evaluation=item.get("evaluation", False))

@@ -6,14 +6,18 @@ from collections.abc import Sequence
 from datetime import tzinfo
 
 from core.catalog import Catalog
-from core.models import FurnishedBy, Method, Segment
-from core.modifiers import claim_lines, describe
+from core.models import Discipline, FurnishedBy, Method, Segment
+from core.modifiers import billed_text, claim_lines, not_billed
 from core.session import Session
+from core.text import a_or_an
 from core.units import BillingResult
 
 
 def chart_note(session: Session, segments: Sequence[Segment], billing: BillingResult,
-               catalog: Catalog, zone: tzinfo, *, therapist: str, credentials: str) -> str:
+               catalog: Catalog, zone: tzinfo, *, therapist: str, credentials: str,
+               discipline: Discipline | None = None) -> str:
+    """`discipline` is the signing therapist's own (the settings'): a session of another
+    discipline says so on its signature line."""
     rule = ("Medicare total-time method (8-minute rule)" if session.payer.method is Method.CMS
             else "per-code method")
     lines = [
@@ -30,7 +34,7 @@ def chart_note(session: Session, segments: Sequence[Segment], billing: BillingRe
         notes = "; ".join(s.note for s in segments if s.code == line.code and s.note)
         lines.append(f"  {line.code} {name}{kind}{minutes}" + (f" ({notes})" if notes else ""))
     claim = claim_lines(billing, session.discipline, session.payer.medicare, catalog)
-    units = ", ".join(describe(c) for c in claim) or "none"
+    units = billed_text(claim, not_billed(billing, session.payer.medicare, catalog))
     lines += [
         f"Total timed code minutes: {billing.total_timed_minutes}",
         f"Total treatment minutes: {billing.total_treatment_minutes}",
@@ -46,8 +50,14 @@ def chart_note(session: Session, segments: Sequence[Segment], billing: BillingRe
         lines.append("Progress report written at this visit (by the therapist)")
     assisted = {s.code for s in segments if s.furnished_by is FurnishedBy.ASSISTANT}
     signer = ", ".join(part for part in (therapist, credentials) if part)
-    lines.append(f"Therapist: {signer or '________________________'}"
+    other = discipline is not None and discipline is not session.discipline
+    lines.append(f"Therapist{f' ({discipline})' if other else ''}: "
+                 f"{signer or '________________________'}"
                  f"{'' if therapist else ' (name, credentials)'}   signature: ____________")
+    if other:
+        lines.append(f"Note: {a_or_an(session.discipline)} session signed by "
+                     f"{a_or_an(discipline)}: {session.discipline} services need "
+                     f"{a_or_an(session.discipline)} plan of care and clinician")
     if assisted:
         lines.append(f"Assistant furnished part of: {', '.join(sorted(assisted))}; "
                      "assistant signature: ____________")

@@ -27,20 +27,26 @@ from core.clocks import (
 from core.edits import MUE_CHECK, code_findings, overlap_findings, units_by_code
 from core.fees import LineFee, estimate_fees
 from core.minutes import code_minutes
+from pydantic import Field
+
 from core.models import Discipline, Frozen, Method, Segment
 from core.modifiers import (
     DISCIPLINE_MODIFIER,
     KX_THRESHOLDS,
     ClaimLine,
     TherapyBucket,
+    billed_text,
     claim_lines,
     discipline_warnings,
+    not_billed,
     therapy_bucket,
     threshold_status,
 )
 from core.review import fee_year, forgotten_timers
 from core.session import Session
+from core.text import a_or_an
 from core.units import (
+    ASSISTANT_EVALUATION,
     BillingResult,
     compute_units,
     medicare_status_warning,
@@ -49,6 +55,8 @@ from core.units import (
 
 SessionData = tuple[Session, Sequence[Segment]]
 STATUS_SOURCE = "CMS Physician Fee Schedule relative value file (PPRRVU), status column"
+EVALUATION_SOURCE = "Medicare Benefit Policy Manual (Pub. 100-02) ch.15 §230.1, §230.2"
+GROUP_SOURCE = "Medicare Benefit Policy Manual (Pub. 100-02) ch.15 §230 (group therapy)"
 YearToDate = dict[tuple[str, TherapyBucket], Decimal]
 
 
@@ -77,6 +85,9 @@ class CheckKind(StrEnum):
     CERTIFICATION_ENDING = "certification-ending"
     CERTIFICATION_EXPIRED = "certification-expired"
     CERTIFICATION_UNSIGNED = "certification-unsigned"
+    ASSISTANT_EVALUATION = "assistant-evaluation"
+    GROUP_OVERLAP = "group-overlap"
+    OTHER_DISCIPLINE = "other-discipline"
 
 
 class DayCheck(Frozen):
@@ -148,6 +159,8 @@ class Group(Frozen):
     """What the lines come from: the session's result, or the pooled one."""
     pooled: BillingResult | None
     """The pooled result (with its reasons) when the patient had several sessions."""
+    not_billed: dict[str, str]
+    """Recorded codes that make no claim line, and why (core.modifiers.not_billed)."""
 
 
 class SessionDay(Frozen):
@@ -155,6 +168,10 @@ class SessionDay(Frozen):
     billing: BillingResult
     amount: Decimal | None
     checks: tuple[str, ...]
+    units: int | None = None
+    """The units of the claim lines this session leads; None when it is billed with an
+    earlier session of the day (pooled)."""
+    not_billed: dict[str, str] = Field(default_factory=dict)
 
 
 class CodeTotal(Frozen):
@@ -173,8 +190,22 @@ class DaySummary(Frozen):
     timed_minutes: int
     treatment_minutes: int
     units: int
+    """Every unit of the claim lines (timed and untimed)."""
+    timed_units: int
     amount: Decimal
     checks: tuple[DayCheck, ...]
+
+    def units_text(self, item: SessionDay) -> str:
+        """A session's claim lines and the codes it does not bill, as every screen and
+        report says them; a session billed with an earlier one of the day says so."""
+        if item.units is None:
+            return "pooled with an earlier session"
+        s = item.session
+        rows = [r for r in self.rows
+                if (r.patient, r.discipline, r.payer) == (s.patient, s.discipline, s.payer.name)]
+        text = billed_text(rows, item.not_billed) if rows or item.not_billed else "-"
+        pooled = any(g.pooled is not None for g in self.groups if g.session_ids[0] == s.id)
+        return f"pooled: {text}" if pooled else text
 
 
 def medicare_amounts(summary: DaySummary | DayBilling) -> YearToDate:
@@ -208,6 +239,7 @@ def summarize_day(
     report_clocks: Mapping[ClockKey, ReportClock] | None = None,
     certifications: Mapping[ClockKey, CertificationClock] | None = None,
     authorizations: Mapping[tuple[str, str], AuthorizationBalance] | None = None,
+    therapist_discipline: Discipline | None = None,
 ) -> DaySummary:
     """Summarise one date of service.
 
@@ -215,7 +247,8 @@ def summarize_day(
     for the KX modifier and the threshold warnings; `report_clocks` each patient's
     progress-report clock on this day (core.clocks), a check from the 8th treatment day;
     `certifications` their plan-of-care clocks; `authorizations` the balance of each
-    patient's authorization with a payer of the day.
+    patient's authorization with a payer of the day; `therapist_discipline` the discipline
+    of the therapist whose folder this is (a session of another is a check).
     """
     ordered = sorted(sessions, key=lambda pair: pair[0].opened_at)
     billed = bill_day(ordered, now, catalog, year_to_date)
@@ -228,6 +261,15 @@ def summarize_day(
                 f"billed on their pooled minutes, {_units(group.timed_units)}, not "
                 f"the {group.per_session_units} of the sessions one by one")))
     checks += _day_checks(ordered, billings, rows, now, catalog, zone, forgotten_minutes)
+    checks += _group_overlaps(ordered, now, catalog, zone)
+    if therapist_discipline is not None:
+        checks += [DayCheck(kind=CheckKind.OTHER_DISCIPLINE, session_ids=(s.id,), message=(
+            f"{s.patient}: {a_or_an(s.discipline)} session recorded by "
+            f"{a_or_an(therapist_discipline)} (the settings' discipline): {s.discipline} "
+            f"services need {a_or_an(s.discipline)} therapist or assistant under "
+            f"{a_or_an(s.discipline)} plan of care; the chart note is signed as "
+            f"{therapist_discipline}")) for s, _ in ordered
+                   if s.discipline is not therapist_discipline]
     checks += _clock_checks(ordered, report_clocks or {},
                             lambda s, discipline: s.discipline == discipline, REPORT_SOURCE)
     checks += _clock_checks(ordered, certifications or {},
@@ -235,11 +277,13 @@ def summarize_day(
     checks += _clock_checks(ordered, authorizations or {},
                             lambda s, payer: s.payer.name == payer)
     per_session = _per_session_checks(checks)
+    unbilled = {group.session_ids[0]: group.not_billed for group in groups}
     return DaySummary(
         day=day,
         sessions=tuple(
             SessionDay(session=s, billing=billings[s.id], amount=amounts.get(s.id),
-                       checks=per_session.get(s.id, ()))
+                       checks=per_session.get(s.id, ()), units=billed.units.get(s.id),
+                       not_billed=unbilled.get(s.id, {}))
             for s, _ in ordered
         ),
         groups=tuple(groups),
@@ -248,6 +292,7 @@ def summarize_day(
         timed_minutes=sum(g.timed_minutes for g in groups),
         treatment_minutes=sum(g.treatment_minutes for g in groups),
         units=sum(row.units for row in rows),
+        timed_units=sum(g.timed_units for g in groups),
         amount=sum((row.amount for row in rows if row.amount is not None), Decimal(0)),
         checks=tuple(checks),
     )
@@ -268,6 +313,8 @@ class DayBilling(Frozen):
     groups: tuple[Group, ...]
     rows: tuple[ClaimRow, ...]
     amounts: dict[UUID, Decimal | None]
+    units: dict[UUID, int]
+    """The claim lines' units of each group, on its first session."""
     checks: tuple[DayCheck, ...]
 
 
@@ -280,14 +327,16 @@ def bill_day(ordered: Sequence[SessionData], now: datetime, catalog: Catalog,
     billings = {s.id: session_billing(s, segs, now, catalog) for s, segs in ordered}
     groups, rows, checks = _billed(ordered, billings, now, catalog, year_to_date)
     amounts: dict[UUID, Decimal | None] = {}
+    units: dict[UUID, int] = {}
     for group in groups:
         # A group's amount belongs to its first session; pooled sessions after it have none.
         mine = [row for row in rows if row.patient == group.patient
                 and row.discipline == group.discipline and row.payer == group.payer]
         known = [row.amount for row in mine if row.amount is not None]
         amounts[group.session_ids[0]] = sum(known, Decimal(0)) if known or not mine else None
+        units[group.session_ids[0]] = sum(row.units for row in mine)
     return DayBilling(billings=billings, groups=tuple(groups), rows=tuple(rows),
-                      amounts=amounts, checks=tuple(checks))
+                      amounts=amounts, units=units, checks=tuple(checks))
 
 
 def _billed(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResult],
@@ -337,6 +386,7 @@ def _groups(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResul
         groups.append(Group(
             patient=patient, discipline=discipline, payer=payer, session_ids=ids,
             lines=tuple(claim_lines(result, discipline, profile.medicare, catalog)),
+            not_billed=not_billed(result, profile.medicare, catalog),
             timed_minutes=result.total_timed_minutes,
             treatment_minutes=result.total_treatment_minutes,
             timed_units=result.timed_units,
@@ -526,6 +576,13 @@ def _day_checks(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingR
         checks += [DayCheck(kind=CheckKind.DISCIPLINE, session_ids=(session.id,),
                             message=f"{session.patient}: {warning}")
                    for warning in discipline_warnings(billing, session.discipline, catalog)]
+        checks += [DayCheck(kind=CheckKind.ASSISTANT_EVALUATION, session_ids=(session.id,),
+                            source=EVALUATION_SOURCE, message=(
+                                f"{session.patient}: {line.code} is recorded as furnished by "
+                                f"an assistant: {ASSISTANT_EVALUATION}; left off the claim "
+                                "(correct who furnished it, or the code)"))
+                   for line in billing.lines
+                   if line.assistant_minutes and catalog.is_evaluation(line.code)]
         if session.is_open:
             checks.append(DayCheck(kind=CheckKind.OPEN_SESSION, session_ids=(session.id,),
                                    message=f"{session.patient}: the session is still open"))
@@ -535,6 +592,37 @@ def _day_checks(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingR
                                    session_ids=sessions_of[row.patient],
                                    message=f"{row.patient} {row.code}: a Medicare line without "
                                            "GP, GO or GN"))
+    return checks
+
+
+def _group_overlaps(ordered: Sequence[SessionData], now: datetime, catalog: Catalog,
+                    zone: tzinfo) -> list[DayCheck]:
+    """One-on-one timed time inside the therapist's own group (97150, 92508): when a
+    therapist treats two or more patients in the same period, only the group code is
+    reported (Pub. 100-02 ch.15 §230). The store refuses it live; an import or a restored
+    file can still hold it."""
+    groups: dict[tuple[datetime, datetime | None, str], list[UUID]] = {}
+    for session, segments in ordered:
+        for segment in segments:
+            if catalog.is_group(segment.code):
+                groups.setdefault((segment.start, segment.end, segment.code), []).append(
+                    session.id)
+    checks = []
+    for session, segments in ordered:
+        for segment in segments:
+            if not catalog.is_timed(segment.code):
+                continue
+            for (start, end, code), members in groups.items():
+                inside = Segment(session_id=members[0], code=code, start=start, end=end)
+                if segment.overlaps(inside):
+                    checks.append(DayCheck(
+                        kind=CheckKind.GROUP_OVERLAP, source=GROUP_SOURCE,
+                        session_ids=tuple(dict.fromkeys((session.id, *members))), message=(
+                            f"{session.patient}: {segment.code} {_span(segment, now, zone)} "
+                            f"overlaps the group {code} {_span(inside, now, zone)} "
+                            f"({len(members)} patients): one-on-one time cannot overlap the "
+                            "therapist's own group; only the group code is billed for that "
+                            "time")))
     return checks
 
 

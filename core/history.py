@@ -40,15 +40,21 @@ class Visit(Frozen):
     counted from their segments instead, core.clocks.day_clocks)."""
     progress_report: bool = False
     """A therapist wrote the progress report at this visit."""
+    units: int | None = None
+    """Every unit of its claim lines (timed and untimed), as the day summary bills them."""
+    pooled: bool = False
+    """Billed with an earlier session of the patient's date (its units and amount are there)."""
 
 
 def visit_of(session: Session, treated: bool, timed_minutes: int | None = None,
-             timed_units: int | None = None, amount: Decimal | None = None) -> Visit:
+             timed_units: int | None = None, amount: Decimal | None = None, *,
+             units: int | None = None, pooled: bool = False) -> Visit:
     """A session as the index keeps it (the totals: a closed session's)."""
     return Visit(id=session.id, patient=session.patient, discipline=session.discipline,
                  payer=session.payer.name, medicare=session.payer.medicare,
                  open=session.is_open, timed_minutes=timed_minutes, timed_units=timed_units,
-                 amount=amount, treated=treated, progress_report=session.progress_report)
+                 amount=amount, treated=treated, progress_report=session.progress_report,
+                 units=units, pooled=pooled)
 
 
 class HistoryEntry(Frozen):

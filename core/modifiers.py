@@ -9,15 +9,16 @@ CQ/CO at 85%, the units of one code with and without it are separate lines.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from importlib.resources import files
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from core.catalog import STRICT, Catalog, default_catalog
-from core.kinds import Discipline
+from core.kinds import Discipline, MedicareStatus
+from core.text import plural
 from core.units import OFF_MEDICARE_CLAIMS, BillingLine, BillingResult
 
 DISCIPLINE_MODIFIER = {Discipline.PT: "GP", Discipline.OT: "GO", Discipline.SLP: "GN"}
@@ -101,18 +102,42 @@ def untimed_shares(line: BillingLine) -> Shares:
     return Shares(line.units, 0, "")
 
 
+def not_billed(result: BillingResult, medicare: bool, catalog: Catalog | None = None
+               ) -> dict[str, str]:
+    """Recorded codes that make no claim line although they have units or minutes, each with
+    why in a few words: a code Medicare never pays separately (status B or I), an evaluation
+    furnished by an assistant (never billed, with or without CQ/CO), a code no longer
+    defined. Every screen and report names them so, never as "x1"."""
+    catalog = catalog or default_catalog()
+    found = {}
+    for line in result.lines:
+        entry = catalog.find(line.code)
+        if entry is None:
+            if line.minutes and not line.units:  # units stored at a close are billed
+                found[line.code] = "not defined"
+        elif not line.units:
+            continue
+        elif entry.evaluation and line.assistant_minutes:
+            found[line.code] = "an assistant's evaluation"
+        elif medicare and entry.medicare_status in OFF_MEDICARE_CLAIMS:
+            found[line.code] = STATUS_SHORT[entry.medicare_status]
+    return found
+
+
+STATUS_SHORT = {MedicareStatus.B: "bundled by Medicare",
+                MedicareStatus.I: "not valid for Medicare"}
+
+
 def claim_lines(result: BillingResult, discipline: Discipline, medicare: bool,
                 catalog: Catalog | None = None) -> list[ClaimLine]:
     """The lines with units, each with the discipline modifier; for Medicare, the units with
-    CQ/CO on their own line, and no line for a code Medicare never pays separately (status B
-    or I: named in a check instead)."""
+    CQ/CO on their own line. No line for what `not_billed` names (named in a check)."""
     catalog = catalog or default_catalog()
+    skipped = not_billed(result, medicare, catalog)
     lines = []
     for line in result.lines:
         entry = catalog.find(line.code)
-        if line.units == 0:
-            continue
-        if medicare and entry is not None and entry.medicare_status in OFF_MEDICARE_CLAIMS:
+        if line.units == 0 or line.code in skipped:
             continue
         modifier = DISCIPLINE_MODIFIER[discipline]
         shares = Shares(line.units, 0, "")
@@ -148,13 +173,34 @@ def discipline_warnings(result: BillingResult, discipline: Discipline,
     return found
 
 
-def describe(line: ClaimLine) -> str:
+class Billed(Protocol):
+    """A claim line as any report holds it (ClaimLine, core.day.ClaimRow)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def modifiers(self) -> tuple[str, ...]: ...
+    @property
+    def units(self) -> int: ...
+
+
+def describe(line: Billed) -> str:
     """`97110-GP-CQ x1`."""
     return f"{'-'.join((line.code, *line.modifiers))} x{line.units}"
 
 
-def lines_text(lines: Sequence[ClaimLine]) -> str:
-    return ", ".join(describe(line) for line in lines) or "no billable line"
+def units_words(units: int, timed: int) -> str:
+    """All billed units and the timed ones among them, the same words on every screen:
+    `13 units (8 timed)`."""
+    return f"{plural(units, 'unit')} ({timed} timed)"
+
+
+def billed_text(lines: Sequence[Billed], skipped: Mapping[str, str]) -> str:
+    """The one way units are said everywhere: `97110-GP x2, 97150-GP x1; 97010 not billed
+    (bundled by Medicare)`."""
+    billed = ", ".join(describe(line) for line in lines) or "no billable line"
+    unbilled = "; ".join(f"{code} not billed ({why})" for code, why in skipped.items())
+    return f"{billed}; {unbilled}" if unbilled else billed
 
 
 class TherapyBucket(StrEnum):

@@ -34,6 +34,7 @@ from core.models import (
     Segment,
 )
 from core.session import Session
+from core.units import ASSISTANT_EVALUATION, MINUTES_IN_A_DAY
 
 COLUMNS = ("session_id", "date_of_service", "patient", "payer", "method", "discipline", "code",
            "start", "end", "seconds", "furnished_by", "note")
@@ -42,6 +43,8 @@ MAX_SEGMENT = timedelta(hours=12)
 OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
 """The UTC offsets that exist on Earth."""
 FUTURE_SLACK = timedelta(minutes=1)
+UNQUOTED = frozenset({"note"})
+"""Columns whose text an error never repeats: a clinical note stays out of messages."""
 T = TypeVar("T")
 
 
@@ -143,8 +146,9 @@ class RowParser:
             try:
                 value = convert(text)
             except (ValueError, OverflowError, CodeError, ValidationError) as error:
+                shown = "" if column in UNQUOTED else f"{_shown(text)}: "
                 found.append(RowError(line=line, column=column,
-                                      message=f"{_shown(text)}: {_plain(error)}"))
+                                      message=f"{shown}{_plain(error)}"))
                 continue
             if repeats:
                 if len(seen) >= self.LIMIT:
@@ -221,6 +225,12 @@ class FileCheck:
         self._starts: array[int] = array("q")
         self._ends: array[int] = array("q")
         self._lines: array[int] = array("q")
+        self._groups: list[tuple[int, int, int, str]] = []
+        """(start, end, line, code) of each group-therapy segment (a few per day)."""
+        self._seconds: dict[tuple[str, date], int] = {}
+        """Seconds recorded per patient and date of service (a day has 1,440 minutes)."""
+        self.warnings: list[RowError] = []
+        """What is imported but flagged (an evaluation furnished by an assistant)."""
 
     def add(self, row: Row, *, stored: bool = False) -> None:
         seen = self._sessions.get(row.session_id)
@@ -243,16 +253,34 @@ class FileCheck:
             self.errors.append(RowError(line=row.line, column="start", message=(
                 f"starts on {started} (clinic time), more than a day after its session's "
                 f"date_of_service {row.date_of_service}")))
+        end = _RUNNING if row.end is None else _micros(row.end)
         if self._catalog.is_timed(row.code):
             self._starts.append(_micros(row.start))
-            self._ends.append(_RUNNING if row.end is None else _micros(row.end))
+            self._ends.append(end)
             self._lines.append(row.line)
+        elif self._catalog.is_group(row.code):
+            self._groups.append((_micros(row.start), end, row.line, row.code))
+        if row.end is not None:
+            key = (row.patient, row.date_of_service)
+            total = self._seconds[key] = self._seconds.get(key, 0) + int(
+                (row.end - row.start).total_seconds())
+            if total > MINUTES_IN_A_DAY * 60:
+                self.errors.append(RowError(line=row.line, column="end", message=(
+                    f"{row.patient}'s segments of {row.date_of_service} add up to "
+                    f"{total // 60:,} minutes with this one, more than the "
+                    f"{MINUTES_IN_A_DAY:,} of a day")))
+        if row.furnished_by is FurnishedBy.ASSISTANT and self._catalog.is_evaluation(row.code):
+            self.warnings.append(RowError(line=row.line, column="furnished_by", message=(
+                f"{row.code} is an evaluation furnished by an assistant: "
+                f"{ASSISTANT_EVALUATION}; imported as recorded, left off the claim and "
+                "flagged on the day summary")))
 
-    def finish(self, stored_timed: Iterable[Segment] = (), stored: Iterable[UUID] = ()
-               ) -> list[RowError]:
+    def finish(self, stored_timed: Iterable[Segment] = (), stored: Iterable[UUID] = (),
+               stored_groups: Iterable[Segment] = ()) -> list[RowError]:
         """Every problem found, by line: a session whose first segment is not on its date of
-        service (clinic time; it may run past midnight, no further), and timed segments that
-        overlap each other or `stored_timed`, the therapist's segments already recorded."""
+        service (clinic time; it may run past midnight, no further), timed segments that
+        overlap each other or `stored_timed`, the therapist's segments already recorded, and
+        timed segments inside a group (of the file or `stored_groups`)."""
         skipped = set(stored)
         for session_id, seen in self._sessions.items():
             day = seen.fields[0]
@@ -262,7 +290,35 @@ class FileCheck:
                     f"the session's first segment starts on {started} (clinic time), but its "
                     f"date_of_service is {day}")))
         self.errors += self._overlaps(list(stored_timed))
+        self.errors += self._in_groups(stored_groups)
         return sorted(self.errors, key=lambda error: error.line)
+
+    def _in_groups(self, stored: Iterable[Segment]) -> list[RowError]:
+        """One-on-one timed time inside the therapist's own group (Pub. 100-02 ch.15 §230):
+        the groups' times merged into spans, each timed segment looked up among them."""
+        groups = sorted([*self._groups, *(
+            (_micros(g.start), _RUNNING if g.end is None else _micros(g.end), 0, g.code)
+            for g in stored)])
+        spans: list[tuple[int, int, int, str]] = []
+        for start, end, line, code in groups:
+            if spans and start < spans[-1][1]:
+                last = spans[-1]
+                spans[-1] = (last[0], max(last[1], end), last[2] or line, last[3])
+            else:
+                spans.append((start, end, line, code))
+        if not spans:
+            return []
+        starts = [span[0] for span in spans]
+        errors = []
+        for start, end, line in zip(self._starts, self._ends, self._lines, strict=True):
+            index = bisect_left(starts, end) - 1
+            if index >= 0 and spans[index][1] > start:
+                _, _, group_line, code = spans[index]
+                where = f"line {group_line}" if group_line else "a stored session"
+                errors.append(RowError(line=line, column="start", message=(
+                    f"overlaps the group {code} of {where}: one-on-one time cannot overlap "
+                    "the therapist's own group")))
+        return errors
 
     def dates(self) -> set[date]:
         """The dates of service of the file's sessions."""

@@ -12,6 +12,10 @@ from core.models import Discipline, Frozen, Name, PatientRef, PayerProfile, Segm
 from core.units import BillingResult
 
 
+MAX_GROUP = 99
+"""The most patients a group therapy session may hold (refused beyond it, before any write)."""
+
+
 class Session(Frozen):
     """It belongs to the local date it started on, even when it runs past midnight."""
 
@@ -26,7 +30,7 @@ class Session(Frozen):
     billing: BillingResult | None = None
     progress_report: bool = False
     """A therapist wrote the progress report at this visit (it restarts the 10-day clock)."""
-    group_size: Annotated[int, Field(ge=2, le=99)] | None = None
+    group_size: Annotated[int, Field(ge=2, le=MAX_GROUP)] | None = None
     """Patients in the group therapy of this visit (97150/92508), for the chart note."""
 
     @property

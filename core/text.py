@@ -8,6 +8,7 @@ cell, and the bidirectional overrides make a note read differently from what is 
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from collections.abc import Callable
@@ -60,6 +61,22 @@ def bounded(max_length: int) -> Callable[[str], str]:
 
 
 PATIENT_REF_MAX = 40
+
+
+def split_references(text: str) -> list[str]:
+    """Patient references typed in one field, separated by commas; one that holds a comma
+    itself is quoted (`"DOE, J", AB12`). ValueError for an unclosed quote."""
+    try:
+        cells = next(csv.reader([text], skipinitialspace=True, strict=True), [])
+    except csv.Error:
+        raise ValueError("the quotes do not pair up: put a reference that holds a comma in "
+                         "double quotes, e.g. \"DOE, J\", AB12") from None
+    return [cell.strip() for cell in cells if cell.strip()]
+
+
+def a_or_an(abbreviation: str) -> str:
+    """`a PT`, `an OT`, `an SLP`: an abbreviation is read letter by letter."""
+    return f"{'an' if abbreviation[:1] in 'AEFHILMNORSX' else 'a'} {abbreviation}"
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:

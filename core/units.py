@@ -35,6 +35,9 @@ from core.text import plural
 UNIT_MINUTES = 15
 MINUTES_IN_A_DAY = 24 * 60
 MIN_BILLABLE_MINUTES = 8
+ASSISTANT_EVALUATION = ("an assistant may not furnish evaluations, re-evaluations or "
+                        "assessments (Pub. 100-02 ch.15 §230.1, §230.2)")
+"""Why an evaluation furnished by an assistant is refused as input and never billed."""
 
 @dataclass(frozen=True)
 class CodeMinutes:
@@ -148,13 +151,22 @@ def merge_by_code(items: Sequence[CodeMinutes], catalog: Catalog) -> list[CodeMi
 
 def check_codes(items: Sequence[CodeMinutes], catalog: Catalog) -> None:
     """CodeError for the first code a person may not enter: unknown or deleted (with what to
-    use instead), timed without minutes, or more minutes in all than a day has."""
+    use instead), timed without minutes, an evaluation furnished by an assistant, or more
+    minutes than a day has (a code's, or all codes' together: one patient, one date)."""
     for item in items:
-        catalog.get(item.code)
-    for merged in merge_by_code(items, catalog):
-        if (merged.minutes or 0) > MINUTES_IN_A_DAY:
-            raise CodeError(f"{merged.code}: {merged.minutes} minutes in all, more than the "
-                            f"{MINUTES_IN_A_DAY} of a day")
+        if catalog.get(item.code).evaluation and item.assistant_minutes:
+            raise CodeError(f"{normalise_code(item.code)} is an evaluation: "
+                            f"{ASSISTANT_EVALUATION}")
+    merged = merge_by_code(items, catalog)
+    for item in merged:
+        if (item.minutes or 0) > MINUTES_IN_A_DAY:
+            raise CodeError(f"{item.code}: {item.minutes:,} minutes in all, more than the "
+                            f"{MINUTES_IN_A_DAY:,} of a day")
+    total = sum(item.minutes or 0 for item in merged)
+    if total > MINUTES_IN_A_DAY:
+        raise CodeError(f"{total:,} minutes in all ({', '.join(i.code for i in merged)}), "
+                        f"more than the {MINUTES_IN_A_DAY:,} of a day: one patient's codes "
+                        "of one date cannot add up to more")
 
 
 def compute_units(
@@ -215,6 +227,10 @@ def _compute(items: tuple[CodeMinutes, ...], method: Method, catalog: Catalog,
     lines += [line for line in timed_lines.values() if line.minutes or line.units]
     timed_units = sum(line.units for line in lines if line.timed)
     summary = allocation.summary
+    untimed = [line.code for line in lines if not line.timed and line.defined]
+    if untimed:
+        summary += (f"; untimed code {untimed[0]}: one unit for the date" if len(untimed) == 1
+                    else f"; untimed codes {', '.join(untimed)}: one unit each for the date")
     if alone:
         summary += "; " + ", ".join(item.code for item in alone) + (
             " counted on its own (its units are longer than 15 minutes)" if len(alone) == 1
@@ -414,7 +430,7 @@ def _per_code_method(timed: Sequence[CodeMinutes], total_timed: int) -> _Allocat
     total_units = sum(line.units for line in lines.values())
     summary = (
         f"Per-code method: each code is counted on its own, never pooled; "
-        f"{total_timed} timed min give {plural(total_units, 'unit')}"
+        f"{total_timed} timed min give {plural(total_units, 'timed unit')}"
     )
     return _Allocation(lines=lines, summary=summary)
 
@@ -453,13 +469,14 @@ def _total_time_method(
     if total_units == 0:
         summary = (
             f"Medicare total-time method: {total_timed} {what} is under 8, "
-            "so nothing is billable"
+            "so no timed unit is billable"
         )
     else:
         low, high = unit_range(total_units)
         summary = (
             f"Medicare total-time method: {total_timed} {what} ({low}-{high}) give "
-            f"{plural(total_units, 'unit')}: {sum(full.values())} from full 15-minute blocks, "
+            f"{plural(total_units, 'timed unit')}: {sum(full.values())} from full 15-minute "
+            "blocks, "
             f"{remaining} from the largest left-over minutes"
         )
 
@@ -495,7 +512,7 @@ def _cms_why(
 ) -> str:
     head = f"{code}: {minutes} min"
     if total_timed < MIN_BILLABLE_MINUTES:
-        return f"{head}; the day's {total_timed} total timed min is under 8, so no unit is billable"
+        return f"{head}; the day's {total_timed} total timed min is under 8, so no timed unit is billable"
     if full:
         head += f" = {plural(full, 'full unit')} ({full * UNIT_MINUTES} min)"
         if left[code]:
@@ -542,9 +559,13 @@ def _warnings(
         longer = sorted({f"{e.threshold} of {e.code}" for line in lines if line.timed
                          and (e := catalog.find(line.code)) is not None and e.unit_minutes > 15})
         under = "under 8 minutes" + (f" (and under {', '.join(longer)})" if longer else "")
-        warnings.append(f"{total_timed} timed minutes but 0 billable units: {under}")
+        warnings.append(f"{total_timed} timed minutes but 0 billable timed units: {under}")
     for line in lines:
         entry = catalog.find(line.code)
+        if entry is not None and entry.evaluation and line.assistant_minutes:
+            warnings.append(f"{line.code} is recorded as furnished by an assistant: "
+                            f"{ASSISTANT_EVALUATION}; it is left off the claim (correct who "
+                            "furnished it, or the code)")
         if not line.defined or entry is None:
             warnings.append(f"{line.code} is not defined in the catalog or the settings (a "
                             "custom code removed from settings?): recorded, not billed")

@@ -15,10 +15,11 @@ from pydantic import TypeAdapter, ValidationError
 
 from core.audit import Action, AuditEntry
 from core.catalog import Catalog, CatalogEntry, CodeError
-from core.models import PatientRef, PayerProfile, Segment, problem
+from core.models import FurnishedBy, PatientRef, PayerProfile, Segment, problem
 from core.session import Session
 from core.settings import Settings
 from core.timing import ClampedClock, describe_overlap, first_overlap
+from core.units import ASSISTANT_EVALUATION
 from storage.errors import InvalidChange, NotFound, OverlapError
 from storage.indexes import Indexes
 from storage.queries import Queries
@@ -65,6 +66,13 @@ class ChangeRules:
         if other is not None:
             patient = self._read.session(other.session_id).patient
             raise OverlapError(describe_overlap(candidate, other, patient, self._zone))
+
+    def _furnishable(self, segment: Segment) -> Segment:
+        """Only a therapist furnishes an evaluation, re-evaluation or assessment."""
+        if segment.furnished_by is FurnishedBy.ASSISTANT and \
+                self._catalog.is_evaluation(segment.code):
+            raise InvalidChange(f"{segment.code} is an evaluation: {ASSISTANT_EVALUATION}")
+        return segment
 
     def _past(self, instant: datetime, what: str) -> datetime:
         if instant.tzinfo is None:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from core.audit import UNDOABLE, Action, AuditEntry
 from core.models import FurnishedBy, Segment, problem
-from core.session import Session
+from core.session import MAX_GROUP, Session
 from core.timing import to_stop_for
 from storage.change_rules import dump
 from storage.errors import InvalidChange
@@ -31,8 +31,9 @@ class Commands(SessionChanges):
     # ---- timers ---------------------------------------------------------------------------
 
     def start(self, session_id: UUID, code: str, *, at: datetime | None = None,
-              furnished_by: FurnishedBy | None = None) -> Segment:
-        """Start `code` now (or backdated to `at`), saved at once with no end.
+              furnished_by: FurnishedBy | None = None, note: str = "") -> Segment:
+        """Start `code` now (or backdated to `at`), saved at once with no end, with `note`
+        (a note given for a code already running is put on it).
 
         A timed code stops the therapist's running timed code in any session at the same
         instant (one pair of hands); within this session that is one durable write.
@@ -47,9 +48,12 @@ class Commands(SessionChanges):
         already = [s for s in self._read.segments_of(session_id)
                    if s.running and s.code == entry.code]
         if already:
-            return already[0] if at is None else self._started_earlier(session, already[0], start)
-        candidate = Segment(session_id=session_id, code=entry.code, start=start,
-                            furnished_by=furnished_by or self._settings.role)
+            if at is None and not note:
+                return already[0]
+            return self._started_earlier(session, already[0], start if at else None, note)
+        candidate = self._furnishable(self._segment(
+            session_id=session_id, code=entry.code, start=start,
+            furnished_by=furnished_by or self._settings.role, note=note))
         running = self._read.running_timed() if entry.timed else []
         stopping = to_stop_for(start, running)
         if entry.timed:
@@ -72,22 +76,26 @@ class Commands(SessionChanges):
         self._clock.saw(start)
         return candidate
 
-    def _started_earlier(self, session: Session, running: Segment, start: datetime) -> Segment:
+    def _started_earlier(self, session: Session, running: Segment, start: datetime | None,
+                         note: str) -> Segment:
         """A code already running is backdated ("I pressed 2 late"): its start moves to
         `start`, and the timed segment of this session that the switch stopped at the old
-        start ends at the new one instead. Anything else it would overlap is refused."""
-        if start >= running.start:
+        start ends at the new one instead. Anything else it would overlap is refused. A
+        note given with it is put on the running segment (`start` None: only the note)."""
+        if start is not None and start >= running.start:
             raise InvalidChange(f"{running.code} is running since "
                                 f"{self._local(running.start):%H:%M}: a later start is an "
                                 "edit of that segment (e)")
-        moved = running.model_copy(update={"start": start})
+        moved = self._segment(**{**running.model_dump(), "start": start or running.start,
+                                 "note": note or running.note})
         timed = self._catalog.is_timed(running.code)
         switched = [s for s in self._read.segments_of(session.id) if timed
-                    and s.end == running.start and s.start < start
+                    and start is not None and s.end == running.start and s.start < start
                     and self._catalog.is_timed(s.code)]
         self._check_overlap(moved, ignore={running.id, *(s.id for s in switched)})
         change_id = uuid4()
-        reason = f"{running.code} started earlier, at {self._local(start):%H:%M}"
+        reason = (f"{running.code} started earlier, at {self._local(start):%H:%M}" if start
+                  else "note")
         with self._day(session) as change:
             for other in switched:
                 self._replace(change, change_id, Action.EDIT, session, other,
@@ -100,23 +108,21 @@ class Commands(SessionChanges):
     def _running_group(self) -> list[Segment]:
         return [s for s in self._read.running_segments() if self._catalog.is_group(s.code)]
 
-    def start_group(self, patients: Sequence[str], code: str = "97150") -> list[Segment]:
-        """Group therapy (97150; 92508 for speech) for two or more patients at once: each
-        gets its open session of today (a new one takes the patient's last payer and
-        discipline), the group code starts in all of them at one instant and each session
-        keeps the group's size. The therapist's one-on-one timed code stops there (one pair
-        of hands) and none starts while the group runs."""
+    def start_group(self, patients: Sequence[str], code: str = "97150", *,
+                    new_payer: str | None = None) -> list[Segment]:
+        """Group therapy (97150; 92508 for speech) for two or more patients at once (at most
+        MAX_GROUP): each gets its open session of today (a new one takes the patient's last
+        payer and discipline, or `new_payer` for a patient seen first), the group code starts
+        in all of them at one instant and each session keeps the group's size. The
+        therapist's one-on-one timed code stops there (one pair of hands) and none starts
+        while the group runs. Everything is checked before the first write."""
         self._require_writer()
         entry = self._code(code)
         if not entry.group:
             raise InvalidChange(f"{entry.code} is not a group code: 97150, or 92508 for "
                                 "speech-language groups")
-        names = list(dict.fromkeys(name.strip() for name in patients if name.strip()))
-        if len(names) < 2:
-            raise InvalidChange("a group is two or more patients: give their references, "
-                                "separated by commas")
-        for name in names:
-            self._patient_ref(name)
+        names = self._group_names(patients)
+        payer = self._payer(new_payer).name if new_payer else None
         if running := self._running_group():
             raise InvalidChange(f"a group ({running[0].code}) is running already: stop it "
                                 "first")
@@ -128,7 +134,7 @@ class Commands(SessionChanges):
             self._stop(other_session, [other], now, f"group {entry.code} started")
         started = []
         for name in names:
-            session = self._session_for_group(name, now)
+            session = self._session_for_group(name, now, payer)
             segment = Segment(session_id=session.id, code=entry.code, start=now,
                               furnished_by=self._settings.role)
             grouped = session.model_copy(update={"group_size": len(names)})
@@ -145,17 +151,44 @@ class Commands(SessionChanges):
         self._clock.saw(now)
         return started
 
-    def _session_for_group(self, patient: str, now: datetime) -> Session:
+    def _group_names(self, patients: Sequence[str]) -> list[str]:
+        names = list(dict.fromkeys(self._patient_ref(name) for name in patients
+                                   if name.strip()))
+        if len(names) < 2:
+            raise InvalidChange("a group is two or more patients: give their references, "
+                                "separated by commas")
+        if len(names) > MAX_GROUP:
+            raise InvalidChange(f"a group holds at most {MAX_GROUP} patients: "
+                                f"{len(names)} were given")
+        return names
+
+    def group_newcomers(self, patients: Sequence[str], new_payer: str | None = None
+                        ) -> dict[str, str]:
+        """The patients of a group who have no open session today and have never been seen,
+        with the payer their new session would take (to be confirmed first). Writes
+        nothing."""
+        today = self._local(self.now()).date()
+        found = {}
+        for name in self._group_names(patients):
+            if self._open_today(name, today) is None and self._read.last_visit(name) is None:
+                found[name] = new_payer or self._settings.payers[0].name
+        return found
+
+    def _open_today(self, patient: str, today: date) -> Session | None:
+        return next((s for s in self._read.open_sessions()
+                     if s.patient == patient and s.date_of_service == today), None)
+
+    def _session_for_group(self, patient: str, now: datetime, new_payer: str | None
+                           ) -> Session:
         """The patient's open session of today, or a new one under their last payer and
-        discipline (the settings' first payer for a new patient)."""
-        today = self._local(now).date()
-        for session in self._read.open_sessions():
-            if session.patient == patient and session.date_of_service == today:
-                return session
+        discipline (`new_payer`, else the settings' first payer, for a new patient)."""
+        session = self._open_today(patient, self._local(now).date())
+        if session is not None:
+            return session
         last = self._read.last_visit(patient)
         payers = {p.name for p in self._settings.payers}
         payer = last.payer if last is not None and last.payer in payers \
-            else self._settings.payers[0].name
+            else new_payer or self._settings.payers[0].name
         return self.create_session(patient, payer, None if last is None else last.discipline)
 
     def stop_group(self) -> list[Segment]:
@@ -205,8 +238,9 @@ class Commands(SessionChanges):
                     reason: str = "added by hand") -> Segment:
         session = self._writable(session_id)
         entry = self._code(code)
-        segment = self._segment(session_id=session_id, code=entry.code, start=start, end=end,
-                                furnished_by=furnished_by or self._settings.role, note=note)
+        segment = self._furnishable(self._segment(
+            session_id=session_id, code=entry.code, start=start, end=end,
+            furnished_by=furnished_by or self._settings.role, note=note))
         self._past(segment.start, "start")
         self._past(end, "end")
         self._check_overlap(segment, ignore=set())
@@ -228,6 +262,8 @@ class Commands(SessionChanges):
         if "code" in changes:
             changes["code"] = self._code(changes["code"]).code
         new = self._segment(**{**old.model_dump(), **changes})
+        if {"code", "furnished_by"} & set(changes):  # an imported one can still be fixed
+            self._furnishable(new)
         if "start" in changes:
             self._past(new.start, "start")
         if new.end is not None and "end" in changes:

@@ -21,6 +21,7 @@ from core.kinds import LATEST_YEAR
 from core.models import Frozen
 from core.modifiers import KX_THRESHOLDS, TherapyBucket, threshold_status
 from core.session import Session
+from core.text import plural
 from storage.indexes import medicare_by_day, year_to_date
 from storage.repository import Repository
 
@@ -34,7 +35,8 @@ def load_day(repo: Repository, day: date, now: datetime) -> DaySummary:
                          forgotten_minutes=repo.settings.forgotten_timer_minutes,
                          report_clocks=repo.queries.report_clocks(day, sessions),
                          certifications=repo.queries.certification_clocks(day, sessions),
-                         authorizations=repo.queries.authorization_balances(day, sessions))
+                         authorizations=repo.queries.authorization_balances(day, sessions),
+                         therapist_discipline=repo.settings.discipline)
 
 
 def _summarize(repo: Repository, day: date, sessions: list[SessionData], now: datetime,
@@ -107,7 +109,8 @@ def left_open(repo: Repository, first: date | None, last: date | None) -> list[S
 
 def left_open_text(sessions: list[Session]) -> str:
     names = ", ".join(f"{s.patient} {s.date_of_service}" for s in sessions)
-    return f"left out {len(sessions)} open session(s), close them first: {names}"
+    return (f"left out {plural(len(sessions), 'open session')} (not billed until closed): "
+            f"{names}")
 
 
 def write_lines(repo: Repository, first: date | None, last: date | None, now: datetime,
@@ -136,7 +139,8 @@ def write_sessions(repo: Repository, first: date | None, last: date | None, now:
         for item in summary.sessions:
             note = chart_note(item.session, segments[item.session.id], item.billing,
                               repo.catalog, repo.zone, therapist=settings.therapist,
-                              credentials=settings.credentials)
+                              credentials=settings.credentials,
+                              discipline=settings.discipline)
             writer.writerow(session_row(item, note))
             count += 1
     return count

@@ -13,6 +13,7 @@ from core.audit import Action
 from core.minutes import code_minutes
 from core.models import Discipline, FurnishedBy, PayerProfile, Segment, problem
 from core.session import Session
+from core.text import a_or_an
 from core.units import compute_units
 from storage.change_rules import ChangeRules, closed_state, dump
 from storage.errors import InvalidChange
@@ -31,13 +32,36 @@ class SessionChanges(ChangeRules):
                               therapist=self._settings.therapist)
         except ValidationError as error:
             raise InvalidChange(problem(error).replace("patient:", "patient reference:")) from None
+        earlier = [s for s in self._read.sessions_on(session.date_of_service)
+                   if s.patient == session.patient and s.discipline is session.discipline]
         with self._day(session) as change:
             change.put("sessions", session)
             change.add("audit", self._audit(uuid4(), Action.OPEN, session,
                                             after=dump(session)))
         self._indexes.day_changed(session.date_of_service)
         self._clock.saw(now)
+        self._tell_about(session, earlier)
         return session
+
+    def _tell_about(self, session: Session, earlier: Sequence[Session]) -> None:
+        """What a new session means for billing, said at once: a second session of the
+        patient in one discipline on one date is pooled with the first; a session in
+        another discipline than the therapist's is flagged."""
+        if earlier:
+            first = earlier[0]
+            state = "open" if first.is_open else "closed"
+            how = ("the two are billed together on their pooled minutes"
+                   if first.payer.name == session.payer.name
+                   else f"the other is under {first.payer.name}: each payer is billed alone")
+            self._notify(f"{session.patient} already has {a_or_an(session.discipline)} "
+                         "session today "
+                         f"(opened {self._local(first.opened_at):%H:%M}, {state}): {how}",
+                         "warning")
+        own = self._settings.discipline
+        if session.discipline is not own:
+            self._notify(f"{session.patient}: {a_or_an(session.discipline)} session, but the "
+                         f"settings say you are {a_or_an(own)}: the day summary flags it and "
+                         f"the chart note is signed as {own}", "warning")
 
     def close_session(self, session_id: UUID, *, stop_running: bool = False,
                       prefer: Sequence[str] = ()) -> Session:

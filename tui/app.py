@@ -21,6 +21,7 @@ from core.day import session_billing
 from core.models import Clock
 from core.review import forgotten_timers
 from core.settings import Settings
+from core.text import plural
 from storage.crash import crash_message
 from storage.errors import StorageError, disk_problem
 from storage.exports import write_export, write_segments
@@ -156,9 +157,11 @@ class TabletimeApp(App[None]):
             yield repo
 
     @work(thread=True, group="exports")
-    def export(self, name: str, produce: Callable[[Repository, TextIO], int]) -> None:
+    def export(self, name: str, produce: Callable[[Repository, TextIO], int],
+               what: str = "row", left_out: str = "") -> None:
         """Write an export into the data folder's exports/ (never over an earlier one), in a
-        worker so the timers keep ticking, and say where it went."""
+        worker so the timers keep ticking, and say where it went, how many of `what` it
+        holds and what it `left_out`."""
         try:
             with self.reader() as repo:
                 path, rows = write_export(repo.data_dir, name,
@@ -167,12 +170,13 @@ class TabletimeApp(App[None]):
             problem = disk_problem(error) if isinstance(error, OSError) else str(error)
             self.call_from_thread(self.tell, f"Nothing exported: {problem}", "error")
             return
-        self.call_from_thread(self.tell, f"Wrote {rows} rows to {path}")
+        self.call_from_thread(self.tell, f"Wrote {plural(rows, what)} to {path}"
+                              + (f"; {left_out}" if left_out else ""))
 
     def export_today(self) -> None:
         today = self.repo.local(self.clock()).date()
         self.export(f"segments-{today}.csv",
-                    lambda repo, stream: write_segments(repo, today, today, stream))
+                    lambda repo, stream: write_segments(repo, today, today, stream), "segment")
 
     def today(self) -> date:
         """The clinic's date now."""
@@ -189,7 +193,8 @@ class TabletimeApp(App[None]):
         billing = session_billing(session, segments, self.clock(), self.repo.catalog)
         note = chart_note(session, segments, billing, self.repo.catalog, self.repo.zone,
                           therapist=self.settings.therapist,
-                          credentials=self.settings.credentials)
+                          credentials=self.settings.credentials,
+                          discipline=self.settings.discipline)
         self.copy_to_clipboard(note)  # the terminal's way too, where it is allowed
         if copy_text(note) is not None:
             title = f"Chart note of {session.patient}: copied to the clipboard (escape closes)"

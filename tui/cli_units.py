@@ -15,7 +15,7 @@ from core.catalog import CodeError, default_catalog
 from core.edits import Finding, code_findings, units_by_code
 from core.fees import FeeEstimate, estimate_fees, known_fee_year
 from core.kinds import Discipline, Method
-from core.modifiers import ClaimLine, claim_lines, describe, discipline_warnings
+from core.modifiers import ClaimLine, claim_lines, describe, discipline_warnings, not_billed
 from core.units import MINUTES_IN_A_DAY, BillingResult, CodeMinutes, check_codes, compute_units
 from tui.cli_args import DATE_HELP, UsageError, date_argument
 
@@ -56,7 +56,7 @@ def add_units_parser(commands: Any) -> None:
                        help=f"the date of service, for the fee year and the edits in force "
                             f"({DATE_HELP}; default: today)")
     units.add_argument("--json", action="store_true", help="print one JSON object")
-    units.add_argument("items", nargs="+", metavar="CODE=MINUTES", help="e.g. 97110=33 97161")
+    units.add_argument("items", nargs="*", metavar="CODE=MINUTES", help="e.g. 97110=33 97161")
 
 
 def parse_item(text: str) -> CodeMinutes:
@@ -91,6 +91,8 @@ class Units:
     def __init__(self, args: argparse.Namespace) -> None:
         items = [parse_item(text) for text in args.items]
         items += [parse_assistant(text) for text in args.assistant]
+        if not items:
+            raise UsageError("give at least one CODE=MINUTES, e.g. tabletime units 97110=23")
         catalog = default_catalog()
         self.method = Method(args.method)
         self.medicare = self.method is Method.CMS if args.medicare is None else args.medicare
@@ -103,6 +105,7 @@ class Units:
         except CodeError as error:
             raise UsageError(str(error)) from None
         self.claim: list[ClaimLine] = claim_lines(self.result, self.discipline, self.medicare)
+        self.not_billed = not_billed(self.result, self.medicare)
         self.fees: FeeEstimate | None = None
         if self.claim:
             year = known_fee_year(self.day.year, catalog)
@@ -143,6 +146,7 @@ class Units:
                  "why": line.why}
                 for line in result.lines
             ],
+            "not_billed": self.not_billed,
             "tie": result.tie,
             "tie_alternatives": list(result.tie_alternatives),
             "summary": result.summary,
@@ -168,6 +172,8 @@ class Units:
         for line in result.lines:
             minutes = "-" if line.minutes is None else str(line.minutes)
             kind = "timed" if line.timed else "untimed"
+            if line.code in self.not_billed:
+                kind += f"; not billed ({self.not_billed[line.code]})"
             rows.append(f"{line.code:<7}{minutes:>8}{line.units:>7}  {kind}")
         rows += [
             "",

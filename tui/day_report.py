@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.day import DaySummary
+from core.modifiers import units_words
 from core.text import plural
 
 
@@ -29,6 +30,8 @@ def summary_json(summary: DaySummary) -> dict[str, Any]:
                 "total_treatment_minutes": item.billing.total_treatment_minutes,
                 "timed_units": item.billing.timed_units,
                 "units": item.billing.units,
+                "billed_units": item.units,
+                "not_billed": item.not_billed,
                 "estimated_amount": _money(item.amount),
                 "checks": list(item.checks),
             }
@@ -63,6 +66,7 @@ def summary_json(summary: DaySummary) -> dict[str, Any]:
             "timed_minutes": summary.timed_minutes,
             "treatment_minutes": summary.treatment_minutes,
             "units": summary.units,
+            "timed_units": summary.timed_units,
             "estimated_amount": _money(summary.amount),
             "per_code": {
                 total.code: {"minutes": total.minutes, "units": total.units,
@@ -88,7 +92,7 @@ def summary_text(summary: DaySummary) -> str:
                 f"{'Total':>6}  Units")
     for item in summary.sessions:
         s, billing = item.session, item.billing
-        units = ", ".join(f"{c} x{u}" for c, u in billing.units.items() if u) or "-"
+        units = summary.units_text(item)
         flag = "  !" if item.checks else ""
         rows.append(f"{s.patient:<{who}}{s.payer.name:<{payer}}{s.discipline:<5}"
                     f"{'open' if s.is_open else 'closed':<8}{billing.total_timed_minutes:>6}"
@@ -101,7 +105,8 @@ def summary_text(summary: DaySummary) -> str:
         line = "-".join((row.code, *row.modifiers))
         rows.append(f"  {row.patient:<{who}}{line:<18} x{row.units:<3} {amount:>9}{allowed}")
     rows += ["", f"Totals: {summary.timed_minutes} timed min, {summary.treatment_minutes} "
-             f"treatment min, {summary.units} units, estimate ${summary.amount:.2f}"]
+             f"treatment min, {units_words(summary.units, summary.timed_units)}, estimate "
+             f"${summary.amount:.2f}"]
     if summary.checks:
         rows += ["", "Checks:", *(f"  ! {check.message}" for check in summary.checks)]
     return "\n".join(rows)

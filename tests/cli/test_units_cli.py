@@ -90,3 +90,26 @@ def test_installed_script_and_version():
     assert done.returncode == 0 and done.stdout.startswith("tabletime ")
     bad = subprocess.run([script, "units", "97532=3"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stdout == "" and "97129" in bad.stderr
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["--assistant", "97161=30"], "97161 is an evaluation: an assistant may not furnish"),
+    (["97110=10", "--assistant", "97168=20"], "97168 is an evaluation"),
+    (["97110=800", "97140=800"], "1,600 minutes in all (97110, 97140), more than the 1,440"),
+    (["97110=720", "97140=720", "97010=5"], "1,445 minutes in all"),
+])
+def test_what_cannot_be_true_is_refused_with_one_line(capsys, argv, said):
+    status, out, err = run(capsys, "units", *argv)
+    assert (status, out) == (2, "")
+    assert err.count("\n") == 1 and said in err
+
+
+def test_a_code_medicare_never_pays_is_named_not_billed(capsys):
+    _, out, _ = run(capsys, "units", "--json", "97110=10", "97010")
+    data = json.loads(out)
+    assert data["not_billed"] == {"97010": "bundled by Medicare"}
+    assert [line["code"] for line in data["claim_lines"]] == ["97110"]
+    _, text, _ = run(capsys, "units", "97110=10", "97010")
+    assert "97010         -      1  untimed; not billed (bundled by Medicare)" in text
+    _, out, _ = run(capsys, "units", "--json", "--no-medicare", "97110=10", "97010")
+    assert json.loads(out)["not_billed"] == {}

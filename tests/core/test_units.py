@@ -149,7 +149,7 @@ def test_reasons_name_the_rule_an_auditor_checks():
     expected = "97140: 7 min; wins the 3rd unit over 97110's 3 left-over minutes"
     assert result.line("97140").why == expected
     assert "2 full units (30 min) + 3 left-over min" in result.line("97110").why
-    assert "40 total timed min (38-52) give 3 units" in result.summary
+    assert "40 total timed min (38-52) give 3 timed units" in result.summary
     under = bill(Method.CMS, ("97110", 7))
     assert "under 8" in under.line("97110").why
 
@@ -210,7 +210,7 @@ def test_assistant_minutes_cannot_exceed_the_code_minutes():
 
 def test_warning_when_timed_minutes_give_no_unit():
     assert bill(Method.CMS, ("97110", 7)).warnings == (
-        "7 timed minutes but 0 billable units: under 8 minutes",
+        "7 timed minutes but 0 billable timed units: under 8 minutes",
     )
     assert bill(Method.CMS, ("97110", 8)).warnings == ()
 

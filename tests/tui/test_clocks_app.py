@@ -124,6 +124,8 @@ async def test_g_times_a_group_of_three_with_one_key_and_stops_it_for_all(open_a
         await fill(pilot, patients="AB12")  # one patient is no group: the dialog stays
         assert "two or more patients" in str(app.screen.query_one("#error").render())
         await fill(pilot, patients="AB12, CD34, EF56")
+        await pilot.press("y")  # three new patients: listed with their payer, confirmed
+        await pilot.pause()
         assert isinstance(app.screen, TodayScreen)
         running = app.repo.queries.running_segments()
         assert sorted(s.code for s in running) == ["97150"] * 3

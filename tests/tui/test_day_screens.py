@@ -7,6 +7,7 @@ import pytest
 from textual.widgets import DataTable, TextArea
 
 from core.modifiers import TherapyBucket
+from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog
 from tui.dialogs.note import NoteDialog
 from tui.screens.day import DaySummaryScreen
@@ -148,11 +149,34 @@ async def test_x_exports_claim_lines_and_names_the_file(busy_day, told):
         app.screen.query_one("#field-last").value = day
         await pilot.press("enter")
         await pilot.pause()
+        # CD34's session is open: named, and nothing is written before the user agrees.
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "CD34" in app.screen.question
         path = app.repo.data_dir / "exports" / f"lines-{day}-{day}.csv"
+        assert not path.exists()
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, DaySummaryScreen)
         assert path.exists() and (path.stat().st_mode & 0o777) == 0o600
-        assert any(str(path) in message for message, _ in told)
         assert path.read_text().count("\n") == 2  # header and AB12's pooled line
-        assert any("left out 1 open session(s)" in m and "CD34" in m for m, _ in told)
+        assert any(m.startswith(f"Wrote 1 claim line to {path}") and
+                   "left out 1 open session" in m and "CD34" in m for m, _ in told)
+
+
+async def test_x_with_an_open_session_can_be_called_off(busy_day):
+    app = busy_day
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d", "x", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, FormDialog)  # back in the form, what was typed kept
+        assert "open sessions" in str(app.screen.query_one("#error").render())
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        assert not (app.repo.data_dir / "exports").exists()
 
 
 async def test_history_records_what_other_providers_billed(busy_day):

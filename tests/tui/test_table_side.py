@@ -67,7 +67,7 @@ async def test_a_unit_rings_and_shows_at_8_00_and_at_23_00(open_app, clock, told
         assert alerts(told) == ["1 unit reached: timed total 8 min"] and rang == [1]
         assert app.screen.query_one(SessionHeader).has_class("-unit")
         assert app.screen.query_one("#tile-1", CodeTile).has_class("-unit")
-        assert "timed 8 min = 1 unit" in header(app) and "next unit in 15:00" in header(app)
+        assert "timed 8 min = 1 timed unit" in header(app) and "next unit in 15:00" in header(app)
         await at(pilot, clock, minutes=14, seconds=59)  # 22:59: nothing new
         assert len(alerts(told)) == 1 and "next unit in 0:01" in header(app)
         await at(pilot, clock, seconds=1)

@@ -46,8 +46,8 @@ def add(screen: SessionScreen) -> FormDialog:
             start = parse_when(values["start"], now, repo.zone)
             minutes = values["minutes"].strip()
             if not minutes:
-                refused = screen.save(lambda: screen.commands.start(screen.session_id,
-                                                                    values["code"], at=start))
+                refused = screen.save(lambda: screen.commands.start(
+                    screen.session_id, values["code"], at=start, note=values["note"]))
                 if refused is None:
                     screen.tabletime.tell(f"{values['code'].strip()} runs from "
                                           f"{local_time(start, repo.zone)}")

@@ -12,12 +12,14 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from core.day import ClaimRow, DaySummary
-from core.models import EARLIEST_YEAR, LATEST_YEAR, Discipline
+from core.day import DaySummary
+from core.models import EARLIEST_YEAR, LATEST_YEAR
+from core.modifiers import units_words
 from core.text import plural
 from core.timeparse import TimeParseError, parse_date
 from storage.reports import left_open, left_open_text, load_day, write_lines
-from tui.dialogs.form import FormDialog, FormField
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.form import FieldError, FormDialog, FormField
 from tui.format import money
 from tui.screens.live import LiveTableScreen
 from tui.widgets.plain_table import PlainTable
@@ -62,34 +64,23 @@ class DaySummaryScreen(LiveTableScreen):
     def reload(self) -> None:
         app = self.tabletime
         summary = self.summary = load_day(app.repo, self.day, app.clock())
-        rows: dict[tuple[str, Discipline, str], list[ClaimRow]] = {}
-        for row in summary.rows:
-            rows.setdefault((row.patient, row.discipline, row.payer), []).append(row)
-        lead = {group.session_ids[0]: group for group in summary.groups}
         table = self.table
         keep = table.cursor_row
         table.clear()
         for item in summary.sessions:
             s = item.session
-            if s.id in lead:
-                lines = rows.get((s.patient, s.discipline, s.payer.name), [])
-                units = ", ".join(f"{r.code}-{'-'.join(r.modifiers)} x{r.units}"
-                                  for r in lines) or "-"
-                if lead[s.id].pooled is not None:
-                    units = f"pooled: {units}"
-                amount = money(item.amount)
-            else:
-                units, amount = "pooled with the session above", ""
+            amount = "" if item.units is None else money(item.amount)
             status = Text("OPEN", style="bold reverse") if s.is_open else Text("closed")
             checks = Text(str(len(item.checks)), style="bold") if item.checks else Text("")
             table.add_row(s.patient, status, checks, str(item.billing.total_timed_minutes),
-                          amount, units, s.payer.name, s.payer.method.value,
+                          amount, summary.units_text(item), s.payer.name, s.payer.method.value,
                           str(item.billing.total_treatment_minutes), key=str(s.id))
         if summary.sessions:
             table.move_cursor(row=min(max(keep, 0), len(summary.sessions) - 1))
         self.query_one("#day-title", Static).update(
             f"{self.day:%a %d %b %Y} · {plural(len(summary.sessions), 'session')} · "
-            f"{summary.timed_minutes} timed min · {plural(summary.units, 'unit')} · "
+            f"{summary.timed_minutes} timed min · "
+            f"{units_words(summary.units, summary.timed_units)} · "
             f"{money(summary.amount)} · {plural(len(summary.checks), 'check')}")
         self.query_one("#day-details", Static).update(self._details(summary))
 
@@ -102,8 +93,8 @@ class DaySummaryScreen(LiveTableScreen):
             if group.pooled is not None:
                 lines.append(f"Pooled: {group.patient} {group.discipline}, "
                              f"{plural(len(group.session_ids), 'session')} -> "
-                             f"{group.timed_units} timed "
-                             f"unit(s) (one by one: {group.per_session_units})")
+                             f"{plural(group.timed_units, 'timed unit')} "
+                             f"(one by one: {group.per_session_units})")
         if summary.checks:
             lines += ["", "Checks:", *(f"! {check.message}" for check in summary.checks)]
         else:
@@ -185,7 +176,16 @@ class DaySummaryScreen(LiveTableScreen):
             self.tabletime.show_chart_note(session_id)
 
     def action_export(self) -> None:
+        """Claim lines of a date range; open sessions are not billed yet, so an export that
+        would leave some out names them and asks first."""
         app = self.tabletime
+        dialog: FormDialog
+
+        def export(first: date, last: date, left_out: str) -> None:
+            now = app.clock()
+            app.export(f"lines-{first}-{last}.csv",
+                       lambda repo, stream: write_lines(repo, first, last, now, stream),
+                       "claim line", left_out)
 
         def submit(values: dict[str, str]) -> str | None:
             try:
@@ -195,17 +195,28 @@ class DaySummaryScreen(LiveTableScreen):
                 return str(error)
             if first > last:
                 return f"{first} is after {last}"
-            now = app.clock()
-            app.export(f"lines-{first}-{last}.csv",
-                       lambda repo, stream: write_lines(repo, first, last, now, stream))
-            if still_open := left_open(app.repo, first, last):
-                app.tell(left_open_text(still_open), "warning")
-            return None
+            still_open = left_open(app.repo, first, last)
+            if not still_open:
+                export(first, last, "")
+                return None
 
-        self.app.push_screen(FormDialog("Export claim lines (CSV)", [
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    export(first, last, left_open_text(still_open))
+                    dialog.dismiss(True)
+
+            names = ", ".join(f"{s.patient} {s.date_of_service}" for s in still_open)
+            self.app.push_screen(ConfirmDialog(
+                f"Not closed yet, so not billed in this file: {names}. Export the claim lines "
+                "of the closed sessions without them?", yes="Export"), answered)
+            return FieldError("first", "open sessions in the range: close them first, or "
+                                       "export without them")
+
+        dialog = FormDialog("Export claim lines (CSV)", [
             FormField("first", "From (YYYY-MM-DD)", self.day.isoformat()),
             FormField("last", "To (YYYY-MM-DD)", self.day.isoformat()),
-        ], submit))
+        ], submit)
+        self.app.push_screen(dialog)
 
     def action_back(self) -> None:
         self.dismiss()

@@ -65,10 +65,12 @@ class PatientHistoryScreen(TabletimeScreen[None]):
             ytd = "" if entry.year_to_date is None else (
                 f"{money(entry.year_to_date)} {entry.bucket} of "
                 f"${KX_THRESHOLDS.get(entry.day.year, '?')}")
+            estimate = "open" if visit.open else "pooled" if visit.pooled else \
+                money(visit.amount)
+            units = "pooled" if visit.pooled else _number(visit.units)
             table.add_row(f"{entry.day:%Y-%m-%d}", visit.discipline.value,
                           Text("KX", style="bold reverse") if entry.kx else "",
-                          "open" if visit.open else money(visit.amount), ytd,
-                          _number(visit.timed_minutes), _number(visit.timed_units),
+                          estimate, ytd, _number(visit.timed_minutes), units,
                           visit.payer, key=str(visit.id))
         table.move_cursor(row=max(len(entries) - 1, 0))
         self.query_one("#history-title", Static).update(

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from core.modifiers import describe
+from core.modifiers import billed_text, claim_lines, describe, not_billed, units_words
 from core.review import SessionReview, prefer_for, review_session
 from tui.dialogs.confirm import ConfirmDialog
 from tui.format import local_time, money
@@ -69,6 +69,7 @@ class ReviewScreen(TabletimeScreen[bool]):
         priced = list(zip(review.claim, amounts or [None] * len(review.claim), strict=True))
         table = self.query_one("#review-lines", DataTable)
         table.clear()
+        skipped = not_billed(billing, session.payer.medicare, self.tabletime.repo.catalog)
         for line in billing.lines:
             name = line.code + ("" if line.timed else " (untimed)")
             claimed = [(c, amount) for c, amount in priced if c.code == line.code]
@@ -76,10 +77,12 @@ class ReviewScreen(TabletimeScreen[bool]):
                 table.add_row(name, "-" if claim.minutes is None else str(claim.minutes),
                               str(claim.units), " ".join(claim.modifiers), money(amount))
             if not claimed:
+                reason = skipped.get(line.code)
                 table.add_row(name, "-" if line.minutes is None else str(line.minutes),
-                              str(line.units), "", "not billed" if line.units else "")
+                              str(line.units), "", f"not billed ({reason})" if reason else
+                              "not billed" if line.units else "")
         total = money(review.fees.total) if review.fees else "$0.00"
-        units = f"{billing.timed_units} timed unit{'' if billing.timed_units == 1 else 's'}"
+        units = units_words(sum(c.units for c in review.claim), billing.timed_units)
         self.query_one("#review-title", Static).update(
             f"Close {session.patient} · {session.payer.name} · {session.discipline} · "
             f"{session.date_of_service:%d %b %Y}\n"
@@ -159,8 +162,11 @@ class ReviewScreen(TabletimeScreen[bool]):
             self.session_id, stop_running=stop_running, prefer=self.prefer))
         if closed is None or closed.billing is None:
             return
-        units = ", ".join(f"{c} x{u}" for c, u in closed.billing.units.items() if u) or "no units"
-        self.tabletime.tell(f"Closed {closed.patient}: {units}")
+        medicare = closed.payer.medicare
+        claim = claim_lines(closed.billing, closed.discipline, medicare, repo.catalog)
+        self.tabletime.tell(f"Closed {closed.patient}: "
+                            + billed_text(claim, not_billed(closed.billing, medicare,
+                                                            repo.catalog)))
         self.dismiss(True)
 
     def action_back(self) -> None:

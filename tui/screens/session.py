@@ -15,6 +15,7 @@ from textual.widgets import Footer
 from core.clocks import ReportClock
 from core.live import UnitClock, code_time, lost_by_stopping, unit_clock
 from core.models import Discipline, FurnishedBy, Segment
+from core.modifiers import claim_lines
 from core.review import forgotten_timers
 from core.session import Session, SessionView
 from core.text import plural
@@ -186,7 +187,10 @@ class SessionScreen(LiveTableScreen):
         session, billing = self.view.session, self.view.billing
         running = list(self.view.running)
         units = unit_clock(session.payer.method, billing, self.segments, now, repo.catalog)
-        self.query_one(SessionHeader).show(session, billing, units, running, now, self.report)
+        claim = claim_lines(billing, session.discipline, session.payer.medicare, repo.catalog)
+        untimed = sum(line.units for line in claim) - billing.timed_units
+        self.query_one(SessionHeader).show(session, billing, units, running, now, self.report,
+                                           untimed)
         forgotten = {s.code for s in forgotten_timers(running, now,
                                                       repo.settings.forgotten_timer_minutes)}
         for tile in self.query(CodeTile):

@@ -3,19 +3,21 @@ from an earlier day (marked), live timers and units, and the cursor on the sessi
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Label, Static
 
 from core.clocks import AuthorizationBalance, CertificationClock, ClockKey, ReportClock
-from core.day import session_billing
-from core.models import Discipline
+from core.day import DayBilling, SessionData, bill_day
+from core.models import Discipline, Segment
+from core.modifiers import units_words
 from core.review import forgotten_timers
 from core.session import Session
-from core.text import plural
+from core.text import plural, split_references
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.details import session_details_dialog
 from tui.dialogs.form import FieldError, FormDialog, FormField
@@ -61,6 +63,9 @@ class TodayScreen(LiveTableScreen):
         """Today's plan-of-care clock of each patient and discipline."""
         self.deleted: list[Session] = []
         """Sessions deleted on this screen, the last one first to come back."""
+        self.billed: dict[date, DayBilling] = {}
+        """The listed sessions billed, by date of service (as the day summary bills them)."""
+        self.segments: dict[UUID, list[Segment]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="today-title", markup=False)
@@ -78,7 +83,7 @@ class TodayScreen(LiveTableScreen):
         for session in repo.queries.open_sessions():
             listed.setdefault(session.id, session)
         self.sessions = sorted(listed.values(), key=lambda s: s.opened_at)
-        day = [(s, repo.queries.segments_of(s.id)) for s in self.sessions]
+        day = self._bill()
         self.clocks = repo.queries.report_clocks(today, day)
         self.balances = repo.queries.authorization_balances(today, day)
         self.plans = repo.queries.certification_clocks(today, day)
@@ -115,26 +120,40 @@ class TodayScreen(LiveTableScreen):
         running = {s.session_id for s in self.tabletime.repo.queries.running_timed()}
         return next((i for i in ids if i in running), None)
 
-    def show_totals(self) -> None:
-        """The clock and the day's totals, on one line."""
+    def _bill(self) -> list[SessionData]:
+        """Bill the listed sessions as the day summary does (a patient's sessions of one date,
+        discipline and payer pooled), one date at a time, once per redraw."""
         repo = self.tabletime.repo
-        now = repo.local(self.tabletime.clock())
+        self.segments = {s.id: repo.queries.segments_of(s.id) for s in self.sessions}
+        listed: list[SessionData] = [(s, self.segments[s.id]) for s in self.sessions]
+        by_day: dict[date, list[SessionData]] = {}
+        for pair in listed:
+            by_day.setdefault(pair[0].date_of_service, []).append(pair)
+        now = self.tabletime.clock()
+        self.billed = {day: bill_day(pairs, now, repo.catalog) for day, pairs in by_day.items()}
+        return listed
+
+    def show_totals(self) -> None:
+        """The clock and the day's totals, on one line, in the day summary's words."""
+        now = self.tabletime.repo.local(self.tabletime.clock())
         today = [s for s in self.sessions if s.date_of_service == now.date()]
-        timed = units = 0
-        for session in today:
-            billing = session_billing(session, repo.queries.segments_of(session.id),
-                                      self.tabletime.clock(), repo.catalog)
-            timed += billing.total_timed_minutes
-            units += billing.timed_units
+        billed = self.billed.get(now.date())
+        timed = units = timed_units = 0
+        if billed is not None:
+            timed = sum(g.timed_minutes for g in billed.groups)
+            units = sum(row.units for row in billed.rows)
+            timed_units = sum(g.timed_units for g in billed.groups)
         self.query_one("#today-title", Static).update(
             f"Today {now:%a %d %b %Y}  {now:%H:%M}  ·  {plural(len(today), 'session')}  ·  "
-            f"{timed} timed min  ·  {plural(units, 'timed unit')}")
+            f"{timed} timed min  ·  {units_words(units, timed_units)}")
 
     def _cells(self, session: Session) -> list[str]:
         repo = self.tabletime.repo
         now = self.tabletime.clock()
-        segments = repo.queries.segments_of(session.id)
-        billing = session_billing(session, segments, now, repo.catalog)
+        segments = self.segments[session.id]
+        billed = self.billed[session.date_of_service]
+        billing = billed.billings[session.id]
+        units = billed.units.get(session.id)
         running = [s for s in segments if s.running]
         forgotten = forgotten_timers(running, now, repo.settings.forgotten_timer_minutes)
         today = repo.local(now).date()
@@ -151,7 +170,7 @@ class TodayScreen(LiveTableScreen):
         if forgotten:
             timer = "! " + timer
         return [session.patient, session.payer.name, status, timer,
-                str(billing.total_timed_minutes), str(billing.timed_units),
+                str(billing.total_timed_minutes), "pooled" if units is None else str(units),
                 self._report(session), opened]
 
     def _report(self, session: Session) -> str:
@@ -163,6 +182,7 @@ class TodayScreen(LiveTableScreen):
 
     def tick(self) -> None:
         table = self.table
+        self._bill()
         for session in self.sessions:
             if session.is_open:
                 for (key, _), value in zip(self.COLUMNS, self._cells(session), strict=True):
@@ -259,22 +279,51 @@ class TodayScreen(LiveTableScreen):
                 f"{local_time(running[0].start, repo.zone)})?", yes="Stop"), confirmed)
             return
 
+        dialog: FormDialog
+
+        def start(patients: list[str], values: dict[str, str]) -> bool:
+            started = self.tabletime.attempt(lambda: repo.commands.start_group(
+                patients, values["code"], new_payer=values["payer"]), quiet=True)
+            if started is not None:
+                self.tabletime.tell(f"Group {values['code']} started for "
+                                    f"{plural(len(started), 'patient')} (g stops it)")
+            return started is not None
+
         def submit(values: dict[str, str]) -> str | None:
-            patients = values["patients"].split(",")
-            started = self.tabletime.attempt(
-                lambda: repo.commands.start_group(patients, values["code"]), quiet=True)
-            if started is None:
+            try:
+                patients = split_references(values["patients"])
+            except ValueError as error:
+                return FieldError("patients", str(error))
+            newcomers = self.tabletime.attempt(lambda: repo.commands.group_newcomers(
+                patients, values["payer"]), quiet=True)
+            if newcomers is None:
                 return FieldError("patients", self.tabletime.last_error or "not started")
-            self.tabletime.tell(f"Group {values['code']} started for "
-                                f"{plural(len(started), 'patient')} (g stops it)")
-            return None
+            if not newcomers:
+                return None if start(patients, values) else \
+                    FieldError("patients", self.tabletime.last_error or "not started")
+
+            def answered(yes: bool | None) -> None:
+                if yes and start(patients, values):
+                    dialog.dismiss(True)
+                elif yes:
+                    dialog.query_one("#error", Label).update(f"! {self.tabletime.last_error}")
+
+            listed = ", ".join(f"{name} ({payer})" for name, payer in newcomers.items())
+            self.app.push_screen(ConfirmDialog(
+                f"Never seen before, each gets a new session: {listed}. Start the group with "
+                f"{plural(len(patients), 'patient')}?", yes="Start"), answered)
+            return FieldError("patients", "new patients: check their references and payer")
 
         codes = [(f"{e.code} {e.short}", e.code) for e in repo.catalog if e.group]
-        self.app.push_screen(FormDialog("Group therapy: two or more patients at once", [
-            FormField("patients", "Patient references, separated by commas",
-                      placeholder="AB1234, CD5678, EF9012"),
+        payers = [(f"{p.name} ({p.method.value})", p.name) for p in repo.settings.payers]
+        dialog = FormDialog("Group therapy: two or more patients at once", [
+            FormField("patients", 'Patient references, separated by commas ("DOE, J" in '
+                      "quotes if one holds a comma)", placeholder="AB1234, CD5678, EF9012"),
             FormField("code", "Group code", options=codes),
-        ], submit, save="Start"), lambda _: self.reload())
+            FormField("payer", "Payer of a patient seen for the first time", payers[0][1],
+                      options=payers),
+        ], submit, save="Start")
+        self.app.push_screen(dialog, lambda _: self.reload())
 
     def action_new_session(self) -> None:
         repo = self.tabletime.repo

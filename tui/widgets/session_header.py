@@ -21,7 +21,7 @@ class SessionHeader(Static):
     def __init__(self) -> None:
         super().__init__(id="session-header", markup=False)
         self._shown: tuple[Session, BillingResult, UnitClock, list[Segment], datetime,
-                           ReportClock | None] | None = None
+                           ReportClock | None, int] | None = None
 
     def on_resize(self, event: events.Resize) -> None:
         """The first show may come before the layout knows the width: show it again."""
@@ -34,8 +34,10 @@ class SessionHeader(Static):
         self.set_timer(UNIT_SHOWN_SECONDS, lambda: self.remove_class("-unit"))
 
     def show(self, session: Session, billing: BillingResult, units: UnitClock,
-             running: list[Segment], now: datetime, report: ReportClock | None = None) -> None:
-        self._shown = (session, billing, units, running, now, report)
+             running: list[Segment], now: datetime, report: ReportClock | None = None,
+             untimed: int = 0) -> None:
+        """`untimed`: the units of untimed codes this session bills (a group's 97150)."""
+        self._shown = (session, billing, units, running, now, report, untimed)
         wide = self.size.width >= WIDE
         rule = "8-minute rule" if session.payer.method is Method.CMS else "per code"
         status = "open" if session.is_open else "CLOSED: o reopens"
@@ -52,7 +54,9 @@ class SessionHeader(Static):
         if timed:
             parts.append(f"▶ {timed[0].code} {clock(now - timed[0].start)}")
         counted = "timed" if units.key == "total" else units.key
-        parts.append(f"{counted} {units.minutes} min = {plural(units.units, 'unit')}")
+        parts.append(f"{counted} {units.minutes} min = "
+                     f"{plural(units.units, 'timed unit' if units.key == 'total' else 'unit')}"
+                     + (f" + {untimed} untimed" if untimed else ""))
         if units.to_next is not None:
             parts.append(f"next unit in {clock(units.to_next)}")
         elif session.is_open:
