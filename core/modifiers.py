@@ -124,7 +124,7 @@ def not_billed(result: BillingResult, medicare: bool, catalog: Catalog | None = 
     return found
 
 
-STATUS_SHORT = {MedicareStatus.B: "bundled by Medicare",
+STATUS_SHORT = {MedicareStatus.B: "bundled",
                 MedicareStatus.I: "not valid for Medicare"}
 
 
@@ -197,7 +197,7 @@ def units_words(units: int, timed: int) -> str:
 
 def billed_text(lines: Sequence[Billed], skipped: Mapping[str, str]) -> str:
     """The one way units are said everywhere: `97110-GP x2, 97150-GP x1; 97010 not billed
-    (bundled by Medicare)`."""
+    (bundled)`."""
     billed = ", ".join(describe(line) for line in lines) or "no billable line"
     unbilled = "; ".join(f"{code} not billed ({why})" for code, why in skipped.items())
     return f"{billed}; {unbilled}" if unbilled else billed

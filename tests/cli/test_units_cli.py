@@ -107,9 +107,9 @@ def test_what_cannot_be_true_is_refused_with_one_line(capsys, argv, said):
 def test_a_code_medicare_never_pays_is_named_not_billed(capsys):
     _, out, _ = run(capsys, "units", "--json", "97110=10", "97010")
     data = json.loads(out)
-    assert data["not_billed"] == {"97010": "bundled by Medicare"}
+    assert data["not_billed"] == {"97010": "bundled"}
     assert [line["code"] for line in data["claim_lines"]] == ["97110"]
     _, text, _ = run(capsys, "units", "97110=10", "97010")
-    assert "97010         -      1  untimed; not billed (bundled by Medicare)" in text
+    assert "97010         -      1  untimed; not billed (bundled)" in text
     _, out, _ = run(capsys, "units", "--json", "--no-medicare", "97110=10", "97010")
     assert json.loads(out)["not_billed"] == {}

@@ -142,8 +142,7 @@ def test_units_are_said_one_way_billed_untimed_and_not_billed():
                              seg(a, "97161", 23, 30)]))
     item = summary.sessions[0]
     # Medicare never pays 97010 (status B): never "97010 x1" without "not billed".
-    assert summary.units_text(item) == ("97110-GP x2, 97161-GP x1; 97010 not billed "
-                                        "(bundled by Medicare)")
+    assert summary.units_text(item) == "97110-GP x2, 97161-GP x1; 97010 not billed (bundled)"
     assert (item.units, summary.units, summary.timed_units) == (3, 3, 2)
     assert units_words(summary.units, summary.timed_units) == "3 units (2 timed)"
 

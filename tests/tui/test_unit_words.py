@@ -52,7 +52,7 @@ async def test_today_and_the_day_summary_tell_the_same_units(open_app, clock):
         assert "3 units (1 timed)" in day_title
         table = app.screen.query_one(DataTable)
         texts = [cell(table, row, "units") for row in range(table.row_count)]
-        assert "97150-GP x1, 97110-GP x1; 97010 not billed (bundled by Medicare)" in texts
+        assert "97150-GP x1, 97110-GP x1; 97010 not billed (bundled)" in texts
         assert "97150-GP x1" in texts
 
 
@@ -88,10 +88,9 @@ async def test_a_47_second_group_is_reviewed_and_closed_in_the_same_words(open_a
         await pilot.pause()
     closes = [m for m, _ in told if m.startswith("Closed")]
     assert closes == ["Closed CD34: 97150-GP x1",
-                      "Closed AB12: 97150-GP x1, 97110-GP x1; 97010 not billed (bundled by "
-                      "Medicare)"]
+                      "Closed AB12: 97150-GP x1, 97110-GP x1; 97010 not billed (bundled)"]
     text = summary_text(load_day(app.repo, app.today(), clock.now))
-    assert "97010 x1" not in text and "97010 not billed (bundled by Medicare)" in text
+    assert "97010 x1" not in text and "97010 not billed (bundled)" in text
     assert "3 units (1 timed)" in text
 
 

@@ -20,7 +20,7 @@ from core.timeparse import TimeParseError, parse_date
 from storage.reports import left_open, left_open_text, load_day, write_lines
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FieldError, FormDialog, FormField
-from tui.format import money
+from tui.format import WIDE, money
 from tui.screens.live import LiveTableScreen
 from tui.widgets.plain_table import PlainTable
 
@@ -77,11 +77,12 @@ class DaySummaryScreen(LiveTableScreen):
                           str(item.billing.total_treatment_minutes), key=str(s.id))
         if summary.sessions:
             table.move_cursor(row=min(max(keep, 0), len(summary.sessions) - 1))
-        self.query_one("#day-title", Static).update(
-            f"{self.day:%a %d %b %Y} · {plural(len(summary.sessions), 'session')} · "
-            f"{summary.timed_minutes} timed min · "
-            f"{units_words(summary.units, summary.timed_units)} · "
-            f"{money(summary.amount)} · {plural(len(summary.checks), 'check')}")
+        day = f"{self.day:%a %d %b %Y}" if self.size.width >= WIDE else f"{self.day:%d %b}"
+        title = (f"{day} · {plural(len(summary.sessions), 'session')} · "
+                 f"{summary.timed_minutes} timed min · "
+                 f"{units_words(summary.units, summary.timed_units)} · "
+                 f"{money(summary.amount)} · {plural(len(summary.checks), 'check')}")
+        self.query_one("#day-title", Static).update(title)
         self.query_one("#day-details", Static).update(self._details(summary))
 
     @staticmethod

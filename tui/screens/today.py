@@ -144,8 +144,8 @@ class TodayScreen(LiveTableScreen):
             units = sum(row.units for row in billed.rows)
             timed_units = sum(g.timed_units for g in billed.groups)
         self.query_one("#today-title", Static).update(
-            f"Today {now:%a %d %b %Y}  {now:%H:%M}  ·  {plural(len(today), 'session')}  ·  "
-            f"{timed} timed min  ·  {units_words(units, timed_units)}")
+            f"Today {now:%a %d %b %Y} {now:%H:%M} · {plural(len(today), 'session')} · "
+            f"{timed} timed min · {units_words(units, timed_units)}")
 
     def _cells(self, session: Session) -> list[str]:
         repo = self.tabletime.repo
