@@ -317,8 +317,8 @@ class TodayScreen(LiveTableScreen):
         codes = [(f"{e.code} {e.short}", e.code) for e in repo.catalog if e.group]
         payers = [(f"{p.name} ({p.method.value})", p.name) for p in repo.settings.payers]
         dialog = FormDialog("Group therapy: two or more patients at once", [
-            FormField("patients", 'Patient references, separated by commas ("DOE, J" in '
-                      "quotes if one holds a comma)", placeholder="AB1234, CD5678, EF9012"),
+            FormField("patients", 'Patient references, comma-separated ("DOE, J" quoted)',
+                      placeholder="AB1234, CD5678, EF9012"),
             FormField("code", "Group code", options=codes),
             FormField("payer", "Payer of a patient seen for the first time", payers[0][1],
                       options=payers),
