@@ -40,6 +40,42 @@ def wider_than_private(path: Path) -> int | None:
     return mode if mode & 0o077 else None
 
 
+class NotAFile(Exception):
+    """Something other than a regular file where one was expected; the message says what."""
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in a user's words."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISLNK(mode):
+        return "a link"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device"
+
+
+def read_regular(path: Path, *, follow_links: bool = False) -> bytes:
+    """A regular file's content, never blocking: a named pipe would wait for a writer forever
+    and a device may do something when opened, so the kind is looked at first (lstat, or stat
+    when `follow_links`), the file opened without waiting and looked at again. NotAFile
+    otherwise; OSError as the system says (FileNotFoundError, PermissionError...)."""
+    found = path.stat() if follow_links else path.lstat()
+    if not stat.S_ISREG(found.st_mode):
+        raise NotAFile(f"is {file_kind(found.st_mode)}, not a regular file")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as handle:
+        opened = os.fstat(handle.fileno())
+        if not stat.S_ISREG(opened.st_mode):  # swapped in between
+            raise NotAFile(f"is {file_kind(opened.st_mode)}, not a regular file")
+        return handle.read()
+
+
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

@@ -6,25 +6,46 @@ the audit trail) and patients.json of what was entered about patients; the index
 again on restore. A backup only reads and takes no lock, so
 it never blocks the app; each file is read whole (the app replaces files atomically), and a
 file that changed while the archive was being written is added again, until one pass finds
-every file as archived: the archive is then a state the folder was really in.
+every file as archived: the archive is then a state the folder was really in. Anything but a
+regular file where a data file belongs is refused by name (a pipe would block the backup, a
+link would archive its target).
+
+A restore is all or nothing: every member is checked first (settings with the app's own
+loader), then written into a folder beside the target (`.NAME.restoring-XXXX`, marked as
+Tabletime's), made durable and renamed onto the new or empty target in one step. A restore
+stopped before that leaves the target as it was; the next restore removes the leftover, and
+the app and `check` name it meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
+import os
+import shutil
+import stat
 import tarfile
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
 from core.text import printable
-from storage.atomic import ensure_private_dir, write_atomic
+from storage.atomic import (
+    NotAFile,
+    ensure_private_dir,
+    file_kind,
+    fsync_dir,
+    read_regular,
+    write_atomic,
+)
 from storage.documents import (
     PATIENTS_NAME,
     DocumentError,
@@ -32,8 +53,16 @@ from storage.documents import (
     upgrade,
     validate,
 )
-from storage.errors import BadPath
-from storage.settings_file import SETTINGS_NAME
+from storage.errors import BadPath, DataFolderLocked, SettingsError, disk_problem
+from storage.folder import (
+    LOCK_NAME,
+    RESTORE_MARK,
+    WriterLock,
+    interrupted_restores,
+    refuse_non_folder,
+    restoring_prefix,
+)
+from storage.settings_file import SETTINGS_NAME, parse_settings
 from storage.store import file_stamp
 
 FORMAT = 1
@@ -47,7 +76,7 @@ def _files(data_dir: Path) -> dict[str, Path]:
     """What a backup holds, by name in the archive: settings, patients.json, the day files."""
     found = {}
     for name in (SETTINGS_NAME, PATIENTS_NAME):
-        if (data_dir / name).is_file():
+        if (data_dir / name).is_symlink() or (data_dir / name).exists():
             found[name] = data_dir / name
     for path in sorted((data_dir / "days").glob("*/*.json")):
         try:
@@ -75,9 +104,15 @@ def write_backup(data_dir: Path, out: BinaryIO) -> int:
             for name, path in changed.items():
                 stamp = file_stamp(path)
                 try:
-                    content = path.read_bytes()
+                    content = read_regular(path)
                 except FileNotFoundError:
                     continue  # removed meanwhile: the next pass sees it gone
+                except NotAFile as error:
+                    raise BadPath(f"{printable(str(path))} {error}: a backup holds data files "
+                                  "only; move it away (nothing was written)") from None
+                except OSError as error:
+                    raise BadPath(f"cannot back up {printable(str(path))}: "
+                                  f"{disk_problem(error)} (nothing was written)") from None
                 if file_stamp(path) != stamp:
                     continue  # replaced while being read: the next pass reads it again
                 _add(archive, name, content)
@@ -101,8 +136,12 @@ def _add(archive: tarfile.TarFile, name: str, content: bytes) -> None:
 
 
 def _members(path: Path) -> Iterator[tuple[str, bytes]]:
-    """(name, content) of each member, refusing anything a backup does not hold."""
+    """(name, content) of each member, refusing anything a backup does not hold (and an
+    archive that is not a regular file: a named pipe would block)."""
     try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise BadPath(f"{printable(str(path))} is {file_kind(mode)}, not a backup file")
         with tarfile.open(path, mode="r:*") as archive:
             for member in archive:
                 name = member.name.removeprefix(f"{ROOT}/")
@@ -117,18 +156,30 @@ def _members(path: Path) -> Iterator[tuple[str, bytes]]:
                       f"{error}") from None
 
 
-def verify_backup(path: Path) -> int:
+class Verified(NamedTuple):
+    """An archive found sound: how many day files, and each member's checksum."""
+
+    days: int
+    sums: dict[str, str]
+
+
+def verify_backup(path: Path) -> Verified:
     """Check an archive without writing anything: only the names a backup writes, regular
-    files, each matching the manifest's checksum, each day file valid. Returns how many day
-    files it holds; BadPath names the first problem."""
+    files, each matching the manifest's checksum, each day file valid, the settings valid as
+    the app reads them. BadPath names the first problem."""
     sums: dict[str, str] = {}
-    manifest = None
+    manifest: Any = None
     for name, content in _members(path):
         if name == MANIFEST:
-            manifest = json.loads(content)
+            manifest = _manifest(path, content)
             continue
         if name.startswith("days/") or name == PATIENTS_NAME:
             _check_document(name, content)
+        if name == SETTINGS_NAME:
+            try:
+                parse_settings(content, f"the backup's {SETTINGS_NAME}")
+            except SettingsError as error:
+                raise BadPath(str(error)) from None
         sums[name] = hashlib.sha256(content).hexdigest()  # a file added again: the later one
     if manifest is None:
         raise BadPath(f"{printable(str(path))} is not a Tabletime backup (no manifest)")
@@ -142,7 +193,18 @@ def verify_backup(path: Path) -> int:
     for name, checksum in sums.items():
         if listed[name] != checksum:
             raise BadPath(f"{printable(str(path))}: {name} is damaged (its checksum differs)")
-    return sum(1 for name in sums if name.startswith("days/"))
+    return Verified(sum(1 for name in sums if name.startswith("days/")), sums)
+
+
+def _manifest(path: Path, content: bytes) -> dict[str, Any]:
+    try:
+        manifest = json.loads(content)
+    except ValueError:  # not JSON, not UTF-8
+        manifest = None
+    if not isinstance(manifest, dict):
+        raise BadPath(f"{printable(str(path))} is not a Tabletime backup (its manifest is "
+                      "not a JSON object)")
+    return manifest
 
 
 def _allowed(name: str) -> bool:
@@ -167,17 +229,97 @@ def _check_document(name: str, content: bytes) -> None:
 
 
 def refuse_unless_empty(data_dir: Path) -> None:
-    if data_dir.exists() and (not data_dir.is_dir() or any(data_dir.iterdir())):
+    refuse_non_folder(data_dir)
+    if data_dir.exists() and any(data_dir.iterdir()):
         raise BadPath(f"{printable(str(data_dir))} is not empty: restore into a new or empty "
                       "folder (nothing was written)")
 
 
-def restore_backup(path: Path, data_dir: Path) -> None:
-    """Write a verified archive's files into the data folder (its later copy of a file that
-    was added twice replaces the earlier one)."""
-    for name, content in _members(path):
-        if name == MANIFEST:
-            continue
-        target = data_dir / name
-        ensure_private_dir(target.parent)
-        write_atomic(target, content)
+@contextmanager
+def restore_backup(path: Path, data_dir: Path) -> Iterator[tuple[WriterLock, int]]:
+    """Restore an archive into a new or empty folder, all or nothing; yields the restored
+    folder's writer lock, held (open the repository with it: the index is derived before any
+    other Tabletime can write there), and how many day files came back."""
+    refuse_unless_empty(data_dir)
+    verified = verify_backup(path)  # nothing is written before every member is checked
+    created = not data_dir.exists()
+    target = WriterLock(data_dir).acquire()  # no other Tabletime writes it meanwhile
+    try:
+        refuse_unless_empty(data_dir)  # nobody filled it meanwhile
+        for leftover in interrupted_restores(data_dir):
+            _discard_leftover(leftover)
+        placed = _restore_beside(path, data_dir, verified, target)
+    except BaseException:
+        target.release()
+        if created:
+            _remove_empty(data_dir)
+        raise
+    target.release()  # the folder it locked was replaced by the restored one
+    try:
+        yield placed, verified.days
+    finally:
+        placed.release()
+
+
+def _restore_beside(path: Path, data_dir: Path, verified: Verified,
+                    target: WriterLock) -> WriterLock:
+    """Write the members into a marked folder beside the target, durably, and rename it onto
+    the target; returns the lock held on it (a restore running is never a leftover)."""
+    temp = Path(tempfile.mkdtemp(dir=data_dir.parent, prefix=restoring_prefix(data_dir)))
+    try:
+        write_atomic(temp / RESTORE_MARK, b"a restore of Tabletime writes this folder\n")
+        placed = WriterLock(temp).acquire()
+    except BaseException:
+        shutil.rmtree(temp)
+        raise
+    try:
+        written: dict[str, str] = {}
+        for name, content in _members(path):
+            if name != MANIFEST:
+                ensure_private_dir((temp / name).parent)
+                write_atomic(temp / name, content)
+                written[name] = hashlib.sha256(content).hexdigest()
+        if written != verified.sums:
+            raise BadPath(f"{printable(str(path))} changed while it was being restored: "
+                          "nothing was restored")
+        for folder in (temp, temp / "days", *(temp / "days").glob("*")):
+            if folder.is_dir():
+                fsync_dir(folder)  # every name in place before the rename makes it whole
+        _rename_onto(temp, data_dir, target)
+    except BaseException:
+        placed.release()
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    placed.moved_to(data_dir)
+    (data_dir / RESTORE_MARK).unlink()
+    fsync_dir(data_dir)
+    return placed
+
+
+def _rename_onto(temp: Path, data_dir: Path, target: WriterLock) -> None:
+    """The commit: the restored folder takes the empty target's place in one rename."""
+    try:
+        os.rename(temp, data_dir)  # POSIX replaces an empty folder
+    except OSError:  # a system that does not: the empty target goes first
+        target.release()
+        (data_dir / LOCK_NAME).unlink(missing_ok=True)
+        data_dir.rmdir()
+        os.rename(temp, data_dir)
+    fsync_dir(data_dir.parent)
+
+
+def _discard_leftover(folder: Path) -> None:
+    """Remove what an interrupted restore wrote (marked as ours; never a restore running)."""
+    try:
+        lock = WriterLock(folder).acquire()
+    except DataFolderLocked:
+        return
+    try:
+        shutil.rmtree(folder)
+    finally:
+        lock.release()
+
+
+def _remove_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty after all, or gone: left as it is
+        folder.rmdir()

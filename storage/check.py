@@ -1,16 +1,22 @@
 """`tabletime check`: read every file, derive the index again and compare, look for what no
-file-by-file check can see (timed segments of one therapist that overlap across days), and
-say what was found and what was fixed."""
+file-by-file check can see (timed segments of one therapist that overlap across days,
+sessions the index knew that their day file lost, a restore that never finished), and say
+what was found and what was fixed. It tells an empty folder from one that lost its files."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from core.models import Clock, Frozen, Segment
-from core.text import printable
+from core.settings import Settings
+from core.text import plural, printable
 from core.timing import describe_overlap, first_overlap
 from storage.atomic import TEMP_SUFFIX, wider_than_private
+from storage.errors import MissingDataFolder
+from storage.folder import interrupted_restores, refuse_non_folder
+from storage.indexes import missing_text
 from storage.repository import OBSOLETE, Repository
+from storage.settings_file import settings_path, system_zone
 
 
 class Finding(Frozen):
@@ -19,19 +25,38 @@ class Finding(Frozen):
     fixed: bool
 
 
+class Skipped(Frozen):
+    """A file that could not be read, and why (every reader names them)."""
+
+    file: str
+    reason: str
+
+
 class CheckReport(Frozen):
     day_files: int
     sessions: int
     open_sessions: int
     findings: tuple[Finding, ...]
+    skipped: tuple[Skipped, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.findings
 
+    @property
+    def empty(self) -> bool:
+        """Nothing recorded, and nothing known to be lost: a new folder."""
+        return self.day_files == 0 and self.ok
 
-def check_folder(data_dir: Path, clock: Clock) -> CheckReport:
-    """Check a data folder as its one writer (the lock is taken: the app must be closed)."""
+
+def check_folder(data_dir: Path, clock: Clock, *, accept_missing: bool = False) -> CheckReport:
+    """Check a data folder as its one writer (the lock is taken: the app must be closed). A
+    folder that does not exist is not created (a mistyped --data-dir), and no settings are
+    written (an interrupted restore's empty target must stay empty for the next restore).
+    `accept_missing`: the user accepts the loss of the sessions the index saw go missing."""
+    refuse_non_folder(data_dir)
+    if not data_dir.is_dir():
+        raise MissingDataFolder(data_dir)
     findings = [Finding(kind="temp-file", fixed=True, message=(
                     f"{printable(str(path))}: left by a write that never finished (never "
                     "acknowledged); removed"))
@@ -39,7 +64,12 @@ def check_folder(data_dir: Path, clock: Clock) -> CheckReport:
     findings += [Finding(kind="obsolete-index", fixed=True, message=(
                     f"{name}: an index of an earlier Tabletime; removed (index/ replaces it)"))
                  for name in OBSOLETE if (data_dir / name).exists()]
-    with Repository.open(data_dir, clock) as repo:
+    findings += [Finding(kind="interrupted-restore", fixed=False, message=(
+                    f"an interrupted restore left {printable(str(path))}: this folder was not "
+                    "restored; run tabletime restore again (it removes that folder)"))
+                 for path in interrupted_restores(data_dir)]
+    defaults = None if settings_path(data_dir).exists() else Settings(timezone=system_zone())
+    with Repository.open(data_dir, clock, defaults) as repo:
         repo.pop_notices()
         repo.patients.used_elsewhere(0)  # read (and validate) what was entered about patients
         files = repo.store.day_files()
@@ -59,15 +89,33 @@ def check_folder(data_dir: Path, clock: Clock) -> CheckReport:
                 f"the index was wrong about {wrong} day{'s' if wrong != 1 else ''}; derived "
                 "again from the day files")))
         findings += _overlaps(repo, segments)
-        findings += [Finding(kind="unreadable", fixed=False, message=reason)
-                     for reason in repo.store.unreadable.values()]
+        findings += [Finding(kind="unreadable", fixed=False, message=(
+                        f"{printable(str(path))} {reason}; it was left as it is"))
+                     for path, reason in repo.store.unreadable.items()]
+        findings += _missing(repo, accept_missing)
         if (mode := wider_than_private(data_dir)) is not None:
             findings.append(Finding(kind="permissions", fixed=False, message=(
                 f"{printable(str(data_dir))} can be read by other users (mode {mode:o}); "
                 f"chmod 700 it")))
         opened = len(repo.queries.open_sessions())
+        skipped = tuple(Skipped(file=str(path), reason=reason)
+                        for path, reason in repo.store.skipped().items())
     return CheckReport(day_files=len(files) - len(repo.store.moved_aside), sessions=sessions,
-                       open_sessions=opened, findings=tuple(findings))
+                       open_sessions=opened, findings=tuple(findings), skipped=skipped)
+
+
+def _missing(repo: Repository, accept: bool) -> list[Finding]:
+    """The index as a witness: sessions it knew that their day file lost (found, until they
+    are back or the user accepts the loss)."""
+    if not accept:
+        return [Finding(kind="missing-sessions", fixed=False,
+                        message=missing_text(entry, repo.store.day_path(entry.date)))
+                for entry in repo.indexes.missing()]
+    return [Finding(kind="missing-sessions", fixed=True, message=(
+                f"{entry.date}: accepted the loss of {plural(len(entry.sessions), 'session')} "
+                f"({', '.join(sorted({v.patient for v in entry.sessions}))}); the index no "
+                "longer names them"))
+            for entry in repo.indexes.accept_missing()]
 
 
 def _overlaps(repo: Repository, segments: list[Segment]) -> list[Finding]:

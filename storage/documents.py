@@ -13,14 +13,16 @@ TinyDB's (table name -> document id -> record), so TinyDB reads and writes these
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Container, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self, get_args
 from uuid import UUID
 
 from pydantic import (
+    BaseModel,
     Field,
     StringConstraints,
     ValidationError,
@@ -99,6 +101,19 @@ class MonthEntry(Frozen):
     open: tuple[OpenEntry, ...] = ()
 
 
+class MissingEntry(Frozen):
+    """Sessions the index knew on a date that its day file no longer holds and does not
+    record deleting (a sync conflict, a hand edit, a file gone or moved aside): kept, and said
+    at every open, until they are back or the loss is accepted (`check --accept-missing`)."""
+
+    date: date
+    sessions: tuple[Visit, ...]
+
+
+Tables = Mapping[str, Mapping[Any, Any]]
+"""A file's records (or a change's), by table and record key."""
+
+
 class Document(Frozen):
     """A data-folder file: tables of records keyed by TinyDB document id. `KEYS` names the
     field that identifies a record of each table (our own ids, never TinyDB's)."""
@@ -109,6 +124,19 @@ class Document(Frozen):
 
     def schema_version(self) -> int:
         return next(iter(self.meta.values())).schema_version if self.meta else SCHEMA_VERSION
+
+    @classmethod
+    def record_model(cls, table: str) -> type[BaseModel]:
+        """The model a record of `table` is read with (the field's `dict[DocId, Model]`)."""
+        return _record_model(cls, table)
+
+    @classmethod
+    def change_problem(cls, kept: Tables, put: Tables, dropped: Mapping[str, Collection[Any]],
+                       context: dict[str, Any]) -> str | None:
+        """What the file-wide rules of the read would refuse in the file once records are
+        `put` and `dropped` (each record itself already valid), looking only at what the
+        change touches; None when nothing."""
+        return None
 
 
 class DayDocument(Document):
@@ -122,19 +150,64 @@ class DayDocument(Document):
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Self:
-        day = (info.context or {}).get("day")
         ids = {session.id for session in self.sessions.values()}
         if len(ids) != len(self.sessions):
             raise ValueError("two sessions share an id")
-        for session in self.sessions.values():
-            if day is not None and session.date_of_service != day:
-                raise ValueError(f"a session of {session.date_of_service} in the file of {day}")
-        for segment in self.segments.values():
-            if segment.session_id not in ids:
-                raise ValueError(f"segment {segment.id} belongs to no session of this file")
         if len({segment.id for segment in self.segments.values()}) != len(self.segments):
             raise ValueError("two segments share an id")
+        wrong = day_problem((info.context or {}).get("day"), self.sessions.values(),
+                            self.segments.values(), ids)
+        if wrong is not None:
+            raise ValueError(wrong)
         return self
+
+    @classmethod
+    def change_problem(cls, kept: Tables, put: Tables, dropped: Mapping[str, Collection[Any]],
+                       context: dict[str, Any]) -> str | None:
+        """Sessions put must be of the file's date and segments put must belong to a session
+        the file keeps; a session dropped must take its segments with it. (Ids are unique by
+        construction: a change puts and drops records by their own id.)"""
+        sessions = put.get("sessions", {})
+        gone = dropped.get("sessions", ())
+        segments = list(put.get("segments", {}).values())
+        if gone:
+            left = set(dropped.get("segments", ())) | set(put.get("segments", {}))
+            segments += [s for key, s in kept["segments"].items() if key not in left]
+        return day_problem(context.get("day"), sessions.values(), segments,
+                           _KeptSessions(kept["sessions"], sessions, gone))
+
+
+class _KeptSessions(Container[UUID]):
+    """The ids of the sessions a day file holds after a change, without listing them (a
+    timer start looks up one)."""
+
+    def __init__(self, kept: Mapping[Any, Any], put: Mapping[Any, Any],
+                 gone: Collection[Any]) -> None:
+        self._kept, self._put, self._gone = kept, put, gone
+
+    def __contains__(self, session_id: object) -> bool:
+        key = str(session_id)  # records are keyed by their id as text
+        return key in self._put or (key in self._kept and key not in self._gone)
+
+
+@cache
+def _record_model(kind: type[Document], table: str) -> type[BaseModel]:
+    model = get_args(kind.model_fields[table].annotation)[1]
+    assert isinstance(model, type) and issubclass(model, BaseModel)
+    return model
+
+
+def day_problem(day: date | None, sessions: Iterable[Session], segments: Iterable[Segment],
+                session_ids: Container[UUID]) -> str | None:
+    """The day file's rules, for a read (the whole file) and a write (what it touches)."""
+    for session in sessions:
+        if day is not None and session.date_of_service != day:
+            return (f"date_of_service: a session of {session.date_of_service} in the file of "
+                    f"{day}")
+    for segment in segments:
+        if segment.session_id not in session_ids:
+            return f"session_id: segment {segment.id} belongs to no session of this file"
+    return None
 
 
 class MonthIndexDocument(Document):
@@ -146,11 +219,13 @@ class MonthIndexDocument(Document):
 
 
 class IndexSummaryDocument(Document):
-    """index/months.json: per month, the digest of its day files and its open sessions."""
+    """index/months.json: per month, the digest of its day files and its open sessions; per
+    date, the sessions its day file lost (the index as a witness)."""
 
-    TABLES = ("months",)
-    KEYS: ClassVar[dict[str, str]] = {"months": "month"}
+    TABLES = ("months", "missing")
+    KEYS: ClassVar[dict[str, str]] = {"months": "month", "missing": "date"}
     months: dict[DocId, MonthEntry] = Field(default_factory=dict)
+    missing: dict[DocId, MissingEntry] = Field(default_factory=dict)
 
 
 class PatientsDocument(Document):

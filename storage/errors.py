@@ -55,3 +55,31 @@ class DataFolderLocked(StorageError):
 
 class SettingsError(Exception):
     """The settings file is unreadable or holds a bad value: the message names file and key."""
+
+
+class SettingsChanged(StorageError):
+    """settings.toml was changed by someone else since Tabletime read it: it is kept as it is,
+    never overwritten from memory."""
+
+    def __init__(self, path: object) -> None:
+        super().__init__(f"{path} changed since Tabletime read it: your file was kept")
+
+
+class FolderReplaced(StorageError):
+    """The data folder at the path is no longer the one this process locked (moved away, or
+    copied back by a sync client): writing there could overwrite another writer's work."""
+
+    def __init__(self, folder: object) -> None:
+        super().__init__(f"the data folder {folder} was moved or replaced while Tabletime ran: "
+                         "nothing was written; quit and start Tabletime again")
+
+
+class DiskReadOnly(StorageError):
+    """The data folder is on a read-only disk: it is shown, never written."""
+
+    def __init__(self) -> None:
+        super().__init__("not saved: the disk is read-only")
+
+
+class IncompleteExport(StorageError):
+    """An export would lack records that could not be read: nothing was written."""

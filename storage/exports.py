@@ -1,5 +1,7 @@
-"""Files written for the user: exports on the command line (`--out`) and from the app
-(`exports/`). Nothing is ever destroyed on the way, and a file appears complete or not at all.
+"""Files written for the user: exports on the command line (`--out`, standard output) and
+from the app (`exports/`). Nothing is ever destroyed on the way, and a file appears complete
+or not at all; `lacking` says what an export would be without (a day file that could not be
+read, sessions a day file lost), so that the command line can refuse a partial one.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from core.segments_csv import COLUMNS, segment_row
-from core.text import printable
+from core.text import plural, printable
 from storage.atomic import FILE_MODE, ensure_private_dir, fsync_dir
 from storage.errors import BadPath
 from storage.repository import Repository
@@ -24,6 +26,8 @@ from storage.repository import Repository
 EXPORTS = "exports"
 Produce = Callable[[TextIO], int]
 """Writes a CSV into the stream it is given; returns how many rows."""
+SPOOL_IN_MEMORY = 16 * 1024 * 1024
+"""An export to standard output is held in memory up to this size, then in a temp file."""
 
 
 def write_segments(repo: Repository, first: date | None, last: date | None,
@@ -39,6 +43,48 @@ def write_segments(repo: Repository, first: date | None, last: date | None,
                 writer.writerow(segment_row(session, segment, repo.zone))
                 count += 1
     return count
+
+
+def lacking(repo: Repository, first: date | None, last: date | None, *,
+            year_to_date: bool) -> dict[str, str]:
+    """What an export of the dates [first, last] lacks, by file: each day file of the range
+    that could not be read, each date of the range whose file lost sessions the index knew,
+    and, when the export counts the year so far (KX), the day files of that year before the
+    range and patients.json. Call it after the export read its days."""
+    start = date(first.year, 1, 1) if year_to_date and first is not None else first
+
+    def within(day: date) -> bool:
+        return (start is None or day >= start) and (last is None or day <= last)
+
+    found = {}
+    days = repo.store.root / "days"
+    for path, reason in repo.store.skipped().items():
+        if path.parent.parent == days:
+            try:
+                day = date.fromisoformat(path.stem)
+            except ValueError:
+                continue
+            if within(day):
+                found[str(path)] = reason
+        elif year_to_date and path == repo.patients.path:
+            found[str(path)] = reason
+    for entry in repo.indexes.missing():
+        if (first is None or entry.date >= first) and (last is None or entry.date <= last):
+            found.setdefault(str(repo.store.day_path(entry.date)),
+                             f"lost {plural(len(entry.sessions), 'session')} the index knew")
+    return found
+
+
+def write_stream(out: TextIO, produce: Produce) -> int:
+    """Produce into a spool, and copy it to `out` only once `produce` returned: standard
+    output gets the whole export or nothing (a refusal midway writes nothing to it)."""
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+", encoding="utf-8",
+                                       newline="") as spool:
+        stream = cast(TextIO, spool)
+        rows = produce(stream)
+        stream.seek(0)
+        shutil.copyfileobj(stream, out)
+    return rows
 
 
 def check_out(path: Path, data_dir: Path, *, force: bool = False) -> bool:

@@ -13,13 +13,16 @@ except ImportError:  # Windows
 from filelock import FileLock, Timeout
 from platformdirs import user_data_path
 
+from core.text import printable
 from storage.atomic import FILE_MODE, ensure_private_dir
-from storage.errors import DataFolderLocked
+from storage.errors import BadPath, DataFolderLocked, FolderReplaced
 
 ENV_DATA_DIR = "TABLETIME_DATA_DIR"
 LOCK_NAME = "tabletime.lock"
 POSIX_LOCK = fcntl is not None
 """The lock is on the folder itself (else on the file LOCK_NAME)."""
+RESTORE_MARK = ".tabletime-restoring"
+"""In a folder a restore is writing: only a folder holding it is ever removed as a leftover."""
 
 
 def resolve_data_dir(explicit: str | Path | None = None) -> Path:
@@ -30,6 +33,44 @@ def resolve_data_dir(explicit: str | Path | None = None) -> Path:
     if from_env:
         return Path(from_env).expanduser().resolve()
     return user_data_path("tabletime", appauthor=False)
+
+
+def refuse_non_folder(path: Path) -> None:
+    """--data-dir naming a file (or anything but a folder) is bad input, not a disk error."""
+    if path.exists() and not path.is_dir():
+        raise BadPath(f"{printable(str(path))} is not a folder: --data-dir (or "
+                      "TABLETIME_DATA_DIR) names the data folder")
+
+
+def on_read_only_disk(folder: Path) -> bool:
+    """Whether the folder's file system is mounted read-only (then nothing is written)."""
+    if not hasattr(os, "statvfs"):
+        return False  # Windows: the first write says so
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def restoring_prefix(data_dir: Path) -> str:
+    """`.tabletime.restoring-`: the name of the folder a restore into `data_dir` writes."""
+    return f".{data_dir.name}.restoring-"
+
+
+def interrupted_restores(data_dir: Path) -> list[Path]:
+    """Folders beside `data_dir` that a restore was writing when it was stopped (a closed
+    terminal, a power cut): the restore never reached the data folder."""
+    prefix = restoring_prefix(data_dir)
+    try:
+        beside = list(data_dir.parent.iterdir())
+    except OSError:
+        return []
+    return sorted(path for path in beside if path.name.startswith(prefix)
+                  and not path.is_symlink() and (path / RESTORE_MARK).is_file())
+
+
+def _identity(info: os.stat_result) -> tuple[int, int]:
+    return info.st_dev, info.st_ino
 
 
 class WriterLock:
@@ -46,6 +87,9 @@ class WriterLock:
         self.folder = folder
         self._fd: int | None = None
         self._file: FileLock | None = None
+        self._identity: tuple[int, int] | None = None
+        self._guard: int | None = None
+        """The folder found at the path once ours was replaced, locked but never written."""
 
     def acquire(self) -> WriterLock:
         if fcntl is None:
@@ -54,6 +98,7 @@ class WriterLock:
                 self._file.acquire()
             except Timeout:
                 raise DataFolderLocked(self.folder) from None
+            self._identity = _identity(os.stat(self.folder))
             return self
         fd = os.open(self.folder, os.O_RDONLY)
         try:
@@ -62,12 +107,47 @@ class WriterLock:
             os.close(fd)
             raise DataFolderLocked(self.folder) from None
         self._fd = fd
+        self._identity = _identity(os.fstat(fd))
         return self
 
+    def verify(self) -> None:
+        """Before every write: the folder at the path must still be the one locked. A sync
+        client that moved it away and copied it back leaves an unlocked copy there, which a
+        second Tabletime could write: this one then writes nothing (FolderReplaced) and locks
+        that copy, so that no other Tabletime writes it either until this one quits."""
+        if self._identity is None:
+            return
+        try:
+            now: tuple[int, int] | None = _identity(os.stat(self.folder))
+        except OSError:
+            now = None
+        if now != self._identity:
+            self._lock_replacement()
+            raise FolderReplaced(printable(str(self.folder)))
+
+    def _lock_replacement(self) -> None:
+        if fcntl is None or self._guard is not None:
+            return
+        try:
+            fd = os.open(self.folder, os.O_RDONLY)
+        except OSError:
+            return  # nothing there: nothing to protect
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)  # another writer got in first: it keeps it
+            return
+        self._guard = fd
+
+    def moved_to(self, folder: Path) -> None:
+        """The locked folder was renamed (a restore put in place): it is now at `folder`."""
+        self.folder = folder
+
     def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing the last descriptor releases the flock
-            self._fd = None
+        for fd in (self._fd, self._guard):
+            if fd is not None:
+                os.close(fd)  # closing the last descriptor releases the flock
+        self._fd = self._guard = self._identity = None
         if self._file is not None:
             self._file.release()
             self._file = None

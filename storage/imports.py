@@ -45,6 +45,8 @@ class ImportReport(Frozen):
     errors: tuple[RowError, ...] = ()
     more_errors: int = 0
     """Bad rows beyond the ones listed."""
+    warnings: tuple[RowError, ...] = ()
+    """Rows imported as recorded but flagged (an evaluation furnished by an assistant)."""
 
 
 class _Lines:
@@ -62,9 +64,10 @@ class _Lines:
         raw = self._handle.readline()
         if not raw:
             raise StopIteration
-        if self.position == 0:
-            raw = raw.removeprefix(b"\xef\xbb\xbf")  # a spreadsheet's byte-order mark
-        self.position += len(raw)
+        at_start = self.position == 0
+        self.position += len(raw)  # in the file's bytes, a byte-order mark included
+        if at_start:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")  # a spreadsheet's "CSV UTF-8"
         return raw.decode("utf-8")
 
 
@@ -149,16 +152,19 @@ def _check(repo: Repository, handle: BinaryIO) -> tuple[ImportReport, dict[date,
     if not errors:
         files = repo.store.day_files()
         near = {day + timedelta(days=shift) for day in days for shift in (-1, 0, 1)}
-        kept = {s.id: s for day in sorted(near & set(files))
-                for _, segments in repo.queries.day_sessions(day, keep=False)
-                for s in segments if repo.catalog.is_timed(s.code)}
+        nearby = [s for day in sorted(near & set(files))
+                  for _, segments in repo.queries.day_sessions(day, keep=False)
+                  for s in segments]
+        kept = {s.id: s for s in nearby if repo.catalog.is_timed(s.code)}
         kept.update((s.id, s) for s in repo.queries.running_timed())  # from any earlier day
-        errors += check.finish(kept.values(), seen_stored)
+        groups = [s for s in nearby if repo.catalog.is_group(s.code)]
+        errors += check.finish(kept.values(), seen_stored, groups)
     errors.sort(key=lambda error: error.line)
     listed = tuple(sorted(str(i) for i in seen_stored)[:MAX_SKIPPED_LISTED])
     return ImportReport(skipped=len(seen_stored), skipped_listed=listed,
                         errors=tuple(errors[:MAX_LISTED]),
-                        more_errors=max(len(errors) - MAX_LISTED, 0)), days
+                        more_errors=max(len(errors) - MAX_LISTED, 0),
+                        warnings=tuple(check.warnings[:MAX_LISTED])), days
 
 
 def _write(repo: Repository, handle: BinaryIO, days: dict[date, array[int]]) -> tuple[int, int]:

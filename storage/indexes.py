@@ -10,6 +10,13 @@ At open, every day file is stat'ed (not read): a month whose digest differs from
 saw (a crash between two writes, a file restored, repaired, removed or edited by hand, an
 index lost or damaged) has its changed days derived again, and the user is told once when
 that changed what the index said. A reader derives in memory and writes nothing.
+
+The index is also a witness: sessions it knew that a day file derived again no longer holds,
+and does not record deleting (a file reduced to `{}` by a sync conflict, removed, moved aside),
+are kept as missing in index/months.json and said at every open, by date, count and patient,
+until they come back or the user accepts the loss (`tabletime check --accept-missing`). The
+day file is left as it is. Deleting index/ stays safe: nothing is derived from a witness, and
+with no index to compare, nothing is missing.
 """
 
 from __future__ import annotations
@@ -21,18 +28,22 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from core.audit import Action
 from core.catalog import Catalog
 from core.day import YearToDate, bill_day, medicare_amounts
 from core.history import Visit, visit_of
 from core.models import Segment
 from core.modifiers import TherapyBucket
 from core.session import Session
-from storage.documents import DayEntry, MonthEntry, OpenEntry
+from core.text import plural, printable
+from storage.documents import DayEntry, MissingEntry, MonthEntry, OpenEntry
 from storage.store import Records, Report, Store, file_stamp
 
 DERIVATION = 3
 """What the index holds and how: another number makes every month derived again."""
 LEDGER_KEY = "\t"  # joins patient and bucket; a patient reference cannot hold a tab
+MISSING_TOLD = 5
+"""Dates with missing sessions named at an open; beyond that, a count (check lists them)."""
 
 
 def digest(stamps: Iterable[tuple[date, str]]) -> str:
@@ -69,6 +80,22 @@ def derive_day(day: date, records: Records, stamp: str, now: datetime, catalog: 
     return DayEntry(date=day, stamp=stamp, sessions=tuple(entries), medicare=medicare)
 
 
+def deleted_sessions(records: Records) -> set[UUID]:
+    """Sessions a day file records deleting (through Tabletime, not brought back)."""
+    return {entry.session_id for entry in records["audit"].values()
+            if entry.action is Action.DELETE and entry.segment_id is None and not entry.undone}
+
+
+def missing_text(entry: MissingEntry, path: object) -> str:
+    """What a witness says: the date, how many sessions, whose, and what to do."""
+    count = len(entry.sessions)
+    patients = ", ".join(sorted({visit.patient for visit in entry.sessions}))
+    return (f"{entry.date}: {plural(count, 'session')} the index knew "
+            f"{'is' if count == 1 else 'are'} missing from {printable(str(path))} ({patients}); "
+            "the file was left as it is: put them back (from a backup), or accept the loss "
+            "with tabletime check --accept-missing")
+
+
 def _same(a: DayEntry, b: DayEntry) -> bool:
     """The same content, whatever the stamps."""
     return a.model_copy(update={"stamp": ""}) == b.model_copy(update={"stamp": ""})
@@ -93,6 +120,9 @@ class Indexes:
         """Months whose index file was damaged and moved aside: derived again when read."""
         self._refreshing: set[str] = set()
         self._deferred: dict[str, tuple[dict[date, DayEntry], set[date]]] | None = None
+        self._missing: dict[date, MissingEntry] = {}
+        self._missing_changed: set[date] = set()
+        """Dates whose witness changed since the summary was last written."""
 
     # ---- keeping them true ---------------------------------------------------------------
 
@@ -108,6 +138,8 @@ class Indexes:
                         if (stamp := file_stamp(path)) is not None}
         self._summary = {entry.month: entry for entry in
                          self._store.records(self._store.summary_path(), "months")}
+        self._missing = {entry.date: entry for entry in
+                         self._store.records(self._store.summary_path(), "missing")}
         self._months = {}
         by_month: dict[str, list[tuple[date, str]]] = {month: [] for month in self._summary}
         for day, stamp in self._stamps.items():
@@ -119,7 +151,53 @@ class Indexes:
                     or entry.digest != digest(stamps)):
                 wrong += self._refresh(month, entry is None or entry.version != DERIVATION)
         self._tell(wrong)
+        self._tell_missing()
         return wrong
+
+    def _tell_missing(self) -> None:
+        entries = self.missing()
+        for entry in entries[:MISSING_TOLD]:
+            self._report(missing_text(entry, self._store.day_path(entry.date)), "error")
+        if len(entries) > MISSING_TOLD:
+            more = entries[MISSING_TOLD:]
+            self._report(f"and {plural(sum(len(e.sessions) for e in more), 'session')} more "
+                         f"missing on {plural(len(more), 'other day')} (tabletime check lists "
+                         "them)", "error")
+
+    def missing(self) -> list[MissingEntry]:
+        """The witness: each date whose day file lost sessions the index knew, oldest first."""
+        return [self._missing[day] for day in sorted(self._missing)]
+
+    def accept_missing(self) -> list[MissingEntry]:
+        """The user accepts the loss: the witness lets go of every missing session."""
+        accepted = self.missing()
+        if accepted and self._store.saves:
+            with self._store.change(self._store.summary_path()) as change:
+                for entry in accepted:
+                    change.drop("missing", entry.date)
+        self._missing = {}
+        self._missing_changed.clear()
+        return accepted
+
+    def _witness(self, day: date, old: DayEntry | None, new: DayEntry | None,
+                 deleted: set[UUID]) -> None:
+        """Keep as missing the sessions of `old` (the index's entry) that `new` (the day file
+        as it is) neither holds nor records deleting; let go of those that came back."""
+        had = self._missing.get(day)
+        if old is None and had is None:
+            return
+        there = deleted | (set() if new is None else {visit.id for visit in new.sessions})
+        kept = [visit for visit in (() if had is None else had.sessions) if visit.id not in there]
+        there |= {visit.id for visit in kept}
+        kept += [visit for visit in (() if old is None else old.sessions)
+                 if visit.id not in there]
+        if tuple(kept) == (() if had is None else had.sessions):
+            return
+        if kept:
+            self._missing[day] = MissingEntry(date=day, sessions=tuple(kept))
+        else:
+            del self._missing[day]
+        self._missing_changed.add(day)
 
     def _tell(self, wrong: int) -> None:
         if wrong:
@@ -139,6 +217,8 @@ class Indexes:
         else:
             self._stamps[day] = stamp
             entries[day] = self._derive(day, self._store.read_once(path), stamp)
+            if day in self._missing:  # a command brought a missing session back (an import)
+                self._witness(day, None, entries[day], set())
         if self._ids is not None:
             for visit in () if old is None else old.sessions:
                 self._ids.pop(visit.id, None)
@@ -160,8 +240,11 @@ class Indexes:
                 self._persist(month, list(changed.values()), sorted(removed))
 
     def forget_day(self, day: date) -> None:
-        """A day file was moved aside: its sessions leave the index until it comes back."""
-        if day in self.month(month_of(day)):
+        """A day file was moved aside: its sessions leave the index, missing until it is
+        repaired and put back."""
+        entries = self.month(month_of(day))
+        if day in entries:
+            self._witness(day, entries[day], None, set())
             self.day_changed(day)
 
     def flush(self) -> None:
@@ -200,14 +283,18 @@ class Indexes:
                 fresh[day] = old
                 continue
             path = self._store.day_path(day)
-            entry = self._derive(day, self._store.read_once(path), stamp)
+            records = self._store.read_once(path)
+            entry = self._derive(day, records, stamp)
             if not path.exists():  # moved aside while being read
                 self._stamps.pop(day, None)
                 continue
+            self._witness(day, old, entry, deleted_sessions(records))
             wrong += old is None or not _same(old, entry)
             fresh[day] = entry
             changed.append(entry)
         removed = [day for day in known if day not in fresh]
+        for day in removed:  # its day file is gone
+            self._witness(day, known[day], None, set())
         self._months[month] = fresh
         self._persist(month, changed=changed, removed=removed)
         return wrong + len(removed)
@@ -232,7 +319,8 @@ class Indexes:
                              digest=digest((d, e.stamp) for d, e in entries.items()),
                              version=DERIVATION, open=opened)
         self._summary[month] = summary
-        if not self._store.writer:
+        if not self._store.saves:
+            self._missing_changed.clear()
             return  # a reader derives in memory only
         with self._store.change(self._store.index_path(month)) as change:
             for entry in changed:
@@ -241,6 +329,13 @@ class Indexes:
                 change.drop("days", day)
         with self._store.change(self._store.summary_path()) as change:
             change.put("months", summary)
+            for day in sorted(self._missing_changed):
+                witness = self._missing.get(day)
+                if witness is None:
+                    change.drop("missing", day)
+                else:
+                    change.put("missing", witness)
+        self._missing_changed.clear()
 
     def _month_stamps(self, month: str) -> dict[date, str]:
         first = date(int(month[:4]), int(month[5:]), 1)

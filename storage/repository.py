@@ -1,11 +1,15 @@
 """A data folder, opened: its settings, its files, its derived indexes, and the two ways in:
 `queries` (reading, never writing) and `commands` (every change, audited and durable).
 
-A writer holds the folder's lock for as long as it is open; a reader changes nothing at all.
+A writer holds the folder's lock for as long as it is open, and writes only while the folder
+at the path is still the one it locked; a reader changes nothing at all. On a read-only disk
+a writer opens without writing anything and refuses every change.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -18,12 +22,25 @@ from core.timing import ClampedClock
 from storage.atomic import ensure_private_dir, remove_stale_temps, wider_than_private
 from storage.commands import Commands
 from storage.documents import DayEntry
-from storage.errors import InvalidChange, MissingDataFolder
-from storage.folder import LOCK_NAME, POSIX_LOCK, WriterLock
+from storage.errors import DiskReadOnly, FolderReplaced, InvalidChange, MissingDataFolder
+from storage.folder import (
+    LOCK_NAME,
+    POSIX_LOCK,
+    RESTORE_MARK,
+    WriterLock,
+    interrupted_restores,
+    on_read_only_disk,
+    refuse_non_folder,
+)
 from storage.indexes import Indexes, derive_day
 from storage.patients import Patients
 from storage.queries import Queries
-from storage.settings_file import load_settings, save_settings, settings_path
+from storage.settings_file import (
+    read_settings,
+    replace_settings,
+    settings_content,
+    settings_path,
+)
 from storage.store import Records, Severity, Store
 
 OBSOLETE = ("open.json", "patients", "ledger")
@@ -41,14 +58,18 @@ class Repository:
     """One data folder. Open it with `Repository.open`; a writer holds the folder's lock."""
 
     def __init__(self, data_dir: Path, clock: Clock, settings: Settings,
-                 lock: WriterLock | None) -> None:
+                 lock: WriterLock | None, *, settings_read: bytes | None = None,
+                 read_only_disk: bool = False) -> None:
         self.data_dir = data_dir
         self.clock = ClampedClock(clock)
         self._lock = lock
         self._notices: list[Notice] = []
+        self._settings_read = settings_read
+        """settings.toml as read (or last written): a save over anything else is refused."""
         self.first_run = False
         """The settings were missing when the folder was opened (the defaults were written)."""
-        self.store = Store(data_dir, self._notify, writer=lock is not None, lost=self._lost)
+        self.store = Store(data_dir, self._notify, writer=lock is not None, lost=self._lost,
+                           guard=self.verify_folder, read_only_disk=read_only_disk)
         self.indexes = Indexes(self.store, self._derive, self._notify)
         self.patients = Patients(self.store)
         self._use(settings)
@@ -63,35 +84,60 @@ class Repository:
                                  self.catalog, self.zone, self.clock, self._notify)
 
     def change_settings(self, settings: Settings) -> None:
-        """Save new settings (atomically) and work with them from now on."""
+        """Save new settings (atomically) and work with them from now on; only over the file
+        as Tabletime read it (SettingsChanged: an edit made meanwhile is kept)."""
         if self.read_only:
             raise InvalidChange(f"{self.data_dir} is open read-only: no change was saved")
-        save_settings(self.data_dir, settings)
+        if self.store.read_only_disk:
+            raise DiskReadOnly()
+        self.verify_folder()
+        self._settings_read = replace_settings(self.data_dir, settings, self._settings_read)
         self._use(settings)
+
+    def verify_folder(self) -> None:
+        """FolderReplaced when the folder at the path is no longer the one this writer locked
+        (checked before every write; cheap: two stats)."""
+        if self._lock is not None:
+            self._lock.verify()
 
     @classmethod
     def open(cls, data_dir: Path, clock: Clock, settings: Settings | None = None, *,
-             read_only: bool = False) -> Repository:
-        """Open a data folder; a writer takes the lock (DataFolderLocked if another has it).
+             read_only: bool = False, lock: WriterLock | None = None) -> Repository:
+        """Open a data folder; a writer takes the lock (DataFolderLocked if another has it),
+        or is handed it held (`lock`: a restore that just put the folder in place).
 
         A reader changes nothing at all: it creates, chmods and repairs nothing, so reading
-        works on a read-only disk and never disturbs a running app.
+        works on a read-only disk and never disturbs a running app. On a read-only disk a
+        writer does the same and says so once; every change is then refused (DiskReadOnly).
         """
+        refuse_non_folder(data_dir)
         if read_only:
             if not data_dir.is_dir():
                 raise MissingDataFolder(data_dir)
-            lock = None
-        else:
+        elif lock is None:
             ensure_private_dir(data_dir)
             lock = WriterLock(data_dir).acquire()
         try:
-            if lock is not None:
-                remove_stale_temps(data_dir)
-                _remove_obsolete(data_dir)
-            first_run = settings is None and not settings_path(data_dir).exists()
-            settings = settings or load_settings(data_dir, first_run_writes=not read_only)
-            repo = cls(data_dir, clock, settings, lock)
+            disk_read_only = lock is not None and on_read_only_disk(data_dir)
+            if lock is not None and not disk_read_only:
+                disk_read_only = not _housekeeping(data_dir)
+            restores = interrupted_restores(data_dir)
+            writes = lock is not None and not disk_read_only and not restores
+            first_run = settings is None and writes and not settings_path(data_dir).exists()
+            if settings is None:
+                settings, seen = read_settings(data_dir, first_run_writes=writes)
+            else:
+                seen = settings_content(data_dir) if lock is not None else None
+            repo = cls(data_dir, clock, settings, lock, settings_read=seen,
+                       read_only_disk=disk_read_only)
             repo.first_run = first_run
+            if disk_read_only:
+                repo._notify(f"{printable(str(data_dir))} is on a read-only disk: Tabletime "
+                             "shows what is recorded, but nothing can be saved", "warning")
+            for leftover in restores:
+                repo._notify(f"an interrupted restore left {printable(str(leftover))}: this "
+                             "folder was not restored; run tabletime restore again (it removes "
+                             "that folder)", "error")
             if (mode := wider_than_private(data_dir)) is not None:
                 repo._notify(f"{printable(str(data_dir))} can be read by other users (mode "
                              f"{mode:o}): it holds patient data; chmod 700 it", "warning")
@@ -104,9 +150,13 @@ class Repository:
         return repo
 
     def close(self) -> None:
+        """Bring the index up to date and let go of the folder. A folder replaced under this
+        writer gets nothing (the user was told at the first refused write; the index is
+        derived there at the next open)."""
         if self._lock is not None:
             try:
-                self.indexes.flush()
+                with contextlib.suppress(FolderReplaced):
+                    self.indexes.flush()
             finally:
                 self._lock.release()
                 self._lock = None
@@ -150,7 +200,21 @@ class Repository:
                 self.clock.saw(segment.start, segment.end)
 
 
+def _housekeeping(data_dir: Path) -> bool:
+    """Remove what a writer leaves behind (temp files, obsolete indexes); False when the disk
+    turns out to be read-only (then nothing more is tried)."""
+    try:
+        remove_stale_temps(data_dir)
+        _remove_obsolete(data_dir)
+    except OSError as error:
+        if error.errno == errno.EROFS:
+            return False
+        raise
+    return True
+
+
 def _remove_obsolete(data_dir: Path) -> None:
+    (data_dir / RESTORE_MARK).unlink(missing_ok=True)  # a restore stopped once in place
     for name in OBSOLETE:
         path = data_dir / name
         if path.is_dir() and not path.is_symlink():

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from core.models import problem
 from core.settings import DEFAULT_ZONE, Settings, is_zone_name
-from storage.atomic import write_atomic
-from storage.errors import SettingsError
+from storage.atomic import NotAFile, read_regular, write_atomic
+from storage.errors import SettingsChanged, SettingsError
 
 SETTINGS_NAME = "settings.toml"
 HEADER = """\
@@ -45,27 +45,72 @@ def system_zone() -> str:
     return next((name for name in candidates if is_zone_name(name)), DEFAULT_ZONE)
 
 
-def load_settings(data_dir: Path, *, first_run_writes: bool = True) -> Settings:
-    """Read settings. On first run the defaults (with the machine's time zone) are written so
-    that a user can find and edit them, unless the caller only reads the folder."""
+def settings_content(data_dir: Path) -> bytes | None:
+    """settings.toml as it is now (None: there is none). SettingsError when it is not a file
+    that can be read (a folder, a named pipe: looked at first, never waited on)."""
     path = settings_path(data_dir)
-    if not path.exists():
-        settings = Settings(timezone=system_zone())
-        if first_run_writes:
-            save_settings(data_dir, settings)
-        return settings
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise SettingsError(f"{path}: not valid TOML: {error}") from None
+        return read_regular(path, follow_links=True)
+    except FileNotFoundError:
+        return None
+    except NotAFile as error:
+        raise SettingsError(f"{path} {error}: put your settings file there") from None
     except OSError as error:
         raise SettingsError(f"{path}: cannot be read: {error.strerror}") from None
+
+
+def parse_settings(content: bytes, where: str) -> Settings:
+    """The settings a settings.toml holds, validated whole. A file without any setting is
+    refused: taking every default would silently move the clinic's time zone (dates of
+    service), reset the payers' fee tables and unsign chart notes."""
+    try:
+        raw = tomllib.loads(content.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{where}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise SettingsError(f"{where}: not valid TOML: nested too deeply") from None
+    if not raw:
+        raise SettingsError(f"{where} holds no settings (it is empty or only comments): "
+                            "Tabletime will not guess the time zone, payers and fees; put "
+                            "your settings back, or delete the file to start from the defaults")
     try:
         return Settings.model_validate(raw)
     except ValidationError as error:
-        raise SettingsError(f"{path}: {problem(error)}") from None
+        raise SettingsError(f"{where}: {problem(error)}") from None
 
 
-def save_settings(data_dir: Path, settings: Settings) -> None:
+def read_settings(data_dir: Path, *, first_run_writes: bool = True
+                  ) -> tuple[Settings, bytes | None]:
+    """The settings and the file's content as read (what a later save compares against). On
+    first run the defaults (with the machine's time zone) are written so that a user can
+    find and edit them, unless the caller only reads the folder."""
+    content = settings_content(data_dir)
+    if content is None:
+        settings = Settings(timezone=system_zone())
+        return settings, save_settings(data_dir, settings) if first_run_writes else None
+    return parse_settings(content, str(settings_path(data_dir))), content
+
+
+def load_settings(data_dir: Path, *, first_run_writes: bool = True) -> Settings:
+    """The settings alone, for a caller that never saves them."""
+    return read_settings(data_dir, first_run_writes=first_run_writes)[0]
+
+
+def save_settings(data_dir: Path, settings: Settings) -> bytes:
+    """Write the settings (atomically); returns the file's new content."""
     body = tomli_w.dumps(settings.model_dump(mode="json", exclude_none=True))
-    write_atomic(settings_path(data_dir), HEADER + body)
+    content = (HEADER + body).encode("utf-8")
+    write_atomic(settings_path(data_dir), content)
+    return content
+
+
+def replace_settings(data_dir: Path, settings: Settings, read: bytes | None) -> bytes:
+    """Save the settings only over the file as it was `read`: an edit made meanwhile (in an
+    editor, by a sync) is the user's and is kept (SettingsChanged)."""
+    try:
+        now = settings_content(data_dir)
+    except SettingsError:
+        now = b""  # not a file we could compare: not ours to replace either
+    if now != read:
+        raise SettingsChanged(settings_path(data_dir))
+    return save_settings(data_dir, settings)

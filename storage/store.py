@@ -9,8 +9,10 @@ holder writes. A change updates the kept records too, so a file is parsed once, 
 change.
 
 A file that is not what it should be is moved aside by a writer (never overwritten) and
-skipped by a reader, and the user is told which; every other file keeps working. A file that
-cannot be read for another reason (permissions, a newer Tabletime) is never written.
+skipped by a reader, and the user is told which, once; every other file keeps working. A file
+that cannot be read for another reason (permissions, a newer Tabletime) is never written.
+Whatever is written can be read back: each record put is validated with the model its read
+uses, and the file's own rules checked for what the change touches, before the disk is.
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ from typing import Any, Literal
 from uuid import UUID
 
 import orjson
+from pydantic import BaseModel, ValidationError
 from tinydb import Storage, TinyDB
 from tinydb.table import Table
 
-from core.models import Frozen
+from core.models import Frozen, problem
 from core.text import printable
-from storage.atomic import ensure_private_dir, quarantine, write_atomic
+from storage.atomic import ensure_private_dir, file_kind, quarantine, write_atomic
 from storage.documents import (
     META,
     SCHEMA_VERSION,
@@ -41,7 +44,7 @@ from storage.documents import (
     upgrade,
     validate,
 )
-from storage.errors import StorageError
+from storage.errors import DiskReadOnly, InvalidChange, StorageError
 
 Severity = Literal["information", "warning", "error"]
 Report = Callable[[str, Severity], None]
@@ -85,12 +88,13 @@ class DocumentStorage(Storage):
     """
 
     def __init__(self, path: Path, *, root: Path, report: Report, writer: bool,
-                 lost: Callable[[Path, Path], None], written: Callable[[Path], None],
-                 refused: Callable[[Path, str], None]) -> None:
+                 lost: Callable[[Path, Path, str], None], written: Callable[[Path], None],
+                 refused: Callable[[Path, str, str], None], guard: Callable[[], None]) -> None:
         self.path = path
         self._written = written
         self._refused = refused
-        self.kind, self._context = document_kind(root, path)
+        self._guard = guard
+        self.kind, self.context = document_kind(root, path)
         self._report = report
         self._writer = writer
         self._lost = lost
@@ -148,6 +152,7 @@ class DocumentStorage(Storage):
             if self._dirty and self._pending is not None:
                 self._pending.setdefault(META, {"1": {"schema": SCHEMA_VERSION}})
                 content = orjson.dumps(self._pending)  # fails before the disk is touched
+                self._guard()  # the folder at the path is still the one this process locked
                 ensure_private_dir(self.path.parent)
                 write_atomic(self.path, content)
                 self._written(self.path)
@@ -169,11 +174,11 @@ class DocumentStorage(Storage):
         try:
             info = self.path.lstat()
             if not stat.S_ISREG(info.st_mode):
-                raise _NotOurs("is not a regular file (a link or a device)")
+                raise _NotOurs(f"is {file_kind(info.st_mode)}, not a regular file")
             if info.st_size > MAX_FILE_BYTES:
                 raise _NotOurs(f"is {info.st_size:,} bytes, more than any Tabletime file")
             raw = upgrade(orjson.loads(self.path.read_bytes()))
-            document = validate(raw, self.kind, self._context)
+            document = validate(raw, self.kind, self.context)
         except FileNotFoundError:
             raw = {}
         except _NotOurs as error:
@@ -194,24 +199,27 @@ class DocumentStorage(Storage):
         }
 
     def _damaged(self, error: DocumentError) -> dict[str, Any]:
-        where_ = printable(str(self.path))
-        if not self._writer:
-            self._unreadable(str(error))
-            self._report(f"{where_} could not be read ({error}); it was skipped and left as "
-                         "it is (the app moves it aside when it opens)", "error")
-            return {}
+        if not self._writer or not self._still_ours():
+            return self._unreadable(f"could not be read ({error})",
+                                    " (the app moves it aside when it opens)")
         moved = quarantine(self.path)
         self._report(f"{self.path.name} could not be read ({error}); it was moved aside to "
                      f"{printable(str(moved))} and nothing in it was changed", "error")
-        self._lost(self.path, moved)
+        self._lost(self.path, moved, f"could not be read ({error})")
         return {}
 
-    def _unreadable(self, reason: str) -> dict[str, Any]:
+    def _still_ours(self) -> bool:
+        """Whether moving a file aside is this process's to do (see `guard`)."""
+        try:
+            self._guard()
+        except StorageError:
+            return False
+        return True
+
+    def _unreadable(self, reason: str, hint: str = "") -> dict[str, Any]:
         self._refusal = (f"{printable(str(self.path))} {reason}; it was left as it is and "
                          "nothing was written to it")
-        self._refused(self.path, self._refusal)
-        if self._writer:
-            self._report(self._refusal, "error")
+        self._refused(self.path, reason, hint)
         return {}
 
 
@@ -228,6 +236,7 @@ class Change:
         self._db = db
         self._storage = storage
         self.done: list[tuple[str, Any, Frozen | None]] = []
+        self._final: dict[tuple[str, Any], tuple[dict[str, Any], BaseModel] | None] = {}
 
     def put(self, table: str, record: Frozen) -> None:
         key = record_key(getattr(record, self._storage.kind.KEYS[table]))
@@ -241,22 +250,24 @@ class Change:
         self.done.append((table, record_key(key), None))
 
     def write(self) -> None:
-        """Hand the changes to TinyDB (inside the storage's batch: one write of the file)."""
+        """Hand the changes to TinyDB (inside the storage's batch: one write of the file),
+        once `_readable` found every record one the read takes."""
         last: dict[tuple[str, Any], Frozen | None] = {}
         for name, key, record in self.done:
             last[(name, key)] = record
+        self._final = self._readable(last)
         for name in dict.fromkeys(name for name, _ in last):
             ids = self._storage.doc_ids(name)
             table: Table = self._db.table(name, cache_size=0)
-            gone = [ids.pop(key) for (t, key), record in last.items()
-                    if t == name and record is None and key in ids]
+            gone = [ids.pop(key) for (t, key), found in self._final.items()
+                    if t == name and found is None and key in ids]
             if gone:
                 table.remove(doc_ids=gone)
             new: list[tuple[Any, dict[str, Any]]] = []
-            for (t, key), record in last.items():
-                if t != name or record is None:
+            for (t, key), found in self._final.items():
+                if t != name or found is None:
                     continue
-                row = record.model_dump(mode="json")
+                row = found[0]
                 if key in ids:
                     table.update(row, doc_ids=[ids[key]])
                 else:
@@ -266,31 +277,73 @@ class Change:
                                             strict=True):
                     ids[key] = doc_id
 
-    def apply(self, records: Records) -> None:
-        for table, key, record in self.done:
+    def _readable(self, last: dict[tuple[str, Any], Frozen | None]
+                  ) -> dict[tuple[str, Any], tuple[dict[str, Any], BaseModel] | None]:
+        """Each record put as its JSON row and as the read would take it back: validated from
+        that row with the read's model and context (a record made with `model_copy(update=)`
+        skipped its validators), and the file's rules checked for what the change touches.
+        InvalidChange naming the field, before anything is written, if the read would refuse."""
+        kind, context = self._storage.kind, self._storage.context
+        final: dict[tuple[str, Any], tuple[dict[str, Any], BaseModel] | None] = {}
+        put: dict[str, dict[Any, BaseModel]] = {}
+        dropped: dict[str, set[Any]] = {}
+        for (table, key), record in last.items():
             if record is None:
+                final[(table, key)] = None
+                dropped.setdefault(table, set()).add(key)
+                continue
+            row = record.model_dump(mode="json")
+            try:
+                valid = kind.record_model(table).model_validate(row, context=context)
+            except ValidationError as error:
+                raise self._unreadable_by_read(f"{table}: {problem(error)}") from None
+            final[(table, key)] = (row, valid)
+            put.setdefault(table, {})[key] = valid
+        wrong = kind.change_problem(self._storage.records(), put, dropped, context)
+        if wrong is not None:
+            raise self._unreadable_by_read(wrong)
+        return final
+
+    def _unreadable_by_read(self, what: str) -> InvalidChange:
+        return InvalidChange(f"not saved: {self._storage.path.name} would hold what Tabletime "
+                             f"cannot read back ({what}); nothing was written")
+
+    def apply(self, records: Records) -> None:
+        for (table, key), found in self._final.items():
+            if found is None:
                 records[table].pop(key, None)
             else:
-                records[table][key] = record
+                records[table][key] = found[1]
 
 
 class Store:
     """The files of one data folder: their paths, one TinyDB each, and durable changes."""
 
     def __init__(self, root: Path, report: Report, *, writer: bool,
-                 lost: Callable[[Path], None] = lambda path: None) -> None:
+                 lost: Callable[[Path], None] = lambda path: None,
+                 guard: Callable[[], None] = lambda: None,
+                 read_only_disk: bool = False) -> None:
         self.root = root
         self.writer = writer
+        """This process holds the folder's lock: its commands may change it."""
+        self.read_only_disk = read_only_disk
+        self.saves = writer and not read_only_disk
+        """Whether anything is written at all (on a read-only disk every change is refused
+        with DiskReadOnly, and damaged files are skipped, not moved aside)."""
         self._report = report
         self._on_lost = lost
+        self._guard = guard
+        """Raises (FolderReplaced) when the folder at `root` is not the one locked."""
         self._dbs: OrderedDict[Path, TinyDB] = OrderedDict()
         self._day_paths: dict[date, Path] = {}
         self.written: dict[Path, str | None] = {}
         """Each file this process wrote, with its stamp right after the last write."""
         self.moved_aside: list[tuple[Path, Path]] = []
         """Each damaged file this process moved aside, and where it went."""
+        self._moved_why: dict[Path, str] = {}
         self.unreadable: dict[Path, str] = {}
-        """Each file left as it is because it could not be read (and why)."""
+        """Each file left as it is because it could not be read, and why ("is a folder, not
+        a regular file"): the user is told once per file."""
 
     def day_path(self, day: date) -> Path:
         path = self._day_paths.get(day)
@@ -338,9 +391,18 @@ class Store:
             return self._storage(path).records()
         return self._new_storage(path).records()
 
+    def skipped(self) -> dict[Path, str]:
+        """Every file that could not be read, and why: left as it is, or moved aside."""
+        found = {path: f"{self._moved_why[path]}; moved aside to {moved}"
+                 for path, moved in self.moved_aside}
+        found.update(self.unreadable)
+        return found
+
     @contextmanager
     def change(self, path: Path) -> Iterator[Change]:
         """Records put and dropped in the block reach the disk as one atomic write at its end."""
+        if self.read_only_disk:
+            raise DiskReadOnly()
         if not self.writer:
             raise StorageError(f"{self.root} is open read-only: no change was saved")
         db = self._db(path)
@@ -350,10 +412,18 @@ class Store:
             yield change
             change.write()
 
-    def _lost(self, path: Path, moved: Path) -> None:
+    def _lost(self, path: Path, moved: Path, why: str) -> None:
         self.moved_aside.append((path, moved))
+        self._moved_why[path] = why
         self._dbs.pop(path, None)
         self._on_lost(path)
+
+    def _refused(self, path: Path, reason: str, hint: str) -> None:
+        """A file left as it is: said once, by a writer and a reader alike."""
+        if path not in self.unreadable:
+            self.unreadable[path] = reason
+            self._report(f"{printable(str(path))} {reason}; it was skipped and left as it "
+                         f"is{hint}", "error")
 
     def _note_written(self, path: Path) -> None:
         self.written[path] = file_stamp(path)
@@ -367,18 +437,19 @@ class Store:
         return storage
 
     def _new_storage(self, path: Path) -> DocumentStorage:
-        return DocumentStorage(path, root=self.root, report=self._report, writer=self.writer,
-                               lost=self._lost, written=self._note_written,
-                               refused=self.unreadable.__setitem__)
+        return DocumentStorage(path, **self._storage_options())
+
+    def _storage_options(self) -> dict[str, Any]:
+        return {"root": self.root, "report": self._report, "writer": self.saves,
+                "lost": self._lost, "written": self._note_written, "refused": self._refused,
+                "guard": self._guard}
 
     def _db(self, path: Path) -> TinyDB:
         db = self._dbs.get(path)
         if db is not None:
             self._dbs.move_to_end(path)
             return db
-        db = TinyDB(path, storage=DocumentStorage, root=self.root, report=self._report,
-                    writer=self.writer, lost=self._lost, written=self._note_written,
-                    refused=self.unreadable.__setitem__)
+        db = TinyDB(path, storage=DocumentStorage, **self._storage_options())
         self._dbs[path] = db
         if len(self._dbs) > MAX_OPEN_FILES:
             self._dbs.popitem(last=False)

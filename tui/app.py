@@ -37,6 +37,7 @@ from tui.screens.today import TodayScreen
 
 T = TypeVar("T")
 FORGOTTEN_CHECK_SECONDS = 15
+FOLDER_CHECK_SECONDS = 5
 
 
 class TabletimeApp(App[None]):
@@ -76,6 +77,8 @@ class TabletimeApp(App[None]):
         self.report()
         self.check_forgotten()
         self.set_interval(FORGOTTEN_CHECK_SECONDS, self.check_forgotten)
+        self._folder_told = False
+        self.set_interval(FOLDER_CHECK_SECONDS, self.check_folder)
 
     def tell(self, message: str, severity: SeverityLevel = "information") -> None:
         """Every message can hold user text (a patient reference, a note): never markup."""
@@ -134,6 +137,8 @@ class TabletimeApp(App[None]):
         if settings is not None and theme != settings.theme and not self.repo.read_only:
             self.attempt(lambda: self.use_settings(
                 settings.model_copy(update={"theme": theme})), quiet=True)
+            if self.last_error is not None:  # an edited settings.toml is kept: say so
+                self.tell(f"{self.last_error}; the theme was not saved", "warning")
 
     def open_session(self, session_id: UUID) -> None:
         if isinstance(self.screen, SessionScreen):
@@ -203,6 +208,18 @@ class TabletimeApp(App[None]):
                      "answered). Select it with the mouse (shift+drag in most terminals) and "
                      "copy; in tmux, `set -g set-clipboard on` lets ctrl+c copy it")
         self.push_screen(NoteDialog(title, note))
+
+    def check_folder(self) -> None:
+        """The data folder moved away or replaced under the app (what a sync client's restore
+        does) is said at once, not at the next key, and once: from then on nothing is written
+        and the folder now at the path stays locked until the app quits (two stats)."""
+        if self._folder_told:
+            return
+        try:
+            self.repo.verify_folder()
+        except StorageError as error:
+            self._folder_told = True
+            self.tell(str(error), "error")
 
     def check_forgotten(self) -> None:
         """A code running longer than the limit is pointed out once, with the way to fix it."""

@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a new file to write (default, or -: standard output)")
     export.add_argument("--force", action="store_true",
                         help="replace FILE if it exists (it must be a regular file)")
+    export.add_argument("--partial", action="store_true",
+                        help="write the export even when a day file in the range could not be "
+                        "read or lost sessions (named on stderr); without it nothing is written")
 
     summary = commands.add_parser(
         "summary",
@@ -155,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
         "what was found and fixed. Exit status 0 when all is well, 1 when something was found.",
     )
     check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument("--accept-missing", action="store_true",
+                       help="accept the loss of the sessions that day files lost (the index "
+                       "stops naming them; the day files are not changed)")
 
     backup = commands.add_parser(
         "backup",
@@ -169,9 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     restore = commands.add_parser(
         "restore",
         help="restore an archive of `tabletime backup` into a new or empty folder",
-        description="Check every file of the archive, then write it into the data folder, "
-        "which must be new or empty (a folder holding data is refused). Every session comes "
-        "back exactly as it was.",
+        description="Check every file of the archive (the settings too), write it into a "
+        "folder beside the data folder and put it in place in one step: all or nothing. The "
+        "data folder must be new or empty (a folder holding data is refused); a restore "
+        "that was interrupted is simply run again. Every session comes back exactly as it was.",
     )
     restore.add_argument("file", type=Path, metavar="FILE")
 
@@ -206,8 +213,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args: argparse.Namespace | None = None
     try:
         args = parser.parse_args(argv)
+        if sys.stdout is None and _prints(args):
+            raise UsageError("standard output is closed: there is nowhere to print to"
+                             + (" (give --out FILE)" if args.command == "export" else ""))
         status = COMMANDS.get(args.command, data_command("app"))(args)
-        sys.stdout.flush()  # a reader that went away is noticed here, not at exit
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a reader that went away is noticed here, not at exit
         return status
     except (UsageError, SettingsError, MissingDataFolder, BadPath) as error:
         return _fail(error, EXIT_USAGE)
@@ -236,6 +247,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(error: object, status: int) -> int:
     print(f"tabletime: error: {printable(str(error))}", file=sys.stderr)
     return status
+
+
+def _prints(args: argparse.Namespace) -> bool:
+    """Whether the command's result is what it prints (then a closed stdout is bad input)."""
+    if args.command == "export":
+        return args.out in (None, "-")
+    return args.command in ("summary", "patient", "check", "units")
 
 
 def _writes(args: argparse.Namespace | None) -> bool:

@@ -8,19 +8,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from core.clocks import authorization_balance, patient_clocks
 from core.kinds import EARLIEST_YEAR, LATEST_YEAR, Discipline
 from core.modifiers import TherapyBucket
 from core.text import plural, printable
-from storage.backup import refuse_unless_empty, restore_backup, verify_backup, write_backup
+from storage.backup import restore_backup, write_backup
 from storage.check import check_folder
-from storage.errors import BadPath, InvalidChange
-from storage.exports import check_out, write_out, write_segments
-from storage.folder import WriterLock, resolve_data_dir
+from storage.errors import BadPath, IncompleteExport, InvalidChange
+from storage.exports import check_out, lacking, write_out, write_segments, write_stream
+from storage.folder import resolve_data_dir
 from storage.imports import import_segments
 from storage.reports import (
     left_open,
@@ -49,35 +49,69 @@ def say(text: str) -> None:
 
 
 def _report_notices(repo: Repository) -> None:
+    """What the store had to say, one line each (a file it skipped, and why, among them)."""
     for notice in repo.pop_notices():
         say(f"{notice.severity}: {notice.message}")
 
 
+def skipped_json(repo: Repository) -> list[dict[str, str]]:
+    """The `skipped` list of a --json output: each file that could not be read, and why."""
+    return [{"file": str(path), "reason": reason}
+            for path, reason in repo.store.skipped().items()]
+
+
+MAX_LACKING_NAMED = 10
+
+
 def run_export(args: argparse.Namespace) -> int:
+    """Every kind of export is whole or nothing: a day file of the range that could not be
+    read (or lost sessions) writes nothing, exit 1, unless --partial accepts a file without
+    it; standard output too gets the export only once it is complete."""
     if args.first and args.last and args.first > args.last:
         raise UsageError(f"--from {args.first} is after --to {args.last}")
     data_dir = resolve_data_dir(args.data_dir)
     out = None if args.out in (None, "-") else Path(args.out).expanduser()
     if out is not None:
         check_out(out, data_dir, force=args.force)  # before the work, not after it
+    lacks: dict[str, str] = {}
     with Repository.open(data_dir, system_clock, read_only=True) as repo:
         now = system_clock()
 
         def produce(stream: TextIO) -> int:
             if args.kind == "segments":
-                return write_segments(repo, args.first, args.last, stream)
-            if args.kind == "lines":
-                return write_lines(repo, args.first, args.last, now, stream)
-            return write_sessions(repo, args.first, args.last, now, stream)
+                rows = write_segments(repo, args.first, args.last, stream)
+            elif args.kind == "lines":
+                rows = write_lines(repo, args.first, args.last, now, stream)
+            else:
+                rows = write_sessions(repo, args.first, args.last, now, stream)
+            lacks.update(lacking(repo, args.first, args.last,
+                                 year_to_date=args.kind != "segments"))
+            if lacks and not args.partial:
+                raise IncompleteExport(f"the export would lack {_named(lacks)}: nothing was "
+                                       "written; repair it (tabletime check says how), or add "
+                                       "--partial to write what could be read")
+            return rows
 
-        rows = produce(sys.stdout) if out is None else write_out(out, data_dir, produce,
-                                                                 force=args.force)
-        if args.kind == "lines" and (still_open := left_open(repo, args.first, args.last)):
-            say(f"warning: {left_open_text(still_open)}")
-        _report_notices(repo)
+        try:
+            rows = (write_stream(sys.stdout, produce) if out is None
+                    else write_out(out, data_dir, produce, force=args.force))
+            if args.kind == "lines" and (still_open := left_open(repo, args.first, args.last)):
+                say(f"warning: {left_open_text(still_open)}")
+        finally:
+            _report_notices(repo)
+    if lacks:
+        say(f"warning: written without {_named(lacks)} (--partial)")
     if out is not None:
         say(f"wrote {plural(rows, 'row')} of {args.kind} to {out}")
     return EXIT_OK
+
+
+def _named(lacks: dict[str, str]) -> str:
+    """`2 day files (days/2026/2026-03-02.json: is a folder, not a regular file; ...)`."""
+    listed = [f"{file}: {reason}" for file, reason in sorted(lacks.items())]
+    more = len(listed) - MAX_LACKING_NAMED
+    return (f"{plural(len(listed), 'file')} ({'; '.join(listed[:MAX_LACKING_NAMED])}"
+            + (f"; and {more} more" if more > 0 else "") + ")")
 
 
 def run_summary(args: argparse.Namespace) -> int:
@@ -86,8 +120,9 @@ def run_summary(args: argparse.Namespace) -> int:
     with Repository.open(resolve_data_dir(args.data_dir), system_clock, read_only=True) as repo:
         now = system_clock()
         summary = load_day(repo, args.date or repo.local(now).date(), now)
+        skipped = skipped_json(repo)
         _report_notices(repo)
-    print(json.dumps(summary_json(summary), indent=2) if args.json
+    print(json.dumps({**summary_json(summary), "skipped": skipped}, indent=2) if args.json
           else printable_lines(summary_text(summary)))
     return EXIT_OK
 
@@ -109,12 +144,13 @@ def run_patient(args: argparse.Namespace) -> int:
     if not episode and (args.certified_until or args.signed):
         raise UsageError("--certified-until and --signed belong to an episode: give its "
                          "--start-of-care and --discipline")
+    if args.year is not None and not EARLIEST_YEAR <= args.year <= LATEST_YEAR:
+        raise UsageError(f"--year {args.year} is out of range ({EARLIEST_YEAR}-{LATEST_YEAR})")
     with Repository.open(data_dir, system_clock,
                          read_only=not (elsewhere or authorizing or episode)) as repo:
         today = repo.local(now).date()
-        year = args.year or today.year
-        if not EARLIEST_YEAR <= year <= LATEST_YEAR:
-            raise UsageError(f"--year {year} is out of range ({EARLIEST_YEAR}-{LATEST_YEAR})")
+        _refuse_impossible_dates(args, today)
+        year = today.year if args.year is None else args.year
         patient = args.patient.strip()
         try:
             if elsewhere:
@@ -150,11 +186,12 @@ def run_patient(args: argparse.Namespace) -> int:
         episodes = repo.patients.episodes(patient)
         clocks = patient_clocks(history, episodes, today)
         entries = {(e.year, e.bucket): e for e in repo.patients.entries(patient)}
+        skipped = skipped_json(repo)
         _report_notices(repo)
     visits = [(day, v) for day, v in history if day.year == year]
     if args.json:
         print(json.dumps({
-            "patient": patient, "year": year, "sessions": len(visits),
+            "patient": patient, "year": year, "sessions": len(visits), "skipped": skipped,
             "medicare": {b.bucket.value: {
                 "here": f"{b.here:.2f}", "elsewhere": f"{b.elsewhere:.2f}",
                 "total": f"{b.total:.2f}",
@@ -205,6 +242,21 @@ def run_patient(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+START_OF_CARE_AHEAD = timedelta(days=366)
+"""A plan of care is entered at most shortly before it starts: a year ahead is a typo."""
+
+
+def _refuse_impossible_dates(args: argparse.Namespace, today: date) -> None:
+    """Dates `patient` records that cannot be true: a signature not given yet, a start of
+    care more than a year ahead."""
+    if args.signed is not None and args.signed > today:
+        raise UsageError(f"--signed {args.signed} is after today ({today}): record a "
+                         "signature once it is given")
+    if args.start_of_care is not None and args.start_of_care > today + START_OF_CARE_AHEAD:
+        raise UsageError(f"--start-of-care {args.start_of_care} is more than a year ahead: "
+                         "check the year")
+
+
 def run_import(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise UsageError(f"no such file: {args.file}")
@@ -229,17 +281,25 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    report = check_folder(resolve_data_dir(args.data_dir), system_clock)
+    report = check_folder(resolve_data_dir(args.data_dir), system_clock,
+                          accept_missing=args.accept_missing)
+    for skipped in report.skipped:
+        say(f"skipped {skipped.file}: {skipped.reason}")
     if args.json:
-        print(json.dumps({"ok": report.ok, "day_files": report.day_files,
-                          "sessions": report.sessions, "open_sessions": report.open_sessions,
-                          "findings": [f.model_dump() for f in report.findings]}, indent=2))
+        result: dict[str, Any] = {
+            "ok": report.ok, "empty": report.empty, "day_files": report.day_files,
+            "sessions": report.sessions, "open_sessions": report.open_sessions,
+            "findings": [f.model_dump() for f in report.findings],
+            "skipped": [s.model_dump() for s in report.skipped]}
+        print(json.dumps(result, indent=2))
     else:
         print(f"{plural(report.day_files, 'day file')}, {plural(report.sessions, 'session')} "
               f"({report.open_sessions} open)")
         for finding in report.findings:
             print(printable(f"{'fixed' if finding.fixed else 'FOUND'}: {finding.message}"))
-        if report.ok:
+        if report.empty:
+            print("the folder is empty: nothing has been recorded in it")
+        elif report.ok:
             print("all is well")
     return EXIT_OK if report.ok else EXIT_ERROR
 
@@ -262,12 +322,8 @@ def run_backup(args: argparse.Namespace) -> int:
 
 def run_restore(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
-    refuse_unless_empty(data_dir)
-    days = verify_backup(args.file)
-    with WriterLock(data_dir):
-        refuse_unless_empty(data_dir)  # nobody filled it meanwhile
-        restore_backup(args.file, data_dir)
-    with Repository.open(data_dir, system_clock) as repo:
+    with restore_backup(args.file, data_dir) as (lock, days), \
+            Repository.open(data_dir, system_clock, lock=lock) as repo:
         _report_notices(repo)
     say(f"restored {plural(days, 'day file')} and the settings into {data_dir}")
     return EXIT_OK

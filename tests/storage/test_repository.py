@@ -424,10 +424,11 @@ def test_a_corrupt_day_is_moved_aside_and_other_days_keep_working(
     path.write_text(damaged)  # torn, as by a disk fault between two runs
     with Repository.open(data_dir, clock, settings) as again:
         assert again.queries.sessions_on(first.date_of_service) == []
-        (notice,) = again.pop_notices()
+        (notice, witness) = again.pop_notices()  # moved aside; its session is missing
         assert notice.severity == "error" and "2026-03-02.json" in notice.message
         (moved,) = path.parent.glob("2026-03-02.json.corrupt-*")
         assert moved.read_text() == damaged and str(moved) in notice.message
+        assert "2026-03-02: 1 session the index knew is missing" in witness.message
         assert [s.id for s in again.queries.sessions_on(second.date_of_service)] == [second.id]
         again.commands.start(second.id, "97110")
 
