@@ -50,13 +50,13 @@ def chart_note(session: Session, segments: Sequence[Segment], billing: BillingRe
         lines.append("Progress report written at this visit (by the therapist)")
     assisted = {s.code for s in segments if s.furnished_by is FurnishedBy.ASSISTANT}
     signer = ", ".join(part for part in (therapist, credentials) if part)
-    other = discipline is not None and discipline is not session.discipline
-    lines.append(f"Therapist{f' ({discipline})' if other else ''}: "
+    other = discipline if discipline is not session.discipline else None
+    lines.append(f"Therapist{f' ({other})' if other else ''}: "
                  f"{signer or '________________________'}"
                  f"{'' if therapist else ' (name, credentials)'}   signature: ____________")
-    if other:
+    if other is not None:
         lines.append(f"Note: {a_or_an(session.discipline)} session signed by "
-                     f"{a_or_an(discipline)}: {session.discipline} services need "
+                     f"{a_or_an(other)}: {session.discipline} services need "
                      f"{a_or_an(session.discipline)} plan of care and clinician")
     if assisted:
         lines.append(f"Assistant furnished part of: {', '.join(sorted(assisted))}; "

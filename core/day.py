@@ -15,6 +15,8 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 from uuid import UUID
 
+from pydantic import Field
+
 from core.catalog import Catalog
 from core.clocks import (
     PLAN_SOURCE,
@@ -27,8 +29,6 @@ from core.clocks import (
 from core.edits import MUE_CHECK, code_findings, overlap_findings, units_by_code
 from core.fees import LineFee, estimate_fees
 from core.minutes import code_minutes
-from pydantic import Field
-
 from core.models import Discipline, Frozen, Method, Segment
 from core.modifiers import (
     DISCIPLINE_MODIFIER,

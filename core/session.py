@@ -11,7 +11,6 @@ from pydantic import Field
 from core.models import Discipline, Frozen, Name, PatientRef, PayerProfile, Segment, UtcDatetime
 from core.units import BillingResult
 
-
 MAX_GROUP = 99
 """The most patients a group therapy session may hold (refused beyond it, before any write)."""
 

@@ -512,7 +512,8 @@ def _cms_why(
 ) -> str:
     head = f"{code}: {minutes} min"
     if total_timed < MIN_BILLABLE_MINUTES:
-        return f"{head}; the day's {total_timed} total timed min is under 8, so no timed unit is billable"
+        return (f"{head}; the day's {total_timed} total timed min is under 8, so no timed unit "
+                "is billable")
     if full:
         head += f" = {plural(full, 'full unit')} ({full * UNIT_MINUTES} min)"
         if left[code]:

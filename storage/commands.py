@@ -60,10 +60,10 @@ class Commands(SessionChanges):
             self._check_overlap(candidate, ignore={s.id for s in stopping}, running=running)
         for other in (s for s in stopping if s.session_id != session_id):
             other_session = self._read.session(other.session_id)
-            self._notify(f"stopped {other.code} on {other_session.patient}: one pair of hands",
-                         "information")
             self._stop(other_session, [other], start,
                        f"started {entry.code} on {session.patient}")
+            self._notify(f"stopped {other.code} on {other_session.patient}: one pair of hands",
+                         "information")  # said once it is saved
         change_id = uuid4()
         with self._day(session) as change:
             for other in (s for s in stopping if s.session_id == session_id):
@@ -129,9 +129,9 @@ class Commands(SessionChanges):
         now = self.now()
         for other in self._read.running_timed():
             other_session = self._read.session(other.session_id)
+            self._stop(other_session, [other], now, f"group {entry.code} started")
             self._notify(f"stopped {other.code} on {other_session.patient}: group therapy "
                          "started", "information")
-            self._stop(other_session, [other], now, f"group {entry.code} started")
         started = []
         for name in names:
             session = self._session_for_group(name, now, payer)

@@ -20,7 +20,7 @@ from typing import TextIO, cast
 from core.segments_csv import COLUMNS, segment_row
 from core.text import plural, printable
 from storage.atomic import FILE_MODE, ensure_private_dir, fsync_dir
-from storage.errors import BadPath
+from storage.errors import BadPath, IncompleteExport
 from storage.repository import Repository
 
 EXPORTS = "exports"
@@ -73,6 +73,28 @@ def lacking(repo: Repository, first: date | None, last: date | None, *,
             found.setdefault(str(repo.store.day_path(entry.date)),
                              f"lost {plural(len(entry.sessions), 'session')} the index knew")
     return found
+
+
+MAX_LACKING_NAMED = 10
+
+
+def named_files(lacks: dict[str, str]) -> str:
+    """`2 files (days/2026/2026-03-02.json: is a folder, not a regular file; ...)`."""
+    listed = [f"{file}: {reason}" for file, reason in sorted(lacks.items())]
+    more = len(listed) - MAX_LACKING_NAMED
+    return (f"{plural(len(listed), 'file')} ({'; '.join(listed[:MAX_LACKING_NAMED])}"
+            + (f"; and {more} more" if more > 0 else "") + ")")
+
+
+def require_whole(repo: Repository, first: date | None, last: date | None, *,
+                  year_to_date: bool, partial: bool = False) -> dict[str, str]:
+    """What an export lacks (`lacking`): IncompleteExport naming it, so that nothing is
+    written, unless the user accepts a `partial` export."""
+    lacks = lacking(repo, first, last, year_to_date=year_to_date)
+    if lacks and not partial:
+        raise IncompleteExport(f"the export would lack {named_files(lacks)}: nothing was "
+                               "written; repair it (tabletime check says how)")
+    return lacks
 
 
 def write_stream(out: TextIO, produce: Produce) -> int:

@@ -39,8 +39,9 @@ from core.text import plural, printable
 from storage.documents import DayEntry, MissingEntry, MonthEntry, OpenEntry
 from storage.store import Records, Report, Store, file_stamp
 
-DERIVATION = 3
-"""What the index holds and how: another number makes every month derived again."""
+DERIVATION = 4
+"""What the index holds and how: another number makes every month derived again (4: each
+visit's billed units and whether it was pooled)."""
 LEDGER_KEY = "\t"  # joins patient and bucket; a patient reference cannot hold a tab
 MISSING_TOLD = 5
 """Dates with missing sessions named at an open; beyond that, a count (check lists them)."""
@@ -74,7 +75,9 @@ def derive_day(day: date, records: Records, stamp: str, now: datetime, catalog: 
         billing = billed.billings[session.id]
         entries.append(visit_of(session, billing.total_treatment_minutes > 0,
                                 billing.total_timed_minutes, billing.timed_units,
-                                billed.amounts.get(session.id)))
+                                billed.amounts.get(session.id),
+                                units=billed.units.get(session.id),
+                                pooled=session.id not in billed.units))
     medicare = {f"{patient}{LEDGER_KEY}{bucket}": amount
                 for (patient, bucket), amount in medicare_amounts(billed).items()}
     return DayEntry(date=day, stamp=stamp, sessions=tuple(entries), medicare=medicare)

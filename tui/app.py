@@ -24,7 +24,7 @@ from core.settings import Settings
 from core.text import plural
 from storage.crash import crash_message
 from storage.errors import StorageError, disk_problem
-from storage.exports import write_export, write_segments
+from storage.exports import require_whole, write_export, write_segments
 from storage.repository import Repository
 from tui.clipboard import copy_text
 from tui.commands import TabletimeCommands
@@ -162,15 +162,28 @@ class TabletimeApp(App[None]):
             yield repo
 
     @work(thread=True, group="exports")
-    def export(self, name: str, produce: Callable[[Repository, TextIO], int],
-               what: str = "row", left_out: str = "") -> None:
-        """Write an export into the data folder's exports/ (never over an earlier one), in a
-        worker so the timers keep ticking, and say where it went, how many of `what` it
-        holds and what it `left_out`."""
+    def export(self, name: str, produce: Callable[[Repository, TextIO], int], what: str,
+               days: tuple[date, date], *, year_to_date: bool, left_out: str = "") -> None:
+        """Write an export of `days` into the data folder's exports/ (never over an earlier
+        one), in a worker so the timers keep ticking, and say where it went, how many of
+        `what` it holds and what it `left_out`. An export that would lack a day it needs
+        (a file that could not be read, sessions lost) is not written; the user is told
+        why."""
+        first, last = days
+
+        def whole(repo: Repository, stream: TextIO) -> int:
+            rows = produce(repo, stream)
+            require_whole(repo, first, last, year_to_date=year_to_date)
+            return rows
+
         try:
             with self.reader() as repo:
-                path, rows = write_export(repo.data_dir, name,
-                                          lambda stream: produce(repo, stream))
+                try:
+                    path, rows = write_export(repo.data_dir, name,
+                                              lambda stream: whole(repo, stream))
+                finally:
+                    for notice in repo.pop_notices():
+                        self.call_from_thread(self.tell, notice.message, notice.severity)
         except (StorageError, OSError) as error:
             problem = disk_problem(error) if isinstance(error, OSError) else str(error)
             self.call_from_thread(self.tell, f"Nothing exported: {problem}", "error")
@@ -181,7 +194,8 @@ class TabletimeApp(App[None]):
     def export_today(self) -> None:
         today = self.repo.local(self.clock()).date()
         self.export(f"segments-{today}.csv",
-                    lambda repo, stream: write_segments(repo, today, today, stream), "segment")
+                    lambda repo, stream: write_segments(repo, today, today, stream), "segment",
+                    (today, today), year_to_date=False)
 
     def today(self) -> date:
         """The clinic's date now."""

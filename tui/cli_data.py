@@ -19,7 +19,14 @@ from core.text import plural, printable
 from storage.backup import restore_backup, write_backup
 from storage.check import check_folder
 from storage.errors import BadPath, IncompleteExport, InvalidChange
-from storage.exports import check_out, lacking, write_out, write_segments, write_stream
+from storage.exports import (
+    check_out,
+    named_files,
+    require_whole,
+    write_out,
+    write_segments,
+    write_stream,
+)
 from storage.folder import resolve_data_dir
 from storage.imports import import_segments
 from storage.reports import (
@@ -60,9 +67,6 @@ def skipped_json(repo: Repository) -> list[dict[str, str]]:
             for path, reason in repo.store.skipped().items()]
 
 
-MAX_LACKING_NAMED = 10
-
-
 def run_export(args: argparse.Namespace) -> int:
     """Every kind of export is whole or nothing: a day file of the range that could not be
     read (or lost sessions) writes nothing, exit 1, unless --partial accepts a file without
@@ -84,12 +88,12 @@ def run_export(args: argparse.Namespace) -> int:
                 rows = write_lines(repo, args.first, args.last, now, stream)
             else:
                 rows = write_sessions(repo, args.first, args.last, now, stream)
-            lacks.update(lacking(repo, args.first, args.last,
-                                 year_to_date=args.kind != "segments"))
-            if lacks and not args.partial:
-                raise IncompleteExport(f"the export would lack {_named(lacks)}: nothing was "
-                                       "written; repair it (tabletime check says how), or add "
-                                       "--partial to write what could be read")
+            try:
+                lacks.update(require_whole(repo, args.first, args.last, partial=args.partial,
+                                           year_to_date=args.kind != "segments"))
+            except IncompleteExport as error:
+                raise IncompleteExport(f"{error}, or add --partial to write what could be "
+                                       "read") from None
             return rows
 
         try:
@@ -100,18 +104,10 @@ def run_export(args: argparse.Namespace) -> int:
         finally:
             _report_notices(repo)
     if lacks:
-        say(f"warning: written without {_named(lacks)} (--partial)")
+        say(f"warning: written without {named_files(lacks)} (--partial)")
     if out is not None:
         say(f"wrote {plural(rows, 'row')} of {args.kind} to {out}")
     return EXIT_OK
-
-
-def _named(lacks: dict[str, str]) -> str:
-    """`2 day files (days/2026/2026-03-02.json: is a folder, not a regular file; ...)`."""
-    listed = [f"{file}: {reason}" for file, reason in sorted(lacks.items())]
-    more = len(listed) - MAX_LACKING_NAMED
-    return (f"{plural(len(listed), 'file')} ({'; '.join(listed[:MAX_LACKING_NAMED])}"
-            + (f"; and {more} more" if more > 0 else "") + ")")
 
 
 def run_summary(args: argparse.Namespace) -> int:
@@ -265,7 +261,7 @@ def run_import(args: argparse.Namespace) -> int:
         _report_notices(repo)
     if report.errors:
         more = f" (the first {len(report.errors)} listed)" if report.more_errors else ""
-        say(f"error: {len(report.errors) + report.more_errors} bad row(s) in {args.file}"
+        say(f"error: {plural(len(report.errors) + report.more_errors, 'bad row')} in {args.file}"
             f"{more}; nothing was imported")
         for bad in report.errors:
             print(f"  {printable(str(bad))}", file=sys.stderr)
@@ -277,6 +273,8 @@ def run_import(args: argparse.Namespace) -> int:
         listed = ", ".join(report.skipped_listed) + (f" and {unnamed} more" if unnamed else "")
         print(f"skipped {plural(report.skipped, 'session')} already stored (left as they "
               f"are): {listed}")
+    for flagged in report.warnings:
+        say(f"warning: {flagged}")
     return EXIT_OK
 
 

@@ -63,7 +63,7 @@ def test_bad_import_exits_2_and_writes_nothing(capsys, tmp_path):
     bad.write_text("session_id,oops\n")
     status, out, err = run(capsys, "--data-dir", str(tmp_path / "d"), "import", str(bad))
     assert status == 2 and out == ""
-    assert "1 bad row(s)" in err and "line 1, column header" in err
+    assert "1 bad row in" in err and "line 1, column header" in err
     assert not (tmp_path / "d" / "days").exists()
 
 
@@ -135,3 +135,18 @@ def test_import_again_names_a_few_skipped_sessions_and_counts_the_rest(capsys, t
     assert status == 0 and "skipped 8 sessions already stored" in out
     named = re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", out)
     assert out.rstrip().endswith("and 3 more") and len(named) == 5
+
+
+def test_import_names_an_assistants_evaluation_it_imported(tmp_path, capsys):
+    data = tmp_path / "data"
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "session_id,date_of_service,patient,payer,method,discipline,code,start,end,seconds,"
+        "furnished_by,note\n"
+        "11111111-1111-4111-8111-111111111111,2026-03-01,AB12,Medicare,cms,PT,97162,"
+        "2026-03-01T09:00:00-05:00,2026-03-01T09:40:00-05:00,2400,assistant,\n")
+    assert main(["--data-dir", str(data), "import", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert "imported 1 session" in out
+    assert ("tabletime: warning: line 2, column furnished_by: 97162 is an evaluation furnished "
+            "by an assistant") in err

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.catalog import CodeError, default_catalog
+from core.catalog import CodeError
 from core.chart_note import chart_note
 from core.day import CheckKind
 from core.kinds import Discipline, FurnishedBy, Method

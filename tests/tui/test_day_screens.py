@@ -221,3 +221,18 @@ async def test_the_chart_note_says_copied_only_when_a_clipboard_program_took_it(
         assert taken == [app.screen.text]
         area = app.screen.query_one("#note-text", TextArea)
         assert area.selected_text == app.screen.text  # selected: ctrl+c copies it too
+
+
+async def test_x_writes_nothing_when_a_day_the_claims_need_cannot_be_read(busy_day, told):
+    app = busy_day
+    yesterday = app.today() - timedelta(days=1)
+    path = app.repo.store.day_path(yesterday)  # OLD1's day: KX counts the year so far
+    path.unlink()
+    path.mkdir()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d", "x", "enter", "y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert not list((app.repo.data_dir / "exports").glob("*.csv"))
+    assert any(m.startswith("Nothing exported: the export would lack 1 file") and
+               str(path) in m and severity == "error" for m, severity in told)

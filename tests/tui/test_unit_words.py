@@ -5,6 +5,7 @@ unit; a code Medicare never pays is never "x1" without "not billed"."""
 import json
 from datetime import timedelta
 
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from storage.reports import load_day
@@ -18,8 +19,8 @@ from .conftest import SIZE
 
 
 def cell(table: DataTable, row: int, column: str) -> str:
-    return str(table.get_cell_at((row, [c.key.value for c in table.columns.values()]
-                                  .index(column))))
+    return str(table.get_cell_at(Coordinate(row, [c.key.value for c in table.columns.values()]
+                                            .index(column))))
 
 
 def a_day(app, clock):
@@ -64,7 +65,7 @@ async def test_the_session_header_counts_the_groups_unit(open_app, clock):
         app.open_session(cd34.id)
         await pilot.pause()
         header = str(app.screen.query_one(SessionHeader).render())
-        assert "timed 0 min = 0 timed units + 1 untimed" in header
+        assert "timed 0 min = 0 timed units │ 1 untimed unit │ no timed code running" in header
 
 
 async def test_a_47_second_group_is_reviewed_and_closed_in_the_same_words(open_app, clock,

@@ -186,7 +186,7 @@ class DaySummaryScreen(LiveTableScreen):
             now = app.clock()
             app.export(f"lines-{first}-{last}.csv",
                        lambda repo, stream: write_lines(repo, first, last, now, stream),
-                       "claim line", left_out)
+                       "claim line", (first, last), year_to_date=True, left_out=left_out)
 
         def submit(values: dict[str, str]) -> str | None:
             try:

@@ -55,11 +55,12 @@ class SessionHeader(Static):
             parts.append(f"▶ {timed[0].code} {clock(now - timed[0].start)}")
         counted = "timed" if units.key == "total" else units.key
         parts.append(f"{counted} {units.minutes} min = "
-                     f"{plural(units.units, 'timed unit' if units.key == 'total' else 'unit')}"
-                     + (f" + {untimed} untimed" if untimed else ""))
+                     f"{plural(units.units, 'timed unit' if units.key == 'total' else 'unit')}")
         if units.to_next is not None:
             parts.append(f"next unit in {clock(units.to_next)}")
-        elif session.is_open:
+        if untimed:
+            parts.append(plural(untimed, "untimed unit"))
+        if units.to_next is None and session.is_open:
             parts.append("no timed code running")
         parts += [f"+ {s.code} {clock(now - s.start)}" for s in running if s not in timed]
         if wide:
