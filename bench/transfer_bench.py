@@ -34,7 +34,7 @@ from pathlib import Path
 
 from history import SETTINGS, TODAY, Clock, folder_with
 
-from core.segments_csv import COLUMNS
+from core.formats.segments_csv import COLUMNS
 from storage.atomic import ensure_private_dir
 from storage.reports import load_day, load_history, write_lines
 from storage.repository import Repository

@@ -8,8 +8,8 @@ from uuid import UUID, uuid4
 
 from pydantic import Field
 
+from core.billing.units import BillingResult
 from core.models import Discipline, Frozen, Name, PatientRef, PayerProfile, Segment, UtcDatetime
-from core.units import BillingResult
 
 MAX_GROUP = 99
 """The most patients a group therapy session may hold (refused beyond it, before any write)."""

@@ -14,12 +14,12 @@ from uuid import UUID, uuid4
 from pydantic import TypeAdapter, ValidationError
 
 from core.audit import Action, AuditEntry
+from core.billing.units import ASSISTANT_EVALUATION
 from core.catalog import Catalog, CatalogEntry, CodeError
 from core.models import FurnishedBy, PatientRef, PayerProfile, Segment, problem
 from core.session import Session
 from core.settings import Settings
 from core.timing import ClampedClock, describe_overlap, first_overlap
-from core.units import ASSISTANT_EVALUATION
 from storage.errors import InvalidChange, NotFound, OverlapError
 from storage.indexes import Indexes
 from storage.queries import Queries

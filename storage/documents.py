@@ -32,10 +32,10 @@ from pydantic import (
 )
 
 from core.audit import AuditEntry
-from core.history import Visit
+from core.billing.modifiers import TherapyBucket
+from core.care.history import Visit
+from core.care.patients import Authorization, Episode, UsedElsewhere
 from core.models import Frozen, Segment, problem
-from core.modifiers import TherapyBucket
-from core.patients import Authorization, Episode, UsedElsewhere
 from core.session import Session
 from core.text import printable
 

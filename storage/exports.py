@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO, cast
 
-from core.segments_csv import COLUMNS, segment_row
+from core.formats.segments_csv import COLUMNS, segment_row
 from core.text import plural, printable
 from storage.atomic import FILE_MODE, ensure_private_dir, fsync_dir
 from storage.errors import BadPath, IncompleteExport

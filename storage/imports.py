@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import BinaryIO
 from uuid import UUID
 
-from core.minutes import code_minutes
+from core.billing.minutes import code_minutes
+from core.billing.units import compute_units
+from core.formats.segments_csv import COLUMNS, FileCheck, Row, RowError, RowParser, is_blank
 from core.models import Frozen, PayerProfile, Segment
-from core.segments_csv import COLUMNS, FileCheck, Row, RowError, RowParser, is_blank
 from core.session import Session
 from core.text import printable
-from core.units import compute_units
 from storage.errors import BadPath, disk_problem
 from storage.repository import Repository
 

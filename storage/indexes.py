@@ -29,11 +29,11 @@ from decimal import Decimal
 from uuid import UUID
 
 from core.audit import Action
+from core.billing.day import YearToDate, bill_day, medicare_amounts
+from core.billing.modifiers import TherapyBucket
+from core.care.history import Visit, visit_of
 from core.catalog import Catalog
-from core.day import YearToDate, bill_day, medicare_amounts
-from core.history import Visit, visit_of
 from core.models import Segment
-from core.modifiers import TherapyBucket
 from core.session import Session
 from core.text import plural, printable
 from storage.documents import DayEntry, MissingEntry, MonthEntry, OpenEntry

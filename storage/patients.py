@@ -10,9 +10,8 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from core.models import Discipline, problem
-from core.modifiers import TherapyBucket
-from core.patients import (
+from core.billing.modifiers import TherapyBucket
+from core.care.patients import (
     CERTIFICATION_DAYS,
     Authorization,
     Episode,
@@ -21,6 +20,7 @@ from core.patients import (
     elsewhere_key,
     episode_key,
 )
+from core.models import Discipline, problem
 from storage.documents import PATIENTS_NAME
 from storage.errors import InvalidChange
 from storage.store import Store

@@ -13,8 +13,8 @@ from decimal import Decimal
 from uuid import UUID
 
 from core.audit import AuditEntry
-from core.catalog import Catalog
-from core.clocks import (
+from core.billing.day import SessionData, YearToDate, session_billing
+from core.care.deadlines import (
     AuthorizationBalance,
     CertificationClock,
     ClockKey,
@@ -23,10 +23,10 @@ from core.clocks import (
     day_certifications,
     day_clocks,
 )
-from core.day import SessionData, YearToDate, session_billing
-from core.history import Visit
+from core.care.history import Visit
+from core.care.patients import Episode
+from core.catalog import Catalog
 from core.models import Segment
-from core.patients import Episode
 from core.session import Session, SessionView
 from core.timing import ClampedClock
 from storage.errors import NotFound

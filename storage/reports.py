@@ -13,13 +13,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TextIO
 
-from core.chart_note import chart_note
-from core.claims_csv import LINE_COLUMNS, SESSION_COLUMNS, line_row, session_row
-from core.day import ClaimRow, DaySummary, SessionData, YearToDate, day_claim_rows, summarize_day
-from core.history import HistoryEntry, patient_history
+from core.billing.day import (
+    ClaimRow,
+    DaySummary,
+    SessionData,
+    YearToDate,
+    day_claim_rows,
+    summarize_day,
+)
+from core.billing.modifiers import KX_THRESHOLDS, TherapyBucket, threshold_status
+from core.care.history import HistoryEntry, patient_history
+from core.formats.chart_note import chart_note
+from core.formats.claims_csv import LINE_COLUMNS, SESSION_COLUMNS, line_row, session_row
 from core.kinds import LATEST_YEAR
 from core.models import Frozen
-from core.modifiers import KX_THRESHOLDS, TherapyBucket, threshold_status
 from core.session import Session
 from core.text import plural
 from storage.indexes import medicare_by_day, year_to_date

@@ -10,11 +10,11 @@ from uuid import UUID, uuid4
 from pydantic import ValidationError
 
 from core.audit import Action
-from core.minutes import code_minutes
+from core.billing.minutes import code_minutes
+from core.billing.units import compute_units
 from core.models import Discipline, FurnishedBy, PayerProfile, Segment, problem
 from core.session import Session
 from core.text import a_or_an
-from core.units import compute_units
 from storage.change_rules import ChangeRules, closed_state, dump
 from storage.errors import InvalidChange
 

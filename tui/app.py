@@ -16,10 +16,10 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from core.chart_note import chart_note
-from core.day import session_billing
+from core.billing.day import session_billing
+from core.billing.session import forgotten_timers
+from core.formats.chart_note import chart_note
 from core.models import Clock
-from core.review import forgotten_timers
 from core.settings import Settings
 from core.text import plural
 from storage.crash import crash_message

@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.clocks import authorization_balance, patient_clocks
+from core.billing.modifiers import TherapyBucket
+from core.care.deadlines import authorization_balance, patient_clocks
 from core.kinds import EARLIEST_YEAR, LATEST_YEAR, Discipline
-from core.modifiers import TherapyBucket
 from core.text import plural, printable
 from storage.backup import restore_backup, write_backup
 from storage.check import check_folder

@@ -11,12 +11,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from core.billing.edits import Finding, code_findings, units_by_code
+from core.billing.fees import FeeEstimate, estimate_fees, known_fee_year
+from core.billing.modifiers import ClaimLine, claim_lines, describe, discipline_warnings, not_billed
+from core.billing.units import (
+    MINUTES_IN_A_DAY,
+    BillingResult,
+    CodeMinutes,
+    check_codes,
+    compute_units,
+)
 from core.catalog import CodeError, default_catalog
-from core.edits import Finding, code_findings, units_by_code
-from core.fees import FeeEstimate, estimate_fees, known_fee_year
 from core.kinds import Discipline, Method
-from core.modifiers import ClaimLine, claim_lines, describe, discipline_warnings, not_billed
-from core.units import MINUTES_IN_A_DAY, BillingResult, CodeMinutes, check_codes, compute_units
 from tui.cli_args import DATE_HELP, UsageError, date_argument
 
 EXIT_OK = 0

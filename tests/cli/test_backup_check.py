@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from core.billing.modifiers import TherapyBucket
 from core.models import FurnishedBy, Method, PayerProfile
-from core.modifiers import TherapyBucket
 from storage.repository import Repository
 from tui.cli import main
 

@@ -7,9 +7,9 @@ from uuid import uuid4
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.clocks import REPORT_EVERY, day_clocks, report_clock
-from core.day import CheckKind
-from core.history import Visit
+from core.billing.day import CheckKind
+from core.care.deadlines import REPORT_EVERY, day_clocks, report_clock
+from core.care.history import Visit
 from core.models import Discipline
 from tests.core.test_day import CATALOG, NY, T0, seg, session
 
@@ -99,7 +99,7 @@ def test_the_days_own_sessions_count_as_they_are_now():
 
 
 def test_the_day_summary_carries_the_clock_as_a_check_on_that_patients_sessions():
-    from core.day import summarize_day
+    from core.billing.day import summarize_day
 
     today = START + timedelta(days=30)
     ab, cd = session("AB12", day=today), session("CD34", 60, day=today)
@@ -136,7 +136,7 @@ def authorization(visits=None, units=None, start=START, until=START + timedelta(
                   payer="Commercial"):
     from datetime import UTC, datetime
 
-    from core.patients import Authorization, authorization_key
+    from core.care.patients import Authorization, authorization_key
 
     return Authorization(id=authorization_key("AB12", payer), patient="AB12", payer=payer,
                          visits=visits, units=units, start=start, until=until,
@@ -150,7 +150,7 @@ def paid(day, payer="Commercial", units=2, open_=False, treated=True):
 
 
 def test_an_authorization_counts_visit_dates_under_its_payer_from_its_start():
-    from core.clocks import authorization_balance
+    from core.care.deadlines import authorization_balance
 
     visits = [paid(START - timedelta(days=1)),  # before it starts
               paid(START), paid(START),  # one date, two sessions
@@ -165,7 +165,7 @@ def test_an_authorization_counts_visit_dates_under_its_payer_from_its_start():
 
 
 def test_low_and_exceeded_on_visits_units_and_dates():
-    from core.clocks import authorization_balance
+    from core.care.deadlines import authorization_balance
 
     def kind(auth, count, on=START + timedelta(days=20)):
         visits = [paid(START + timedelta(days=i)) for i in range(count)]
@@ -198,7 +198,7 @@ def test_an_authorization_needs_a_count_and_an_order():
 def episode(start=START, until=None, signed=None, discipline=PT):
     from datetime import UTC, datetime
 
-    from core.patients import Episode, episode_key
+    from core.care.patients import Episode, episode_key
 
     return Episode(id=episode_key("AB12", discipline, start), patient="AB12",
                    discipline=discipline, start=start,
@@ -207,7 +207,7 @@ def episode(start=START, until=None, signed=None, discipline=PT):
 
 
 def plan_on(visits, day, care=()):
-    from core.clocks import certification_clock
+    from core.care.deadlines import certification_clock
 
     clock = certification_clock(visits, PT, day, care)
     assert clock is not None
@@ -235,7 +235,7 @@ def test_an_unsigned_initial_certification_warns_after_30_days_once_entered():
     implicit = plan_on(history, START + timedelta(days=40))
     assert (implicit.start, implicit.entered, implicit.kind) == (START, False, None)
     assert "enter the episode" in implicit.message
-    from core.clocks import certification_clock
+    from core.care.deadlines import certification_clock
 
     assert certification_clock(history, OT, START) is None
 
@@ -244,7 +244,7 @@ def test_a_new_episode_restarts_the_report_count_and_an_episode_must_fit_90_days
     import pytest
     from pydantic import ValidationError
 
-    from core.clocks import patient_clocks
+    from core.care.deadlines import patient_clocks
 
     history = days(9)
     new_start = history[6][0]  # a new start of care on the 7th visit

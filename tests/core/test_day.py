@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.billing.day import CheckKind, medicare_amounts, summarize_day
+from core.billing.modifiers import TherapyBucket
+from core.care.history import Visit, patient_history
 from core.catalog import default_catalog
-from core.chart_note import chart_note
-from core.day import CheckKind, medicare_amounts, summarize_day
-from core.history import Visit, patient_history
+from core.formats.chart_note import chart_note
 from core.models import Discipline, FurnishedBy, Method, PayerProfile, Segment
-from core.modifiers import TherapyBucket
 from core.session import Session
 
 NY = ZoneInfo("America/New_York")
@@ -139,14 +139,14 @@ def test_timed_minutes_without_units_and_two_evaluations():
 
 def test_a_medicare_line_without_a_discipline_modifier_is_flagged(monkeypatch):
     """The app always adds GP/GO/GN; the check is the safety net should a line ever lack it."""
-    import core.day
-    from core.modifiers import claim_lines
+    import core.billing.day
+    from core.billing.modifiers import claim_lines
 
     def without_modifiers(billing, discipline, medicare, catalog):
         return [replace(line, modifiers=())
                 for line in claim_lines(billing, discipline, medicare, catalog)]
 
-    monkeypatch.setattr(core.day, "claim_lines", without_modifiers)
+    monkeypatch.setattr(core.billing.day, "claim_lines", without_modifiers)
     a = session("AB12")
     summary = summarize((a, [seg(a, "97110", 0, 15)]))
     assert CheckKind.NO_DISCIPLINE_MODIFIER in kinds(summary)
@@ -228,8 +228,8 @@ def test_chart_note_has_what_the_record_must_show(assistant):
     s = session("AB12")
     by = FurnishedBy.ASSISTANT if assistant else FurnishedBy.THERAPIST
     segments = [seg(s, "97110", 0, 33), seg(s, "97140", 33, 7, by), seg(s, "97010", 0, 10)]
-    from core.minutes import code_minutes
-    from core.units import compute_units
+    from core.billing.minutes import code_minutes
+    from core.billing.units import compute_units
 
     billing = compute_units(code_minutes(segments, T0 + timedelta(hours=2)), Method.CMS)
     note = chart_note(s, segments, billing, CATALOG, NY, therapist="Dana Reyes",

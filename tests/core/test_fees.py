@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.billing.fees import estimate_fees
+from core.billing.modifiers import ClaimLine
 from core.catalog import default_catalog
-from core.fees import estimate_fees
-from core.modifiers import ClaimLine
 
 CF_2025 = Decimal("32.3465")
 CF_2026 = Decimal("33.4009")

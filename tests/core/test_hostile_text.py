@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from core.audit import Action, AuditEntry
 from core.catalog import CatalogEntry
-from core.csv_cells import neutralise, restore
+from core.formats.csv_cells import neutralise, restore
 from core.models import Discipline, PayerProfile, Segment
 from core.session import Session
 from core.settings import Settings

@@ -6,7 +6,7 @@ from uuid import uuid4
 import pytest
 from pydantic import ValidationError
 
-from core.minutes import code_minutes
+from core.billing.minutes import code_minutes
 from core.models import FurnishedBy, Segment
 
 SESSION = uuid4()

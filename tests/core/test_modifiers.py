@@ -7,15 +7,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.models import Discipline, Method
-from core.modifiers import (
+from core.billing.modifiers import (
     TherapyBucket,
     claim_lines,
     describe,
     therapy_bucket,
     threshold_status,
 )
-from core.units import CodeMinutes, compute_units
+from core.billing.units import CodeMinutes, compute_units
+from core.models import Discipline, Method
 
 
 def result_for(*items, method=Method.CMS):

@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.billing.session import fee_year, forgotten_timers, prefer_for, review_session
+from core.billing.units import CodeMinutes, compute_units
 from core.catalog import default_catalog
 from core.models import Discipline, FurnishedBy, Method, PayerProfile, Segment
-from core.review import fee_year, forgotten_timers, prefer_for, review_session
 from core.session import Session
 from core.timeparse import TimeParseError, parse_clock_time, parse_minutes, parse_when
-from core.units import CodeMinutes, compute_units
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)  # 10:30 in New York

@@ -2,9 +2,7 @@
 
 import pytest
 
-from core.catalog import CodeError, default_catalog
-from core.models import Method
-from core.units import (
+from core.billing.units import (
     CodeMinutes,
     check_codes,
     compute_units,
@@ -12,6 +10,8 @@ from core.units import (
     unit_range,
     units_for_minutes,
 )
+from core.catalog import CodeError, default_catalog
+from core.models import Method
 
 
 def bill(method: Method, *pairs: tuple[str, int | None], prefer: tuple[str, ...] = ()):

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.billing.day import CheckKind
+from core.billing.modifiers import billed_text, claim_lines, not_billed, units_words
+from core.billing.units import MINUTES_IN_A_DAY, CodeMinutes, check_codes, compute_units
 from core.catalog import CodeError
-from core.chart_note import chart_note
-from core.day import CheckKind
+from core.formats.chart_note import chart_note
 from core.kinds import Discipline, FurnishedBy, Method
-from core.modifiers import billed_text, claim_lines, not_billed, units_words
-from core.units import MINUTES_IN_A_DAY, CodeMinutes, check_codes, compute_units
 
 from .test_day import CATALOG, COMMERCIAL, NY, kinds, seg, session, summarize
 
@@ -113,7 +113,7 @@ def test_a_session_of_another_discipline_than_the_therapists_is_a_check():
     a, b = session("AB12"), session("CD34", discipline=Discipline.OT)
     pairs = [(a, [seg(a, "97110", 0, 20)]), (b, [seg(b, "97530", 30, 20)])]
     now = a.opened_at + timedelta(hours=8)
-    from core.day import summarize_day
+    from core.billing.day import summarize_day
 
     summary = summarize_day(a.date_of_service, pairs, now, CATALOG, NY,
                             therapist_discipline=Discipline.PT)

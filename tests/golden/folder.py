@@ -11,8 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from core.billing.modifiers import TherapyBucket
 from core.models import Discipline, FurnishedBy, Method, PayerProfile
-from core.modifiers import TherapyBucket
 from core.settings import DEFAULT_PAYERS, Settings
 from storage.atomic import ensure_private_dir
 from storage.repository import Repository

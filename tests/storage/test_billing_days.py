@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.day import CheckKind
+from core.billing.day import CheckKind
+from core.billing.modifiers import TherapyBucket
+from core.formats.segments_csv import COLUMNS
 from core.models import PayerProfile
-from core.modifiers import TherapyBucket
-from core.segments_csv import COLUMNS
 from storage.imports import import_segments
 from storage.reports import load_day, patient_year, write_lines
 from storage.repository import Repository

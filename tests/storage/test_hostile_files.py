@@ -244,7 +244,7 @@ PATIENTS_WRONG = [*WRONG, {"elsewhere": {"1": {"id": "AB12\t2026\tOT", "patient"
 @pytest.mark.parametrize("content", PATIENTS_WRONG)
 def test_a_damaged_patients_file_is_moved_aside_and_the_day_still_bills(data_dir, clock,
                                                                        settings, content):
-    from core.modifiers import TherapyBucket
+    from core.billing.modifiers import TherapyBucket
     from storage.reports import load_day
 
     with Repository.open(data_dir, clock, settings) as repo:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from core.modifiers import TherapyBucket
+from core.billing.modifiers import TherapyBucket
 from storage.reports import load_day, load_history
 from storage.repository import Repository
 from tests.helpers import export_segments, killed, rebuilt_equals_kept

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.modifiers import TherapyBucket
+from core.billing.modifiers import TherapyBucket
 from storage.check import check_folder
 from storage.errors import (
     DiskReadOnly,

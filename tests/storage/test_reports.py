@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.modifiers import TherapyBucket
+from core.billing.modifiers import TherapyBucket
 from storage.errors import InvalidChange
 from storage.indexes import Indexes
 from storage.reports import (

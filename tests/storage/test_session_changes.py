@@ -132,7 +132,7 @@ def test_a_report_resets_the_count_and_disciplines_are_apart(repo, clock):
     day = repo.local(clock.now).date()
     visits = repo.queries.visits("AB12")
     assert [v.progress_report for _, v in visits].count(True) == 1
-    from core.clocks import report_clock
+    from core.care.deadlines import report_clock
 
     pt, ot = (report_clock(visits, d, day) for d in (Discipline.PT, Discipline.OT))
     assert pt is not None and ot is not None and (pt.treatment_days, ot.treatment_days) == (2, 3)

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 
+from core.formats.segments_csv import COLUMNS
 from core.models import Discipline, FurnishedBy
-from core.segments_csv import COLUMNS
 from core.session import MAX_GROUP
 from core.settings import Settings
 from storage.errors import InvalidChange

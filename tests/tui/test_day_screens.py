@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from textual.widgets import DataTable, TextArea
 
-from core.modifiers import TherapyBucket
+from core.billing.modifiers import TherapyBucket
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog
 from tui.dialogs.note import NoteDialog

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from textual.widgets import Input
 
 from core.catalog import CatalogEntry
+from core.formats.segments_csv import COLUMNS
 from core.models import Discipline, PayerProfile
-from core.segments_csv import COLUMNS
 from storage.imports import import_segments
 from storage.repository import Repository
 from tui.app import make_app

@@ -12,9 +12,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from core.day import DaySummary
+from core.billing.day import DaySummary
+from core.billing.modifiers import units_words
 from core.models import EARLIEST_YEAR, LATEST_YEAR
-from core.modifiers import units_words
 from core.text import plural
 from core.timeparse import TimeParseError, parse_date
 from storage.reports import left_open, left_open_text, load_day, write_lines

@@ -14,8 +14,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from core.history import HistoryEntry
-from core.modifiers import KX_THRESHOLDS, TherapyBucket
+from core.billing.modifiers import KX_THRESHOLDS, TherapyBucket
+from core.care.history import HistoryEntry
 from core.text import parse_amount, plural
 from storage.reports import load_history
 from tui.dialogs.form import FormDialog, FormField

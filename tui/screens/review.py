@@ -10,8 +10,8 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from core.modifiers import billed_text, claim_lines, describe, not_billed, units_words
-from core.review import SessionReview, prefer_for, review_session
+from core.billing.modifiers import billed_text, claim_lines, describe, not_billed, units_words
+from core.billing.session import SessionReview, prefer_for, review_session
 from tui.dialogs.confirm import ConfirmDialog
 from tui.format import local_time, money
 from tui.screens.base import TabletimeScreen

@@ -12,11 +12,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer
 
-from core.clocks import ReportClock
-from core.live import UnitClock, code_time, lost_by_stopping, unit_clock
+from core.billing.live import UnitClock, code_time, lost_by_stopping, unit_clock
+from core.billing.modifiers import claim_lines
+from core.billing.session import forgotten_timers
+from core.care.deadlines import ReportClock
 from core.models import Discipline, FurnishedBy, Segment
-from core.modifiers import claim_lines
-from core.review import forgotten_timers
 from core.session import Session, SessionView
 from core.text import plural
 from core.timeparse import (

@@ -11,11 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Label, Static
 
-from core.clocks import AuthorizationBalance, CertificationClock, ClockKey, ReportClock
-from core.day import DayBilling, SessionData, bill_day
+from core.billing.day import DayBilling, SessionData, bill_day
+from core.billing.modifiers import units_words
+from core.billing.session import forgotten_timers
+from core.care.deadlines import AuthorizationBalance, CertificationClock, ClockKey, ReportClock
 from core.models import Discipline, Segment
-from core.modifiers import units_words
-from core.review import forgotten_timers
 from core.session import Session
 from core.text import plural, split_references
 from tui.dialogs.confirm import ConfirmDialog

@@ -8,12 +8,12 @@ from datetime import datetime
 from textual import events
 from textual.widgets import Static
 
-from core.clocks import ReportClock
-from core.live import UnitClock
+from core.billing.live import UnitClock
+from core.billing.units import BillingResult
+from core.care.deadlines import ReportClock
 from core.models import Method, Segment
 from core.session import Session
 from core.text import plural
-from core.units import BillingResult
 from tui.format import UNIT_SHOWN_SECONDS, WIDE, clock
 
 

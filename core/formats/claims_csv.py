@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.csv_cells import neutralise
-from core.day import ClaimRow, SessionDay
+from core.billing.day import ClaimRow, SessionDay
+from core.formats.csv_cells import neutralise
 
 LINE_COLUMNS = ("date_of_service", "patient", "payer", "method", "discipline", "code",
                 "modifier_1", "modifier_2", "modifier_3", "modifier_4", "units", "minutes",

@@ -17,20 +17,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from core.catalog import Catalog
-from core.clocks import (
-    PLAN_SOURCE,
-    REPORT_SOURCE,
-    AuthorizationBalance,
-    CertificationClock,
-    ClockKey,
-    ReportClock,
-)
-from core.edits import MUE_CHECK, code_findings, overlap_findings, units_by_code
-from core.fees import LineFee, estimate_fees
-from core.minutes import code_minutes
-from core.models import Discipline, Frozen, Method, Segment
-from core.modifiers import (
+from core.billing.edits import MUE_CHECK, code_findings, overlap_findings, units_by_code
+from core.billing.fees import LineFee, estimate_fees
+from core.billing.minutes import code_minutes
+from core.billing.modifiers import (
     DISCIPLINE_MODIFIER,
     KX_THRESHOLDS,
     ClaimLine,
@@ -42,16 +32,26 @@ from core.modifiers import (
     therapy_bucket,
     threshold_status,
 )
-from core.review import fee_year, forgotten_timers
-from core.session import Session
-from core.text import a_or_an
-from core.units import (
+from core.billing.session import fee_year, forgotten_timers
+from core.billing.units import (
     ASSISTANT_EVALUATION,
     BillingResult,
     compute_units,
     medicare_status_warning,
     units_for_minutes,
 )
+from core.care.deadlines import (
+    PLAN_SOURCE,
+    REPORT_SOURCE,
+    AuthorizationBalance,
+    CertificationClock,
+    ClockKey,
+    ReportClock,
+)
+from core.catalog import Catalog
+from core.models import Discipline, Frozen, Method, Segment
+from core.session import Session
+from core.text import a_or_an
 
 SessionData = tuple[Session, Sequence[Segment]]
 STATUS_SOURCE = "CMS Physician Fee Schedule relative value file (PPRRVU), status column"
@@ -103,7 +103,7 @@ Which = TypeVar("Which")
 
 
 class _Clock(Protocol):
-    """What the day checks need of a clock (core.clocks): its check kind and its words."""
+    """What the day checks need of a clock (core.care.deadlines): its check kind and its words."""
 
     @property
     def kind(self) -> str | None: ...
@@ -160,7 +160,7 @@ class Group(Frozen):
     pooled: BillingResult | None
     """The pooled result (with its reasons) when the patient had several sessions."""
     not_billed: dict[str, str]
-    """Recorded codes that make no claim line, and why (core.modifiers.not_billed)."""
+    """Recorded codes that make no claim line, and why (core.billing.modifiers.not_billed)."""
 
 
 class SessionDay(Frozen):
@@ -245,7 +245,7 @@ def summarize_day(
 
     `year_to_date` holds each Medicare patient's allowed amount per bucket before this day,
     for the KX modifier and the threshold warnings; `report_clocks` each patient's
-    progress-report clock on this day (core.clocks), a check from the 8th treatment day;
+    progress-report clock on this day (core.care.deadlines), a check from the 8th treatment day;
     `certifications` their plan-of-care clocks; `authorizations` the balance of each
     patient's authorization with a payer of the day; `therapist_discipline` the discipline
     of the therapist whose folder this is (a session of another is a check).

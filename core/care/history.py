@@ -16,8 +16,8 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
+from core.billing.modifiers import KX_THRESHOLDS, TherapyBucket, therapy_bucket, threshold_status
 from core.models import Discipline, Frozen, PatientRef
-from core.modifiers import KX_THRESHOLDS, TherapyBucket, therapy_bucket, threshold_status
 from core.session import Session
 
 
@@ -37,7 +37,7 @@ class Visit(Frozen):
     treated: bool = False
     """Its date is a treatment day (the progress-report clock): a closed session with
     treatment minutes; an open one counts until it closes (the day's own sessions are
-    counted from their segments instead, core.clocks.day_clocks)."""
+    counted from their segments instead, core.care.deadlines.day_clocks)."""
     progress_report: bool = False
     """A therapist wrote the progress report at this visit."""
     units: int | None = None

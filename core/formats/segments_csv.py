@@ -19,8 +19,9 @@ from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
 
+from core.billing.units import ASSISTANT_EVALUATION, MINUTES_IN_A_DAY
 from core.catalog import Catalog, CodeError
-from core.csv_cells import neutralise, restore
+from core.formats.csv_cells import neutralise, restore
 from core.models import (
     EARLIEST_YEAR,
     LATEST_YEAR,
@@ -34,7 +35,6 @@ from core.models import (
     Segment,
 )
 from core.session import Session
-from core.units import ASSISTANT_EVALUATION, MINUTES_IN_A_DAY
 
 COLUMNS = ("session_id", "date_of_service", "patient", "payer", "method", "discipline", "code",
            "start", "end", "seconds", "furnished_by", "note")

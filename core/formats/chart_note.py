@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import tzinfo
 
+from core.billing.modifiers import billed_text, claim_lines, not_billed
+from core.billing.units import BillingResult
 from core.catalog import Catalog
 from core.models import Discipline, FurnishedBy, Method, Segment
-from core.modifiers import billed_text, claim_lines, not_billed
 from core.session import Session
 from core.text import a_or_an
-from core.units import BillingResult
 
 
 def chart_note(session: Session, segments: Sequence[Segment], billing: BillingResult,

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from core.billing.edits import code_findings, overlap_findings, units_by_code
+from core.billing.fees import FeeEstimate, estimate_fees, known_fee_year
+from core.billing.minutes import code_minutes
+from core.billing.modifiers import ClaimLine, claim_lines, discipline_warnings
+from core.billing.units import BillingResult, compute_units
 from core.catalog import Catalog
-from core.edits import code_findings, overlap_findings, units_by_code
-from core.fees import FeeEstimate, estimate_fees, known_fee_year
-from core.minutes import code_minutes
 from core.models import Frozen, Method, Segment
-from core.modifiers import ClaimLine, claim_lines, discipline_warnings
 from core.session import Session
-from core.units import BillingResult, compute_units
 
 
 class SessionReview(Frozen):

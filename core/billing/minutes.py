@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from core.billing.units import CodeMinutes
 from core.models import FurnishedBy, Segment
-from core.units import CodeMinutes
 
 
 def whole_minutes(span: timedelta) -> int:

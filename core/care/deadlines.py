@@ -15,10 +15,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from core.history import Visit, visit_of
+from core.care.history import Visit, visit_of
+from core.care.patients import CERTIFICATION_DAYS, Authorization, Episode
 from core.kinds import Discipline
 from core.models import Segment
-from core.patients import CERTIFICATION_DAYS, Authorization, Episode
 from core.session import Session
 from core.text import plural
 

@@ -16,10 +16,10 @@ from enum import StrEnum
 from importlib.resources import files
 from typing import Any, ClassVar, Protocol
 
+from core.billing.units import OFF_MEDICARE_CLAIMS, BillingLine, BillingResult
 from core.catalog import STRICT, Catalog, default_catalog
 from core.kinds import Discipline, MedicareStatus
 from core.text import plural
-from core.units import OFF_MEDICARE_CLAIMS, BillingLine, BillingResult
 
 DISCIPLINE_MODIFIER = {Discipline.PT: "GP", Discipline.OT: "GO", Discipline.SLP: "GN"}
 ASSISTANT_MODIFIER = {Discipline.PT: "CQ", Discipline.OT: "CO"}
@@ -174,7 +174,7 @@ def discipline_warnings(result: BillingResult, discipline: Discipline,
 
 
 class Billed(Protocol):
-    """A claim line as any report holds it (ClaimLine, core.day.ClaimRow)."""
+    """A claim line as any report holds it (ClaimLine, core.billing.day.ClaimRow)."""
 
     @property
     def code(self) -> str: ...

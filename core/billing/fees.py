@@ -19,10 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from core.billing.modifiers import ClaimLine
+from core.billing.units import STATUS_WORDS
 from core.catalog import Catalog, Rvu, default_catalog
 from core.kinds import MedicareStatus
-from core.modifiers import ClaimLine
-from core.units import STATUS_WORDS
 
 CENT = Decimal("0.01")
 ASSISTANT_RATE = Decimal("0.85")

@@ -15,9 +15,9 @@ from typing import Annotated, Self
 
 from pydantic import Field, StrictInt, model_validator
 
+from core.billing.modifiers import TherapyBucket
 from core.kinds import EARLIEST_YEAR, LATEST_YEAR, Discipline
 from core.models import Frozen, Note, PatientRef, PayerName, UtcDatetime
-from core.modifiers import TherapyBucket
 
 Amount = Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=2)]
 """Dollars and cents."""

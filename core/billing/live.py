@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.billing.units import BillingResult, minutes_to_next_unit
 from core.catalog import Catalog
 from core.kinds import Method
 from core.models import Segment
-from core.units import BillingResult, minutes_to_next_unit
 
 SECONDS = 60
 
