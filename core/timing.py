@@ -65,3 +65,8 @@ def describe_overlap(candidate: Segment, other: Segment, patient: str, zone: tzi
             f"{other.code} {span_text(other.start, other.end, zone)} on {patient}: timed "
             "minutes of one therapist cannot overlap")
 
+
+def forgotten_timers(segments: Iterable[Segment], now: datetime, minutes: int) -> list[Segment]:
+    """Running segments older than `minutes` (billing-spec section 9: a forgotten timer)."""
+    limit = timedelta(minutes=minutes)
+    return [s for s in segments if s.running and s.duration(now) > limit]

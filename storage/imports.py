@@ -19,7 +19,8 @@ from typing import BinaryIO
 from uuid import UUID
 
 from core.billing.minutes import code_minutes
-from core.billing.units import compute_units
+from core.billing.recorded import terms_of
+from core.billing.session import bill_session
 from core.formats.segments_csv import COLUMNS, FileCheck, Row, RowError, RowParser, is_blank
 from core.models import Frozen, PayerProfile, Segment
 from core.session import Session
@@ -205,8 +206,8 @@ def _session(repo: Repository, rows: list[Row]) -> tuple[Session, list[Segment]]
     closed_at = None if None in ends else max(e for e in ends if e is not None)
     billing = None
     if closed_at is not None:
-        billing = compute_units(code_minutes(segments, closed_at), first.method, repo.catalog,
-                                medicare=payer.medicare)
+        billing = bill_session(code_minutes(segments, closed_at), terms_of(payer),
+                               first.discipline, first.date_of_service, repo.catalog).billing
     session = Session(id=first.session_id, patient=first.patient, payer=payer,
                       discipline=first.discipline, date_of_service=first.date_of_service,
                       opened_at=segments[0].start, closed_at=closed_at, billing=billing)

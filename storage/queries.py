@@ -13,7 +13,8 @@ from decimal import Decimal
 from uuid import UUID
 
 from core.audit import AuditEntry
-from core.billing.day import SessionData, YearToDate, session_billing
+from core.billing.day import SessionData, YearToDate
+from core.billing.recorded import bill_recorded
 from core.care.deadlines import (
     AuthorizationBalance,
     CertificationClock,
@@ -165,7 +166,7 @@ class Queries:
     def session_view(self, session_id: UUID) -> SessionView:
         session = self.session(session_id)
         segments = self.segments_of(session_id)
-        billing = session_billing(session, segments, self._clock(), self._catalog)
+        billing = bill_recorded(session, segments, self._clock(), self._catalog).billing
         return SessionView(session=session, segments=tuple(segments), billing=billing,
                            running=tuple(s for s in segments if s.running))
 

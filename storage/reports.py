@@ -22,6 +22,7 @@ from core.billing.day import (
     summarize_day,
 )
 from core.billing.modifiers import KX_THRESHOLDS, TherapyBucket, threshold_status
+from core.billing.recorded import bill_recorded
 from core.care.history import HistoryEntry, patient_history
 from core.formats.chart_note import chart_note
 from core.formats.claims_csv import LINE_COLUMNS, SESSION_COLUMNS, line_row, session_row
@@ -144,9 +145,10 @@ def write_sessions(repo: Repository, first: date | None, last: date | None, now:
         summary = _summarize(repo, day, sessions, now, repo.queries.year_to_date(day))
         segments = {s.id: segs for s, segs in sessions}
         for item in summary.sessions:
-            note = chart_note(item.session, segments[item.session.id], item.billing,
-                              repo.catalog, repo.zone, therapist=settings.therapist,
-                              credentials=settings.credentials,
+            mine = segments[item.session.id]
+            note = chart_note(item.session, mine,
+                              bill_recorded(item.session, mine, now, repo.catalog), repo.zone,
+                              therapist=settings.therapist, credentials=settings.credentials,
                               discipline=settings.discipline)
             writer.writerow(session_row(item, note))
             count += 1

@@ -10,8 +10,7 @@ from uuid import UUID, uuid4
 from pydantic import ValidationError
 
 from core.audit import Action
-from core.billing.minutes import code_minutes
-from core.billing.units import compute_units
+from core.billing.recorded import bill_recorded
 from core.models import Discipline, FurnishedBy, PayerProfile, Segment, problem
 from core.session import Session
 from core.text import a_or_an
@@ -79,8 +78,7 @@ class SessionChanges(ChangeRules):
         now = self.now()
         stopped = [s.model_copy(update={"end": max(now, s.start)}) for s in running]
         final = [s for s in segments if not s.running] + stopped
-        billing = compute_units(code_minutes(final, now), session.payer.method, self._catalog,
-                                prefer, medicare=session.payer.medicare)
+        billing = bill_recorded(session, final, now, self._catalog, prefer=prefer).billing
         closed = session.model_copy(update={"closed_at": now, "billing": billing})
         change_id = uuid4()
         with self._day(session) as change:

@@ -16,12 +16,12 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from core.billing.day import session_billing
-from core.billing.session import forgotten_timers
+from core.billing.recorded import bill_recorded
 from core.formats.chart_note import chart_note
 from core.models import Clock
 from core.settings import Settings
 from core.text import plural
+from core.timing import forgotten_timers
 from storage.crash import crash_message
 from storage.errors import StorageError, disk_problem
 from storage.exports import require_whole, write_export, write_segments
@@ -209,8 +209,8 @@ class TabletimeApp(App[None]):
         else selected, with how to copy it."""
         session = self.repo.queries.session(session_id)
         segments = self.repo.queries.segments_of(session_id)
-        billing = session_billing(session, segments, self.clock(), self.repo.catalog)
-        note = chart_note(session, segments, billing, self.repo.catalog, self.repo.zone,
+        bill = bill_recorded(session, segments, self.clock(), self.repo.catalog)
+        note = chart_note(session, segments, bill, self.repo.zone,
                           therapist=self.settings.therapist,
                           credentials=self.settings.credentials,
                           discipline=self.settings.discipline)

@@ -11,16 +11,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from core.billing.edits import Finding, code_findings, units_by_code
-from core.billing.fees import FeeEstimate, estimate_fees, known_fee_year
-from core.billing.modifiers import ClaimLine, claim_lines, describe, discipline_warnings, not_billed
-from core.billing.units import (
-    MINUTES_IN_A_DAY,
-    BillingResult,
-    CodeMinutes,
-    check_codes,
-    compute_units,
-)
+from core.billing.modifiers import describe
+from core.billing.session import SessionBill, Terms, bill_session
+from core.billing.units import MINUTES_IN_A_DAY, CodeMinutes, check_codes
 from core.catalog import CodeError, default_catalog
 from core.kinds import Discipline, Method
 from tui.cli_args import DATE_HELP, UsageError, date_argument
@@ -91,127 +84,100 @@ def parse_assistant(text: str) -> CodeMinutes:
     return CodeMinutes(code=item.code, minutes=item.minutes, assistant_minutes=item.minutes)
 
 
-class Units:
-    """Everything `units` prints, computed once for the text and the JSON."""
+def bill_of(args: argparse.Namespace) -> SessionBill:
+    """The items and options given, billed as a session (UsageError naming a bad one)."""
+    items = [parse_item(text) for text in args.items]
+    items += [parse_assistant(text) for text in args.assistant]
+    if not items:
+        raise UsageError("give at least one CODE=MINUTES, e.g. tabletime units 97110=23")
+    catalog = default_catalog()
+    method = Method(args.method)
+    terms = Terms(method=method,
+                  medicare=method is Method.CMS if args.medicare is None else args.medicare)
+    try:
+        check_codes(items, catalog)
+        return bill_session(items, terms, Discipline(args.discipline),
+                            args.date or date.today(), catalog)
+    except CodeError as error:
+        raise UsageError(str(error)) from None
 
-    def __init__(self, args: argparse.Namespace) -> None:
-        items = [parse_item(text) for text in args.items]
-        items += [parse_assistant(text) for text in args.assistant]
-        if not items:
-            raise UsageError("give at least one CODE=MINUTES, e.g. tabletime units 97110=23")
-        catalog = default_catalog()
-        self.method = Method(args.method)
-        self.medicare = self.method is Method.CMS if args.medicare is None else args.medicare
-        self.discipline = Discipline(args.discipline)
-        self.day: date = args.date or date.today()
-        try:
-            check_codes(items, catalog)
-            self.result: BillingResult = compute_units(items, self.method,
-                                                       medicare=self.medicare)
-        except CodeError as error:
-            raise UsageError(str(error)) from None
-        self.claim: list[ClaimLine] = claim_lines(self.result, self.discipline, self.medicare)
-        self.not_billed = not_billed(self.result, self.medicare)
-        self.fees: FeeEstimate | None = None
-        if self.claim:
-            year = known_fee_year(self.day.year, catalog)
-            self.fees = estimate_fees(self.claim, year, medicare=self.medicare, catalog=catalog)
-        self.findings: list[Finding] = []
-        if self.medicare or self.method is Method.CMS:
-            units = units_by_code((line.code, line.units) for line in self.claim)
-            self.findings = code_findings(units, self.day, limits=self.medicare)
 
-    @property
-    def warnings(self) -> list[str]:
-        warnings = [*self.result.warnings,
-                    *discipline_warnings(self.result, self.discipline)]
-        if self.fees:
-            warnings += self.fees.warnings
-            if self.fees.year != self.day.year:
-                warnings.append(f"fee estimate uses {self.fees.year} rates: no "
-                                f"{self.day.year} fee data shipped")
-        return warnings + [f"{f.message} [{f.source}]" for f in self.findings]
+def units_json(bill: SessionBill) -> dict[str, Any]:
+    """The documented `units --json` object (design.md), plus the tie alternatives, the
+    claim lines, the estimate and the edits found."""
+    result, fees = bill.billing, bill.fees
+    return {
+        "method": result.method.value,
+        "medicare": bill.terms.medicare,
+        "discipline": bill.discipline.value,
+        "date_of_service": bill.day.isoformat(),
+        "total_timed_minutes": result.total_timed_minutes,
+        "total_treatment_minutes": result.total_treatment_minutes,
+        "timed_units": result.timed_units,
+        "units": result.units,
+        "lines": [
+            {"code": line.code, "minutes": line.minutes, "units": line.units,
+             "timed": line.timed, "assistant_minutes": line.assistant_minutes,
+             "why": line.why}
+            for line in result.lines
+        ],
+        "not_billed": bill.not_billed,
+        "tie": result.tie,
+        "tie_alternatives": list(result.tie_alternatives),
+        "summary": result.summary,
+        "claim_lines": [
+            {"code": fee.line.code, "modifiers": list(fee.line.modifiers),
+             "units": fee.line.units, "minutes": fee.line.minutes,
+             "allowed_amount": _money(fee.allowed), "estimated_amount": _money(fee.amount),
+             "why": "; ".join(part for part in (fee.line.why, fee.why) if part)}
+            for fee in (fees.lines if fees else ())
+        ],
+        "estimate": None if fees is None else {
+            "year": fees.year, "allowed_amount": _money(fees.allowed),
+            "estimated_amount": _money(fees.total), "source": fees.source},
+        "edits": [{"kind": f.check, "edit": f.edit, "codes": list(f.codes),
+                   "message": f.message, "source": f.source} for f in bill.findings],
+        "warnings": list(bill.warnings),
+    }
 
-    def as_json(self) -> dict[str, Any]:
-        """The documented `units --json` object (design.md), plus the tie alternatives, the
-        claim lines, the estimate and the edits found."""
-        result = self.result
-        fees = self.fees.lines if self.fees else ()
-        return {
-            "method": result.method.value,
-            "medicare": self.medicare,
-            "discipline": self.discipline.value,
-            "date_of_service": self.day.isoformat(),
-            "total_timed_minutes": result.total_timed_minutes,
-            "total_treatment_minutes": result.total_treatment_minutes,
-            "timed_units": result.timed_units,
-            "units": result.units,
-            "lines": [
-                {"code": line.code, "minutes": line.minutes, "units": line.units,
-                 "timed": line.timed, "assistant_minutes": line.assistant_minutes,
-                 "why": line.why}
-                for line in result.lines
-            ],
-            "not_billed": self.not_billed,
-            "tie": result.tie,
-            "tie_alternatives": list(result.tie_alternatives),
-            "summary": result.summary,
-            "claim_lines": [
-                {"code": fee.line.code, "modifiers": list(fee.line.modifiers),
-                 "units": fee.line.units, "minutes": fee.line.minutes,
-                 "allowed_amount": _money(fee.allowed), "estimated_amount": _money(fee.amount),
-                 "why": "; ".join(part for part in (fee.line.why, fee.why) if part)}
-                for fee in fees
-            ],
-            "estimate": None if self.fees is None else {
-                "year": self.fees.year, "allowed_amount": _money(self.fees.allowed),
-                "estimated_amount": _money(self.fees.total), "source": self.fees.source},
-            "edits": [{"kind": f.check, "edit": f.edit, "codes": list(f.codes),
-                       "message": f.message, "source": f.source} for f in self.findings],
-            "warnings": self.warnings,
-        }
 
-    def as_text(self) -> str:
-        """A table a therapist reads at a glance, then the reasons an auditor reads."""
-        result = self.result
-        rows = [f"{'Code':<7}{'Minutes':>8}{'Units':>7}  Kind"]
-        for line in result.lines:
-            minutes = "-" if line.minutes is None else str(line.minutes)
-            kind = "timed" if line.timed else "untimed"
-            if line.code in self.not_billed:
-                kind += f"; not billed ({self.not_billed[line.code]})"
-            rows.append(f"{line.code:<7}{minutes:>8}{line.units:>7}  {kind}")
-        rows += [
-            "",
-            f"Total timed minutes:     {result.total_timed_minutes}",
-            f"Total treatment minutes: {result.total_treatment_minutes}",
-            f"Timed units:             {result.timed_units}",
-        ]
-        payer = "Medicare" if self.medicare else "not Medicare"
-        rows += ["", f"Claim lines ({payer}, {self.discipline}, {self.day}):"]
-        if self.fees:
-            for fee in self.fees.lines:
-                amount = "no estimate" if fee.amount is None else f"${fee.amount:.2f}"
-                minutes = "" if fee.line.minutes is None else f"{fee.line.minutes} min"
-                rows.append(f"  {describe(fee.line):<18}{minutes:>8}  {amount:>11}  {fee.why}")
-            rows.append(f"  Estimate ${self.fees.total:.2f} (allowed ${self.fees.allowed:.2f}):"
-                        f" {self.fees.source}; national, before coinsurance")
-        else:
-            rows.append("  none")
-        rows += ["", "Why:", f"  {result.summary}", *(f"  {line.why}" for line in result.lines)]
-        shared = [line for line in self.claim if line.why]
-        if shared:
-            rows += [f"  {line.code} therapist/assistant: {line.why}"
-                     for line in {line.code: line for line in shared}.values()]
-        if result.tie:
-            rows += ["", "Tie: the payer accepts any of these too:"]
-            rows += [
-                "  " + ", ".join(f"{code} x{units}" for code, units in choice.items())
-                for choice in result.tie_alternatives
-            ]
-        if self.warnings:
-            rows += ["", "Warnings:", *(f"  ! {warning}" for warning in self.warnings)]
-        return "\n".join(rows)
+def units_text(bill: SessionBill) -> str:
+    """A table a therapist reads at a glance, then the reasons an auditor reads."""
+    result, fees = bill.billing, bill.fees
+    rows = [f"{'Code':<7}{'Minutes':>8}{'Units':>7}  Kind"]
+    for line in result.lines:
+        minutes = "-" if line.minutes is None else str(line.minutes)
+        kind = "timed" if line.timed else "untimed"
+        if line.code in bill.not_billed:
+            kind += f"; not billed ({bill.not_billed[line.code]})"
+        rows.append(f"{line.code:<7}{minutes:>8}{line.units:>7}  {kind}")
+    rows += [
+        "",
+        f"Total timed minutes:     {result.total_timed_minutes}",
+        f"Total treatment minutes: {result.total_treatment_minutes}",
+        f"Timed units:             {result.timed_units}",
+    ]
+    payer = "Medicare" if bill.terms.medicare else "not Medicare"
+    rows += ["", f"Claim lines ({payer}, {bill.discipline}, {bill.day}):"]
+    if fees:
+        for fee in fees.lines:
+            amount = "no estimate" if fee.amount is None else f"${fee.amount:.2f}"
+            minutes = "" if fee.line.minutes is None else f"{fee.line.minutes} min"
+            rows.append(f"  {describe(fee.line):<18}{minutes:>8}  {amount:>11}  {fee.why}")
+        rows.append(f"  Estimate ${fees.total:.2f} (allowed ${fees.allowed:.2f}):"
+                    f" {fees.source}; national, before coinsurance")
+    else:
+        rows.append("  none")
+    rows += ["", "Why:", f"  {result.summary}", *(f"  {line.why}" for line in result.lines)]
+    shared = {line.code: line for line in bill.claim if line.why}
+    rows += [f"  {line.code} therapist/assistant: {line.why}" for line in shared.values()]
+    if result.tie:
+        rows += ["", "Tie: the payer accepts any of these too:"]
+        rows += ["  " + ", ".join(f"{code} x{units}" for code, units in choice.items())
+                 for choice in result.tie_alternatives]
+    if bill.warnings:
+        rows += ["", "Warnings:", *(f"  ! {warning}" for warning in bill.warnings)]
+    return "\n".join(rows)
 
 
 def _money(amount: Decimal | None) -> str | None:
@@ -219,6 +185,6 @@ def _money(amount: Decimal | None) -> str | None:
 
 
 def run_units(args: argparse.Namespace) -> int:
-    units = Units(args)
-    print(json.dumps(units.as_json(), indent=2) if args.json else units.as_text())
+    bill = bill_of(args)
+    print(json.dumps(units_json(bill), indent=2) if args.json else units_text(bill))
     return EXIT_OK

@@ -26,17 +26,15 @@ from core.billing.modifiers import (
     ClaimLine,
     TherapyBucket,
     billed_text,
-    claim_lines,
     discipline_warnings,
-    not_billed,
     therapy_bucket,
     threshold_status,
 )
-from core.billing.session import fee_year, forgotten_timers
+from core.billing.recorded import bill_recorded
+from core.billing.session import bill_session
 from core.billing.units import (
     ASSISTANT_EVALUATION,
     BillingResult,
-    compute_units,
     medicare_status_warning,
     units_for_minutes,
 )
@@ -52,6 +50,7 @@ from core.catalog import Catalog
 from core.models import Discipline, Frozen, Method, Segment
 from core.session import Session
 from core.text import a_or_an
+from core.timing import forgotten_timers
 
 SessionData = tuple[Session, Sequence[Segment]]
 STATUS_SOURCE = "CMS Physician Fee Schedule relative value file (PPRRVU), status column"
@@ -161,6 +160,7 @@ class Group(Frozen):
     """The pooled result (with its reasons) when the patient had several sessions."""
     not_billed: dict[str, str]
     """Recorded codes that make no claim line, and why (core.billing.modifiers.not_billed)."""
+    fee_year: int
 
 
 class SessionDay(Frozen):
@@ -216,15 +216,6 @@ def medicare_amounts(summary: DaySummary | DayBilling) -> YearToDate:
             key = (row.patient, therapy_bucket(row.discipline))
             amounts[key] = amounts.get(key, Decimal(0)) + (row.allowed or Decimal(0))
     return amounts
-
-
-def session_billing(session: Session, segments: Sequence[Segment], now: datetime,
-                    catalog: Catalog) -> BillingResult:
-    """What was stored at close (with the therapist's tie pick), else the live result."""
-    if session.billing is not None:
-        return session.billing
-    return compute_units(code_minutes(segments, now), session.payer.method, catalog,
-                         medicare=session.payer.medicare)
 
 
 def summarize_day(
@@ -324,7 +315,7 @@ def bill_day(ordered: Sequence[SessionData], now: datetime, catalog: Catalog,
     """The billing of a day's sessions (in opening order), with the checks that come from
     billing itself (KX, Medicare status, NCCI edits); the biller's other checks are
     `summarize_day`'s."""
-    billings = {s.id: session_billing(s, segs, now, catalog) for s, segs in ordered}
+    billings = {s.id: bill_recorded(s, segs, now, catalog).billing for s, segs in ordered}
     groups, rows, checks = _billed(ordered, billings, now, catalog, year_to_date)
     amounts: dict[UUID, Decimal | None] = {}
     units: dict[UUID, int] = {}
@@ -376,17 +367,17 @@ def _groups(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResul
     groups = []
     for (patient, discipline, payer), members in keyed.items():
         ids = tuple(s.id for s, _ in members)
-        profile = members[0][0].payer
-        result = billings[ids[0]]
+        first, segments = members[0]
+        bill = bill_recorded(first, segments, now, catalog)
         pooled = None
         if len(members) > 1:
-            pooled = result = compute_units(
-                code_minutes([g for _, segs in members for g in segs], now), profile.method,
-                catalog, medicare=profile.medicare)
+            bill = bill_session(code_minutes([g for _, segs in members for g in segs], now),
+                                bill.terms, discipline, first.date_of_service, catalog)
+            pooled = bill.billing
+        result = bill.billing
         groups.append(Group(
             patient=patient, discipline=discipline, payer=payer, session_ids=ids,
-            lines=tuple(claim_lines(result, discipline, profile.medicare, catalog)),
-            not_billed=not_billed(result, profile.medicare, catalog),
+            lines=bill.claim, not_billed=bill.not_billed, fee_year=bill.fee_year,
             timed_minutes=result.total_timed_minutes,
             treatment_minutes=result.total_treatment_minutes,
             timed_units=result.timed_units,
@@ -407,8 +398,7 @@ def _priced(groups: Sequence[Group], first_of: Mapping[UUID, Session], catalog: 
     for group in groups:
         payer = first_of[group.session_ids[0]].payer
         if payer.medicare and not payer.fee_table:
-            year = fee_year(first_of[group.session_ids[0]], catalog)
-            together.setdefault((group.patient, year), []).append(group)
+            together.setdefault((group.patient, group.fee_year), []).append(group)
         else:
             alone.append(group)
     priced: dict[UUID, list[LineFee]] = {}
@@ -421,7 +411,7 @@ def _priced(groups: Sequence[Group], first_of: Mapping[UUID, Session], catalog: 
     for group in alone:
         first = first_of[group.session_ids[0]]
         priced[group.session_ids[0]] = list(
-            estimate_fees(group.lines, fee_year(first, catalog), medicare=first.payer.medicare,
+            estimate_fees(group.lines, group.fee_year, medicare=first.payer.medicare,
                           fee_table=first.payer.fee_table, catalog=catalog).lines
             if group.lines else ())
     return priced

@@ -179,9 +179,9 @@ def compute_units(
 ) -> BillingResult:
     """Bill `items` (in the order they were started) under `method`.
 
-    `prefer` lists codes the therapist picked among tied codes; it changes nothing else.
-    `medicare` says whether the payer is Medicare (its status warnings); by default, whether
-    the method is Medicare's.
+    `prefer` lists codes the therapist picked among tied codes (the first pick first); it
+    changes nothing else. `medicare` says whether the payer is Medicare (its status
+    warnings); by default, whether the method is Medicare's.
     """
     return _compute(tuple(items), method, catalog or default_catalog(),
                     tuple(normalise_code(c) for c in prefer),
@@ -448,7 +448,8 @@ def _total_time_method(
 
     ranked = sorted(
         (code for code in minutes if left[code] > 0),
-        key=lambda code: (-left[code], code not in prefer, -minutes[code], order[code]),
+        key=lambda code: (-left[code], prefer.index(code) if code in prefer else len(prefer),
+                          -minutes[code], order[code]),
     )
     winners = ranked[:remaining]
     losers = ranked[remaining:]

@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from core.billing.modifiers import billed_text, claim_lines, not_billed
-from core.billing.units import BillingResult
-from core.catalog import Catalog
+from core.billing.modifiers import billed_text
+from core.billing.session import SessionBill
 from core.models import Discipline, FurnishedBy, Method, Segment
 from core.session import Session
 from core.text import a_or_an
 
 
-def chart_note(session: Session, segments: Sequence[Segment], billing: BillingResult,
-               catalog: Catalog, zone: tzinfo, *, therapist: str, credentials: str,
+def chart_note(session: Session, segments: Sequence[Segment], bill: SessionBill,
+               zone: tzinfo, *, therapist: str, credentials: str,
                discipline: Discipline | None = None) -> str:
-    """`discipline` is the signing therapist's own (the settings'): a session of another
-    discipline says so on its signature line."""
+    """`bill` is the session billed (core.billing.recorded.bill_recorded); `discipline` the
+    signing therapist's own (the settings'): a session of another discipline says so on its
+    signature line."""
+    billing, catalog = bill.billing, bill.catalog
     rule = ("Medicare total-time method (8-minute rule)" if session.payer.method is Method.CMS
             else "per-code method")
     lines = [
@@ -33,8 +34,7 @@ def chart_note(session: Session, segments: Sequence[Segment], billing: BillingRe
         kind = "" if line.timed or entry is None else " (untimed)"
         notes = "; ".join(s.note for s in segments if s.code == line.code and s.note)
         lines.append(f"  {line.code} {name}{kind}{minutes}" + (f" ({notes})" if notes else ""))
-    claim = claim_lines(billing, session.discipline, session.payer.medicare, catalog)
-    units = billed_text(claim, not_billed(billing, session.payer.medicare, catalog))
+    units = billed_text(bill.claim, bill.not_billed)
     lines += [
         f"Total timed code minutes: {billing.total_timed_minutes}",
         f"Total treatment minutes: {billing.total_treatment_minutes}",

@@ -139,14 +139,14 @@ def test_timed_minutes_without_units_and_two_evaluations():
 
 def test_a_medicare_line_without_a_discipline_modifier_is_flagged(monkeypatch):
     """The app always adds GP/GO/GN; the check is the safety net should a line ever lack it."""
-    import core.billing.day
+    import core.billing.session
     from core.billing.modifiers import claim_lines
 
     def without_modifiers(billing, discipline, medicare, catalog):
         return [replace(line, modifiers=())
                 for line in claim_lines(billing, discipline, medicare, catalog)]
 
-    monkeypatch.setattr(core.billing.day, "claim_lines", without_modifiers)
+    monkeypatch.setattr(core.billing.session, "claim_lines", without_modifiers)
     a = session("AB12")
     summary = summarize((a, [seg(a, "97110", 0, 15)]))
     assert CheckKind.NO_DISCIPLINE_MODIFIER in kinds(summary)
@@ -228,12 +228,10 @@ def test_chart_note_has_what_the_record_must_show(assistant):
     s = session("AB12")
     by = FurnishedBy.ASSISTANT if assistant else FurnishedBy.THERAPIST
     segments = [seg(s, "97110", 0, 33), seg(s, "97140", 33, 7, by), seg(s, "97010", 0, 10)]
-    from core.billing.minutes import code_minutes
-    from core.billing.units import compute_units
+    from core.billing.recorded import bill_recorded
 
-    billing = compute_units(code_minutes(segments, T0 + timedelta(hours=2)), Method.CMS)
-    note = chart_note(s, segments, billing, CATALOG, NY, therapist="Dana Reyes",
-                      credentials="PT, DPT")
+    bill = bill_recorded(s, segments, T0 + timedelta(hours=2), CATALOG)
+    note = chart_note(s, segments, bill, NY, therapist="Dana Reyes", credentials="PT, DPT")
     for text in ("Date of service: 2026-03-02", "Patient: AB12", "97110 Therapeutic exercise",
                  ": 33 min", "97010 Hot or cold packs (untimed): 10 min",
                  "Total timed code minutes: 40", "Total treatment minutes: 50",

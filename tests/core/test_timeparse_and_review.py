@@ -6,12 +6,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.billing.session import fee_year, forgotten_timers, prefer_for, review_session
+from core.billing.recorded import bill_recorded
+from core.billing.session import prefer_for
 from core.billing.units import CodeMinutes, compute_units
 from core.catalog import default_catalog
 from core.models import Discipline, FurnishedBy, Method, PayerProfile, Segment
 from core.session import Session
 from core.timeparse import TimeParseError, parse_clock_time, parse_minutes, parse_when
+from core.timing import forgotten_timers
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)  # 10:30 in New York
@@ -69,6 +71,15 @@ def segment(s, code, start_min, minutes, by=FurnishedBy.THERAPIST):
     start = datetime(2026, 3, 2, 15, tzinfo=UTC) + timedelta(minutes=start_min)
     end = None if minutes is None else start + timedelta(minutes=minutes)
     return Segment(session_id=s.id, code=code, start=start, end=end, furnished_by=by)
+
+
+def review_session(s, segments, now, catalog, prefer=()):
+    """The close screen's composition: the session billed, forgotten timers after an hour."""
+    return bill_recorded(s, segments, now, catalog, prefer=prefer, forgotten_minutes=60)
+
+
+def fee_year(s, catalog):
+    return bill_recorded(s, [], NOW, catalog).fee_year
 
 
 def test_review_brings_units_modifiers_and_estimate_together():

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from core.billing.day import CheckKind
 from core.billing.modifiers import billed_text, claim_lines, not_billed, units_words
+from core.billing.recorded import bill_recorded
 from core.billing.units import MINUTES_IN_A_DAY, CodeMinutes, check_codes, compute_units
 from core.catalog import CodeError
 from core.formats.chart_note import chart_note
@@ -126,12 +127,12 @@ def test_a_session_of_another_discipline_than_the_therapists_is_a_check():
 def test_the_chart_note_of_another_disciplines_session_names_the_signers_discipline():
     s = session("AB12", discipline=Discipline.OT)
     segments = [seg(s, "97530", 0, 20)]
-    billing = compute_units([CodeMinutes("97530", 20)], Method.CMS, CATALOG)
-    note = chart_note(s, segments, billing, CATALOG, NY, therapist="Dana Reyes",
+    bill = bill_recorded(s, segments, s.opened_at + timedelta(hours=2), CATALOG)
+    note = chart_note(s, segments, bill, NY, therapist="Dana Reyes",
                       credentials="PT, DPT", discipline=Discipline.PT)
     assert "Therapist (PT): Dana Reyes, PT, DPT" in note
     assert "an OT session signed by a PT" in note
-    same = chart_note(s, segments, billing, CATALOG, NY, therapist="Dana Reyes",
+    same = chart_note(s, segments, bill, NY, therapist="Dana Reyes",
                       credentials="OTR/L", discipline=Discipline.OT)
     assert "Therapist: Dana Reyes, OTR/L" in same and "signed by" not in same
 

@@ -10,8 +10,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from core.billing.modifiers import billed_text, claim_lines, describe, not_billed, units_words
-from core.billing.session import SessionReview, prefer_for, review_session
+from core.billing.modifiers import billed_text, describe, units_words
+from core.billing.recorded import bill_recorded
+from core.billing.session import SessionBill, prefer_for
 from tui.dialogs.confirm import ConfirmDialog
 from tui.format import local_time, money
 from tui.screens.base import TabletimeScreen
@@ -53,13 +54,13 @@ class ReviewScreen(TabletimeScreen[bool]):
         self.show()
         self.query_one("#review-notes").focus()
 
-    def review(self, prefer: Sequence[str] | None = None) -> SessionReview:
+    def review(self, prefer: Sequence[str] | None = None) -> SessionBill:
         """The review with the therapist's tie pick (or with `prefer` given instead)."""
         repo = self.tabletime.repo
         view = repo.queries.session_view(self.session_id)
-        return review_session(view.session, view.segments, self.tabletime.clock(), repo.catalog,
-                              prefer=self.prefer if prefer is None else prefer,
-                              forgotten_minutes=repo.settings.forgotten_timer_minutes)
+        return bill_recorded(view.session, view.segments, self.tabletime.clock(), repo.catalog,
+                             prefer=self.prefer if prefer is None else prefer,
+                             forgotten_minutes=repo.settings.forgotten_timer_minutes)
 
     def show(self) -> None:
         session = self.tabletime.repo.queries.session(self.session_id)
@@ -69,7 +70,7 @@ class ReviewScreen(TabletimeScreen[bool]):
         priced = list(zip(review.claim, amounts or [None] * len(review.claim), strict=True))
         table = self.query_one("#review-lines", DataTable)
         table.clear()
-        skipped = not_billed(billing, session.payer.medicare, self.tabletime.repo.catalog)
+        skipped = review.not_billed
         for line in billing.lines:
             name = line.code + ("" if line.timed else " (untimed)")
             claimed = [(c, amount) for c, amount in priced if c.code == line.code]
@@ -160,13 +161,10 @@ class ReviewScreen(TabletimeScreen[bool]):
         repo = self.tabletime.repo
         closed = self.tabletime.attempt(lambda: repo.commands.close_session(
             self.session_id, stop_running=stop_running, prefer=self.prefer))
-        if closed is None or closed.billing is None:
+        if closed is None:
             return
-        medicare = closed.payer.medicare
-        claim = claim_lines(closed.billing, closed.discipline, medicare, repo.catalog)
-        self.tabletime.tell(f"Closed {closed.patient}: "
-                            + billed_text(claim, not_billed(closed.billing, medicare,
-                                                            repo.catalog)))
+        bill = bill_recorded(closed, (), self.tabletime.clock(), repo.catalog)  # as stored
+        self.tabletime.tell(f"Closed {closed.patient}: {billed_text(bill.claim, bill.not_billed)}")
         self.dismiss(True)
 
     def action_back(self) -> None:

@@ -14,7 +14,6 @@ from textual.widgets import Footer
 
 from core.billing.live import UnitClock, code_time, lost_by_stopping, unit_clock
 from core.billing.modifiers import claim_lines
-from core.billing.session import forgotten_timers
 from core.care.deadlines import ReportClock
 from core.models import Discipline, FurnishedBy, Segment
 from core.session import Session, SessionView
@@ -22,6 +21,7 @@ from core.text import plural
 from core.timeparse import (
     clock_text,
 )
+from core.timing import forgotten_timers
 from storage.commands import Commands
 from tui.dialogs import segment_forms as forms
 from tui.dialogs.confirm import ConfirmDialog

@@ -13,11 +13,11 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from core.billing.day import DayBilling, SessionData, bill_day
 from core.billing.modifiers import units_words
-from core.billing.session import forgotten_timers
 from core.care.deadlines import AuthorizationBalance, CertificationClock, ClockKey, ReportClock
 from core.models import Discipline, Segment
 from core.session import Session
 from core.text import plural, split_references
+from core.timing import forgotten_timers
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.details import session_details_dialog
 from tui.dialogs.form import FieldError, FormDialog, FormField
