@@ -31,7 +31,7 @@ from core.billing.modifiers import (
     threshold_status,
 )
 from core.billing.recorded import bill_recorded
-from core.billing.session import bill_session
+from core.billing.session import bill_session, tie_picks
 from core.billing.units import (
     ASSISTANT_EVALUATION,
     BillingResult,
@@ -370,9 +370,12 @@ def _groups(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResul
         first, segments = members[0]
         bill = bill_recorded(first, segments, now, catalog)
         pooled = None
-        if len(members) > 1:
+        if len(members) > 1:  # each closed session's tie pick counts, the earliest first
+            picks = [code for s, _ in members if s.billing is not None
+                     for code in tie_picks(s.billing)]
             bill = bill_session(code_minutes([g for _, segs in members for g in segs], now),
-                                bill.terms, discipline, first.date_of_service, catalog)
+                                bill.terms, discipline, first.date_of_service, catalog,
+                                prefer=list(dict.fromkeys(picks)))
             pooled = bill.billing
         result = bill.billing
         groups.append(Group(

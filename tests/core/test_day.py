@@ -239,3 +239,42 @@ def test_chart_note_has_what_the_record_must_show(assistant):
         assert text in note
     assert ("97140-GP-CQ x1" in note) is assistant
     assert ("Assistant furnished part of: 97140" in note) is assistant
+
+
+def closed_with_pick(patient, at_minute, segments_of, prefer):
+    """A session closed the way the store closes it: its billing with the therapist's pick."""
+    from core.billing.recorded import bill_recorded
+
+    open_ = session(patient, at_minute, closed=False)
+    segments = segments_of(open_)
+    billing = bill_recorded(open_, segments, open_.opened_at + timedelta(hours=1), CATALOG,
+                            prefer=prefer).billing
+    closed = open_.model_copy(update={"closed_at": open_.opened_at + timedelta(hours=1),
+                                      "billing": billing})
+    return closed, segments
+
+
+def test_pooled_sessions_keep_the_tie_pick_made_at_the_close():
+    # Alone: 97110 20 + 97140 20 = 40 min, 3 units, a tie the therapist gave to 97140.
+    # Pooled with 97110 15 of the afternoon: 97110 35 + 97140 20 = 55 min, 4 units, the same
+    # tie (5 left-over minutes each): the pick made at the close still decides it.
+    first = closed_with_pick("AB12", 0, lambda s: [seg(s, "97110", 0, 20),
+                                                   seg(s, "97140", 20, 20)], ["97140"])
+    second = closed_with_pick("AB12", 120, lambda s: [seg(s, "97110", 120, 15)], [])
+    summary = summarize(first, second)
+    assert {row.code: row.units for row in summary.rows} == {"97110": 2, "97140": 2}
+    (group,) = summary.groups
+    assert "your pick" in group.billing.line("97140").why
+
+
+def test_pooled_sessions_that_picked_differently_follow_the_earliest_pick():
+    first = closed_with_pick("AB12", 0, lambda s: [seg(s, "97110", 0, 20),
+                                                   seg(s, "97140", 20, 20)], ["97140"])
+    second = closed_with_pick("AB12", 120, lambda s: [seg(s, "97110", 120, 20),
+                                                      seg(s, "97140", 140, 20)], ["97110"])
+    summary = summarize(first, second)
+    # 97110 40 + 97140 40 = 80 min, 5 units: 2 full each, the 5th tied (10 left-over each).
+    assert {row.code: row.units for row in summary.rows} == {"97110": 2, "97140": 3}
+    unpicked = summarize((first[0].model_copy(update={"billing": None}), first[1]),
+                         (second[0].model_copy(update={"billing": None}), second[1]))
+    assert {row.code: row.units for row in unpicked.rows} == {"97110": 3, "97140": 2}
