@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 from pydantic import TypeAdapter, ValidationError
 
 from core.audit import Action, AuditEntry
-from core.billing.units import ASSISTANT_EVALUATION
+from core.billing.explain import ASSISTANT_EVALUATION
 from core.catalog import Catalog, CatalogEntry, CodeError
 from core.models import FurnishedBy, PatientRef, PayerProfile, Segment, problem
 from core.session import Session

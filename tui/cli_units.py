@@ -11,9 +11,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from core.billing.methods import check_codes
 from core.billing.modifiers import describe
 from core.billing.session import SessionBill, Terms, bill_session
-from core.billing.units import MINUTES_IN_A_DAY, CodeMinutes, check_codes
+from core.billing.units import MINUTES_IN_A_DAY, CodeMinutes
 from core.catalog import CodeError, default_catalog
 from core.kinds import Discipline, Method
 from tui.cli_args import DATE_HELP, UsageError, date_argument

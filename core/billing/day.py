@@ -18,6 +18,7 @@ from uuid import UUID
 from pydantic import Field
 
 from core.billing.edits import MUE_CHECK, code_findings, overlap_findings, units_by_code
+from core.billing.explain import ASSISTANT_EVALUATION, medicare_status_warning
 from core.billing.fees import LineFee, estimate_fees
 from core.billing.minutes import code_minutes
 from core.billing.modifiers import (
@@ -32,12 +33,7 @@ from core.billing.modifiers import (
 )
 from core.billing.recorded import bill_recorded
 from core.billing.session import bill_session, tie_picks
-from core.billing.units import (
-    ASSISTANT_EVALUATION,
-    BillingResult,
-    medicare_status_warning,
-    units_for_minutes,
-)
+from core.billing.units import BillingResult, units_for_minutes
 from core.care.deadlines import (
     PLAN_SOURCE,
     REPORT_SOURCE,

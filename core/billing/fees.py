@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from core.billing.explain import STATUS_WORDS
 from core.billing.modifiers import ClaimLine
-from core.billing.units import STATUS_WORDS
 from core.catalog import Catalog, Rvu, default_catalog
 from core.kinds import MedicareStatus
 

@@ -16,7 +16,8 @@ from enum import StrEnum
 from importlib.resources import files
 from typing import Any, ClassVar, Protocol
 
-from core.billing.units import OFF_MEDICARE_CLAIMS, BillingLine, BillingResult
+from core.billing.explain import OFF_MEDICARE_CLAIMS
+from core.billing.units import BillingLine, BillingResult
 from core.catalog import STRICT, Catalog, default_catalog
 from core.kinds import Discipline, MedicareStatus
 from core.text import plural

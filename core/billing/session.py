@@ -19,8 +19,9 @@ from functools import cached_property
 
 from core.billing.edits import Finding, Span, code_findings, overlap_findings, units_by_code
 from core.billing.fees import FeeEstimate, estimate_fees, known_fee_year
+from core.billing.methods import compute_units
 from core.billing.modifiers import ClaimLine, claim_lines, discipline_warnings, not_billed
-from core.billing.units import BillingResult, CodeMinutes, compute_units
+from core.billing.units import BillingResult, CodeMinutes
 from core.catalog import Catalog
 from core.kinds import Discipline, Method
 

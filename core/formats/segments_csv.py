@@ -19,7 +19,8 @@ from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
 
-from core.billing.units import ASSISTANT_EVALUATION, MINUTES_IN_A_DAY
+from core.billing.explain import ASSISTANT_EVALUATION
+from core.billing.units import MINUTES_IN_A_DAY
 from core.catalog import Catalog, CodeError
 from core.formats.csv_cells import neutralise, restore
 from core.models import (

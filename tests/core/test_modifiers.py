@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.billing.methods import compute_units
 from core.billing.modifiers import (
     TherapyBucket,
     claim_lines,
@@ -14,7 +15,7 @@ from core.billing.modifiers import (
     therapy_bucket,
     threshold_status,
 )
-from core.billing.units import CodeMinutes, compute_units
+from core.billing.units import CodeMinutes
 from core.models import Discipline, Method
 
 

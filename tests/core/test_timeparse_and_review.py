@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.billing.methods import compute_units
 from core.billing.recorded import bill_recorded
 from core.billing.session import prefer_for
-from core.billing.units import CodeMinutes, compute_units
+from core.billing.units import CodeMinutes
 from core.catalog import default_catalog
 from core.models import Discipline, FurnishedBy, Method, PayerProfile, Segment
 from core.session import Session

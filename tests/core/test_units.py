@@ -2,14 +2,8 @@
 
 import pytest
 
-from core.billing.units import (
-    CodeMinutes,
-    check_codes,
-    compute_units,
-    minutes_to_next_unit,
-    unit_range,
-    units_for_minutes,
-)
+from core.billing.methods import check_codes, compute_units
+from core.billing.units import CodeMinutes, minutes_to_next_unit, unit_range, units_for_minutes
 from core.catalog import CodeError, default_catalog
 from core.models import Method
 

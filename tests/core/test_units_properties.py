@@ -3,7 +3,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.billing.units import CodeMinutes, compute_units, units_for_minutes
+from core.billing.methods import compute_units
+from core.billing.units import CodeMinutes, units_for_minutes
 from core.models import Method
 
 TIMED = ["97110", "97112", "97116", "97140", "97530", "97535", "97035", "97032"]

@@ -9,9 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.billing.day import CheckKind
+from core.billing.methods import check_codes, compute_units
 from core.billing.modifiers import billed_text, claim_lines, not_billed, units_words
 from core.billing.recorded import bill_recorded
-from core.billing.units import MINUTES_IN_A_DAY, CodeMinutes, check_codes, compute_units
+from core.billing.units import MINUTES_IN_A_DAY, CodeMinutes
 from core.catalog import CodeError
 from core.formats.chart_note import chart_note
 from core.kinds import Discipline, FurnishedBy, Method
