@@ -79,7 +79,7 @@ def derive_day(day: date, records: Records, stamp: str, now: datetime, catalog: 
                                 units=billed.units.get(session.id),
                                 pooled=session.id not in billed.units))
     medicare = {f"{patient}{LEDGER_KEY}{bucket}": amount
-                for (patient, bucket), amount in medicare_amounts(billed).items()}
+                for (patient, bucket), amount in medicare_amounts(billed.rows).items()}
     return DayEntry(date=day, stamp=stamp, sessions=tuple(entries), medicare=medicare)
 
 

@@ -13,16 +13,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TextIO
 
-from core.billing.day import (
-    ClaimRow,
-    DaySummary,
-    SessionData,
-    YearToDate,
-    day_claim_rows,
-    summarize_day,
-)
+from core.billing.day import ClaimRow, SessionData, YearToDate, day_claim_rows
 from core.billing.modifiers import KX_THRESHOLDS, TherapyBucket, threshold_status
 from core.billing.recorded import bill_recorded
+from core.billing.summary import DaySummary, summarize_day
 from core.care.history import HistoryEntry, patient_history
 from core.formats.chart_note import chart_note
 from core.formats.claims_csv import LINE_COLUMNS, SESSION_COLUMNS, line_row, session_row

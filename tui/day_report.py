@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from core.billing.day import DaySummary
 from core.billing.modifiers import units_words
+from core.billing.summary import DaySummary
 from core.text import plural
 
 

@@ -1,122 +1,39 @@
-"""One date of service for the biller: every session, pooling, claim rows, totals, checks.
-
-billing-spec sections 3.5 and 4 (a patient's sessions of one date and discipline are billed on
-their pooled minutes, under either method), 6-7 (estimates with the multiple-procedure reduction
-across the patient's date, modifiers, KX on the allowed amount, NCCI edits), 9 (the checks a
-careful biller runs) and 10 (Medicare status). Pure: sessions and segments in, a summary out.
+"""One date of service billed: each patient's sessions of one discipline and payer billed
+together (billing-spec sections 3.5 and 4: on their pooled minutes, under either method), the
+claim rows priced with the multiple-procedure reduction across the patient's date (6), KX on
+the allowed amount (7), and the checks that come from billing itself: KX, Medicare status
+(10), NCCI edits and unit limits. The rest of the biller's checks are core.billing.checks'.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, tzinfo
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
-from typing import Protocol, TypeVar
 from uuid import UUID
 
-from pydantic import Field
-
+from core.billing.checks import CheckKind, DayCheck
 from core.billing.edits import MUE_CHECK, code_findings, overlap_findings, units_by_code
-from core.billing.explain import ASSISTANT_EVALUATION, medicare_status_warning
+from core.billing.explain import medicare_status_warning
 from core.billing.fees import LineFee, estimate_fees
 from core.billing.minutes import code_minutes
 from core.billing.modifiers import (
-    DISCIPLINE_MODIFIER,
     KX_THRESHOLDS,
     ClaimLine,
     TherapyBucket,
-    billed_text,
-    discipline_warnings,
     therapy_bucket,
     threshold_status,
 )
 from core.billing.recorded import bill_recorded
 from core.billing.session import bill_session, tie_picks
-from core.billing.units import BillingResult, units_for_minutes
-from core.care.deadlines import (
-    PLAN_SOURCE,
-    REPORT_SOURCE,
-    AuthorizationBalance,
-    CertificationClock,
-    ClockKey,
-    ReportClock,
-)
+from core.billing.units import BillingResult
 from core.catalog import Catalog
 from core.models import Discipline, Frozen, Method, Segment
 from core.session import Session
-from core.text import a_or_an
-from core.timing import forgotten_timers
 
 SessionData = tuple[Session, Sequence[Segment]]
 STATUS_SOURCE = "CMS Physician Fee Schedule relative value file (PPRRVU), status column"
-EVALUATION_SOURCE = "Medicare Benefit Policy Manual (Pub. 100-02) ch.15 §230.1, §230.2"
-GROUP_SOURCE = "Medicare Benefit Policy Manual (Pub. 100-02) ch.15 §230 (group therapy)"
 YearToDate = dict[tuple[str, TherapyBucket], Decimal]
-
-
-class CheckKind(StrEnum):
-    OVERLAP = "overlap"
-    CLOCK_TIME = "clock-time"
-    FORGOTTEN_TIMER = "forgotten-timer"
-    NO_UNITS = "no-units"
-    TWO_EVALUATIONS = "two-evaluations"
-    NO_DISCIPLINE_MODIFIER = "no-discipline-modifier"
-    POOLING = "pooling"
-    KX = "kx"
-    KX_UNKNOWN_YEAR = "kx-unknown-year"
-    OPEN_SESSION = "open-session"
-    UNDEFINED_CODE = "undefined-code"
-    MEDICARE_STATUS = "medicare-status"
-    RE_EVALUATION_WITH_TREATMENT = "re-evaluation-with-treatment"
-    PERFORMANCE_TEST_WITH_EVALUATION = "performance-test-with-evaluation"
-    EVALUATION_OVERLAP = "evaluation-overlap"
-    UNIT_LIMIT = "unit-limit"
-    DISCIPLINE = "discipline"
-    PROGRESS_REPORT_DUE = "progress-report-due"
-    PROGRESS_REPORT_OVERDUE = "progress-report-overdue"
-    AUTHORIZATION_LOW = "authorization-low"
-    AUTHORIZATION_EXCEEDED = "authorization-exceeded"
-    CERTIFICATION_ENDING = "certification-ending"
-    CERTIFICATION_EXPIRED = "certification-expired"
-    CERTIFICATION_UNSIGNED = "certification-unsigned"
-    ASSISTANT_EVALUATION = "assistant-evaluation"
-    GROUP_OVERLAP = "group-overlap"
-    OTHER_DISCIPLINE = "other-discipline"
-
-
-class DayCheck(Frozen):
-    kind: CheckKind
-    message: str
-    session_ids: tuple[UUID, ...] = ()
-    source: str = ""
-    """The rule's source, for the checks that come from a payer's published edits."""
-
-
-Which = TypeVar("Which")
-"""What a clock is kept per besides the patient: a discipline, or a payer's name."""
-
-
-class _Clock(Protocol):
-    """What the day checks need of a clock (core.care.deadlines): its check kind and its words."""
-
-    @property
-    def kind(self) -> str | None: ...
-    @property
-    def message(self) -> str: ...
-
-
-def _clock_checks(sessions: Sequence[SessionData], clocks: Mapping[tuple[str, Which], _Clock],
-                  concerns: Callable[[Session, Which], bool], source: str = "") -> list[DayCheck]:
-    """A clock that warns (a progress report due, a plan of care ending, an authorization
-    running out) is a check on the sessions it concerns (section 11)."""
-    checks = []
-    for (patient, which), clock in clocks.items():
-        if clock.kind is not None:
-            ids = tuple(s.id for s, _ in sessions if s.patient == patient and concerns(s, which))
-            checks.append(DayCheck(kind=CheckKind(clock.kind), session_ids=ids,
-                                   message=f"{patient}: {clock.message}", source=source))
-    return checks
 
 
 class ClaimRow(Frozen):
@@ -159,130 +76,14 @@ class Group(Frozen):
     fee_year: int
 
 
-class SessionDay(Frozen):
-    session: Session
-    billing: BillingResult
-    amount: Decimal | None
-    checks: tuple[str, ...]
-    units: int | None = None
-    """The units of the claim lines this session leads; None when it is billed with an
-    earlier session of the day (pooled)."""
-    not_billed: dict[str, str] = Field(default_factory=dict)
-
-
-class CodeTotal(Frozen):
-    code: str
-    minutes: int
-    units: int
-    amount: Decimal | None
-
-
-class DaySummary(Frozen):
-    day: date
-    sessions: tuple[SessionDay, ...]
-    groups: tuple[Group, ...]
-    rows: tuple[ClaimRow, ...]
-    code_totals: tuple[CodeTotal, ...]
-    timed_minutes: int
-    treatment_minutes: int
-    units: int
-    """Every unit of the claim lines (timed and untimed)."""
-    timed_units: int
-    amount: Decimal
-    checks: tuple[DayCheck, ...]
-
-    def units_text(self, item: SessionDay) -> str:
-        """A session's claim lines and the codes it does not bill, as every screen and
-        report says them; a session billed with an earlier one of the day says so."""
-        if item.units is None:
-            return "pooled with an earlier session"
-        s = item.session
-        rows = [r for r in self.rows
-                if (r.patient, r.discipline, r.payer) == (s.patient, s.discipline, s.payer.name)]
-        text = billed_text(rows, item.not_billed) if rows or item.not_billed else "-"
-        pooled = any(g.pooled is not None for g in self.groups if g.session_ids[0] == s.id)
-        return f"pooled: {text}" if pooled else text
-
-
-def medicare_amounts(summary: DaySummary | DayBilling) -> YearToDate:
+def medicare_amounts(rows: Iterable[ClaimRow]) -> YearToDate:
     """The day's Medicare allowed amounts per patient and KX bucket (for the year so far)."""
     amounts: YearToDate = {}
-    for row in summary.rows:
+    for row in rows:
         if row.medicare:
             key = (row.patient, therapy_bucket(row.discipline))
             amounts[key] = amounts.get(key, Decimal(0)) + (row.allowed or Decimal(0))
     return amounts
-
-
-def summarize_day(
-    day: date,
-    sessions: Sequence[SessionData],
-    now: datetime,
-    catalog: Catalog,
-    zone: tzinfo,
-    *,
-    forgotten_minutes: int = 60,
-    year_to_date: Mapping[tuple[str, TherapyBucket], Decimal] | None = None,
-    report_clocks: Mapping[ClockKey, ReportClock] | None = None,
-    certifications: Mapping[ClockKey, CertificationClock] | None = None,
-    authorizations: Mapping[tuple[str, str], AuthorizationBalance] | None = None,
-    therapist_discipline: Discipline | None = None,
-) -> DaySummary:
-    """Summarise one date of service.
-
-    `year_to_date` holds each Medicare patient's allowed amount per bucket before this day,
-    for the KX modifier and the threshold warnings; `report_clocks` each patient's
-    progress-report clock on this day (core.care.deadlines), a check from the 8th treatment day;
-    `certifications` their plan-of-care clocks; `authorizations` the balance of each
-    patient's authorization with a payer of the day; `therapist_discipline` the discipline
-    of the therapist whose folder this is (a session of another is a check).
-    """
-    ordered = sorted(sessions, key=lambda pair: pair[0].opened_at)
-    billed = bill_day(ordered, now, catalog, year_to_date)
-    billings, groups, rows, amounts = billed.billings, billed.groups, billed.rows, billed.amounts
-    checks = list(billed.checks)
-    for group in groups:
-        if group.pooled is not None and group.timed_units != group.per_session_units:
-            checks.append(DayCheck(kind=CheckKind.POOLING, session_ids=group.session_ids, message=(
-                f"{group.patient} {group.discipline}: {len(group.session_ids)} sessions are "
-                f"billed on their pooled minutes, {_units(group.timed_units)}, not "
-                f"the {group.per_session_units} of the sessions one by one")))
-    checks += _day_checks(ordered, billings, rows, now, catalog, zone, forgotten_minutes)
-    checks += _group_overlaps(ordered, now, catalog, zone)
-    if therapist_discipline is not None:
-        checks += [DayCheck(kind=CheckKind.OTHER_DISCIPLINE, session_ids=(s.id,), message=(
-            f"{s.patient}: {a_or_an(s.discipline)} session recorded by "
-            f"{a_or_an(therapist_discipline)} (the settings' discipline): {s.discipline} "
-            f"services need {a_or_an(s.discipline)} therapist or assistant under "
-            f"{a_or_an(s.discipline)} plan of care; the chart note is signed as "
-            f"{therapist_discipline}")) for s, _ in ordered
-                   if s.discipline is not therapist_discipline]
-    checks += _clock_checks(ordered, report_clocks or {},
-                            lambda s, discipline: s.discipline == discipline, REPORT_SOURCE)
-    checks += _clock_checks(ordered, certifications or {},
-                            lambda s, discipline: s.discipline == discipline, PLAN_SOURCE)
-    checks += _clock_checks(ordered, authorizations or {},
-                            lambda s, payer: s.payer.name == payer)
-    per_session = _per_session_checks(checks)
-    unbilled = {group.session_ids[0]: group.not_billed for group in groups}
-    return DaySummary(
-        day=day,
-        sessions=tuple(
-            SessionDay(session=s, billing=billings[s.id], amount=amounts.get(s.id),
-                       checks=per_session.get(s.id, ()), units=billed.units.get(s.id),
-                       not_billed=unbilled.get(s.id, {}))
-            for s, _ in ordered
-        ),
-        groups=tuple(groups),
-        rows=tuple(rows),
-        code_totals=_code_totals(rows),
-        timed_minutes=sum(g.timed_minutes for g in groups),
-        treatment_minutes=sum(g.treatment_minutes for g in groups),
-        units=sum(row.units for row in rows),
-        timed_units=sum(g.timed_units for g in groups),
-        amount=sum((row.amount for row in rows if row.amount is not None), Decimal(0)),
-        checks=tuple(checks),
-    )
 
 
 def day_claim_rows(day: date, sessions: Sequence[SessionData], now: datetime, catalog: Catalog,
@@ -507,163 +308,3 @@ def _edit_checks(ordered: Sequence[SessionData], groups: Sequence[Group],
     return checks
 
 
-def _day_checks(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResult],
-                rows: Sequence[ClaimRow], now: datetime, catalog: Catalog, zone: tzinfo,
-                forgotten_minutes: int) -> list[DayCheck]:
-    checks = []
-    sessions_of: dict[str, tuple[UUID, ...]] = {}
-    for session, _ in ordered:
-        sessions_of[session.patient] = (*sessions_of.get(session.patient, ()), session.id)
-    timed = sorted(((seg, s) for s, segs in ordered for seg in segs
-                    if catalog.is_timed(seg.code)), key=lambda pair: pair[0].start)
-    for index, (a, session_a) in enumerate(timed):
-        for b, session_b in timed[index + 1:]:
-            if a.end is not None and b.start >= a.end:
-                break  # sorted by start: nothing later can overlap `a`
-            if session_a.id != session_b.id:
-                checks.append(DayCheck(kind=CheckKind.OVERLAP, session_ids=(session_a.id,
-                                                                           session_b.id),
-                    message=(f"{a.code} {_span(a, now, zone)} on {session_a.patient} overlaps "
-                             f"{b.code} {_span(b, now, zone)} on {session_b.patient}: "
-                             "concurrent time is not one-on-one")))
-    # Our policy: each patient's clock time on timed codes allows what the 8-minute rule gives
-    # it (rounding up once per patient is legitimate); more units than that cannot have been
-    # furnished (a per-code payer's 10 + 10 minutes billed as 2 units, or double-counted time).
-    clock: dict[str, list[Segment]] = {}
-    for segment, session in timed:
-        clock.setdefault(session.patient, []).append(segment)
-    for patient, segs in clock.items():
-        minutes = _union_minutes(segs, now)
-        allowed = units_for_minutes(minutes)
-        units = sum(row.units for row in rows
-                    if row.patient == patient and catalog.is_timed(row.code))
-        if units > allowed:
-            checks.append(DayCheck(kind=CheckKind.CLOCK_TIME, session_ids=sessions_of[patient],
-                                   message=(
-                f"{patient}: {_units(units)} in {minutes} min of clock time, which allow "
-                f"{allowed} by the 8-minute rule (four units an hour)")))
-    for session, segments in ordered:
-        for segment in _longer_than(segments, now, forgotten_minutes):
-            minutes = int(segment.duration(now).total_seconds()) // 60
-            verb = "has been running" if segment.running else "ran in one go for"
-            checks.append(DayCheck(kind=CheckKind.FORGOTTEN_TIMER, session_ids=(session.id,),
-                                   message=f"{segment.code} on {session.patient} {verb} {minutes} "
-                                           "min: a forgotten timer?"))
-        billing = billings[session.id]
-        if billing.total_timed_minutes and not billing.timed_units:
-            checks.append(DayCheck(kind=CheckKind.NO_UNITS, session_ids=(session.id,), message=(
-                f"{session.patient}: {billing.total_timed_minutes} timed min but no unit")))
-        for line in billing.lines:
-            if catalog.find(line.code) is None:
-                recorded = "" if line.minutes is None else f" ({line.minutes} min recorded)"
-                billed = ("billed when the session closed, no fee estimate now" if line.units
-                          else "not billed")
-                checks.append(DayCheck(kind=CheckKind.UNDEFINED_CODE, session_ids=(session.id,),
-                                       message=f"{session.patient}: {line.code}{recorded} is "
-                                       "not defined in the catalog or the settings (a custom "
-                                       f"code removed from settings?): {billed}"))
-        checks += [DayCheck(kind=CheckKind.DISCIPLINE, session_ids=(session.id,),
-                            message=f"{session.patient}: {warning}")
-                   for warning in discipline_warnings(billing, session.discipline, catalog)]
-        checks += [DayCheck(kind=CheckKind.ASSISTANT_EVALUATION, session_ids=(session.id,),
-                            source=EVALUATION_SOURCE, message=(
-                                f"{session.patient}: {line.code} is recorded as furnished by "
-                                f"an assistant: {ASSISTANT_EVALUATION}; left off the claim "
-                                "(correct who furnished it, or the code)"))
-                   for line in billing.lines
-                   if line.assistant_minutes and catalog.is_evaluation(line.code)]
-        if session.is_open:
-            checks.append(DayCheck(kind=CheckKind.OPEN_SESSION, session_ids=(session.id,),
-                                   message=f"{session.patient}: the session is still open"))
-    for row in rows:
-        if row.medicare and not set(DISCIPLINE_MODIFIER.values()) & set(row.modifiers):
-            checks.append(DayCheck(kind=CheckKind.NO_DISCIPLINE_MODIFIER,
-                                   session_ids=sessions_of[row.patient],
-                                   message=f"{row.patient} {row.code}: a Medicare line without "
-                                           "GP, GO or GN"))
-    return checks
-
-
-def _group_overlaps(ordered: Sequence[SessionData], now: datetime, catalog: Catalog,
-                    zone: tzinfo) -> list[DayCheck]:
-    """One-on-one timed time inside the therapist's own group (97150, 92508): when a
-    therapist treats two or more patients in the same period, only the group code is
-    reported (Pub. 100-02 ch.15 §230). The store refuses it live; an import or a restored
-    file can still hold it."""
-    groups: dict[tuple[datetime, datetime | None, str], list[UUID]] = {}
-    for session, segments in ordered:
-        for segment in segments:
-            if catalog.is_group(segment.code):
-                groups.setdefault((segment.start, segment.end, segment.code), []).append(
-                    session.id)
-    checks = []
-    for session, segments in ordered:
-        for segment in segments:
-            if not catalog.is_timed(segment.code):
-                continue
-            for (start, end, code), members in groups.items():
-                inside = Segment(session_id=members[0], code=code, start=start, end=end)
-                if segment.overlaps(inside):
-                    checks.append(DayCheck(
-                        kind=CheckKind.GROUP_OVERLAP, source=GROUP_SOURCE,
-                        session_ids=tuple(dict.fromkeys((session.id, *members))), message=(
-                            f"{session.patient}: {segment.code} {_span(segment, now, zone)} "
-                            f"overlaps the group {code} {_span(inside, now, zone)} "
-                            f"({len(members)} patients): one-on-one time cannot overlap the "
-                            "therapist's own group; only the group code is billed for that "
-                            "time")))
-    return checks
-
-
-def _longer_than(segments: Sequence[Segment], now: datetime, minutes: int) -> list[Segment]:
-    """Segments, running or not, longer than `minutes` on one code without a break."""
-    stopped = [s for s in segments if s.end is not None
-               and s.duration(now).total_seconds() > minutes * 60]
-    return forgotten_timers(segments, now, minutes) + stopped
-
-
-def _units(count: int) -> str:
-    return f"{count} timed unit" if count == 1 else f"{count} timed units"
-
-
-def _span(segment: Segment, now: datetime, zone: tzinfo) -> str:
-    end = segment.end or now
-    return f"{segment.start.astimezone(zone):%H:%M}-{end.astimezone(zone):%H:%M}"
-
-
-def _union_minutes(segments: Sequence[Segment], now: datetime) -> int:
-    """Minutes of clock time covered by at least one of the segments."""
-    total = 0.0
-    reach: datetime | None = None
-    for segment in sorted(segments, key=lambda s: s.start):
-        end = segment.end or now
-        start = segment.start if reach is None else max(segment.start, reach)
-        if end > start:
-            total += (end - start).total_seconds()
-        reach = end if reach is None else max(reach, end)
-    return int(total) // 60
-
-
-def _per_session_checks(checks: Sequence[DayCheck]) -> dict[UUID, tuple[str, ...]]:
-    found: dict[UUID, list[str]] = {}
-    for check in checks:
-        for session_id in check.session_ids:
-            found.setdefault(session_id, []).append(check.message)
-    return {key: tuple(value) for key, value in found.items()}
-
-
-def _code_totals(rows: Sequence[ClaimRow]) -> tuple[CodeTotal, ...]:
-    totals: dict[str, CodeTotal] = {}
-    for row in rows:
-        before = totals.get(row.code)
-        amount: Decimal | None = row.amount
-        if before is not None:
-            amount = None if before.amount is None or row.amount is None else \
-                before.amount + row.amount
-        totals[row.code] = CodeTotal(
-            code=row.code,
-            minutes=(before.minutes if before else 0) + (row.minutes or 0),
-            units=(before.units if before else 0) + row.units,
-            amount=amount,
-        )
-    return tuple(sorted(totals.values(), key=lambda t: t.code))

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.billing.day import ClaimRow, SessionDay
+from core.billing.day import ClaimRow
+from core.billing.summary import SessionDay
 from core.formats.csv_cells import neutralise
 
 LINE_COLUMNS = ("date_of_service", "patient", "payer", "method", "discipline", "code",

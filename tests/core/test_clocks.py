@@ -7,7 +7,7 @@ from uuid import uuid4
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.billing.day import CheckKind
+from core.billing.checks import CheckKind
 from core.care.deadlines import REPORT_EVERY, day_clocks, report_clock
 from core.care.history import Visit
 from core.models import Discipline
@@ -99,7 +99,7 @@ def test_the_days_own_sessions_count_as_they_are_now():
 
 
 def test_the_day_summary_carries_the_clock_as_a_check_on_that_patients_sessions():
-    from core.billing.day import summarize_day
+    from core.billing.summary import summarize_day
 
     today = START + timedelta(days=30)
     ab, cd = session("AB12", day=today), session("CD34", 60, day=today)

@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.billing.day import CheckKind, medicare_amounts, summarize_day
+from core.billing.checks import CheckKind
+from core.billing.day import medicare_amounts
 from core.billing.modifiers import TherapyBucket
+from core.billing.summary import summarize_day
 from core.care.history import Visit, patient_history
 from core.catalog import default_catalog
 from core.formats.chart_note import chart_note
@@ -185,7 +187,7 @@ def history(*specs):
                                   timed_minutes=item.billing.total_timed_minutes,
                                   timed_units=item.billing.timed_units, amount=item.amount)))
         daily[day] = {bucket: amount for (_, bucket), amount in
-                      medicare_amounts(summary).items()}
+                      medicare_amounts(summary.rows).items()}
     return patient_history(visits, daily)
 
 
@@ -213,7 +215,7 @@ def test_two_visits_on_one_date_count_the_day_once():
                                   (second, [seg(second, "97110", 120, 10)])],
                             datetime(2026, 3, 3, tzinfo=UTC), CATALOG, NY)
     daily = {day: {bucket: amount for (_, bucket), amount in
-                   medicare_amounts(summary).items()}}
+                   medicare_amounts(summary.rows).items()}}
     visits = [(day, Visit(id=item.session.id, patient="AB12", discipline=Discipline.PT,
                           payer="Medicare", medicare=True, open=False, amount=item.amount))
               for item in summary.sessions]

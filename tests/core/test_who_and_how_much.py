@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.billing.day import CheckKind
+from core.billing.checks import CheckKind
 from core.billing.methods import check_codes, compute_units
 from core.billing.modifiers import billed_text, claim_lines, not_billed, units_words
 from core.billing.recorded import bill_recorded
@@ -115,7 +115,7 @@ def test_a_session_of_another_discipline_than_the_therapists_is_a_check():
     a, b = session("AB12"), session("CD34", discipline=Discipline.OT)
     pairs = [(a, [seg(a, "97110", 0, 20)]), (b, [seg(b, "97530", 30, 20)])]
     now = a.opened_at + timedelta(hours=8)
-    from core.billing.day import summarize_day
+    from core.billing.summary import summarize_day
 
     summary = summarize_day(a.date_of_service, pairs, now, CATALOG, NY,
                             therapist_discipline=Discipline.PT)

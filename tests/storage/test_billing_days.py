@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.billing.day import CheckKind
+from core.billing.checks import CheckKind
 from core.billing.modifiers import TherapyBucket
 from core.formats.segments_csv import COLUMNS
 from core.models import PayerProfile

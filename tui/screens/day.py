@@ -12,8 +12,8 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from core.billing.day import DaySummary
 from core.billing.modifiers import units_words
+from core.billing.summary import DaySummary
 from core.models import EARLIEST_YEAR, LATEST_YEAR
 from core.text import plural
 from core.timeparse import TimeParseError, parse_date

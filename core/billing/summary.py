@@ -1,0 +1,182 @@
+"""One date of service for the biller: every session with its units, amount and checks, the
+claim rows, the totals per code and for the day (billing-spec sections 3.5, 6-11). Pure:
+sessions and segments in, a summary out; the billing is core.billing.day's, the checks
+core.billing.checks' and the deadlines' (core.care.deadlines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
+from typing import Protocol, TypeVar
+from uuid import UUID
+
+from pydantic import Field
+
+from core.billing.checks import CheckKind, DayCheck, DayFacts, day_checks
+from core.billing.day import ClaimRow, Group, SessionData, bill_day
+from core.billing.modifiers import TherapyBucket, billed_text
+from core.billing.units import BillingResult
+from core.care.deadlines import (
+    PLAN_SOURCE,
+    REPORT_SOURCE,
+    AuthorizationBalance,
+    CertificationClock,
+    ClockKey,
+    ReportClock,
+)
+from core.catalog import Catalog
+from core.models import Discipline, Frozen
+from core.session import Session
+
+Which = TypeVar("Which")
+"""What a clock is kept per besides the patient: a discipline, or a payer's name."""
+
+
+class _Clock(Protocol):
+    """What the day checks need of a clock (core.care.deadlines): its check kind and its words."""
+
+    @property
+    def kind(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
+
+
+def _clock_checks(sessions: Sequence[SessionData], clocks: Mapping[tuple[str, Which], _Clock],
+                  concerns: Callable[[Session, Which], bool], source: str = "") -> list[DayCheck]:
+    """A clock that warns (a progress report due, a plan of care ending, an authorization
+    running out) is a check on the sessions it concerns (section 11)."""
+    checks = []
+    for (patient, which), clock in clocks.items():
+        if clock.kind is not None:
+            ids = tuple(s.id for s, _ in sessions if s.patient == patient and concerns(s, which))
+            checks.append(DayCheck(kind=CheckKind(clock.kind), session_ids=ids,
+                                   message=f"{patient}: {clock.message}", source=source))
+    return checks
+
+
+class SessionDay(Frozen):
+    session: Session
+    billing: BillingResult
+    amount: Decimal | None
+    checks: tuple[str, ...]
+    units: int | None = None
+    """The units of the claim lines this session leads; None when it is billed with an
+    earlier session of the day (pooled)."""
+    not_billed: dict[str, str] = Field(default_factory=dict)
+
+
+class CodeTotal(Frozen):
+    code: str
+    minutes: int
+    units: int
+    amount: Decimal | None
+
+
+class DaySummary(Frozen):
+    day: date
+    sessions: tuple[SessionDay, ...]
+    groups: tuple[Group, ...]
+    rows: tuple[ClaimRow, ...]
+    code_totals: tuple[CodeTotal, ...]
+    timed_minutes: int
+    treatment_minutes: int
+    units: int
+    """Every unit of the claim lines (timed and untimed)."""
+    timed_units: int
+    amount: Decimal
+    checks: tuple[DayCheck, ...]
+
+    def units_text(self, item: SessionDay) -> str:
+        """A session's claim lines and the codes it does not bill, as every screen and
+        report says them; a session billed with an earlier one of the day says so."""
+        if item.units is None:
+            return "pooled with an earlier session"
+        s = item.session
+        rows = [r for r in self.rows
+                if (r.patient, r.discipline, r.payer) == (s.patient, s.discipline, s.payer.name)]
+        text = billed_text(rows, item.not_billed) if rows or item.not_billed else "-"
+        pooled = any(g.pooled is not None for g in self.groups if g.session_ids[0] == s.id)
+        return f"pooled: {text}" if pooled else text
+
+
+def summarize_day(
+    day: date,
+    sessions: Sequence[SessionData],
+    now: datetime,
+    catalog: Catalog,
+    zone: tzinfo,
+    *,
+    forgotten_minutes: int = 60,
+    year_to_date: Mapping[tuple[str, TherapyBucket], Decimal] | None = None,
+    report_clocks: Mapping[ClockKey, ReportClock] | None = None,
+    certifications: Mapping[ClockKey, CertificationClock] | None = None,
+    authorizations: Mapping[tuple[str, str], AuthorizationBalance] | None = None,
+    therapist_discipline: Discipline | None = None,
+) -> DaySummary:
+    """Summarise one date of service.
+
+    `year_to_date` holds each Medicare patient's allowed amount per bucket before this day,
+    for the KX modifier and the threshold warnings; `report_clocks` each patient's
+    progress-report clock on this day (core.care.deadlines), a check from the 8th treatment day;
+    `certifications` their plan-of-care clocks; `authorizations` the balance of each
+    patient's authorization with a payer of the day; `therapist_discipline` the discipline
+    of the therapist whose folder this is (a session of another is a check).
+    """
+    ordered = sorted(sessions, key=lambda pair: pair[0].opened_at)
+    billed = bill_day(ordered, now, catalog, year_to_date)
+    billings, groups, rows, amounts = billed.billings, billed.groups, billed.rows, billed.amounts
+    checks = day_checks(DayFacts(ordered, billed, now, catalog, zone, forgotten_minutes,
+                                 therapist_discipline))
+    checks += _clock_checks(ordered, report_clocks or {},
+                            lambda s, discipline: s.discipline == discipline, REPORT_SOURCE)
+    checks += _clock_checks(ordered, certifications or {},
+                            lambda s, discipline: s.discipline == discipline, PLAN_SOURCE)
+    checks += _clock_checks(ordered, authorizations or {},
+                            lambda s, payer: s.payer.name == payer)
+    per_session = _per_session_checks(checks)
+    unbilled = {group.session_ids[0]: group.not_billed for group in groups}
+    return DaySummary(
+        day=day,
+        sessions=tuple(
+            SessionDay(session=s, billing=billings[s.id], amount=amounts.get(s.id),
+                       checks=per_session.get(s.id, ()), units=billed.units.get(s.id),
+                       not_billed=unbilled.get(s.id, {}))
+            for s, _ in ordered
+        ),
+        groups=tuple(groups),
+        rows=tuple(rows),
+        code_totals=_code_totals(rows),
+        timed_minutes=sum(g.timed_minutes for g in groups),
+        treatment_minutes=sum(g.treatment_minutes for g in groups),
+        units=sum(row.units for row in rows),
+        timed_units=sum(g.timed_units for g in groups),
+        amount=sum((row.amount for row in rows if row.amount is not None), Decimal(0)),
+        checks=tuple(checks),
+    )
+
+
+def _per_session_checks(checks: Sequence[DayCheck]) -> dict[UUID, tuple[str, ...]]:
+    found: dict[UUID, list[str]] = {}
+    for check in checks:
+        for session_id in check.session_ids:
+            found.setdefault(session_id, []).append(check.message)
+    return {key: tuple(value) for key, value in found.items()}
+
+
+def _code_totals(rows: Sequence[ClaimRow]) -> tuple[CodeTotal, ...]:
+    totals: dict[str, CodeTotal] = {}
+    for row in rows:
+        before = totals.get(row.code)
+        amount: Decimal | None = row.amount
+        if before is not None:
+            amount = None if before.amount is None or row.amount is None else \
+                before.amount + row.amount
+        totals[row.code] = CodeTotal(
+            code=row.code,
+            minutes=(before.minutes if before else 0) + (row.minutes or 0),
+            units=(before.units if before else 0) + row.units,
+            amount=amount,
+        )
+    return tuple(sorted(totals.values(), key=lambda t: t.code))
