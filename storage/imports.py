@@ -21,7 +21,8 @@ from uuid import UUID
 from core.billing.minutes import code_minutes
 from core.billing.recorded import terms_of
 from core.billing.session import bill_session
-from core.formats.segments_csv import COLUMNS, FileCheck, Row, RowError, RowParser, is_blank
+from core.formats.import_rules import FileCheck
+from core.formats.segments_csv import COLUMNS, Row, RowError, RowParser, is_blank
 from core.models import Frozen, PayerProfile, Segment
 from core.session import Session
 from core.text import printable
