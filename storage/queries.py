@@ -17,12 +17,12 @@ from core.billing.day import SessionData, YearToDate
 from core.billing.recorded import bill_recorded
 from core.care.deadlines import (
     AuthorizationBalance,
-    CertificationClock,
-    ClockKey,
-    ReportClock,
+    DeadlineKey,
+    PlanOfCareDeadline,
+    ReportDeadline,
     day_balances,
-    day_certifications,
-    day_clocks,
+    day_plan_of_care_deadlines,
+    day_report_deadlines,
 )
 from core.care.history import Visit
 from core.care.patients import Episode
@@ -92,19 +92,19 @@ class Queries:
     def visits(self, patient: str) -> list[tuple[date, Visit]]:
         return self._indexes.visits(patient)
 
-    def report_clocks(self, day: date, sessions: Sequence[SessionData]
-                      ) -> dict[ClockKey, ReportClock]:
+    def report_deadlines(self, day: date, sessions: Sequence[SessionData]
+                      ) -> dict[DeadlineKey, ReportDeadline]:
         """The progress-report clock of each patient and discipline among `sessions` on
         `day`: the index's visits up to that day, these sessions as they are now."""
         known, episodes = self._day_history(day, sessions)
-        return day_clocks(day, sessions, known, episodes)
+        return day_report_deadlines(day, sessions, known, episodes)
 
-    def certification_clocks(self, day: date, sessions: Sequence[SessionData]
-                             ) -> dict[ClockKey, CertificationClock]:
+    def plan_of_care_deadlines(self, day: date, sessions: Sequence[SessionData]
+                             ) -> dict[DeadlineKey, PlanOfCareDeadline]:
         """The plan-of-care clock of each patient and discipline among `sessions` on `day`
         (an entered episode, else from the first treatment day)."""
         known, episodes = self._day_history(day, sessions)
-        return day_certifications(day, sessions, known, episodes)
+        return day_plan_of_care_deadlines(day, sessions, known, episodes)
 
     def _day_history(self, day: date, sessions: Sequence[SessionData]
                      ) -> tuple[dict[str, list[tuple[date, Visit]]], list[Episode]]:

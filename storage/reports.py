@@ -35,8 +35,8 @@ def load_day(repo: Repository, day: date, now: datetime) -> DaySummary:
     return summarize_day(day, sessions, now, repo.catalog, repo.zone,
                          year_to_date=repo.queries.year_to_date(day),
                          forgotten_minutes=repo.settings.forgotten_timer_minutes,
-                         report_clocks=repo.queries.report_clocks(day, sessions),
-                         certifications=repo.queries.certification_clocks(day, sessions),
+                         report_deadlines=repo.queries.report_deadlines(day, sessions),
+                         certifications=repo.queries.plan_of_care_deadlines(day, sessions),
                          authorizations=repo.queries.authorization_balances(day, sessions),
                          therapist_discipline=repo.settings.discipline)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core.billing.modifiers import TherapyBucket
-from core.care.deadlines import authorization_balance, patient_clocks
+from core.care.deadlines import authorization_balance, patient_deadlines
 from core.kinds import EARLIEST_YEAR, LATEST_YEAR, Discipline
 from core.text import plural, printable
 from storage.backup import restore_backup, write_backup
@@ -180,7 +180,7 @@ def run_patient(args: argparse.Namespace) -> int:
         balances = [authorization_balance(a, history, today)
                     for a in repo.patients.authorizations(patient)]
         episodes = repo.patients.episodes(patient)
-        clocks = patient_clocks(history, episodes, today)
+        clocks = patient_deadlines(history, episodes, today)
         entries = {(e.year, e.bucket): e for e in repo.patients.entries(patient)}
         skipped = skipped_json(repo)
         _report_notices(repo)

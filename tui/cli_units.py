@@ -8,7 +8,6 @@ import argparse
 import json
 import re
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from core.billing.methods import check_codes
@@ -16,6 +15,7 @@ from core.billing.modifiers import describe
 from core.billing.session import SessionBill, Terms, bill_session
 from core.billing.units import MINUTES_IN_A_DAY, CodeMinutes
 from core.catalog import CodeError, default_catalog
+from core.formats.money import cents
 from core.kinds import Discipline, Method
 from tui.cli_args import DATE_HELP, UsageError, date_argument
 
@@ -129,13 +129,13 @@ def units_json(bill: SessionBill) -> dict[str, Any]:
         "claim_lines": [
             {"code": fee.line.code, "modifiers": list(fee.line.modifiers),
              "units": fee.line.units, "minutes": fee.line.minutes,
-             "allowed_amount": _money(fee.allowed), "estimated_amount": _money(fee.amount),
+             "allowed_amount": cents(fee.allowed), "estimated_amount": cents(fee.amount),
              "why": "; ".join(part for part in (fee.line.why, fee.why) if part)}
             for fee in (fees.lines if fees else ())
         ],
         "estimate": None if fees is None else {
-            "year": fees.year, "allowed_amount": _money(fees.allowed),
-            "estimated_amount": _money(fees.total), "source": fees.source},
+            "year": fees.year, "allowed_amount": cents(fees.allowed),
+            "estimated_amount": cents(fees.total), "source": fees.source},
         "edits": [{"kind": f.check, "edit": f.edit, "codes": list(f.codes),
                    "message": f.message, "source": f.source} for f in bill.findings],
         "warnings": list(bill.warnings),
@@ -179,10 +179,6 @@ def units_text(bill: SessionBill) -> str:
     if bill.warnings:
         rows += ["", "Warnings:", *(f"  ! {warning}" for warning in bill.warnings)]
     return "\n".join(rows)
-
-
-def _money(amount: Decimal | None) -> str | None:
-    return None if amount is None else f"{amount:.2f}"
 
 
 def run_units(args: argparse.Namespace) -> int:

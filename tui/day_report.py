@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from core.billing.modifiers import units_words
 from core.billing.summary import DaySummary
+from core.formats.money import cents
 from core.text import plural
-
-
-def _money(value: Decimal | None) -> str | None:
-    """Amounts are exact decimal strings in JSON ("34.61"), never binary floats."""
-    return None if value is None else f"{value:.2f}"
 
 
 def summary_json(summary: DaySummary) -> dict[str, Any]:
@@ -32,7 +27,7 @@ def summary_json(summary: DaySummary) -> dict[str, Any]:
                 "units": item.billing.units,
                 "billed_units": item.units,
                 "not_billed": item.not_billed,
-                "estimated_amount": _money(item.amount),
+                "estimated_amount": cents(item.amount),
                 "checks": list(item.checks),
             }
             for item in summary.sessions
@@ -46,8 +41,8 @@ def summary_json(summary: DaySummary) -> dict[str, Any]:
                 "modifiers": list(row.modifiers),
                 "units": row.units,
                 "minutes": row.minutes,
-                "allowed_amount": _money(row.allowed),
-                "estimated_amount": _money(row.amount),
+                "allowed_amount": cents(row.allowed),
+                "estimated_amount": cents(row.amount),
             }
             for row in summary.rows
         ],
@@ -67,10 +62,10 @@ def summary_json(summary: DaySummary) -> dict[str, Any]:
             "treatment_minutes": summary.treatment_minutes,
             "units": summary.units,
             "timed_units": summary.timed_units,
-            "estimated_amount": _money(summary.amount),
+            "estimated_amount": cents(summary.amount),
             "per_code": {
                 total.code: {"minutes": total.minutes, "units": total.units,
-                             "estimated_amount": _money(total.amount)}
+                             "estimated_amount": cents(total.amount)}
                 for total in summary.code_totals
             },
         },
@@ -100,8 +95,8 @@ def summary_text(summary: DaySummary) -> str:
     rows += ["", "Claim lines:"]
     who = max([0, *(len(row.patient) for row in summary.rows)]) + 2
     for row in summary.rows:
-        amount = _money(row.amount) or "n/a"
-        allowed = f"  (85% of {_money(row.allowed)})" if row.allowed != row.amount else ""
+        amount = cents(row.amount) or "n/a"
+        allowed = f"  (85% of {cents(row.allowed)})" if row.allowed != row.amount else ""
         line = "-".join((row.code, *row.modifiers))
         rows.append(f"  {row.patient:<{who}}{line:<18} x{row.units:<3} {amount:>9}{allowed}")
     rows += ["", f"Totals: {summary.timed_minutes} timed min, {summary.treatment_minutes} "

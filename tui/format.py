@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
-from decimal import Decimal
 
 WIDE = 100
 """Columns from which screens show their secondary parts (footer keys, full dates, totals)."""
@@ -11,7 +10,7 @@ UNIT_SHOWN_SECONDS = 5
 """How long the header and the tile stay lit when a unit is reached."""
 
 
-def clock(duration: timedelta) -> str:
+def elapsed(duration: timedelta) -> str:
     """Elapsed time as m:ss, or h:mm:ss past an hour."""
     seconds = max(int(duration.total_seconds()), 0)
     hours, rest = divmod(seconds, 3600)
@@ -24,6 +23,3 @@ def local_time(instant: datetime | None, zone: tzinfo, seconds: bool = False) ->
         return "running"
     return instant.astimezone(zone).strftime("%H:%M:%S" if seconds else "%H:%M")
 
-
-def money(amount: Decimal | None) -> str:
-    return "n/a" if amount is None else f"${amount:,.2f}"

@@ -21,7 +21,7 @@ SECONDS = 60
 
 
 @dataclass(frozen=True)
-class UnitClock:
+class NextUnit:
     """Where the units stand: `counted` is what the rule counts (the day's timed total under
     Medicare's method, the running code under a per-code payer), `units` its units now."""
 
@@ -40,8 +40,8 @@ def code_time(segments: Sequence[Segment], code: str, now: datetime) -> timedelt
     return sum((s.duration(now) for s in segments if s.code == code), timedelta(0))
 
 
-def unit_clock(method: Method, billing: BillingResult, segments: Sequence[Segment],
-               now: datetime, catalog: Catalog) -> UnitClock:
+def next_unit(method: Method, billing: BillingResult, segments: Sequence[Segment],
+               now: datetime, catalog: Catalog) -> NextUnit:
     running = next((s for s in segments if s.running and catalog.is_timed(s.code)), None)
     if method is Method.PER_CODE and running is not None:
         line = billing.line(running.code)
@@ -53,7 +53,7 @@ def unit_clock(method: Method, billing: BillingResult, segments: Sequence[Segmen
         seconds = int(code_time(segments, running.code, now).total_seconds())
         left = minutes_to_next_unit(minutes)
         to_next = timedelta(seconds=(left - 1) * SECONDS + (SECONDS - seconds % SECONDS))
-    return UnitClock(key=key, minutes=minutes, units=units, to_next=to_next,
+    return NextUnit(key=key, minutes=minutes, units=units, to_next=to_next,
                      running=None if running is None else running.code)
 
 

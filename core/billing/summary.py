@@ -22,9 +22,9 @@ from core.care.deadlines import (
     PLAN_SOURCE,
     REPORT_SOURCE,
     AuthorizationBalance,
-    CertificationClock,
-    ClockKey,
-    ReportClock,
+    DeadlineKey,
+    PlanOfCareDeadline,
+    ReportDeadline,
 )
 from core.catalog import Catalog
 from core.models import Discipline, Frozen
@@ -110,15 +110,15 @@ def summarize_day(
     *,
     forgotten_minutes: int = 60,
     year_to_date: Mapping[tuple[str, TherapyBucket], Decimal] | None = None,
-    report_clocks: Mapping[ClockKey, ReportClock] | None = None,
-    certifications: Mapping[ClockKey, CertificationClock] | None = None,
+    report_deadlines: Mapping[DeadlineKey, ReportDeadline] | None = None,
+    certifications: Mapping[DeadlineKey, PlanOfCareDeadline] | None = None,
     authorizations: Mapping[tuple[str, str], AuthorizationBalance] | None = None,
     therapist_discipline: Discipline | None = None,
 ) -> DaySummary:
     """Summarise one date of service.
 
     `year_to_date` holds each Medicare patient's allowed amount per bucket before this day,
-    for the KX modifier and the threshold warnings; `report_clocks` each patient's
+    for the KX modifier and the threshold warnings; `report_deadlines` each patient's
     progress-report clock on this day (core.care.deadlines), a check from the 8th treatment day;
     `certifications` their plan-of-care clocks; `authorizations` the balance of each
     patient's authorization with a payer of the day; `therapist_discipline` the discipline
@@ -129,7 +129,7 @@ def summarize_day(
     billings, groups, rows, amounts = billed.billings, billed.groups, billed.rows, billed.amounts
     checks = day_checks(DayFacts(ordered, billed, now, catalog, zone, forgotten_minutes,
                                  therapist_discipline))
-    checks += _clock_checks(ordered, report_clocks or {},
+    checks += _clock_checks(ordered, report_deadlines or {},
                             lambda s, discipline: s.discipline == discipline, REPORT_SOURCE)
     checks += _clock_checks(ordered, certifications or {},
                             lambda s, discipline: s.discipline == discipline, PLAN_SOURCE)

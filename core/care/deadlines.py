@@ -31,7 +31,7 @@ PLAN_SOURCE = "Medicare Benefit Policy Manual (Pub. 100-02) ch. 15 §220.1"
 
 
 @dataclass(frozen=True)
-class ReportClock:
+class ReportDeadline:
     """Where a patient's period stands on `day`: `treatment_days` of it so far, `day`
     included when it is one; `last_report` the date of the report that started it."""
 
@@ -77,8 +77,8 @@ class ReportClock:
         return {0: "due today", 1: "due next visit"}.get(left, f"due in {left} visits")
 
 
-def report_clock(visits: Iterable[tuple[date, Visit]], discipline: Discipline,
-                 day: date, episode_start: date | None = None) -> ReportClock | None:
+def report_deadline(visits: Iterable[tuple[date, Visit]], discipline: Discipline,
+                 day: date, episode_start: date | None = None) -> ReportDeadline | None:
     """The clock of one patient's visits (any order) in one discipline on `day`, counted
     from the episode's start of care when one was entered; None when no treatment day of
     that discipline is on or before it."""
@@ -94,7 +94,7 @@ def report_clock(visits: Iterable[tuple[date, Visit]], discipline: Discipline,
         return None
     last = max((d for d in reports if d <= day), default=None)
     counted = sum(1 for d in treated if last is None or d > last)
-    return ReportClock(discipline=discipline, day=day, treatment_days=counted,
+    return ReportDeadline(discipline=discipline, day=day, treatment_days=counted,
                        last_report=last)
 
 
@@ -103,7 +103,7 @@ SIGN_WITHIN_DAYS = 30
 
 
 @dataclass(frozen=True)
-class CertificationClock:
+class PlanOfCareDeadline:
     """The plan of care on `day`: its episode (entered, or from the first treatment day when
     none was), certified through `certified_until`, signed or not."""
 
@@ -163,25 +163,25 @@ def episode_on(episodes: Iterable[Episode], discipline: Discipline, day: date
                key=lambda e: e.start, default=None)
 
 
-def certification_clock(visits: Iterable[tuple[date, Visit]], discipline: Discipline,
+def plan_of_care_deadline(visits: Iterable[tuple[date, Visit]], discipline: Discipline,
                         day: date, episodes: Iterable[Episode] = ()
-                        ) -> CertificationClock | None:
+                        ) -> PlanOfCareDeadline | None:
     """The plan-of-care clock of one patient in one discipline on `day`."""
     episode = episode_on(episodes, discipline, day)
     if episode is not None:
-        return CertificationClock(discipline=discipline, day=day, start=episode.start,
+        return PlanOfCareDeadline(discipline=discipline, day=day, start=episode.start,
                                   certified_until=episode.certified_until,
                                   signed=episode.signed, entered=True)
     first = min((when for when, v in visits
                  if v.discipline is discipline and v.treated and when <= day), default=None)
     if first is None:
         return None
-    return CertificationClock(discipline=discipline, day=day, start=first,
+    return PlanOfCareDeadline(discipline=discipline, day=day, start=first,
                               certified_until=first + timedelta(days=CERTIFICATION_DAYS - 1),
                               signed=None, entered=False)
 
 
-ClockKey = tuple[str, Discipline]
+DeadlineKey = tuple[str, Discipline]
 """A patient reference and a discipline: each discipline keeps its own clock."""
 
 
@@ -201,9 +201,9 @@ def _day_visits(day: date, sessions: Iterable[tuple[Session, Sequence[Segment]]]
     return [s for s, _ in live.values()], visits
 
 
-def day_clocks(day: date, sessions: Iterable[tuple[Session, Sequence[Segment]]],
+def day_report_deadlines(day: date, sessions: Iterable[tuple[Session, Sequence[Segment]]],
                known: Mapping[str, Sequence[tuple[date, Visit]]],
-               episodes: Iterable[Episode] = ()) -> dict[ClockKey, ReportClock]:
+               episodes: Iterable[Episode] = ()) -> dict[DeadlineKey, ReportDeadline]:
     """The progress-report clock of every patient and discipline among `day`'s sessions."""
     seen, visits = _day_visits(day, sessions, known)
     episodes = list(episodes)
@@ -212,24 +212,24 @@ def day_clocks(day: date, sessions: Iterable[tuple[Session, Sequence[Segment]]],
         key = (session.patient, session.discipline)
         episode = episode_on([e for e in episodes if e.patient == session.patient],
                              session.discipline, day)
-        if key not in clocks and (clock := report_clock(
+        if key not in clocks and (clock := report_deadline(
                 visits[session.patient], session.discipline, day,
                 None if episode is None else episode.start)) is not None:
             clocks[key] = clock
     return clocks
 
 
-def day_certifications(day: date, sessions: Iterable[tuple[Session, Sequence[Segment]]],
+def day_plan_of_care_deadlines(day: date, sessions: Iterable[tuple[Session, Sequence[Segment]]],
                        known: Mapping[str, Sequence[tuple[date, Visit]]],
                        episodes: Iterable[Episode] = ()
-                       ) -> dict[ClockKey, CertificationClock]:
+                       ) -> dict[DeadlineKey, PlanOfCareDeadline]:
     """The plan-of-care clock of every patient and discipline among `day`'s sessions."""
     seen, visits = _day_visits(day, sessions, known)
     episodes = list(episodes)
     clocks = {}
     for session in seen:
         key = (session.patient, session.discipline)
-        if key not in clocks and (clock := certification_clock(
+        if key not in clocks and (clock := plan_of_care_deadline(
                 visits[session.patient], session.discipline, day,
                 [e for e in episodes if e.patient == session.patient])) is not None:
             clocks[key] = clock
@@ -315,17 +315,17 @@ def authorization_balance(authorization: Authorization, visits: Iterable[tuple[d
         units_used=sum(v.timed_units or 0 for _, v in counted if not v.open))
 
 
-def patient_clocks(visits: Sequence[tuple[date, Visit]], episodes: Sequence[Episode],
-                   day: date) -> dict[Discipline, tuple[ReportClock | None,
-                                                        CertificationClock | None]]:
+def patient_deadlines(visits: Sequence[tuple[date, Visit]], episodes: Sequence[Episode],
+                   day: date) -> dict[Discipline, tuple[ReportDeadline | None,
+                                                        PlanOfCareDeadline | None]]:
     """A patient's progress-report and plan-of-care clocks on `day`, per discipline seen."""
     seen = {v.discipline for _, v in visits} | {e.discipline for e in episodes}
     clocks = {}
     for discipline in sorted(seen):
         episode = episode_on(episodes, discipline, day)
-        report = report_clock(visits, discipline, day,
+        report = report_deadline(visits, discipline, day,
                               None if episode is None else episode.start)
-        plan = certification_clock(visits, discipline, day, episodes)
+        plan = plan_of_care_deadline(visits, discipline, day, episodes)
         if report is not None or plan is not None:
             clocks[discipline] = (report, plan)
     return clocks

@@ -37,7 +37,7 @@ class Visit(Frozen):
     treated: bool = False
     """Its date is a treatment day (the progress-report clock): a closed session with
     treatment minutes; an open one counts until it closes (the day's own sessions are
-    counted from their segments instead, core.care.deadlines.day_clocks)."""
+    counted from their segments instead, core.care.deadlines.day_report_deadlines)."""
     progress_report: bool = False
     """A therapist wrote the progress report at this visit."""
     units: int | None = None

@@ -9,11 +9,10 @@ ISO dates, units whole numbers, amounts plain decimals: a spreadsheet reads them
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from core.billing.day import ClaimRow
 from core.billing.summary import SessionDay
 from core.formats.csv_cells import neutralise
+from core.formats.money import cents
 
 LINE_COLUMNS = ("date_of_service", "patient", "payer", "method", "discipline", "code",
                 "modifier_1", "modifier_2", "modifier_3", "modifier_4", "units", "minutes",
@@ -25,17 +24,13 @@ SESSION_COLUMNS = ("session_id", "date_of_service", "patient", "payer", "method"
 MAX_MODIFIERS = 4
 
 
-def _amount(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:.2f}"
-
-
 def line_row(row: ClaimRow) -> list[str]:
     modifiers = list(row.modifiers[:MAX_MODIFIERS])
     modifiers += [""] * (MAX_MODIFIERS - len(modifiers))
     cells = [row.date_of_service.isoformat(), row.patient, row.payer, row.method.value,
              row.discipline.value, row.code, *modifiers, str(row.units),
-             "" if row.minutes is None else str(row.minutes), _amount(row.amount),
-             _amount(row.allowed)]
+             "" if row.minutes is None else str(row.minutes), cents(row.amount) or "",
+             cents(row.allowed) or ""]
     return [neutralise(cell) for cell in cells]
 
 
@@ -46,7 +41,7 @@ def session_row(day: SessionDay, note: str) -> list[str]:
              session.payer.name, session.payer.method.value, session.discipline.value,
              "open" if session.is_open else "closed", str(billing.total_timed_minutes),
              str(billing.total_treatment_minutes), str(billing.timed_units), units,
-             _amount(day.amount), " | ".join(day.checks),
+             cents(day.amount) or "", " | ".join(day.checks),
              "written" if session.progress_report else "",
              str(session.group_size or ""), note]
     return [neutralise(cell) for cell in cells]

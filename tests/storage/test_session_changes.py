@@ -109,7 +109,7 @@ def test_the_progress_report_clock_runs_from_the_stored_visits(repo, clock):
     treated_visits(repo, clock, "AB12", 8)
     today = repo.commands.create_session("AB12", "Medicare")
     day = today.date_of_service
-    clocks = repo.queries.report_clocks(day, repo.queries.day_sessions(day))
+    clocks = repo.queries.report_deadlines(day, repo.queries.day_sessions(day))
     assert clocks[("AB12", Discipline.PT)].treatment_days == 8  # no segment today yet
     repo.commands.start(today.id, "97110")
     def reports():
@@ -132,9 +132,9 @@ def test_a_report_resets_the_count_and_disciplines_are_apart(repo, clock):
     day = repo.local(clock.now).date()
     visits = repo.queries.visits("AB12")
     assert [v.progress_report for _, v in visits].count(True) == 1
-    from core.care.deadlines import report_clock
+    from core.care.deadlines import report_deadline
 
-    pt, ot = (report_clock(visits, d, day) for d in (Discipline.PT, Discipline.OT))
+    pt, ot = (report_deadline(visits, d, day) for d in (Discipline.PT, Discipline.OT))
     assert pt is not None and ot is not None and (pt.treatment_days, ot.treatment_days) == (2, 3)
 
 

@@ -14,13 +14,14 @@ from textual.widgets import DataTable, Footer, Static
 
 from core.billing.modifiers import units_words
 from core.billing.summary import DaySummary
+from core.formats.money import dollars
 from core.models import EARLIEST_YEAR, LATEST_YEAR
 from core.text import plural
 from core.timeparse import TimeParseError, parse_date
 from storage.reports import left_open, left_open_text, load_day, write_lines
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FieldError, FormDialog, FormField
-from tui.format import WIDE, money
+from tui.format import WIDE
 from tui.screens.live import LiveTableScreen
 from tui.widgets.plain_table import PlainTable
 
@@ -69,7 +70,7 @@ class DaySummaryScreen(LiveTableScreen):
         table.clear()
         for item in summary.sessions:
             s = item.session
-            amount = "" if item.units is None else money(item.amount)
+            amount = "" if item.units is None else dollars(item.amount)
             status = Text("OPEN", style="bold reverse") if s.is_open else Text("closed")
             checks = Text(str(len(item.checks)), style="bold") if item.checks else Text("")
             table.add_row(s.patient, status, checks, str(item.billing.total_timed_minutes),
@@ -81,14 +82,14 @@ class DaySummaryScreen(LiveTableScreen):
         title = (f"{day} · {plural(len(summary.sessions), 'session')} · "
                  f"{summary.timed_minutes} timed min · "
                  f"{units_words(summary.units, summary.timed_units)} · "
-                 f"{money(summary.amount)} · {plural(len(summary.checks), 'check')}")
+                 f"{dollars(summary.amount)} · {plural(len(summary.checks), 'check')}")
         self.query_one("#day-title", Static).update(title)
         self.query_one("#day-details", Static).update(self._details(summary))
 
     @staticmethod
     def _details(summary: DaySummary) -> str:
         lines = ["Per code: " + ("  ".join(
-            f"{t.code} {t.minutes} min x{t.units} {money(t.amount)}"
+            f"{t.code} {t.minutes} min x{t.units} {dollars(t.amount)}"
             for t in summary.code_totals) or "none")]
         for group in summary.groups:
             if group.pooled is not None:

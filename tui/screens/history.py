@@ -16,10 +16,10 @@ from textual.widgets import DataTable, Footer, Static
 
 from core.billing.modifiers import KX_THRESHOLDS, TherapyBucket
 from core.care.history import HistoryEntry
+from core.formats.money import dollars
 from core.text import parse_amount, plural
 from storage.reports import load_history
 from tui.dialogs.form import FormDialog, FormField
-from tui.format import money
 from tui.screens.base import TabletimeScreen
 from tui.widgets.plain_table import PlainTable
 
@@ -63,10 +63,10 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         for entry in entries:
             visit = entry.visit
             ytd = "" if entry.year_to_date is None else (
-                f"{money(entry.year_to_date)} {entry.bucket} of "
+                f"{dollars(entry.year_to_date)} {entry.bucket} of "
                 f"${KX_THRESHOLDS.get(entry.day.year, '?')}")
             estimate = "open" if visit.open else "pooled" if visit.pooled else \
-                money(visit.amount)
+                dollars(visit.amount)
             units = "pooled" if visit.pooled else _number(visit.units)
             table.add_row(f"{entry.day:%Y-%m-%d}", visit.discipline.value,
                           Text("KX", style="bold reverse") if entry.kx else "",

@@ -13,8 +13,9 @@ from textual.widgets import DataTable, Footer, Static
 from core.billing.modifiers import billed_text, describe, units_words
 from core.billing.recorded import bill_recorded
 from core.billing.session import SessionBill, prefer_for
+from core.formats.money import dollars
 from tui.dialogs.confirm import ConfirmDialog
-from tui.format import local_time, money
+from tui.format import local_time
 from tui.screens.base import TabletimeScreen
 from tui.widgets.plain_table import PlainTable
 
@@ -76,13 +77,13 @@ class ReviewScreen(TabletimeScreen[bool]):
             claimed = [(c, amount) for c, amount in priced if c.code == line.code]
             for claim, amount in claimed:
                 table.add_row(name, "-" if claim.minutes is None else str(claim.minutes),
-                              str(claim.units), " ".join(claim.modifiers), money(amount))
+                              str(claim.units), " ".join(claim.modifiers), dollars(amount))
             if not claimed:
                 reason = skipped.get(line.code)
                 table.add_row(name, "-" if line.minutes is None else str(line.minutes),
                               str(line.units), "", f"not billed ({reason})" if reason else
                               "not billed" if line.units else "")
-        total = money(review.fees.total) if review.fees else "$0.00"
+        total = dollars(review.fees.total) if review.fees else "$0.00"
         units = units_words(sum(c.units for c in review.claim), billing.timed_units)
         self.query_one("#review-title", Static).update(
             f"Close {session.patient} · {session.payer.name} · {session.discipline} · "
@@ -111,10 +112,10 @@ class ReviewScreen(TabletimeScreen[bool]):
         if session.progress_report:
             warnings.append("progress report marked written at this visit (m unmarks)")
         else:
-            clock = queries.report_clocks(day, here).get((session.patient, session.discipline))
+            clock = queries.report_deadlines(day, here).get((session.patient, session.discipline))
             if clock is not None and clock.kind is not None:
                 warnings.append(f"{clock.message}: m marks it written")
-        plan = queries.certification_clocks(day, here).get((session.patient,
+        plan = queries.plan_of_care_deadlines(day, here).get((session.patient,
                                                             session.discipline))
         balance = queries.authorization_balances(day, here).get((session.patient,
                                                                  session.payer.name))

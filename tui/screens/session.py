@@ -12,9 +12,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer
 
-from core.billing.live import UnitClock, code_time, lost_by_stopping, unit_clock
+from core.billing.live import NextUnit, code_time, lost_by_stopping, next_unit
 from core.billing.modifiers import claim_lines
-from core.care.deadlines import ReportClock
+from core.care.deadlines import ReportDeadline
 from core.models import Discipline, FurnishedBy, Segment
 from core.session import Session, SessionView
 from core.text import plural
@@ -26,7 +26,7 @@ from storage.commands import Commands
 from tui.dialogs import segment_forms as forms
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.details import session_details_dialog
-from tui.format import clock, local_time
+from tui.format import elapsed, local_time
 from tui.screens.live import LiveTableScreen
 from tui.widgets.code_tile import CodeTile
 from tui.widgets.plain_table import PlainTable
@@ -85,7 +85,7 @@ class SessionScreen(LiveTableScreen):
         self.view: SessionView | None = None
         self._units: tuple[str, int] | None = None
         """What the rule counted and its units when last shown (a unit reached is news)."""
-        self.report: ReportClock | None = None
+        self.report: ReportDeadline | None = None
         """The patient's progress-report clock in this discipline on this date."""
         self._report_facts: tuple[bool, bool, str, Discipline] | None = None
 
@@ -120,7 +120,7 @@ class SessionScreen(LiveTableScreen):
         self.view = self.tabletime.repo.queries.session_view(self.session_id)
         if self.view.session.is_open != was_open:
             self.refresh_bindings()  # open and closed sessions show different keys
-        self._read_report_clock()
+        self._read_deadlines()
         table = self.table
         table.sync([(str(segment.id), self._cells(segment)) for segment in self.segments])
         if keep is not None and any(s.id == keep for s in self.segments):
@@ -129,7 +129,7 @@ class SessionScreen(LiveTableScreen):
             table.move_cursor(row=len(self.segments) - 1)
         self.show_live()
 
-    def _read_report_clock(self) -> None:
+    def _read_deadlines(self) -> None:
         """The progress-report clock, read again only when what it counts here changed (a
         first segment, the mark, the patient or discipline): not at every switch. On opening
         an open session, a clock that warns (and a low authorization) is told once."""
@@ -142,7 +142,7 @@ class SessionScreen(LiveTableScreen):
         first = self._report_facts is None
         self._report_facts = facts
         repo = self.tabletime.repo
-        clocks = repo.queries.report_clocks(session.date_of_service,
+        clocks = repo.queries.report_deadlines(session.date_of_service,
                                             [(session, self.segments)])
         self.report = clocks.get((session.patient, session.discipline))
         if not first or not session.is_open:
@@ -152,7 +152,7 @@ class SessionScreen(LiveTableScreen):
         here = [(session, self.segments)]
         day = session.date_of_service
         others = [
-            repo.queries.certification_clocks(day, here).get((session.patient,
+            repo.queries.plan_of_care_deadlines(day, here).get((session.patient,
                                                               session.discipline)),
             repo.queries.authorization_balances(day, here).get((session.patient,
                                                                 session.payer.name))]
@@ -170,7 +170,7 @@ class SessionScreen(LiveTableScreen):
             name,
             clock_text(segment.start, zone),
             "running" if segment.end is None else clock_text(segment.end, zone),
-            clock(segment.duration(self.tabletime.clock())),
+            elapsed(segment.duration(self.tabletime.clock())),
             "assistant" if segment.furnished_by is FurnishedBy.ASSISTANT else "therapist",
             segment.note,
         ]
@@ -186,7 +186,7 @@ class SessionScreen(LiveTableScreen):
         now = self.tabletime.clock()
         session, billing = self.view.session, self.view.billing
         running = list(self.view.running)
-        units = unit_clock(session.payer.method, billing, self.segments, now, repo.catalog)
+        units = next_unit(session.payer.method, billing, self.segments, now, repo.catalog)
         claim = claim_lines(billing, session.discipline, session.payer.medicare, repo.catalog)
         untimed = sum(line.units for line in claim) - billing.timed_units
         self.query_one(SessionHeader).show(session, billing, units, running, now, self.report,
@@ -200,10 +200,10 @@ class SessionScreen(LiveTableScreen):
                       forgotten=code in forgotten)
         table = self.table
         for segment in running:
-            table.update_cell(str(segment.id), "duration", clock(segment.duration(now)))
+            table.update_cell(str(segment.id), "duration", elapsed(segment.duration(now)))
         self._alert(units)
 
-    def _alert(self, units: UnitClock) -> None:
+    def _alert(self, units: NextUnit) -> None:
         """A unit reached while a timer runs is shown at once: the header and the running
         tile light up, a notice says so, and (setting `alert`) the terminal bell rings."""
         before, self._units = self._units, (units.key, units.units)
@@ -273,7 +273,7 @@ class SessionScreen(LiveTableScreen):
         stopped = self.change(lambda: self.commands.stop(self.session_id, segment.id))
         if stopped:
             self.tabletime.tell(f"Stopped {segment.code} after "
-                                f"{clock(stopped[0].duration(self.tabletime.clock()))}")
+                                f"{elapsed(stopped[0].duration(self.tabletime.clock()))}")
 
     def _running_timed(self) -> str | None:
         catalog = self.tabletime.repo.catalog

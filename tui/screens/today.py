@@ -13,7 +13,12 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from core.billing.day import DayBilling, SessionData, bill_day
 from core.billing.modifiers import units_words
-from core.care.deadlines import AuthorizationBalance, CertificationClock, ClockKey, ReportClock
+from core.care.deadlines import (
+    AuthorizationBalance,
+    DeadlineKey,
+    PlanOfCareDeadline,
+    ReportDeadline,
+)
 from core.models import Discipline, Segment
 from core.session import Session
 from core.text import plural, split_references
@@ -21,7 +26,7 @@ from core.timing import forgotten_timers
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.details import session_details_dialog
 from tui.dialogs.form import FieldError, FormDialog, FormField
-from tui.format import clock, local_time
+from tui.format import elapsed, local_time
 from tui.screens.live import LiveTableScreen
 from tui.widgets.plain_table import PlainTable
 
@@ -55,11 +60,11 @@ class TodayScreen(LiveTableScreen):
     def __init__(self) -> None:
         super().__init__()
         self.sessions: list[Session] = []
-        self.clocks: dict[ClockKey, ReportClock] = {}
+        self.clocks: dict[DeadlineKey, ReportDeadline] = {}
         """Today's progress-report clock of each patient and discipline."""
         self.balances: dict[tuple[str, str], AuthorizationBalance] = {}
         """Today's authorization balance of each patient and payer that has one."""
-        self.plans: dict[ClockKey, CertificationClock] = {}
+        self.plans: dict[DeadlineKey, PlanOfCareDeadline] = {}
         """Today's plan-of-care clock of each patient and discipline."""
         self.deleted: list[Session] = []
         """Sessions deleted on this screen, the last one first to come back."""
@@ -84,9 +89,9 @@ class TodayScreen(LiveTableScreen):
             listed.setdefault(session.id, session)
         self.sessions = sorted(listed.values(), key=lambda s: s.opened_at)
         day = self._bill()
-        self.clocks = repo.queries.report_clocks(today, day)
+        self.clocks = repo.queries.report_deadlines(today, day)
         self.balances = repo.queries.authorization_balances(today, day)
-        self.plans = repo.queries.certification_clocks(today, day)
+        self.plans = repo.queries.plan_of_care_deadlines(today, day)
         table = self.table
         ids = [s.id for s in self.sessions]
         row = table.cursor_row if table.row_count else len(ids) - 1
@@ -164,7 +169,7 @@ class TodayScreen(LiveTableScreen):
             status += f" since {session.date_of_service:%a %d %b}"
         timed = [s for s in running if repo.catalog.is_timed(s.code)]
         shown = timed[:1] or running[:1]
-        timer = "  ".join(f"{s.code} {clock(s.duration(now))}" for s in shown)
+        timer = "  ".join(f"{s.code} {elapsed(s.duration(now))}" for s in shown)
         if len(running) > len(shown):
             timer += f" +{len(running) - len(shown)}"
         if forgotten:

@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from core.catalog import CatalogEntry
-from tui.format import UNIT_SHOWN_SECONDS, clock
+from tui.format import UNIT_SHOWN_SECONDS, elapsed
 
 
 class CodeTile(Static):
@@ -32,7 +32,7 @@ class CodeTile(Static):
     def show(self, total: timedelta, *, running: bool, forgotten: bool) -> None:
         """`total`: the code's time in this session so far (running segments up to now)."""
         minutes = int(total.total_seconds()) // 60
-        state = f"▶{clock(total)}" if running else (f"{minutes} min" if total else "-")
+        state = f"▶{elapsed(total)}" if running else (f"{minutes} min" if total else "-")
         text = f"{self.slot} {self.entry.code}\n{self.entry.label}\n{state}"
         if text != self._shown:  # nine tiles, redrawn every second: only the ones that changed
             self._shown = text

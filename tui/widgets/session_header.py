@@ -8,20 +8,20 @@ from datetime import datetime
 from textual import events
 from textual.widgets import Static
 
-from core.billing.live import UnitClock
+from core.billing.live import NextUnit
 from core.billing.units import BillingResult
-from core.care.deadlines import ReportClock
+from core.care.deadlines import ReportDeadline
 from core.models import Method, Segment
 from core.session import Session
 from core.text import plural
-from tui.format import UNIT_SHOWN_SECONDS, WIDE, clock
+from tui.format import UNIT_SHOWN_SECONDS, WIDE, elapsed
 
 
 class SessionHeader(Static):
     def __init__(self) -> None:
         super().__init__(id="session-header", markup=False)
-        self._shown: tuple[Session, BillingResult, UnitClock, list[Segment], datetime,
-                           ReportClock | None, int] | None = None
+        self._shown: tuple[Session, BillingResult, NextUnit, list[Segment], datetime,
+                           ReportDeadline | None, int] | None = None
 
     def on_resize(self, event: events.Resize) -> None:
         """The first show may come before the layout knows the width: show it again."""
@@ -33,8 +33,8 @@ class SessionHeader(Static):
         self.add_class("-unit")
         self.set_timer(UNIT_SHOWN_SECONDS, lambda: self.remove_class("-unit"))
 
-    def show(self, session: Session, billing: BillingResult, units: UnitClock,
-             running: list[Segment], now: datetime, report: ReportClock | None = None,
+    def show(self, session: Session, billing: BillingResult, units: NextUnit,
+             running: list[Segment], now: datetime, report: ReportDeadline | None = None,
              untimed: int = 0) -> None:
         """`untimed`: the units of untimed codes this session bills (a group's 97150)."""
         self._shown = (session, billing, units, running, now, report, untimed)
@@ -52,17 +52,17 @@ class SessionHeader(Static):
         parts = []
         timed = [s for s in running if s.code == units.running]
         if timed:
-            parts.append(f"▶ {timed[0].code} {clock(now - timed[0].start)}")
+            parts.append(f"▶ {timed[0].code} {elapsed(now - timed[0].start)}")
         counted = "timed" if units.key == "total" else units.key
         parts.append(f"{counted} {units.minutes} min = "
                      f"{plural(units.units, 'timed unit' if units.key == 'total' else 'unit')}")
         if units.to_next is not None:
-            parts.append(f"next unit in {clock(units.to_next)}")
+            parts.append(f"next unit in {elapsed(units.to_next)}")
         if untimed:
             parts.append(plural(untimed, "untimed unit"))
         if units.to_next is None and session.is_open:
             parts.append("no timed code running")
-        parts += [f"+ {s.code} {clock(now - s.start)}" for s in running if s not in timed]
+        parts += [f"+ {s.code} {elapsed(now - s.start)}" for s in running if s not in timed]
         if wide:
             parts.append(f"treatment {billing.total_treatment_minutes} min")
         self.update(f"{first}\n{' │ '.join(parts)}")

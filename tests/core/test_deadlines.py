@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.billing.checks import CheckKind
-from core.care.deadlines import REPORT_EVERY, day_clocks, report_clock
+from core.care.deadlines import REPORT_EVERY, day_report_deadlines, report_deadline
 from core.care.history import Visit
 from core.models import Discipline
 from tests.core.test_day import CATALOG, NY, T0, seg, session
@@ -28,7 +28,7 @@ def days(count, first=START, **kwargs):
 
 
 def clock_on(visits, day, discipline=PT):
-    return report_clock(visits, discipline, day)
+    return report_deadline(visits, discipline, day)
 
 
 def test_the_8th_9th_10th_and_11th_treatment_days_warn_in_a_therapists_words():
@@ -89,12 +89,12 @@ def test_the_days_own_sessions_count_as_they_are_now():
     earlier = {"AB12": days(8)}
     today = START + timedelta(days=30)
     treated = session("AB12", day=today)
-    clocks = day_clocks(today, [(treated, [seg(treated, "97110", 0, 20)])], earlier)
+    clocks = day_report_deadlines(today, [(treated, [seg(treated, "97110", 0, 20)])], earlier)
     assert clocks[("AB12", PT)].treatment_days == 9
     empty = session("AB12", day=today)
-    assert day_clocks(today, [(empty, [])], earlier)[("AB12", PT)].treatment_days == 8
+    assert day_report_deadlines(today, [(empty, [])], earlier)[("AB12", PT)].treatment_days == 8
     marked = treated.model_copy(update={"progress_report": True})
-    assert day_clocks(today, [(marked, [seg(marked, "97110", 0, 20)])],
+    assert day_report_deadlines(today, [(marked, [seg(marked, "97110", 0, 20)])],
                       earlier)[("AB12", PT)].kind is None
 
 
@@ -104,9 +104,9 @@ def test_the_day_summary_carries_the_clock_as_a_check_on_that_patients_sessions(
     today = START + timedelta(days=30)
     ab, cd = session("AB12", day=today), session("CD34", 60, day=today)
     pairs = [(ab, [seg(ab, "97110", 0, 20)]), (cd, [seg(cd, "97110", 60, 20)])]
-    clocks = day_clocks(today, pairs, {"AB12": days(10), "CD34": days(2)})
+    clocks = day_report_deadlines(today, pairs, {"AB12": days(10), "CD34": days(2)})
     now = T0 + timedelta(days=30, hours=8)
-    summary = summarize_day(today, pairs, now, CATALOG, NY, report_clocks=clocks)
+    summary = summarize_day(today, pairs, now, CATALOG, NY, report_deadlines=clocks)
     (check,) = [c for c in summary.checks if c.kind is CheckKind.PROGRESS_REPORT_OVERDUE]
     assert check.session_ids == (ab.id,) and check.message.startswith("AB12: progress report")
     assert "220.3" in check.source
@@ -119,7 +119,7 @@ def test_the_count_never_exceeds_the_treatment_dates_since_the_last_report(entri
     history = [(START + timedelta(days=d), visit(discipline, treated, report))
                for d, discipline, treated, report in entries]
     day = START + timedelta(days=on)
-    clock = report_clock(history, PT, day)
+    clock = report_deadline(history, PT, day)
     dates = {d for d, v in history if v.discipline is PT and v.treated and d <= day}
     if clock is None:
         assert not dates
@@ -207,9 +207,9 @@ def episode(start=START, until=None, signed=None, discipline=PT):
 
 
 def plan_on(visits, day, care=()):
-    from core.care.deadlines import certification_clock
+    from core.care.deadlines import plan_of_care_deadline
 
-    clock = certification_clock(visits, PT, day, care)
+    clock = plan_of_care_deadline(visits, PT, day, care)
     assert clock is not None
     return clock
 
@@ -235,20 +235,20 @@ def test_an_unsigned_initial_certification_warns_after_30_days_once_entered():
     implicit = plan_on(history, START + timedelta(days=40))
     assert (implicit.start, implicit.entered, implicit.kind) == (START, False, None)
     assert "enter the episode" in implicit.message
-    from core.care.deadlines import certification_clock
+    from core.care.deadlines import plan_of_care_deadline
 
-    assert certification_clock(history, OT, START) is None
+    assert plan_of_care_deadline(history, OT, START) is None
 
 
 def test_a_new_episode_restarts_the_report_count_and_an_episode_must_fit_90_days():
     import pytest
     from pydantic import ValidationError
 
-    from core.care.deadlines import patient_clocks
+    from core.care.deadlines import patient_deadlines
 
     history = days(9)
     new_start = history[6][0]  # a new start of care on the 7th visit
-    report, plan = patient_clocks(history, [episode(start=new_start)], history[-1][0])[PT]
+    report, plan = patient_deadlines(history, [episode(start=new_start)], history[-1][0])[PT]
     assert report is not None and plan is not None
     assert report.treatment_days == 3 and plan.start == new_start and plan.entered
     with pytest.raises(ValidationError, match="90 days"):

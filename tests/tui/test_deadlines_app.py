@@ -83,7 +83,7 @@ def test_the_demo_has_a_patient_on_the_9th_treatment_day(tmp_path, clock):
         day = repo.local(clock.now).date()
         visits = repo.queries.visits("JS5520")
         assert len({d for d, _ in visits}) == 9 and max(d for d, _ in visits) == day
-        clocks = repo.queries.report_clocks(day, repo.queries.day_sessions(day))
+        clocks = repo.queries.report_deadlines(day, repo.queries.day_sessions(day))
         assert clocks[("JS5520", Discipline.PT)].short == "due next visit"
         balances = repo.queries.authorization_balances(day, repo.queries.day_sessions(day))
         assert balances[("AL0093", "Commercial")].visits_left == 2
