@@ -36,9 +36,10 @@ from history import SETTINGS, TODAY, Clock, folder_with
 
 from core.formats.segments_csv import COLUMNS
 from storage.atomic import ensure_private_dir
-from storage.reports import load_day, load_history, write_lines
+from storage.reports import write_lines
 from storage.repository import Repository
 from storage.settings_file import save_settings
+from storage.views import day_view, patient_history_view
 
 PER_DAY = 40
 SEGMENTS = ("97110", "97140", "97530", "97112", "97116")
@@ -119,10 +120,10 @@ def reports(base: Path) -> dict[str, float]:
         year = date(yesterday.year - 1, 1, 1), date(yesterday.year - 1, 12, 31)
         for _ in range(5):
             started = time.perf_counter()
-            load_day(repo, yesterday, clock.now)
+            day_view(repo, yesterday, clock.now)
             figures.setdefault("day", []).append(time.perf_counter() - started)
             started = time.perf_counter()
-            visits = len(load_history(repo, "REGULAR"))
+            visits = len(patient_history_view(repo, "REGULAR"))
             figures.setdefault("history", []).append(time.perf_counter() - started)
             started = time.perf_counter()
             write_lines(repo, *year, clock.now, io.StringIO())

@@ -6,7 +6,6 @@ read, sessions a day file lost), so that the command line can refuse a partial o
 
 from __future__ import annotations
 
-import csv
 import errno
 import os
 import shutil
@@ -17,7 +16,6 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO, cast
 
-from core.formats.segments_csv import COLUMNS, segment_row
 from core.text import plural, printable
 from storage.atomic import FILE_MODE, ensure_private_dir, fsync_dir
 from storage.errors import BadPath, IncompleteExport
@@ -28,21 +26,6 @@ Produce = Callable[[TextIO], int]
 """Writes a CSV into the stream it is given; returns how many rows."""
 SPOOL_IN_MEMORY = 16 * 1024 * 1024
 """An export to standard output is held in memory up to this size, then in a temp file."""
-
-
-def write_segments(repo: Repository, first: date | None, last: date | None,
-                   out: TextIO) -> int:
-    """The segments CSV (the import format) of the sessions dated in [first, last], written a
-    day at a time. Returns how many segments."""
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    count = 0
-    for day in repo.queries.days(first, last):
-        for session, segments in repo.queries.day_sessions(day, keep=False):
-            for segment in segments:
-                writer.writerow(segment_row(session, segment, repo.zone))
-                count += 1
-    return count
 
 
 def lacking(repo: Repository, first: date | None, last: date | None, *,

@@ -3,8 +3,8 @@
 import io
 from datetime import date
 
-from storage.exports import write_segments
 from storage.indexes import derive_day
+from storage.reports import write_segments
 from storage.repository import Repository
 
 

@@ -36,6 +36,6 @@ def test_core_loads_no_storage_library():
 
 def test_the_units_command_loads_neither_storage_nor_the_ui_nor_pydantic():
     """`tabletime units` is a calculator: it starts in a fraction of the time the app takes."""
-    loaded = loaded_after("from tui.cli import main\nmain(['units', '97110=8'])")
+    loaded = loaded_after("from tui.cli.main import main\nmain(['units', '97110=8'])")
     assert not loaded & {"textual", "tinydb", "filelock", "platformdirs", "storage.store",
                          "storage.repository", "pydantic", "pydantic_core", "orjson"}

@@ -24,12 +24,13 @@ from core.text import plural
 from core.timing import forgotten_timers
 from storage.crash import crash_message
 from storage.errors import StorageError, disk_problem
-from storage.exports import require_whole, write_export, write_segments
+from storage.exports import require_whole, write_export
+from storage.reports import write_segments
 from storage.repository import Repository
 from tui.clipboard import copy_text
-from tui.commands import TabletimeCommands
 from tui.dialogs.first_run import first_run_dialog
 from tui.dialogs.note import NoteDialog
+from tui.palette import TabletimeCommands
 from tui.screens.day import DaySummaryScreen
 from tui.screens.help import HelpScreen
 from tui.screens.session import SessionScreen

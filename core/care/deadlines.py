@@ -315,16 +315,19 @@ def authorization_balance(authorization: Authorization, visits: Iterable[tuple[d
         units_used=sum(v.timed_units or 0 for _, v in counted if not v.open))
 
 
+DeadlinePair = tuple[ReportDeadline | None, PlanOfCareDeadline | None]
+"""A discipline's progress-report and plan-of-care deadlines (either may be unknown)."""
+
+
 def patient_deadlines(visits: Sequence[tuple[date, Visit]], episodes: Sequence[Episode],
-                   day: date) -> dict[Discipline, tuple[ReportDeadline | None,
-                                                        PlanOfCareDeadline | None]]:
-    """A patient's progress-report and plan-of-care clocks on `day`, per discipline seen."""
+                      day: date) -> dict[Discipline, DeadlinePair]:
+    """A patient's progress-report and plan-of-care deadlines on `day`, per discipline seen."""
     seen = {v.discipline for _, v in visits} | {e.discipline for e in episodes}
     clocks = {}
     for discipline in sorted(seen):
         episode = episode_on(episodes, discipline, day)
         report = report_deadline(visits, discipline, day,
-                              None if episode is None else episode.start)
+                                 None if episode is None else episode.start)
         plan = plan_of_care_deadline(visits, discipline, day, episodes)
         if report is not None or plan is not None:
             clocks[discipline] = (report, plan)

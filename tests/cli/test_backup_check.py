@@ -14,7 +14,7 @@ import pytest
 from core.billing.modifiers import TherapyBucket
 from core.models import FurnishedBy, Method, PayerProfile
 from storage.repository import Repository
-from tui.cli import main
+from tui.cli.main import main
 
 
 def run(capsys, *argv):

@@ -12,7 +12,7 @@ import pytest
 
 from storage.repository import Repository
 from storage.settings_file import save_settings
-from tui.cli import main
+from tui.cli.main import main
 
 SCRIPT = Path(sys.executable).with_name("tabletime")
 

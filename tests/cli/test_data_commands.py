@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from storage.repository import Repository
-from tui.cli import main
+from tui.cli.main import main
 
 HOLD = """
 import sys, time

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from storage.repository import Repository
-from tui import cli
-from tui.cli import main
+from tui.cli import main as cli
+from tui.cli.main import main
 
 SCRIPT = Path(sys.executable).with_name("tabletime")
 

@@ -5,7 +5,7 @@ import json
 from datetime import timedelta
 
 from storage.repository import Repository
-from tui.cli import main
+from tui.cli.main import main
 
 
 def run(capsys, *argv):
@@ -24,7 +24,7 @@ def seen(data_dir, clock, settings):
 
 def test_records_and_shows_the_amount_used_elsewhere(capsys, tmp_path, clock, settings,
                                                      monkeypatch):
-    monkeypatch.setattr("tui.cli_data.system_clock", clock)
+    monkeypatch.setattr("tui.cli.data.system_clock", clock)
     data = str(tmp_path / "data")
     seen(tmp_path / "data", clock, settings)
     status, out, err = run(capsys, "--data-dir", data, "patient", "AB12", "--used-elsewhere",
@@ -62,7 +62,7 @@ def test_reading_a_patient_never_writes(capsys, tmp_path):
 def test_an_authorization_is_recorded_counted_down_and_checked(capsys, tmp_path, clock,
                                                                 settings, monkeypatch):
     """Three authorized visits, two used: one left is low; the day summary says so too."""
-    monkeypatch.setattr("tui.cli_data.system_clock", clock)
+    monkeypatch.setattr("tui.cli.data.system_clock", clock)
     data = str(tmp_path / "data")
     status, _, err = run(capsys, "--data-dir", data, "patient", "AB12", "--payer", "Medicare",
                          "--authorized-visits", "3", "--authorized-units", "40",
@@ -86,7 +86,7 @@ def test_an_authorization_is_recorded_counted_down_and_checked(capsys, tmp_path,
 
 def test_a_bad_authorization_is_one_line_and_writes_nothing(capsys, tmp_path, clock,
                                                             monkeypatch):
-    monkeypatch.setattr("tui.cli_data.system_clock", clock)
+    monkeypatch.setattr("tui.cli.data.system_clock", clock)
     data = tmp_path / "data"
     for argv, says in [
         (["--authorized-visits", "3"], "needs --payer NAME and --until DATE"),
@@ -105,7 +105,7 @@ def test_a_bad_authorization_is_one_line_and_writes_nothing(capsys, tmp_path, cl
 
 def test_an_episode_is_recorded_and_its_clocks_printed_and_checked(capsys, tmp_path, clock,
                                                                    settings, monkeypatch):
-    monkeypatch.setattr("tui.cli_data.system_clock", clock)
+    monkeypatch.setattr("tui.cli.data.system_clock", clock)
     data = str(tmp_path / "data")
     status, _, err = run(capsys, "--data-dir", data, "patient", "AB12", "--start-of-care",
                          "2026-01-01", "--discipline", "PT")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from storage.repository import Repository
-from tui.cli import main
+from tui.cli.main import main
 
 SCRIPT = Path(sys.executable).with_name("tabletime")
 

@@ -4,7 +4,7 @@ import json
 from datetime import timedelta
 
 from storage.repository import Repository
-from tui.cli import main
+from tui.cli.main import main
 
 
 def seed(data_dir, clock, settings):

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tui.cli import main
+from tui.cli.main import main
 
 
 def units(capsys, *argv):

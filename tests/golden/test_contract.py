@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.golden.folder import DATES, NOW, build_folder
-from tui.cli import main
+from tui.cli.main import main
 
 FILES = Path(__file__).parent / "files"
 UPDATE = os.environ.get("TABLETIME_UPDATE_GOLDEN") == "1"
@@ -60,7 +60,7 @@ UNITS_CASES = [
 @pytest.fixture
 def fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every command reads the same "now" as the folder was written against."""
-    monkeypatch.setattr("tui.cli_data.system_clock", lambda: NOW)
+    monkeypatch.setattr("tui.cli.data.system_clock", lambda: NOW)
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,9 @@ from core.billing.modifiers import TherapyBucket
 from core.formats.segments_csv import COLUMNS
 from core.models import PayerProfile
 from storage.imports import import_segments
-from storage.reports import load_day, patient_year, write_lines
+from storage.reports import write_lines
 from storage.repository import Repository
+from storage.views import day_view, patient_year
 
 NY = ZoneInfo("America/New_York")
 
@@ -90,7 +91,7 @@ def test_one_reduction_across_a_pt_and_an_ot_session_of_one_patient(repo, tmp_pa
     rows.session(day, "AB12", [("97110", 30, "therapist")], discipline="PT", at=9)
     rows.session(day, "AB12", [("97530", 15, "therapist")], discipline="OT", at=11)
     rows.imported(repo, tmp_path)
-    summary = load_day(repo, day, repo.clock.raw())
+    summary = day_view(repo, day, repo.clock.raw())
     assert summary.amount == Decimal("79.49")
     assert lines(repo, day) == [("97110-GP", 2, "44.42", "44.42"),
                                 ("97530-GO", 1, "35.07", "35.07")]
@@ -103,7 +104,7 @@ def test_97014_on_a_medicare_day_is_a_check_not_a_zero_line(repo, tmp_path):
     rows.session(day, "CD34", [("97014", 15, "therapist"), ("97110", 15, "therapist")],
                  payer="Medicaid", at=11)
     rows.imported(repo, tmp_path)
-    summary = load_day(repo, day, repo.clock.raw())
+    summary = day_view(repo, day, repo.clock.raw())
     assert [(r.patient, r.code) for r in summary.rows] == [
         ("AB12", "97110"), ("CD34", "97014"), ("CD34", "97110")]
     status = [c for c in summary.checks if c.kind is CheckKind.MEDICARE_STATUS]
@@ -121,7 +122,7 @@ def test_per_code_payer_counts_a_patients_date_of_service(repo, tmp_path):
         rows.session(day, "AB12", [("97110", 10, "therapist")], payer="Commercial PPO",
                      method="per-code", at=at)
     rows.imported(repo, tmp_path)
-    assert [(r.code, r.units) for r in load_day(repo, day, repo.clock.raw()).rows] == [
+    assert [(r.code, r.units) for r in day_view(repo, day, repo.clock.raw()).rows] == [
         ("97110", 1)]
 
 
@@ -143,10 +144,10 @@ def test_kx_counts_the_allowed_amount_not_the_assistants_85_percent(repo, tmp_pa
     # 97110 x4 allowed: 29.06 + 3 x 22.21 = $95.69 a day (paid $81.34 at 85%). The 26th visit
     # passes $2,480 on the allowed amount ($2,487.94); on payments it would be the 31st.
     days = assistant_days(repo, tmp_path, 31)
-    kx = [any("KX" in r.modifiers for r in load_day(repo, day, repo.clock.raw()).rows)
+    kx = [any("KX" in r.modifiers for r in day_view(repo, day, repo.clock.raw()).rows)
           for day in days]
     assert kx.index(True) == 25 and all(kx[25:])
-    day_26 = load_day(repo, days[25], repo.clock.raw())
+    day_26 = day_view(repo, days[25], repo.clock.raw())
     assert [(r.modifiers, r.allowed, r.amount) for r in day_26.rows] == [
         (("GP", "CQ", "KX"), Decimal("95.69"), Decimal("81.34"))]
     (year,) = [b for b in patient_year(repo, "PTA1", 2026) if b.bucket is TherapyBucket.PT_SLP]
@@ -155,10 +156,10 @@ def test_kx_counts_the_allowed_amount_not_the_assistants_85_percent(repo, tmp_pa
 
 def test_an_amount_used_at_other_providers_counts_toward_kx(repo, tmp_path):
     days = assistant_days(repo, tmp_path, 2)
-    assert not any("KX" in r.modifiers for r in load_day(repo, days[0], repo.clock.raw()).rows)
+    assert not any("KX" in r.modifiers for r in day_view(repo, days[0], repo.clock.raw()).rows)
     repo.patients.set_used_elsewhere("PTA1", 2026, TherapyBucket.PT_SLP, Decimal("2400.00"),
                                      repo.clock.raw(), "eligibility check")
-    first = load_day(repo, days[0], repo.clock.raw())
+    first = day_view(repo, days[0], repo.clock.raw())
     assert [r.modifiers for r in first.rows] == [("GP", "CQ", "KX")]
     # another bucket or another year does not count
     repo.patients.set_used_elsewhere("PTA1", 2026, TherapyBucket.PT_SLP, Decimal(0),
@@ -167,7 +168,7 @@ def test_an_amount_used_at_other_providers_counts_toward_kx(repo, tmp_path):
                                      repo.clock.raw())
     repo.patients.set_used_elsewhere("PTA1", 2025, TherapyBucket.PT_SLP, Decimal("2480"),
                                      repo.clock.raw())
-    assert [r.modifiers for r in load_day(repo, days[0], repo.clock.raw()).rows] == [
+    assert [r.modifiers for r in day_view(repo, days[0], repo.clock.raw()).rows] == [
         ("GP", "CQ")]
 
 
@@ -176,7 +177,7 @@ def test_a_year_without_a_known_threshold_warns_on_every_line(repo, tmp_path):
     rows = Rows()
     rows.session(day, "AB12", [("97110", 30, "therapist"), ("97140", 15, "assistant")])
     rows.imported(repo, tmp_path)
-    summary = load_day(repo, day, repo.clock.raw())
+    summary = day_view(repo, day, repo.clock.raw())
     unknown = [c for c in summary.checks if c.kind is CheckKind.KX_UNKNOWN_YEAR]
     assert len(unknown) == len(summary.rows) == 2
     assert "no KX threshold is known for 2027" in unknown[0].message
@@ -188,7 +189,7 @@ def test_edits_of_a_patients_date_are_named_in_the_summary(repo, tmp_path):
     rows.session(day, "AB12", [("97161", 30, "therapist"), ("97750", 20, "therapist")])
     rows.session(day, "AB12", [("97164", 20, "therapist")], at=13)
     rows.imported(repo, tmp_path)
-    summary = load_day(repo, day, repo.clock.raw())
+    summary = day_view(repo, day, repo.clock.raw())
     kinds = {c.kind for c in summary.checks}
     assert {CheckKind.TWO_EVALUATIONS, CheckKind.RE_EVALUATION_WITH_TREATMENT,
             CheckKind.PERFORMANCE_TEST_WITH_EVALUATION} <= kinds
@@ -203,13 +204,13 @@ def test_an_evaluation_overlapping_the_patients_treatment_is_named(repo, tmp_pat
     rows.session(day, "CD34", [("97530", 15, "assistant")], at=9)  # another patient's
     rows.imported(repo, tmp_path)
     assert CheckKind.EVALUATION_OVERLAP not in {
-        c.kind for c in load_day(repo, day, repo.clock.raw()).checks}
+        c.kind for c in day_view(repo, day, repo.clock.raw()).checks}
     # a one-on-one code during the evaluation (backdated by hand) is named
     session = repo.queries.day_sessions(day)[0][0]
     start = datetime(2026, 6, 8, 9, 20, tzinfo=NY)
     repo.commands.reopen_session(session.id, "forgot a code")
     repo.commands.add_segment(session.id, "97140", start, start + timedelta(minutes=10))
-    checks = load_day(repo, day, repo.clock.raw()).checks
+    checks = day_view(repo, day, repo.clock.raw()).checks
     (overlap,) = [c for c in checks if c.kind is CheckKind.EVALUATION_OVERLAP]
     assert overlap.message.startswith("AB12: 97162 overlaps 97140")
 
@@ -220,5 +221,5 @@ def test_medicare_unit_limits_are_not_applied_to_other_payers(repo, tmp_path):
     rows.session(day, "AB12", [("97010", 15, "therapist"), ("97110", 30, "therapist")],
                  payer="Medicaid")
     rows.imported(repo, tmp_path)
-    summary = load_day(repo, day, repo.clock.raw())
+    summary = day_view(repo, day, repo.clock.raw())
     assert not {CheckKind.UNIT_LIMIT, CheckKind.MEDICARE_STATUS} & {c.kind for c in summary.checks}

@@ -8,7 +8,7 @@ import pytest
 
 from core.models import Discipline
 from storage.errors import InvalidChange, OverlapError
-from storage.reports import load_day
+from storage.views import day_view
 from tests.helpers import rebuilt_equals_kept
 
 
@@ -22,7 +22,7 @@ def test_three_patients_forty_minutes_bill_97150_once_each(repo, clock):
     clock.advance(minutes=40)
     repo.commands.stop_group()
     day = repo.local(clock.now).date()
-    summary = load_day(repo, day, clock.now)
+    summary = day_view(repo, day, clock.now)
     assert len(summary.sessions) == 3
     for session_day in summary.sessions:
         billing = session_day.billing

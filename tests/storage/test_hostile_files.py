@@ -94,7 +94,7 @@ def test_a_reader_skips_a_damaged_day_names_it_and_changes_nothing(data_dir, clo
 def test_a_removed_custom_code_is_shown_and_named_never_a_crash(data_dir, clock, settings):
     from core.catalog import CatalogEntry
     from core.models import Discipline
-    from storage.reports import load_day
+    from storage.views import day_view
 
     custom = CatalogEntry(code="S9131", descriptor="Dry needling", timed=True,
                           disciplines=(Discipline.PT,))
@@ -110,7 +110,7 @@ def test_a_removed_custom_code_is_shown_and_named_never_a_crash(data_dir, clock,
         repo.commands.start(open_one.id, "S9131")
         clock.advance(minutes=3)
     with Repository.open(data_dir, clock, settings) as repo:
-        day = load_day(repo, session.date_of_service, clock.now)
+        day = day_view(repo, session.date_of_service, clock.now)
         named = [c.message for c in day.checks if c.kind.value == "undefined-code"]
         assert any("S9131 (12 min recorded)" in m and "no fee estimate" in m for m in named)
         assert any("S9131 (3 min recorded)" in m and "not billed" in m for m in named)
@@ -245,13 +245,13 @@ PATIENTS_WRONG = [*WRONG, {"elsewhere": {"1": {"id": "AB12\t2026\tOT", "patient"
 def test_a_damaged_patients_file_is_moved_aside_and_the_day_still_bills(data_dir, clock,
                                                                        settings, content):
     from core.billing.modifiers import TherapyBucket
-    from storage.reports import load_day
+    from storage.views import day_view
 
     with Repository.open(data_dir, clock, settings) as repo:
         make_days(repo, clock)
     (data_dir / "patients.json").write_text(json.dumps(content))
     with Repository.open(data_dir, clock, settings) as again:
-        summary = load_day(again, clock.now.date() - timedelta(days=1), clock.now)
+        summary = day_view(again, clock.now.date() - timedelta(days=1), clock.now)
         assert summary.rows  # the day bills without what was entered about patients
         notices = [n.message for n in again.pop_notices()]
         assert any("patients.json" in m and "moved aside" in m for m in notices)

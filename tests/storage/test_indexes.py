@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from core.billing.modifiers import TherapyBucket
-from storage.reports import load_day, load_history
 from storage.repository import Repository
+from storage.views import day_view, patient_history_view
 from tests.helpers import export_segments, killed, rebuilt_equals_kept
 
 
@@ -87,8 +87,8 @@ def test_queries_never_write(repo, clock, disk_writes):
     repo.queries.patients()
     repo.queries.year_to_date(day + timedelta(days=1))
     repo.queries.audit_of(closed.id)
-    load_day(repo, day, clock.now)
-    load_history(repo, "AB12")
+    day_view(repo, day, clock.now)
+    patient_history_view(repo, "AB12")
     export_segments(repo)
     assert disk_writes == []
 
@@ -163,9 +163,9 @@ def test_one_year_to_date_for_the_day_the_lines_and_the_history(repo, clock):
     lines = list(claim_rows(repo, day, day, clock.now))
     (line,) = lines
     assert line.units == 1
-    history = load_history(repo, "AB12")
+    history = patient_history_view(repo, "AB12")
     assert [e.year_to_date for e in history] == [line.amount, line.amount]
-    summary = load_day(repo, day, clock.now)
+    summary = day_view(repo, day, clock.now)
     assert summary.rows == tuple(lines)
     assert repo.queries.year_to_date(day + timedelta(days=1)) == {
         ("AB12", TherapyBucket.PT_SLP): line.amount}
@@ -180,7 +180,7 @@ def test_the_year_to_date_starts_again_at_the_year_change(repo, clock):
                                   clock.now)
         repo.commands.close_session(session.id)
         clock.advance(days=1)
-    history = load_history(repo, "AB12")
+    history = patient_history_view(repo, "AB12")
     assert [e.day.year for e in history] == [2026, 2027]
     assert history[1].year_to_date == history[1].visit.amount
     assert repo.queries.year_to_date(date(2027, 1, 1)) == {}

@@ -27,7 +27,7 @@ from storage.repository import Repository
 from storage.settings_file import load_settings, settings_path
 from storage.store import Store
 from tests.helpers import killed
-from tui.cli import main
+from tui.cli.main import main
 
 DAY = date(2026, 3, 2)
 

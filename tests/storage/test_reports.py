@@ -10,15 +10,9 @@ import pytest
 from core.billing.modifiers import TherapyBucket
 from storage.errors import InvalidChange
 from storage.indexes import Indexes
-from storage.reports import (
-    left_open,
-    left_open_text,
-    load_day,
-    load_history,
-    write_lines,
-    write_sessions,
-)
+from storage.reports import left_open, left_open_text, write_lines, write_sessions
 from storage.repository import Repository
+from storage.views import day_view, patient_history_view
 
 
 def export_lines(repo, first, last, now):
@@ -73,7 +67,7 @@ def test_kx_starts_again_at_the_year_change(repo, clock):
     weekly(repo, clock, "AB12", 36, datetime(2026, 6, 1, 15, tzinfo=UTC))  # into 2027
     rows = lines(export_lines(repo, date(2027, 1, 1), None, clock.now))
     assert rows and not any("KX" in r.values() for r in rows)
-    history = load_history(repo, "AB12")
+    history = patient_history_view(repo, "AB12")
     first_2027 = next(e for e in history if e.day.year == 2027)
     assert first_2027.year_to_date == first_2027.visit.amount and not first_2027.kx
 
@@ -81,7 +75,7 @@ def test_kx_starts_again_at_the_year_change(repo, clock):
 def test_load_day_uses_the_year_so_far_for_kx(repo, clock):
     weekly(repo, clock, "AB12", 30, datetime(2026, 1, 5, 15, tzinfo=UTC))
     last_day = repo.queries.days()[-1]
-    summary = load_day(repo, last_day, clock.now)
+    summary = day_view(repo, last_day, clock.now)
     assert all("KX" in row.modifiers for row in summary.rows)
     assert any(c.kind.value == "kx" for c in summary.checks)
 
@@ -112,7 +106,7 @@ def test_the_year_so_far_agrees_with_the_patient_history(repo, clock):
     clock.set(datetime(2026, 2, 3, 15, tzinfo=UTC))
     visit(repo, clock, "AB12", payer="Commercial")  # not Medicare: not in the year so far
     day = date(2026, 3, 2)
-    history = load_history(repo, "AB12")
+    history = patient_history_view(repo, "AB12")
     expected = sum(e.visit.amount or 0 for e in history if e.visit.medicare and e.day < day)
     assert repo.queries.year_to_date(day) == {("AB12", TherapyBucket.PT_SLP): expected}
 

@@ -104,7 +104,7 @@ def treated_visits(repo, clock, patient, count, discipline=Discipline.PT, report
 
 
 def test_the_progress_report_clock_runs_from_the_stored_visits(repo, clock):
-    from storage.reports import load_day
+    from storage.views import day_view
 
     treated_visits(repo, clock, "AB12", 8)
     today = repo.commands.create_session("AB12", "Medicare")
@@ -113,7 +113,7 @@ def test_the_progress_report_clock_runs_from_the_stored_visits(repo, clock):
     assert clocks[("AB12", Discipline.PT)].treatment_days == 8  # no segment today yet
     repo.commands.start(today.id, "97110")
     def reports():
-        return [c for c in load_day(repo, day, clock.now).checks if "progress" in c.kind]
+        return [c for c in day_view(repo, day, clock.now).checks if "progress" in c.kind]
 
     (check,) = reports()
     assert check.kind == "progress-report-due" and "due next visit" in check.message

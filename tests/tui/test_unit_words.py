@@ -8,8 +8,8 @@ from datetime import timedelta
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
-from storage.reports import load_day
-from tui.day_report import summary_text
+from storage.views import day_view
+from tui.cli.output import summary_text
 from tui.screens.day import DaySummaryScreen
 from tui.screens.history import PatientHistoryScreen
 from tui.screens.review import ReviewScreen
@@ -90,7 +90,7 @@ async def test_a_47_second_group_is_reviewed_and_closed_in_the_same_words(open_a
     closes = [m for m, _ in told if m.startswith("Closed")]
     assert closes == ["Closed CD34: 97150-GP x1",
                       "Closed AB12: 97150-GP x1, 97110-GP x1; 97010 not billed (bundled)"]
-    text = summary_text(load_day(app.repo, app.today(), clock.now))
+    text = summary_text(day_view(app.repo, app.today(), clock.now))
     assert "97010 x1" not in text and "97010 not billed (bundled)" in text
     assert "3 units (1 timed)" in text
 

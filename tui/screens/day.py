@@ -18,7 +18,8 @@ from core.formats.money import dollars
 from core.models import EARLIEST_YEAR, LATEST_YEAR
 from core.text import plural
 from core.timeparse import TimeParseError, parse_date
-from storage.reports import left_open, left_open_text, load_day, write_lines
+from storage.reports import left_open, left_open_text, write_lines
+from storage.views import day_view
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FieldError, FormDialog, FormField
 from tui.format import WIDE
@@ -64,7 +65,7 @@ class DaySummaryScreen(LiveTableScreen):
 
     def reload(self) -> None:
         app = self.tabletime
-        summary = self.summary = load_day(app.repo, self.day, app.clock())
+        summary = self.summary = day_view(app.repo, self.day, app.clock())
         table = self.table
         keep = table.cursor_row
         table.clear()

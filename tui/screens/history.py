@@ -18,7 +18,7 @@ from core.billing.modifiers import KX_THRESHOLDS, TherapyBucket
 from core.care.history import HistoryEntry
 from core.formats.money import dollars
 from core.text import parse_amount, plural
-from storage.reports import load_history
+from storage.views import patient_history_view
 from tui.dialogs.form import FormDialog, FormField
 from tui.screens.base import TabletimeScreen
 from tui.widgets.plain_table import PlainTable
@@ -53,7 +53,7 @@ class PatientHistoryScreen(TabletimeScreen[None]):
     @work(thread=True, exclusive=True)
     def load(self) -> None:
         with self.tabletime.reader() as repo:
-            entries = load_history(repo, self.patient)
+            entries = patient_history_view(repo, self.patient)
         self.app.call_from_thread(self.show, entries)
 
     def show(self, entries: list[HistoryEntry]) -> None:

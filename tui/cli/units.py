@@ -11,13 +11,12 @@ from datetime import date
 from typing import Any
 
 from core.billing.methods import check_codes
-from core.billing.modifiers import describe
 from core.billing.session import SessionBill, Terms, bill_session
 from core.billing.units import MINUTES_IN_A_DAY, CodeMinutes
 from core.catalog import CodeError, default_catalog
-from core.formats.money import cents
 from core.kinds import Discipline, Method
-from tui.cli_args import DATE_HELP, UsageError, date_argument
+from tui.cli.args import DATE_HELP, UsageError, date_argument
+from tui.cli.output import units_json, units_text
 
 EXIT_OK = 0
 _ITEM = re.compile(r"^(?P<code>[^=\s]+)(?:=(?P<minutes>.*))?$")
@@ -101,84 +100,6 @@ def bill_of(args: argparse.Namespace) -> SessionBill:
                             args.date or date.today(), catalog)
     except CodeError as error:
         raise UsageError(str(error)) from None
-
-
-def units_json(bill: SessionBill) -> dict[str, Any]:
-    """The documented `units --json` object (design.md), plus the tie alternatives, the
-    claim lines, the estimate and the edits found."""
-    result, fees = bill.billing, bill.fees
-    return {
-        "method": result.method.value,
-        "medicare": bill.terms.medicare,
-        "discipline": bill.discipline.value,
-        "date_of_service": bill.day.isoformat(),
-        "total_timed_minutes": result.total_timed_minutes,
-        "total_treatment_minutes": result.total_treatment_minutes,
-        "timed_units": result.timed_units,
-        "units": result.units,
-        "lines": [
-            {"code": line.code, "minutes": line.minutes, "units": line.units,
-             "timed": line.timed, "assistant_minutes": line.assistant_minutes,
-             "why": line.why}
-            for line in result.lines
-        ],
-        "not_billed": bill.not_billed,
-        "tie": result.tie,
-        "tie_alternatives": list(result.tie_alternatives),
-        "summary": result.summary,
-        "claim_lines": [
-            {"code": fee.line.code, "modifiers": list(fee.line.modifiers),
-             "units": fee.line.units, "minutes": fee.line.minutes,
-             "allowed_amount": cents(fee.allowed), "estimated_amount": cents(fee.amount),
-             "why": "; ".join(part for part in (fee.line.why, fee.why) if part)}
-            for fee in (fees.lines if fees else ())
-        ],
-        "estimate": None if fees is None else {
-            "year": fees.year, "allowed_amount": cents(fees.allowed),
-            "estimated_amount": cents(fees.total), "source": fees.source},
-        "edits": [{"kind": f.check, "edit": f.edit, "codes": list(f.codes),
-                   "message": f.message, "source": f.source} for f in bill.findings],
-        "warnings": list(bill.warnings),
-    }
-
-
-def units_text(bill: SessionBill) -> str:
-    """A table a therapist reads at a glance, then the reasons an auditor reads."""
-    result, fees = bill.billing, bill.fees
-    rows = [f"{'Code':<7}{'Minutes':>8}{'Units':>7}  Kind"]
-    for line in result.lines:
-        minutes = "-" if line.minutes is None else str(line.minutes)
-        kind = "timed" if line.timed else "untimed"
-        if line.code in bill.not_billed:
-            kind += f"; not billed ({bill.not_billed[line.code]})"
-        rows.append(f"{line.code:<7}{minutes:>8}{line.units:>7}  {kind}")
-    rows += [
-        "",
-        f"Total timed minutes:     {result.total_timed_minutes}",
-        f"Total treatment minutes: {result.total_treatment_minutes}",
-        f"Timed units:             {result.timed_units}",
-    ]
-    payer = "Medicare" if bill.terms.medicare else "not Medicare"
-    rows += ["", f"Claim lines ({payer}, {bill.discipline}, {bill.day}):"]
-    if fees:
-        for fee in fees.lines:
-            amount = "no estimate" if fee.amount is None else f"${fee.amount:.2f}"
-            minutes = "" if fee.line.minutes is None else f"{fee.line.minutes} min"
-            rows.append(f"  {describe(fee.line):<18}{minutes:>8}  {amount:>11}  {fee.why}")
-        rows.append(f"  Estimate ${fees.total:.2f} (allowed ${fees.allowed:.2f}):"
-                    f" {fees.source}; national, before coinsurance")
-    else:
-        rows.append("  none")
-    rows += ["", "Why:", f"  {result.summary}", *(f"  {line.why}" for line in result.lines)]
-    shared = {line.code: line for line in bill.claim if line.why}
-    rows += [f"  {line.code} therapist/assistant: {line.why}" for line in shared.values()]
-    if result.tie:
-        rows += ["", "Tie: the payer accepts any of these too:"]
-        rows += ["  " + ", ".join(f"{code} x{units}" for code, units in choice.items())
-                 for choice in result.tie_alternatives]
-    if bill.warnings:
-        rows += ["", "Warnings:", *(f"  ! {warning}" for warning in bill.warnings)]
-    return "\n".join(rows)
 
 
 def run_units(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
-"""The commands that use a data folder: export, import, summary, patient, check, backup,
-restore, and opening the app. Imported only when one of them runs (`tabletime units` never
-loads storage).
+"""The commands that use a data folder: export, import, summary, patient, check, backup and
+restore. Imported only when one of them runs (`tabletime units` never loads storage); what
+they print is tui/cli/output.py's.
 """
 
 from __future__ import annotations
@@ -10,35 +10,29 @@ import json
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from core.billing.modifiers import TherapyBucket
-from core.care.deadlines import authorization_balance, patient_deadlines
 from core.kinds import EARLIEST_YEAR, LATEST_YEAR, Discipline
 from core.text import plural, printable
 from storage.backup import restore_backup, write_backup
 from storage.check import check_folder
 from storage.errors import BadPath, IncompleteExport, InvalidChange
-from storage.exports import (
-    check_out,
-    named_files,
-    require_whole,
-    write_out,
-    write_segments,
-    write_stream,
-)
+from storage.exports import check_out, named_files, require_whole, write_out, write_stream
 from storage.folder import resolve_data_dir
 from storage.imports import import_segments
-from storage.reports import (
-    left_open,
-    left_open_text,
-    load_day,
-    patient_year,
-    write_lines,
-    write_sessions,
-)
+from storage.reports import left_open, left_open_text, write_lines, write_segments, write_sessions
 from storage.repository import Repository
-from tui.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError
+from storage.views import day_view, patient_view
+from tui.cli.main import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError
+from tui.cli.output import (
+    check_json,
+    check_text,
+    patient_json,
+    patient_text,
+    summary_json,
+    summary_text,
+)
 
 
 def system_clock() -> datetime:
@@ -111,11 +105,9 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_summary(args: argparse.Namespace) -> int:
-    from tui.day_report import summary_json, summary_text
-
     with Repository.open(resolve_data_dir(args.data_dir), system_clock, read_only=True) as repo:
         now = system_clock()
-        summary = load_day(repo, args.date or repo.local(now).date(), now)
+        summary = day_view(repo, args.date or repo.local(now).date(), now)
         skipped = skipped_json(repo)
         _report_notices(repo)
     print(json.dumps({**summary_json(summary), "skipped": skipped}, indent=2) if args.json
@@ -175,66 +167,11 @@ def run_patient(args: argparse.Namespace) -> int:
                     + (f"signed {care.signed}" if care.signed else "not signed yet"))
         except InvalidChange as error:
             raise UsageError(str(error)) from None
-        buckets = patient_year(repo, patient, year)
-        history = repo.queries.visits(patient)
-        balances = [authorization_balance(a, history, today)
-                    for a in repo.patients.authorizations(patient)]
-        episodes = repo.patients.episodes(patient)
-        clocks = patient_deadlines(history, episodes, today)
-        entries = {(e.year, e.bucket): e for e in repo.patients.entries(patient)}
+        view = patient_view(repo, patient, year, today)
         skipped = skipped_json(repo)
         _report_notices(repo)
-    visits = [(day, v) for day, v in history if day.year == year]
-    if args.json:
-        print(json.dumps({
-            "patient": patient, "year": year, "sessions": len(visits), "skipped": skipped,
-            "medicare": {b.bucket.value: {
-                "here": f"{b.here:.2f}", "elsewhere": f"{b.elsewhere:.2f}",
-                "total": f"{b.total:.2f}",
-                "threshold": None if b.threshold is None else f"{b.threshold:.2f}",
-                "messages": list(b.messages)} for b in buckets},
-            "authorizations": [{
-                "payer": b.authorization.payer, "start": b.authorization.start.isoformat(),
-                "until": b.authorization.until.isoformat(),
-                "visits": b.authorization.visits, "visits_used": b.visits_used,
-                "visits_left": b.visits_left, "units": b.authorization.units,
-                "units_used": b.units_used, "units_left": b.units_left, "kind": b.kind,
-                "message": b.message} for b in balances],
-            "clocks": {discipline.value: {
-                "progress_report": None if report is None else {
-                    "treatment_days": report.treatment_days,
-                    "last_report": None if report.last_report is None
-                    else report.last_report.isoformat(),
-                    "kind": report.kind, "message": report.message},
-                "plan_of_care": None if plan is None else {
-                    "start": plan.start.isoformat(),
-                    "certified_until": plan.certified_until.isoformat(),
-                    "signed": None if plan.signed is None else plan.signed.isoformat(),
-                    "entered": plan.entered, "kind": plan.kind, "message": plan.message}}
-                for discipline, (report, plan) in clocks.items()}}, indent=2))
-        return EXIT_OK
-    lines = [f"Patient {patient}: {plural(len(visits), 'session')} in {year}"
-             + (f" ({visits[0][0]} to {visits[-1][0]})" if visits else ""),
-             f"Medicare allowed amounts in {year} (KX counts PT and SLP together, OT alone):"]
-    for b in buckets:
-        entered = entries.get((year, b.bucket))
-        source = f", entered {entered.entered_at:%Y-%m-%d}" if entered else ""
-        against = f" of ${b.threshold:,.2f}" if b.threshold else ""
-        lines.append(f"  {b.bucket:<7} ${b.here:,.2f} here + ${b.elsewhere:,.2f} elsewhere"
-                     f"{source} = ${b.total:,.2f}{against}")
-        lines += [f"    ! {message}" for message in b.messages]
-    if clocks:
-        lines.append(f"Clocks on {today}:")
-    for report, plan in clocks.values():
-        for clock in (report, plan):
-            if clock is not None:
-                lines.append(f"  {'!' if clock.kind else ' '} {clock.message}")
-    if balances:
-        lines.append(f"Authorizations, counted to {today}:")
-    for balance in balances:
-        mark = "!" if balance.kind else " "
-        lines.append(f"  {mark} {balance.message} (from {balance.authorization.start})")
-    print(printable_lines("\n".join(lines)))
+    print(json.dumps({**patient_json(view), "skipped": skipped}, indent=2) if args.json
+          else printable_lines(patient_text(view)))
     return EXIT_OK
 
 
@@ -283,22 +220,8 @@ def run_check(args: argparse.Namespace) -> int:
                           accept_missing=args.accept_missing)
     for skipped in report.skipped:
         say(f"skipped {skipped.file}: {skipped.reason}")
-    if args.json:
-        result: dict[str, Any] = {
-            "ok": report.ok, "empty": report.empty, "day_files": report.day_files,
-            "sessions": report.sessions, "open_sessions": report.open_sessions,
-            "findings": [f.model_dump() for f in report.findings],
-            "skipped": [s.model_dump() for s in report.skipped]}
-        print(json.dumps(result, indent=2))
-    else:
-        print(f"{plural(report.day_files, 'day file')}, {plural(report.sessions, 'session')} "
-              f"({report.open_sessions} open)")
-        for finding in report.findings:
-            print(printable(f"{'fixed' if finding.fixed else 'FOUND'}: {finding.message}"))
-        if report.empty:
-            print("the folder is empty: nothing has been recorded in it")
-        elif report.ok:
-            print("all is well")
+    print(json.dumps(check_json(report), indent=2) if args.json
+          else printable_lines(check_text(report)))
     return EXIT_OK if report.ok else EXIT_ERROR
 
 
@@ -326,28 +249,4 @@ def run_restore(args: argparse.Namespace) -> int:
     say(f"restored {plural(days, 'day file')} and the settings into {data_dir}")
     return EXIT_OK
 
-
-def run_app(args: argparse.Namespace) -> int:
-    """Open the app (Textual is imported only here)."""
-    from tui.app import make_app
-
-    with Repository.open(resolve_data_dir(args.data_dir), system_clock) as repo:
-        app = make_app(system_clock, repo)
-        app.run()
-    return app.return_code or EXIT_OK
-
-
-def run_demo(args: argparse.Namespace) -> int:
-    import tempfile
-
-    from tui.app import make_app
-    from tui.demo import seed_demo
-
-    folder = Path(tempfile.mkdtemp(prefix="tabletime-demo-")) / "data"
-    seed_demo(folder, system_clock())
-    with Repository.open(folder, system_clock) as repo:
-        app = make_app(system_clock, repo, banner=f"Demo: sample data in {folder}")
-        app.run()
-    print(f"The demo's data stays in {folder} until you delete it.")
-    return app.return_code or EXIT_OK
 

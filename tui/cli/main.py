@@ -2,13 +2,14 @@
 
 Exit status: 0 success; 2 bad input or usage (one line on stderr naming the bad value);
 3 data folder locked by a running instance; 1 anything else. Only `core` is imported here:
-the commands that use a data folder live in `tui/cli_data.py` and the app in `tui/app.py`,
-imported when asked for, so that `tabletime units` starts fast.
+the commands that use a data folder live in `tui/cli/data.py`, opening the app in
+`tui/cli/app.py`, each imported when asked for, so that `tabletime units` starts fast.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -23,7 +24,7 @@ from storage.errors import (
     StorageError,
     disk_problem,
 )
-from tui.cli_args import (
+from tui.cli.args import (
     DATE_HELP,
     Parser,
     UsageError,
@@ -31,7 +32,7 @@ from tui.cli_args import (
     bucket_argument,
     date_argument,
 )
-from tui.cli_units import add_units_parser, run_units
+from tui.cli.units import add_units_parser, run_units
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -191,20 +192,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def data_command(name: str) -> Callable[[argparse.Namespace], int]:
-    """A command that uses a data folder (storage is imported only for these)."""
+def lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """A command of `tui.cli.<module>`, imported when it runs: storage, pydantic and Textual
+    load only for the commands that need them."""
 
     def run(args: argparse.Namespace) -> int:
-        from tui import cli_data
-
-        command: Callable[[argparse.Namespace], int] = getattr(cli_data, f"run_{name}")
+        command: Callable[[argparse.Namespace], int] = getattr(
+            importlib.import_module(f"tui.cli.{module}"), name)
         return command(args)
 
     return run
 
 
-COMMANDS = {"units": run_units, **{name: data_command(name) for name in
-            ("export", "import", "summary", "patient", "check", "backup", "restore", "demo")}}
+COMMANDS = {"units": run_units, "demo": lazy("app", "run_demo"),
+            **{name: lazy("data", f"run_{name}") for name in
+               ("export", "import", "summary", "patient", "check", "backup", "restore")}}
+OPEN_THE_APP = lazy("app", "run_app")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -216,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if sys.stdout is None and _prints(args):
             raise UsageError("standard output is closed: there is nowhere to print to"
                              + (" (give --out FILE)" if args.command == "export" else ""))
-        status = COMMANDS.get(args.command, data_command("app"))(args)
+        status = COMMANDS.get(args.command, OPEN_THE_APP)(args)
         if sys.stdout is not None:
             sys.stdout.flush()  # a reader that went away is noticed here, not at exit
         return status

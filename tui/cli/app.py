@@ -1,0 +1,33 @@
+"""Opening the Textual app from the command line: `tabletime` and `tabletime demo`. The only
+module of the command line that imports the app (the app never imports the command line)."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from storage.folder import resolve_data_dir
+from storage.repository import Repository
+from tui.app import make_app
+from tui.cli.data import system_clock
+from tui.cli.main import EXIT_OK
+from tui.demo import seed_demo
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """Open the app on the data folder."""
+    with Repository.open(resolve_data_dir(args.data_dir), system_clock) as repo:
+        app = make_app(system_clock, repo)
+        app.run()
+    return app.return_code or EXIT_OK
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    folder = Path(tempfile.mkdtemp(prefix="tabletime-demo-")) / "data"
+    seed_demo(folder, system_clock())
+    with Repository.open(folder, system_clock) as repo:
+        app = make_app(system_clock, repo, banner=f"Demo: sample data in {folder}")
+        app.run()
+    print(f"The demo's data stays in {folder} until you delete it.")
+    return app.return_code or EXIT_OK
