@@ -30,7 +30,7 @@ import tarfile
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
@@ -38,6 +38,7 @@ from typing import Any, BinaryIO, NamedTuple
 import orjson
 
 from core.text import printable
+from storage import layout
 from storage.atomic import (
     NotAFile,
     ensure_private_dir,
@@ -46,23 +47,11 @@ from storage.atomic import (
     read_regular,
     write_atomic,
 )
-from storage.documents import (
-    PATIENTS_NAME,
-    DocumentError,
-    document_kind,
-    upgrade,
-    validate,
-)
+from storage.documents import DocumentError, document_kind, upgrade, validate
 from storage.errors import BadPath, DataFolderLocked, SettingsError, disk_problem
-from storage.folder import (
-    LOCK_NAME,
-    RESTORE_MARK,
-    WriterLock,
-    interrupted_restores,
-    refuse_non_folder,
-    restoring_prefix,
-)
-from storage.settings_file import SETTINGS_NAME, parse_settings
+from storage.folder import RESTORE_MARK, WriterLock, interrupted_restores, refuse_non_folder
+from storage.layout import LOCK_NAME, PATIENTS_NAME, SETTINGS_NAME, restoring_prefix
+from storage.settings_file import parse_settings
 from storage.store import file_stamp
 
 FORMAT = 1
@@ -78,13 +67,8 @@ def _files(data_dir: Path) -> dict[str, Path]:
     for name in (SETTINGS_NAME, PATIENTS_NAME):
         if (data_dir / name).is_symlink() or (data_dir / name).exists():
             found[name] = data_dir / name
-    for path in sorted((data_dir / "days").glob("*/*.json")):
-        try:
-            day = date.fromisoformat(path.stem)
-        except ValueError:
-            continue
-        if path.parent.name == f"{day.year:04d}":
-            found[f"days/{day.year:04d}/{path.name}"] = path
+    for day, path in layout.day_files(data_dir).items():
+        found[layout.day_name(day)] = path
     return found
 
 
@@ -124,7 +108,7 @@ def write_backup(data_dir: Path, out: BinaryIO) -> int:
                     "created": datetime.now(UTC).isoformat(timespec="seconds"),
                     "files": {name: sha for name, (_, sha) in sorted(archived.items())}}
         _add(archive, MANIFEST, json.dumps(manifest, indent=1).encode())
-    return sum(1 for name in archived if name.startswith("days/"))
+    return sum(1 for name in archived if layout.day_of_name(name) is not None)
 
 
 def _add(archive: tarfile.TarFile, name: str, content: bytes) -> None:
@@ -173,7 +157,7 @@ def verify_backup(path: Path) -> Verified:
         if name == MANIFEST:
             manifest = _manifest(path, content)
             continue
-        if name.startswith("days/") or name == PATIENTS_NAME:
+        if layout.day_of_name(name) is not None or name == PATIENTS_NAME:
             _check_document(name, content)
         if name == SETTINGS_NAME:
             try:
@@ -193,7 +177,7 @@ def verify_backup(path: Path) -> Verified:
     for name, checksum in sums.items():
         if listed[name] != checksum:
             raise BadPath(f"{printable(str(path))}: {name} is damaged (its checksum differs)")
-    return Verified(sum(1 for name in sums if name.startswith("days/")), sums)
+    return Verified(sum(1 for name in sums if layout.day_of_name(name) is not None), sums)
 
 
 def _manifest(path: Path, content: bytes) -> dict[str, Any]:
@@ -208,16 +192,7 @@ def _manifest(path: Path, content: bytes) -> dict[str, Any]:
 
 
 def _allowed(name: str) -> bool:
-    if name in (MANIFEST, SETTINGS_NAME, PATIENTS_NAME):
-        return True
-    parts = name.split("/")
-    if len(parts) != 3 or parts[0] != "days" or not parts[2].endswith(".json"):
-        return False
-    try:
-        day = date.fromisoformat(parts[2].removesuffix(".json"))
-    except ValueError:
-        return False
-    return parts[1] == f"{day.year:04d}"
+    return name in (MANIFEST, SETTINGS_NAME, PATIENTS_NAME) or layout.day_of_name(name) is not None
 
 
 def _check_document(name: str, content: bytes) -> None:
@@ -282,7 +257,7 @@ def _restore_beside(path: Path, data_dir: Path, verified: Verified,
         if written != verified.sums:
             raise BadPath(f"{printable(str(path))} changed while it was being restored: "
                           "nothing was restored")
-        for folder in (temp, temp / "days", *(temp / "days").glob("*")):
+        for folder in (temp, temp / layout.DAYS, *(temp / layout.DAYS).glob("*")):
             if folder.is_dir():
                 fsync_dir(folder)  # every name in place before the rename makes it whole
         _rename_onto(temp, data_dir, target)

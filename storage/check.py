@@ -15,8 +15,9 @@ from storage.atomic import TEMP_SUFFIX, wider_than_private
 from storage.errors import MissingDataFolder
 from storage.folder import interrupted_restores, refuse_non_folder
 from storage.indexes import missing_text
+from storage.layout import settings_path
 from storage.repository import OBSOLETE, Repository
-from storage.settings_file import settings_path, system_zone
+from storage.settings_file import system_zone
 
 
 class Finding(Frozen):

@@ -15,9 +15,8 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
+from storage import layout
 from storage.atomic import FILE_MODE, ensure_private_dir
-
-CRASH_FOLDER = "crashes"
 
 
 def crash_text(error: BaseException) -> str:
@@ -64,12 +63,12 @@ def write_crash_report(folder: Path | None, error: BaseException) -> Path:
     """Write the report (0600) into the data folder's crashes/, else the temp folder."""
     text = crash_text(error).encode("utf-8")
     name = f"crash-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.txt"
-    places = [folder / CRASH_FOLDER] if folder is not None and folder.is_dir() else []
+    places = [folder / layout.CRASHES] if folder is not None and folder.is_dir() else []
     places.append(Path(tempfile.gettempdir()))
     for place in places:
         try:
             ensure_private_dir(place)
-            path = place / (name if place.name == CRASH_FOLDER else f"tabletime-{name}")
+            path = place / (name if place.name == layout.CRASHES else f"tabletime-{name}")
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(text)

@@ -38,14 +38,13 @@ from core.care.patients import Authorization, Episode, UsedElsewhere
 from core.models import Frozen, Segment, problem
 from core.session import Session
 from core.text import printable
+from storage import layout
 
 SCHEMA_VERSION = 1
 META = "_meta"
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 """Upgrade steps: MIGRATIONS[n] turns a version-n file's tables into version n+1."""
 
-SUMMARY_NAME = "months.json"
-PATIENTS_NAME = "patients.json"
 DocId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")]
 """TinyDB's document ids, as JSON object keys."""
 
@@ -240,12 +239,12 @@ class PatientsDocument(Document):
 
 def document_kind(root: Path, path: Path) -> tuple[type[Document], dict[str, Any]]:
     """The model of a data-folder file, from where it lies, and its validation context."""
-    relative = path.relative_to(root).parts
-    if relative[0] == "days":
-        return DayDocument, {"day": date.fromisoformat(path.stem)}
-    if relative == (PATIENTS_NAME,):
+    day = layout.day_of(root, path)
+    if day is not None:
+        return DayDocument, {"day": day}
+    if path == layout.patients_path(root):
         return PatientsDocument, {}
-    if path.name == SUMMARY_NAME:
+    if path == layout.summary_path(root):
         return IndexSummaryDocument, {}
     return MonthIndexDocument, {}
 

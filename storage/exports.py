@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TextIO, cast
 
 from core.text import plural, printable
+from storage import layout
 from storage.atomic import FILE_MODE, ensure_private_dir, fsync_dir
 from storage.errors import BadPath, IncompleteExport
 from storage.repository import Repository
 
-EXPORTS = "exports"
 Produce = Callable[[TextIO], int]
 """Writes a CSV into the stream it is given; returns how many rows."""
 SPOOL_IN_MEMORY = 16 * 1024 * 1024
@@ -40,13 +40,9 @@ def lacking(repo: Repository, first: date | None, last: date | None, *,
         return (start is None or day >= start) and (last is None or day <= last)
 
     found = {}
-    days = repo.store.root / "days"
     for path, reason in repo.store.skipped().items():
-        if path.parent.parent == days:
-            try:
-                day = date.fromisoformat(path.stem)
-            except ValueError:
-                continue
+        day = layout.day_of(repo.store.root, path)
+        if day is not None:
             if within(day):
                 found[str(path)] = reason
         elif year_to_date and path == repo.patients.path:
@@ -127,7 +123,7 @@ def write_out(path: Path, data_dir: Path, produce: Produce, *, force: bool = Fal
 def write_export(data_dir: Path, name: str, produce: Produce) -> tuple[Path, int]:
     """Write an export made in the app into the data folder's exports/ under a name not yet
     taken (`lines-2026-03-02.csv`, then `lines-2026-03-02-2.csv`...); say where it went."""
-    folder = data_dir / EXPORTS
+    folder = data_dir / layout.EXPORTS
     ensure_private_dir(folder)
     stem, suffix = os.path.splitext(name)
     placed: list[Path] = []

@@ -14,13 +14,13 @@ from filelock import FileLock, Timeout
 from platformdirs import user_data_path
 
 from core.text import printable
+from storage import layout
 from storage.atomic import FILE_MODE, ensure_private_dir
 from storage.errors import BadPath, DataFolderLocked, FolderReplaced
 
 ENV_DATA_DIR = "TABLETIME_DATA_DIR"
-LOCK_NAME = "tabletime.lock"
 POSIX_LOCK = fcntl is not None
-"""The lock is on the folder itself (else on the file LOCK_NAME)."""
+"""The lock is on the folder itself (else on the file layout.LOCK_NAME)."""
 RESTORE_MARK = ".tabletime-restoring"
 """In a folder a restore is writing: only a folder holding it is ever removed as a leftover."""
 
@@ -52,15 +52,10 @@ def on_read_only_disk(folder: Path) -> bool:
         return False
 
 
-def restoring_prefix(data_dir: Path) -> str:
-    """`.tabletime.restoring-`: the name of the folder a restore into `data_dir` writes."""
-    return f".{data_dir.name}.restoring-"
-
-
 def interrupted_restores(data_dir: Path) -> list[Path]:
     """Folders beside `data_dir` that a restore was writing when it was stopped (a closed
     terminal, a power cut): the restore never reached the data folder."""
-    prefix = restoring_prefix(data_dir)
+    prefix = layout.restoring_prefix(data_dir)
     try:
         beside = list(data_dir.parent.iterdir())
     except OSError:
@@ -93,7 +88,7 @@ class WriterLock:
 
     def acquire(self) -> WriterLock:
         if fcntl is None:
-            self._file = FileLock(self.folder / LOCK_NAME, mode=FILE_MODE, timeout=0)
+            self._file = FileLock(self.folder / layout.LOCK_NAME, mode=FILE_MODE, timeout=0)
             try:
                 self._file.acquire()
             except Timeout:

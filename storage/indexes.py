@@ -36,6 +36,7 @@ from core.catalog import Catalog
 from core.models import Segment
 from core.session import Session
 from core.text import plural, printable
+from storage import layout
 from storage.documents import DayEntry, MissingEntry, MonthEntry, OpenEntry
 from storage.store import Records, Report, Store, file_stamp
 
@@ -256,8 +257,8 @@ class Indexes:
         it current and reads nothing."""
         written: dict[str, dict[date, str]] = {}
         for path, stamp in self._store.written.items():
-            if path.parent.parent == self._store.root / "days" and stamp is not None:
-                day = date.fromisoformat(path.stem)
+            day = layout.day_of(self._store.root, path)
+            if day is not None and stamp is not None:
                 written.setdefault(month_of(day), {})[day] = stamp
         for month, stamps in sorted(written.items()):
             entries = self._peek(month)

@@ -21,7 +21,7 @@ from core.care.patients import (
     episode_key,
 )
 from core.models import Discipline, problem
-from storage.documents import PATIENTS_NAME
+from storage import layout
 from storage.errors import InvalidChange
 from storage.store import Store
 
@@ -29,7 +29,7 @@ from storage.store import Store
 class Patients:
     def __init__(self, store: Store) -> None:
         self._store = store
-        self.path = store.root / PATIENTS_NAME
+        self.path = layout.patients_path(store.root)
 
     def used_elsewhere(self, year: int) -> dict[tuple[str, TherapyBucket], Decimal]:
         """Each patient's amount used at other providers in `year`, per KX bucket."""

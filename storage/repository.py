@@ -19,12 +19,12 @@ from core.models import Clock, Frozen
 from core.settings import Settings
 from core.text import printable
 from core.timing import ClampedClock
+from storage import layout
 from storage.atomic import ensure_private_dir, remove_stale_temps, wider_than_private
 from storage.commands import Commands
 from storage.documents import DayEntry
 from storage.errors import DiskReadOnly, FolderReplaced, InvalidChange, MissingDataFolder
 from storage.folder import (
-    LOCK_NAME,
     POSIX_LOCK,
     RESTORE_MARK,
     WriterLock,
@@ -33,14 +33,10 @@ from storage.folder import (
     refuse_non_folder,
 )
 from storage.indexes import Indexes, derive_day
+from storage.layout import LOCK_NAME, settings_path
 from storage.patients import Patients
 from storage.queries import Queries
-from storage.settings_file import (
-    read_settings,
-    replace_settings,
-    settings_content,
-    settings_path,
-)
+from storage.settings_file import read_settings, replace_settings, settings_content
 from storage.store import Records, Severity, Store
 
 OBSOLETE = ("open.json", "patients", "ledger")
@@ -188,9 +184,10 @@ class Repository:
         """A file was moved aside: a day's sessions leave the index until it is back; a
         month's index is derived again from its day files. (The summary is read only when the
         index opens, which then derives every month again.)"""
-        if path.parent.parent == self.data_dir / "days":
-            self.indexes.forget_day(date.fromisoformat(path.stem))
-        elif path.parent == self.data_dir / "index" and path != self.store.summary_path():
+        day = layout.day_of(self.data_dir, path)
+        if day is not None:
+            self.indexes.forget_day(day)
+        elif layout.is_month_index(self.data_dir, path):
             self.indexes.forget_month(path.stem)
 
     def _recover(self) -> None:

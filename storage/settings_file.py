@@ -12,10 +12,10 @@ from pydantic import ValidationError
 
 from core.models import problem
 from core.settings import DEFAULT_ZONE, Settings, is_zone_name
+from storage import layout
 from storage.atomic import NotAFile, read_regular, write_atomic
 from storage.errors import SettingsChanged, SettingsError
 
-SETTINGS_NAME = "settings.toml"
 HEADER = """\
 # Tabletime settings. Edit with any text editor while Tabletime is closed.
 # therapist, credentials: shown on chart notes.  discipline: PT, OT or SLP.
@@ -27,10 +27,6 @@ HEADER = """\
 # disciplines = ["PT"]}.
 
 """
-
-
-def settings_path(data_dir: Path) -> Path:
-    return data_dir / SETTINGS_NAME
 
 
 def system_zone() -> str:
@@ -48,7 +44,7 @@ def system_zone() -> str:
 def settings_content(data_dir: Path) -> bytes | None:
     """settings.toml as it is now (None: there is none). SettingsError when it is not a file
     that can be read (a folder, a named pipe: looked at first, never waited on)."""
-    path = settings_path(data_dir)
+    path = layout.settings_path(data_dir)
     try:
         return read_regular(path, follow_links=True)
     except FileNotFoundError:
@@ -88,7 +84,7 @@ def read_settings(data_dir: Path, *, first_run_writes: bool = True
     if content is None:
         settings = Settings(timezone=system_zone())
         return settings, save_settings(data_dir, settings) if first_run_writes else None
-    return parse_settings(content, str(settings_path(data_dir))), content
+    return parse_settings(content, str(layout.settings_path(data_dir))), content
 
 
 def load_settings(data_dir: Path, *, first_run_writes: bool = True) -> Settings:
@@ -100,7 +96,7 @@ def save_settings(data_dir: Path, settings: Settings) -> bytes:
     """Write the settings (atomically); returns the file's new content."""
     body = tomli_w.dumps(settings.model_dump(mode="json", exclude_none=True))
     content = (HEADER + body).encode("utf-8")
-    write_atomic(settings_path(data_dir), content)
+    write_atomic(layout.settings_path(data_dir), content)
     return content
 
 
@@ -112,5 +108,5 @@ def replace_settings(data_dir: Path, settings: Settings, read: bytes | None) -> 
     except SettingsError:
         now = b""  # not a file we could compare: not ours to replace either
     if now != read:
-        raise SettingsChanged(settings_path(data_dir))
+        raise SettingsChanged(layout.settings_path(data_dir))
     return save_settings(data_dir, settings)

@@ -33,11 +33,11 @@ from tinydb.table import Table
 
 from core.models import Frozen, problem
 from core.text import printable
+from storage import layout
 from storage.atomic import ensure_private_dir, file_kind, quarantine, write_atomic
 from storage.documents import (
     META,
     SCHEMA_VERSION,
-    SUMMARY_NAME,
     DocumentError,
     NewerSchema,
     document_kind,
@@ -348,29 +348,18 @@ class Store:
     def day_path(self, day: date) -> Path:
         path = self._day_paths.get(day)
         if path is None:
-            path = self._day_paths[day] = (self.root / "days" / f"{day.year:04d}"
-                                           / f"{day.isoformat()}.json")
+            path = self._day_paths[day] = layout.day_path(self.root, day)
         return path
 
     def index_path(self, month: str) -> Path:
-        """index/2026-03.json, the index of a month's day files."""
-        return self.root / "index" / f"{month}.json"
+        return layout.month_index_path(self.root, month)
 
     def summary_path(self) -> Path:
-        return self.root / "index" / SUMMARY_NAME
+        return layout.summary_path(self.root)
 
     def day_files(self) -> dict[date, Path]:
-        """Every day file, by date (a file whose name is not a date in its year's folder is
-        not one of ours and is left alone)."""
-        found = {}
-        for path in (self.root / "days").glob("*/*.json"):
-            try:
-                day = date.fromisoformat(path.stem)
-            except ValueError:
-                continue
-            if path.parent.name == f"{day.year:04d}":
-                found[day] = path
-        return dict(sorted(found.items()))
+        """Every day file, by date (what is not one is left alone)."""
+        return layout.day_files(self.root)
 
     def tables(self, path: Path) -> Records:
         """Every table of a file, its validated records by key (kept: do not change them)."""

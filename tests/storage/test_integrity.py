@@ -23,8 +23,9 @@ from storage.errors import (
     SettingsError,
 )
 from storage.indexes import Indexes
+from storage.layout import settings_path
 from storage.repository import Repository
-from storage.settings_file import load_settings, settings_path
+from storage.settings_file import load_settings
 from storage.store import Store
 from tests.helpers import killed
 from tui.cli.main import main

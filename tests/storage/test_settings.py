@@ -6,7 +6,8 @@ import pytest
 
 from core.models import Method
 from storage.errors import SettingsError
-from storage.settings_file import load_settings, settings_path
+from storage.layout import settings_path
+from storage.settings_file import load_settings
 
 
 def test_defaults_are_written_on_first_run_and_read_back(tmp_path):

@@ -10,8 +10,9 @@ import pytest
 
 from core.settings import Settings
 from storage.errors import DataFolderLocked
+from storage.layout import settings_path
 from storage.repository import Repository
-from storage.settings_file import save_settings, settings_path
+from storage.settings_file import save_settings
 from tui.app import make_app
 from tui.screens.session import SessionScreen
 from tui.screens.today import TodayScreen

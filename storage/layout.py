@@ -1,0 +1,96 @@
+"""Where everything lives in a data folder: the one module that knows the layout.
+
+    settings.toml               the settings (storage/settings_file.py)
+    patients.json               what the user entered about patients
+    days/2026/2026-03-02.json   the sessions of that date of service: the truth
+    index/2026-03.json          derived from the month's day files
+    index/months.json           derived: each month's digest, open sessions, what went missing
+    exports/                    what the app exported
+    crashes/                    crash reports
+    tabletime.lock              the lock where flock does not exist (Windows)
+beside it, while a restore writes:
+    .NAME.restoring-XXXX        the folder a restore fills before renaming it onto NAME
+
+Paths inside an archive are the same, relative (`days/2026/2026-03-02.json`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+SETTINGS_NAME = "settings.toml"
+PATIENTS_NAME = "patients.json"
+SUMMARY_NAME = "months.json"
+LOCK_NAME = "tabletime.lock"
+DAYS = "days"
+INDEX = "index"
+EXPORTS = "exports"
+CRASHES = "crashes"
+
+
+def day_path(root: Path, day: date) -> Path:
+    return root / day_name(day)
+
+
+def day_name(day: date) -> str:
+    """`days/2026/2026-03-02.json`, relative to the folder (and inside an archive)."""
+    return f"{DAYS}/{day.year:04d}/{day.isoformat()}.json"
+
+
+def day_of_name(name: str) -> date | None:
+    """The date of a relative day-file name, or None when it is not one (a file whose name
+    is not a date in its year's folder is not one of ours)."""
+    parts = name.split("/")
+    if len(parts) != 3 or parts[0] != DAYS or not parts[2].endswith(".json"):
+        return None
+    try:
+        day = date.fromisoformat(parts[2].removesuffix(".json"))
+    except ValueError:
+        return None
+    return day if parts[1] == f"{day.year:04d}" else None
+
+
+def day_of(root: Path, path: Path) -> date | None:
+    """The date of a day file of the folder `root`, or None for any other path."""
+    try:
+        relative = path.relative_to(root)
+    except ValueError:
+        return None
+    return day_of_name(relative.as_posix())
+
+
+def day_files(root: Path) -> dict[date, Path]:
+    """Every day file of the folder, by date."""
+    found = {}
+    for path in (root / DAYS).glob("*/*.json"):
+        day = day_of(root, path)
+        if day is not None:
+            found[day] = path
+    return dict(sorted(found.items()))
+
+
+def month_index_path(root: Path, month: str) -> Path:
+    """index/2026-03.json, the index of a month's day files."""
+    return root / INDEX / f"{month}.json"
+
+
+def summary_path(root: Path) -> Path:
+    return root / INDEX / SUMMARY_NAME
+
+
+def is_month_index(root: Path, path: Path) -> bool:
+    return path.parent == root / INDEX and path.name != SUMMARY_NAME
+
+
+def patients_path(root: Path) -> Path:
+    return root / PATIENTS_NAME
+
+
+def settings_path(root: Path) -> Path:
+    return root / SETTINGS_NAME
+
+
+def restoring_prefix(data_dir: Path) -> str:
+    """`.tabletime.restoring-`: the name of the folder a restore into `data_dir` writes."""
+    return f".{data_dir.name}.restoring-"
