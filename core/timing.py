@@ -60,10 +60,14 @@ def span_text(start: datetime, end: datetime | None, zone: tzinfo) -> str:
     return f"{start.astimezone(zone):%H:%M:%S}-{tail}"
 
 
-def describe_overlap(candidate: Segment, other: Segment, patient: str, zone: tzinfo) -> str:
+def describe_overlap(candidate: Segment, other: Segment, patient: str, zone: tzinfo, *,
+                     group: bool = False) -> str:
+    """Why two segments cannot both be: one pair of hands, or (`other` of a group) no
+    one-on-one time inside the therapist's own group."""
+    rule = ("one-on-one time cannot overlap the therapist's own group" if group
+            else "timed minutes of one therapist cannot overlap")
     return (f"{candidate.code} {span_text(candidate.start, candidate.end, zone)} overlaps "
-            f"{other.code} {span_text(other.start, other.end, zone)} on {patient}: timed "
-            "minutes of one therapist cannot overlap")
+            f"{other.code} {span_text(other.start, other.end, zone)} on {patient}: {rule}")
 
 
 def forgotten_timers(segments: Iterable[Segment], now: datetime, minutes: int) -> list[Segment]:

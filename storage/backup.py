@@ -52,7 +52,7 @@ from storage.errors import BadPath, DataFolderLocked, SettingsError, disk_proble
 from storage.folder import RESTORE_MARK, WriterLock, interrupted_restores, refuse_non_folder
 from storage.layout import LOCK_NAME, PATIENTS_NAME, SETTINGS_NAME, restoring_prefix
 from storage.settings_file import parse_settings
-from storage.store import file_stamp
+from storage.store import MAX_FILE_BYTES, file_stamp
 
 FORMAT = 1
 ROOT = "tabletime-backup"
@@ -73,10 +73,12 @@ def _files(data_dir: Path) -> dict[str, Path]:
 
 
 def write_backup(data_dir: Path, out: BinaryIO) -> int:
-    """Write the archive into `out`; returns how many day files it holds."""
+    """Write the archive into `out`; returns how many day files it holds. Every file is
+    checked as the app reads it in the first pass (an archive that restore would refuse is
+    never written); a file changed meanwhile was written by the app and is taken as it is."""
     archived: dict[str, tuple[str | None, str]] = {}  # name -> (stamp, sha256) as archived
     with tarfile.open(fileobj=out, mode="w:gz") as archive:
-        for _ in range(MAX_PASSES):
+        for attempt in range(MAX_PASSES):
             files = _files(data_dir)
             changed = {name: path for name, path in files.items()
                        if name not in archived or archived[name][0] != file_stamp(path)}
@@ -99,6 +101,15 @@ def write_backup(data_dir: Path, out: BinaryIO) -> int:
                                   f"{disk_problem(error)} (nothing was written)") from None
                 if file_stamp(path) != stamp:
                     continue  # replaced while being read: the next pass reads it again
+                try:
+                    if attempt == 0 and name == SETTINGS_NAME:
+                        parse_settings(content, str(path))
+                    elif attempt == 0:
+                        _check_document(name, content)
+                except (DocumentError, SettingsError) as error:
+                        raise BadPath(f"{printable(str(path))} cannot be backed up: {error}; "
+                                      "nothing was written (tabletime check moves a damaged "
+                                      "file aside)") from None
                 _add(archive, name, content)
                 archived[name] = (stamp, hashlib.sha256(content).hexdigest())
         else:
@@ -158,7 +169,11 @@ def verify_backup(path: Path) -> Verified:
             manifest = _manifest(path, content)
             continue
         if layout.day_of_name(name) is not None or name == PATIENTS_NAME:
-            _check_document(name, content)
+            try:
+                _check_document(name, content)
+            except DocumentError as error:
+                raise BadPath(f"the backup's {name} is not a valid file of its kind: "
+                              f"{error}") from None
         if name == SETTINGS_NAME:
             try:
                 parse_settings(content, f"the backup's {SETTINGS_NAME}")
@@ -183,7 +198,7 @@ def verify_backup(path: Path) -> Verified:
 def _manifest(path: Path, content: bytes) -> dict[str, Any]:
     try:
         manifest = json.loads(content)
-    except ValueError:  # not JSON, not UTF-8
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, nested beyond reason
         manifest = None
     if not isinstance(manifest, dict):
         raise BadPath(f"{printable(str(path))} is not a Tabletime backup (its manifest is "
@@ -196,11 +211,15 @@ def _allowed(name: str) -> bool:
 
 
 def _check_document(name: str, content: bytes) -> None:
+    """DocumentError unless `content` is what the app reads back at `name` (the same limits:
+    valid JSON of the file's kind, a schema this Tabletime wrote, at most MAX_FILE_BYTES)."""
+    if len(content) > MAX_FILE_BYTES:
+        raise DocumentError(f"it is {len(content):,} bytes, more than any Tabletime file")
     kind, context = document_kind(Path("/"), Path("/") / name)
     try:
         validate(upgrade(orjson.loads(content)), kind, context)
-    except (orjson.JSONDecodeError, DocumentError) as error:
-        raise BadPath(f"the backup's {name} is not a valid file of its kind: {error}") from None
+    except orjson.JSONDecodeError as error:
+        raise DocumentError(f"not valid JSON: {error}") from None
 
 
 def refuse_unless_empty(data_dir: Path) -> None:

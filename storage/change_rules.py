@@ -53,7 +53,10 @@ class ChangeRules:
 
     def _check_overlap(self, candidate: Segment, ignore: set[UUID],
                        running: list[Segment] | None = None) -> None:
-        """One therapist, one pair of hands: timed segments never overlap, in any session."""
+        """One therapist, one pair of hands: timed segments never overlap, in any session,
+        and no one-on-one time (timed, or an evaluation) overlaps the therapist's group."""
+        if self._catalog.is_evaluation(candidate.code):
+            self._outside_groups(candidate, ignore)
         if not self._catalog.is_timed(candidate.code):
             return
         day = self._local(candidate.start).date()
@@ -65,7 +68,18 @@ class ChangeRules:
         other = first_overlap(candidate, (s for s in nearby.values() if s.id not in ignore))
         if other is not None:
             patient = self._read.session(other.session_id).patient
-            raise OverlapError(describe_overlap(candidate, other, patient, self._zone))
+            raise OverlapError(describe_overlap(candidate, other, patient, self._zone,
+                                                group=self._catalog.is_group(other.code)))
+
+    def _outside_groups(self, candidate: Segment, ignore: set[UUID]) -> None:
+        day = self._local(candidate.start).date()
+        groups = [s for s in self._read.segments_on(day)
+                  if self._catalog.is_group(s.code) and s.id not in ignore]
+        other = first_overlap(candidate, groups)
+        if other is not None:
+            patient = self._read.session(other.session_id).patient
+            raise OverlapError(describe_overlap(candidate, other, patient, self._zone,
+                                                group=True))
 
     def _furnishable(self, segment: Segment) -> Segment:
         """Only a therapist furnishes an evaluation, re-evaluation or assessment."""

@@ -5,6 +5,8 @@ what was found and what was fixed. It tells an empty folder from one that lost i
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from datetime import timedelta
 from pathlib import Path
 
 from core.models import Clock, Frozen, Segment
@@ -75,11 +77,15 @@ def check_folder(data_dir: Path, clock: Clock, *, accept_missing: bool = False) 
         repo.patients.used_elsewhere(0)  # read (and validate) what was entered about patients
         files = repo.store.day_files()
         segments: list[Segment] = []
+        groups: list[Segment] = []
+        one_on_one: list[Segment] = []
         sessions = 0
         for day in files:
             for _, found in repo.queries.day_sessions(day, keep=False):
                 sessions += 1
                 segments += [s for s in found if repo.catalog.is_timed(s.code)]
+                groups += [s for s in found if repo.catalog.is_group(s.code)]
+                one_on_one += [s for s in found if repo.catalog.is_evaluation(s.code)]
         findings += [Finding(kind="damaged-file", fixed=True, message=(
                         f"{printable(str(path))} could not be read; moved aside to "
                         f"{printable(str(moved))} (nothing in it was changed)"))
@@ -90,6 +96,7 @@ def check_folder(data_dir: Path, clock: Clock, *, accept_missing: bool = False) 
                 f"the index was wrong about {wrong} day{'s' if wrong != 1 else ''}; derived "
                 "again from the day files")))
         findings += _overlaps(repo, segments)
+        findings += _inside_groups(repo, [*segments, *one_on_one], groups)
         findings += [Finding(kind="unreadable", fixed=False, message=(
                         f"{printable(str(path))} {reason}; it was left as it is"))
                      for path, reason in repo.store.unreadable.items()]
@@ -133,4 +140,28 @@ def _overlaps(repo: Repository, segments: list[Segment]) -> list[Finding]:
         if reach is None or (reach.end is not None and (segment.end is None
                                                          or segment.end > reach.end)):
             reach = segment
+    return found
+
+
+GROUP_REACH = timedelta(hours=24)
+"""Longer than any group runs (a timer forgotten overnight included)."""
+
+
+def _inside_groups(repo: Repository, one_on_one: list[Segment], groups: list[Segment]
+                   ) -> list[Finding]:
+    """No one-on-one time (timed, or an evaluation) inside the therapist's own group (Pub.
+    100-02 ch.15 §230): the store refuses it; a restored or hand-edited file can hold it.
+    Each segment is looked up among the groups that start at most GROUP_REACH before it."""
+    ordered = sorted(groups, key=lambda g: g.start)
+    starts = [g.start for g in ordered]
+    found = []
+    for segment in sorted(one_on_one, key=lambda s: s.start):
+        end = segment.end or repo.clock.raw()
+        first = bisect_left(starts, segment.start - GROUP_REACH)
+        group = first_overlap(segment, ordered[first:bisect_left(starts, end)])
+        if group is not None:
+            patient = repo.queries.session(group.session_id).patient
+            found.append(Finding(kind="group-overlap", fixed=False, message=(
+                describe_overlap(segment, group, patient, repo.zone, group=True)
+                + f" (on {segment.start.astimezone(repo.zone):%Y-%m-%d}; edit one of them)")))
     return found

@@ -41,9 +41,9 @@ class Commands(SessionChanges):
         session = self._writable(session_id)
         entry = self._code(code)
         start = self.now() if at is None else self._past(at, "start")
-        if entry.timed and (group := self._running_group()):
+        if (entry.timed or entry.evaluation) and (group := self._running_group()):
             raise InvalidChange(f"a group ({group[0].code}) runs since "
-                                f"{self._local(group[0].start):%H:%M}: one-on-one timed time "
+                                f"{self._local(group[0].start):%H:%M}: one-on-one time "
                                 "cannot overlap it; stop the group first (g on Today)")
         already = [s for s in self._read.segments_of(session_id)
                    if s.running and s.code == entry.code]
@@ -164,13 +164,17 @@ class Commands(SessionChanges):
 
     def group_newcomers(self, patients: Sequence[str], new_payer: str | None = None
                         ) -> dict[str, str]:
-        """The patients of a group who have no open session today and have never been seen,
-        with the payer their new session would take (to be confirmed first). Writes
-        nothing."""
+        """The patients of a group who get a new session on a payer nobody chose for them,
+        with that payer (to be confirmed first): a patient never seen, or one whose last
+        payer is no longer in the settings. Writes nothing."""
         today = self._local(self.now()).date()
+        payers = {p.name for p in self._settings.payers}
         found = {}
         for name in self._group_names(patients):
-            if self._open_today(name, today) is None and self._read.last_visit(name) is None:
+            if self._open_today(name, today) is not None:
+                continue
+            last = self._read.last_visit(name)
+            if last is None or last.payer not in payers:
                 found[name] = new_payer or self._settings.payers[0].name
         return found
 

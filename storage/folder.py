@@ -26,7 +26,10 @@ RESTORE_MARK = ".tabletime-restoring"
 
 
 def resolve_data_dir(explicit: str | Path | None = None) -> Path:
-    """--data-dir, else $TABLETIME_DATA_DIR, else the platform's user data folder."""
+    """--data-dir, else $TABLETIME_DATA_DIR, else the platform's user data folder. An empty
+    --data-dir is a mistake (an unset shell variable), never the default folder."""
+    if explicit is not None and not str(explicit).strip():
+        raise BadPath("--data-dir is empty: give the data folder (an unset variable?)")
     if explicit:
         return Path(explicit).expanduser().resolve()
     from_env = os.environ.get(ENV_DATA_DIR)

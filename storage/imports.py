@@ -83,6 +83,9 @@ def _rows(handle: BinaryIO, errors: list[RowError]) -> Iterator[tuple[int, int, 
         try:
             cells = next(reader)
         except StopIteration:
+            if first:  # not even a header: an empty file is no import
+                errors.append(RowError(line=1, column="header", message=(
+                    f"the file is empty: expected {','.join(COLUMNS)}")))
             return
         except csv.Error as error:
             errors.append(RowError(line=reader.line_num, column="header" if first else "row",

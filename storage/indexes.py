@@ -204,7 +204,9 @@ class Indexes:
         self._missing_changed.add(day)
 
     def _tell(self, wrong: int) -> None:
-        if wrong:
+        """Said by a writer, which rebuilds the index on disk; a reader derives in memory what
+        it needs each time, which is nothing to tell."""
+        if wrong and self._store.writer:
             self._report(f"The index of sessions was rebuilt from the day files: {wrong} "
                          f"day{'s' if wrong != 1 else ''} had changed since it was written.",
                          "warning")

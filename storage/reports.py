@@ -27,7 +27,8 @@ def _summarize(repo: Repository, day: date, sessions: list[SessionData], now: da
                ytd: YearToDate) -> DaySummary:
     """The day as its claim lines need it (no clocks)."""
     return summarize_day(day, sessions, now, repo.catalog, repo.zone, year_to_date=ytd,
-                         forgotten_minutes=repo.settings.forgotten_timer_minutes)
+                         forgotten_minutes=repo.settings.forgotten_timer_minutes,
+                         therapist_discipline=repo.settings.discipline)
 
 
 def claim_rows(repo: Repository, first: date | None, last: date | None,
@@ -84,7 +85,7 @@ def write_sessions(repo: Repository, first: date | None, last: date | None, now:
                               bill_recorded(item.session, mine, now, repo.catalog), repo.zone,
                               therapist=settings.therapist, credentials=settings.credentials,
                               discipline=settings.discipline)
-            writer.writerow(session_row(item, note))
+            writer.writerow(session_row(item, summary.units_text(item), note))
             count += 1
     return count
 

@@ -56,9 +56,9 @@ def settings_content(data_dir: Path) -> bytes | None:
 
 
 def parse_settings(content: bytes, where: str) -> Settings:
-    """The settings a settings.toml holds, validated whole. A file without any setting is
-    refused: taking every default would silently move the clinic's time zone (dates of
-    service), reset the payers' fee tables and unsign chart notes."""
+    """The settings a settings.toml holds, validated whole. A file without any setting, or
+    without the time zone, is refused: taking the defaults would silently move the clinic's
+    time zone (dates of service), reset the payers' fee tables and unsign chart notes."""
     try:
         raw = tomllib.loads(content.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
@@ -70,9 +70,13 @@ def parse_settings(content: bytes, where: str) -> Settings:
                             "Tabletime will not guess the time zone, payers and fees; put "
                             "your settings back, or delete the file to start from the defaults")
     try:
-        return Settings.model_validate(raw)
+        settings = Settings.model_validate(raw)
     except ValidationError as error:
         raise SettingsError(f"{where}: {problem(error)}") from None
+    if "timezone" not in raw:  # a file cut short (a sync, a paste) must not move the dates
+        raise SettingsError(f"{where} names no timezone: dates of service follow the clinic's "
+                            'zone; add it, e.g. timezone = "America/Chicago"')
+    return settings
 
 
 def read_settings(data_dir: Path, *, first_run_writes: bool = True

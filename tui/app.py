@@ -38,7 +38,7 @@ from tui.screens.today import TodayScreen
 
 T = TypeVar("T")
 FORGOTTEN_CHECK_SECONDS = 15
-FOLDER_CHECK_SECONDS = 5
+FOLDER_CHECK_SECONDS = 1
 
 
 class TabletimeApp(App[None]):

@@ -229,18 +229,22 @@ def missing_discipline_modifier(facts: DayFacts) -> list[DayCheck]:
 
 
 def group_overlaps(facts: DayFacts) -> list[DayCheck]:
-    """One-on-one timed time inside the therapist's own group (97150, 92508): when a
-    therapist treats two or more patients in the same period, only the group code is
-    reported (Pub. 100-02 ch.15 §230). The store refuses it live; an import or a restored
-    file can still hold it."""
+    """One-on-one time (timed, or an evaluation) inside the therapist's own group (97150,
+    92508): when a therapist treats two or more patients in the same period, only the group
+    code is reported (Pub. 100-02 ch.15 §230). The store refuses it live; an import or a
+    restored file can still hold it."""
     groups: dict[tuple[datetime, datetime | None, str], list[UUID]] = {}
     for session, segments in facts.ordered:
         for segment in segments:
             if facts.catalog.is_group(segment.code):
                 groups.setdefault((segment.start, segment.end, segment.code), []).append(
                     session.id)
+    one_on_one = sorted(((seg, s) for s, segs in facts.ordered for seg in segs
+                         if facts.catalog.is_timed(seg.code)
+                         or facts.catalog.is_evaluation(seg.code)),
+                        key=lambda pair: pair[0].start)
     checks = []
-    for segment, session in facts.timed():
+    for segment, session in one_on_one:
         for (start, end, code), members in groups.items():
             inside = Segment(session_id=members[0], code=code, start=start, end=end)
             if segment.overlaps(inside):

@@ -146,7 +146,7 @@ def _billed(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResul
         if first.payer.medicare:
             group_rows, kx_checks = _apply_kx(group_rows, group, first, ytd)
             checks += kx_checks
-            checks += _status_checks(group, catalog)
+            checks += _status_checks(group, ordered, catalog)
         rows += group_rows
     checks += _edit_checks(ordered, groups, rows, first_of)
     return groups, rows, checks
@@ -254,15 +254,20 @@ def _apply_kx(rows: list[ClaimRow], group: Group, first: Session,
                              session_ids=group.session_ids) for message in status.messages]
 
 
-def _status_checks(group: Group, catalog: Catalog) -> list[DayCheck]:
+def _status_checks(group: Group, ordered: Sequence[SessionData], catalog: Catalog
+                   ) -> list[DayCheck]:
     """A Medicare payer is told of every billed code whose Medicare status is not active; a
-    bundled or invalid one (status B, I) is left off the claim lines."""
+    bundled or invalid one (status B, I) is left off the claim lines. The check stands by
+    the sessions that recorded the code."""
     checks = []
     for line in group.billing.lines:
         entry = catalog.find(line.code)
         warning = None if entry is None or not line.units else medicare_status_warning(entry)
         if warning:
-            checks.append(DayCheck(kind=CheckKind.MEDICARE_STATUS, session_ids=group.session_ids,
+            ids = tuple(s.id for s, segments in ordered if s.id in group.session_ids
+                        and any(seg.code == line.code for seg in segments))
+            checks.append(DayCheck(kind=CheckKind.MEDICARE_STATUS,
+                                   session_ids=ids or group.session_ids,
                                    message=f"{group.patient}: {warning}",
                                    source=STATUS_SOURCE))
     return checks

@@ -13,7 +13,12 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import combinations
 
-from core.billing.explain import ASSISTANT_EVALUATION, cms_why, unit_warnings
+from core.billing.explain import (
+    ASSISTANT_EVALUATION,
+    OFF_MEDICARE_CLAIMS,
+    cms_why,
+    unit_warnings,
+)
 from core.billing.families import as_counted, family_choice, on_its_own, split_families
 from core.billing.units import (
     MINUTES_IN_A_DAY,
@@ -136,7 +141,8 @@ def _compute(items: tuple[CodeMinutes, ...], method: Method, catalog: Catalog,
     lines += [line for line in timed_lines.values() if line.minutes or line.units]
     timed_units = sum(line.units for line in lines if line.timed)
     summary = allocation.summary
-    untimed = [line.code for line in lines if not line.timed and line.defined]
+    untimed = [line.code for line in lines if not line.timed and line.defined
+               and not (medicare and catalog.get(line.code).medicare_status in OFF_MEDICARE_CLAIMS)]
     if untimed:
         summary += (f"; untimed code {untimed[0]}: one unit for the date" if len(untimed) == 1
                     else f"; untimed codes {', '.join(untimed)}: one unit each for the date")

@@ -93,12 +93,43 @@ class DaySummary(Frozen):
         report says them; a session billed with an earlier one of the day says so."""
         if item.units is None:
             return "pooled with an earlier session"
+        text = self._billed(item)
+        pooled = any(g.pooled is not None for g in self.groups
+                     if g.session_ids[0] == item.session.id)
+        return f"pooled: {text}" if pooled else text
+
+    def _billed(self, item: SessionDay) -> str:
         s = item.session
         rows = [r for r in self.rows
                 if (r.patient, r.discipline, r.payer) == (s.patient, s.discipline, s.payer.name)]
-        text = billed_text(rows, item.not_billed) if rows or item.not_billed else "-"
-        pooled = any(g.pooled is not None for g in self.groups if g.session_ids[0] == s.id)
-        return f"pooled: {text}" if pooled else text
+        return billed_text(rows, item.not_billed) if rows or item.not_billed else "-"
+
+    def day_notes(self, session_id: UUID) -> list[str]:
+        """What only the whole day can say of one session (the close screen shows it beside
+        the session's own billing): its checks that need the other sessions, and how it is
+        billed when the patient has other sessions of the discipline and payer that day."""
+        notes = [check.message for check in self.checks
+                 if session_id in check.session_ids and check.kind in DAY_ONLY]
+        pooled = self.pooled_note(session_id)
+        return notes if pooled is None else [*notes, pooled]
+
+    def pooled_note(self, session_id: UUID) -> str | None:
+        """How a session is billed when the patient has other sessions of its discipline and
+        payer that day (None when it is billed alone)."""
+        group = next((g for g in self.groups if session_id in g.session_ids), None)
+        if group is None or group.pooled is None:
+            return None
+        lead = next(i for i in self.sessions if i.session.id == group.session_ids[0])
+        others = len(group.session_ids) - 1
+        return (f"billed with the patient's other {group.discipline} "
+                f"{'session' if others == 1 else 'sessions'} of the day on the pooled minutes: "
+                f"{self._billed(lead)} for {'both' if others == 1 else 'all'}")
+
+
+DAY_ONLY = frozenset({CheckKind.OVERLAP, CheckKind.CLOCK_TIME, CheckKind.KX,
+                      CheckKind.KX_UNKNOWN_YEAR, CheckKind.GROUP_OVERLAP,
+                      CheckKind.OTHER_DISCIPLINE})
+"""Checks that need the whole day (the session alone cannot make them)."""
 
 
 def summarize_day(

@@ -34,9 +34,10 @@ def line_row(row: ClaimRow) -> list[str]:
     return [neutralise(cell) for cell in cells]
 
 
-def session_row(day: SessionDay, note: str) -> list[str]:
+def session_row(day: SessionDay, units: str, note: str) -> list[str]:
+    """`units` as the day summary says them (DaySummary.units_text: claim lines, what is not
+    billed, pooled)."""
     session, billing = day.session, day.billing
-    units = "; ".join(f"{line.code} x{line.units}" for line in billing.lines if line.units)
     cells = [str(session.id), session.date_of_service.isoformat(), session.patient,
              session.payer.name, session.payer.method.value, session.discipline.value,
              "open" if session.is_open else "closed", str(billing.total_timed_minutes),

@@ -6,6 +6,7 @@ minutes, timed minutes of one therapist never overlap each other or the therapis
 
 from __future__ import annotations
 
+import itertools
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
@@ -53,6 +54,8 @@ class FileCheck:
         self._lines: array[int] = array("q")
         self._groups: list[tuple[int, int, int, str]] = []
         """(start, end, line, code) of each group-therapy segment (a few per day)."""
+        self._evaluations: list[tuple[int, int, int]] = []
+        """(start, end, line) of each evaluation: one-on-one time too, outside any group."""
         self._seconds: dict[tuple[str, date], int] = {}
         """Seconds recorded per patient and date of service (a day has 1,440 minutes)."""
         self.warnings: list[RowError] = []
@@ -104,6 +107,8 @@ class FileCheck:
             self._lines.append(row.line)
         elif self._catalog.is_group(row.code):
             self._groups.append((_micros(row.start), end, row.line, row.code))
+        elif self._catalog.is_evaluation(row.code):
+            self._evaluations.append((_micros(row.start), end, row.line))
 
     def _within_a_day(self, row: Row) -> None:
         """A patient's segments of one date add up to at most the 1,440 minutes of a day."""
@@ -137,8 +142,8 @@ class FileCheck:
         return sorted(self.errors, key=lambda error: error.line)
 
     def _in_groups(self, stored: Iterable[Segment]) -> list[RowError]:
-        """One-on-one timed time inside the therapist's own group (Pub. 100-02 ch.15 §230):
-        the groups' times merged into spans, each timed segment looked up among them."""
+        """One-on-one time (timed, or an evaluation) inside the therapist's own group (Pub.
+        100-02 ch.15 §230): the groups' times merged into spans, each segment looked up."""
         groups = sorted([*self._groups, *(
             (_micros(g.start), _RUNNING if g.end is None else _micros(g.end), 0, g.code)
             for g in stored)])
@@ -153,7 +158,8 @@ class FileCheck:
             return []
         starts = [span[0] for span in spans]
         errors = []
-        for start, end, line in zip(self._starts, self._ends, self._lines, strict=True):
+        timed = zip(self._starts, self._ends, self._lines, strict=True)
+        for start, end, line in itertools.chain(timed, self._evaluations):
             index = bisect_left(starts, end) - 1
             if index >= 0 and spans[index][1] > start:
                 _, _, group_line, code = spans[index]

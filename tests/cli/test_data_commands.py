@@ -63,7 +63,7 @@ def test_bad_import_exits_2_and_writes_nothing(capsys, tmp_path):
     bad.write_text("session_id,oops\n")
     status, out, err = run(capsys, "--data-dir", str(tmp_path / "d"), "import", str(bad))
     assert status == 2 and out == ""
-    assert "1 bad row in" in err and "line 1, column header" in err
+    assert "1 problem in" in err and "line 1, column header" in err
     assert not (tmp_path / "d" / "days").exists()
 
 

@@ -112,4 +112,4 @@ def test_pairs_deleted_in_2020_are_not_edits(capsys):
 
 def test_assistant_minutes_need_a_number(capsys):
     assert main(["units", "97110=10", "--assistant", "97110"]) == 2
-    assert "give the assistant's minutes" in capsys.readouterr().err
+    assert "give the minutes the assistant furnished" in capsys.readouterr().err

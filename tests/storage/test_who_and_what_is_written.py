@@ -237,3 +237,63 @@ def test_import_errors_never_repeat_a_note(repo, tmp_path):
             note=secret))))
     assert [(e.column) for e in report.errors] == ["note"]
     assert "fall" not in str(report.errors[0]) and "500" in str(report.errors[0])
+
+
+# ---- an evaluation is one-on-one time too ---------------------------------------------------
+
+def test_an_evaluation_inside_the_therapists_group_is_refused_live(repo, clock):
+    repo.commands.start_group(["AB12", "CD34"])
+    clock.advance(minutes=10)
+    other = repo.commands.create_session("EF56", "Medicare")
+    with pytest.raises(InvalidChange, match="one-on-one time cannot overlap it"):
+        repo.commands.start(other.id, "97161")
+    with pytest.raises(InvalidChange, match="one-on-one time cannot overlap the therapist's "
+                                            "own group"):
+        repo.commands.add_segment(other.id, "97162", clock.now - timedelta(minutes=8),
+                                  clock.now - timedelta(minutes=2))
+    assert repo.queries.segments_of(other.id) == []
+
+
+def test_an_imported_evaluation_inside_a_group_is_refused(repo, tmp_path):
+    text = rows_csv(
+        row(S1, "97150", "2026-03-01T09:00:00-05:00", "2026-03-01T09:45:00-05:00"),
+        row(S2, "97150", "2026-03-01T09:00:00-05:00", "2026-03-01T09:45:00-05:00",
+            patient="CD34"),
+        row(S3, "97161", "2026-03-01T09:10:00-05:00", "2026-03-01T09:40:00-05:00",
+            patient="EF56"))
+    report = import_segments(repo, write(tmp_path, text))
+    assert [(e.line, e.column) for e in report.errors] == [(4, "start")]
+    assert "one-on-one time cannot overlap the therapist's own group" in report.errors[0].message
+
+
+def test_check_finds_one_on_one_time_a_hand_edit_put_inside_a_group(repo, clock, data_dir,
+                                                                  settings):
+    from storage.check import check_folder
+
+    repo.commands.start_group(["AB12", "CD34"])
+    clock.advance(minutes=40)
+    repo.commands.stop_group()
+    other = repo.commands.create_session("EF56", "Medicare")
+    evaluation = repo.commands.add_segment(other.id, "97161", clock.now, clock.now)
+    repo.close()
+    path = repo.store.day_path(repo.local(clock.now).date())
+    raw = json.loads(path.read_bytes())
+    for record in raw["segments"].values():
+        if record["id"] == str(evaluation.id):  # moved back by hand into the group's time
+            record["start"] = (clock.now - timedelta(minutes=30)).isoformat()
+    path.write_text(json.dumps(raw))
+    report = check_folder(data_dir, clock)
+    assert [f.kind for f in report.findings if not f.fixed] == ["group-overlap"]
+
+
+def test_a_known_patient_whose_payer_is_gone_is_listed_for_the_group(data_dir, clock,
+                                                                     settings):
+    with Repository.open(data_dir, clock, settings) as repo:
+        session = repo.commands.create_session("CD34", "Commercial")
+        repo.commands.close_session(session.id)
+    fewer = settings.model_copy(update={"payers": tuple(
+        p for p in settings.payers if p.name != "Commercial")})
+    clock.advance(days=1)
+    with Repository.open(data_dir, clock, fewer) as repo:
+        assert repo.commands.group_newcomers(["CD34", "AB12"], "Medicaid") == {
+            "CD34": "Medicaid", "AB12": "Medicaid"}

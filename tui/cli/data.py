@@ -15,6 +15,7 @@ from typing import TextIO
 from core.billing.modifiers import TherapyBucket
 from core.kinds import EARLIEST_YEAR, LATEST_YEAR, Discipline
 from core.text import plural, printable
+from storage import layout
 from storage.backup import restore_backup, write_backup
 from storage.check import check_folder
 from storage.errors import BadPath, IncompleteExport, InvalidChange
@@ -175,31 +176,37 @@ def run_patient(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-START_OF_CARE_AHEAD = timedelta(days=366)
+START_OF_CARE_AHEAD = timedelta(days=365)
 """A plan of care is entered at most shortly before it starts: a year ahead is a typo."""
 
 
 def _refuse_impossible_dates(args: argparse.Namespace, today: date) -> None:
     """Dates `patient` records that cannot be true: a signature not given yet, a start of
-    care more than a year ahead."""
+    care more than a year ahead, an amount used elsewhere in a year that has not begun."""
     if args.signed is not None and args.signed > today:
         raise UsageError(f"--signed {args.signed} is after today ({today}): record a "
                          "signature once it is given")
     if args.start_of_care is not None and args.start_of_care > today + START_OF_CARE_AHEAD:
         raise UsageError(f"--start-of-care {args.start_of_care} is more than a year ahead: "
                          "check the year")
+    if args.used_elsewhere is not None and args.year is not None and args.year > today.year:
+        raise UsageError(f"--year {args.year} has not begun: what other providers billed is "
+                         "recorded for this year or an earlier one")
 
 
 def run_import(args: argparse.Namespace) -> int:
-    if not args.file.is_file():
+    if not args.file.exists():
         raise UsageError(f"no such file: {args.file}")
+    if not args.file.is_file():
+        raise UsageError(f"{args.file} is not a regular file (a folder, a pipe...): give a "
+                         "segments CSV")
     with Repository.open(resolve_data_dir(args.data_dir), system_clock) as repo:
         report = import_segments(repo, args.file)
         _report_notices(repo)
     if report.errors:
         more = f" (the first {len(report.errors)} listed)" if report.more_errors else ""
-        say(f"error: {plural(len(report.errors) + report.more_errors, 'bad row')} in {args.file}"
-            f"{more}; nothing was imported")
+        say(f"error: {plural(len(report.errors) + report.more_errors, 'problem')} in "
+            f"{args.file}{more}; nothing was imported")
         for bad in report.errors:
             print(f"  {printable(str(bad))}", file=sys.stderr)
         return EXIT_USAGE
@@ -226,9 +233,21 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_backup(args: argparse.Namespace) -> int:
+    """An archive of the folder as it is; one that would lack sessions the index knew (a day
+    file that lost them) is refused unless --partial: restoring it would forget they were."""
     data_dir = resolve_data_dir(args.data_dir)
-    if not (data_dir / "days").is_dir():
+    with Repository.open(data_dir, system_clock, read_only=True) as repo:
+        unreadable = {layout.day_of(data_dir, path) for path in repo.store.skipped()}
+        missing = [m for m in repo.indexes.missing() if m.date not in unreadable]
+        repo.pop_notices()  # a file that cannot be read is named by the backup itself
+    if not layout.day_files(data_dir):
         raise BadPath(f"{printable(str(data_dir))} holds no sessions to back up")
+    if missing and not args.partial:
+        dates = ", ".join(str(entry.date) for entry in missing)
+        raise IncompleteExport(
+            f"the day files lost sessions the index knew ({dates}): a backup would not hold "
+            "them and a restore would forget they were; put them back or accept the loss "
+            "(tabletime check --accept-missing), or add --partial; nothing was written")
     out = Path(args.file).expanduser()
     days: list[int] = []
 

@@ -172,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("file", metavar="FILE", help="a new file (.tar.gz) outside the folder")
     backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    backup.add_argument("--partial", action="store_true",
+                        help="write it although the index knows sessions the day files lost")
 
     restore = commands.add_parser(
         "restore",

@@ -78,9 +78,9 @@ def parse_item(text: str) -> CodeMinutes:
 
 def parse_assistant(text: str) -> CodeMinutes:
     item = parse_item(text)
-    if item.minutes is None:
-        raise UsageError(f"--assistant {text!r}: give the assistant's minutes, e.g. "
-                         f"--assistant {item.code}=10")
+    if not item.minutes:
+        raise UsageError(f"--assistant {text!r}: give the minutes the assistant furnished, "
+                         f"e.g. --assistant {item.code}=10")
     return CodeMinutes(code=item.code, minutes=item.minutes, assistant_minutes=item.minutes)
 
 

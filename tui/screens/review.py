@@ -14,6 +14,7 @@ from core.billing.modifiers import billed_text, describe, units_words
 from core.billing.recorded import bill_recorded
 from core.billing.session import SessionBill, prefer_for
 from core.formats.money import dollars
+from storage.views import day_view
 from tui.dialogs.confirm import ConfirmDialog
 from tui.format import local_time
 from tui.screens.base import TabletimeScreen
@@ -81,7 +82,8 @@ class ReviewScreen(TabletimeScreen[bool]):
             if not claimed:
                 reason = skipped.get(line.code)
                 table.add_row(name, "-" if line.minutes is None else str(line.minutes),
-                              str(line.units), "", f"not billed ({reason})" if reason else
+                              "-" if reason else str(line.units), "",
+                              f"not billed ({reason})" if reason else
                               "not billed" if line.units else "")
         total = dollars(review.fees.total) if review.fees else "$0.00"
         units = units_words(sum(c.units for c in review.claim), billing.timed_units)
@@ -121,6 +123,8 @@ class ReviewScreen(TabletimeScreen[bool]):
                                                                  session.payer.name))
         warnings += [other.message for other in (plan, balance)
                      if other is not None and other.kind is not None]
+        warnings += day_view(self.tabletime.repo, day, self.tabletime.clock()).day_notes(
+            session.id)
         text = "\n".join(f"! {w}" for w in warnings) if warnings else "No warnings."
         self.query_one("#review-warnings", Static).update(f"Warnings:\n{text}\n")
 
@@ -165,7 +169,10 @@ class ReviewScreen(TabletimeScreen[bool]):
         if closed is None:
             return
         bill = bill_recorded(closed, (), self.tabletime.clock(), repo.catalog)  # as stored
-        self.tabletime.tell(f"Closed {closed.patient}: {billed_text(bill.claim, bill.not_billed)}")
+        pooled = day_view(repo, closed.date_of_service, self.tabletime.clock()).pooled_note(
+            closed.id)
+        self.tabletime.tell(f"Closed {closed.patient}: {billed_text(bill.claim, bill.not_billed)}"
+                            + (f"; {pooled}" if pooled else ""))
         self.dismiss(True)
 
     def action_back(self) -> None:

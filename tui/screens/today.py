@@ -30,6 +30,9 @@ from tui.format import elapsed, local_time
 from tui.screens.live import LiveTableScreen
 from tui.widgets.plain_table import PlainTable
 
+NAMED = 8
+"""New group patients named in the confirmation; beyond that, a count (it fits 80 x 24)."""
+
 
 class TodayScreen(LiveTableScreen):
     NARROW_HIDDEN = frozenset({"undo_delete", "group"})
@@ -313,9 +316,12 @@ class TodayScreen(LiveTableScreen):
                 elif yes:
                     dialog.query_one("#error", Label).update(f"! {self.tabletime.last_error}")
 
-            listed = ", ".join(f"{name} ({payer})" for name, payer in newcomers.items())
+            named = list(newcomers.items())
+            listed = ", ".join(f"{name} ({payer})" for name, payer in named[:NAMED])
+            more = f" and {len(named) - NAMED} more" if len(named) > NAMED else ""
             self.app.push_screen(ConfirmDialog(
-                f"Never seen before, each gets a new session: {listed}. Start the group with "
+                f"New sessions on the payer chosen here (never seen, or their last payer is no "
+                f"longer in the settings): {listed}{more}. Start the group with "
                 f"{plural(len(patients), 'patient')}?", yes="Start"), answered)
             return FieldError("patients", "new patients: check their references and payer")
 
