@@ -98,9 +98,12 @@ class Repository:
 
     @classmethod
     def open(cls, data_dir: Path, clock: Clock, settings: Settings | None = None, *,
-             read_only: bool = False, lock: WriterLock | None = None) -> Repository:
+             read_only: bool = False, lock: WriterLock | None = None,
+             writes_settings: bool = True) -> Repository:
         """Open a data folder; a writer takes the lock (DataFolderLocked if another has it),
-        or is handed it held (`lock`: a restore that just put the folder in place).
+        or is handed it held (`lock`: a restore that just put the folder in place). Without
+        settings.toml, the defaults are written (`writes_settings`: the app, whose first run
+        asks who bills) or only used (a command such as import, so that the app still asks).
 
         A reader changes nothing at all: it creates, chmods and repairs nothing, so reading
         works on a read-only disk and never disturbs a running app. On a read-only disk a
@@ -121,7 +124,8 @@ class Repository:
             writes = lock is not None and not disk_read_only and not restores
             first_run = settings is None and writes and not settings_path(data_dir).exists()
             if settings is None:
-                settings, seen = read_settings(data_dir, first_run_writes=writes)
+                settings, seen = read_settings(data_dir,
+                                               first_run_writes=writes and writes_settings)
             else:
                 seen = settings_content(data_dir) if lock is not None else None
             repo = cls(data_dir, clock, settings, lock, settings_read=seen,

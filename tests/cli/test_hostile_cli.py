@@ -273,9 +273,11 @@ def test_bad_settings_are_refused_naming_the_key(capsys, tmp_path, toml, key):
     assert "\x1b" not in err and len(err) < 500
 
 
-def test_first_run_takes_the_machines_time_zone(capsys, tmp_path, monkeypatch):
+def test_first_run_takes_the_machines_time_zone(tmp_path, monkeypatch, clock):
+    """The app's first start writes the defaults with the machine's zone (an import into a
+    new folder uses them without writing them, so that the app still asks: see
+    tests/cli/test_more_like_them.py)."""
     monkeypatch.setenv("TZ", "America/Denver")
-    source = tmp_path / "empty.csv"
-    source.write_text("")
-    run(capsys, "--data-dir", str(tmp_path / "data"), "import", str(source))
+    with Repository.open(tmp_path / "data", clock) as repo:
+        assert repo.first_run
     assert 'timezone = "America/Denver"' in (tmp_path / "data" / "settings.toml").read_text()

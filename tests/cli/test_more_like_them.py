@@ -139,3 +139,15 @@ def test_readers_do_not_announce_what_they_derive_in_memory(capsys, data):
 def test_patient_refuses_years_not_begun(capsys, data, monkeypatch, clock, argv, said):
     monkeypatch.setattr("tui.cli.data.system_clock", clock)
     one_line(*run(capsys, "--data-dir", str(data), "patient", "AB12", *argv), said)
+
+
+def test_a_folder_an_import_started_still_asks_who_bills_at_the_first_start(capsys, tmp_path,
+                                                                           data, clock):
+    _, csv_text, _ = run(capsys, "--data-dir", str(data), "export")
+    source = tmp_path / "in.csv"
+    source.write_text(csv_text)
+    fresh = tmp_path / "fresh"
+    assert run(capsys, "--data-dir", str(fresh), "import", str(source))[0] == 0
+    assert not (fresh / "settings.toml").exists()  # the defaults were used, not written
+    with Repository.open(fresh, clock) as repo:
+        assert repo.first_run  # the app asks the name and the time zone
