@@ -5,22 +5,34 @@ the exports never assemble domain facts of their own. Reading only: nothing here
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from uuid import UUID
 
+from core.billing.day import DayBilling, SessionData, bill_day
+from core.billing.live import NextUnit, next_unit
 from core.billing.modifiers import KX_THRESHOLDS, TherapyBucket, threshold_status
+from core.billing.recorded import bill_recorded
+from core.billing.session import SessionBill
 from core.billing.summary import DaySummary, summarize_day
+from core.billing.units import BillingResult
 from core.care.deadlines import (
     AuthorizationBalance,
+    DeadlineKey,
     DeadlinePair,
+    PlanOfCareDeadline,
+    ReportDeadline,
     authorization_balance,
     patient_deadlines,
 )
 from core.care.history import HistoryEntry, Visit, patient_history
 from core.care.patients import UsedElsewhere
+from core.catalog import Catalog
 from core.kinds import LATEST_YEAR, Discipline
-from core.models import Frozen
+from core.models import Frozen, Segment
+from core.session import Session
+from core.timing import forgotten_timers
 from storage.indexes import medicare_by_day, year_to_date
 from storage.repository import Repository
 
@@ -111,3 +123,104 @@ def patient_view(repo: Repository, patient: str, year: int, today: date) -> Pati
         authorizations=tuple(authorization_balance(a, visits, today)
                              for a in repo.patients.authorizations(patient)),
         deadlines=patient_deadlines(visits, repo.patients.episodes(patient), today))
+
+
+@dataclass(frozen=True)
+class TodayView:
+    """Today's sessions (and any still open from an earlier day) billed as the day summary
+    bills them, the day's deadlines in words, at `now`. Read when something changed; each
+    second only the dates with a running timer are billed again (`at`)."""
+
+    day: date
+    now: datetime
+    sessions: tuple[Session, ...]
+    segments: dict[UUID, tuple[Segment, ...]]
+    billed: dict[date, DayBilling]
+    reports: dict[DeadlineKey, ReportDeadline]
+    deadlines: tuple[str, ...]
+    """Each warning deadline as a line: a progress report due, a plan of care ending, an
+    authorization running low."""
+
+    def at(self, now: datetime, catalog: Catalog) -> TodayView:
+        running = {s.date_of_service for s in self.sessions
+                   if any(seg.running for seg in self.segments[s.id])}
+        billed = dict(self.billed)
+        for day in running:
+            billed[day] = bill_day([(s, self.segments[s.id]) for s in self.sessions
+                                    if s.date_of_service == day], now, catalog)
+        return replace(self, now=now, billed=billed)
+
+    def billing(self, session: Session) -> BillingResult:
+        return self.billed[session.date_of_service].billings[session.id]
+
+    def units(self, session: Session) -> int | None:
+        """The units of the claim lines the session leads; None: pooled with an earlier one."""
+        return self.billed[session.date_of_service].units.get(session.id)
+
+    def totals(self) -> tuple[int, int, int]:
+        """Today's timed minutes, units and timed units, as the day summary counts them."""
+        billed = self.billed.get(self.day)
+        if billed is None:
+            return 0, 0, 0
+        return (sum(g.timed_minutes for g in billed.groups),
+                sum(row.units for row in billed.rows),
+                sum(g.timed_units for g in billed.groups))
+
+
+def today_view(repo: Repository, now: datetime) -> TodayView:
+    today = repo.local(now).date()
+    listed = {s.id: s for s in repo.queries.sessions_on(today)}
+    for session in repo.queries.open_sessions():
+        listed.setdefault(session.id, session)
+    sessions = tuple(sorted(listed.values(), key=lambda s: s.opened_at))
+    segments = {s.id: tuple(repo.queries.segments_of(s.id)) for s in sessions}
+    pairs: list[SessionData] = [(s, segments[s.id]) for s in sessions]
+    by_day: dict[date, list[SessionData]] = {}
+    for pair in pairs:
+        by_day.setdefault(pair[0].date_of_service, []).append(pair)
+    reports = repo.queries.report_deadlines(today, pairs)
+    warned: list[tuple[str, ReportDeadline | PlanOfCareDeadline | AuthorizationBalance]] = [
+        *((patient, d) for (patient, _), d in reports.items()),
+        *((patient, d) for (patient, _), d in
+          repo.queries.plan_of_care_deadlines(today, pairs).items()),
+        *((patient, d) for (patient, _), d in
+          repo.queries.authorization_balances(today, pairs).items())]
+    return TodayView(
+        day=today, now=now, sessions=sessions, segments=segments,
+        billed={day: bill_day(day_pairs, now, repo.catalog)
+                for day, day_pairs in by_day.items()},
+        reports=reports,
+        deadlines=tuple(f"{patient}: {d.message}" for patient, d in warned
+                        if d.kind is not None))
+
+
+@dataclass(frozen=True)
+class SessionLive:
+    """One session at the table, at `now`: its segments, billed (live while open), where the
+    units stand, the untimed units it bills, its running and forgotten timers."""
+
+    session: Session
+    segments: tuple[Segment, ...]
+    bill: SessionBill
+    next_unit: NextUnit
+    untimed: int
+    """Units of untimed codes it bills (a group's 97150): the header says them."""
+    forgotten: frozenset[str]
+    """Codes whose timer runs past the settings' limit."""
+
+    @property
+    def running(self) -> tuple[Segment, ...]:
+        return tuple(s for s in self.segments if s.running)
+
+
+def session_live(repo: Repository, session_id: UUID, now: datetime) -> SessionLive:
+    session = repo.queries.session(session_id)
+    segments = tuple(repo.queries.segments_of(session_id))
+    bill = bill_recorded(session, segments, now, repo.catalog)
+    running = [s for s in segments if s.running]
+    return SessionLive(
+        session=session, segments=segments, bill=bill,
+        next_unit=next_unit(session.payer.method, bill.billing, segments, now, repo.catalog),
+        untimed=sum(line.units for line in bill.claim) - bill.billing.timed_units,
+        forgotten=frozenset(s.code for s in forgotten_timers(
+            running, now, repo.settings.forgotten_timer_minutes)))

@@ -41,6 +41,10 @@ FORGOTTEN_CHECK_SECONDS = 15
 FOLDER_CHECK_SECONDS = 1
 
 
+class NotSaved(StorageError):
+    """The disk would not take a change (full, read-only): nothing was saved."""
+
+
 class TabletimeApp(App[None]):
     CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "Tabletime"
@@ -53,14 +57,11 @@ class TabletimeApp(App[None]):
             "quit; running timers keep running and are there at next start")),
     ]
 
-    def __init__(self, clock: Clock, repository: Repository, settings: Settings,
-                 *, banner: str = "") -> None:
+    def __init__(self, clock: Clock, repository: Repository, *, banner: str = "") -> None:
         super().__init__()
         self.clock = clock
         self.repo = repository
-        self.settings = settings
         self.banner = banner
-        self.last_error: str | None = None
         self.crash: str | None = None
         """The line shown when an unexpected error stopped the app."""
         self._warned: set[UUID] = set()
@@ -91,21 +92,37 @@ class TabletimeApp(App[None]):
         for notice in self.repo.pop_notices():
             self.tell(notice.message, notice.severity)
 
-    def attempt(self, action: Callable[[], T], *, quiet: bool = False) -> T | None:
-        """Run a store change. A refusal, or a disk that will not take the write (full,
-        read-only), is shown (or kept in `last_error` when `quiet`); nothing half-done is
-        reported as done."""
-        self.last_error = None
+    @property
+    def settings(self) -> Settings:
+        """The repository's settings: the one copy."""
+        return self.repo.settings
+
+    def save(self, action: Callable[[], T]) -> T:
+        """Run a store change; a refusal, or a disk that will not take the write (full,
+        read-only: NotSaved), is raised as a StorageError naming why nothing was saved. What
+        the store had to say is shown either way."""
         try:
             return action()
-        except StorageError as error:
-            self.last_error = str(error)
         except OSError as error:
-            self.last_error = f"not saved: {disk_problem(error)}"
+            raise NotSaved(f"not saved: {disk_problem(error)}") from None
         finally:
             self.report()
-        if not quiet:
-            self.tell(self.last_error, "error")
+
+    def attempt(self, action: Callable[[], T]) -> T | None:
+        """`save`, with a refusal shown as a message (and None returned): nothing half-done
+        is reported as done."""
+        try:
+            return self.save(action)
+        except StorageError as error:
+            self.tell(str(error), "error")
+            return None
+
+    def refusal(self, action: Callable[[], object]) -> str | None:
+        """For a form: None once the change is saved, else why not (the form shows it)."""
+        try:
+            self.save(action)
+        except StorageError as error:
+            return str(error)
         return None
 
     def _handle_exception(self, error: Exception) -> None:
@@ -129,17 +146,17 @@ class TabletimeApp(App[None]):
     def use_settings(self, settings: Settings) -> Settings:
         """Save new settings and work with them from now on."""
         self.repo.change_settings(settings)
-        self.settings = settings
         return settings
 
     def watch_theme(self, theme: str) -> None:
         """The theme chosen (ctrl+p, Theme) is kept for the next start."""
-        settings: Settings | None = getattr(self, "settings", None)  # None: not started yet
-        if settings is not None and theme != settings.theme and not self.repo.read_only:
-            self.attempt(lambda: self.use_settings(
-                settings.model_copy(update={"theme": theme})), quiet=True)
-            if self.last_error is not None:  # an edited settings.toml is kept: say so
-                self.tell(f"{self.last_error}; the theme was not saved", "warning")
+        repo: Repository | None = getattr(self, "repo", None)  # None: not started yet
+        if repo is None or theme == repo.settings.theme or repo.read_only:
+            return
+        chosen = repo.settings.model_copy(update={"theme": theme})
+        refused = self.refusal(lambda: self.use_settings(chosen))
+        if refused is not None:  # an edited settings.toml is kept: say so
+            self.tell(f"{refused}; the theme was not saved", "warning")
 
     def open_session(self, session_id: UUID) -> None:
         if isinstance(self.screen, SessionScreen):
@@ -254,7 +271,6 @@ class TabletimeApp(App[None]):
             self.push_screen(HelpScreen())
 
 
-def make_app(clock: Clock, repository: Repository, settings: Settings | None = None,
-             **options: Any) -> TabletimeApp:
+def make_app(clock: Clock, repository: Repository, **options: Any) -> TabletimeApp:
     """The app on an open repository; the caller owns the repository and closes it."""
-    return TabletimeApp(clock, repository, settings or repository.settings, **options)
+    return TabletimeApp(clock, repository, **options)

@@ -39,7 +39,7 @@ def open_app(data_dir, clock, settings) -> Iterator[Callable[[], TabletimeApp]]:
     def build() -> TabletimeApp:
         repo = Repository.open(data_dir, clock, settings)
         opened.append(repo)
-        return make_app(clock, repo, settings)
+        return make_app(clock, repo)
 
     yield build
     for repo in opened:

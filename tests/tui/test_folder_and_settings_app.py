@@ -24,7 +24,7 @@ from .conftest import SIZE
 def app_on_folder(data_dir, clock):
     """The app with the folder's own settings, as `tabletime` opens it."""
     with Repository.open(data_dir, clock) as repo:
-        yield make_app(clock, repo, repo.settings)
+        yield make_app(clock, repo)
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ async def test_the_app_opens_on_a_read_only_disk_and_every_change_says_not_saved
     monkeypatch.setattr("storage.repository.on_read_only_disk", lambda folder: True)
     before = {p: p.read_bytes() for p in data_dir.rglob("*") if p.is_file()}
     with Repository.open(data_dir, clock, settings) as repo:
-        app = make_app(clock, repo, settings)
+        app = make_app(clock, repo)
         async with app.run_test(size=SIZE) as pilot:
             assert isinstance(app.screen, TodayScreen)
             assert sum("read-only disk" in m for m, _ in told) == 1

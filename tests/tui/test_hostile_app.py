@@ -112,7 +112,7 @@ async def test_payer_and_code_names_with_brackets_are_literal(data_dir, clock, s
         "custom_codes": (custom,), "therapist": "[red]Dana", "favourites": ("S9131",)})
     with Repository.open(data_dir, clock, odd) as repo:
         session = repo.commands.create_session("AB12", "[b]Blue[/b] Cross")
-        app = make_app(clock, repo, odd)
+        app = make_app(clock, repo)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             assert "[b]Blue[/b] Cross" in screen_text(app)
@@ -161,7 +161,7 @@ async def test_an_unexpected_error_exits_1_with_a_report_and_no_patient_data(ope
 
 async def test_a_full_disk_on_a_switch_is_a_message_and_the_app_lives(open_app, clock, told,
                                                                       monkeypatch):
-    from storage import store
+    from storage import document_storage as store
 
     app = open_app()
     session = app.repo.commands.create_session("AB12", "Medicare")
@@ -194,7 +194,7 @@ async def test_a_removed_custom_code_is_shown_never_a_crash(data_dir, clock, set
         repo.commands.start(session.id, "S9131")
         clock.advance(minutes=12)
     with Repository.open(data_dir, clock, settings) as repo:
-        app = make_app(clock, repo, settings)
+        app = make_app(clock, repo)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             assert "S9131" in await show(pilot, SessionScreen(session.id))
@@ -213,7 +213,7 @@ async def test_a_dst_night_edit_changes_only_what_was_typed(data_dir, settings):
         start = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT
         end = datetime(2026, 11, 1, 6, 30, tzinfo=UTC)  # 01:30 EST, an hour later
         segment = repo.commands.add_segment(session.id, "97110", start, end)
-        app = make_app(clock, repo, settings)
+        app = make_app(clock, repo)
         async with app.run_test(size=SIZE) as pilot:
             app.open_session(session.id)
             await pilot.pause()

@@ -36,7 +36,7 @@ def app_on_folder(data_dir, clock):
     """The app with the folder's own settings, as `tabletime` opens it (a first run when the
     folder has none)."""
     with Repository.open(data_dir, clock) as repo:
-        yield make_app(clock, repo, repo.settings)
+        yield make_app(clock, repo)
 
 
 def header(app) -> str:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from core.models import Discipline
 from core.session import Session
+from storage.errors import StorageError
 from tui.dialogs.form import FormDialog, FormField, say_why
 
 if TYPE_CHECKING:
@@ -20,11 +21,12 @@ def session_details_dialog(app: TabletimeApp, session: Session, *,
     def submit(values: dict[str, str]) -> str | None:
         if not values["reason"].strip():
             return say_why()
-        saved = app.attempt(lambda: repo.commands.edit_session(
-            session.id, patient=values["patient"], payer=values["payer"],
-            discipline=Discipline(values["discipline"]), reason=values["reason"]), quiet=True)
-        if saved is None:
-            return app.last_error
+        try:
+            saved = app.save(lambda: repo.commands.edit_session(
+                session.id, patient=values["patient"], payer=values["payer"],
+                discipline=Discipline(values["discipline"]), reason=values["reason"]))
+        except StorageError as error:
+            return str(error)
         app.tell(f"{saved.patient}: {saved.payer.name}, {saved.discipline} ({undo})")
         return None
 

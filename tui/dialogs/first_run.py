@@ -29,9 +29,9 @@ def first_run_dialog(app: TabletimeApp) -> FormDialog:
                 "discipline": values["discipline"], "timezone": values["timezone"].strip()})
         except ValidationError as error:
             return problem(error)
-        if app.attempt(lambda: app.use_settings(chosen), quiet=True) is None and \
-                app.last_error:
-            return app.last_error
+        refused = app.refusal(lambda: app.use_settings(chosen))
+        if refused is not None:
+            return refused
         app.tell(f"Saved in {app.repo.data_dir / 'settings.toml'}: chart notes are signed "
                  f"{chosen.therapist or '(no name yet)'}")
         return None

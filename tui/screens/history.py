@@ -18,6 +18,7 @@ from core.billing.modifiers import KX_THRESHOLDS, TherapyBucket
 from core.care.history import HistoryEntry
 from core.formats.money import dollars
 from core.text import parse_amount, plural
+from storage.errors import StorageError
 from storage.views import patient_history_view
 from tui.dialogs.form import FormDialog, FormField
 from tui.screens.base import TabletimeScreen
@@ -100,11 +101,12 @@ class PatientHistoryScreen(TabletimeScreen[None]):
                 amount = parse_amount(values["amount"])
             except ValueError as error:
                 return str(error)
-            saved = self.tabletime.attempt(lambda: repo.patients.set_used_elsewhere(
-                self.patient, wanted, TherapyBucket(values["bucket"]), amount,
-                self.tabletime.clock(), values["note"]), quiet=True)
-            if saved is None:
-                return self.tabletime.last_error
+            try:
+                saved = self.tabletime.save(lambda: repo.patients.set_used_elsewhere(
+                    self.patient, wanted, TherapyBucket(values["bucket"]), amount,
+                    self.tabletime.clock(), values["note"]))
+            except StorageError as error:
+                return str(error)
             self.tabletime.tell(f"{self.patient}: ${amount:,.2f} used elsewhere in {wanted} "
                                 f"({saved.bucket}) recorded; KX counts it")
             return None

@@ -326,8 +326,7 @@ class SessionScreen(LiveTableScreen):
 
     def save(self, action: Callable[[], Any]) -> str | None:
         """For dialogs: None when the change was saved, else the refusal to show in it."""
-        self.tabletime.attempt(action, quiet=True)
-        return self.tabletime.last_error
+        return self.tabletime.refusal(action)
 
     # ---- segments by hand -------------------------------------------------------------------
 

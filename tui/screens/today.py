@@ -3,7 +3,6 @@ from an earlier day (marked), live timers and units, and the cursor on the sessi
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 from textual import on
@@ -11,18 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Label, Static
 
-from core.billing.day import DayBilling, SessionData, bill_day
 from core.billing.modifiers import units_words
-from core.care.deadlines import (
-    AuthorizationBalance,
-    DeadlineKey,
-    PlanOfCareDeadline,
-    ReportDeadline,
-)
-from core.models import Discipline, Segment
+from core.models import Discipline
 from core.session import Session
 from core.text import plural, split_references
 from core.timing import forgotten_timers
+from storage.errors import StorageError
+from storage.views import TodayView, today_view
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.details import session_details_dialog
 from tui.dialogs.form import FieldError, FormDialog, FormField
@@ -62,18 +56,13 @@ class TodayScreen(LiveTableScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.sessions: list[Session] = []
-        self.clocks: dict[DeadlineKey, ReportDeadline] = {}
-        """Today's progress-report clock of each patient and discipline."""
-        self.balances: dict[tuple[str, str], AuthorizationBalance] = {}
-        """Today's authorization balance of each patient and payer that has one."""
-        self.plans: dict[DeadlineKey, PlanOfCareDeadline] = {}
-        """Today's plan-of-care clock of each patient and discipline."""
+        self.view: TodayView | None = None
         self.deleted: list[Session] = []
         """Sessions deleted on this screen, the last one first to come back."""
-        self.billed: dict[date, DayBilling] = {}
-        """The listed sessions billed, by date of service (as the day summary bills them)."""
-        self.segments: dict[UUID, list[Segment]] = {}
+
+    @property
+    def sessions(self) -> tuple[Session, ...]:
+        return () if self.view is None else self.view.sessions
 
     def compose(self) -> ComposeResult:
         yield Static(id="today-title", markup=False)
@@ -85,36 +74,21 @@ class TodayScreen(LiveTableScreen):
         yield Footer(compact=True)
 
     def reload(self) -> None:
-        repo = self.tabletime.repo
-        today = repo.local(self.tabletime.clock()).date()
-        listed = {s.id: s for s in repo.queries.sessions_on(today)}
-        for session in repo.queries.open_sessions():
-            listed.setdefault(session.id, session)
-        self.sessions = sorted(listed.values(), key=lambda s: s.opened_at)
-        day = self._bill()
-        self.clocks = repo.queries.report_deadlines(today, day)
-        self.balances = repo.queries.authorization_balances(today, day)
-        self.plans = repo.queries.plan_of_care_deadlines(today, day)
+        view = self.view = today_view(self.tabletime.repo, self.tabletime.clock())
         table = self.table
-        ids = [s.id for s in self.sessions]
+        ids = [s.id for s in view.sessions]
         row = table.cursor_row if table.row_count else len(ids) - 1
         kept = self.selected() if table.row_count else None
-        table.sync([(str(session.id), self._cells(session)) for session in self.sessions])
+        table.sync([(str(session.id), self._cells(session)) for session in view.sessions])
         wanted = self._wanted(ids, kept)
         if wanted is not None:
             table.move_cursor(row=ids.index(wanted))
         elif ids:
             table.move_cursor(row=min(max(row, 0), len(ids) - 1))
-        self.query_one("#today-hint").display = not self.sessions
-        due = [f"{patient}: {clock.message}" for (patient, _), clock in self.clocks.items()
-               if clock.kind is not None]
-        due += [f"{patient}: {plan.message}" for (patient, _), plan in self.plans.items()
-                if plan.kind is not None]
-        due += [f"{patient}: {balance.message}" for (patient, _), balance
-                in self.balances.items() if balance.kind is not None]
-        reports = self.query_one("#today-clocks", Static)
-        reports.update("\n".join(due))
-        reports.display = bool(due)
+        self.query_one("#today-hint").display = not ids
+        deadlines = self.query_one("#today-clocks", Static)
+        deadlines.update("\n".join(view.deadlines))
+        deadlines.display = bool(view.deadlines)
         self.show_totals()
 
     def _wanted(self, ids: list[UUID], kept: UUID | None) -> UUID | None:
@@ -128,46 +102,24 @@ class TodayScreen(LiveTableScreen):
         running = {s.session_id for s in self.tabletime.repo.queries.running_timed()}
         return next((i for i in ids if i in running), None)
 
-    def _bill(self) -> list[SessionData]:
-        """Bill the listed sessions as the day summary does (a patient's sessions of one date,
-        discipline and payer pooled), one date at a time, once per redraw."""
-        repo = self.tabletime.repo
-        self.segments = {s.id: repo.queries.segments_of(s.id) for s in self.sessions}
-        listed: list[SessionData] = [(s, self.segments[s.id]) for s in self.sessions]
-        by_day: dict[date, list[SessionData]] = {}
-        for pair in listed:
-            by_day.setdefault(pair[0].date_of_service, []).append(pair)
-        now = self.tabletime.clock()
-        self.billed = {day: bill_day(pairs, now, repo.catalog) for day, pairs in by_day.items()}
-        return listed
-
     def show_totals(self) -> None:
         """The clock and the day's totals, on one line, in the day summary's words."""
-        now = self.tabletime.repo.local(self.tabletime.clock())
-        today = [s for s in self.sessions if s.date_of_service == now.date()]
-        billed = self.billed.get(now.date())
-        timed = units = timed_units = 0
-        if billed is not None:
-            timed = sum(g.timed_minutes for g in billed.groups)
-            units = sum(row.units for row in billed.rows)
-            timed_units = sum(g.timed_units for g in billed.groups)
+        assert self.view is not None
+        now = self.tabletime.repo.local(self.view.now)
+        today = [s for s in self.view.sessions if s.date_of_service == self.view.day]
+        timed, units, timed_units = self.view.totals()
         self.query_one("#today-title", Static).update(
             f"Today {now:%a %d %b %Y} {now:%H:%M} · {plural(len(today), 'session')} · "
             f"{timed} timed min · {units_words(units, timed_units)}")
 
     def _cells(self, session: Session) -> list[str]:
-        repo = self.tabletime.repo
-        now = self.tabletime.clock()
-        segments = self.segments[session.id]
-        billed = self.billed[session.date_of_service]
-        billing = billed.billings[session.id]
-        units = billed.units.get(session.id)
-        running = [s for s in segments if s.running]
+        assert self.view is not None
+        repo, view, now = self.tabletime.repo, self.view, self.view.now
+        running = [s for s in view.segments[session.id] if s.running]
         forgotten = forgotten_timers(running, now, repo.settings.forgotten_timer_minutes)
-        today = repo.local(now).date()
         opened = local_time(session.opened_at, repo.zone)
         status = "closed" if not session.is_open else ("running" if running else "open")
-        if session.date_of_service != today:
+        if session.date_of_service != view.day:
             opened = f"{session.date_of_service:%d %b} {opened}"
             status += f" since {session.date_of_service:%a %d %b}"
         timed = [s for s in running if repo.catalog.is_timed(s.code)]
@@ -177,21 +129,27 @@ class TodayScreen(LiveTableScreen):
             timer += f" +{len(running) - len(shown)}"
         if forgotten:
             timer = "! " + timer
+        units = view.units(session)
         return [session.patient, session.payer.name, status, timer,
-                str(billing.total_timed_minutes), "pooled" if units is None else str(units),
-                self._report(session), opened]
+                str(view.billing(session).total_timed_minutes),
+                "pooled" if units is None else str(units), self._report(session), opened]
 
     def _report(self, session: Session) -> str:
-        """The progress-report clock, short: `9/10`, `due`, `late`, `written`."""
+        """The progress-report deadline, short: `9/10`, `due`, `late`, `written`."""
         if session.progress_report:
             return "written"
-        clock = self.clocks.get((session.patient, session.discipline))
-        return "" if clock is None or session.date_of_service != clock.day else clock.short
+        assert self.view is not None
+        report = self.view.reports.get((session.patient, session.discipline))
+        return "" if report is None or session.date_of_service != report.day else report.short
 
     def tick(self) -> None:
+        """Only the open sessions' cells change with the clock; only the dates with a running
+        timer are billed again."""
+        if self.view is None:
+            return
+        self.view = self.view.at(self.tabletime.clock(), self.tabletime.repo.catalog)
         table = self.table
-        self._bill()
-        for session in self.sessions:
+        for session in self.view.sessions:
             if session.is_open:
                 for (key, _), value in zip(self.COLUMNS, self._cells(session), strict=True):
                     table.update_cell(str(session.id), key, value, update_width=True)
@@ -289,32 +247,34 @@ class TodayScreen(LiveTableScreen):
 
         dialog: FormDialog
 
-        def start(patients: list[str], values: dict[str, str]) -> bool:
-            started = self.tabletime.attempt(lambda: repo.commands.start_group(
-                patients, values["code"], new_payer=values["payer"]), quiet=True)
-            if started is not None:
-                self.tabletime.tell(f"Group {values['code']} started for "
-                                    f"{plural(len(started), 'patient')} (g stops it)")
-            return started is not None
+        def start(patients: list[str], values: dict[str, str]) -> str | None:
+            """None once the group runs, else why not."""
+            try:
+                started = self.tabletime.save(lambda: repo.commands.start_group(
+                    patients, values["code"], new_payer=values["payer"]))
+            except StorageError as error:
+                return str(error)
+            self.tabletime.tell(f"Group {values['code']} started for "
+                                f"{plural(len(started), 'patient')} (g stops it)")
+            return None
 
         def submit(values: dict[str, str]) -> str | None:
             try:
                 patients = split_references(values["patients"])
-            except ValueError as error:
+                newcomers = self.tabletime.save(lambda: repo.commands.group_newcomers(
+                    patients, values["payer"]))
+            except (ValueError, StorageError) as error:
                 return FieldError("patients", str(error))
-            newcomers = self.tabletime.attempt(lambda: repo.commands.group_newcomers(
-                patients, values["payer"]), quiet=True)
-            if newcomers is None:
-                return FieldError("patients", self.tabletime.last_error or "not started")
             if not newcomers:
-                return None if start(patients, values) else \
-                    FieldError("patients", self.tabletime.last_error or "not started")
+                refused = start(patients, values)
+                return None if refused is None else FieldError("patients", refused)
 
             def answered(yes: bool | None) -> None:
-                if yes and start(patients, values):
+                refused = start(patients, values) if yes else None
+                if yes and refused is None:
                     dialog.dismiss(True)
-                elif yes:
-                    dialog.query_one("#error", Label).update(f"! {self.tabletime.last_error}")
+                elif refused is not None:
+                    dialog.query_one("#error", Label).update(f"! {refused}")
 
             named = list(newcomers.items())
             listed = ", ".join(f"{name} ({payer})" for name, payer in named[:NAMED])
@@ -341,11 +301,11 @@ class TodayScreen(LiveTableScreen):
         created: list[Session] = []
 
         def submit(values: dict[str, str]) -> str | None:
-            session = self.tabletime.attempt(
-                lambda: repo.commands.create_session(values["patient"], values["payer"],
-                                            Discipline(values["discipline"])), quiet=True)
-            if session is None:
-                return self.tabletime.last_error
+            try:
+                session = self.tabletime.save(lambda: repo.commands.create_session(
+                    values["patient"], values["payer"], Discipline(values["discipline"])))
+            except StorageError as error:
+                return str(error)
             created.append(session)
             self.tabletime.last_session = session.id
             return None
