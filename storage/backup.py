@@ -47,12 +47,13 @@ from storage.atomic import (
     read_regular,
     write_atomic,
 )
+from storage.document_storage import MAX_FILE_BYTES
 from storage.documents import DocumentError, document_kind, upgrade, validate
 from storage.errors import BadPath, DataFolderLocked, SettingsError, disk_problem
 from storage.folder import RESTORE_MARK, WriterLock, interrupted_restores, refuse_non_folder
 from storage.layout import LOCK_NAME, PATIENTS_NAME, SETTINGS_NAME, restoring_prefix
 from storage.settings_file import parse_settings
-from storage.store import MAX_FILE_BYTES, file_stamp
+from storage.store import file_stamp
 
 FORMAT = 1
 ROOT = "tabletime-backup"

@@ -20,10 +20,11 @@ from core.models import FurnishedBy, PatientRef, PayerProfile, Segment, problem
 from core.session import Session
 from core.settings import Settings
 from core.timing import ClampedClock, describe_overlap, first_overlap
+from storage.document_storage import Severity
 from storage.errors import InvalidChange, NotFound, OverlapError
 from storage.indexes import Indexes
 from storage.queries import Queries
-from storage.store import Change, Severity, Store
+from storage.store import Change, Store
 
 PATIENT_REF: TypeAdapter[str] = TypeAdapter(PatientRef)
 

@@ -9,6 +9,10 @@ class StorageError(Exception):
     """Base of every refusal by the store: nothing was written when one is raised."""
 
 
+class UnwritableFile(StorageError):
+    """A file this process could not read as it is: writing it would lose what it holds."""
+
+
 class NotFound(StorageError):
     pass
 

@@ -37,8 +37,9 @@ from core.models import Segment
 from core.session import Session
 from core.text import plural, printable
 from storage import layout
+from storage.document_storage import Records, Report
 from storage.documents import DayEntry, MissingEntry, MonthEntry, OpenEntry
-from storage.store import Records, Report, Store, file_stamp
+from storage.store import Store, file_stamp
 
 DERIVATION = 4
 """What the index holds and how: another number makes every month derived again (4: each

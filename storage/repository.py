@@ -22,6 +22,7 @@ from core.timing import ClampedClock
 from storage import layout
 from storage.atomic import ensure_private_dir, remove_stale_temps, wider_than_private
 from storage.commands import Commands
+from storage.document_storage import Records, Severity
 from storage.documents import DayEntry
 from storage.errors import DiskReadOnly, FolderReplaced, InvalidChange, MissingDataFolder
 from storage.folder import (
@@ -37,7 +38,7 @@ from storage.layout import LOCK_NAME, settings_path
 from storage.patients import Patients
 from storage.queries import Queries
 from storage.settings_file import read_settings, replace_settings, settings_content
-from storage.store import Records, Severity, Store
+from storage.store import Store
 
 OBSOLETE = ("open.json", "patients", "ledger")
 """Indexes of earlier versions, derived like today's: removed when a writer opens."""

@@ -62,7 +62,8 @@ def repo(data_dir: Path, clock: FakeClock, settings: Settings) -> Iterator["Repo
 @pytest.fixture
 def disk_writes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The files written durably from now on, in order."""
-    from storage import atomic, store
+    from storage import atomic
+    from storage import document_storage as store
 
     written: list[Path] = []
     real = atomic.write_atomic

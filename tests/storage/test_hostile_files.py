@@ -208,7 +208,7 @@ def test_a_session_may_run_past_midnight_but_not_days_later(repo, clock, tmp_pat
 def test_a_full_disk_during_import_says_so(repo, tmp_path, monkeypatch):
     import errno
 
-    from storage import store
+    from storage import document_storage as store
 
     def full(path, content):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))

@@ -111,7 +111,7 @@ def test_after_a_clean_exit_the_next_start_reads_only_the_open_sessions_day(
         repo.commands.start(later.id, "97110")  # timers change no entry, only the stamp
         clock.advance(minutes=5)
         repo.commands.stop(later.id)
-    from storage import store
+    from storage import document_storage as store
 
     read: list[str] = []
     real = store.DocumentStorage._load

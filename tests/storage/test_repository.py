@@ -9,9 +9,8 @@ import pytest
 from core.audit import Action
 from core.models import FurnishedBy
 from storage.documents import SCHEMA_VERSION
-from storage.errors import InvalidChange, OverlapError
+from storage.errors import InvalidChange, OverlapError, UnwritableFile
 from storage.repository import Repository
-from storage.store import UnwritableFile
 
 
 def codes(repo, session):

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from storage.documents import DayEntry, MonthEntry
-from storage.store import Store, UnwritableFile
+from storage.errors import UnwritableFile
+from storage.store import Store
 
 
 def writer(root, notices):
