@@ -5,6 +5,7 @@ the exports never assemble domain facts of their own. Reading only: nothing here
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -207,6 +208,8 @@ class SessionLive:
     """Units of untimed codes it bills (a group's 97150): the header says them."""
     forgotten: frozenset[str]
     """Codes whose timer runs past the settings' limit."""
+    running_timed: str | None
+    """The timed code running now, if any."""
 
     @property
     def running(self) -> tuple[Segment, ...]:
@@ -223,4 +226,22 @@ def session_live(repo: Repository, session_id: UUID, now: datetime) -> SessionLi
         next_unit=next_unit(session.payer.method, bill.billing, segments, now, repo.catalog),
         untimed=sum(line.units for line in bill.claim) - bill.billing.timed_units,
         forgotten=frozenset(s.code for s in forgotten_timers(
-            running, now, repo.settings.forgotten_timer_minutes)))
+            running, now, repo.settings.forgotten_timer_minutes)),
+        running_timed=next((s.code for s in running if repo.catalog.is_timed(s.code)), None))
+
+
+def session_deadlines(repo: Repository, session: Session, segments: Sequence[Segment]
+                      ) -> tuple[ReportDeadline | None, list[str]]:
+    """A session's progress-report deadline (its header shows it) and what warns of the
+    patient's deadlines: the report due (unless marked written), the plan of care ending,
+    the payer's authorization running low."""
+    here = [(session, segments)]
+    day, key = session.date_of_service, (session.patient, session.discipline)
+    report = repo.queries.report_deadlines(day, here).get(key)
+    others = (repo.queries.plan_of_care_deadlines(day, here).get(key),
+              repo.queries.authorization_balances(day, here).get((session.patient,
+                                                                  session.payer.name)))
+    warnings = [report.message] if report is not None and report.kind and \
+        not session.progress_report else []
+    warnings += [other.message for other in others if other is not None and other.kind]
+    return report, warnings

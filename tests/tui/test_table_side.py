@@ -411,12 +411,13 @@ async def test_a_closed_sessions_footer_offers_reopen_not_the_timers(open_app, c
         await pilot.press("enter")
         await pilot.pause()
         shown = {b.binding.action for b in app.screen.active_bindings.values() if b.binding.show}
-        assert "reopen" in shown and not shown & {"start_slot(1)", "add", "edit", "review"}
+        timers = {"start_slot(1)", "dialog('add')", "segment('edit')", "review"}
+        assert "dialog('reopen')" in shown and not shown & timers
         await pilot.press("o")
         await pilot.pause()
         await fill(pilot, reason="forgot a code")
         shown = {b.binding.action for b in app.screen.active_bindings.values() if b.binding.show}
-        assert "reopen" not in shown and {"start_slot(1)", "add", "edit", "review"} <= shown
+        assert "dialog('reopen')" not in shown and timers <= shown
 
 
 async def test_add_backdates_the_running_code_when_it_was_started_late(open_app, clock, told):

@@ -15,6 +15,7 @@ from core.timeparse import (
     parse_minutes,
     parse_when,
 )
+from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog, FormField, say_why
 from tui.format import local_time
 
@@ -28,7 +29,8 @@ def stop_at(screen: SessionScreen, segment: Segment) -> FormDialog:
             at = parse_when(values["at"], screen.tabletime.clock(), screen.tabletime.repo.zone)
         except TimeParseError as error:
             return str(error)
-        return screen.save(lambda: screen.commands.stop(screen.session_id, segment.id, at=at))
+        return screen.tabletime.refusal(
+            lambda: screen.commands.stop(screen.session_id, segment.id, at=at))
 
     started = local_time(segment.start, screen.tabletime.repo.zone)
     return FormDialog(
@@ -46,7 +48,7 @@ def add(screen: SessionScreen) -> FormDialog:
             start = parse_when(values["start"], now, repo.zone)
             minutes = values["minutes"].strip()
             if not minutes:
-                refused = screen.save(lambda: screen.commands.start(
+                refused = screen.tabletime.refusal(lambda: screen.commands.start(
                     screen.session_id, values["code"], at=start, note=values["note"]))
                 if refused is None:
                     screen.tabletime.tell(f"{values['code'].strip()} runs from "
@@ -55,7 +57,7 @@ def add(screen: SessionScreen) -> FormDialog:
             end = start + timedelta(minutes=parse_minutes(minutes))
         except TimeParseError as error:
             return str(error)
-        return screen.save(lambda: screen.commands.add_segment(
+        return screen.tabletime.refusal(lambda: screen.commands.add_segment(
             screen.session_id, values["code"], start, end, note=values["note"]))
 
     codes = [entry.code for entry in repo.catalog]
@@ -102,7 +104,7 @@ def edit(screen: SessionScreen, segment: Segment) -> FormDialog:
             return None
         if not values["reason"].strip():
             return say_why()
-        return screen.save(lambda: screen.commands.edit_segment(
+        return screen.tabletime.refusal(lambda: screen.commands.edit_segment(
             screen.session_id, segment.id, reason=values["reason"], **changes))
 
     return FormDialog(f"Edit {segment.code}", [
@@ -119,16 +121,22 @@ def edit(screen: SessionScreen, segment: Segment) -> FormDialog:
 
 def note(screen: SessionScreen, segment: Segment) -> FormDialog:
     def submit(values: dict[str, str]) -> str | None:
-        return screen.save(lambda: screen.commands.edit_segment(
+        return screen.tabletime.refusal(lambda: screen.commands.edit_segment(
             screen.session_id, segment.id, note=values["note"], reason="note"))
 
     return FormDialog(f"Note on {segment.code}", [FormField("note", "Note", segment.note)],
                       submit)
 
 
+def delete(screen: SessionScreen, segment: Segment) -> ConfirmDialog:
+    zone = screen.tabletime.repo.zone
+    span = f"{local_time(segment.start, zone)}-{local_time(segment.end, zone)}"
+    return ConfirmDialog(f"Delete {segment.code} {span}? (u undoes it)", yes="Delete")
+
+
 def reopen(screen: SessionScreen) -> FormDialog:
     def submit(values: dict[str, str]) -> str | None:
-        return screen.save(lambda: screen.commands.reopen_session(screen.session_id,
+        return screen.tabletime.refusal(lambda: screen.commands.reopen_session(screen.session_id,
                                                                   values["reason"]))
 
     return FormDialog("Reopen this session", [

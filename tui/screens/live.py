@@ -1,4 +1,5 @@
-"""What the today and session screens share: a table redrawn from the store, ticking each second."""
+"""What the today, session and day screens share: redrawn from the store whole when something
+changed (`reload`), and each second what the clock alone changes (`tick`)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,8 @@ from tui.screens.base import TabletimeScreen
 from tui.widgets.plain_table import PlainTable
 
 
-class LiveTableScreen(TabletimeScreen[None]):
-    TABLE_ID: ClassVar[str]
-    COLUMNS: ClassVar[tuple[tuple[str, str], ...]]
-
-    @property
-    def table(self) -> PlainTable:
-        return self.query_one(f"#{self.TABLE_ID}", PlainTable)
-
+class LiveScreen(TabletimeScreen[None]):
     def on_mount(self) -> None:
-        for key, label in self.COLUMNS:
-            self.table.add_column(label, key=key)
         self.reload()
         self.set_interval(1, self.tick)
 
@@ -32,3 +24,19 @@ class LiveTableScreen(TabletimeScreen[None]):
     def tick(self) -> None:
         """Redraw what changes with the clock alone (elapsed times), from stored starts."""
         raise NotImplementedError
+
+
+class LiveTableScreen(LiveScreen):
+    """A live screen around one table of TABLE_ID with COLUMNS."""
+
+    TABLE_ID: ClassVar[str]
+    COLUMNS: ClassVar[tuple[tuple[str, str], ...]]
+
+    @property
+    def table(self) -> PlainTable:
+        return self.query_one(f"#{self.TABLE_ID}", PlainTable)
+
+    def on_mount(self) -> None:
+        for key, label in self.COLUMNS:
+            self.table.add_column(label, key=key)
+        super().on_mount()

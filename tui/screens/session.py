@@ -1,4 +1,8 @@
-"""One session at the treatment table: favourite codes on 1-9, the segments, live units."""
+"""One session at the treatment table: favourite codes on 1-9, the segments, live units.
+
+The screen draws a read model (storage.views.SessionLive) in three widgets (the header, the
+tiles, the segment table) and turns keys into store changes; a closed session's keys are
+refused by `check_action`, and said so when pressed."""
 
 from __future__ import annotations
 
@@ -6,38 +10,33 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer
 
-from core.billing.live import NextUnit, code_time, lost_by_stopping, next_unit
-from core.billing.modifiers import claim_lines
+from core.billing.live import code_time, lost_by_stopping
 from core.care.deadlines import ReportDeadline
-from core.models import Discipline, FurnishedBy, Segment
-from core.session import Session, SessionView
+from core.models import Discipline, FurnishedBy
+from core.session import Session
 from core.text import plural
-from core.timeparse import (
-    clock_text,
-)
-from core.timing import forgotten_timers
 from storage.commands import Commands
+from storage.views import SessionLive, session_deadlines, session_live
 from tui.dialogs import segment_forms as forms
-from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.details import session_details_dialog
-from tui.format import elapsed, local_time
-from tui.screens.live import LiveTableScreen
+from tui.format import elapsed
+from tui.screens.live import LiveScreen
 from tui.widgets.code_tile import CodeTile
-from tui.widgets.plain_table import PlainTable
+from tui.widgets.segment_table import SegmentTable
 from tui.widgets.session_header import SessionHeader
 
+CLOSED = ("This session is closed: press o to reopen it (with a reason) to change it.")
 
-class SessionScreen(LiveTableScreen):
-    NARROW_HIDDEN = frozenset({"resume", "note", "details", "progress_report"})
-    TABLE_ID = "segments"
-    COLUMNS = (("code", "Code"), ("name", "Name"), ("start", "Start"), ("end", "End"),
-               ("duration", "Duration"), ("by", "By"), ("note", "Note"))
+
+class SessionScreen(LiveScreen):
+    NARROW_HIDDEN = frozenset({"resume", "segment('note')", "dialog('details')",
+                               "progress_report"})
     BINDINGS = [
         Binding("1", "start_slot(1)", "Start", key_display="1-9", tooltip=(
             "start the code in that favourite slot, stopping the running timed code; the key "
@@ -47,56 +46,46 @@ class SessionScreen(LiveTableScreen):
         Binding("space", "pause", "Pause", tooltip="stop the running timed code (pause)"),
         Binding("c", "review", "Close", tooltip=(
             "close: the review screen with units, why, warnings; enter confirms")),
-        Binding("a", "add", "Add", tooltip=(
+        Binding("a", "dialog('add')", "Add", tooltip=(
             "add a segment by hand or backdate a start (\"6\" = 6 minutes ago)")),
-        Binding("e", "edit", "Edit", tooltip="edit the selected segment"),
+        Binding("e", "segment('edit')", "Edit", tooltip="edit the selected segment"),
         Binding("u", "undo", "Undo", tooltip="undo the last change"),
         Binding("r", "resume", "Resume", tooltip="resume the last code"),
-        Binding("n", "note", "Note", tooltip="note on the selected segment"),
-        Binding("delete", "delete", "Delete", show=False, key_display="del",
+        Binding("n", "segment('note')", "Note", tooltip="note on the selected segment"),
+        Binding("delete", "segment('delete')", "Delete", show=False, key_display="del",
                 tooltip="delete the selected segment (asks first; backspace too)"),
-        Binding("backspace", "delete", show=False, system=True),
-        Binding("t", "toggle_assistant", "Assistant", show=False,
+        Binding("backspace", "segment('delete')", show=False, system=True),
+        Binding("t", "segment('toggle')", "Assistant", show=False,
                 tooltip="toggle the selected segment between therapist and assistant"),
-        Binding("s", "stop_at", "Stop at", show=False,
+        Binding("s", "dialog('stop_at')", "Stop at", show=False,
                 tooltip="stop the running timed code at a chosen time (forgotten timer)"),
-        Binding("p", "details", "Patient/payer",
+        Binding("p", "dialog('details')", "Patient/payer",
                 tooltip="correct the patient reference, payer or discipline"),
         Binding("m", "progress_report", "Progress report", show=False, tooltip=(
             "mark the progress report written at this visit (a therapist's; again unmarks)")),
-        Binding("o", "reopen", "Reopen", show=False,
+        Binding("o", "dialog('reopen')", "Reopen",
                 tooltip="reopen a closed session (asks for a reason)"),
         Binding("escape", "back", "Today", tooltip="back to today; running timers keep running"),
     ]
 
-    OPEN_ONLY = frozenset({"start_slot(1)", "pause", "review", "add", "edit", "undo",
-                           "resume", "note", "delete", "details", "progress_report"})
-    """What a closed session refuses: its footer shows o (reopen) instead."""
-
-    def footer_actions(self) -> tuple[frozenset[str], frozenset[str]]:
-        hidden, added = super().footer_actions()
-        if self.view is not None and not self.view.session.is_open:
-            return hidden | self.OPEN_ONLY, added | {"reopen"}
-        return hidden, added
+    OPEN_ONLY = frozenset({"start_slot", "pause", "review", "segment", "undo", "resume",
+                           "progress_report", "dialog"})
+    """What a closed session refuses (every dialog but reopen's): its footer shows o."""
 
     def __init__(self, session_id: UUID) -> None:
         super().__init__()
         self.session_id = session_id
-        self.view: SessionView | None = None
+        self.view: SessionLive | None = None
         self._units: tuple[str, int] | None = None
         """What the rule counted and its units when last shown (a unit reached is news)."""
         self.report: ReportDeadline | None = None
-        """The patient's progress-report clock in this discipline on this date."""
-        self._report_facts: tuple[bool, bool, str, Discipline] | None = None
+        """The patient's progress-report deadline in this discipline on this date."""
+        self._deadline_facts: tuple[bool, bool, str, Discipline] | None = None
 
     @property
     def session(self) -> Session:
-        return self.view.session if self.view is not None else \
-            self.tabletime.repo.queries.session(self.session_id)
-
-    @property
-    def segments(self) -> tuple[Segment, ...]:
-        return () if self.view is None else self.view.segments
+        assert self.view is not None
+        return self.view.session
 
     @property
     def commands(self) -> Commands:
@@ -104,136 +93,85 @@ class SessionScreen(LiveTableScreen):
 
     def compose(self) -> ComposeResult:
         yield SessionHeader()
-        catalog = self.tabletime.repo.catalog
+        repo = self.tabletime.repo
         with Horizontal(id="tiles"):
-            for slot, code in enumerate(self.tabletime.repo.settings.favourites, start=1):
-                yield CodeTile(slot, catalog.get(code))
-        yield PlainTable(id="segments", cursor_type="row", zebra_stripes=True)
+            for slot, code in enumerate(repo.settings.favourites, start=1):
+                yield CodeTile(slot, repo.catalog.get(code))
+        yield SegmentTable(repo.catalog, repo.zone)
         yield Footer(compact=True, show_command_palette=False)
 
     # ---- display ----------------------------------------------------------------------------
 
     def reload(self, select: UUID | None = None) -> None:
         """Read the session again and redraw what changed; keep or move the table's cursor."""
-        keep = select or self.selected_id()
+        table = self.query_one(SegmentTable)
+        keep = select or table.selected_id()
         was_open = None if self.view is None else self.view.session.is_open
-        self.view = self.tabletime.repo.queries.session_view(self.session_id)
+        self.view = session_live(self.tabletime.repo, self.session_id, self.tabletime.clock())
         if self.view.session.is_open != was_open:
             self.refresh_bindings()  # open and closed sessions show different keys
         self._read_deadlines()
-        table = self.table
-        table.sync([(str(segment.id), self._cells(segment)) for segment in self.segments])
-        if keep is not None and any(s.id == keep for s in self.segments):
-            table.move_cursor(row=table.get_row_index(str(keep)))
-        elif self.segments:
-            table.move_cursor(row=len(self.segments) - 1)
+        table.show(self.view.segments, self.tabletime.clock(), keep)
         self.show_live()
 
     def _read_deadlines(self) -> None:
-        """The progress-report clock, read again only when what it counts here changed (a
+        """The progress-report deadline, read again only when what it counts here changed (a
         first segment, the mark, the patient or discipline): not at every switch. On opening
-        an open session, a clock that warns (and a low authorization) is told once."""
+        an open session, a deadline that warns (and a low authorization) is told once."""
         assert self.view is not None
         session = self.view.session
-        facts = (bool(self.segments), session.progress_report, session.patient,
+        facts = (bool(self.view.segments), session.progress_report, session.patient,
                  session.discipline)
-        if facts == self._report_facts:
+        if facts == self._deadline_facts:
             return
-        first = self._report_facts is None
-        self._report_facts = facts
-        repo = self.tabletime.repo
-        clocks = repo.queries.report_deadlines(session.date_of_service,
-                                            [(session, self.segments)])
-        self.report = clocks.get((session.patient, session.discipline))
-        if not first or not session.is_open:
-            return
-        if self.report is not None and self.report.kind and not session.progress_report:
-            self.tabletime.tell(f"{session.patient}: {self.report.message}", "warning")
-        here = [(session, self.segments)]
-        day = session.date_of_service
-        others = [
-            repo.queries.plan_of_care_deadlines(day, here).get((session.patient,
-                                                              session.discipline)),
-            repo.queries.authorization_balances(day, here).get((session.patient,
-                                                                session.payer.name))]
-        for other in others:
-            if other is not None and other.kind is not None:
-                self.tabletime.tell(f"{session.patient}: {other.message}", "warning")
-
-    def _cells(self, segment: Segment) -> list[str]:
-        zone = self.tabletime.repo.zone
-        entry = self.tabletime.repo.catalog.find(segment.code)
-        name = ("not defined in the settings" if entry is None
-                else entry.label + ("" if entry.timed else " (untimed)"))
-        return [
-            segment.code,
-            name,
-            clock_text(segment.start, zone),
-            "running" if segment.end is None else clock_text(segment.end, zone),
-            elapsed(segment.duration(self.tabletime.clock())),
-            "assistant" if segment.furnished_by is FurnishedBy.ASSISTANT else "therapist",
-            segment.note,
-        ]
+        first = self._deadline_facts is None
+        self._deadline_facts = facts
+        self.report, warnings = session_deadlines(self.tabletime.repo, session,
+                                                  self.view.segments)
+        if first and session.is_open:
+            for warning in warnings:
+                self.tabletime.tell(f"{session.patient}: {warning}", "warning")
 
     def tick(self) -> None:
         """Elapsed times come from the clock and the stored starts, never from counted ticks."""
-        self.view = self.tabletime.repo.queries.session_view(self.session_id)
+        self.view = session_live(self.tabletime.repo, self.session_id, self.tabletime.clock())
         self.show_live()
 
     def show_live(self) -> None:
         assert self.view is not None
-        repo = self.tabletime.repo
-        now = self.tabletime.clock()
-        session, billing = self.view.session, self.view.billing
-        running = list(self.view.running)
-        units = next_unit(session.payer.method, billing, self.segments, now, repo.catalog)
-        claim = claim_lines(billing, session.discipline, session.payer.medicare, repo.catalog)
-        untimed = sum(line.units for line in claim) - billing.timed_units
-        self.query_one(SessionHeader).show(session, billing, units, running, now, self.report,
-                                           untimed)
-        forgotten = {s.code for s in forgotten_timers(running, now,
-                                                      repo.settings.forgotten_timer_minutes)}
+        view, now = self.view, self.tabletime.clock()
+        running = list(view.running)
+        self.query_one(SessionHeader).show(view.session, view.bill.billing, view.next_unit,
+                                           running, now, self.report, view.untimed)
         for tile in self.query(CodeTile):
             code = tile.entry.code
-            tile.show(code_time(self.segments, code, now),
+            tile.show(code_time(view.segments, code, now),
                       running=any(s.code == code for s in running),
-                      forgotten=code in forgotten)
-        table = self.table
-        for segment in running:
-            table.update_cell(str(segment.id), "duration", elapsed(segment.duration(now)))
-        self._alert(units)
+                      forgotten=code in view.forgotten)
+        self.query_one(SegmentTable).tick(running, now)
+        before, self._units = self._units, (view.next_unit.key, view.next_unit.units)
+        announce_unit(self, before)
 
-    def _alert(self, units: NextUnit) -> None:
-        """A unit reached while a timer runs is shown at once: the header and the running
-        tile light up, a notice says so, and (setting `alert`) the terminal bell rings."""
-        before, self._units = self._units, (units.key, units.units)
-        mode = self.tabletime.repo.settings.alert
-        if (before is None or before[0] != units.key or units.units <= before[1]
-                or units.running is None or mode == "off"):
+    # ---- what a closed session refuses ------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A closed session offers o (reopen) and none of the keys that would change it."""
+        if self.view is None or action not in self.OPEN_ONLY:
+            return True
+        reopen = action == "dialog" and parameters == ("reopen",)
+        return self.view.session.is_open is not reopen
+
+    def on_key(self, event: events.Key) -> None:
+        """A key a closed session refused (its binding is off) says why, at once."""
+        if self.view is None or self.view.session.is_open:
             return
-        self.query_one(SessionHeader).flash()
-        for tile in self.query(CodeTile):
-            if tile.entry.code == units.running:
-                tile.flash()
-        counted = "timed total" if units.key == "total" else units.key
-        self.tabletime.tell(f"{plural(units.units, 'unit')} reached: {counted} "
-                            f"{units.minutes} min")
-        if mode == "bell":
-            self.app.bell()
+        keys = {b.key for b in self.BINDINGS if isinstance(b, Binding)
+                and b.action.split("(")[0] in self.OPEN_ONLY and "reopen" not in b.action}
+        if event.key in keys:
+            event.stop()
+            self.tabletime.tell(CLOSED, "warning")
 
-    def selected_id(self) -> UUID | None:
-        table = self.table
-        if not self.segments or table.cursor_row < 0 or table.cursor_row >= table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return UUID(key) if key else None
-
-    def selected(self) -> Segment | None:
-        wanted = self.selected_id()
-        segment = next((s for s in self.segments if s.id == wanted), None)
-        if segment is None:
-            self.tabletime.tell("Select a segment first (arrow keys).", "warning")
-        return segment
+    # ---- changes ----------------------------------------------------------------------------
 
     def change(self, action: Callable[[], Any], select: UUID | None = None) -> Any:
         """Run a store change; show a refusal as a message; redraw from what was saved."""
@@ -241,155 +179,109 @@ class SessionScreen(LiveTableScreen):
         self.reload(select)
         return result
 
-    # ---- timers -----------------------------------------------------------------------------
-
     def start(self, code: str) -> None:
-        if self.refused_closed():
+        """Start `code` (from a key, a tile or the palette)."""
+        if not self.session.is_open:
+            self.tabletime.tell(CLOSED, "warning")
             return
-        before = self._running_timed()
+        assert self.view is not None
+        before = self.view.running_timed
         segment = self.tabletime.attempt(lambda: self.commands.start(self.session_id, code))
         self.reload(None if segment is None else segment.id)
         if segment is not None and before not in (None, segment.code):
-            self._cost_of_stopping(before)
+            self._say_cost(before)
 
     def action_start_slot(self, slot: int) -> None:
+        """The code of that favourite slot; the key of an untimed code that runs stops it
+        (a hot pack, unattended e-stim)."""
+        assert self.view is not None
         favourites = self.tabletime.repo.settings.favourites
         if slot > len(favourites):
             return
         code = favourites[slot - 1]
         entry = self.tabletime.repo.catalog.find(code)
-        running = next((s for s in self.segments if s.running and s.code == code), None)
-        if entry is not None and not entry.timed and running is not None:
-            self._stop_untimed(running)
+        running = next((s for s in self.view.running if s.code == code), None)
+        if entry is None or entry.timed or running is None:
+            self.start(code)
             return
-        self.start(code)
+        stopped = self.change(lambda: self.commands.stop(self.session_id, running.id))
+        if stopped:
+            self.tabletime.tell(f"Stopped {running.code} after "
+                                f"{elapsed(stopped[0].duration(self.tabletime.clock()))}")
 
     @on(CodeTile.Pressed)
     def tile_pressed(self, event: CodeTile.Pressed) -> None:
-        self.action_start_slot(event.slot)
+        if self.check_action("start_slot", (event.slot,)):
+            self.action_start_slot(event.slot)
+        else:
+            self.tabletime.tell(CLOSED, "warning")
 
-    def _stop_untimed(self, segment: Segment) -> None:
-        """The key of an untimed code that runs stops it (a hot pack, unattended e-stim)."""
-        stopped = self.change(lambda: self.commands.stop(self.session_id, segment.id))
-        if stopped:
-            self.tabletime.tell(f"Stopped {segment.code} after "
-                                f"{elapsed(stopped[0].duration(self.tabletime.clock()))}")
-
-    def _running_timed(self) -> str | None:
-        catalog = self.tabletime.repo.catalog
-        return next((s.code for s in self.segments if s.running and catalog.is_timed(s.code)),
-                    None)
-
-    def _cost_of_stopping(self, code: str) -> None:
+    def _say_cost(self, code: str) -> None:
         """Under a per-code payer a code stopped under 8 minutes bills nothing: say so."""
         assert self.view is not None
-        missing = lost_by_stopping(self.session.payer.method, self.view.billing, code)
+        missing = lost_by_stopping(self.session.payer.method, self.view.bill.billing, code)
         if missing is not None:
             self.tabletime.tell(f"{code} stopped under 8 minutes: under this payer's per-code "
                                 f"rule it bills no unit ({missing} more min would make one)",
                                 "warning")
 
-    def refused_closed(self) -> bool:
-        """A closed session says so at once, before any dialog opens."""
-        if self.session.is_open:
-            return False
-        self.tabletime.tell("This session is closed: press o to reopen it (with a reason) "
-                            "to change it.", "warning")
-        return True
-
     def action_pause(self) -> None:
-        if self.refused_closed():
-            return
-        before = self._running_timed()
+        assert self.view is not None
+        before = self.view.running_timed
         stopped = self.change(lambda: self.commands.stop(self.session_id))
         if stopped == []:
-            untimed = [s.code for s in self.segments if s.running]
+            untimed = [s.code for s in self.view.running]
             hint = (f" ({', '.join(untimed)} runs untimed: its key stops it)" if untimed
                     else "")
             self.tabletime.tell(f"No timed code is running{hint}.", "warning")
         elif before is not None:
-            self._cost_of_stopping(before)
+            self._say_cost(before)
 
     def action_resume(self) -> None:
-        if not self.refused_closed():
-            self.change(lambda: self.commands.resume(self.session_id))
+        self.change(lambda: self.commands.resume(self.session_id))
 
-    def action_stop_at(self) -> None:
-        if self.refused_closed():
-            return
-        running = [s for s in self.segments
-                   if s.running and self.tabletime.repo.catalog.is_timed(s.code)]
-        if not running:
+    def action_dialog(self, which: str) -> None:
+        """A dialog about the session: `add` a segment, `stop_at` a chosen time, `reopen`
+        it, correct its `details`."""
+        assert self.view is not None
+        running = [s for s in self.view.running if self.tabletime.repo.catalog.is_timed(s.code)]
+        if which == "stop_at" and not running:
             self.tabletime.tell("No timed code is running.", "warning")
             return
-        self.app.push_screen(forms.stop_at(self, running[0]), lambda _: self.reload())
+        dialog = {"add": lambda: forms.add(self),
+                  "stop_at": lambda: forms.stop_at(self, running[0]),
+                  "reopen": lambda: forms.reopen(self),
+                  "details": lambda: session_details_dialog(self.tabletime, self.session)}
+        self.app.push_screen(dialog[which](), lambda _: self.reload())
 
-    def save(self, action: Callable[[], Any]) -> str | None:
-        """For dialogs: None when the change was saved, else the refusal to show in it."""
-        return self.tabletime.refusal(action)
-
-    # ---- segments by hand -------------------------------------------------------------------
-
-    def action_add(self) -> None:
-        if not self.refused_closed():
-            self.app.push_screen(forms.add(self), lambda _: self.reload())
-
-    def action_edit(self) -> None:
-        if self.refused_closed():
-            return
-        segment = self.selected()
-        if segment is not None:
-            self.app.push_screen(forms.edit(self, segment), lambda _: self.reload(segment.id))
-
-    def action_note(self) -> None:
-        if self.refused_closed():
-            return
-        segment = self.selected()
-        if segment is not None:
-            self.app.push_screen(forms.note(self, segment), lambda _: self.reload(segment.id))
-
-    def action_toggle_assistant(self) -> None:
-        if self.refused_closed():
-            return
-        segment = self.selected()
+    def action_segment(self, what: str) -> None:
+        """The selected segment: `edit`, `note`, `delete` (each asks) or `toggle` who
+        furnished it."""
+        assert self.view is not None
+        wanted = self.query_one(SegmentTable).selected_id()
+        segment = next((s for s in self.view.segments if s.id == wanted), None)
         if segment is None:
-            return
-        other = (FurnishedBy.THERAPIST if segment.furnished_by is FurnishedBy.ASSISTANT
-                 else FurnishedBy.ASSISTANT)
-        self.change(lambda: self.commands.edit_segment(
-            self.session_id, segment.id, furnished_by=other, reason=f"furnished by {other}"),
-            segment.id)
-
-    def action_delete(self) -> None:
-        if self.refused_closed():
-            return
-        segment = self.selected()
-        if segment is None:
-            return
-        zone = self.tabletime.repo.zone
-        span = f"{local_time(segment.start, zone)}-{local_time(segment.end, zone)}"
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.change(lambda: self.commands.delete_segment(self.session_id,
-                                                                       segment.id))
-
-        self.app.push_screen(ConfirmDialog(f"Delete {segment.code} {span}? (u undoes it)",
-                                           yes="Delete"), confirmed)
+            self.tabletime.tell("Select a segment first (arrow keys).", "warning")
+        elif what == "toggle":
+            other = (FurnishedBy.THERAPIST if segment.furnished_by is FurnishedBy.ASSISTANT
+                     else FurnishedBy.ASSISTANT)
+            self.change(lambda: self.commands.edit_segment(
+                self.session_id, segment.id, furnished_by=other,
+                reason=f"furnished by {other}"), segment.id)
+        elif what == "delete":
+            self.app.push_screen(forms.delete(self, segment), lambda yes: self.change(
+                lambda: self.commands.delete_segment(self.session_id, segment.id))
+                if yes else None)
+        else:
+            form = forms.edit if what == "edit" else forms.note
+            self.app.push_screen(form(self, segment), lambda _: self.reload(segment.id))
 
     def action_undo(self) -> None:
-        if self.refused_closed():
-            return
         undone = self.change(lambda: self.commands.undo(self.session_id))
         if undone:
             self.tabletime.tell(f"Undone: {undone}")
 
-    # ---- close, reopen, leave ---------------------------------------------------------------
-
     def action_review(self) -> None:
-        if not self.session.is_open:
-            self.tabletime.tell("This session is closed; press o to reopen it.", "warning")
-            return
         from tui.screens.review import ReviewScreen
 
         def closed(done: bool | None) -> None:
@@ -399,25 +291,32 @@ class SessionScreen(LiveTableScreen):
         self.app.push_screen(ReviewScreen(self.session_id), closed)
 
     def action_progress_report(self) -> None:
-        if self.refused_closed():
-            return
         written = not self.session.progress_report
         if self.change(lambda: self.commands.mark_progress_report(self.session_id, written)):
             self.tabletime.tell("Progress report marked written at this visit (u in the "
                                 "session undoes it)"
                                 if written else "Progress report unmarked")
 
-    def action_reopen(self) -> None:
-        if self.session.is_open:
-            self.tabletime.tell("This session is open.", "warning")
-            return
-        self.app.push_screen(forms.reopen(self), lambda _: self.reload())
-
-    def action_details(self) -> None:
-        if self.refused_closed():
-            return
-        self.app.push_screen(session_details_dialog(self.tabletime, self.session),
-                             lambda _: self.reload())
-
     def action_back(self) -> None:
         self.dismiss()
+
+
+def announce_unit(screen: SessionScreen, before: tuple[str, int] | None) -> None:
+    """A unit reached while a timer runs is shown at once: the header and the running tile
+    light up, a notice says so, and (setting `alert`) the terminal bell rings. `before` is
+    what the rule counted and its units when last shown."""
+    assert screen.view is not None
+    units = screen.view.next_unit
+    mode = screen.tabletime.repo.settings.alert
+    if (before is None or before[0] != units.key or units.units <= before[1]
+            or units.running is None or mode == "off"):
+        return
+    screen.query_one(SessionHeader).flash()
+    for tile in screen.query(CodeTile):
+        if tile.entry.code == units.running:
+            tile.flash()
+    counted = "timed total" if units.key == "total" else units.key
+    screen.tabletime.tell(f"{plural(units.units, 'unit')} reached: {counted} "
+                          f"{units.minutes} min")
+    if mode == "bell":
+        screen.app.bell()
