@@ -59,8 +59,9 @@ class ReviewScreen(TabletimeScreen[bool]):
     def review(self, prefer: Sequence[str] | None = None) -> SessionBill:
         """The review with the therapist's tie pick (or with `prefer` given instead)."""
         repo = self.tabletime.repo
-        view = repo.queries.session_view(self.session_id)
-        return bill_recorded(view.session, view.segments, self.tabletime.clock(), repo.catalog,
+        session = repo.queries.session(self.session_id)
+        segments = repo.queries.segments_of(self.session_id)
+        return bill_recorded(session, segments, self.tabletime.clock(), repo.catalog,
                              prefer=self.prefer if prefer is None else prefer,
                              forgotten_minutes=repo.settings.forgotten_timer_minutes)
 
