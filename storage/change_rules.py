@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -15,16 +15,14 @@ from pydantic import TypeAdapter, ValidationError
 
 from core.audit import Action, AuditEntry
 from core.billing.explain import ASSISTANT_EVALUATION
-from core.catalog import Catalog, CatalogEntry, CodeError
+from core.catalog import CatalogEntry, CodeError
 from core.models import FurnishedBy, PatientRef, PayerProfile, Segment, problem
 from core.session import Session
-from core.settings import Settings
-from core.timing import ClampedClock, describe_overlap, first_overlap
+from core.timing import describe_overlap, first_overlap
+from storage.context import Context
 from storage.document_storage import Severity
 from storage.errors import InvalidChange, NotFound, OverlapError
-from storage.indexes import Indexes
-from storage.queries import Queries
-from storage.store import Change, Store
+from storage.store import Change
 
 PATIENT_REF: TypeAdapter[str] = TypeAdapter(PatientRef)
 
@@ -32,16 +30,15 @@ Notify = Callable[[str, Severity], None]
 
 
 class ChangeRules:
-    def __init__(self, store: Store, indexes: Indexes, queries: Queries, settings: Settings,
-                 catalog: Catalog, zone: tzinfo, clock: ClampedClock, notify: Notify) -> None:
-        self._store = store
-        self._indexes = indexes
-        self._read = queries
-        self._settings = settings
-        self._catalog = catalog
-        self._zone = zone
-        self._clock = clock
-        self._notify = notify
+    def __init__(self, context: Context) -> None:
+        self._store = context.store
+        self._indexes = context.indexes
+        self._read = context.queries
+        self._settings = context.settings
+        self._catalog = context.catalog
+        self._zone = context.zone
+        self._clock = context.clock
+        self._notify = context.notify
 
     def now(self) -> datetime:
         """The clock, never earlier than an instant already recorded (reported when clamped)."""

@@ -16,10 +16,10 @@ from core.timing import describe_overlap, first_overlap
 from storage.atomic import TEMP_SUFFIX, wider_than_private
 from storage.errors import MissingDataFolder
 from storage.folder import interrupted_restores, refuse_non_folder
-from storage.indexes import missing_text
 from storage.layout import settings_path
 from storage.repository import OBSOLETE, Repository
 from storage.settings_file import system_zone
+from storage.witness import missing_text
 
 
 class Finding(Frozen):
@@ -123,7 +123,7 @@ def _missing(repo: Repository, accept: bool) -> list[Finding]:
                 f"{entry.date}: accepted the loss of {plural(len(entry.sessions), 'session')} "
                 f"({', '.join(sorted({v.patient for v in entry.sessions}))}); the index no "
                 "longer names them"))
-            for entry in repo.indexes.accept_missing()]
+            for entry in repo.indexes.witness.accept()]
 
 
 def _overlaps(repo: Repository, segments: list[Segment]) -> list[Finding]:

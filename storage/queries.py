@@ -8,8 +8,9 @@ through the index, whatever day it is on.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta, tzinfo
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from core.audit import AuditEntry
@@ -26,124 +27,113 @@ from core.care.deadlines import (
 )
 from core.care.history import Visit
 from core.care.patients import Episode
-from core.catalog import Catalog
 from core.models import Segment
 from core.session import Session, SessionView
-from core.timing import ClampedClock
+from storage.derive import month_of
 from storage.errors import NotFound
-from storage.indexes import Indexes
-from storage.patients import Patients
-from storage.store import Store
+from storage.indexes import Indexes, year_to_date
+
+if TYPE_CHECKING:
+    from storage.context import Context
 
 
 class Queries:
-    def __init__(self, store: Store, indexes: Indexes, patients: Patients, catalog: Catalog,
-                 zone: tzinfo, clock: ClampedClock) -> None:
-        self._store = store
-        self._indexes = indexes
-        self._patients = patients
-        self._catalog = catalog
-        self._zone = zone
-        self._clock = clock
+    """The read side of an opened folder, over its context (storage/context.py)."""
+
+    def __init__(self, context: Context) -> None:
+        self._ctx = context
 
     # ---- sessions -------------------------------------------------------------------------
 
     def day_of(self, session_id: UUID) -> date:
-        day = self._indexes.date_of(session_id)
+        day = self._ctx.indexes.date_of(session_id)
         if day is None:
-            raise NotFound(f"no session {session_id} in {self._store.root}")
+            raise NotFound(f"no session {session_id} in {self._ctx.store.root}")
         return day
 
     def session(self, session_id: UUID) -> Session:
-        found = self._store.record(self._store.day_path(self.day_of(session_id)), "sessions",
-                                   session_id)
+        store = self._ctx.store
+        found = store.record(store.day_path(self.day_of(session_id)), "sessions", session_id)
         if found is None:
-            raise NotFound(f"no session {session_id} in {self._store.root}")
+            raise NotFound(f"no session {session_id} in {store.root}")
         assert isinstance(found, Session)
         return found
 
     def sessions_on(self, day: date) -> list[Session]:
-        sessions = self._store.records(self._store.day_path(day), "sessions")
+        sessions = self._ctx.store.records(self._ctx.store.day_path(day), "sessions")
         return sorted(sessions, key=lambda s: s.opened_at)
 
     def open_sessions(self) -> list[Session]:
         """Sessions not closed yet, from any day (a session may run past midnight)."""
+        store = self._ctx.store
         found = []
-        for entry in self._indexes.open_sessions():
-            session = self._store.record(self._store.day_path(entry.date), "sessions", entry.id)
+        for entry in self._ctx.indexes.open_sessions():
+            session = store.record(store.day_path(entry.date), "sessions", entry.id)
             if isinstance(session, Session) and session.is_open:
                 found.append(session)
         return sorted(found, key=lambda s: s.opened_at)
 
     def days(self, first: date | None = None, last: date | None = None) -> list[date]:
         """Dates with a day file, in order, optionally within [first, last]."""
-        return [day for day in self._store.day_files()
+        return [day for day in self._ctx.store.day_files()
                 if (first is None or day >= first) and (last is None or day <= last)]
 
-    def session_dates(self, ids: set[UUID]) -> dict[UUID, date]:
-        """The date of service of each of `ids` that is stored, wherever it is."""
-        return {i: day for i in ids if (day := self._indexes.date_of(i)) is not None}
+    # ---- patients, from the index -----------------------------------------------------------
 
     def patients(self) -> list[str]:
         """Patient references seen this year and last year, for completion."""
-        year = self._clock().astimezone(self._zone).year
-        return self._indexes.patients((year - 1, year))
+        year = self._ctx.local(self._ctx.clock()).year
+        return sorted({s.patient for each in (year - 1, year)
+                       for entry in self._ctx.indexes.year(each).values()
+                       for s in entry.sessions})
 
     def visits(self, patient: str) -> list[tuple[date, Visit]]:
-        return self._indexes.visits(patient)
+        """Every session of a patient, oldest first, from the index alone."""
+        return visits_of(self._ctx.indexes, {patient}).get(patient, [])
+
+    def last_visit(self, patient: str) -> Visit | None:
+        """A patient's latest session as the index has it (its payer and discipline)."""
+        visits = self.visits(patient) if patient else []
+        return visits[-1][1] if visits else None
+
+    def year_to_date(self, day: date) -> YearToDate:
+        """Each Medicare patient's allowed amount per KX bucket in `day`'s year before `day`:
+        what other providers billed (as entered) and this folder's closed sessions."""
+        totals = dict(self._ctx.patients.used_elsewhere(day.year))
+        for key, amount in year_to_date(self._ctx.indexes.year(day.year).values(), day).items():
+            totals[key] = totals.get(key, Decimal(0)) + amount
+        return totals
 
     def report_deadlines(self, day: date, sessions: Sequence[SessionData]
-                      ) -> dict[DeadlineKey, ReportDeadline]:
+                         ) -> dict[DeadlineKey, ReportDeadline]:
         """The progress-report clock of each patient and discipline among `sessions` on
         `day`: the index's visits up to that day, these sessions as they are now."""
-        known, episodes = self._day_history(day, sessions)
+        known, episodes = _day_history(self._ctx, day, sessions)
         return day_report_deadlines(day, sessions, known, episodes)
 
     def plan_of_care_deadlines(self, day: date, sessions: Sequence[SessionData]
-                             ) -> dict[DeadlineKey, PlanOfCareDeadline]:
+                               ) -> dict[DeadlineKey, PlanOfCareDeadline]:
         """The plan-of-care clock of each patient and discipline among `sessions` on `day`
         (an entered episode, else from the first treatment day)."""
-        known, episodes = self._day_history(day, sessions)
+        known, episodes = _day_history(self._ctx, day, sessions)
         return day_plan_of_care_deadlines(day, sessions, known, episodes)
-
-    def _day_history(self, day: date, sessions: Sequence[SessionData]
-                     ) -> tuple[dict[str, list[tuple[date, Visit]]], list[Episode]]:
-        """The visits up to `day` of its sessions' patients, and their episodes."""
-        patients = {s.patient for s, _ in sessions if s.date_of_service == day}
-        if not patients:
-            return {}, []
-        known = self._indexes.visits_of(patients, before=day + timedelta(days=1))
-        return known, [e for e in self._patients.episodes() if e.patient in patients]
 
     def authorization_balances(self, day: date, sessions: Sequence[SessionData]
                                ) -> dict[tuple[str, str], AuthorizationBalance]:
         """The authorizations of the patients and payers among `sessions` on `day`, counted
         down to that day (these sessions as they are now)."""
         patients = {s.patient for s, _ in sessions if s.date_of_service == day}
-        entered = [a for a in self._patients.authorizations() if a.patient in patients]
+        entered = [a for a in self._ctx.patients.authorizations() if a.patient in patients]
         if not entered:
             return {}
-        known, _ = self._day_history(day, sessions)
+        known, _ = _day_history(self._ctx, day, sessions)
         return day_balances(day, sessions, known, entered)
-
-    def last_visit(self, patient: str) -> Visit | None:
-        """A patient's latest session as the index has it (its payer and discipline)."""
-        visits = self._indexes.visits(patient) if patient else []
-        return visits[-1][1] if visits else None
-
-    def year_to_date(self, day: date) -> YearToDate:
-        """Each Medicare patient's allowed amount per KX bucket in `day`'s year before `day`:
-        what other providers billed (as entered) and this folder's closed sessions."""
-        totals = dict(self._patients.used_elsewhere(day.year))
-        for key, amount in self._indexes.year_to_date(day).items():
-            totals[key] = totals.get(key, Decimal(0)) + amount
-        return totals
 
     # ---- segments -------------------------------------------------------------------------
 
     def segments_on(self, day: date) -> list[Segment]:
         """Every segment of the sessions of one date of service, in start order."""
-        segments = self._store.records(self._store.day_path(day), "segments")
+        segments = self._ctx.store.records(self._ctx.store.day_path(day), "segments")
         return sorted(segments, key=lambda s: s.start)
 
     def segments_of(self, session_id: UUID) -> list[Segment]:
@@ -155,8 +145,9 @@ class Queries:
 
         `keep=False` reads the file without keeping it: for going through every day once
         (exports, reports) without pushing out what the app works with."""
-        path = self._store.day_path(day)
-        tables = self._store.tables(path) if keep else self._store.read_once(path)
+        store = self._ctx.store
+        path = store.day_path(day)
+        tables = store.tables(path) if keep else store.read_once(path)
         by_session: dict[UUID, list[Segment]] = {}
         for segment in sorted(tables["segments"].values(), key=lambda s: s.start):
             by_session.setdefault(segment.session_id, []).append(segment)
@@ -166,7 +157,7 @@ class Queries:
     def session_view(self, session_id: UUID) -> SessionView:
         session = self.session(session_id)
         segments = self.segments_of(session_id)
-        billing = bill_recorded(session, segments, self._clock(), self._catalog).billing
+        billing = bill_recorded(session, segments, self._ctx.clock(), self._ctx.catalog).billing
         return SessionView(session=session, segments=tuple(segments), billing=billing,
                            running=tuple(s for s in segments if s.running))
 
@@ -177,15 +168,45 @@ class Queries:
                 if s.running and s.session_id in open_ids]
 
     def running_timed(self) -> list[Segment]:
-        return [s for s in self.running_segments() if self._catalog.is_timed(s.code)]
+        return [s for s in self.running_segments() if self._ctx.catalog.is_timed(s.code)]
 
     def timed_segments_near(self, day: date) -> list[Segment]:
         """The therapist's timed segments of the day before, the day and the day after (the
         only ones a segment starting on `day` can overlap: none lasts over 12 hours)."""
+        store = self._ctx.store
         return [s for offset in (-1, 0, 1)
-                for s in self._store.tables(self._store.day_path(day + timedelta(days=offset)))
-                ["segments"].values() if self._catalog.is_timed(s.code)]
+                for s in store.tables(store.day_path(day + timedelta(days=offset)))
+                ["segments"].values() if self._ctx.catalog.is_timed(s.code)]
 
     def audit_of(self, session_id: UUID) -> list[AuditEntry]:
-        audit = self._store.records(self._store.day_path(self.day_of(session_id)), "audit")
+        audit = self._ctx.store.records(self._ctx.store.day_path(self.day_of(session_id)),
+                                        "audit")
         return [entry for entry in audit if entry.session_id == session_id]
+
+
+def visits_of(indexes: Indexes, patients: set[str], before: date | None = None
+              ) -> dict[str, list[tuple[date, Visit]]]:
+    """The sessions of several patients (before a date), oldest first, in one reading of the
+    index."""
+    found: dict[str, list[tuple[date, Visit]]] = {}
+    last = None if before is None else month_of(before)
+    for month in indexes.months():
+        if last is not None and month > last:
+            break
+        for day, entry in sorted(indexes.month(month).items()):
+            if before is not None and day >= before:
+                break
+            for visit in entry.sessions:
+                if visit.patient in patients:
+                    found.setdefault(visit.patient, []).append((day, visit))
+    return found
+
+
+def _day_history(context: Context, day: date, sessions: Sequence[SessionData]
+                 ) -> tuple[dict[str, list[tuple[date, Visit]]], list[Episode]]:
+    """The visits up to `day` of its sessions' patients, and their episodes."""
+    patients = {s.patient for s, _ in sessions if s.date_of_service == day}
+    if not patients:
+        return {}, []
+    known = visits_of(context.indexes, patients, before=day + timedelta(days=1))
+    return known, [e for e in context.patients.episodes() if e.patient in patients]

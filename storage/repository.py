@@ -22,6 +22,8 @@ from core.timing import ClampedClock
 from storage import layout
 from storage.atomic import ensure_private_dir, remove_stale_temps, wider_than_private
 from storage.commands import Commands
+from storage.context import Context
+from storage.derive import derive_day
 from storage.document_storage import Records, Severity
 from storage.documents import DayEntry
 from storage.errors import DiskReadOnly, FolderReplaced, InvalidChange, MissingDataFolder
@@ -33,10 +35,9 @@ from storage.folder import (
     on_read_only_disk,
     refuse_non_folder,
 )
-from storage.indexes import Indexes, derive_day
+from storage.indexes import Indexes
 from storage.layout import LOCK_NAME, settings_path
 from storage.patients import Patients
-from storage.queries import Queries
 from storage.settings_file import read_settings, replace_settings, settings_content
 from storage.store import Store
 
@@ -75,10 +76,11 @@ class Repository:
         self.settings = settings
         self.catalog = settings.catalog()
         self.zone = settings.zone
-        self.queries = Queries(self.store, self.indexes, self.patients, self.catalog,
-                               self.zone, self.clock)
-        self.commands = Commands(self.store, self.indexes, self.queries, settings,
-                                 self.catalog, self.zone, self.clock, self._notify)
+        context = Context(store=self.store, indexes=self.indexes, patients=self.patients,
+                          settings=settings, catalog=self.catalog, zone=self.zone,
+                          clock=self.clock, notify=self._notify)
+        self.queries = context.queries
+        self.commands = Commands(context)
 
     def change_settings(self, settings: Settings) -> None:
         """Save new settings (atomically) and work with them from now on; only over the file

@@ -3,7 +3,7 @@
 import io
 from datetime import date
 
-from storage.indexes import derive_day
+from storage.derive import derive_day
 from storage.reports import write_segments
 from storage.repository import Repository
 

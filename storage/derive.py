@@ -1,0 +1,91 @@
+"""What the index derives from a day file, and how its entries are keyed: a day's entry (its
+sessions, the totals of the closed ones, the day's Medicare amounts), the sessions a day file
+records deleting, the month a day belongs to and the digest of a month's stamps.
+
+Pure functions of what a day file holds: the index (storage/indexes.py) decides when to call
+them and keeps what they return.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from core.audit import Action
+from core.billing.day import bill_day, medicare_amounts
+from core.billing.modifiers import TherapyBucket
+from core.care.history import visit_of
+from core.catalog import Catalog
+from core.models import Segment
+from core.session import Session
+from storage.document_storage import Records
+from storage.documents import DayEntry
+
+DERIVATION = 4
+"""What the index holds and how: another number makes every month derived again (4: each
+visit's billed units and whether it was pooled)."""
+LEDGER_KEY = "\t"  # joins patient and bucket; a patient reference cannot hold a tab
+
+
+def digest(stamps: Iterable[tuple[date, str]]) -> str:
+    text = ";".join(f"{day.isoformat()}={stamp}" for day, stamp in sorted(stamps))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def month_of(day: date) -> str:
+    """The index's unit: `2026-03`."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def in_month(stamps: dict[date, str], month: str) -> dict[date, str]:
+    """The stamps of the days of `month`."""
+    first = date(int(month[:4]), int(month[5:]), 1)
+    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return {day: stamp for day, stamp in stamps.items() if first <= day < after}
+
+
+def derive_day(day: date, records: Records, stamp: str, now: datetime, catalog: Catalog
+               ) -> DayEntry:
+    """A day file's entry: its sessions, with the totals of the closed ones, and the day's
+    Medicare amounts (closed sessions only: an open one is not billed yet)."""
+    sessions: list[Session] = sorted(records["sessions"].values(), key=lambda s: s.opened_at)
+    segments: dict[UUID, list[Segment]] = {}
+    for segment in records["segments"].values():
+        segments.setdefault(segment.session_id, []).append(segment)
+    closed = [(s, segments.get(s.id, [])) for s in sessions if not s.is_open]
+    billed = bill_day(closed, now, catalog)
+    entries = []
+    for session in sessions:
+        if session.is_open:  # a treatment day until it closes without minutes: its segments
+            entries.append(visit_of(session, True))  # change without touching the index
+            continue
+        billing = billed.billings[session.id]
+        entries.append(visit_of(session, billing.total_treatment_minutes > 0,
+                                billing.total_timed_minutes, billing.timed_units,
+                                billed.amounts.get(session.id),
+                                units=billed.units.get(session.id),
+                                pooled=session.id not in billed.units))
+    medicare = {f"{patient}{LEDGER_KEY}{bucket}": amount
+                for (patient, bucket), amount in medicare_amounts(billed.rows).items()}
+    return DayEntry(date=day, stamp=stamp, sessions=tuple(entries), medicare=medicare)
+
+
+def medicare_of(entry: DayEntry) -> Iterator[tuple[str, TherapyBucket, Decimal]]:
+    """A day's Medicare amounts as (patient, KX bucket, amount)."""
+    for key, amount in entry.medicare.items():
+        patient, bucket = key.split(LEDGER_KEY)
+        yield patient, TherapyBucket(bucket), amount
+
+
+def deleted_sessions(records: Records) -> set[UUID]:
+    """Sessions a day file records deleting (through Tabletime, not brought back)."""
+    return {entry.session_id for entry in records["audit"].values()
+            if entry.action is Action.DELETE and entry.segment_id is None and not entry.undone}
+
+
+def same_content(a: DayEntry, b: DayEntry) -> bool:
+    """The same content, whatever the stamps."""
+    return a.model_copy(update={"stamp": ""}) == b.model_copy(update={"stamp": ""})
