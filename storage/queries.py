@@ -170,14 +170,6 @@ class Queries:
     def running_timed(self) -> list[Segment]:
         return [s for s in self.running_segments() if self._ctx.catalog.is_timed(s.code)]
 
-    def timed_segments_near(self, day: date) -> list[Segment]:
-        """The therapist's timed segments of the day before, the day and the day after (the
-        only ones a segment starting on `day` can overlap: none lasts over 12 hours)."""
-        store = self._ctx.store
-        return [s for offset in (-1, 0, 1)
-                for s in store.tables(store.day_path(day + timedelta(days=offset)))
-                ["segments"].values() if self._ctx.catalog.is_timed(s.code)]
-
     def audit_of(self, session_id: UUID) -> list[AuditEntry]:
         audit = self._ctx.store.records(self._ctx.store.day_path(self.day_of(session_id)),
                                         "audit")

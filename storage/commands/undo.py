@@ -1,0 +1,118 @@
+"""Undo: the last change of a session walked back, all of it if it was one write, from what
+its audit entries kept; refused, writing nothing, if the old state would now overlap a
+segment recorded since."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID, uuid4
+
+from pydantic import ValidationError
+
+from core.audit import UNDOABLE, Action, AuditEntry
+from core.models import Segment, problem
+from core.session import Session
+from storage.commands.guards import Guards
+from storage.commands.writing import Writer, dump
+from storage.context import Context
+from storage.errors import InvalidChange
+
+SESSION_STATE = (Action.CLOSE, Action.REOPEN, Action.EDIT)
+"""The actions whose entry about the session itself keeps what it was before."""
+
+
+class Undo:
+    def __init__(self, context: Context, guards: Guards, writer: Writer) -> None:
+        self._ctx, self._guards, self._writer = context, guards, writer
+
+    def undo(self, session_id: UUID) -> str:
+        """Walk back the last change of this session (all of it, if it was one write).
+
+        Returns what was undone, in words. Refused, writing nothing, if the old state would
+        now overlap a segment recorded since, or if the session is closed: undoing a close
+        would reopen it without a reason and count the time it sat closed.
+        """
+        session = self._guards.writable(session_id)
+        group = self._last_change(session_id)
+        touched = {e.segment_id for e in group if e.segment_id is not None}
+        restored = self._restored(session_id, group)
+        for segment in restored.values():
+            if segment is not None:
+                self._guards.overlap(segment, ignore=touched)
+        state = _session_state(group)
+        what = self._words(session_id, group, restored)
+        with self._writer.day(session) as change:
+            for segment_id, segment in restored.items():
+                if segment is None:
+                    change.drop("segments", segment_id)
+                else:
+                    change.put("segments", segment)
+            for entry in reversed(group):
+                change.put("audit", entry.model_copy(update={"undone": True}))
+            if state:
+                change.put("sessions", Session.model_validate({**dump(session), **state}))
+            change.add("audit", self._writer.audit(uuid4(), Action.UNDO, session, reason=what))
+        if state:
+            self._ctx.indexes.day_changed(session.date_of_service)
+        return what
+
+    def _last_change(self, session_id: UUID) -> list[AuditEntry]:
+        """The entries of the session's last change not undone yet (one write, one id)."""
+        entries = [e for e in self._ctx.queries.audit_of(session_id)
+                   if not e.undone and e.action in UNDOABLE]
+        if not entries:
+            raise InvalidChange("nothing to undo in this session")
+        return [e for e in entries if e.change_id == entries[-1].change_id]
+
+    def _restored(self, session_id: UUID, group: Sequence[AuditEntry]
+                  ) -> dict[UUID, Segment | None]:
+        """The segments as they were before `group` (None: it did not exist). An entry keeps
+        what its change changed: a whole segment for one added or deleted, the changed fields
+        for one stopped or edited; walked back from the latest entry."""
+        now = {s.id: s for s in self._ctx.queries.segments_of(session_id)}
+        for entry in reversed(group):
+            if entry.segment_id is None:
+                continue
+            if entry.before is None:
+                now[entry.segment_id] = None  # type: ignore[assignment]
+                continue
+            current = now.get(entry.segment_id)
+            base = {} if current is None else current.model_dump(mode="json")
+            try:
+                now[entry.segment_id] = Segment.model_validate({**base, **entry.before})
+            except ValidationError as error:
+                raise InvalidChange(f"the audit trail cannot restore this change: "
+                                    f"{problem(error)}") from None
+        touched = {e.segment_id for e in group if e.segment_id is not None}
+        return {segment_id: segment for segment_id, segment in now.items()
+                if segment_id in touched}
+
+    def _words(self, session_id: UUID, group: Sequence[AuditEntry],
+               restored: dict[UUID, Segment | None]) -> str:
+        """What the change was, in words ("start 97110, stop 97140"), the code of each
+        segment as it is now or as it comes back."""
+        codes = {s.id: s.code for s in self._ctx.queries.segments_of(session_id)}
+        codes.update((i, s.code) for i, s in restored.items() if s is not None)
+        return ", ".join(f"{e.action} {e.code or codes.get(e.segment_id, '')}".strip()
+                         if e.segment_id else _session_words(e) for e in group)
+
+
+def _session_state(group: Sequence[AuditEntry]) -> dict[str, Any]:
+    """The session's fields as they were before `group` (empty: the change left them)."""
+    state: dict[str, Any] = {}
+    for entry in reversed(group):
+        if entry.segment_id is None and entry.before is not None and \
+                entry.action in SESSION_STATE:
+            state.update(entry.before)
+    return state
+
+
+def _session_words(entry: AuditEntry) -> str:
+    if entry.action is not Action.EDIT:
+        return str(entry.action)
+    if entry.before is not None and "progress_report" in entry.before:
+        return "progress report mark"
+    if entry.before is not None and "group_size" in entry.before:
+        return "group size"
+    return "correction of the session"
