@@ -20,7 +20,7 @@ from core.text import plural, printable
 from storage import layout
 from storage.atomic import FILE_MODE, ensure_private_dir, fsync_dir
 from storage.errors import BadPath, IncompleteExport
-from storage.repository import Repository
+from storage.reading import FolderReader
 
 Produce = Callable[[TextIO], int]
 """Writes a CSV into the stream it is given; returns how many rows."""
@@ -28,7 +28,7 @@ SPOOL_IN_MEMORY = 16 * 1024 * 1024
 """An export to standard output is held in memory up to this size, then in a temp file."""
 
 
-def lacking(repo: Repository, first: date | None, last: date | None, *,
+def lacking(folder: FolderReader, first: date | None, last: date | None, *,
             year_to_date: bool) -> dict[str, str]:
     """What an export of the dates [first, last] lacks, by file: each day file of the range
     that could not be read, each date of the range whose file lost sessions the index knew,
@@ -36,21 +36,20 @@ def lacking(repo: Repository, first: date | None, last: date | None, *,
     range and patients.json. Call it after the export read its days."""
     start = date(first.year, 1, 1) if year_to_date and first is not None else first
 
-    def within(day: date) -> bool:
-        return (start is None or day >= start) and (last is None or day <= last)
+    def within(day: date, since: date | None) -> bool:
+        return (since is None or day >= since) and (last is None or day <= last)
 
     found = {}
-    for path, reason in repo.store.skipped().items():
-        day = layout.day_of(repo.store.root, path)
-        if day is not None:
-            if within(day):
-                found[str(path)] = reason
-        elif year_to_date and path == repo.patients.path:
-            found[str(path)] = reason
-    for entry in repo.indexes.missing():
-        if (first is None or entry.date >= first) and (last is None or entry.date <= last):
-            found.setdefault(str(repo.store.day_path(entry.date)),
-                             f"lost {plural(len(entry.sessions), 'session')} the index knew")
+    for skipped in folder.skipped():
+        if skipped.day is not None:
+            if within(skipped.day, start):
+                found[str(skipped.path)] = skipped.reason
+        elif year_to_date and skipped.entered:
+            found[str(skipped.path)] = skipped.reason
+    for day_file in folder.missing():
+        if within(day_file.day, first):
+            found.setdefault(str(day_file.path),
+                             f"lost {plural(day_file.lost, 'session')} the index knew")
     return found
 
 
@@ -65,11 +64,11 @@ def named_files(lacks: dict[str, str]) -> str:
             + (f"; and {more} more" if more > 0 else "") + ")")
 
 
-def require_whole(repo: Repository, first: date | None, last: date | None, *,
+def require_whole(folder: FolderReader, first: date | None, last: date | None, *,
                   year_to_date: bool, partial: bool = False) -> dict[str, str]:
     """What an export lacks (`lacking`): IncompleteExport naming it, so that nothing is
     written, unless the user accepts a `partial` export."""
-    lacks = lacking(repo, first, last, year_to_date=year_to_date)
+    lacks = lacking(folder, first, last, year_to_date=year_to_date)
     if lacks and not partial:
         raise IncompleteExport(f"the export would lack {named_files(lacks)}: nothing was "
                                "written; repair it (tabletime check says how)")

@@ -1,8 +1,9 @@
 """Reports read from a data folder: a day, a patient's history, claim lines and sessions as CSV.
 
-The rules are in core; this module only finds the records they need (through the queries),
-so the screen, the command line and the export all say the same thing. The CSV reports are
-written as they are read, a day at a time, so their memory does not grow with the range.
+The rules are in core; this module only finds the records they need (through a folder's
+narrow read protocol, storage/reading.py), so the screen, the command line and the export all
+say the same thing. The CSV reports are written as they are read, a day at a time, so their
+memory does not grow with the range.
 """
 
 from __future__ import annotations
@@ -20,32 +21,32 @@ from core.formats.claims_csv import LINE_COLUMNS, SESSION_COLUMNS, line_row, ses
 from core.formats.segments_csv import COLUMNS, segment_row
 from core.session import Session
 from core.text import plural
-from storage.repository import Repository
+from storage.reading import FolderReader
 
 
-def _summarize(repo: Repository, day: date, sessions: list[SessionData], now: datetime,
+def _summarize(folder: FolderReader, day: date, sessions: list[SessionData], now: datetime,
                ytd: YearToDate) -> DaySummary:
     """The day as its claim lines need it (no clocks)."""
-    return summarize_day(day, sessions, now, repo.catalog, repo.zone, year_to_date=ytd,
-                         forgotten_minutes=repo.settings.forgotten_timer_minutes,
-                         therapist_discipline=repo.settings.discipline)
+    return summarize_day(day, sessions, now, folder.catalog, folder.zone, year_to_date=ytd,
+                         forgotten_minutes=folder.settings.forgotten_timer_minutes,
+                         therapist_discipline=folder.settings.discipline)
 
 
-def claim_rows(repo: Repository, first: date | None, last: date | None,
+def claim_rows(folder: FolderReader, first: date | None, last: date | None,
                now: datetime) -> Iterator[ClaimRow]:
     """Every claim line of the closed sessions in the range, oldest first, KX included (the
     year so far before each day is the index's, as for the day summary). Open sessions are
     not billed yet (`left_open` names them)."""
-    for day in repo.queries.days(first, last):
-        closed = [(s, segs) for s, segs in repo.queries.day_sessions(day, keep=False)
+    for day in folder.days(first, last):
+        closed = [(s, segs) for s, segs in folder.day_sessions(day, keep=False)
                   if not s.is_open]
-        yield from day_claim_rows(day, closed, now, repo.catalog,
-                                  repo.queries.year_to_date(day))
+        yield from day_claim_rows(day, closed, now, folder.catalog,
+                                  folder.year_to_date(day))
 
 
-def left_open(repo: Repository, first: date | None, last: date | None) -> list[Session]:
+def left_open(folder: FolderReader, first: date | None, last: date | None) -> list[Session]:
     """Sessions in the range that are still open, so not in a claim-line export."""
-    return [s for s in repo.queries.open_sessions()
+    return [s for s in folder.open_sessions()
             if (first is None or s.date_of_service >= first)
             and (last is None or s.date_of_service <= last)]
 
@@ -56,33 +57,34 @@ def left_open_text(sessions: list[Session]) -> str:
             f"{names}")
 
 
-def write_lines(repo: Repository, first: date | None, last: date | None, now: datetime,
+def write_lines(folder: FolderReader, first: date | None, last: date | None, now: datetime,
                 out: TextIO) -> int:
     """The claim-lines CSV; returns how many lines."""
     writer = csv.writer(out)
     writer.writerow(LINE_COLUMNS)
     count = 0
-    for row in claim_rows(repo, first, last, now):
+    for row in claim_rows(folder, first, last, now):
         writer.writerow(line_row(row))
         count += 1
     return count
 
 
-def write_sessions(repo: Repository, first: date | None, last: date | None, now: datetime,
+def write_sessions(folder: FolderReader, first: date | None, last: date | None, now: datetime,
                    out: TextIO) -> int:
     """One row per session with its chart note; returns how many sessions."""
     writer = csv.writer(out)
     writer.writerow(SESSION_COLUMNS)
-    settings = repo.settings
+    settings = folder.settings
     count = 0
-    for day in repo.queries.days(first, last):
-        sessions = repo.queries.day_sessions(day, keep=False)
-        summary = _summarize(repo, day, sessions, now, repo.queries.year_to_date(day))
+    for day in folder.days(first, last):
+        sessions = folder.day_sessions(day, keep=False)
+        summary = _summarize(folder, day, sessions, now, folder.year_to_date(day))
         segments = {s.id: segs for s, segs in sessions}
         for item in summary.sessions:
             mine = segments[item.session.id]
             note = chart_note(item.session, mine,
-                              bill_recorded(item.session, mine, now, repo.catalog), repo.zone,
+                              bill_recorded(item.session, mine, now, folder.catalog),
+                              folder.zone,
                               therapist=settings.therapist, credentials=settings.credentials,
                               discipline=settings.discipline)
             writer.writerow(session_row(item, summary.units_text(item), note))
@@ -90,16 +92,16 @@ def write_sessions(repo: Repository, first: date | None, last: date | None, now:
     return count
 
 
-def write_segments(repo: Repository, first: date | None, last: date | None,
+def write_segments(folder: FolderReader, first: date | None, last: date | None,
                    out: TextIO) -> int:
     """The segments CSV (the import format) of the sessions dated in [first, last], written a
     day at a time. Returns how many segments."""
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     count = 0
-    for day in repo.queries.days(first, last):
-        for session, segments in repo.queries.day_sessions(day, keep=False):
+    for day in folder.days(first, last):
+        for session, segments in folder.day_sessions(day, keep=False):
             for segment in segments:
-                writer.writerow(segment_row(session, segment, repo.zone))
+                writer.writerow(segment_row(session, segment, folder.zone))
                 count += 1
     return count

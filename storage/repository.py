@@ -1,5 +1,7 @@
 """A data folder, opened: its settings, its files, its derived indexes, and the two ways in:
-`queries` (reading, never writing) and `commands` (every change, audited and durable).
+`queries` (reading, never writing) and `commands` (every change, audited and durable), both
+over one context (storage/context.py). It is also what reports and exports read
+(storage/reading.py).
 
 A writer holds the folder's lock for as long as it is open, and writes only while the folder
 at the path is still the one it locked; a reader changes nothing at all. On a read-only disk
@@ -15,7 +17,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
+from core.billing.day import SessionData, YearToDate
 from core.models import Clock, Frozen
+from core.session import Session
 from core.settings import Settings
 from core.text import printable
 from core.timing import ClampedClock
@@ -38,6 +42,7 @@ from storage.folder import (
 from storage.indexes import Indexes
 from storage.layout import LOCK_NAME, settings_path
 from storage.patients import Patients
+from storage.reading import MissingSessions, SkippedFile
 from storage.settings_file import read_settings, replace_settings, settings_content
 from storage.store import Store
 
@@ -145,7 +150,7 @@ class Repository:
                 repo._notify(f"{printable(str(data_dir))} can be read by other users (mode "
                              f"{mode:o}): it holds patient data; chmod 700 it", "warning")
             repo.indexes.open()
-            repo._recover()
+            _recover(repo)
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -197,11 +202,36 @@ class Repository:
         elif layout.is_month_index(self.data_dir, path):
             self.indexes.forget_month(path.stem)
 
-    def _recover(self) -> None:
-        """Find open sessions and running timers (also from earlier days) after any exit."""
-        for day in {session.date_of_service for session in self.queries.open_sessions()}:
-            for segment in self.queries.segments_on(day):
-                self.clock.saw(segment.start, segment.end)
+    # ---- what reports and exports read (storage/reading.py) ------------------------------
+
+    def days(self, first: date | None = None, last: date | None = None) -> list[date]:
+        return self.queries.days(first, last)
+
+    def day_sessions(self, day: date, *, keep: bool = True) -> list[SessionData]:
+        return self.queries.day_sessions(day, keep=keep)
+
+    def year_to_date(self, day: date) -> YearToDate:
+        return self.queries.year_to_date(day)
+
+    def open_sessions(self) -> list[Session]:
+        return self.queries.open_sessions()
+
+    def skipped(self) -> list[SkippedFile]:
+        return [SkippedFile(path, reason, layout.day_of(self.data_dir, path),
+                            path == self.patients.path)
+                for path, reason in self.store.skipped().items()]
+
+    def missing(self) -> list[MissingSessions]:
+        return [MissingSessions(self.store.day_path(entry.date), entry.date,
+                                len(entry.sessions)) for entry in self.indexes.missing()]
+
+
+def _recover(repo: Repository) -> None:
+    """Find open sessions and running timers (also from earlier days) after any exit: the
+    clock never goes back before what they recorded."""
+    for day in {session.date_of_service for session in repo.queries.open_sessions()}:
+        for segment in repo.queries.segments_on(day):
+            repo.clock.saw(segment.start, segment.end)
 
 
 def _housekeeping(data_dir: Path) -> bool:
