@@ -65,23 +65,9 @@ class AuditEntry(Frozen):
             if value is None:
                 continue
             if self.segment_id is not None:
-                if set(value) >= WHOLE:
-                    Segment.model_validate(value)
-                elif not set(value) <= set(Segment.model_fields):
-                    raise ValueError(f"a {self.action} entry holds {sorted(value)}, not a "
-                                     "segment's fields")
-            elif self.action in (Action.CLOSE, Action.REOPEN) and not set(value) <= STATE:
-                raise ValueError(f"a {self.action} entry holds {sorted(value)}, not a "
-                                 "session's closed state")
-            elif self.action is Action.EDIT and not set(value) <= DETAILS:
-                raise ValueError(f"an edit of a session holds {sorted(value)}, not its "
-                                 "patient, payer, discipline, progress-report mark or group size")
-            elif self.action is Action.DELETE:
-                if set(value) != REMOVED or not isinstance(value["segments"], list):
-                    raise ValueError("a deleted session's entry holds no whole session")
-                Session.model_validate(value["session"])
-                for segment in value["segments"]:
-                    Segment.model_validate(segment)
+                _segment_values(self.action, value)
+            else:
+                _session_values(self.action, value)
         return self
 
     @property
@@ -91,3 +77,28 @@ class AuditEntry(Frozen):
             if value and isinstance(value.get("code"), str):
                 return str(value["code"])
         return ""
+
+
+def _segment_values(action: Action, value: dict[str, Any]) -> None:
+    """A whole segment (added or deleted), or a segment's changed fields (stopped or edited)."""
+    if set(value) >= WHOLE:
+        Segment.model_validate(value)
+    elif not set(value) <= set(Segment.model_fields):
+        raise ValueError(f"a {action} entry holds {sorted(value)}, not a segment's fields")
+
+
+def _session_values(action: Action, value: dict[str, Any]) -> None:
+    """A session's closed state (closed, reopened), the details an edit corrects, or a
+    deleted session whole with its segments."""
+    if action in (Action.CLOSE, Action.REOPEN) and not set(value) <= STATE:
+        raise ValueError(f"a {action} entry holds {sorted(value)}, not a session's closed "
+                         "state")
+    if action is Action.EDIT and not set(value) <= DETAILS:
+        raise ValueError(f"an edit of a session holds {sorted(value)}, not its patient, payer, "
+                         "discipline, progress-report mark or group size")
+    if action is Action.DELETE:
+        if set(value) != REMOVED or not isinstance(value["segments"], list):
+            raise ValueError("a deleted session's entry holds no whole session")
+        Session.model_validate(value["session"])
+        for segment in value["segments"]:
+            Segment.model_validate(segment)

@@ -80,39 +80,8 @@ def write_backup(data_dir: Path, out: BinaryIO) -> int:
     archived: dict[str, tuple[str | None, str]] = {}  # name -> (stamp, sha256) as archived
     with tarfile.open(fileobj=out, mode="w:gz") as archive:
         for attempt in range(MAX_PASSES):
-            files = _files(data_dir)
-            changed = {name: path for name, path in files.items()
-                       if name not in archived or archived[name][0] != file_stamp(path)}
-            gone = set(archived) - set(files)
-            if not changed and not gone:
+            if not _archive_pass(archive, data_dir, archived, check=attempt == 0):
                 break
-            for name in gone:
-                del archived[name]
-            for name, path in changed.items():
-                stamp = file_stamp(path)
-                try:
-                    content = read_regular(path)
-                except FileNotFoundError:
-                    continue  # removed meanwhile: the next pass sees it gone
-                except NotAFile as error:
-                    raise BadPath(f"{printable(str(path))} {error}: a backup holds data files "
-                                  "only; move it away (nothing was written)") from None
-                except OSError as error:
-                    raise BadPath(f"cannot back up {printable(str(path))}: "
-                                  f"{disk_problem(error)} (nothing was written)") from None
-                if file_stamp(path) != stamp:
-                    continue  # replaced while being read: the next pass reads it again
-                try:
-                    if attempt == 0 and name == SETTINGS_NAME:
-                        parse_settings(content, str(path))
-                    elif attempt == 0:
-                        _check_document(name, content)
-                except (DocumentError, SettingsError) as error:
-                        raise BadPath(f"{printable(str(path))} cannot be backed up: {error}; "
-                                      "nothing was written (tabletime check moves a damaged "
-                                      "file aside)") from None
-                _add(archive, name, content)
-                archived[name] = (stamp, hashlib.sha256(content).hexdigest())
         else:
             raise BadPath("the data folder kept changing while it was being archived; try "
                           "again in a quiet moment")
@@ -121,6 +90,55 @@ def write_backup(data_dir: Path, out: BinaryIO) -> int:
                     "files": {name: sha for name, (_, sha) in sorted(archived.items())}}
         _add(archive, MANIFEST, json.dumps(manifest, indent=1).encode())
     return sum(1 for name in archived if layout.day_of_name(name) is not None)
+
+
+def _archive_pass(archive: tarfile.TarFile, data_dir: Path,
+                  archived: dict[str, tuple[str | None, str]], *, check: bool) -> bool:
+    """One pass over the folder: each file new or changed since it was archived is added
+    (again; `check`ed as the app reads it), each file gone is forgotten. False when the pass
+    found every file as archived: the archive is then a state the folder was really in."""
+    files = _files(data_dir)
+    changed = {name: path for name, path in files.items()
+               if name not in archived or archived[name][0] != file_stamp(path)}
+    gone = set(archived) - set(files)
+    if not changed and not gone:
+        return False
+    for name in gone:
+        del archived[name]
+    for name, path in changed.items():
+        read = _read_unchanged(path)
+        if read is None:
+            continue
+        stamp, content = read
+        if check:
+            try:
+                _check_member(name, content, str(path))
+            except (DocumentError, SettingsError) as error:
+                raise BadPath(f"{printable(str(path))} cannot be backed up: {error}; nothing "
+                              "was written (tabletime check moves a damaged file aside)") from None
+        _add(archive, name, content)
+        archived[name] = (stamp, hashlib.sha256(content).hexdigest())
+    return True
+
+
+def _read_unchanged(path: Path) -> tuple[str | None, bytes] | None:
+    """A file's stamp and content, read whole; None when it was removed or replaced while
+    being read (the next pass sees it gone, or reads it again). BadPath for anything but a
+    regular file, or a file that cannot be read."""
+    stamp = file_stamp(path)
+    try:
+        content = read_regular(path)
+    except FileNotFoundError:
+        return None
+    except NotAFile as error:
+        raise BadPath(f"{printable(str(path))} {error}: a backup holds data files "
+                      "only; move it away (nothing was written)") from None
+    except OSError as error:
+        raise BadPath(f"cannot back up {printable(str(path))}: "
+                      f"{disk_problem(error)} (nothing was written)") from None
+    if file_stamp(path) != stamp:
+        return None
+    return stamp, content
 
 
 def _add(archive: tarfile.TarFile, name: str, content: bytes) -> None:
@@ -169,18 +187,21 @@ def verify_backup(path: Path) -> Verified:
         if name == MANIFEST:
             manifest = _manifest(path, content)
             continue
-        if layout.day_of_name(name) is not None or name == PATIENTS_NAME:
-            try:
-                _check_document(name, content)
-            except DocumentError as error:
-                raise BadPath(f"the backup's {name} is not a valid file of its kind: "
-                              f"{error}") from None
-        if name == SETTINGS_NAME:
-            try:
-                parse_settings(content, f"the backup's {SETTINGS_NAME}")
-            except SettingsError as error:
-                raise BadPath(str(error)) from None
+        try:
+            _check_member(name, content, f"the backup's {name}")
+        except DocumentError as error:
+            raise BadPath(f"the backup's {name} is not a valid file of its kind: "
+                          f"{error}") from None
+        except SettingsError as error:
+            raise BadPath(str(error)) from None
         sums[name] = hashlib.sha256(content).hexdigest()  # a file added again: the later one
+    _check_manifest(path, manifest, sums)
+    return Verified(sum(1 for name in sums if layout.day_of_name(name) is not None), sums)
+
+
+def _check_manifest(path: Path, manifest: dict[str, Any] | None, sums: dict[str, str]) -> None:
+    """BadPath unless the manifest is this format's and lists exactly the members, each with
+    its checksum."""
     if manifest is None:
         raise BadPath(f"{printable(str(path))} is not a Tabletime backup (no manifest)")
     if manifest.get("format") != FORMAT:
@@ -193,7 +214,6 @@ def verify_backup(path: Path) -> Verified:
     for name, checksum in sums.items():
         if listed[name] != checksum:
             raise BadPath(f"{printable(str(path))}: {name} is damaged (its checksum differs)")
-    return Verified(sum(1 for name in sums if layout.day_of_name(name) is not None), sums)
 
 
 def _manifest(path: Path, content: bytes) -> dict[str, Any]:
@@ -209,6 +229,15 @@ def _manifest(path: Path, content: bytes) -> dict[str, Any]:
 
 def _allowed(name: str) -> bool:
     return name in (MANIFEST, SETTINGS_NAME, PATIENTS_NAME) or layout.day_of_name(name) is not None
+
+
+def _check_member(name: str, content: bytes, where: str) -> None:
+    """SettingsError or DocumentError unless `content` is what the app reads back at `name`
+    (`where`: how a settings error names the file)."""
+    if name == SETTINGS_NAME:
+        parse_settings(content, where)
+    else:
+        _check_document(name, content)
 
 
 def _check_document(name: str, content: bytes) -> None:

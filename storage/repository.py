@@ -118,37 +118,20 @@ class Repository:
         writer does the same and says so once; every change is then refused (DiskReadOnly).
         """
         refuse_non_folder(data_dir)
-        if read_only:
-            if not data_dir.is_dir():
-                raise MissingDataFolder(data_dir)
-        elif lock is None:
-            ensure_private_dir(data_dir)
-            lock = WriterLock(data_dir).acquire()
+        lock = _writer_lock(data_dir, read_only, lock)
         try:
-            disk_read_only = lock is not None and on_read_only_disk(data_dir)
-            if lock is not None and not disk_read_only:
-                disk_read_only = not _housekeeping(data_dir)
+            disk_read_only = lock is not None and (on_read_only_disk(data_dir)
+                                                   or not _housekeeping(data_dir))
             restores = interrupted_restores(data_dir)
             writes = lock is not None and not disk_read_only and not restores
             first_run = settings is None and writes and not settings_path(data_dir).exists()
-            if settings is None:
-                settings, seen = read_settings(data_dir,
-                                               first_run_writes=writes and writes_settings)
-            else:
-                seen = settings_content(data_dir) if lock is not None else None
+            settings, seen = _settings(data_dir, settings, lock,
+                                       first_run_writes=writes and writes_settings)
             repo = cls(data_dir, clock, settings, lock, settings_read=seen,
                        read_only_disk=disk_read_only)
             repo.first_run = first_run
-            if disk_read_only:
-                repo._notify(f"{printable(str(data_dir))} is on a read-only disk: Tabletime "
-                             "shows what is recorded, but nothing can be saved", "warning")
-            for leftover in restores:
-                repo._notify(f"an interrupted restore left {printable(str(leftover))}: this "
-                             "folder was not restored; run tabletime restore again (it removes "
-                             "that folder)", "error")
-            if (mode := wider_than_private(data_dir)) is not None:
-                repo._notify(f"{printable(str(data_dir))} can be read by other users (mode "
-                             f"{mode:o}): it holds patient data; chmod 700 it", "warning")
+            for message, severity in _opening_notices(data_dir, disk_read_only, restores):
+                repo._notify(message, severity)
             repo.indexes.open()
             _recover(repo)
         except BaseException:
@@ -232,6 +215,45 @@ def _recover(repo: Repository) -> None:
     for day in {session.date_of_service for session in repo.queries.open_sessions()}:
         for segment in repo.queries.segments_on(day):
             repo.clock.saw(segment.start, segment.end)
+
+
+def _writer_lock(data_dir: Path, read_only: bool, lock: WriterLock | None
+                 ) -> WriterLock | None:
+    """The lock a writer holds (taken here unless handed over); a reader takes none, and
+    needs a folder that exists (MissingDataFolder: nothing is created)."""
+    if read_only:
+        if not data_dir.is_dir():
+            raise MissingDataFolder(data_dir)
+    elif lock is None:
+        ensure_private_dir(data_dir)
+        lock = WriterLock(data_dir).acquire()
+    return lock
+
+
+def _settings(data_dir: Path, settings: Settings | None, lock: WriterLock | None, *,
+              first_run_writes: bool) -> tuple[Settings, bytes | None]:
+    """The settings to open with (given, else read, the defaults written on a first run
+    that writes them), and settings.toml as read (what a writer's later save compares)."""
+    if settings is None:
+        return read_settings(data_dir, first_run_writes=first_run_writes)
+    return settings, settings_content(data_dir) if lock is not None else None
+
+
+def _opening_notices(data_dir: Path, disk_read_only: bool, restores: list[Path]
+                     ) -> list[tuple[str, Severity]]:
+    """What the user is told about the folder as it opens: a read-only disk, an interrupted
+    restore beside it, permissions that let other users read it."""
+    notices: list[tuple[str, Severity]] = []
+    if disk_read_only:
+        notices.append((f"{printable(str(data_dir))} is on a read-only disk: Tabletime shows "
+                        "what is recorded, but nothing can be saved", "warning"))
+    notices += [(f"an interrupted restore left {printable(str(leftover))}: this folder was "
+                 "not restored; run tabletime restore again (it removes that folder)", "error")
+                for leftover in restores]
+    if (mode := wider_than_private(data_dir)) is not None:
+        notices.append((f"{printable(str(data_dir))} can be read by other users (mode "
+                        f"{mode:o}): it holds patient data; chmod 700 it", "warning"))
+    return notices
 
 
 def _housekeeping(data_dir: Path) -> bool:
