@@ -5,8 +5,10 @@ writes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from pydantic import ValidationError
 
@@ -24,6 +26,8 @@ from core.models import Discipline, problem
 from storage import layout
 from storage.errors import InvalidChange
 from storage.store import Store
+
+Entered = TypeVar("Entered", UsedElsewhere, Authorization, Episode)
 
 
 class Patients:
@@ -44,15 +48,9 @@ class Patients:
     def set_used_elsewhere(self, patient: str, year: int, bucket: TherapyBucket,
                            amount: Decimal, now: datetime, note: str = "") -> UsedElsewhere:
         """Record (or replace) what the patient used at other providers; durable on return."""
-        try:
-            entry = UsedElsewhere(id=elsewhere_key(patient.strip(), year, bucket),
-                                  patient=patient, year=year, bucket=bucket, amount=amount,
-                                  entered_at=now, note=note)
-        except ValidationError as error:
-            raise InvalidChange(problem(error)) from None
-        with self._store.change(self.path) as change:
-            change.put("elsewhere", entry)
-        return entry
+        return self._save("elsewhere", lambda: UsedElsewhere(
+            id=elsewhere_key(patient.strip(), year, bucket), patient=patient, year=year,
+            bucket=bucket, amount=amount, entered_at=now, note=note))
 
     def authorizations(self, patient: str | None = None) -> list[Authorization]:
         """Every authorization (of one patient), by patient and payer."""
@@ -64,15 +62,9 @@ class Patients:
                           units: int | None, start: date, until: date, now: datetime,
                           note: str = "") -> Authorization:
         """Record (or replace) a payer's authorization for the patient; durable on return."""
-        try:
-            entry = Authorization(id=authorization_key(patient.strip(), payer), patient=patient,
-                                  payer=payer, visits=visits, units=units, start=start,
-                                  until=until, entered_at=now, note=note)
-        except ValidationError as error:
-            raise InvalidChange(problem(error)) from None
-        with self._store.change(self.path) as change:
-            change.put("authorizations", entry)
-        return entry
+        return self._save("authorizations", lambda: Authorization(
+            id=authorization_key(patient.strip(), payer), patient=patient, payer=payer,
+            visits=visits, units=units, start=start, until=until, entered_at=now, note=note))
 
     def episodes(self, patient: str | None = None) -> list[Episode]:
         """Every entered episode of care (of one patient), oldest start first."""
@@ -86,12 +78,18 @@ class Patients:
         """Record (or replace: same patient, discipline and start) an episode of care; the
         plan of care is certified for 90 days unless a shorter end is given."""
         until = certified_until or start + timedelta(days=CERTIFICATION_DAYS - 1)
+        return self._save("episodes", lambda: Episode(
+            id=episode_key(patient.strip(), discipline, start), patient=patient,
+            discipline=discipline, start=start, certified_until=until, signed=signed,
+            entered_at=now, note=note))
+
+    def _save(self, table: str, entered: Callable[[], Entered]) -> Entered:
+        """What the user `entered`, built (InvalidChange, in words, when a model refuses
+        it) and put in its table; durable on return."""
         try:
-            entry = Episode(id=episode_key(patient.strip(), discipline, start),
-                            patient=patient, discipline=discipline, start=start,
-                            certified_until=until, signed=signed, entered_at=now, note=note)
+            entry = entered()
         except ValidationError as error:
             raise InvalidChange(problem(error)) from None
         with self._store.change(self.path) as change:
-            change.put("episodes", entry)
+            change.put(table, entry)
         return entry
