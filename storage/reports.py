@@ -1,4 +1,4 @@
-"""Reports read from a data folder: a day, a patient's history, claim lines and sessions as CSV.
+"""Reports read from a data folder as CSV: claim lines, sessions with their chart notes, segments.
 
 The rules are in core; this module only finds the records they need (through a folder's
 narrow read protocol, storage/reading.py), so the screen, the command line and the export all
