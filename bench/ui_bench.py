@@ -52,7 +52,7 @@ async def launch_once(folder: Path, settings: Settings) -> float:
     clock = SteppingClock(TODAY, timedelta(seconds=1))
     started = time.perf_counter()
     with Repository.open(folder, clock, settings) as repo:
-        app = make_app(clock, repo, settings)
+        app = make_app(clock, repo)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             assert isinstance(app.screen, TodayScreen)
@@ -78,7 +78,7 @@ async def switch_latencies(folder: Path, settings: Settings, presses: int) -> li
     timings = []
     with Repository.open(folder, clock, settings) as repo:
         session = repo.commands.create_session("BENCH", "Medicare")
-        app = TimedApp(clock, repo, settings)
+        app = TimedApp(clock, repo)
         app.frames, app.saved = [], []
         async with app.run_test(size=SIZE) as pilot:
             app.open_session(session.id)
@@ -108,7 +108,7 @@ async def switch_latencies(folder: Path, settings: Settings, presses: int) -> li
 async def history_load(folder: Path, settings: Settings) -> tuple[float, int]:
     clock = SteppingClock(TODAY, timedelta(seconds=1))
     with Repository.open(folder, clock, settings) as repo:
-        app = make_app(clock, repo, settings)
+        app = make_app(clock, repo)
         async with app.run_test(size=SIZE) as pilot:
             started = time.perf_counter()
             screen = PatientHistoryScreen("REGULAR")
