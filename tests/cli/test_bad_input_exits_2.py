@@ -5,13 +5,10 @@ import json
 import os
 import subprocess
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from storage.repository import Repository
-from storage.settings_file import save_settings
 from tui.cli.main import main
 
 SCRIPT = Path(sys.executable).with_name("tabletime")
@@ -27,18 +24,6 @@ def one_line(status: int, out: str, err: str, *words: str) -> None:
     assert status == 2 and out == "" and err.count("\n") == 1, err
     for word in words:
         assert word in err, err
-
-
-@pytest.fixture
-def data(tmp_path, clock, settings):
-    folder = tmp_path / "data"
-    with Repository.open(folder, clock, settings) as repo:
-        session = repo.commands.create_session("AB12", "Medicare")
-        repo.commands.add_segment(session.id, "97110", clock.now - timedelta(minutes=30),
-                                  clock.now - timedelta(minutes=7))
-        repo.commands.close_session(session.id)
-    save_settings(folder, settings)
-    return folder
 
 
 # ---- import ---------------------------------------------------------------------------------

@@ -6,26 +6,12 @@ nothing, impossible years."""
 import io
 import json
 import tarfile
-from datetime import timedelta
 
 import pytest
 
 from storage import layout
 from storage.repository import Repository
-from storage.settings_file import save_settings
 from tests.cli.test_bad_input_exits_2 import one_line, run
-
-
-@pytest.fixture
-def data(tmp_path, clock, settings):
-    folder = tmp_path / "data"
-    with Repository.open(folder, clock, settings) as repo:
-        session = repo.commands.create_session("AB12", "Medicare")
-        repo.commands.add_segment(session.id, "97110", clock.now - timedelta(minutes=30),
-                                  clock.now - timedelta(minutes=7))
-        repo.commands.close_session(session.id)
-    save_settings(folder, settings)
-    return folder
 
 
 def day_file(folder, clock):
