@@ -27,10 +27,9 @@ from storage.errors import StorageError, disk_problem
 from storage.exports import require_whole, write_export
 from storage.reports import write_segments
 from storage.repository import Repository
-from tui.clipboard import copy_text
 from tui.dialogs.first_run import first_run_dialog
-from tui.dialogs.note import NoteDialog
 from tui.palette import TabletimeCommands
+from tui.screens.chart_note import ChartNoteScreen
 from tui.screens.day import DaySummaryScreen
 from tui.screens.help import HelpScreen
 from tui.screens.session import SessionScreen
@@ -223,8 +222,8 @@ class TabletimeApp(App[None]):
         self.push_screen(DaySummaryScreen(day or self.today()))
 
     def show_chart_note(self, session_id: UUID) -> None:
-        """Show a session's chart note, on the clipboard when a clipboard program took it,
-        else selected, with how to copy it."""
+        """A session's chart note, full screen, copied where a clipboard takes it: the same
+        text from the session, Today and the day summary."""
         session = self.repo.queries.session(session_id)
         segments = self.repo.queries.segments_of(session_id)
         bill = bill_recorded(session, segments, self.clock(), self.repo.catalog)
@@ -232,14 +231,8 @@ class TabletimeApp(App[None]):
                           therapist=self.settings.therapist,
                           credentials=self.settings.credentials,
                           discipline=self.settings.discipline)
-        self.copy_to_clipboard(note)  # the terminal's way too, where it is allowed
-        if copy_text(note) is not None:
-            title = f"Chart note of {session.patient}: copied to the clipboard (escape closes)"
-        else:
-            title = (f"Chart note of {session.patient}: not copied (no clipboard program "
-                     "answered). Select it with the mouse (shift+drag in most terminals) and "
-                     "copy; in tmux, `set -g set-clipboard on` lets ctrl+c copy it")
-        self.push_screen(NoteDialog(title, note))
+        name = f"chart-note-{session.date_of_service}-{str(session.id)[:8]}.txt"
+        self.push_screen(ChartNoteScreen(session.patient, note, name))
 
     def check_folder(self) -> None:
         """The data folder moved away or replaced under the app (what a sync client's restore

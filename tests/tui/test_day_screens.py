@@ -9,7 +9,7 @@ from textual.widgets import DataTable, TextArea
 from core.billing.modifiers import TherapyBucket
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog
-from tui.dialogs.note import NoteDialog
+from tui.screens.chart_note import ChartNoteScreen
 from tui.screens.day import DaySummaryScreen
 from tui.screens.history import PatientHistoryScreen
 from tui.screens.review import ReviewScreen
@@ -127,12 +127,12 @@ async def test_h_shows_the_patient_history_and_y_the_chart_note(busy_day):
         assert app.screen.query_one(DataTable).row_count == 2
         await pilot.press("y")
         await pilot.pause()
-        assert isinstance(app.screen, NoteDialog)
+        assert isinstance(app.screen, ChartNoteScreen)
         assert "Patient: AB12" in app.screen.text
         assert app.clipboard == app.screen.text
         await pilot.press("escape", "escape", "y")
         await pilot.pause()
-        assert isinstance(app.screen, NoteDialog)
+        assert isinstance(app.screen, ChartNoteScreen)
         assert "Therapist: Dana Reyes, PT, DPT" in app.screen.text
 
 
@@ -201,10 +201,10 @@ async def test_history_records_what_other_providers_billed(busy_day):
 
 
 @pytest.mark.parametrize(("tool", "words"), [("xclip", "copied to the clipboard"),
-                                             (None, "not copied")])
+                                             (None, "no clipboard program took it")])
 async def test_the_chart_note_says_copied_only_when_a_clipboard_program_took_it(
         busy_day, monkeypatch, tool, words):
-    import tui.app
+    import tui.screens.chart_note
 
     taken: list[str] = []
 
@@ -212,12 +212,12 @@ async def test_the_chart_note_says_copied_only_when_a_clipboard_program_took_it(
         taken.append(text)
         return tool
 
-    monkeypatch.setattr(tui.app, "copy_text", copy_text)
+    monkeypatch.setattr(tui.screens.chart_note, "copy_text", copy_text)
     app = busy_day
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("d", "y")
         await pilot.pause()
-        assert isinstance(app.screen, NoteDialog) and words in app.screen.title_text
+        assert isinstance(app.screen, ChartNoteScreen) and words in app.screen.title_text
         assert taken == [app.screen.text]
         area = app.screen.query_one("#note-text", TextArea)
         assert area.selected_text == app.screen.text  # selected: ctrl+c copies it too

@@ -12,7 +12,7 @@ SIZES = [pytest.param((80, 24), id="80x24"),
 @pytest.fixture(autouse=True)
 def _no_clipboard_program(monkeypatch):
     """The chart note's title depends on the machine's clipboard programs: none here."""
-    monkeypatch.setattr("tui.app.copy_text", lambda text: None)
+    monkeypatch.setattr("tui.screens.chart_note.copy_text", lambda text: None)
 
 
 @pytest.fixture

@@ -172,8 +172,9 @@ class ReviewScreen(TabletimeScreen[bool]):
         bill = bill_recorded(closed, (), self.tabletime.clock(), repo.catalog)  # as stored
         pooled = day_view(repo, closed.date_of_service, self.tabletime.clock()).pooled_note(
             closed.id)
+        self.tabletime.last_session = closed.id  # Today's cursor: y there is its chart note
         self.tabletime.tell(f"Closed {closed.patient}: {billed_text(bill.claim, bill.not_billed)}"
-                            + (f"; {pooled}" if pooled else ""))
+                            + (f"; {pooled}" if pooled else "") + ". y: its chart note")
         self.dismiss(True)
 
     def action_back(self) -> None:

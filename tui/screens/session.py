@@ -63,6 +63,8 @@ class SessionScreen(LiveScreen):
                 tooltip="correct the patient reference, payer or discipline"),
         Binding("m", "progress_report", "Progress report", show=False, tooltip=(
             "mark the progress report written at this visit (a therapist's; again unmarks)")),
+        Binding("y", "chart_note", "Chart note", tooltip=(
+            "the chart note of this session, full screen and copied (open or closed)")),
         Binding("o", "dialog('reopen')", "Reopen",
                 tooltip="reopen a closed session (asks for a reason)"),
         Binding("escape", "back", "Today", tooltip="back to today; running timers keep running"),
@@ -296,6 +298,9 @@ class SessionScreen(LiveScreen):
             self.tabletime.tell("Progress report marked written at this visit (u in the "
                                 "session undoes it)"
                                 if written else "Progress report unmarked")
+
+    def action_chart_note(self) -> None:
+        self.tabletime.show_chart_note(self.session_id)
 
     def action_back(self) -> None:
         self.dismiss()

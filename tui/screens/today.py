@@ -42,6 +42,9 @@ class TodayScreen(LiveTableScreen):
                 tooltip="open the selected session"),
         Binding("d", "day_summary", "Day",
                 tooltip="the day summary (with [ / ] for the previous / next day)"),
+        Binding("y", "chart_note", "Chart note", tooltip=(
+            "the selected session's chart note, full screen and copied (after a close the "
+            "cursor is on the session just closed)")),
         Binding("p", "details", "Patient/payer",
                 tooltip="correct the selected session's patient reference, payer or discipline"),
         Binding("delete", "delete_session", "Delete", key_display="del", tooltip=(
@@ -179,6 +182,11 @@ class TodayScreen(LiveTableScreen):
         if found is None:
             self.tabletime.tell("No session yet: press n to start one.", "warning")
         return found
+
+    def action_chart_note(self) -> None:
+        session = self.selected_session()
+        if session is not None:
+            self.tabletime.show_chart_note(session.id)
 
     def action_details(self) -> None:
         session = self.selected_session()
