@@ -52,6 +52,9 @@ class Settings(Frozen):
     alert: Literal["bell", "visual", "off"] = Field(
         default="bell", description="When a unit is reached: the bell and a flash, a flash, or "
         "nothing.")
+    alert_seconds: Annotated[int, Field(ge=0, le=600)] = Field(
+        default=0, description="How long the flash of a unit reached stays lit: 0 until the "
+        "next key.")
     theme: Annotated[str, Field(max_length=60)] = Field(
         default="textual-dark", description="The app's colours, as last chosen.")
     custom_codes: tuple[CatalogEntry, ...] = ()

@@ -22,7 +22,8 @@ HEADER = """\
 # role: therapist or assistant.  timezone: the clinic's IANA zone (dates of service use it).
 # favourites: the codes on keys 1-9.  payers: name, method (cms or per-code), medicare (true
 # for GP/GO/GN, KX and the fee reductions), optional fee_year and fee_table (code = amount).
-# alert: bell, visual or off, when a timer reaches a unit.  theme: the app's colours.
+# alert: bell, visual or off, when a timer reaches a unit; alert_seconds: how long its flash
+# stays lit (0: until the next key).  theme: the app's colours.
 # custom_codes: your own codes, e.g. {code = "S9131", descriptor = "...", timed = true,
 # disciplines = ["PT"]}.
 

@@ -6,8 +6,6 @@ from datetime import datetime, timedelta, tzinfo
 
 WIDE = 100
 """Columns from which screens show their secondary parts (footer keys, full dates, totals)."""
-UNIT_SHOWN_SECONDS = 5
-"""How long the header and the tile stay lit when a unit is reached."""
 
 
 def elapsed(duration: timedelta) -> str:

@@ -16,6 +16,7 @@ from core.billing.units import BillingResult, minutes_to_next_unit
 from core.catalog import Catalog
 from core.kinds import Method
 from core.models import Segment
+from core.text import plural
 
 SECONDS = 60
 
@@ -55,6 +56,28 @@ def next_unit(method: Method, billing: BillingResult, segments: Sequence[Segment
         to_next = timedelta(seconds=(left - 1) * SECONDS + (SECONDS - seconds % SECONDS))
     return NextUnit(key=key, minutes=minutes, units=units, to_next=to_next,
                      running=None if running is None else running.code)
+
+
+NEAR_MINUTES = 2
+"""A unit this close (in timed minutes) is pointed out when no timed code runs."""
+
+
+def near_units(method: Method, billing: BillingResult) -> list[str]:
+    """What one or two more timed minutes would bill, said while paused and at the review:
+    under Medicare's method the day's timed total (37 min = 2 units, 38 = 3), per code each
+    code on its own (7 min = none, 8 = 1)."""
+    if method is Method.CMS:
+        counted = [("timed", billing.total_timed_minutes, billing.timed_units)]
+    else:
+        counted = [(line.code, line.minutes or 0, line.units) for line in billing.lines
+                   if line.timed]
+    near = []
+    for what, minutes, units in counted:
+        left = minutes_to_next_unit(minutes)
+        if minutes and left <= NEAR_MINUTES:
+            near.append(f"{what} {minutes} min: {plural(left, 'more minute')} makes "
+                        f"unit {units + 1}")
+    return near
 
 
 def lost_by_stopping(method: Method, billing: BillingResult, code: str) -> int | None:

@@ -12,6 +12,7 @@ from tui.screens.session import SessionScreen
 from tui.screens.today import TodayScreen
 
 from .test_app import new_session, timed
+from .test_table_side import at
 
 SMALL = (80, 24)
 
@@ -102,3 +103,86 @@ async def test_w_saves_the_chart_note_as_a_private_file_named_without_the_patien
     assert all(f.read_text() == text and f.stat().st_mode & 0o777 == 0o600 for f in files)
     assert all("BRIEN" not in f.name for f in files)
     assert any(m.startswith("Chart note saved in ") for m, _ in told)
+
+
+def header(app) -> str:
+    return str(app.screen.query_one("#session-header").render())
+
+
+def lit(app) -> bool:
+    return app.screen.query_one("#session-header").has_class("-unit")
+
+
+@pytest.mark.parametrize("seconds", [0, 1])
+async def test_the_visual_cue_stays_until_the_next_key_or_the_settings_seconds(
+        open_app, clock, settings, seconds):
+    app = open_app()
+    app.use_settings(settings.model_copy(update={"alert": "visual", "alert_seconds": seconds}))
+    async with app.run_test(size=SMALL) as pilot:
+        await new_session(pilot)
+        await timed(pilot, clock, ("1", 7))
+        await at(pilot, clock, minutes=1)  # the tick that sees the unit
+        assert lit(app) and app.screen.query_one("#tile-1").has_class("-unit")
+        await at(pilot, clock, seconds=30)
+        await pilot.pause(1.3)  # the settings' seconds pass, when set
+        assert lit(app) is (seconds == 0)
+        await pilot.press("down")
+        assert not lit(app) and not app.screen.query_one("#tile-1").has_class("-unit")
+
+
+@pytest.mark.parametrize(("payer", "steps", "said"), [
+    ("Medicare", [("1", 37)], "timed 37 min: 1 more minute makes unit 3"),
+    ("Medicare", [("1", 20), ("2", 16)], "timed 36 min: 2 more minutes makes unit 3"),
+    ("Medicare", [("1", 7)], "timed 7 min: 1 more minute makes unit 1"),
+    ("Commercial", [("1", 7), ("2", 22)], "97110 7 min: 1 more minute makes unit 1"),
+    ("Commercial", [("1", 7), ("2", 22)], "97140 22 min: 1 more minute makes unit 2"),
+])
+async def test_paused_and_at_the_review_one_more_minute_is_said(open_app, clock, payer, steps,
+                                                                 said):
+    app = open_app()
+    async with app.run_test(size=(120, 34)) as pilot:
+        await new_session(pilot, payer=payer)
+        await timed(pilot, clock, *steps)
+        assert said not in header(app)  # running: the countdown says it
+        await pilot.press("space")
+        await pilot.pause()
+        assert said in header(app) and "paused" in header(app)
+        await pilot.press("c")
+        await pilot.pause()
+        assert f"! {said}" in str(app.screen.query_one("#review-warnings").render())
+
+
+async def test_38_minutes_say_nothing_more(open_app, clock):
+    app = open_app()
+    async with app.run_test(size=(120, 34)) as pilot:
+        await new_session(pilot)
+        await timed(pilot, clock, ("1", 38), ("space", 0))
+        assert "more minute" not in header(app) and "timed 38 min = 3 timed units" in header(app)
+
+
+async def test_starting_a_bundled_code_under_medicare_says_so_and_not_for_commercial(
+        open_app, told):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await new_session(pilot, "AB12", "Medicare")
+        app.screen.start("97010")
+        await pilot.pause()
+        assert ("Started 97010 is bundled by Medicare (status B): never paid separately, so "
+                "it is left off the claim", "warning") in told
+        await pilot.press("escape")
+        told.clear()
+        await new_session(pilot, "CD34", "Commercial")
+        app.screen.start("97010")
+        await pilot.pause()
+        assert not [m for m, _ in told if "bundled" in m]
+
+
+async def test_a_forgotten_timer_is_flagged_in_the_session_header(open_app, clock):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await new_session(pilot)
+        await timed(pilot, clock, ("1", 59))
+        await at(pilot, clock)
+        assert "forgotten" not in header(app)
+        await at(pilot, clock, minutes=2)
+        assert "! forgotten? s stops it" in header(app)

@@ -88,8 +88,9 @@ async def test_a_47_second_group_is_reviewed_and_closed_in_the_same_words(open_a
         await pilot.press("enter", "y")  # the hot pack still runs: stopped at the close
         await pilot.pause()
     closes = [m for m, _ in told if m.startswith("Closed")]
-    assert closes == ["Closed CD34: 97150-GP x1",
-                      "Closed AB12: 97150-GP x1, 97110-GP x1; 97010 not billed (bundled)"]
+    assert closes == ["Closed CD34: 97150-GP x1. y: its chart note",
+                      "Closed AB12: 97150-GP x1, 97110-GP x1; 97010 not billed (bundled). y: its "
+                      "chart note"]
     text = summary_text(day_view(app.repo, app.today(), clock.now))
     assert "97010 x1" not in text and "97010 not billed (bundled)" in text
     assert "3 units (1 timed)" in text

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
+from core.billing.live import near_units
 from core.billing.modifiers import billed_text, describe, units_words
 from core.billing.recorded import bill_recorded
 from core.billing.session import SessionBill, prefer_for
@@ -107,6 +108,7 @@ class ReviewScreen(TabletimeScreen[bool]):
             why += [f"  {describe(fee.line)}: {fee.why}" for fee in review.fees.lines]
         self.query_one("#review-why", Static).update("\n".join(why))
         warnings = list(review.warnings)
+        warnings += near_units(session.payer.method, billing)
         now = local_time(self.tabletime.clock(), self.tabletime.repo.zone)
         warnings += [f"{code} is still running: closing stops it at {now}"
                      for code in review.running]

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer
 
+from core.billing.explain import medicare_status_warning
 from core.billing.live import code_time, lost_by_stopping
 from core.care.deadlines import ReportDeadline
 from core.models import Discipline, FurnishedBy
@@ -143,8 +144,7 @@ class SessionScreen(LiveScreen):
         assert self.view is not None
         view, now = self.view, self.tabletime.clock()
         running = list(view.running)
-        self.query_one(SessionHeader).show(view.session, view.bill.billing, view.next_unit,
-                                           running, now, self.report, view.untimed)
+        self.query_one(SessionHeader).show(view, now, self.report)
         for tile in self.query(CodeTile):
             code = tile.entry.code
             tile.show(code_time(view.segments, code, now),
@@ -164,7 +164,9 @@ class SessionScreen(LiveScreen):
         return self.view.session.is_open is not reopen
 
     def on_key(self, event: events.Key) -> None:
-        """A key a closed session refused (its binding is off) says why, at once."""
+        """Any key puts out a unit's flash (the therapist has seen it); a key a closed
+        session refused (its binding is off) says why, at once."""
+        light(self, False)
         if self.view is None or self.view.session.is_open:
             return
         keys = {b.key for b in self.BINDINGS if isinstance(b, Binding)
@@ -190,8 +192,15 @@ class SessionScreen(LiveScreen):
         before = self.view.running_timed
         segment = self.tabletime.attempt(lambda: self.commands.start(self.session_id, code))
         self.reload(None if segment is None else segment.id)
-        if segment is not None and before not in (None, segment.code):
+        if segment is None:
+            return
+        if before not in (None, segment.code):
             self._say_cost(before)
+        entry = self.tabletime.repo.catalog.find(code)
+        warning = (medicare_status_warning(entry)
+                   if entry is not None and self.session.payer.medicare else None)
+        if warning:
+            self.tabletime.tell(f"Started {warning}", "warning")
 
     def action_start_slot(self, slot: int) -> None:
         """The code of that favourite slot; the key of an untimed code that runs stops it
@@ -316,12 +325,19 @@ def announce_unit(screen: SessionScreen, before: tuple[str, int] | None) -> None
     if (before is None or before[0] != units.key or units.units <= before[1]
             or units.running is None or mode == "off"):
         return
-    screen.query_one(SessionHeader).flash()
-    for tile in screen.query(CodeTile):
-        if tile.entry.code == units.running:
-            tile.flash()
+    light(screen, True, units.running)
+    seconds = screen.tabletime.repo.settings.alert_seconds
+    if seconds:
+        screen.set_timer(seconds, lambda: light(screen, False))
     counted = "timed total" if units.key == "total" else units.key
     screen.tabletime.tell(f"{plural(units.units, 'unit')} reached: {counted} "
                           f"{units.minutes} min")
     if mode == "bell":
         screen.app.bell()
+
+
+def light(screen: SessionScreen, lit: bool, code: str | None = None) -> None:
+    """Light the header and `code`'s tile for a unit reached, or put every light out."""
+    screen.query_one(SessionHeader).flash(lit)
+    for tile in screen.query(CodeTile):
+        tile.flash(lit and tile.entry.code == code)

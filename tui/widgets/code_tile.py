@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from core.catalog import CatalogEntry
-from tui.format import UNIT_SHOWN_SECONDS, elapsed
+from tui.format import elapsed
 
 
 class CodeTile(Static):
@@ -40,10 +40,10 @@ class CodeTile(Static):
         self.set_class(running, "-running")
         self.set_class(forgotten, "-forgotten")
 
-    def flash(self) -> None:
-        """A unit was reached on this code: show it for a moment."""
-        self.add_class("-unit")
-        self.set_timer(UNIT_SHOWN_SECONDS, lambda: self.remove_class("-unit"))
+    def flash(self, lit: bool = True) -> None:
+        """A unit was reached on this code: lit until the screen puts it
+        out (at the next key, or after the setting `alert_seconds`)."""
+        self.set_class(lit, "-unit")
 
     def on_click(self) -> None:
         self.post_message(self.Pressed(self.slot))

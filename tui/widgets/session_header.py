@@ -8,36 +8,33 @@ from datetime import datetime
 from textual import events
 from textual.widgets import Static
 
-from core.billing.live import NextUnit
-from core.billing.units import BillingResult
+from core.billing.live import near_units
 from core.care.deadlines import ReportDeadline
-from core.models import Method, Segment
-from core.session import Session
+from core.models import Method
 from core.text import plural
-from tui.format import UNIT_SHOWN_SECONDS, WIDE, elapsed
+from storage.views import SessionLive
+from tui.format import WIDE, elapsed
 
 
 class SessionHeader(Static):
     def __init__(self) -> None:
         super().__init__(id="session-header", markup=False)
-        self._shown: tuple[Session, BillingResult, NextUnit, list[Segment], datetime,
-                           ReportDeadline | None, int] | None = None
+        self._shown: tuple[SessionLive, datetime, ReportDeadline | None] | None = None
 
     def on_resize(self, event: events.Resize) -> None:
         """The first show may come before the layout knows the width: show it again."""
         if self._shown is not None:
             self.show(*self._shown)
 
-    def flash(self) -> None:
-        """A unit was reached: show it for a moment."""
-        self.add_class("-unit")
-        self.set_timer(UNIT_SHOWN_SECONDS, lambda: self.remove_class("-unit"))
+    def flash(self, lit: bool = True) -> None:
+        """A unit was reached: lit until the screen puts it out (at the next key, or after
+        the setting `alert_seconds`)."""
+        self.set_class(lit, "-unit")
 
-    def show(self, session: Session, billing: BillingResult, units: NextUnit,
-             running: list[Segment], now: datetime, report: ReportDeadline | None = None,
-             untimed: int = 0) -> None:
-        """`untimed`: the units of untimed codes this session bills (a group's 97150)."""
-        self._shown = (session, billing, units, running, now, report, untimed)
+    def show(self, view: SessionLive, now: datetime, report: ReportDeadline | None = None
+             ) -> None:
+        self._shown = (view, now, report)
+        session = view.session
         wide = self.size.width >= WIDE
         rule = "8-minute rule" if session.payer.method is Method.CMS else "per code"
         status = "open" if session.is_open else "CLOSED: o reopens"
@@ -49,20 +46,30 @@ class SessionHeader(Static):
             first += " · report written"
         elif report is not None and report.kind is not None:
             first += f" · report {report.short}"
-        parts = []
+        self.update(f"{first}\n{' │ '.join(self._live(view, now, wide))}")
+
+    @staticmethod
+    def _live(view: SessionLive, now: datetime, wide: bool) -> list[str]:
+        """The running timer (flagged when forgotten), the units so far, the next one."""
+        units, running, parts = view.next_unit, list(view.running), []
         timed = [s for s in running if s.code == units.running]
         if timed:
-            parts.append(f"▶ {timed[0].code} {elapsed(now - timed[0].start)}")
+            flag = "! forgotten? s stops it at the right time · " \
+                if timed[0].code in view.forgotten else ""
+            parts.append(f"{flag}▶ {timed[0].code} {elapsed(now - timed[0].start)}")
         counted = "timed" if units.key == "total" else units.key
         parts.append(f"{counted} {units.minutes} min = "
                      f"{plural(units.units, 'timed unit' if units.key == 'total' else 'unit')}")
         if units.to_next is not None:
             parts.append(f"next unit in {elapsed(units.to_next)}")
-        if untimed:
-            parts.append(plural(untimed, "untimed unit"))
-        if units.to_next is None and session.is_open:
-            parts.append("no timed code running")
-        parts += [f"+ {s.code} {elapsed(now - s.start)}" for s in running if s not in timed]
+        if view.untimed:
+            parts.append(plural(view.untimed, "untimed unit"))
+        billing = view.bill.billing
+        if units.to_next is None and view.session.is_open:
+            parts.append("paused" if billing.total_timed_minutes else "no timed code running")
+            parts += near_units(view.session.payer.method, billing)
+        parts += [f"{'! ' if s.code in view.forgotten else ''}+ {s.code} "
+                  f"{elapsed(now - s.start)}" for s in running if s not in timed]
         if wide:
             parts.append(f"treatment {billing.total_treatment_minutes} min")
-        self.update(f"{first}\n{' │ '.join(parts)}")
+        return parts
