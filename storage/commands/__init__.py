@@ -8,7 +8,8 @@ never yields a negative segment. A change within one day file is one write (writ
 index is told when what it says of that day changed.
 
 `Commands` is the one way in; it hands each change to the part that makes it: timers.py,
-segments.py (by hand), sessions.py (a session as a whole), group.py, undo.py, imported.py.
+segments.py (by hand), sessions.py (a session as a whole), group.py (a group started,
+joined, left, stopped and closed), undo.py (undo and redo), imported.py.
 The parts share one context, one set of guards and one writer, and never each other's state.
 """
 
@@ -21,7 +22,7 @@ from uuid import UUID
 
 from core.models import Discipline, FurnishedBy, PayerProfile, Segment
 from core.session import Session
-from storage.commands.group import Group
+from storage.commands.group import Group, GroupClosed, Member
 from storage.commands.guards import Guards
 from storage.commands.imported import add_imported
 from storage.commands.segments import Segments
@@ -73,6 +74,24 @@ class Commands:
     def stop_group(self) -> list[Segment]:
         return self._group.stop()
 
+    def group_members(self) -> list[Member]:
+        return self._group.members()
+
+    def join_group(self, patient: str, *, new_payer: str | None = None) -> Segment:
+        return self._group.join(patient, new_payer=new_payer)
+
+    def join_group_newcomer(self, patient: str, new_payer: str | None = None) -> str | None:
+        return self._group.newcomer(patient, new_payer)
+
+    def leave_group(self, session_id: UUID) -> list[Segment]:
+        return self._group.leave(session_id)
+
+    def group_sessions(self) -> list[Session]:
+        return self._group.sessions()
+
+    def close_group(self, session_ids: Sequence[UUID]) -> GroupClosed:
+        return self._group.close(session_ids)
+
     # ---- segments by hand (segments.py) ---------------------------------------------------
 
     def add_segment(self, session_id: UUID, code: str, start: datetime, end: datetime, *,
@@ -117,10 +136,13 @@ class Commands:
     def restore_session(self, day: date, session_id: UUID) -> Session:
         return self._sessions.restore(day, session_id)
 
-    # ---- undo and import (undo.py, imported.py) ------------------------------------------
+    # ---- undo, redo and import (undo.py, imported.py) ------------------------------------
 
     def undo(self, session_id: UUID) -> str:
         return self._undo.undo(session_id)
+
+    def redo(self, session_id: UUID) -> str:
+        return self._undo.redo(session_id)
 
     def add_imported(self, day: date, bundles: Sequence[tuple[Session, Sequence[Segment]]]
                      ) -> None:

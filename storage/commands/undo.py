@@ -1,6 +1,13 @@
 """Undo: the last change of a session walked back, all of it if it was one write, from what
 its audit entries kept; refused, writing nothing, if the old state would now overlap a
-segment recorded since."""
+segment recorded since. Redo: what the last undo walked back, put again, until the session
+changes otherwise.
+
+An undo's own entry (an `undo` action) names the change it walked back (`after`:
+`{"undid": change id}`); a redo is an undo of that undo: the change's entries count again,
+the undo's entry is marked undone, and the redo's own entry (also an `undo` action, its
+reason "redo: ...") names the change it put back (`{"redid": change id}`). Any other change
+of the session since an undo ends what can be redone."""
 
 from __future__ import annotations
 
@@ -19,7 +26,9 @@ from storage.context import Context
 from storage.errors import InvalidChange
 
 SESSION_STATE = (Action.CLOSE, Action.REOPEN, Action.EDIT)
-"""The actions whose entry about the session itself keeps what it was before."""
+"""The actions whose entry about the session itself keeps what it was before (and after)."""
+UNDID, REDID = "undid", "redid"
+"""What an undo's entry and a redo's entry name: the change walked back or put again."""
 
 
 class Undo:
@@ -52,7 +61,49 @@ class Undo:
                 change.put("audit", entry.model_copy(update={"undone": True}))
             if state:
                 change.put("sessions", Session.model_validate({**dump(session), **state}))
-            change.add("audit", self._writer.audit(uuid4(), Action.UNDO, session, reason=what))
+            change.add("audit", self._writer.audit(uuid4(), Action.UNDO, session, reason=what,
+                                                   after={UNDID: str(group[0].change_id)}))
+        if state:
+            self._ctx.indexes.day_changed(session.date_of_service)
+        return what
+
+    def redo(self, session_id: UUID) -> str:
+        """Put again what the last undo of this session walked back (several undos: redone
+        last first), unless the session changed otherwise since. Returns what was redone, in
+        words. Refused, writing nothing, if it would now overlap a segment recorded since, or
+        if the session is closed (but for redoing its reopening)."""
+        self._guards.require_writer()
+        session = self._ctx.queries.session(session_id)
+        entries = self._ctx.queries.audit_of(session_id)
+        undo = _redoable(entries)
+        if undo is None:
+            raise InvalidChange("nothing to redo in this session")
+        assert undo.after is not None  # _redoable found it there
+        change_id = UUID(str(undo.after[UNDID]))
+        group = [e for e in entries if e.change_id == change_id and e.undone]
+        if not session.is_open and not any(e.action is Action.REOPEN for e in group):
+            self._guards.writable(session_id)  # says the session is closed
+        redone = self._redone(session_id, group)
+        touched = {e.segment_id for e in group if e.segment_id is not None}
+        for segment in redone.values():
+            if segment is not None:
+                self._guards.overlap(segment, ignore=touched)
+        state = _session_state(group, after=True)
+        what = self._words(session_id, group, redone)
+        with self._writer.day(session) as change:
+            for segment_id, segment in redone.items():
+                if segment is None:
+                    change.drop("segments", segment_id)
+                else:
+                    change.put("segments", segment)
+            for entry in group:
+                change.put("audit", entry.model_copy(update={"undone": False}))
+            change.put("audit", undo.model_copy(update={"undone": True}))
+            if state:
+                change.put("sessions", Session.model_validate({**dump(session), **state}))
+            change.add("audit", self._writer.audit(uuid4(), Action.UNDO, session,
+                                                   reason=f"redo: {what}",
+                                                   after={REDID: str(change_id)}))
         if state:
             self._ctx.indexes.day_changed(session.date_of_service)
         return what
@@ -88,6 +139,29 @@ class Undo:
         return {segment_id: segment for segment_id, segment in now.items()
                 if segment_id in touched}
 
+    def _redone(self, session_id: UUID, group: Sequence[AuditEntry]
+                ) -> dict[UUID, Segment | None]:
+        """The segments as `group` left them (None: it removed it), from what they are now
+        (as its undo left them): walked forward from the first entry."""
+        now: dict[UUID, Segment | None] = {s.id: s for s in
+                                           self._ctx.queries.segments_of(session_id)}
+        for entry in group:
+            if entry.segment_id is None:
+                continue
+            if entry.after is None:
+                now[entry.segment_id] = None
+                continue
+            current = now.get(entry.segment_id)
+            base = {} if current is None else current.model_dump(mode="json")
+            try:
+                now[entry.segment_id] = Segment.model_validate({**base, **entry.after})
+            except ValidationError as error:
+                raise InvalidChange(f"the audit trail cannot redo this change: "
+                                    f"{problem(error)}") from None
+        touched = {e.segment_id for e in group if e.segment_id is not None}
+        return {segment_id: segment for segment_id, segment in now.items()
+                if segment_id in touched}
+
     def _words(self, session_id: UUID, group: Sequence[AuditEntry],
                restored: dict[UUID, Segment | None]) -> str:
         """What the change was, in words ("start 97110, stop 97140"), the code of each
@@ -98,14 +172,28 @@ class Undo:
                          if e.segment_id else _session_words(e) for e in group)
 
 
-def _session_state(group: Sequence[AuditEntry]) -> dict[str, Any]:
-    """The session's fields as they were before `group` (empty: the change left them)."""
+def _session_state(group: Sequence[AuditEntry], *, after: bool = False) -> dict[str, Any]:
+    """The session's fields as they were before `group` (or after it; empty: the change
+    left them)."""
     state: dict[str, Any] = {}
-    for entry in reversed(group):
-        if entry.segment_id is None and entry.before is not None and \
-                entry.action in SESSION_STATE:
-            state.update(entry.before)
+    for entry in (group if after else reversed(group)):
+        value = entry.after if after else entry.before
+        if entry.segment_id is None and value is not None and entry.action in SESSION_STATE:
+            state.update(value)
     return state
+
+
+def _redoable(entries: Sequence[AuditEntry]) -> AuditEntry | None:
+    """The entry of the undo a redo would take back: the latest undo not redone yet, if the
+    session had no other change since (a redo's own entry is none; an undo that names no
+    change, such as bringing back a deleted session, is one)."""
+    undos: list[AuditEntry] = []
+    for entry in entries:
+        if entry.action is not Action.UNDO or not (entry.after or {}).keys() & {UNDID, REDID}:
+            undos.clear()
+        elif UNDID in (entry.after or {}) and not entry.undone:
+            undos.append(entry)
+    return undos[-1] if undos else None
 
 
 def _session_words(entry: AuditEntry) -> str:
