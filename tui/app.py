@@ -34,6 +34,7 @@ from tui.screens.day import DaySummaryScreen
 from tui.screens.help import HelpScreen
 from tui.screens.session import SessionScreen
 from tui.screens.today import TodayScreen
+from tui.widgets.notices import NoticeBar, Notices
 
 T = TypeVar("T")
 FORGOTTEN_CHECK_SECONDS = 15
@@ -64,6 +65,7 @@ class TabletimeApp(App[None]):
         self.crash: str | None = None
         """The line shown when an unexpected error stopped the app."""
         self._warned: set[UUID] = set()
+        self.notices = Notices()
         self.last_session: UUID | None = None
         """The session just opened, created or brought back: Today's cursor goes to it once."""
 
@@ -81,10 +83,23 @@ class TabletimeApp(App[None]):
         self._folder_told = False
         self.set_interval(FOLDER_CHECK_SECONDS, self.check_folder)
 
-    def tell(self, message: str, severity: SeverityLevel = "information") -> None:
-        """Every message can hold user text (a patient reference, a note): never markup."""
-        self.notify(message, severity=severity, markup=False,
-                    timeout=10 if severity == "error" else 5)
+    def tell(self, message: str, severity: SeverityLevel = "information",
+             kind: str | None = None) -> None:
+        """Say `message` above the footer, in place of the last one of its `kind` (by default
+        its severity: six undos show one line). It may hold user text: shown literally."""
+        seconds = self.notices.add(kind or severity, message, severity)
+        self.show_notices()
+        self.set_timer(seconds + 0.1, self.show_notices)
+
+    def forget(self, *kinds: str) -> None:
+        """Take back what is no longer true (the checks of a day just changed)."""
+        self.notices.drop(*kinds)
+        self.show_notices()
+
+    def show_notices(self) -> None:
+        for screen in self.screen_stack:
+            for bar in screen.query(NoticeBar):
+                bar.show()
 
     def report(self) -> None:
         """Show what the store had to say (a timer stopped elsewhere, a file moved aside...)."""

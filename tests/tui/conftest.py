@@ -23,9 +23,9 @@ def told(monkeypatch) -> list[tuple[str, str]]:
     messages: list[tuple[str, str]] = []
     real = TabletimeApp.tell
 
-    def spy(self, message, severity="information"):
+    def spy(self, message, severity="information", kind=None):
         messages.append((message, severity))
-        real(self, message, severity)
+        real(self, message, severity, kind)
 
     monkeypatch.setattr(TabletimeApp, "tell", spy)
     return messages

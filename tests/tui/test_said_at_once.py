@@ -84,7 +84,7 @@ async def test_the_review_says_what_only_the_day_knows(open_app, clock, told):
         assert "an OT session recorded by a PT" in str(
             app.screen.query_one("#review-warnings").render())
     assert ("Closed AB12: 97110-GP x1; billed with the patient's other PT session of the day "
-            "on the pooled minutes: 97110-GP x1 for both", "information") in told
+            "on the pooled minutes: 97110-GP x1 for both. y: its chart note", "information") in told
 
 
 async def test_many_new_group_patients_are_counted_so_the_question_fits(open_app):

@@ -13,6 +13,7 @@ from storage.errors import StorageError, disk_problem
 from storage.exports import write_export
 from tui.clipboard import copy_text
 from tui.screens.base import TabletimeScreen
+from tui.widgets.notices import NoticeBar
 
 
 class ChartNoteScreen(TabletimeScreen[None]):
@@ -37,6 +38,7 @@ class ChartNoteScreen(TabletimeScreen[None]):
         yield Static(id="note-title", markup=False)
         yield TextArea(self.text, read_only=True, soft_wrap=True, show_line_numbers=False,
                        compact=True, id="note-text")
+        yield NoticeBar()
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:

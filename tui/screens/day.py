@@ -24,6 +24,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FieldError, FormDialog, FormField
 from tui.format import WIDE
 from tui.screens.live import LiveTableScreen
+from tui.widgets.notices import NoticeBar
 from tui.widgets.plain_table import PlainTable
 
 
@@ -61,10 +62,12 @@ class DaySummaryScreen(LiveTableScreen):
         yield PlainTable(id="day-sessions", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="day-notes"):
             yield Static(id="day-details", markup=False)
+        yield NoticeBar()
         yield Footer(compact=True)
 
     def reload(self) -> None:
         app = self.tabletime
+        app.forget("checks")  # what `w` showed may no longer hold
         summary = self.summary = day_view(app.repo, self.day, app.clock())
         table = self.table
         keep = table.cursor_row
@@ -163,7 +166,7 @@ class DaySummaryScreen(LiveTableScreen):
         after = [i for i in flagged if i > self.table.cursor_row]
         self.table.move_cursor(row=(after or flagged)[0])
         item = self.summary.sessions[self.table.cursor_row]
-        self.tabletime.tell("\n".join(item.checks), "warning")
+        self.tabletime.tell("\n".join(item.checks), "warning", kind="checks")
 
     def action_history(self) -> None:
         session_id = self.selected()

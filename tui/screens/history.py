@@ -22,6 +22,7 @@ from storage.errors import StorageError
 from storage.views import patient_history_view
 from tui.dialogs.form import FormDialog, FormField
 from tui.screens.base import TabletimeScreen
+from tui.widgets.notices import NoticeBar
 from tui.widgets.plain_table import PlainTable
 
 
@@ -44,6 +45,7 @@ class PatientHistoryScreen(TabletimeScreen[None]):
                      markup=False)
         yield PlainTable(id="history", cursor_type="row", zebra_stripes=True)
         yield Static(id="history-notes", markup=False)
+        yield NoticeBar()
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

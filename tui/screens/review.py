@@ -19,6 +19,7 @@ from storage.views import day_view
 from tui.dialogs.confirm import ConfirmDialog
 from tui.format import local_time
 from tui.screens.base import TabletimeScreen
+from tui.widgets.notices import NoticeBar
 from tui.widgets.plain_table import PlainTable
 
 
@@ -47,6 +48,7 @@ class ReviewScreen(TabletimeScreen[bool]):
         with VerticalScroll(id="review-notes"):
             yield Static(id="review-warnings", markup=False)
             yield Static(id="review-why", markup=False)
+        yield NoticeBar()
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

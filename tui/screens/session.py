@@ -29,6 +29,7 @@ from tui.dialogs.details import session_details_dialog
 from tui.format import elapsed
 from tui.screens.live import LiveScreen
 from tui.widgets.code_tile import CodeTile
+from tui.widgets.notices import NoticeBar
 from tui.widgets.segment_table import SegmentTable
 from tui.widgets.session_header import SessionHeader
 
@@ -101,6 +102,7 @@ class SessionScreen(LiveScreen):
             for slot, code in enumerate(repo.settings.favourites, start=1):
                 yield CodeTile(slot, repo.catalog.get(code))
         yield SegmentTable(repo.catalog, repo.zone)
+        yield NoticeBar()
         yield Footer(compact=True, show_command_palette=False)
 
     # ---- display ----------------------------------------------------------------------------
