@@ -8,24 +8,22 @@ from uuid import UUID
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Footer, Static
 
 from core.billing.modifiers import units_words
 from core.models import Discipline
 from core.session import Session
-from core.text import plural, split_references
+from core.text import plural
 from core.timing import forgotten_timers
 from storage.errors import StorageError
 from storage.views import TodayView, today_view
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.details import session_details_dialog
-from tui.dialogs.form import FieldError, FormDialog, FormField
+from tui.dialogs.form import FormDialog, FormField
 from tui.format import elapsed, local_time
+from tui.screens.group import group_menu
 from tui.screens.live import LiveTableScreen
 from tui.widgets.plain_table import PlainTable
-
-NAMED = 8
-"""New group patients named in the confirmation; beyond that, a count (it fits 80 x 24)."""
 
 
 class TodayScreen(LiveTableScreen):
@@ -238,71 +236,9 @@ class TodayScreen(LiveTableScreen):
         self.reload()
 
     def action_group(self) -> None:
-        """One key for a group: the patients in one field; g again stops it for all."""
-        repo = self.tabletime.repo
-        running = [s for s in repo.queries.running_segments() if repo.catalog.is_group(s.code)]
-        if running:
-            def confirmed(yes: bool | None) -> None:
-                if yes and self.tabletime.attempt(repo.commands.stop_group) is not None:
-                    self.tabletime.tell(f"Group {running[0].code} stopped for "
-                                        f"{plural(len(running), 'patient')}")
-                self.reload()
-
-            self.app.push_screen(ConfirmDialog(
-                f"Stop the group ({running[0].code}, {plural(len(running), 'patient')}, since "
-                f"{local_time(running[0].start, repo.zone)})?", yes="Stop"), confirmed)
-            return
-
-        dialog: FormDialog
-
-        def start(patients: list[str], values: dict[str, str]) -> str | None:
-            """None once the group runs, else why not."""
-            try:
-                started = self.tabletime.save(lambda: repo.commands.start_group(
-                    patients, values["code"], new_payer=values["payer"]))
-            except StorageError as error:
-                return str(error)
-            self.tabletime.tell(f"Group {values['code']} started for "
-                                f"{plural(len(started), 'patient')} (g stops it)")
-            return None
-
-        def submit(values: dict[str, str]) -> str | None:
-            try:
-                patients = split_references(values["patients"])
-                newcomers = self.tabletime.save(lambda: repo.commands.group_newcomers(
-                    patients, values["payer"]))
-            except (ValueError, StorageError) as error:
-                return FieldError("patients", str(error))
-            if not newcomers:
-                refused = start(patients, values)
-                return None if refused is None else FieldError("patients", refused)
-
-            def answered(yes: bool | None) -> None:
-                refused = start(patients, values) if yes else None
-                if yes and refused is None:
-                    dialog.dismiss(True)
-                elif refused is not None:
-                    dialog.query_one("#error", Label).update(f"! {refused}")
-
-            named = list(newcomers.items())
-            listed = ", ".join(f"{name} ({payer})" for name, payer in named[:NAMED])
-            more = f" and {len(named) - NAMED} more" if len(named) > NAMED else ""
-            self.app.push_screen(ConfirmDialog(
-                f"New sessions on the payer chosen here (never seen, or their last payer is no "
-                f"longer in the settings): {listed}{more}. Start the group with "
-                f"{plural(len(patients), 'patient')}?", yes="Start"), answered)
-            return FieldError("patients", "new patients: check their references and payer")
-
-        codes = [(f"{e.code} {e.short}", e.code) for e in repo.catalog if e.group]
-        payers = [(f"{p.name} ({p.method.value})", p.name) for p in repo.settings.payers]
-        dialog = FormDialog("Group therapy: two or more patients at once", [
-            FormField("patients", 'Patient references, comma-separated ("DOE, J" quoted)',
-                      placeholder="AB1234, CD5678, EF9012"),
-            FormField("code", "Group code", options=codes),
-            FormField("payer", "Payer of a patient seen for the first time", payers[0][1],
-                      options=payers),
-        ], submit, save="Start")
-        self.app.push_screen(dialog, lambda _: self.reload())
+        """g: group therapy as the room needs it (tui/screens/group.py): start a group, or,
+        while one runs, add a patient, let one leave, stop it, close its sessions."""
+        group_menu(self.tabletime)
 
     def action_new_session(self) -> None:
         repo = self.tabletime.repo
