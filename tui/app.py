@@ -28,6 +28,7 @@ from storage.exports import require_whole, write_export
 from storage.reports import write_segments
 from storage.repository import Repository
 from tui.dialogs.first_run import first_run_dialog
+from tui.keys import place_of
 from tui.palette import TabletimeCommands
 from tui.screens.chart_note import ChartNoteScreen
 from tui.screens.day import DaySummaryScreen
@@ -50,7 +51,8 @@ class TabletimeApp(App[None]):
     TITLE = "Tabletime"
     COMMANDS = App.COMMANDS | {TabletimeCommands}
     BINDINGS = [
-        Binding("f1", "help", "Help", id="help", tooltip="every key, on any screen"),
+        Binding("f1", "help", "Help", id="help", priority=True, tooltip=(
+            "every key, this screen's first, on any screen and dialog (f1 again closes)")),
         Binding("ctrl+p", "command_palette", "Palette", show=False, tooltip=(
             "command palette: start any code, open a session, export, change the theme")),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit", tooltip=(
@@ -275,8 +277,13 @@ class TabletimeApp(App[None]):
                       "session and press s to stop it at the right time.", "warning")
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        """The keys of the screen the user is on first (under a dialog: the screen behind)."""
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        here = next((place for screen in reversed(self.screen_stack)
+                     if (place := place_of(screen)) is not None), None)
+        self.push_screen(HelpScreen(here))
 
 
 def make_app(clock: Clock, repository: Repository, **options: Any) -> TabletimeApp:

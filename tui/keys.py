@@ -5,29 +5,41 @@ what it does): the help screen shows this table and README lists it, so neither 
 from __future__ import annotations
 
 from textual.binding import Binding
+from textual.dom import DOMNode
 
 
-def screens() -> list[tuple[str, list[Binding]]]:
-    """Where, and the bindings there, in the order a user meets them."""
+def places() -> list[tuple[str, type[DOMNode]]]:
+    """Where a user is, and the class whose bindings work there, in the order met."""
     from tui.app import TabletimeApp
+    from tui.screens.chart_note import ChartNoteScreen
     from tui.screens.day import DaySummaryScreen
     from tui.screens.history import PatientHistoryScreen
     from tui.screens.review import ReviewScreen
     from tui.screens.session import SessionScreen
     from tui.screens.today import TodayScreen
 
-    found = [(where, [b for b in cls.BINDINGS if isinstance(b, Binding)])
-             for where, cls in (("today", TodayScreen), ("session", SessionScreen),
-                                ("review", ReviewScreen), ("day summary", DaySummaryScreen),
-                                ("history", PatientHistoryScreen), ("anywhere", TabletimeApp))]
-    return found
+    return [("today", TodayScreen), ("session", SessionScreen), ("review", ReviewScreen),
+            ("day summary", DaySummaryScreen), ("history", PatientHistoryScreen),
+            ("chart note", ChartNoteScreen), ("anywhere", TabletimeApp)]
 
 
-def keys() -> list[tuple[str, str, str]]:
+def screens() -> list[tuple[str, list[Binding]]]:
+    """Where, and the bindings there, in the order a user meets them."""
+    return [(where, [b for b in cls.BINDINGS if isinstance(b, Binding)])
+            for where, cls in places()]
+
+
+def place_of(screen: DOMNode) -> str | None:
+    """The name help and README give `screen`'s place (None: not one with keys listed)."""
+    return next((where for where, cls in places() if isinstance(screen, cls)), None)
+
+
+def keys(first: str | None = None) -> list[tuple[str, str, str]]:
     """(where, key, what it does) for every binding a user presses (not the ones that only
-    repeat another, such as keys 2-9 of the favourites)."""
+    repeat another, such as keys 2-9 of the favourites); the place `first` comes first."""
+    listed = sorted(screens(), key=lambda found: found[0] != first)
     return [(where, _key(binding), binding.tooltip)
-            for where, bindings in screens() for binding in bindings if not binding.system]
+            for where, bindings in listed for binding in bindings if not binding.system]
 
 
 def _key(binding: Binding) -> str:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
 
 if TYPE_CHECKING:
     from tui.app import TabletimeApp
+
+
+IN_DETAIL = frozenset({"start_slot(1)", "group"})
+"""Actions the palette lists one entry per case instead ("Start 97110", "Group: add a
+patient"...)."""
 
 
 class TabletimeCommands(Provider):
@@ -21,6 +28,7 @@ class TabletimeCommands(Provider):
         from tui.screens.today import TodayScreen
 
         # self.screen is the screen the palette was opened from (app.screen is the palette).
+        yield from self._actions_here()
         if isinstance(self.screen, SessionScreen):
             for entry in app.repo.catalog:
                 kind = "timed" if entry.timed else "untimed"
@@ -34,13 +42,44 @@ class TabletimeCommands(Provider):
             yield (f"Open session {session.patient} ({session.payer.name})",
                    f"{state}, {session.date_of_service:%d %b}",
                    partial(app.open_session, session.id))
-        if isinstance(self.screen, TodayScreen):
-            yield ("New session", "patient reference and payer", self.screen.action_new_session)
-        yield ("Day summary (today)", "sessions, claim lines, totals and checks",
-               app.open_day_summary)
+        from tui.screens import group
+
+        for title, help_text, command in (
+                ("Group: start one", "two or more patients at once (97150, 92508)",
+                 group.start_group),
+                ("Group: add a patient", "a late patient joins the running group",
+                 group.add_to_group),
+                ("Group: let one leave", "their group time ends now, the others' goes on",
+                 group.leave_group),
+                ("Group: stop it for all", "at one instant", group.stop_group),
+                ("Group: close its sessions", "one review of every patient's lines",
+                 group.close_group)):
+            yield title, help_text, partial(command, app)
+        if not isinstance(self.screen, TodayScreen):
+            yield ("Day summary (today)", "sessions, claim lines, totals and checks",
+                   app.open_day_summary)
         yield ("Export today's segments (CSV)", "into the data folder's exports/",
                app.export_today)
-        yield ("Keys (help)", "every key of Tabletime", app.action_help)
+        yield ("Keys (help)", "every key of Tabletime, this screen's first", app.action_help)
+
+    def _actions_here(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
+        """Every action of the screen the palette was opened from, by its name, with its key
+        (what the screen refuses now, such as changes to a closed session, is left out)."""
+        screen = self.screen
+        seen: set[str] = set()
+        for binding in screen.BINDINGS:
+            if (not isinstance(binding, Binding) or binding.system or not binding.description
+                    or binding.action in seen or binding.action == "back"
+                    or binding.action in IN_DETAIL):
+                continue
+            seen.add(binding.action)
+            name, parameters = binding.action.partition("(")[::2]
+            arguments = tuple(p.strip("'\"") for p in parameters.rstrip(")").split(",") if p)
+            if not screen.check_action(name, arguments):
+                continue
+            key = binding.key_display or binding.key
+            yield (f"{binding.description} ({key})", binding.tooltip or "",
+                   partial(screen.run_action, binding.action))
 
     async def discover(self) -> Hits:
         for title, help_text, command in self._commands():
@@ -49,10 +88,26 @@ class TabletimeCommands(Provider):
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
+        here = {title for title, _, _ in self._actions_here()}
         for title, help_text, command in self._commands():
-            score = matcher.match(title)
+            fuzzy = matcher.match(title)  # unbounded: brought under the words' 1
+            score = max(0.9 * fuzzy / (fuzzy + 10), _words_match(query, title, help_text))
             if score > 0:
+                score += 0.5 if title in here else 0  # this screen's own action first
                 yield Hit(score, _highlight(matcher, title), command, text=title, help=help_text)
+
+
+def _words_match(query: str, title: str, help_text: str) -> float:
+    """Every word typed begins a word of the title (1) or of the title and its help (0.6):
+    "close session" finds "Close (c)", whose help says "close the session"."""
+    typed = query.lower().split()
+    if not typed:
+        return 0.0
+    for score, text in ((1.0, title), (0.6, f"{title} {help_text}")):
+        words = re.findall(r"\w+", text.lower())
+        if all(any(word.startswith(t) for word in words) for t in typed):
+            return score
+    return 0.0
 
 
 def _highlight(matcher: Matcher, title: str) -> Content:

@@ -2,8 +2,6 @@
 replace each other, help and palette that find the current screen's keys, and the small
 things (day 1 of 10, Today in treatment order, a minute's nudge, redo, Home/End)."""
 
-from datetime import timedelta
-
 import pytest
 from textual.widgets import TextArea
 
@@ -186,3 +184,122 @@ async def test_a_forgotten_timer_is_flagged_in_the_session_header(open_app, cloc
         assert "forgotten" not in header(app)
         await at(pilot, clock, minutes=2)
         assert "! forgotten? s stops it" in header(app)
+
+
+@pytest.mark.parametrize(("keys", "here", "first_key"), [
+    ([], "today", "n"), (["n"], "today", "n"), (["d"], "day summary", "["),
+])
+async def test_f1_opens_on_the_keys_of_the_screen_the_user_is_on(open_app, keys, here,
+                                                                 first_key):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press(*keys)
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        table = app.screen.table(app.screen.here)
+        assert app.screen.here == here
+        assert (str(table.columns[0]._cells[0]), str(table.columns[1]._cells[0])) == (
+            here, first_key)
+
+
+async def test_f1_in_a_session_starts_with_the_session_keys(open_app):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await new_session(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert app.screen.here == "session"
+        table = app.screen.table(app.screen.here)
+        assert str(table.columns[0]._cells[0]) == "session"
+        assert "today" not in [str(cell) for cell in table.columns[0]._cells[:10]]
+
+
+async def palette(pilot, words: str) -> None:
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*words)
+    await pilot.pause(0.3)  # the palette searches in a worker
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize(("words", "then"), [
+    ("close session", "ReviewScreen"), ("chart note", "ChartNoteScreen"),
+    ("progress report", "SessionScreen"), ("undo", "SessionScreen"),
+])
+async def test_the_palette_lists_the_screens_actions_by_name(open_app, clock, words, then,
+                                                             no_clipboard_program):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        session_id = await new_session(pilot)
+        await timed(pilot, clock, ("1", 10))
+        await palette(pilot, words)
+        assert type(app.screen).__name__ == then
+        if words == "progress report":
+            assert app.repo.queries.session(session_id).progress_report
+        if words == "undo":
+            assert app.repo.queries.segments_of(session_id) == []
+
+
+async def test_the_palette_pauses_and_leaves_out_what_a_closed_session_refuses(open_app,
+                                                                                clock):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        session_id = await new_session(pilot)
+        await timed(pilot, clock, ("1", 10))
+        await palette(pilot, "pause")
+        assert not [s for s in app.repo.queries.segments_of(session_id) if s.running]
+        await pilot.press("c", "enter", "enter")  # closed; Today; opened again
+        await pilot.pause()
+        from tui.palette import TabletimeCommands
+
+        provider = TabletimeCommands(app.screen, None)
+        titles = [title for title, _, _ in provider._commands()]
+        assert "Reopen (o)" in titles and "Chart note (y)" in titles
+        assert "Close (c)" not in titles and "Undo (u)" not in titles
+
+
+async def test_six_undos_show_one_notice_above_the_footer_never_over_a_row(open_app, clock):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await new_session(pilot)
+        await timed(pilot, clock, ("1", 1), ("2", 1), ("3", 1), ("4", 1), ("5", 1), ("6", 1))
+        await pilot.press(*"uuuuuu")
+        await pilot.pause()
+        bar = app.screen.query_one(".notices")
+        assert bar.display and str(bar.render()).count("Undone") == 1
+        table = app.screen.query_one("#segments")
+        header = app.screen.query_one("#session-header")
+        assert not bar.region.overlaps(table.region) and not bar.region.overlaps(header.region)
+
+
+async def test_ctrl_r_redoes_what_a_stray_u_took_back(open_app, clock, told):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        session_id = await new_session(pilot)
+        await timed(pilot, clock, ("1", 10), ("2", 5))
+        before = [(s.code, s.end) for s in app.repo.queries.segments_of(session_id)]
+        await pilot.press("u")
+        await pilot.pause()
+        assert [s.code for s in app.repo.queries.segments_of(session_id)] == ["97110"]
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert [(s.code, s.end) for s in app.repo.queries.segments_of(session_id)] == before
+        assert any(m.startswith("Redone: ") for m, _ in told)
+
+
+async def test_the_palette_adds_a_patient_to_the_running_group(open_app, clock):
+    app = open_app()
+    app.repo.commands.start_group(["AB12", "CD34"], "97150")
+    async with app.run_test(size=SMALL) as pilot:
+        await palette(pilot, "group add")
+        assert app.screen.query_one("#field-patient")
+        app.screen.query_one("#field-patient").value = "EF56"
+        await pilot.press("enter")
+        await pilot.pause()
+        if type(app.screen).__name__ == "ConfirmDialog":  # a newcomer: their payer asked
+            await pilot.press("y")
+            await pilot.pause()
+        assert sorted(s.patient for s, _ in app.repo.commands.group_members()) == [
+            "AB12", "CD34", "EF56"]

@@ -129,13 +129,14 @@ async def test_g_times_a_group_of_three_with_one_key_and_stops_it_for_all(open_a
         assert isinstance(app.screen, TodayScreen)
         running = app.repo.queries.running_segments()
         assert sorted(s.code for s in running) == ["97150"] * 3
-        assert ("Group 97150 started for 3 patients (g stops it)", "information") in told
+        assert ("Group 97150 started for 3 patients (g: add, let one leave, stop, close)",
+                "information") in told
         await pilot.press("enter", "1")  # one-on-one during the group: refused, said why
         await pilot.pause()
         assert any("one-on-one time cannot overlap it" in m for m, _ in told)
         assert [s.code for s in app.repo.queries.running_segments()] == ["97150"] * 3
         clock.advance(minutes=40)
-        await pilot.press("escape", "g", "y")
+        await pilot.press("escape", "g", "s")
         await pilot.pause()
         assert app.repo.queries.running_segments() == []
         day = app.repo.local(clock.now).date()

@@ -17,22 +17,28 @@ from tui.keys import keys
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close help")]
 
+    def __init__(self, here: str | None = None) -> None:
+        """`here`: the place the user pressed f1 on; its keys come first."""
+        super().__init__()
+        self.here = here
+
     def compose(self) -> ComposeResult:
+        first = f"the {self.here}'s keys first, then every other" if self.here else "every key"
         with Vertical(classes="dialog", id="help"):
-            yield Label("Tabletime keys: up/down, page up/down scroll; escape closes",
-                        classes="dialog-title")
+            yield Label(f"Tabletime keys ({first}): up/down, page up/down scroll; escape "
+                        "closes", classes="dialog-title")
             with VerticalScroll(id="help-scroll"):
-                yield Static(self.table(), id="help-keys")
+                yield Static(self.table(self.here), id="help-keys")
 
     @staticmethod
-    def table() -> Table:
+    def table(first: str | None = None) -> Table:
         table = Table(box=None, show_header=True, header_style="bold", expand=True,
                       pad_edge=False)
         table.add_column("Where", no_wrap=True)
         table.add_column("Key", no_wrap=True, style="bold")
         table.add_column("Does", ratio=1)
         where_before = ""
-        for where, key, does in keys():
+        for where, key, does in keys(first):
             table.add_row(Text(where if where != where_before else ""), Text(key), Text(does))
             where_before = where
         return table

@@ -47,11 +47,13 @@ class SessionScreen(LiveScreen):
           for slot in range(2, 10)),
         Binding("space", "pause", "Pause", tooltip="stop the running timed code (pause)"),
         Binding("c", "review", "Close", tooltip=(
-            "close: the review screen with units, why, warnings; enter confirms")),
+            "close the session: the review screen with units, why, warnings; enter confirms")),
         Binding("a", "dialog('add')", "Add", tooltip=(
             "add a segment by hand or backdate a start (\"6\" = 6 minutes ago)")),
         Binding("e", "segment('edit')", "Edit", tooltip="edit the selected segment"),
         Binding("u", "undo", "Undo", tooltip="undo the last change"),
+        Binding("ctrl+r", "redo", "Redo", show=False,
+                tooltip="redo what the last undo took back (until the session changes)"),
         Binding("r", "resume", "Resume", tooltip="resume the last code"),
         Binding("n", "segment('note')", "Note", tooltip="note on the selected segment"),
         Binding("delete", "segment('delete')", "Delete", show=False, key_display="del",
@@ -72,7 +74,7 @@ class SessionScreen(LiveScreen):
         Binding("escape", "back", "Today", tooltip="back to today; running timers keep running"),
     ]
 
-    OPEN_ONLY = frozenset({"start_slot", "pause", "review", "segment", "undo", "resume",
+    OPEN_ONLY = frozenset({"start_slot", "pause", "review", "segment", "undo", "redo", "resume",
                            "progress_report", "dialog"})
     """What a closed session refuses (every dialog but reopen's): its footer shows o."""
 
@@ -293,6 +295,11 @@ class SessionScreen(LiveScreen):
         undone = self.change(lambda: self.commands.undo(self.session_id))
         if undone:
             self.tabletime.tell(f"Undone: {undone}")
+
+    def action_redo(self) -> None:
+        redone = self.change(lambda: self.commands.redo(self.session_id))
+        if redone:
+            self.tabletime.tell(f"Redone: {redone}")
 
     def action_review(self) -> None:
         from tui.screens.review import ReviewScreen

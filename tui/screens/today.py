@@ -23,11 +23,12 @@ from tui.dialogs.form import FormDialog, FormField
 from tui.format import elapsed, local_time
 from tui.screens.group import group_menu
 from tui.screens.live import LiveTableScreen
+from tui.widgets.notices import NoticeBar
 from tui.widgets.plain_table import PlainTable
 
 
 class TodayScreen(LiveTableScreen):
-    NARROW_HIDDEN = frozenset({"undo_delete", "group"})
+    NARROW_HIDDEN = frozenset({"undo_delete", "details", "delete_session"})
     TABLE_ID = "sessions"
     COLUMNS = (("patient", "Patient"), ("payer", "Payer"), ("status", "Status"),
                ("running", "Timer"), ("timed", "Timed"), ("units", "Units"),
@@ -52,7 +53,7 @@ class TodayScreen(LiveTableScreen):
                 tooltip="bring back the session deleted last"),
         Binding("g", "group", "Group", tooltip=(
             "group therapy (97150; 92508 for speech): start it for two or more patients at "
-            "once, or stop the running group")),
+            "once; while it runs: add a patient, let one leave, stop it, close its sessions")),
     ]
 
     def __init__(self) -> None:
@@ -72,6 +73,7 @@ class TodayScreen(LiveTableScreen):
         yield Static("No sessions yet today. Press n to start one (a patient reference, not a "
                      "name, and the payer), or f1 for every key.", id="today-hint",
                      markup=False)
+        yield NoticeBar()
         yield Footer(compact=True)
 
     def reload(self) -> None:
