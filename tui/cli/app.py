@@ -1,5 +1,7 @@
 """Opening the Textual app from the command line: `tabletime` and `tabletime demo`. The only
-module of the command line that imports the app (the app never imports the command line)."""
+module of the command line that imports the app (the app never imports the command line).
+It imports what opening the folder and the app need, nothing of the other commands: the
+time to Today is mostly the time to load modules."""
 
 from __future__ import annotations
 
@@ -10,9 +12,8 @@ from pathlib import Path
 from storage.folder import resolve_data_dir
 from storage.repository import Repository
 from tui.app import make_app
-from tui.cli.data import system_clock
+from tui.cli.args import system_clock
 from tui.cli.main import EXIT_OK
-from tui.demo import seed_demo
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -24,6 +25,8 @@ def run_app(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from tui.demo import seed_demo
+
     folder = Path(tempfile.mkdtemp(prefix="tabletime-demo-")) / "data"
     seed_demo(folder, system_clock())
     with Repository.open(folder, system_clock) as repo:

@@ -1,9 +1,10 @@
-"""What every command's arguments share: one-line usage errors and dates a person types."""
+"""What every command's arguments share: one-line usage errors, dates a person types, and
+the clock they are read against."""
 
 from __future__ import annotations
 
 import argparse
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import NoReturn
 
@@ -11,6 +12,11 @@ from core.text import parse_amount
 from core.timeparse import TimeParseError, parse_date
 
 DATE_HELP = "2026-03-02, today, yesterday, -3 (days ago) or 03/02"
+
+
+def system_clock() -> datetime:
+    """Now: the clock of every command and of the app opened from the command line."""
+    return datetime.now(UTC)
 
 
 class UsageError(Exception):

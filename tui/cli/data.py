@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -25,6 +25,7 @@ from storage.imports import import_segments
 from storage.reports import left_open, left_open_text, write_lines, write_segments, write_sessions
 from storage.repository import Repository
 from storage.views import day_view, patient_view
+from tui.cli.args import system_clock
 from tui.cli.main import EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError
 from tui.cli.output import (
     check_json,
@@ -34,10 +35,6 @@ from tui.cli.output import (
     summary_json,
     summary_text,
 )
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def printable_lines(text: str) -> str:
