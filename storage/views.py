@@ -128,9 +128,10 @@ def patient_view(repo: Repository, patient: str, year: int, today: date) -> Pati
 
 @dataclass(frozen=True)
 class TodayView:
-    """Today's sessions (and any still open from an earlier day) billed as the day summary
-    bills them, the day's deadlines in words, at `now`. Read when something changed; each
-    second only the dates with a running timer are billed again (`at`)."""
+    """Today's sessions in the order treated (any still open from an earlier day first),
+    billed as the day summary bills them, the day's deadlines in words, at `now`. Read when
+    something changed; each second only the dates with a running timer are billed again
+    (`at`)."""
 
     day: date
     now: datetime
@@ -168,13 +169,20 @@ class TodayView:
                 sum(g.timed_units for g in billed.groups))
 
 
+def treated_from(session: Session, segments: Sequence[Segment]) -> datetime:
+    """When the patient's treatment began (the first segment's start), else when the session
+    was opened: Today lists back-filled morning patients in the morning, not last."""
+    return min((s.start for s in segments), default=session.opened_at)
+
+
 def today_view(repo: Repository, now: datetime) -> TodayView:
     today = repo.local(now).date()
     listed = {s.id: s for s in repo.queries.sessions_on(today)}
     for session in repo.queries.open_sessions():
         listed.setdefault(session.id, session)
-    sessions = tuple(sorted(listed.values(), key=lambda s: s.opened_at))
-    segments = {s.id: tuple(repo.queries.segments_of(s.id)) for s in sessions}
+    segments = {i: tuple(repo.queries.segments_of(i)) for i in listed}
+    sessions = tuple(sorted(listed.values(), key=lambda s: (
+        s.date_of_service, treated_from(s, segments[s.id]))))
     pairs: list[SessionData] = [(s, segments[s.id]) for s in sessions]
     by_day: dict[date, list[SessionData]] = {}
     for pair in pairs:

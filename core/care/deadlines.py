@@ -67,11 +67,17 @@ class ReportDeadline:
 
     @property
     def short(self) -> str:
-        """For a column: `3/10` until it warns, then `due in 2 visits`, `due next visit`,
-        `due today`, `overdue`."""
+        """For a column: `day 3 of 10` (treatment days since the last report) until it
+        warns, then `due in 2`, `due next`, `due today`, `overdue`."""
+        return self.phrase.removesuffix(" visit").removesuffix(" visits")
+
+    @property
+    def phrase(self) -> str:
+        """For a line: `day 3 of 10`, `due in 2 visits`, `due next visit`, `due today`,
+        `overdue`."""
         left = REPORT_EVERY - self.treatment_days
         if self.kind is None:
-            return f"{self.treatment_days}/{REPORT_EVERY}"
+            return f"day {self.treatment_days} of {REPORT_EVERY}"
         if left < 0:
             return "overdue"
         return {0: "due today", 1: "due next visit"}.get(left, f"due in {left} visits")

@@ -34,9 +34,10 @@ def clock_on(visits, day, discipline=PT):
 def test_the_8th_9th_10th_and_11th_treatment_days_warn_in_a_therapists_words():
     history = days(11)
     expected = {
-        7: (None, "7/10"),
-        8: ("progress-report-due", "due in 2 visits"),
-        9: ("progress-report-due", "due next visit"),
+        1: (None, "day 1 of 10"),
+        7: (None, "day 7 of 10"),
+        8: ("progress-report-due", "due in 2"),
+        9: ("progress-report-due", "due next"),
         10: ("progress-report-due", "due today"),
         11: ("progress-report-overdue", "overdue"),
     }

@@ -88,17 +88,21 @@ async def test_w_jumps_to_the_next_session_with_a_check(busy_day, told):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("d", "w")
         await pilot.pause()
-        assert app.screen.table.cursor_row == 1  # the first AB12 session is row 0 and flagged
+        # the open CD34 is listed first (row 0), then the first AB12 session, flagged
+        assert app.screen.table.cursor_row == 1
         await pilot.press("w")
         await pilot.pause()
-        assert app.screen.table.cursor_row == 2
+        assert app.screen.table.cursor_row == 2  # the second AB12, pooled
+        await pilot.press("w")
+        await pilot.pause()
+        assert app.screen.table.cursor_row == 0  # round to the open one
         assert any("still open" in message for message, _ in told)
 
 
 async def test_c_reviews_and_closes_an_open_session_from_the_day(busy_day):
     app = busy_day
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("d", "down", "down", "c")
+        await pilot.press("d", "c")  # the open session is listed first
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
         await pilot.press("enter", "y")
@@ -121,7 +125,7 @@ async def test_enter_opens_a_session_and_escape_returns(busy_day):
 async def test_h_shows_the_patient_history_and_y_the_chart_note(busy_day):
     app = busy_day
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("d", "h")
+        await pilot.press("d", "down", "h")  # AB12, below the open CD34
         await pilot.pause()
         assert isinstance(app.screen, PatientHistoryScreen)
         assert app.screen.query_one(DataTable).row_count == 2

@@ -33,7 +33,7 @@ async def test_the_9th_visit_says_due_next_visit_and_m_at_the_10th_clears_it(ope
     async with app.run_test(size=NARROW) as pilot:
         today = app.screen
         assert isinstance(today, TodayScreen)
-        assert "due next visit" in str(today.table.get_cell(str(ninth.id), "report"))
+        assert "due next" in str(today.table.get_cell(str(ninth.id), "report"))
         assert str(today.query_one("#today-clocks").render()).startswith(
             "AB12: progress report due next visit (PT treatment day 9")
         await pilot.press("enter")
@@ -84,7 +84,7 @@ def test_the_demo_has_a_patient_on_the_9th_treatment_day(tmp_path, clock):
         visits = repo.queries.visits("JS5520")
         assert len({d for d, _ in visits}) == 9 and max(d for d, _ in visits) == day
         clocks = repo.queries.report_deadlines(day, repo.queries.day_sessions(day))
-        assert clocks[("JS5520", Discipline.PT)].short == "due next visit"
+        assert clocks[("JS5520", Discipline.PT)].short == "due next"
         balances = repo.queries.authorization_balances(day, repo.queries.day_sessions(day))
         assert balances[("AL0093", "Commercial")].visits_left == 2
 

@@ -53,7 +53,8 @@ async def test_today_and_the_day_summary_tell_the_same_units(open_app, clock):
         assert "3 units (1 timed)" in day_title
         table = app.screen.query_one(DataTable)
         texts = [cell(table, row, "units") for row in range(table.row_count)]
-        assert "97150-GP x1, 97110-GP x1; 97010 not billed (bundled)" in texts
+        # one claim line a line in the cell: wrapped, never cut at the screen's edge
+        assert "97150-GP x1\n97110-GP x1\n97010 not billed (bundled)" in texts
         assert "97150-GP x1" in texts
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -13,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
 from core.billing.modifiers import units_words
-from core.billing.summary import DaySummary
+from core.billing.summary import DaySummary, SessionDay
 from core.formats.money import dollars
 from core.models import EARLIEST_YEAR, LATEST_YEAR
 from core.text import plural
@@ -27,12 +28,23 @@ from tui.screens.live import LiveTableScreen
 from tui.widgets.notices import NoticeBar
 from tui.widgets.plain_table import PlainTable
 
+UNITS_WIDTH = 26
+"""The units column's width: a claim line per row line, wrapped rather than cut."""
+
+
+def units_lines(text: str) -> list[str]:
+    """A session's units in lines: one claim line each, long words wrapped at UNITS_WIDTH."""
+    parts = [part.strip() for chunk in text.split("; ") for part in chunk.split(", ")]
+    return [line for part in parts for line in textwrap.wrap(part, UNITS_WIDTH) or [""]]
+
 
 class DaySummaryScreen(LiveTableScreen):
     TABLE_ID = "day-sessions"
     COLUMNS = (("patient", "Patient"), ("status", "Status"), ("checks", "!"),
-               ("timed", "Timed"), ("amount", "Est."), ("units", "Units (modifiers)"),
+               ("timed", "Timed"), ("units", "Units (modifiers)"), ("amount", "Est."),
                ("payer", "Payer"), ("method", "Method"), ("total", "Total"))
+    WIDE_ONLY = frozenset({"method", "total"})
+    """Columns left out below WIDE columns, so that the units never run off the edge."""
     NARROW_HIDDEN = frozenset({"go_to", "open_session", "review"})
     BINDINGS = [
         Binding("[", "shift(-1)", "Day", key_display="[ ]", tooltip="the previous day"),
@@ -56,6 +68,8 @@ class DaySummaryScreen(LiveTableScreen):
         super().__init__()
         self.day = day
         self.summary: DaySummary | None = None
+        self.items: list[SessionDay] = []
+        """The day's sessions as listed: the open ones first."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="day-title", markup=False)
@@ -69,17 +83,21 @@ class DaySummaryScreen(LiveTableScreen):
         app = self.tabletime
         app.forget("checks")  # what `w` showed may no longer hold
         summary = self.summary = day_view(app.repo, self.day, app.clock())
+        self.items = sorted(summary.sessions, key=lambda item: not item.session.is_open)
         table = self.table
         keep = table.cursor_row
-        table.clear()
-        for item in summary.sessions:
-            s = item.session
-            amount = "" if item.units is None else dollars(item.amount)
-            status = Text("OPEN", style="bold reverse") if s.is_open else Text("closed")
-            checks = Text(str(len(item.checks)), style="bold") if item.checks else Text("")
-            table.add_row(s.patient, status, checks, str(item.billing.total_timed_minutes),
-                          amount, summary.units_text(item), s.payer.name, s.payer.method.value,
-                          str(item.billing.total_treatment_minutes), key=str(s.id))
+        columns = [(key, label) for key, label in self.COLUMNS
+                   if self.size.width >= WIDE or key not in self.WIDE_ONLY]
+        table.clear(columns=[key.value for key in table.columns] != [k for k, _ in columns])
+        if not table.columns:
+            for key, label in columns:
+                table.add_column(label, key=key)
+        for item in self.items:
+            units = units_lines(summary.units_text(item))
+            cells = dict(zip([key for key, _ in self.COLUMNS],
+                             self._cells(item, "\n".join(units)), strict=True))
+            table.add_row(*(cells[key] for key, _ in columns), key=str(item.session.id),
+                          height=len(units))
         if summary.sessions:
             table.move_cursor(row=min(max(keep, 0), len(summary.sessions) - 1))
         day = f"{self.day:%a %d %b %Y}" if self.size.width >= WIDE else f"{self.day:%d %b}"
@@ -91,10 +109,20 @@ class DaySummaryScreen(LiveTableScreen):
         self.query_one("#day-details", Static).update(self._details(summary))
 
     @staticmethod
+    def _cells(item: SessionDay, units: str) -> list[object]:
+        """Every column's cell, in COLUMNS' order; open sessions stand out."""
+        s = item.session
+        return [s.patient, Text("OPEN", style="bold reverse") if s.is_open else Text("closed"),
+                Text(str(len(item.checks)), style="bold") if item.checks else Text(""),
+                str(item.billing.total_timed_minutes), units,
+                "" if item.units is None else dollars(item.amount), s.payer.name,
+                s.payer.method.value, str(item.billing.total_treatment_minutes)]
+
+    @staticmethod
     def _details(summary: DaySummary) -> str:
-        lines = ["Per code: " + ("  ".join(
-            f"{t.code} {t.minutes} min x{t.units} {dollars(t.amount)}"
-            for t in summary.code_totals) or "none")]
+        lines = ["Per code:" if summary.code_totals else "Per code: none",
+                 *(f"  {t.code} {t.minutes} min x{t.units} {dollars(t.amount)}"
+                   for t in summary.code_totals)]
         for group in summary.groups:
             if group.pooled is not None:
                 lines.append(f"Pooled: {group.patient} {group.discipline}, "
@@ -106,6 +134,11 @@ class DaySummaryScreen(LiveTableScreen):
         else:
             lines += ["", "No checks to look at."]
         return "\n".join(lines)
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        if self.summary is not None:
+            self.reload()  # the columns and the title follow the width
 
     def tick(self) -> None:
         """Nothing here changes with the clock alone that is worth a redraw each second."""
@@ -159,13 +192,13 @@ class DaySummaryScreen(LiveTableScreen):
     def action_next_warning(self) -> None:
         if self.summary is None:
             return
-        flagged = [i for i, item in enumerate(self.summary.sessions) if item.checks]
+        flagged = [i for i, item in enumerate(self.items) if item.checks]
         if not flagged:
             self.tabletime.tell("No session on this day has a check.")
             return
         after = [i for i in flagged if i > self.table.cursor_row]
         self.table.move_cursor(row=(after or flagged)[0])
-        item = self.summary.sessions[self.table.cursor_row]
+        item = self.items[self.table.cursor_row]
         self.tabletime.tell("\n".join(item.checks), "warning", kind="checks")
 
     def action_history(self) -> None:

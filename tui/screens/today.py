@@ -16,11 +16,11 @@ from core.session import Session
 from core.text import plural
 from core.timing import forgotten_timers
 from storage.errors import StorageError
-from storage.views import TodayView, today_view
+from storage.views import TodayView, today_view, treated_from
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.details import session_details_dialog
 from tui.dialogs.form import FormDialog, FormField
-from tui.format import elapsed, local_time
+from tui.format import WIDE, elapsed, local_time
 from tui.screens.group import group_menu
 from tui.screens.live import LiveTableScreen
 from tui.widgets.notices import NoticeBar
@@ -32,7 +32,7 @@ class TodayScreen(LiveTableScreen):
     TABLE_ID = "sessions"
     COLUMNS = (("patient", "Patient"), ("payer", "Payer"), ("status", "Status"),
                ("running", "Timer"), ("timed", "Timed"), ("units", "Units"),
-               ("report", "Report"), ("opened", "Opened"))
+               ("report", "Report"), ("from", "From"))
     BINDINGS = [
         Binding("n", "new_session", "New", tooltip=(
             "new session: patient reference, payer and discipline (a known patient's last "
@@ -111,8 +111,9 @@ class TodayScreen(LiveTableScreen):
         now = self.tabletime.repo.local(self.view.now)
         today = [s for s in self.view.sessions if s.date_of_service == self.view.day]
         timed, units, timed_units = self.view.totals()
+        when = f"Today {now:%a %d %b %Y}" if self.size.width >= WIDE else f"{now:%a %d %b}"
         self.query_one("#today-title", Static).update(
-            f"Today {now:%a %d %b %Y} {now:%H:%M} · {plural(len(today), 'session')} · "
+            f"{when} {now:%H:%M} · {plural(len(today), 'session')} · "
             f"{timed} timed min · {units_words(units, timed_units)}")
 
     def _cells(self, session: Session) -> list[str]:
@@ -120,7 +121,7 @@ class TodayScreen(LiveTableScreen):
         repo, view, now = self.tabletime.repo, self.view, self.view.now
         running = [s for s in view.segments[session.id] if s.running]
         forgotten = forgotten_timers(running, now, repo.settings.forgotten_timer_minutes)
-        opened = local_time(session.opened_at, repo.zone)
+        opened = local_time(treated_from(session, view.segments[session.id]), repo.zone)
         status = "closed" if not session.is_open else ("running" if running else "open")
         if session.date_of_service != view.day:
             opened = f"{session.date_of_service:%d %b} {opened}"

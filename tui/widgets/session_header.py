@@ -45,7 +45,7 @@ class SessionHeader(Static):
         if session.progress_report:
             first += " · report written"
         elif report is not None and report.kind is not None:
-            first += f" · report {report.short}"
+            first += f" · report {report.phrase}"
         self.update(f"{first}\n{' │ '.join(self._live(view, now, wide))}")
 
     @staticmethod
