@@ -75,7 +75,8 @@ def near_units(method: Method, billing: BillingResult) -> list[str]:
     for what, minutes, units in counted:
         left = minutes_to_next_unit(minutes)
         if minutes and left <= NEAR_MINUTES:
-            near.append(f"{what} {minutes} min: {plural(left, 'more minute')} makes "
+            verb = "makes" if left == 1 else "make"
+            near.append(f"{what} {minutes} min: {plural(left, 'more minute')} {verb} "
                         f"unit {units + 1}")
     return near
 

@@ -130,7 +130,7 @@ async def test_the_visual_cue_stays_until_the_next_key_or_the_settings_seconds(
 
 @pytest.mark.parametrize(("payer", "steps", "said"), [
     ("Medicare", [("1", 37)], "timed 37 min: 1 more minute makes unit 3"),
-    ("Medicare", [("1", 20), ("2", 16)], "timed 36 min: 2 more minutes makes unit 3"),
+    ("Medicare", [("1", 20), ("2", 16)], "timed 36 min: 2 more minutes make unit 3"),
     ("Medicare", [("1", 7)], "timed 7 min: 1 more minute makes unit 1"),
     ("Commercial", [("1", 7), ("2", 22)], "97110 7 min: 1 more minute makes unit 1"),
     ("Commercial", [("1", 7), ("2", 22)], "97140 22 min: 1 more minute makes unit 2"),

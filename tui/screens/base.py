@@ -18,7 +18,8 @@ ResultT = TypeVar("ResultT")
 
 class TabletimeScreen(Screen[ResultT]):
     NARROW_HIDDEN: ClassVar[frozenset[str]] = frozenset()
-    """Actions whose key the footer leaves out below WIDE columns (f1 lists every key)."""
+    """Actions whose key the footer leaves out below WIDE columns (f1 lists every key; quit
+    is always left out there)."""
 
     @property
     def tabletime(self) -> TabletimeApp:
@@ -27,7 +28,8 @@ class TabletimeScreen(Screen[ResultT]):
     def footer_actions(self) -> tuple[frozenset[str], frozenset[str]]:
         """The actions the footer leaves out and those it adds, besides each binding's own
         `show`: below WIDE columns the secondary ones go."""
-        return (frozenset() if self.size.width >= WIDE else self.NARROW_HIDDEN), frozenset()
+        narrow = self.NARROW_HIDDEN | {"quit"}  # ctrl+q is in f1's list; f1 itself stays
+        return (frozenset() if self.size.width >= WIDE else narrow), frozenset()
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:

@@ -58,7 +58,7 @@ class DaySummaryScreen(LiveTableScreen):
                 tooltip="jump to the next session with a check and show its checks"),
         Binding("h", "history", "History",
                 tooltip="the patient's history: sessions, year-to-date amount, KX"),
-        Binding("y", "chart_note", "Note",
+        Binding("y", "chart_note", "Chart note",
                 tooltip="chart note of the selected session, to copy"),
         Binding("x", "export", "Export", tooltip="export claim lines (CSV) for a date range"),
         Binding("escape", "back", "Back", tooltip="back to today"),

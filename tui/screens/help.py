@@ -23,7 +23,7 @@ class HelpScreen(ModalScreen[None]):
         self.here = here
 
     def compose(self) -> ComposeResult:
-        first = f"the {self.here}'s keys first, then every other" if self.here else "every key"
+        first = f"{self.here} first, then every other screen" if self.here else "every screen"
         with Vertical(classes="dialog", id="help"):
             yield Label(f"Tabletime keys ({first}): up/down, page up/down scroll; escape "
                         "closes", classes="dialog-title")

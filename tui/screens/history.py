@@ -28,7 +28,7 @@ from tui.widgets.plain_table import PlainTable
 
 class PatientHistoryScreen(TabletimeScreen[None]):
     BINDINGS = [
-        Binding("y", "chart_note", "Note",
+        Binding("y", "chart_note", "Chart note",
                 tooltip="chart note of the selected session, to copy"),
         Binding("m", "used_elsewhere", "Used elsewhere", tooltip=(
             "record the Medicare amount the patient used at other providers this year")),

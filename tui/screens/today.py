@@ -28,7 +28,7 @@ from tui.widgets.plain_table import PlainTable
 
 
 class TodayScreen(LiveTableScreen):
-    NARROW_HIDDEN = frozenset({"undo_delete", "details", "delete_session"})
+    NARROW_HIDDEN = frozenset({"details", "delete_session"})
     TABLE_ID = "sessions"
     COLUMNS = (("patient", "Patient"), ("payer", "Payer"), ("status", "Status"),
                ("running", "Timer"), ("timed", "Timed"), ("units", "Units"),
