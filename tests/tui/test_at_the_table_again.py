@@ -2,6 +2,8 @@
 replace each other, help and palette that find the current screen's keys, and the small
 things (day 1 of 10, Today in treatment order, a minute's nudge, redo, Home/End)."""
 
+from datetime import timedelta
+
 import pytest
 from textual.widgets import TextArea
 
@@ -303,3 +305,50 @@ async def test_the_palette_adds_a_patient_to_the_running_group(open_app, clock):
             await pilot.pause()
         assert sorted(s.patient for s, _ in app.repo.commands.group_members()) == [
             "AB12", "CD34", "EF56"]
+
+
+async def test_a_minute_nudge_moves_the_selected_segments_start_or_end_and_u_undoes(
+        open_app, clock):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        session_id = await new_session(pilot)
+        await timed(pilot, clock, ("1", 10), ("2", 5), ("space", 0))
+        first, second = app.repo.queries.segments_of(session_id)
+        await pilot.press("-", "-")  # the last segment is selected: its end 2 min earlier
+        await pilot.pause()
+        moved = app.repo.queries.segments_of(session_id)[1]
+        assert moved.end == second.end - timedelta(minutes=2) and moved.start == second.start
+        await pilot.press("up", "[")  # the first one starts a minute earlier
+        await pilot.pause()
+        assert app.repo.queries.segments_of(session_id)[0].start == (
+            first.start - timedelta(minutes=1))
+        await pilot.press("]", "+", "=")  # back, and its end later: into the next one, refused
+        await pilot.pause()
+        assert app.repo.queries.segments_of(session_id)[0].start == first.start
+        assert app.repo.queries.segments_of(session_id)[0].end == first.end
+        await pilot.press("u", "u", "u", "u")  # four moves: four undos
+        await pilot.pause()
+        assert app.repo.queries.segments_of(session_id) == [first, second]
+
+
+async def test_a_running_segment_has_no_end_to_nudge(open_app, clock, told):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await new_session(pilot)
+        await timed(pilot, clock, ("1", 10))
+        await pilot.press("+")
+        await pilot.pause()
+        assert any("97110 is running: it has no end yet" in m for m, _ in told)
+
+
+async def test_home_and_end_jump_to_the_first_and_last_row(open_app, clock):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        session_id = await new_session(pilot)
+        await timed(pilot, clock, ("1", 3), ("2", 3), ("3", 3), ("space", 0))
+        table = app.screen.query_one("#segments")
+        assert table.cursor_row == 2  # the last segment is selected
+        await pilot.press("end")
+        assert table.cursor_row == 2
+        await pilot.press("home")
+        assert table.cursor_row == 0 and app.screen.session_id == session_id

@@ -7,6 +7,7 @@ refused by `check_action`, and said so when pressed."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -26,7 +27,7 @@ from storage.commands import Commands
 from storage.views import SessionLive, session_deadlines, session_live
 from tui.dialogs import segment_forms as forms
 from tui.dialogs.details import session_details_dialog
-from tui.format import elapsed
+from tui.format import elapsed, local_time
 from tui.screens.live import LiveScreen
 from tui.widgets.code_tile import CodeTile
 from tui.widgets.notices import NoticeBar
@@ -63,6 +64,12 @@ class SessionScreen(LiveScreen):
                 tooltip="toggle the selected segment between therapist and assistant"),
         Binding("s", "dialog('stop_at')", "Stop at", show=False,
                 tooltip="stop the running timed code at a chosen time (forgotten timer)"),
+        Binding("[", "nudge('start', -1)", "Start -1", key_display="[ ]", show=False,
+                tooltip="move the selected segment's start a minute earlier / later (u undoes)"),
+        Binding("]", "nudge('start', 1)", show=False, system=True),
+        Binding("-", "nudge('end', -1)", "End -1", key_display="- +", show=False,
+                tooltip="move the selected segment's end a minute earlier / later (u undoes)"),
+        Binding("+,=", "nudge('end', 1)", show=False, system=True),
         Binding("p", "dialog('details')", "Patient/payer",
                 tooltip="correct the patient reference, payer or discipline"),
         Binding("m", "progress_report", "Progress report", show=False, tooltip=(
@@ -75,7 +82,7 @@ class SessionScreen(LiveScreen):
     ]
 
     OPEN_ONLY = frozenset({"start_slot", "pause", "review", "segment", "undo", "redo", "resume",
-                           "progress_report", "dialog"})
+                           "progress_report", "dialog", "nudge"})
     """What a closed session refuses (every dialog but reopen's): its footer shows o."""
 
     def __init__(self, session_id: UUID) -> None:
@@ -290,6 +297,29 @@ class SessionScreen(LiveScreen):
         else:
             form = forms.edit if what == "edit" else forms.note
             self.app.push_screen(form(self, segment), lambda _: self.reload(segment.id))
+
+    def action_nudge(self, end: str, minutes: int) -> None:
+        """The selected segment's `start` or `end` a minute earlier or later: the fix for a
+        key pressed a little late, checked like any edit (no overlap, not in the future)."""
+        assert self.view is not None
+        wanted = self.query_one(SegmentTable).selected_id()
+        segment = next((s for s in self.view.segments if s.id == wanted), None)
+        if segment is None:
+            self.tabletime.tell("Select a segment first (arrow keys).", "warning")
+            return
+        at = segment.start if end == "start" else segment.end
+        if at is None:
+            self.tabletime.tell(f"{segment.code} is running: it has no end yet to move "
+                                "(s stops it at a chosen time).", "warning")
+            return
+        moved = at + timedelta(minutes=minutes)
+        sign = "+" if minutes > 0 else "-"
+        if self.change(lambda: self.commands.edit_segment(
+                self.session_id, segment.id, **{end: moved},
+                reason=f"{end} {sign}{abs(minutes)} min"), segment.id):
+            self.tabletime.tell(f"{segment.code} {end}s at "
+                                f"{local_time(moved, self.tabletime.repo.zone, seconds=True)} "
+                                "(u undoes)", kind="nudge")
 
     def action_undo(self) -> None:
         undone = self.change(lambda: self.commands.undo(self.session_id))

@@ -1,4 +1,5 @@
-"""A DataTable that shows text exactly as typed.
+"""A DataTable that shows text exactly as typed, where Home and End go to the first and last
+row.
 
 Textual reads a `str` cell as markup: a note `[flexion 120]` loses its words and `[/red]`
 raises. Every table here holds text a person typed or a file holds, so every text cell is
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellType, ColumnKey, RowKey
@@ -21,6 +23,16 @@ def literal(value: object) -> object:
 
 
 class PlainTable(DataTable[Any]):
+    BINDINGS = [
+        Binding("home", "row(0)", "First row", show=False),
+        Binding("end", "row(-1)", "Last row", show=False),
+    ]
+
+    def action_row(self, row: int) -> None:
+        """Home and End go to the first and the last row (not the left and right edge)."""
+        if self.row_count:
+            self.move_cursor(row=row % self.row_count)
+
     def add_row(self, *cells: CellType, height: int | None = 1, key: str | None = None,
                 label: Any = None) -> RowKey:
         return super().add_row(*(literal(cell) for cell in cells), height=height, key=key,
