@@ -4,6 +4,11 @@
 (the dialog stays open with everything the user typed). The fields scroll; the title, the
 message and the buttons stay in sight at any terminal size. A placeholder reads "e.g. ...",
 dimmed: it is never mistaken for a value.
+
+A form never traps: enter saves from any field (a field of options is a Choice, which selects
+by typing where it stands and pops nothing over the form); escape leaves an untouched form at
+once and asks before it discards anything typed or changed; tab and shift+tab go top to
+bottom through the fields, then Save, then Cancel.
 """
 
 from __future__ import annotations
@@ -11,14 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Label, Select
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label
+
+from tui.dialogs.confirm import ConfirmDialog
+from tui.widgets.choice import Choice
 
 
 @dataclass(frozen=True)
@@ -54,9 +62,30 @@ CHROME = 12
 """Rows a dialog needs besides its fields: border, title, message, buttons."""
 
 
+class DiscardDialog(ConfirmDialog):
+    """Escape on a form with something typed: discard it (d or y), or keep editing (escape,
+    k or n). Its keys are its own: none reaches the screen behind the form."""
+
+    BINDINGS = [Binding("d", "answer(True)", "Discard"), Binding("k", "answer(False)", "Keep")]
+
+    def __init__(self) -> None:
+        super().__init__("Discard what you typed?", yes="Discard")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="dialog-title", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Discard (d)", variant="warning", id="yes", compact=True)
+                yield Button("Keep editing (esc)", id="no", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#no").focus()  # enter keeps editing too: nothing is lost by a slip
+
+
 class FormDialog(ModalScreen[bool]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
+        Binding("enter", "save", "Save", show=False),
         # In a form, tab moves on (an Input would take it to accept a suggestion; right does).
         Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
         Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
@@ -70,65 +99,90 @@ class FormDialog(ModalScreen[bool]):
         self.submit = submit
         self.changed = changed
         self.save_label = save
+        self.initial: dict[str, str] = {}
+        """The values as the form opened: escape asks only when they were changed."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title", markup=False)
-            with VerticalScroll(id="fields"):
-                for spec in self.fields:
-                    yield Label(spec.label, classes="field-label", markup=False)
-                    if spec.options:
-                        options = [(Text(label), value) for label, value in spec.options]
-                        yield Select(options, value=spec.value or spec.options[0][1],
-                                     allow_blank=False, compact=True, id=f"field-{spec.name}")
-                    else:
-                        suggester = (SuggestFromList(spec.suggestions, case_sensitive=False)
-                                     if spec.suggestions else None)
-                        placeholder = f"e.g. {spec.placeholder}" if spec.placeholder else ""
-                        yield Input(spec.value, placeholder=placeholder, suggester=suggester,
-                                    compact=True, id=f"field-{spec.name}")
+            with VerticalScroll(id="fields", can_focus=False):
+                yield from self.compose_fields()
             yield Label("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.save_label} (enter)", variant="primary", id="save",
                              compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 
+    def compose_fields(self) -> ComposeResult:
+        """Each field under its label, top to bottom (a form with a layout of its own
+        overrides this; its fields keep the ids `field-NAME`)."""
+        for spec in self.fields:
+            yield Label(spec.label, classes="field-label", markup=False)
+            yield self.field_widget(spec)
+
+    @staticmethod
+    def field_widget(spec: FormField) -> Widget:
+        """A Choice for a field of options, else an Input (with its suggestions)."""
+        if spec.options:
+            return Choice(spec.options, spec.value or spec.options[0][1],
+                          id=f"field-{spec.name}")
+        suggester = (SuggestFromList(spec.suggestions, case_sensitive=False)
+                     if spec.suggestions else None)
+        placeholder = f"e.g. {spec.placeholder}" if spec.placeholder else ""
+        return Input(spec.value, placeholder=placeholder, suggester=suggester, compact=True,
+                     id=f"field-{spec.name}")
+
+    def field(self, name: str) -> Input | Choice:
+        widget = self.query_one(f"#field-{name}")
+        assert isinstance(widget, Input | Choice)
+        return widget
+
     def on_mount(self) -> None:
-        self.query_one(f"#field-{self.fields[0].name}").focus()
+        self.initial = self.values()
+        self.field(self.fields[0].name).focus()
 
     def on_resize(self) -> None:
         self.query_one("#fields").styles.max_height = max(self.size.height - CHROME, 4)
 
     @on(Input.Changed)
-    @on(Select.Changed)
-    def field_changed(self, event: Input.Changed | Select.Changed) -> None:
+    @on(Choice.Changed)
+    def field_changed(self, event: Input.Changed | Choice.Changed) -> None:
         if self.changed is None or event.control.id is None:
             return
         for name, value in self.changed(event.control.id.removeprefix("field-"),
                                         self.values()).items():
-            widget = self.query_one(f"#field-{name}")
-            if isinstance(widget, Input | Select) and widget.value != value:
+            widget = self.field(name)
+            if widget.value != value:
                 widget.value = value
 
     def values(self) -> dict[str, str]:
-        result = {}
-        for spec in self.fields:
-            widget = self.query_one(f"#field-{spec.name}")
-            value = widget.value if isinstance(widget, Input | Select) else ""
-            result[spec.name] = "" if value is Select.NULL else str(value)
-        return result
+        return {spec.name: self.field(spec.name).value for spec in self.fields}
+
+    @property
+    def touched(self) -> bool:
+        """Something was typed or changed since the form opened."""
+        return self.values() != self.initial
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")
-    def save(self) -> None:
+    def action_save(self) -> None:
         error = self.submit(self.values())
         if error:
             self.query_one("#error", Label).update(f"! {error}")
             if isinstance(error, FieldError):
-                self.query_one(f"#field-{error.field}").focus()
+                self.field(error.field).focus()
         else:
             self.dismiss(True)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        """Leave at once when nothing was typed; else ask before discarding it."""
+        if not self.touched:
+            self.dismiss(False)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(False)
+
+        self.app.push_screen(DiscardDialog(), answered)
