@@ -114,3 +114,40 @@ def test_an_empty_first_day_asks_who_bills(snap_compare, open_app, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_an_empty_day_says_what_to_do(snap_compare, open_app, size):
     assert snap_compare(open_app(), terminal_size=size)
+
+
+def cut_cells(screen) -> list[str]:
+    """Every table cell the screen shows only in part: a table wider than its room cuts its
+    rightmost cells at the edge, and a column narrower than a cell cuts the cell."""
+    from textual.widgets import DataTable
+
+    cut = []
+    for table in screen.query(DataTable):
+        if not table.display or not table.row_count:
+            continue
+        room = table.scrollable_content_region.width
+        edge = 0
+        for column in table.ordered_columns:
+            width = column.get_render_width(table)
+            edge += width
+            for row in table.ordered_rows:
+                cell = table.get_cell(row.key, column.key)
+                lines = str(cell).split("\n")
+                if any(len(line) > width - 2 * table.cell_padding for line in lines) or \
+                        edge > room:
+                    cut.append(f"{table.id} {column.label}: {cell!s}")
+    return cut
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize(("fixture", "what", "keys"), [
+    *(("day", what, keys) for what, keys in MORNING),
+    *(("day_with_warnings", what, keys) for what, keys in EVENING)],
+    ids=[what for what, _ in MORNING + EVENING])
+async def test_no_table_cell_is_cut_on_any_screen(request, size, fixture, what, keys):
+    app = request.getfixturevalue(fixture)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press(*keys)
+        await pilot.pause()
+        for screen in app.screen_stack:
+            assert cut_cells(screen) == [], (what, screen)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 from textual.widgets.text_area import Selection
 
 from storage.errors import StorageError, disk_problem
 from storage.exports import write_export
 from tui.clipboard import copy_text
 from tui.screens.base import TabletimeScreen
+from tui.widgets.footer import KeysFooter
 from tui.widgets.notices import NoticeBar
 
 
@@ -39,7 +40,7 @@ class ChartNoteScreen(TabletimeScreen[None]):
         yield TextArea(self.text, read_only=True, soft_wrap=True, show_line_numbers=False,
                        compact=True, id="note-text")
         yield NoticeBar()
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.action_copy()

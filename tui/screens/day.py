@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from core.billing.modifiers import units_words
 from core.billing.summary import DaySummary, SessionDay
@@ -25,6 +25,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FieldError, FormDialog, FormField
 from tui.format import WIDE
 from tui.screens.live import LiveTableScreen
+from tui.widgets.footer import KeysFooter
 from tui.widgets.notices import NoticeBar
 from tui.widgets.plain_table import PlainTable
 
@@ -77,7 +78,7 @@ class DaySummaryScreen(LiveTableScreen):
         with VerticalScroll(id="day-notes"):
             yield Static(id="day-details", markup=False)
         yield NoticeBar()
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def reload(self) -> None:
         app = self.tabletime

@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Label, OptionList, Static
+from textual.widgets import Button, DataTable, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.billing.modifiers import billed_text, units_words
@@ -36,6 +36,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FieldError, FormDialog, FormField
 from tui.format import local_time
 from tui.screens.base import TabletimeScreen
+from tui.widgets.footer import KeysFooter
 from tui.widgets.notices import NoticeBar
 from tui.widgets.plain_table import PlainTable
 
@@ -372,7 +373,7 @@ class GroupReviewScreen(TabletimeScreen[bool]):
         with VerticalScroll(id="group-notes"):
             yield Static(id="group-why", markup=False)
         yield NoticeBar()
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#group-lines", DataTable)

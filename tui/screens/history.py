@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from core.billing.modifiers import KX_THRESHOLDS, TherapyBucket
 from core.care.history import HistoryEntry
@@ -22,6 +22,7 @@ from storage.errors import StorageError
 from storage.views import patient_history_view
 from tui.dialogs.form import FormDialog, FormField
 from tui.screens.base import TabletimeScreen
+from tui.widgets.footer import KeysFooter
 from tui.widgets.notices import NoticeBar
 from tui.widgets.plain_table import PlainTable
 
@@ -46,7 +47,7 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         yield PlainTable(id="history", cursor_type="row", zebra_stripes=True)
         yield Static(id="history-notes", markup=False)
         yield NoticeBar()
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("Date", "Disc", "KX", "Est.",

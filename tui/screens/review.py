@@ -8,7 +8,7 @@ from uuid import UUID
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from core.billing.live import near_units
 from core.billing.modifiers import billed_text, describe, units_words
@@ -19,6 +19,7 @@ from storage.views import day_view
 from tui.dialogs.confirm import ConfirmDialog
 from tui.format import local_time
 from tui.screens.base import TabletimeScreen
+from tui.widgets.footer import KeysFooter
 from tui.widgets.notices import NoticeBar
 from tui.widgets.plain_table import PlainTable
 
@@ -49,7 +50,7 @@ class ReviewScreen(TabletimeScreen[bool]):
             yield Static(id="review-warnings", markup=False)
             yield Static(id="review-why", markup=False)
         yield NoticeBar()
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#review-lines", DataTable)

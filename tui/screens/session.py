@@ -15,7 +15,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer
 
 from core.billing.explain import medicare_status_warning
 from core.billing.live import code_time, lost_by_stopping
@@ -30,6 +29,7 @@ from tui.dialogs.details import session_details_dialog
 from tui.format import elapsed, local_time
 from tui.screens.live import LiveScreen
 from tui.widgets.code_tile import CodeTile
+from tui.widgets.footer import KeysFooter
 from tui.widgets.notices import NoticeBar
 from tui.widgets.segment_table import SegmentTable
 from tui.widgets.session_header import SessionHeader
@@ -112,7 +112,7 @@ class SessionScreen(LiveScreen):
                 yield CodeTile(slot, repo.catalog.get(code))
         yield SegmentTable(repo.catalog, repo.zone)
         yield NoticeBar()
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     # ---- display ----------------------------------------------------------------------------
 

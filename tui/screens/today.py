@@ -8,7 +8,7 @@ from uuid import UUID
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from core.billing.modifiers import units_words
 from core.models import Discipline
@@ -23,6 +23,7 @@ from tui.dialogs.form import FormDialog, FormField
 from tui.format import WIDE, elapsed, local_time
 from tui.screens.group import group_menu
 from tui.screens.live import LiveTableScreen
+from tui.widgets.footer import KeysFooter
 from tui.widgets.notices import NoticeBar
 from tui.widgets.plain_table import PlainTable
 
@@ -74,7 +75,7 @@ class TodayScreen(LiveTableScreen):
                      "name, and the payer), or f1 for every key.", id="today-hint",
                      markup=False)
         yield NoticeBar()
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def reload(self) -> None:
         view = self.view = today_view(self.tabletime.repo, self.tabletime.clock())
