@@ -255,7 +255,7 @@ class DaySummaryScreen(LiveTableScreen):
         dialog = FormDialog("Export claim lines (CSV)", [
             FormField("first", "From (YYYY-MM-DD)", self.day.isoformat()),
             FormField("last", "To (YYYY-MM-DD)", self.day.isoformat()),
-        ], submit)
+        ], submit, save="Export")
         self.app.push_screen(dialog)
 
     def action_back(self) -> None:
