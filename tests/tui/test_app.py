@@ -367,7 +367,7 @@ async def test_ctrl_q_quits_and_a_restart_finds_the_timer_running(open_app, cloc
     again = open_app()
     async with again.run_test(size=SIZE) as pilot:
         table = again.screen.query_one("#sessions", DataTable)
-        assert [str(cell) for cell in table.get_row_at(0)[2:4]] == ["running", "97110 13:20"]
+        assert [str(cell) for cell in table.get_row_at(0)[2:4]] == ["97110 13:20", "13"]
         await pilot.press("enter")
         await pilot.pause()
         assert again.screen.session_id == session_id

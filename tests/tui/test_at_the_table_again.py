@@ -352,3 +352,28 @@ async def test_home_and_end_jump_to_the_first_and_last_row(open_app, clock):
         assert table.cursor_row == 0
         await pilot.press("end")
         assert table.cursor_row == 2 and app.screen.session_id == session_id
+
+
+async def test_todays_widest_row_fits_80_columns_uncut(open_app, clock):
+    """The widest Today the issue met: a payer named Commercial, a session open since an
+    earlier day, a timer over an hour with an untimed one beside it, a report due next."""
+    from .test_deadlines_app import earlier_visits
+    from .test_snapshots import cut_cells
+
+    app = open_app()
+    earlier_visits(app, clock, "AB1234567", 8)
+    left_open = app.repo.commands.create_session("ZZ99", "Commercial")
+    app.repo.commands.start(left_open.id, "97530")
+    app.repo.commands.stop(left_open.id)
+    clock.advance(days=1)
+    ninth = app.repo.commands.create_session("AB1234567", "Commercial")
+    app.repo.commands.start(ninth.id, "97110")
+    app.repo.commands.start(ninth.id, "97010")
+    clock.advance(hours=1, minutes=5)
+    app.repo.pop_notices()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        table = app.screen.table
+        assert str(table.get_cell(str(left_open.id), "running")).startswith("open since ")
+        assert str(table.get_cell(str(ninth.id), "report")) == "due next"
+        assert cut_cells(app.screen) == []

@@ -31,9 +31,10 @@ from tui.widgets.plain_table import PlainTable
 class TodayScreen(LiveTableScreen):
     NARROW_HIDDEN = frozenset({"details", "delete_session"})
     TABLE_ID = "sessions"
-    COLUMNS = (("patient", "Patient"), ("payer", "Payer"), ("status", "Status"),
-               ("running", "Timer"), ("timed", "Timed"), ("units", "Units"),
-               ("report", "Report"), ("from", "From"))
+    COLUMNS = (("patient", "Patient"), ("payer", "Payer"), ("running", "Now"),
+               ("timed", "Min"), ("units", "Units"), ("report", "Report"), ("from", "From"))
+    """Now: the running timer, else open or closed (and since when, from an earlier day);
+    Min: timed minutes; From: when treatment began. The widest row fits 80 columns."""
     BINDINGS = [
         Binding("n", "new_session", "New", tooltip=(
             "new session: patient reference, payer and discipline (a known patient's last "
@@ -119,25 +120,31 @@ class TodayScreen(LiveTableScreen):
 
     def _cells(self, session: Session) -> list[str]:
         assert self.view is not None
+        view = self.view
+        units = view.units(session)
+        return [session.patient, session.payer.name, self._now(session),
+                str(view.billing(session).total_timed_minutes),
+                "pooled" if units is None else str(units), self._report(session),
+                local_time(treated_from(session, view.segments[session.id]),
+                           self.tabletime.repo.zone)]
+
+    def _now(self, session: Session) -> str:
+        """The running timer (`! ` when forgotten, `+1` for one more beside it), else open or
+        closed, and `since 27 Feb` for a session still open from an earlier day."""
+        assert self.view is not None
         repo, view, now = self.tabletime.repo, self.view, self.view.now
         running = [s for s in view.segments[session.id] if s.running]
-        forgotten = forgotten_timers(running, now, repo.settings.forgotten_timer_minutes)
-        opened = local_time(treated_from(session, view.segments[session.id]), repo.zone)
-        status = "closed" if not session.is_open else ("running" if running else "open")
-        if session.date_of_service != view.day:
-            opened = f"{session.date_of_service:%d %b} {opened}"
-            status += f" since {session.date_of_service:%a %d %b}"
         timed = [s for s in running if repo.catalog.is_timed(s.code)]
-        shown = timed[:1] or running[:1]
-        timer = "  ".join(f"{s.code} {elapsed(s.duration(now))}" for s in shown)
+        shown = (timed or running)[:1]
+        text = "  ".join(f"{s.code} {elapsed(s.duration(now))}" for s in shown)
         if len(running) > len(shown):
-            timer += f" +{len(running) - len(shown)}"
-        if forgotten:
-            timer = "! " + timer
-        units = view.units(session)
-        return [session.patient, session.payer.name, status, timer,
-                str(view.billing(session).total_timed_minutes),
-                "pooled" if units is None else str(units), self._report(session), opened]
+            text += f" +{len(running) - len(shown)}"
+        if forgotten_timers(running, now, repo.settings.forgotten_timer_minutes):
+            text = "! " + text
+        text = text or ("open" if session.is_open else "closed")
+        if session.date_of_service != view.day:
+            text += f" since {session.date_of_service:%d %b}"
+        return text
 
     def _report(self, session: Session) -> str:
         """The progress-report deadline, short: `9/10`, `due`, `late`, `written`."""
