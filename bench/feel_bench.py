@@ -25,7 +25,8 @@ the app writes them), today's with a running timer:
     session's patient reference; also until Today's footer keys are there too, and the
     CPU the process had used (on a shared machine, steadier than wall time). Against a
     bare Textual app (a Static, a Footer with one key) waited for the same way; taken in
-    turns A B A B, each ended with ctrl+q.
+    turns A B A B after a warm-up of each, each ended with ctrl+q. Both load compiled
+    modules, as installed (PYTHONDONTWRITEBYTECODE is dropped: see launch_once).
 Budgets (issue 17): a dialog's first frame under 100 ms (median); a new screen's footer in
 the frame of its content (every run); launch within 1.5x the bare app (ratio of the medians).
 Prints figures; exits 1 over budget. --quick: 3 rounds and 3 launches each (about 30 s).
@@ -39,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import fcntl
+import gc
 import os
 import pty
 import re
@@ -155,7 +157,9 @@ def seed(folder: Path, now: datetime) -> Path:
 @dataclass(frozen=True)
 class Frame:
     at: float
-    screen: Any
+    screen: int
+    """id() of the screen: a reference would keep every closed screen alive, and the
+    collector's full passes would grow with them."""
     footer_keys: bool
     filled: bool
 
@@ -180,14 +184,14 @@ class Frames:
                 visible = screen._compositor.visible_widgets
                 tables = [w for w in visible if isinstance(w, DataTable)]
                 self.log.append(Frame(
-                    at, screen, any(isinstance(w, FooterKey) for w in visible),
+                    at, id(screen), any(isinstance(w, FooterKey) for w in visible),
                     all(table.row_count > 0 for table in tables)))
             real(screen, renderable)
 
         app._display = display
 
     def of(self, screen: Any, since: float) -> list[Frame]:
-        return [f for f in self.log if f.screen is screen and f.at >= since]
+        return [f for f in self.log if f.screen == id(screen) and f.at >= since]
 
 
 class Steps:
@@ -200,21 +204,21 @@ class Steps:
         from textual.screen import Screen
         from textual.widget import Widget
 
-        self.log: list[tuple[float, str, Any]] = []
+        self.log: list[tuple[float, str, int]] = []
         log = self.log
         push, compose, layout = App.push_screen, Widget._on_compose, Screen._refresh_layout
 
         def push_screen(app: Any, screen: Any, *args: Any, **kwargs: Any) -> Any:
-            log.append((time.perf_counter(), "pushed", screen))
+            log.append((time.perf_counter(), "pushed", id(screen)))
             return push(app, screen, *args, **kwargs)
 
         async def on_compose(widget: Any, event: Any) -> None:
             await compose(widget, event)
             if isinstance(widget, Screen):
-                log.append((time.perf_counter(), "composed", widget))
+                log.append((time.perf_counter(), "composed", id(widget)))
 
         def refresh_layout(screen: Any, *args: Any, **kwargs: Any) -> None:
-            log.append((time.perf_counter(), "laid out", screen))
+            log.append((time.perf_counter(), "laid out", id(screen)))
             layout(screen, *args, **kwargs)
 
         App.push_screen = push_screen  # type: ignore[method-assign,assignment]
@@ -224,7 +228,7 @@ class Steps:
     def split(self, sent: float, screen: Any, frame: float) -> tuple[float, ...]:
         """Milliseconds of each step from the key to the screen's first frame: the action
         (to pushed), compose and mount, to the first layout, layout and render."""
-        times = [next((t for t, step, of in self.log if step == name and of is screen
+        times = [next((t for t, step, of in self.log if step == name and of == id(screen)
                        and t >= sent), sent) for name in STEPS]
         marks = [sent, *times, frame]
         return tuple((b - a) * 1000 for a, b in pairwise(marks))
@@ -305,6 +309,8 @@ async def drive(folder: Path, runs: int, only: str | None) -> Figures:
                       {name: [] for name in names},
                       {name: [] for _, _, name in SCREENS}, {name: 0 for name in names})
     steps = Steps()
+    if os.environ.get("FEEL_NOFREEZE") is None:
+        gc.freeze()  # as `tabletime` runs the app: what was loaded, out of the collector's way
     with Repository.open(folder, system_clock) as repo:
         app = make_app(system_clock, repo)
         async with app.run_test(size=SIZE) as pilot:
@@ -394,6 +400,11 @@ def launch_once(argv: list[str], content: str, footer: str, timeout: float = 20.
     within 2 s more), and the CPU seconds the process had used when `content` appeared;
     then ctrl+q, and its end."""
     env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(SIZE[0]), LINES=str(SIZE[1]))
+    # Where PYTHONDONTWRITEBYTECODE is set (a development shell), an editable install compiles
+    # every module of Tabletime from source at each start (~100 ms here); `pip install .`
+    # writes their bytecode at install, as it did Textual's. Without it, the warm-up launch
+    # writes it (into the ignored __pycache__/): both apps load compiled modules.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:  # the child: the terminal's size, then the command
