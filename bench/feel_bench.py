@@ -309,8 +309,7 @@ async def drive(folder: Path, runs: int, only: str | None) -> Figures:
                       {name: [] for name in names},
                       {name: [] for _, _, name in SCREENS}, {name: 0 for name in names})
     steps = Steps()
-    if os.environ.get("FEEL_NOFREEZE") is None:
-        gc.freeze()  # as `tabletime` runs the app: what was loaded, out of the collector's way
+    gc.freeze()  # as `tabletime` runs the app: what was loaded, out of the collector's way
     with Repository.open(folder, system_clock) as repo:
         app = make_app(system_clock, repo)
         async with app.run_test(size=SIZE) as pilot:
