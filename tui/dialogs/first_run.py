@@ -1,5 +1,6 @@
 """The first start on a new data folder asks who bills and where (skippable: escape keeps the
-defaults, which settings.toml holds to edit later)."""
+defaults; the settings (SETTINGS_KEY) change them later, and while no name signs the chart
+notes, Today says so)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import ValidationError
 from core.models import Discipline, problem
 from core.settings import Settings
 from tui.dialogs.form import FieldError, FormDialog, FormField
+from tui.screens.settings import SETTINGS_KEY
 
 if TYPE_CHECKING:
     from tui.app import TabletimeApp
@@ -36,7 +38,8 @@ def first_run_dialog(app: TabletimeApp) -> FormDialog:
                  f"{chosen.therapist or '(no name yet)'}")
         return None
 
-    return FormDialog("Welcome to Tabletime: who bills, and where? (escape skips)", [
+    return FormDialog(f"Welcome to Tabletime: who bills, and where? (esc skips, "
+                      f"{SETTINGS_KEY} later)", [
         FormField("therapist", "Your name, as chart notes show it", settings.therapist,
                   placeholder="Dana Reyes"),
         FormField("credentials", "Credentials", settings.credentials, placeholder="PT, DPT"),

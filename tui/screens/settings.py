@@ -1,0 +1,184 @@
+"""Settings in the app: who signs the chart notes, the favourite codes on keys 1-9 (evaluation
+codes too), which payer new sessions offer first, and how a unit reached is announced.
+
+A form (FormDialog): enter saves from any field, escape asks before discarding a change. It
+is saved the way the first run saves, atomically and only over the settings file as
+Tabletime read it; a refusal is said in the form, with everything typed kept."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal
+from textual.widgets import Input, Label
+
+from core.catalog import Catalog, CodeError, normalise_code
+from core.kinds import MedicareStatus
+from core.models import Discipline, problem
+from core.settings import Settings
+from tui.dialogs.form import FieldError, FormDialog, FormField
+
+if TYPE_CHECKING:
+    from tui.app import TabletimeApp
+
+SETTINGS_KEY = "f2"
+"""The key that opens the settings (a binding of the app; the reminder names it)."""
+SLOTS = 9
+ALERTS = (("bell and flash", "bell"), ("flash only, no bell", "visual"), ("off", "off"))
+HAS_ALERT_SECONDS = "alert_seconds" in Settings.model_fields
+"""Whether these settings know how long the flash of a unit stays lit."""
+
+
+def unsigned_reminder(app: TabletimeApp) -> str | None:
+    """A line to show while chart notes would be signed by nobody (the therapist's name is
+    empty: the first run was skipped), else None."""
+    if app.settings.therapist.strip():
+        return None
+    return (f"Chart notes are unsigned: no therapist's name yet. Press {SETTINGS_KEY} "
+            "(Settings) to give yours.")
+
+
+def evaluation_codes(catalog: Catalog, discipline: Discipline) -> list[str]:
+    """The evaluation codes a therapist of `discipline` bills (untimed ones: 97161-97164 for
+    PT), to offer for a key."""
+    return [entry.code for entry in catalog if entry.evaluation and not entry.timed
+            and discipline in entry.disciplines and entry.medicare_status is not MedicareStatus.N]
+
+
+def favourite(slot: int) -> str:
+    return f"fav{slot}"
+
+
+class SettingsDialog(FormDialog):
+    """The settings as a form, laid out to fit 80 x 24: one line a setting, the nine keys in
+    a grid of three with each code's name beside it."""
+
+    def __init__(self, app: TabletimeApp) -> None:
+        self.tabletime = app
+        settings = app.settings
+        catalog = app.repo.catalog
+        self.catalog = catalog
+        codes = [entry.code for entry in catalog]
+        payers = [(f"{payer.name} ({payer.method.value})", payer.name)
+                  for payer in settings.payers]
+        fields = [
+            FormField("therapist", "Your name (signs chart notes)", settings.therapist,
+                      placeholder="Dana Reyes"),
+            FormField("credentials", "Credentials", settings.credentials,
+                      placeholder="PT, DPT"),
+            FormField("discipline", "Discipline", settings.discipline.value,
+                      options=[(d.value, d.value) for d in Discipline]),
+            FormField("alert", "When a unit is reached", settings.alert, options=ALERTS),
+        ]
+        if HAS_ALERT_SECONDS:
+            seconds = settings.model_dump().get("alert_seconds")
+            fields.append(FormField("alert_seconds", "Flash lasts (s; 0: next key)",
+                                    "" if seconds is None else str(seconds), placeholder="0"))
+        fields.append(FormField("payer", "Payer offered first", settings.payers[0].name,
+                                options=payers))
+        favourites = settings.favourites
+        fields += [FormField(favourite(slot), f"Key {slot}",
+                             favourites[slot - 1] if slot <= len(favourites) else "",
+                             suggestions=codes)
+                   for slot in range(1, SLOTS + 1)]
+        super().__init__("Settings: who signs, the keys 1-9, the alert", fields,
+                         self.save_settings)
+
+    def compose_fields(self) -> ComposeResult:
+        by_name = {spec.name: spec for spec in self.fields}
+        for spec in self.fields:
+            if spec.name.startswith("fav"):
+                continue
+            with Horizontal(classes="settings-row"):
+                yield Label(spec.label, classes="field-label", markup=False)
+                yield self.field_widget(spec)
+        evaluations = evaluation_codes(self.catalog, self.tabletime.settings.discipline)
+        shown = " ".join(evaluations[:4]) + (" ..." if len(evaluations) > 4 else "")
+        yield Label("Keys 1-9, the last may stay empty"
+                    + (f" (evaluations: {shown})" if evaluations else ""),
+                    classes="field-label settings-note", markup=False)
+        with Grid(id="favourites"):
+            for slot in range(1, SLOTS + 1):
+                spec = by_name[favourite(slot)]
+                with Horizontal(classes="favourite"):
+                    yield Label(str(slot), classes="slot")
+                    yield self.field_widget(spec)
+                    yield Label(self.code_name(spec.value), id=f"name-{spec.name}",
+                                classes="code-name", markup=False)
+        names = ", ".join(payer.name for payer in self.tabletime.settings.payers)
+        yield Label(f"Payers: {names} (fees, new payers: settings.toml)",
+                    classes="field-label settings-note", id="payers", markup=False)
+
+    def code_name(self, text: str) -> str:
+        if not text.strip():
+            return ""
+        entry = self.catalog.find(text)
+        return "unknown" if entry is None else entry.label
+
+    @on(Input.Changed)
+    def show_code_name(self, event: Input.Changed) -> None:
+        """Beside each key, the name of the code typed there (or `unknown`)."""
+        name = (event.input.id or "").removeprefix("field-")
+        if name.startswith("fav"):
+            self.query_one(f"#name-{name}", Label).update(self.code_name(event.value))
+
+    def chosen_favourites(self, values: dict[str, str]) -> tuple[str, ...] | FieldError:
+        """The codes typed on the keys, each in the catalog, once, keys filled from 1."""
+        typed = [normalise_code(values[favourite(slot)]) for slot in range(1, SLOTS + 1)]
+        last = max((slot for slot, code in enumerate(typed, start=1) if code), default=0)
+        if last == 0:
+            return FieldError(favourite(1), "key 1 needs a code: at least one favourite")
+        seen: dict[str, int] = {}
+        for slot, code in enumerate(typed[:last], start=1):
+            if not code:
+                return FieldError(favourite(slot), f"key {slot} is empty but key {last} is "
+                                  "not: keys are filled from 1 (leave the last ones empty)")
+            try:
+                self.catalog.get(code)
+            except CodeError as error:
+                return FieldError(favourite(slot), f"key {slot}: {error}")
+            if code in seen:
+                return FieldError(favourite(slot), f"{code} is on key {seen[code]} and key "
+                                  f"{slot}: one key is enough")
+            seen[code] = slot
+        return tuple(typed[:last])
+
+    def save_settings(self, values: dict[str, str]) -> str | None:
+        favourites = self.chosen_favourites(values)
+        if isinstance(favourites, FieldError):
+            return favourites
+        settings = self.tabletime.settings  # as it is now (the theme may have changed)
+        payers = sorted(settings.payers, key=lambda payer: payer.name != values["payer"])
+        changes: dict[str, Any] = {
+            "therapist": values["therapist"].strip(),
+            "credentials": values["credentials"].strip(),
+            "discipline": values["discipline"], "alert": values["alert"],
+            "favourites": list(favourites),
+            "payers": [payer.model_dump(mode="json") for payer in payers]}
+        if HAS_ALERT_SECONDS:
+            seconds = values["alert_seconds"].strip() or "0"
+            if not seconds.isdigit():
+                return FieldError("alert_seconds", "how long the flash lasts: a whole number "
+                                  "of seconds (0: until the next key)")
+            changes["alert_seconds"] = int(seconds)
+        try:
+            chosen = Settings.model_validate({**settings.model_dump(mode="json"), **changes})
+        except ValidationError as error:
+            location = error.errors()[0]["loc"]
+            where = str(location[0]) if location else ""
+            shown = {spec.name for spec in self.fields}
+            return FieldError(where, problem(error)) if where in shown else problem(error)
+        refused = self.tabletime.refusal(lambda: self.tabletime.use_settings(chosen))
+        if refused is not None:
+            return refused
+        self.tabletime.tell(f"Saved in {self.tabletime.repo.data_dir / 'settings.toml'}: keys "
+                            f"1-{len(chosen.favourites)} {' '.join(chosen.favourites)}; chart "
+                            f"notes signed {chosen.therapist or '(no name yet)'}")
+        return None
+
+
+def settings_dialog(app: TabletimeApp) -> SettingsDialog:
+    return SettingsDialog(app)
