@@ -206,6 +206,21 @@ async def test_a_payer_name_with_markup_shows_literally(data_dir, clock, setting
             assert form.values()["payer"] == "[bold]Blue[/bold] Cross"
 
 
+async def test_a_filled_in_value_the_choice_does_not_offer_leaves_it_as_it_is(open_app):
+    """A known patient whose last payer is gone from the settings: the payer stays."""
+    from tui.dialogs.form import FormField
+
+    app = open_app()
+    async with app.run_test(size=SIZE) as pilot:
+        form = FormDialog("Form", [FormField("patient", "Patient"),
+                                   FormField("payer", "Payer", options=[("Medicare", "Medicare")])],
+                          lambda values: None, lambda field, values: {"payer": "Gone Health"})
+        await app.push_screen(form)
+        await pilot.pause()
+        await pilot.press(*"AB")
+        assert form.values() == {"patient": "AB", "payer": "Medicare"}
+
+
 def test_a_choice_refuses_a_value_it_does_not_offer():
     choice = Choice([("Medicare (cms)", "Medicare")], "Medicare")
     with pytest.raises(ValueError, match="not one of the options"):

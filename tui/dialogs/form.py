@@ -152,6 +152,8 @@ class FormDialog(ModalScreen[bool]):
         for name, value in self.changed(event.control.id.removeprefix("field-"),
                                         self.values()).items():
             widget = self.field(name)
+            if isinstance(widget, Choice) and not widget.offers(value):
+                continue  # e.g. a payer no longer in the settings: the choice stays
             if widget.value != value:
                 widget.value = value
 

@@ -86,6 +86,9 @@ class Choice(Widget, can_focus=True):
         self.set_reactive(Choice.value, self.options[0][1] if value is None else value)
         self.validate_value(self.value)
 
+    def offers(self, value: str) -> bool:
+        return value in self._values
+
     def validate_value(self, value: str) -> str:
         if value not in self._values:
             raise ValueError(f"{value!r} is not one of the options")
