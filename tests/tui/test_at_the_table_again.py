@@ -189,7 +189,7 @@ async def test_a_forgotten_timer_is_flagged_in_the_session_header(open_app, cloc
 
 
 @pytest.mark.parametrize(("keys", "here", "first_key"), [
-    ([], "today", "n"), (["n"], "today", "n"), (["d"], "day summary", "["),
+    ([], "today", "n"), (["n"], "today", "n"), (["d"], "day summary", "[ ]"),
 ])
 async def test_f1_opens_on_the_keys_of_the_screen_the_user_is_on(open_app, keys, here,
                                                                  first_key):
