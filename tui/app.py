@@ -34,6 +34,7 @@ from tui.screens.chart_note import ChartNoteScreen
 from tui.screens.day import DaySummaryScreen
 from tui.screens.help import HelpScreen
 from tui.screens.session import SessionScreen
+from tui.screens.settings import SETTINGS_KEY, settings_dialog
 from tui.screens.today import TodayScreen
 from tui.widgets.notices import NoticeBar, Notices
 
@@ -53,6 +54,9 @@ class TabletimeApp(App[None]):
     BINDINGS = [
         Binding("f1", "help", "Help", id="help", priority=True, tooltip=(
             "every key, this screen's first, on any screen and dialog (f1 again closes)")),
+        Binding(SETTINGS_KEY, "settings", "Settings", id="settings", show=False, tooltip=(
+            "settings: your name and credentials, favourites 1-9 (evaluation codes too), the "
+            "payer offered first, the alert")),
         Binding("ctrl+p", "command_palette", "Palette", show=False, tooltip=(
             "command palette: start any code, open a session, export, change the theme")),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit", tooltip=(
@@ -275,6 +279,9 @@ class TabletimeApp(App[None]):
             minutes = int(segment.duration(now).total_seconds()) // 60
             self.tell(f"{segment.code} on {patient} has run {minutes} min. Forgotten? Open the "
                       "session and press s to stop it at the right time.", "warning")
+
+    def action_settings(self) -> None:
+        self.push_screen(settings_dialog(self))
 
     def action_help(self) -> None:
         """The keys of the screen the user is on first (under a dialog: the screen behind)."""

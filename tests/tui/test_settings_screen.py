@@ -10,7 +10,6 @@ from storage.settings_file import load_settings
 from tui.dialogs.form import FormDialog
 from tui.screens.session import SessionScreen
 from tui.screens.settings import (
-    HAS_ALERT_SECONDS,
     SETTINGS_KEY,
     SettingsDialog,
     settings_dialog,
@@ -151,7 +150,6 @@ async def test_name_and_discipline_sign_and_the_reminder_goes(open_app, data_dir
         "Sam Lee", "OTR/L", "OT")
 
 
-@pytest.mark.skipif(not HAS_ALERT_SECONDS, reason="the settings have no alert_seconds")
 async def test_how_long_the_flash_lasts(open_app, data_dir):
     app = open_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -195,9 +193,6 @@ async def test_payer_names_and_code_names_are_literal(data_dir, clock, settings)
             assert "Payers: [bold]Blue[/bold] Cross" in shown
 
 
-@pytest.mark.xfail(strict=True, reason="the session screen composes its tiles once: it needs "
-                   "to remount them when the favourites changed (issue 17 wiring in "
-                   "tui/screens/session.py)")
 async def test_new_favourites_reach_an_open_session_when_it_shows_again(open_app):
     app = open_app()
     async with app.run_test(size=SIZE) as pilot:

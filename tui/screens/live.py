@@ -14,7 +14,8 @@ class LiveScreen(TabletimeScreen[None]):
         self.reload()
         self.set_interval(1, self.tick)
 
-    def on_screen_resume(self) -> None:
+    async def on_screen_resume(self) -> None:
+        """Async, so that a screen's own resume handler (run first) may await a remount."""
         self.reload()
 
     def reload(self) -> None:

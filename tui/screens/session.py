@@ -114,6 +114,16 @@ class SessionScreen(LiveScreen):
         yield NoticeBar()
         yield KeysFooter(show_command_palette=False)
 
+    async def on_screen_resume(self) -> None:
+        """Favourites changed meanwhile (settings): the tiles are made again (LiveScreen's
+        own resume then reloads)."""
+        repo = self.tabletime.repo
+        tiles = self.query_one("#tiles", Horizontal)
+        if tuple(t.entry.code for t in tiles.query(CodeTile)) != repo.settings.favourites:
+            await tiles.remove_children()
+            await tiles.mount_all(CodeTile(slot, repo.catalog.get(code))
+                                  for slot, code in enumerate(repo.settings.favourites, start=1))
+
     # ---- display ----------------------------------------------------------------------------
 
     def reload(self, select: UUID | None = None) -> None:

@@ -28,8 +28,6 @@ SETTINGS_KEY = "f2"
 """The key that opens the settings (a binding of the app; the reminder names it)."""
 SLOTS = 9
 ALERTS = (("bell and flash", "bell"), ("flash only, no bell", "visual"), ("off", "off"))
-HAS_ALERT_SECONDS = "alert_seconds" in Settings.model_fields
-"""Whether these settings know how long the flash of a unit stays lit."""
 
 
 def unsigned_reminder(app: TabletimeApp) -> str | None:
@@ -73,10 +71,8 @@ class SettingsDialog(FormDialog):
                       options=[(d.value, d.value) for d in Discipline]),
             FormField("alert", "When a unit is reached", settings.alert, options=ALERTS),
         ]
-        if HAS_ALERT_SECONDS:
-            seconds = settings.model_dump().get("alert_seconds")
-            fields.append(FormField("alert_seconds", "Flash lasts (s; 0: next key)",
-                                    "" if seconds is None else str(seconds), placeholder="0"))
+        fields.append(FormField("alert_seconds", "Flash lasts (s; 0: next key)",
+                                str(settings.alert_seconds), placeholder="0"))
         fields.append(FormField("payer", "Payer offered first", settings.payers[0].name,
                                 options=payers))
         favourites = settings.favourites
@@ -158,12 +154,11 @@ class SettingsDialog(FormDialog):
             "discipline": values["discipline"], "alert": values["alert"],
             "favourites": list(favourites),
             "payers": [payer.model_dump(mode="json") for payer in payers]}
-        if HAS_ALERT_SECONDS:
-            seconds = values["alert_seconds"].strip() or "0"
-            if not seconds.isdigit():
-                return FieldError("alert_seconds", "how long the flash lasts: a whole number "
-                                  "of seconds (0: until the next key)")
-            changes["alert_seconds"] = int(seconds)
+        seconds = values["alert_seconds"].strip() or "0"
+        if not seconds.isdigit():
+            return FieldError("alert_seconds", "how long the flash lasts: a whole number of "
+                              "seconds (0: until the next key)")
+        changes["alert_seconds"] = int(seconds)
         try:
             chosen = Settings.model_validate({**settings.model_dump(mode="json"), **changes})
         except ValidationError as error:

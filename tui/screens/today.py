@@ -23,6 +23,7 @@ from tui.dialogs.form import FormDialog, FormField
 from tui.format import WIDE, elapsed, local_time
 from tui.screens.group import group_menu
 from tui.screens.live import LiveTableScreen
+from tui.screens.settings import unsigned_reminder
 from tui.widgets.footer import KeysFooter
 from tui.widgets.notices import NoticeBar
 from tui.widgets.plain_table import PlainTable
@@ -91,9 +92,11 @@ class TodayScreen(LiveTableScreen):
         elif ids:
             table.move_cursor(row=min(max(row, 0), len(ids) - 1))
         self.query_one("#today-hint").display = not ids
+        reminder = unsigned_reminder(self.tabletime)
+        lines = ([reminder] if reminder else []) + list(view.deadlines)
         deadlines = self.query_one("#today-clocks", Static)
-        deadlines.update("\n".join(view.deadlines))
-        deadlines.display = bool(view.deadlines)
+        deadlines.update("\n".join(lines))
+        deadlines.display = bool(lines)
         self.show_totals()
 
     def _wanted(self, ids: list[UUID], kept: UUID | None) -> UUID | None:
