@@ -377,3 +377,31 @@ async def test_todays_widest_row_fits_80_columns_uncut(open_app, clock):
         assert str(table.get_cell(str(left_open.id), "running")).startswith("open since ")
         assert str(table.get_cell(str(ninth.id), "report")) == "due next"
         assert cut_cells(app.screen) == []
+
+
+async def test_forgot_to_switch_takes_the_favourites_key_for_the_code(open_app, clock):
+    """a, 3, tab, 6, enter: 97530 (key 3) started 6 minutes ago; the code before ends there."""
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        session_id = await new_session(pilot)
+        await timed(pilot, clock, ("1", 10))
+        await pilot.press("a")
+        await pilot.pause()
+        assert app.screen.query_one("#field-code").value == "97110"  # the running code
+        await pilot.press("3", "tab", "6", "enter")
+        await pilot.pause()
+        first, second = app.repo.queries.segments_of(session_id)
+        assert (first.code, second.code) == ("97110", "97530")
+        assert second.start == clock.now - timedelta(minutes=6) == first.end
+
+
+async def test_pressed_late_moves_the_running_codes_start_back_in_four_keys(open_app, clock):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        session_id = await new_session(pilot)
+        await timed(pilot, clock, ("1", 10), ("2", 1))
+        await pilot.press("a", "tab", "4", "enter")  # 97140 really began 4 minutes ago
+        await pilot.pause()
+        first, second = app.repo.queries.segments_of(session_id)
+        assert second.code == "97140" and second.start == clock.now - timedelta(minutes=4)
+        assert first.end == second.start

@@ -42,8 +42,13 @@ def stop_at(screen: SessionScreen, segment: Segment) -> FormDialog:
 def add(screen: SessionScreen) -> FormDialog:
     repo = screen.tabletime.repo
 
+    favourites = repo.settings.favourites
+
     def submit(values: dict[str, str]) -> str | None:
         now = screen.tabletime.clock()
+        typed = values["code"].strip()
+        if typed.isdigit() and 1 <= int(typed) <= len(favourites):
+            values = {**values, "code": favourites[int(typed) - 1]}  # its key on the tiles
         try:
             start = parse_when(values["start"], now, repo.zone)
             minutes = values["minutes"].strip()
@@ -61,8 +66,10 @@ def add(screen: SessionScreen) -> FormDialog:
             screen.session_id, values["code"], start, end, note=values["note"]))
 
     codes = [entry.code for entry in repo.catalog]
+    running = screen.view.running_timed if screen.view is not None else None
     return FormDialog("Add a segment", [
-        FormField("code", "Code", placeholder="97140", suggestions=codes),
+        FormField("code", "Code, or its key 1-9 (the running one: its start moves back)",
+                  running or "", placeholder="97140 or 3", suggestions=codes),
         FormField("start", "Started: minutes ago (6) or clock time (10:05)", placeholder="6"),
         FormField("minutes", "Minutes (leave empty: it is still running)", placeholder="8"),
         FormField("note", "Note (optional)", placeholder="gait belt, 150 ft x2"),
