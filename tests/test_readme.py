@@ -32,8 +32,7 @@ def test_every_key_a_person_presses_says_what_it_does_in_help():
             if binding.system:
                 continue
             assert binding.tooltip, f"{where} {binding.key} has no help text"
-            display = binding.key_display or ""
-            shown = display if "-" in display or " " in display else binding.key
+            shown = binding.key_display if "-" in (binding.key_display or "") else binding.key
             assert (where, shown) in listed
 
 

@@ -43,7 +43,6 @@ def keys(first: str | None = None) -> list[tuple[str, str, str]]:
 
 
 def _key(binding: Binding) -> str:
-    """The key as a person reads it: `1-9` for the favourites, `[ ]` for a pair, else its
-    name (`delete`)."""
+    """The key as a person reads it: `1-9` for the favourites, else its name (`delete`)."""
     shown = binding.key_display or ""
-    return shown if "-" in shown or " " in shown else binding.key
+    return shown if "-" in shown else binding.key

@@ -31,6 +31,8 @@ class TabletimeCommands(Provider):
         yield from self._actions_here()
         if isinstance(self.screen, SessionScreen):
             for entry in app.repo.catalog:
+                if entry.group:
+                    continue  # a group code runs for a group: "Group: start one"
                 kind = "timed" if entry.timed else "untimed"
                 yield (f"Start {entry.code} {entry.descriptor}", f"{kind}, in this session",
                        partial(app.start_code, entry.code))

@@ -5,6 +5,7 @@ things (day 1 of 10, Today in treatment order, a minute's nudge, redo, Home/End)
 from datetime import timedelta
 
 import pytest
+from textual.binding import Binding
 from textual.widgets import TextArea
 
 from tui.screens.chart_note import ChartNoteScreen
@@ -189,7 +190,7 @@ async def test_a_forgotten_timer_is_flagged_in_the_session_header(open_app, cloc
 
 
 @pytest.mark.parametrize(("keys", "here", "first_key"), [
-    ([], "today", "n"), (["n"], "today", "n"), (["d"], "day summary", "[ ]"),
+    ([], "today", "n"), (["n"], "today", "n"), (["d"], "day summary", "["),
 ])
 async def test_f1_opens_on_the_keys_of_the_screen_the_user_is_on(open_app, keys, here,
                                                                  first_key):
@@ -405,3 +406,27 @@ async def test_pressed_late_moves_the_running_codes_start_back_in_four_keys(open
         first, second = app.repo.queries.segments_of(session_id)
         assert second.code == "97140" and second.start == clock.now - timedelta(minutes=4)
         assert first.end == second.start
+
+
+async def test_the_news_of_one_screen_is_not_said_under_the_next(open_app, clock,
+                                                                no_clipboard_program):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await new_session(pilot)
+        await timed(pilot, clock, ("1", 9), ("space", 0))
+        await pilot.press("c", "enter")
+        await pilot.pause()
+        assert "Closed AB12" in str(app.screen.query_one(".notices").render())
+        await pilot.press("y")
+        await pilot.pause()
+        bar = app.screen.query_one(".notices")
+        assert not bar.display and "Closed" not in str(bar.render())
+
+
+def test_no_screen_opens_or_closes_ahead_of_the_keys_typed_before_enter():
+    """A priority binding runs as the key arrives, before the keys typed just before it
+    reach the table (up, enter opened the row above's neighbour: the wrong patient)."""
+    from tui.keys import places
+
+    assert [(where, b.key) for where, cls in places() for b in cls.BINDINGS
+            if isinstance(b, Binding) and b.priority and b.key == "enter"] == []

@@ -81,6 +81,10 @@ MORNING = [
     ("closed-session", ["up", "enter"]),
     ("reopen", ["up", "enter", "o"]),
     ("chart-note", ["d", "y"]),
+    ("session-chart-note", ["enter", "y"]),
+    ("session-help", ["enter", "f1"]),
+    ("settings", ["f2"]),
+    ("palette", ["ctrl+p"]),
 ]
 # and the day summary with its checks, the history and their dialogs
 EVENING = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
+from textual.binding import Binding
 from textual.screen import ActiveBinding, Screen
 
 if TYPE_CHECKING:
@@ -33,7 +34,15 @@ class TabletimeScreen(Screen[ResultT]):
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
+        """As Textual finds them, but a key the screen shows in its footer (enter: Open) is
+        shown as the screen's even where the focused table binds it too, unshown (the table's
+        enter selects the row, and the screen opens it: in the order the keys came, which a
+        priority binding would not keep)."""
         found = super().active_bindings
+        own = {b.key: b for b in self.BINDINGS if isinstance(b, Binding) and b.show}
+        found = {key: (active._replace(node=self, binding=own[key])
+                       if key in own and not active.binding.show else active)
+                 for key, active in found.items()}
         hidden, added = self.footer_actions()
         if not hidden and not added:
             return found
@@ -41,6 +50,11 @@ class TabletimeScreen(Screen[ResultT]):
                     active.binding, show=active.binding.action in added))
                       if active.binding.action in hidden | added else active)
                 for key, active in found.items()}
+
+    def on_mount(self) -> None:
+        """A screen opened anew starts without the news of the one before (a warning or an
+        error stays its time): "Closed AB12" is not said under AB12's chart note."""
+        self.tabletime.forget("information")
 
     def on_resize(self) -> None:
         self.refresh_bindings()

@@ -52,7 +52,7 @@ class DaySummaryScreen(LiveTableScreen):
         Binding("]", "shift(1)", "Next day", show=False, tooltip="the next day"),
         Binding("g", "go_to", "Go to", tooltip=(
             "go to a date: 2026-03-02, 03/02, today, yesterday or -3 (days ago)")),
-        Binding("enter", "open_session", "Open", priority=True,
+        Binding("enter", "open_session", "Open",
                 tooltip="open the selected session"),
         Binding("c", "review", "Close", tooltip="review and close the selected open session"),
         Binding("w", "next_warning", "Check",

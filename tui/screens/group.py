@@ -351,7 +351,7 @@ class GroupReviewScreen(TabletimeScreen[bool]):
     Dismissed with True once every one is closed."""
 
     BINDINGS = [
-        Binding("enter", "confirm", "Close all", priority=True,
+        Binding("enter", "confirm", "Close all",
                 tooltip="close every session of the group with these units"),
         Binding("escape", "back", "Back", tooltip="back, closing nothing"),
     ]

@@ -28,7 +28,7 @@ class ReviewScreen(TabletimeScreen[bool]):
     """Dismissed with True once the session is closed."""
 
     BINDINGS = [
-        Binding("enter", "confirm", "Close session", priority=True,
+        Binding("enter", "confirm", "Close session",
                 tooltip="close the session with these units"),
         Binding("t", "next_choice", "Tie choice",
                 tooltip="choose another acceptable allocation when codes tie"),

@@ -40,7 +40,7 @@ class TodayScreen(LiveTableScreen):
         Binding("n", "new_session", "New", tooltip=(
             "new session: patient reference, payer and discipline (a known patient's last "
             "payer and discipline are filled in)")),
-        Binding("enter", "open_session", "Open", priority=True,
+        Binding("enter", "open_session", "Open",
                 tooltip="open the selected session"),
         Binding("d", "day_summary", "Day",
                 tooltip="the day summary (with [ / ] for the previous / next day)"),
