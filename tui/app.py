@@ -36,6 +36,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.session import SessionScreen
 from tui.screens.settings import SETTINGS_KEY, settings_dialog
 from tui.screens.today import TodayScreen
+from tui.typeahead import TypeAhead
 from tui.widgets.notices import NoticeBar, Notices
 
 T = TypeVar("T")
@@ -47,7 +48,7 @@ class NotSaved(StorageError):
     """The disk would not take a change (full, read-only): nothing was saved."""
 
 
-class TabletimeApp(App[None]):
+class TabletimeApp(TypeAhead):
     CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "Tabletime"
     COMMANDS = App.COMMANDS | {TabletimeCommands}

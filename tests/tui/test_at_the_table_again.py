@@ -430,3 +430,45 @@ def test_no_screen_opens_or_closes_ahead_of_the_keys_typed_before_enter():
 
     assert [(where, b.key) for where, cls in places() for b in cls.BINDINGS
             if isinstance(b, Binding) and b.priority and b.key == "enter"] == []
+
+
+def burst(app, *keys: str) -> None:
+    """Keys as a fast typist sends them: all queued before the first is handled."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for key in keys:
+        character = key if len(key) == 1 else None
+        name = _character_to_key(key) if len(key) == 1 else key
+        app.post_message(events.Key(name, character))
+
+
+async def test_a_burst_backdates_in_the_dialog_the_first_key_opened(open_app, clock):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        session_id = await new_session(pilot)
+        await timed(pilot, clock, ("1", 10))
+        burst(app, "a", "3", "tab", "6", "enter")
+        await pilot.pause(0.8)
+        codes = [s.code for s in app.repo.queries.segments_of(session_id)]
+        assert codes == ["97110", "97530"] and isinstance(app.screen, SessionScreen)
+
+
+async def test_a_burst_opens_the_session_the_cursor_moved_to(open_app, clock):
+    app = open_app()
+    for patient in ("AB12", "CD34", "EF56"):
+        app.repo.commands.create_session(patient, "Medicare")
+        clock.advance(minutes=1)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("end")
+        burst(app, "up", "up", "enter")
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, SessionScreen) and app.screen.session.patient == "AB12"
+
+
+async def test_a_burst_types_a_new_patient_into_the_form_it_opened(open_app):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        burst(app, "n", "Z", "Z", "9", "enter")
+        await pilot.pause(0.8)
+        assert isinstance(app.screen, SessionScreen) and app.screen.session.patient == "ZZ9"

@@ -1,0 +1,65 @@
+"""Keys typed fast reach the screen they were typed for.
+
+Textual hands a key to the focused widget's queue and goes on: in a burst (`a 3 tab 6 enter`,
+`n AB12 enter`), the keys after `a` are queued for the session's table before `a` has opened
+the dialog, come back unhandled once it is on top, and are dropped; and a dialog takes keys
+only once its first field has focus. Here a key that comes back from a screen no longer on
+top is typed again on the one that is, and keys wait (at most HOLD_SECONDS) while a screen
+just opened has not yet put its focus anywhere, so that they arrive in the order typed."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual import events
+from textual.app import App
+
+HOLD_SECONDS = 0.5
+"""The longest a key waits for a new screen's focus."""
+
+
+class TypeAhead(App[None]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._held: list[events.Key] = []
+        self._top: object = None
+        self._top_since = 0.0
+
+    def _takes_keys(self) -> bool:
+        """The screen on top takes keys: it has focus, nothing to focus, or had its time."""
+        screen = self.screen
+        if screen is not self._top:
+            self._top, self._top_since = screen, time.monotonic()
+        return (screen.focused is not None or not screen.focus_chain
+                or time.monotonic() - self._top_since > HOLD_SECONDS)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._held or not self._takes_keys():
+                if not self._held:
+                    self.set_timer(HOLD_SECONDS, self._release)
+                self._held.append(event)
+                self.call_after_refresh(self._release_once_focused)
+                return
+            event.typed_on = self.screen  # type: ignore[attr-defined]
+        elif isinstance(event, events.Key) and self._covered(event):
+            # no widget took it, and it was typed for a screen another has since covered
+            # (the dialog an earlier key of the burst opened): it is typed again there
+            await self.on_event(events.Key(event.key, event.character))
+            return
+        await super().on_event(event)
+
+    def _covered(self, event: events.Key) -> bool:
+        typed_on = getattr(event, "typed_on", None)
+        return typed_on is not None and typed_on is not self.screen
+
+    async def _release_once_focused(self) -> None:
+        if self._held and self._takes_keys():
+            await self._release()
+
+    async def _release(self) -> None:
+        held, self._held = self._held, []
+        for event in held:
+            event.typed_on = self.screen  # type: ignore[attr-defined]
+            await super().on_event(event)
