@@ -54,7 +54,7 @@ def bounded(max_length: int) -> Callable[[str], str]:
 
     def check(text: str) -> str:
         if len(text) > max_length:
-            raise ValueError(f"is {len(text):,} characters long: at most {max_length} here")
+            raise ValueError(f"is {len(text):,} characters long, at most {max_length} here")
         return refuse_controls(text)
 
     return check

@@ -110,8 +110,8 @@ class TabletimeApp(TypeAhead):
 
     def report(self) -> None:
         """Show what the store had to say (a timer stopped elsewhere, a file moved aside...)."""
-        for notice in self.repo.pop_notices():
-            self.tell(notice.message, notice.severity)
+        for notice in self.repo.pop_notices():  # its own kind: "Group started" after it
+            self.tell(notice.message, notice.severity, kind=f"store: {notice.message}")
 
     @property
     def settings(self) -> Settings:
@@ -254,7 +254,7 @@ class TabletimeApp(TypeAhead):
                           credentials=self.settings.credentials,
                           discipline=self.settings.discipline)
         name = f"chart-note-{session.date_of_service}-{str(session.id)[:8]}.txt"
-        self.push_screen(ChartNoteScreen(session.patient, note, name))
+        self.push_screen(ChartNoteScreen(session.patient, note, name, draft=session.is_open))
 
     def check_folder(self) -> None:
         """The data folder moved away or replaced under the app (what a sync client's restore

@@ -62,7 +62,7 @@ class Group:
         for other in self._ctx.queries.running_timed():
             other_session = self._ctx.queries.session(other.session_id)
             self._writer.stop(other_session, [other], now, f"group {entry.code} started")
-            self._ctx.notify(f"stopped {other.code} on {other_session.patient}: group therapy "
+            self._ctx.notify(f"Stopped {other.code} on {other_session.patient}: group therapy "
                              "started", "information")
         started = [self._join(self._session_for(name, now, payer), entry.code, now, len(names))
                    for name in names]

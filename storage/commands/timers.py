@@ -49,7 +49,7 @@ class Timers:
             other_session = self._ctx.queries.session(other.session_id)
             self._writer.stop(other_session, [other], start,
                               f"started {entry.code} on {session.patient}")
-            self._ctx.notify(f"stopped {other.code} on {other_session.patient}: one pair of "
+            self._ctx.notify(f"Stopped {other.code} on {other_session.patient}: one pair of "
                              "hands", "information")  # said once it is saved
         change_id = uuid4()
         with self._writer.day(session) as change:

@@ -98,7 +98,7 @@ def test_one_pair_of_hands_across_sessions(repo, clock):
     assert codes(repo, first) == [("97110", False), ("G0283", True)]
     assert repo.queries.segments_of(first.id)[0].end == clock.now
     assert [n.message for n in repo.pop_notices()] == [
-        "stopped 97110 on AB12: one pair of hands"
+        "Stopped 97110 on AB12: one pair of hands"
     ]
     stop = next(e for e in repo.queries.audit_of(first.id) if e.action is Action.STOP)
     assert stop.reason == "started 97530 on CD34"

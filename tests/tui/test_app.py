@@ -124,7 +124,7 @@ async def test_one_pair_of_hands_across_sessions_with_a_notice(open_app, clock, 
         second = await new_session(pilot, "CD34")
         await pilot.press("3")
         await pilot.pause()
-        assert ("stopped 97110 on AB12: one pair of hands", "information") in told
+        assert ("Stopped 97110 on AB12: one pair of hands", "information") in told
         assert [s.code for s in app.repo.queries.running_segments()] == ["97530"]
         assert segments(app, second)[0].running
 

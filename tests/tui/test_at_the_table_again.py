@@ -40,6 +40,7 @@ async def test_y_in_the_session_shows_its_chart_note_full_screen_and_copies_it(
         screen = app.screen
         assert isinstance(screen, ChartNoteScreen) and not screen.is_modal  # nothing behind
         assert "Patient: AB12" in screen.text and "97110" in screen.text
+        assert "(session still open: NOT FINAL)" in screen.title_text
         assert no_clipboard_program == [screen.text] and app.clipboard == screen.text
         area = screen.query_one("#note-text", TextArea)
         assert area.selected_text == screen.text and area.soft_wrap
@@ -85,6 +86,7 @@ async def test_y_on_a_closed_session_and_on_today_gives_the_same_text(
         await pilot.press("escape", "enter", "y")  # the closed session itself
         await pilot.pause()
         assert isinstance(app.screen, ChartNoteScreen) and app.screen.text == from_today
+        assert "NOT FINAL" not in app.screen.title_text  # closed: the note is final
         await pilot.press("escape", "escape", "d", "y")  # and the day summary
         await pilot.pause()
         assert app.screen.text == from_today
@@ -168,8 +170,8 @@ async def test_starting_a_bundled_code_under_medicare_says_so_and_not_for_commer
         await new_session(pilot, "AB12", "Medicare")
         app.screen.start("97010")
         await pilot.pause()
-        assert ("Started 97010 is bundled by Medicare (status B): never paid separately, so "
-                "it is left off the claim", "warning") in told
+        assert ("97010 started, but 97010 is bundled by Medicare (status B): never paid "
+                "separately, so it is left off the claim", "warning") in told
         await pilot.press("escape")
         told.clear()
         await new_session(pilot, "CD34", "Commercial")
@@ -472,3 +474,21 @@ async def test_a_burst_types_a_new_patient_into_the_form_it_opened(open_app):
         burst(app, "n", "Z", "Z", "9", "enter")
         await pilot.pause(0.8)
         assert isinstance(app.screen, SessionScreen) and app.screen.session.patient == "ZZ9"
+
+
+async def test_a_group_started_over_a_one_on_one_says_both(open_app, clock):
+    app = open_app()
+    session = app.repo.commands.create_session("AB12", "Medicare")
+    app.repo.commands.start(session.id, "97140")
+    clock.advance(minutes=9)
+    app.repo.pop_notices()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("g")
+        await pilot.pause()
+        app.screen.query_one("#field-patients").value = "AB12, CD34"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("y")  # CD34 is new: its payer confirmed
+        await pilot.pause()
+        shown = str(app.screen.query_one(".notices").render())
+        assert "Stopped 97140 on AB12" in shown and "Group 97150 started" in shown

@@ -27,10 +27,12 @@ class ChartNoteScreen(TabletimeScreen[None]):
             "clipboard reaches)")),
     ]
 
-    def __init__(self, patient: str, text: str, name: str) -> None:
-        """`name`: the file name `w` saves under (no patient reference: it names no one)."""
+    def __init__(self, patient: str, text: str, name: str, *, draft: bool = False) -> None:
+        """`name`: the file name `w` saves under (no patient reference: it names no one);
+        `draft`: the session is still open, so the note is not final."""
         super().__init__()
         self.patient = patient
+        self.draft = draft
         self.text = text
         self.name_of_file = name
         self.title_text = ""
@@ -58,7 +60,8 @@ class ChartNoteScreen(TabletimeScreen[None]):
             how = ("no clipboard program took it; sent to the terminal (OSC 52, which tmux "
                    "and some terminals ignore). It is selected: ctrl+c copies it, w saves a "
                    "file")
-        self.title_text = f"Chart note of {self.patient}: {how}"
+        draft = " (session still open: NOT FINAL)" if self.draft else ""
+        self.title_text = f"Chart note of {self.patient}{draft}: {how}"
         self.query_one("#note-title", Static).update(self.title_text)
 
     def action_write(self) -> None:

@@ -224,7 +224,7 @@ class SessionScreen(LiveScreen):
         warning = (medicare_status_warning(entry)
                    if entry is not None and self.session.payer.medicare else None)
         if warning:
-            self.tabletime.tell(f"Started {warning}", "warning")
+            self.tabletime.tell(f"{code} started, but {warning}", "warning")
 
     def action_start_slot(self, slot: int) -> None:
         """The code of that favourite slot; the key of an untimed code that runs stops it
