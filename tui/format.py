@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import datetime, timedelta, tzinfo
 
 WIDE = 100
 """Columns from which screens show their secondary parts (footer keys, full dates, totals)."""
+NARROW_PATIENT = 12
+NARROW_PAYER = 10
+"""Below WIDE columns, the widths a long patient reference and payer name wrap at."""
 
 
 def elapsed(duration: timedelta) -> str:
@@ -21,3 +25,9 @@ def local_time(instant: datetime | None, zone: tzinfo, seconds: bool = False) ->
         return "running"
     return instant.astimezone(zone).strftime("%H:%M:%S" if seconds else "%H:%M")
 
+
+
+def wrapped(text: str, width: int) -> str:
+    """`text` in lines of at most `width` (a long reference or payer name in a narrow table:
+    wrapped, never cut at the screen's edge)."""
+    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False) or [text])

@@ -492,3 +492,24 @@ async def test_a_group_started_over_a_one_on_one_says_both(open_app, clock):
         await pilot.pause()
         shown = str(app.screen.query_one(".notices").render())
         assert "Stopped 97140 on AB12" in shown and "Group 97150 started" in shown
+
+
+@pytest.mark.parametrize("keys", [[], ["d"]], ids=["today", "day summary"])
+async def test_a_40_character_reference_and_a_long_payer_wrap_at_80_columns(open_app, clock,
+                                                                           keys):
+    from .test_snapshots import cut_cells
+
+    app = open_app()
+    longest = "AB1234567890CD1234567890EF1234567890GH12"  # 40: the most a reference holds
+    session = app.repo.commands.create_session(longest, "Medicare Advantage")
+    app.repo.commands.start(session.id, "97110")
+    app.repo.commands.start(session.id, "97010")
+    clock.advance(hours=1, minutes=5)
+    app.repo.pop_notices()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press(*keys)
+        await pilot.pause()
+        assert cut_cells(app.screen) == []
+        table = app.screen.query_one("PlainTable")
+        patient = str(table.get_cell(str(session.id), "patient"))
+        assert patient.replace("\n", "") == longest

@@ -84,7 +84,6 @@ MORNING = [
     ("session-chart-note", ["enter", "y"]),
     ("session-help", ["enter", "f1"]),
     ("settings", ["f2"]),
-    ("palette", ["ctrl+p"]),
 ]
 # and the day summary with its checks, the history and their dialogs
 EVENING = [

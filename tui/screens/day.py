@@ -23,11 +23,11 @@ from storage.reports import left_open, left_open_text, write_lines
 from storage.views import day_view
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FieldError, FormDialog, FormField
-from tui.format import WIDE
+from tui.format import NARROW_PATIENT, NARROW_PAYER, WIDE, wrapped
 from tui.screens.live import LiveTableScreen
 from tui.widgets.footer import KeysFooter
 from tui.widgets.notices import NoticeBar
-from tui.widgets.plain_table import PlainTable
+from tui.widgets.plain_table import PlainTable, height
 
 UNITS_WIDTH = 26
 """The units column's width: a claim line per row line, wrapped rather than cut."""
@@ -93,12 +93,12 @@ class DaySummaryScreen(LiveTableScreen):
         if not table.columns:
             for key, label in columns:
                 table.add_column(label, key=key)
+        narrow = self.size.width < WIDE
         for item in self.items:
-            units = units_lines(summary.units_text(item))
             cells = dict(zip([key for key, _ in self.COLUMNS],
-                             self._cells(item, "\n".join(units)), strict=True))
-            table.add_row(*(cells[key] for key, _ in columns), key=str(item.session.id),
-                          height=len(units))
+                             self._cells(item, narrow), strict=True))
+            shown = [cells[key] for key, _ in columns]
+            table.add_row(*shown, key=str(item.session.id), height=height(shown))
         if summary.sessions:
             table.move_cursor(row=min(max(keep, 0), len(summary.sessions) - 1))
         day = f"{self.day:%a %d %b %Y}" if self.size.width >= WIDE else f"{self.day:%d %b}"
@@ -109,14 +109,18 @@ class DaySummaryScreen(LiveTableScreen):
         self.query_one("#day-title", Static).update(title)
         self.query_one("#day-details", Static).update(self._details(summary))
 
-    @staticmethod
-    def _cells(item: SessionDay, units: str) -> list[object]:
-        """Every column's cell, in COLUMNS' order; open sessions stand out."""
+    def _cells(self, item: SessionDay, narrow: bool) -> list[object]:
+        """Every column's cell, in COLUMNS' order; open sessions stand out; each claim line
+        a line of the units cell, and when narrow long references and payers wrapped."""
+        assert self.summary is not None
         s = item.session
-        return [s.patient, Text("OPEN", style="bold reverse") if s.is_open else Text("closed"),
+        units = "\n".join(units_lines(self.summary.units_text(item)))
+        return [wrapped(s.patient, NARROW_PATIENT) if narrow else s.patient,
+                Text("OPEN", style="bold reverse") if s.is_open else Text("closed"),
                 Text(str(len(item.checks)), style="bold") if item.checks else Text(""),
                 str(item.billing.total_timed_minutes), units,
-                "" if item.units is None else dollars(item.amount), s.payer.name,
+                "" if item.units is None else dollars(item.amount),
+                wrapped(s.payer.name, NARROW_PAYER) if narrow else s.payer.name,
                 s.payer.method.value, str(item.billing.total_treatment_minutes)]
 
     @staticmethod

@@ -20,7 +20,7 @@ from storage.views import TodayView, today_view, treated_from
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.details import session_details_dialog
 from tui.dialogs.form import FormDialog, FormField
-from tui.format import WIDE, elapsed, local_time
+from tui.format import NARROW_PATIENT, NARROW_PAYER, WIDE, elapsed, local_time, wrapped
 from tui.screens.group import group_menu
 from tui.screens.live import LiveTableScreen
 from tui.screens.settings import unsigned_reminder
@@ -99,6 +99,11 @@ class TodayScreen(LiveTableScreen):
         deadlines.display = bool(lines)
         self.show_totals()
 
+    def on_resize(self) -> None:
+        super().on_resize()
+        if self.view is not None:
+            self.reload()  # long references and payer names wrap only when narrow
+
     def _wanted(self, ids: list[UUID], kept: UUID | None) -> UUID | None:
         """Where the cursor goes: to a session just used (opened, created, brought back),
         else it stays where the user put it; at start, on the running timer's session."""
@@ -125,7 +130,10 @@ class TodayScreen(LiveTableScreen):
         assert self.view is not None
         view = self.view
         units = view.units(session)
-        return [session.patient, session.payer.name, self._now(session),
+        narrow = self.size.width < WIDE
+        return [wrapped(session.patient, NARROW_PATIENT) if narrow else session.patient,
+                wrapped(session.payer.name, NARROW_PAYER) if narrow else session.payer.name,
+                self._now(session),
                 str(view.billing(session).total_timed_minutes),
                 "pooled" if units is None else str(units), self._report(session),
                 local_time(treated_from(session, view.segments[session.id]),

@@ -48,9 +48,10 @@ class PlainTable(DataTable[Any]):
 
     def sync(self, rows: Sequence[tuple[str, Sequence[object]]]) -> None:
         """Show exactly `rows` (key, cells), changing only what differs: a timer switch
-        updates a few cells and adds a row instead of drawing the whole table again."""
-        shown = [key.value for key in self.rows]
-        wanted = [key for key, _ in rows]
+        updates a few cells and adds a row instead of drawing the whole table again. A row
+        is as high as its cell of most lines."""
+        shown = [(key.value, row.height) for key, row in self.rows.items()]
+        wanted = [(key, height(cells)) for key, cells in rows]
         if wanted[:len(shown)] != shown:
             self.clear()
             shown = []
@@ -61,4 +62,9 @@ class PlainTable(DataTable[Any]):
                 if self.get_cell(key, column) != cell:
                     super().update_cell(key, column, cell, update_width=True)
         for key, cells in rows[len(shown):]:
-            self.add_row(*cells, key=key)
+            self.add_row(*cells, key=key, height=height(cells))
+
+
+def height(cells: Sequence[object]) -> int:
+    """The lines of a row: its cell of most lines."""
+    return max((str(cell).count("\n") + 1 for cell in cells), default=1)
