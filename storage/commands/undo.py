@@ -11,7 +11,7 @@ of the session since an undo ends what can be redone."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -121,44 +121,37 @@ class Undo:
         """The segments as they were before `group` (None: it did not exist). An entry keeps
         what its change changed: a whole segment for one added or deleted, the changed fields
         for one stopped or edited; walked back from the latest entry."""
-        now = {s.id: s for s in self._ctx.queries.segments_of(session_id)}
-        for entry in reversed(group):
-            if entry.segment_id is None:
-                continue
-            if entry.before is None:
-                now[entry.segment_id] = None  # type: ignore[assignment]
-                continue
-            current = now.get(entry.segment_id)
-            base = {} if current is None else current.model_dump(mode="json")
-            try:
-                now[entry.segment_id] = Segment.model_validate({**base, **entry.before})
-            except ValidationError as error:
-                raise InvalidChange(f"the audit trail cannot restore this change: "
-                                    f"{problem(error)}") from None
-        touched = {e.segment_id for e in group if e.segment_id is not None}
-        return {segment_id: segment for segment_id, segment in now.items()
-                if segment_id in touched}
+        return self._replayed(session_id, reversed(group), lambda e: e.before, "restore")
 
     def _redone(self, session_id: UUID, group: Sequence[AuditEntry]
                 ) -> dict[UUID, Segment | None]:
         """The segments as `group` left them (None: it removed it), from what they are now
         (as its undo left them): walked forward from the first entry."""
+        return self._replayed(session_id, group, lambda e: e.after, "redo")
+
+    def _replayed(self, session_id: UUID, entries: Iterable[AuditEntry],
+                  state: Callable[[AuditEntry], dict[str, Any] | None], verb: str
+                  ) -> dict[UUID, Segment | None]:
+        """The segments the entries touch, each entry's `state` laid over the segment as it
+        stands (None: the segment is not there then), in the order given."""
+        entries = list(entries)
         now: dict[UUID, Segment | None] = {s.id: s for s in
                                            self._ctx.queries.segments_of(session_id)}
-        for entry in group:
+        for entry in entries:
             if entry.segment_id is None:
                 continue
-            if entry.after is None:
+            fields = state(entry)
+            if fields is None:
                 now[entry.segment_id] = None
                 continue
             current = now.get(entry.segment_id)
             base = {} if current is None else current.model_dump(mode="json")
             try:
-                now[entry.segment_id] = Segment.model_validate({**base, **entry.after})
+                now[entry.segment_id] = Segment.model_validate({**base, **fields})
             except ValidationError as error:
-                raise InvalidChange(f"the audit trail cannot redo this change: "
+                raise InvalidChange(f"the audit trail cannot {verb} this change: "
                                     f"{problem(error)}") from None
-        touched = {e.segment_id for e in group if e.segment_id is not None}
+        touched = {e.segment_id for e in entries if e.segment_id is not None}
         return {segment_id: segment for segment_id, segment in now.items()
                 if segment_id in touched}
 
