@@ -12,7 +12,8 @@ def test_ci_runs_the_readme_commands_verbatim():
     assert len(marked) >= 2
     for command in marked:
         assert command in readme, command
-        assert command in script, f"CI announces but does not run: {command}"
+        ran = {command, f"{command} || exit 1"}  # a failure inside && must stop CI too
+        assert ran & set(script), f"CI announces but does not run: {command}"
 
 
 def test_readme_lists_every_key_of_the_help_screen():

@@ -45,7 +45,9 @@ async def test_typing_com_on_the_payer_field_selects_commercial(open_app):
         assert isinstance(app.screen, FormDialog)  # nothing popped over the form
         await pilot.press("enter")
         await pilot.pause()
-        session = app.repo.queries.session(app.screen.session_id)
+        opened = app.screen
+        assert isinstance(opened, SessionScreen)
+        session = app.repo.queries.session(opened.session_id)
     assert session.payer.name == "Commercial"
 
 
@@ -84,12 +86,12 @@ async def test_escape_with_typed_text_asks_and_keep_editing_keeps_it(open_app):
         assert app.screen.question == "Discard what you typed?"
         await pilot.press("escape")  # keep editing
         await pilot.pause()
-        assert app.screen is form
+        assert form.is_current
         assert form.values() == {"patient": "AB12", "payer": "Commercial", "discipline": "PT"}
         assert app.focused is form.field("payer")
         await pilot.press("escape", "k")  # k keeps editing too
         await pilot.pause()
-        assert app.screen is form and form.values()["patient"] == "AB12"
+        assert form.is_current and form.values()["patient"] == "AB12"
 
 
 async def test_discard_closes_with_nothing_saved_and_today_gets_no_key(open_app):
@@ -148,7 +150,7 @@ async def test_cancel_with_typed_text_asks_too(open_app):
         assert app.focused is app.screen.query_one("#no")  # enter here keeps editing
         await pilot.press("enter")
         await pilot.pause()
-        assert app.screen is form and form.values()["patient"] == "AB12"
+        assert form.is_current and form.values()["patient"] == "AB12"
 
 
 async def test_tab_goes_top_to_bottom_then_save_then_cancel(open_app):
@@ -166,7 +168,7 @@ async def test_tab_goes_top_to_bottom_then_save_then_cancel(open_app):
             await pilot.press("shift+tab")
             back.append(app.focused.id)
         assert back == [order[-1], *order[-2::-1]]
-        assert app.screen is form
+        assert form.is_current
 
 
 async def test_enter_on_a_choice_submits_every_form_and_a_refusal_points_at_its_field(
@@ -180,7 +182,7 @@ async def test_enter_on_a_choice_submits_every_form_and_a_refusal_points_at_its_
         form = app.screen
         await pilot.press("tab", *"tri", "enter")
         await pilot.pause()
-        assert app.screen is form
+        assert form.is_current
         assert "say why" in str(form.query_one("#error").render())
         assert app.focused is form.field("reason")
         await pilot.press(*"wrong card", "enter")
