@@ -26,7 +26,6 @@ def local_time(instant: datetime | None, zone: tzinfo, seconds: bool = False) ->
     return instant.astimezone(zone).strftime("%H:%M:%S" if seconds else "%H:%M")
 
 
-
 def wrapped(text: str, width: int) -> str:
     """`text` in lines of at most `width` (a long reference or payer name in a narrow table:
     wrapped, never cut at the screen's edge)."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from textual import events
 from textual.app import App
+from textual.timer import Timer
 
 HOLD_SECONDS = 0.5
 """The longest a key waits for a new screen's focus."""
@@ -23,6 +24,7 @@ class TypeAhead(App[None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._held: list[events.Key] = []
+        self._hold_timer: Timer | None = None
         self._top: object = None
         self._top_since = 0.0
 
@@ -38,7 +40,7 @@ class TypeAhead(App[None]):
         if isinstance(event, events.Key) and not event.is_forwarded:
             if self._held or not self._takes_keys():
                 if not self._held:
-                    self.set_timer(HOLD_SECONDS, self._release)
+                    self._hold_timer = self.set_timer(HOLD_SECONDS, self._release)
                 self._held.append(event)
                 self.call_after_refresh(self._release_once_focused)
                 return
@@ -59,6 +61,9 @@ class TypeAhead(App[None]):
             await self._release()
 
     async def _release(self) -> None:
+        if self._hold_timer is not None:  # a later hold gets its own full time
+            self._hold_timer.stop()
+            self._hold_timer = None
         held, self._held = self._held, []
         for event in held:
             event.typed_on = self.screen  # type: ignore[attr-defined]

@@ -60,6 +60,11 @@ class Guards:
         if catalog.is_evaluation(candidate.code):
             self._refuse_overlap(candidate, (s for s in self._groups_on(day)
                                              if s.id not in ignore))
+        if catalog.is_group(candidate.code):  # a group back (undo, redo) over one-on-one time
+            one_on_one = [*self._timed_near(day), *self._ctx.queries.running_timed(),
+                          *(s for s in self._ctx.queries.segments_on(day)
+                            if catalog.is_evaluation(s.code))]
+            self._refuse_overlap(candidate, (s for s in one_on_one if s.id not in ignore))
         if not catalog.is_timed(candidate.code):
             return
         nearby = {s.id: s for s in self._timed_near(day)}

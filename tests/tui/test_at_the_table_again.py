@@ -451,7 +451,7 @@ async def test_a_burst_backdates_in_the_dialog_the_first_key_opened(open_app, cl
         session_id = await new_session(pilot)
         await timed(pilot, clock, ("1", 10))
         burst(app, "a", "3", "tab", "6", "enter")
-        await pilot.pause(0.8)
+        await pilot.pause(0.3)  # under HOLD_SECONDS: released by the dialog's focus
         codes = [s.code for s in app.repo.queries.segments_of(session_id)]
         assert codes == ["97110", "97530"] and isinstance(app.screen, SessionScreen)
 
@@ -472,7 +472,7 @@ async def test_a_burst_types_a_new_patient_into_the_form_it_opened(open_app):
     app = open_app()
     async with app.run_test(size=SMALL) as pilot:
         burst(app, "n", "Z", "Z", "9", "enter")
-        await pilot.pause(0.8)
+        await pilot.pause(0.3)  # under HOLD_SECONDS: released by the dialog's focus
         assert isinstance(app.screen, SessionScreen) and app.screen.session.patient == "ZZ9"
 
 
@@ -513,3 +513,27 @@ async def test_a_40_character_reference_and_a_long_payer_wrap_at_80_columns(open
         table = app.screen.query_one("PlainTable")
         patient = str(table.get_cell(str(session.id), "patient"))
         assert patient.replace("\n", "") == longest
+
+
+async def test_the_day_summary_keeps_the_cursor_on_the_session_just_closed(
+        open_app, clock, no_clipboard_program):
+    """Open sessions are listed first: once AB12 is closed it moves down, and y must still be
+    AB12's chart note, not the session that took its row."""
+    app = open_app()
+    for patient in ("AB12", "CD34"):
+        session = app.repo.commands.create_session(patient, "Medicare")
+        clock.advance(minutes=15)
+        app.repo.commands.add_segment(session.id, "97110", clock.now - timedelta(minutes=12),
+                                      clock.now - timedelta(minutes=2))
+    app.repo.pop_notices()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.screen.selected() is not None
+        first = app.repo.queries.session(app.screen.selected()).patient
+        await pilot.press("c", "enter")
+        await pilot.pause()
+        assert app.repo.queries.session(app.screen.selected()).patient == first
+        await pilot.press("y")
+        await pilot.pause()
+        assert f"Patient: {first}" in app.screen.text

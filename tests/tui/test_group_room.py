@@ -149,7 +149,10 @@ async def test_c_reviews_the_three_in_one_screen_and_enter_closes_all(group_of_t
         assert "AB12 (Medicare, PT): 97110-GP x1, 97150-GP x1 · 2 units (1 timed)" in notes
         assert "EF56 (Commercial, PT): 97150-GP x1" in notes
         assert "97150 is still running: closing stops it at 10:55" in notes
-        await press(pilot, "enter")
+        await press(pilot, "enter")  # what runs is asked about first, as the review does
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "still running: stop at 10:55 and close all 3 sessions?" in app.screen.question
+        await press(pilot, "y")
         assert isinstance(app.screen, TodayScreen)
     sessions = today_sessions(app)
     assert all(not s.is_open for s in sessions.values())
@@ -172,7 +175,7 @@ async def test_one_that_is_not_closed_is_named_and_stays_in_the_review(group_of_
 
     monkeypatch.setattr(sessions, "close", refusing)
     async with app.run_test(size=NARROW) as pilot:
-        await press(pilot, "g", "c", "enter")
+        await press(pilot, "g", "c", "enter", "y")
         review = app.screen
         assert isinstance(review, GroupReviewScreen)  # still there, with what is left
         assert ("Not closed: CD34 (CD34 refused here) (the others are closed)",

@@ -86,7 +86,7 @@ class DaySummaryScreen(LiveTableScreen):
         summary = self.summary = day_view(app.repo, self.day, app.clock())
         self.items = sorted(summary.sessions, key=lambda item: not item.session.is_open)
         table = self.table
-        keep = table.cursor_row
+        row, kept = table.cursor_row, (self.selected_key() if table.row_count else None)
         columns = [(key, label) for key, label in self.COLUMNS
                    if self.size.width >= WIDE or key not in self.WIDE_ONLY]
         table.clear(columns=[key.value for key in table.columns] != [k for k, _ in columns])
@@ -99,8 +99,11 @@ class DaySummaryScreen(LiveTableScreen):
                              self._cells(item, narrow), strict=True))
             shown = [cells[key] for key, _ in columns]
             table.add_row(*shown, key=str(item.session.id), height=height(shown))
-        if summary.sessions:
-            table.move_cursor(row=min(max(keep, 0), len(summary.sessions) - 1))
+        ids = [str(item.session.id) for item in self.items]
+        if kept in ids:  # the same session, wherever it moved (a close lists it lower)
+            table.move_cursor(row=ids.index(kept))
+        elif ids:
+            table.move_cursor(row=min(max(row, 0), len(ids) - 1))
         day = f"{self.day:%a %d %b %Y}" if self.size.width >= WIDE else f"{self.day:%d %b}"
         title = (f"{day} · {plural(len(summary.sessions), 'session')} · "
                  f"{summary.timed_minutes} timed min · "
@@ -148,11 +151,14 @@ class DaySummaryScreen(LiveTableScreen):
     def tick(self) -> None:
         """Nothing here changes with the clock alone that is worth a redraw each second."""
 
+    def selected_key(self) -> str | None:
+        return self.table.coordinate_to_cell_key(self.table.cursor_coordinate).row_key.value
+
     def selected(self) -> UUID | None:
         if self.summary is None or not self.summary.sessions:
             self.tabletime.tell("No session on this day.", "warning")
             return None
-        key = self.table.coordinate_to_cell_key(self.table.cursor_coordinate).row_key.value
+        key = self.selected_key()
         return UUID(key) if key else None
 
     def action_shift(self, days: int) -> None:

@@ -415,11 +415,28 @@ class GroupReviewScreen(TabletimeScreen[bool]):
         self.query_one("#group-why", Static).update("\n".join(notes))
 
     def action_confirm(self) -> None:
+        """Enter closes them all; what still runs is stopped now, which is asked first (the
+        review may have sat open while the minutes went on)."""
         app = self.tabletime
         sessions = self.open_sessions()
         if not sessions:
             self.dismiss(True)
             return
+        now = app.clock()
+        running = sorted({code for session in sessions
+                          for code in self.bill(session, now).running})
+        if not running:
+            self.close_all(sessions)
+            return
+        self.show()  # the minutes as they are now
+        at = local_time(now, app.repo.zone)
+        app.push_screen(ConfirmDialog(
+            f"{', '.join(running)} still running: stop at {at} and close all "
+            f"{plural(len(sessions), 'session')}?", yes="Stop and close"),
+            lambda yes: self.close_all(sessions) if yes else None)
+
+    def close_all(self, sessions: Sequence[Session]) -> None:
+        app = self.tabletime
         try:
             done = app.save(lambda: app.repo.commands.close_group([s.id for s in sessions]))
         except StorageError as error:

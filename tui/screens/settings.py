@@ -155,7 +155,7 @@ class SettingsDialog(FormDialog):
             "favourites": list(favourites),
             "payers": [payer.model_dump(mode="json") for payer in payers]}
         seconds = values["alert_seconds"].strip() or "0"
-        if not seconds.isdigit():
+        if not (seconds.isascii() and seconds.isdigit()):  # "²" is a digit to Python
             return FieldError("alert_seconds", "how long the flash lasts: a whole number of "
                               "seconds (0: until the next key)")
         changes["alert_seconds"] = int(seconds)

@@ -158,7 +158,8 @@ class TodayScreen(LiveTableScreen):
         return text
 
     def _report(self, session: Session) -> str:
-        """The progress-report deadline, short: `9/10`, `due`, `late`, `written`."""
+        """The progress-report deadline, short: `day 9 of 10`, `due next`, `overdue`,
+        `written`."""
         if session.progress_report:
             return "written"
         assert self.view is not None
