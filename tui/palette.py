@@ -1,4 +1,6 @@
-"""Command palette (ctrl+p): start any code by number or words, open a session, export."""
+"""Command palette (ctrl+p): every action of the screen it is opened from, by name, first;
+then any code to start, any session of the day, the group, the day summary, the export,
+the settings and the keys."""
 
 from __future__ import annotations
 
