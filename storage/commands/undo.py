@@ -24,6 +24,7 @@ from storage.commands.guards import Guards
 from storage.commands.writing import Writer, dump
 from storage.context import Context
 from storage.errors import InvalidChange
+from storage.store import Change
 
 SESSION_STATE = (Action.CLOSE, Action.REOPEN, Action.EDIT)
 """The actions whose entry about the session itself keeps what it was before (and after)."""
@@ -52,11 +53,7 @@ class Undo:
         state = _session_state(group)
         what = self._words(session_id, group, restored)
         with self._writer.day(session) as change:
-            for segment_id, segment in restored.items():
-                if segment is None:
-                    change.drop("segments", segment_id)
-                else:
-                    change.put("segments", segment)
+            _put_segments(change, restored)
             for entry in reversed(group):
                 change.put("audit", entry.model_copy(update={"undone": True}))
             if state:
@@ -91,11 +88,7 @@ class Undo:
         state = _session_state(group, after=True)
         what = self._words(session_id, group, redone)
         with self._writer.day(session) as change:
-            for segment_id, segment in redone.items():
-                if segment is None:
-                    change.drop("segments", segment_id)
-                else:
-                    change.put("segments", segment)
+            _put_segments(change, redone)
             for entry in group:
                 change.put("audit", entry.model_copy(update={"undone": False}))
             change.put("audit", undo.model_copy(update={"undone": True}))
@@ -163,6 +156,15 @@ class Undo:
         codes.update((i, s.code) for i, s in restored.items() if s is not None)
         return ", ".join(f"{e.action} {e.code or codes.get(e.segment_id, '')}".strip()
                          if e.segment_id else _session_words(e) for e in group)
+
+
+def _put_segments(change: Change, segments: dict[UUID, Segment | None]) -> None:
+    """Each segment as it comes back, or dropped where it was not there (None)."""
+    for segment_id, segment in segments.items():
+        if segment is None:
+            change.drop("segments", segment_id)
+        else:
+            change.put("segments", segment)
 
 
 def _session_state(group: Sequence[AuditEntry], *, after: bool = False) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FieldError, FormDialog, FormField
 from tui.format import local_time
 from tui.screens.base import TabletimeScreen
+from tui.screens.review import bill_rows
 from tui.widgets.footer import KeysFooter
 from tui.widgets.notices import NoticeBar
 from tui.widgets.plain_table import PlainTable
@@ -399,7 +400,7 @@ class GroupReviewScreen(TabletimeScreen[bool]):
         table = self.query_one("#group-lines", PlainTable)
         table.clear()
         for session, bill in bills:
-            for index, row in enumerate(_rows(bill)):
+            for index, row in enumerate(bill_rows(bill)):
                 table.add_row(session.patient if index == 0 else "", *row)
         total = sum((b.fees.total for _, b in bills if b.fees), start=Decimal(0))
         running = any(b.running for _, b in bills)
@@ -458,28 +459,6 @@ class GroupReviewScreen(TabletimeScreen[bool]):
 
     def action_back(self) -> None:
         self.dismiss(False)
-
-
-def _rows(bill: SessionBill) -> list[tuple[str, str, str, str, str]]:
-    """A session's lines as the review shows them: each claim line (code, minutes, units,
-    modifiers, estimate), and a code that bills nothing with why."""
-    billing = bill.billing
-    amounts = [fee.amount for fee in bill.fees.lines] if bill.fees else []
-    priced = list(zip(bill.claim, amounts or [None] * len(bill.claim), strict=True))
-    rows = []
-    for line in billing.lines:
-        name = line.code + ("" if line.timed else " (untimed)")
-        claimed = [(claim, amount) for claim, amount in priced if claim.code == line.code]
-        for claim, amount in claimed:
-            rows.append((name, "-" if claim.minutes is None else str(claim.minutes),
-                         str(claim.units), " ".join(claim.modifiers), dollars(amount)))
-        if not claimed:
-            reason = bill.not_billed.get(line.code)
-            rows.append((name, "-" if line.minutes is None else str(line.minutes),
-                         "-" if reason else str(line.units), "",
-                         f"not billed ({reason})" if reason else
-                         "not billed" if line.units else ""))
-    return rows
 
 
 def _patient_notes(session: Session, bill: SessionBill, at: str) -> list[str]:

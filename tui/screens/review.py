@@ -24,6 +24,27 @@ from tui.widgets.notices import NoticeBar
 from tui.widgets.plain_table import PlainTable
 
 
+def bill_rows(bill: SessionBill) -> list[tuple[str, str, str, str, str]]:
+    """A session's lines as a review shows them: each claim line (code, minutes, units,
+    modifiers, estimate), and a code that bills nothing with why."""
+    amounts = [fee.amount for fee in bill.fees.lines] if bill.fees else []
+    priced = list(zip(bill.claim, amounts or [None] * len(bill.claim), strict=True))
+    rows = []
+    for line in bill.billing.lines:
+        name = line.code + ("" if line.timed else " (untimed)")
+        claimed = [(claim, amount) for claim, amount in priced if claim.code == line.code]
+        for claim, amount in claimed:
+            rows.append((name, "-" if claim.minutes is None else str(claim.minutes),
+                         str(claim.units), " ".join(claim.modifiers), dollars(amount)))
+        if not claimed:
+            reason = bill.not_billed.get(line.code)
+            rows.append((name, "-" if line.minutes is None else str(line.minutes),
+                         "-" if reason else str(line.units), "",
+                         f"not billed ({reason})" if reason else
+                         "not billed" if line.units else ""))
+    return rows
+
+
 class ReviewScreen(TabletimeScreen[bool]):
     """Dismissed with True once the session is closed."""
 
@@ -73,23 +94,10 @@ class ReviewScreen(TabletimeScreen[bool]):
         session = self.tabletime.repo.queries.session(self.session_id)
         review = self.review()
         billing = review.billing
-        amounts = [fee.amount for fee in review.fees.lines] if review.fees else []
-        priced = list(zip(review.claim, amounts or [None] * len(review.claim), strict=True))
         table = self.query_one("#review-lines", DataTable)
         table.clear()
-        skipped = review.not_billed
-        for line in billing.lines:
-            name = line.code + ("" if line.timed else " (untimed)")
-            claimed = [(c, amount) for c, amount in priced if c.code == line.code]
-            for claim, amount in claimed:
-                table.add_row(name, "-" if claim.minutes is None else str(claim.minutes),
-                              str(claim.units), " ".join(claim.modifiers), dollars(amount))
-            if not claimed:
-                reason = skipped.get(line.code)
-                table.add_row(name, "-" if line.minutes is None else str(line.minutes),
-                              "-" if reason else str(line.units), "",
-                              f"not billed ({reason})" if reason else
-                              "not billed" if line.units else "")
+        for row in bill_rows(review):
+            table.add_row(*row)
         total = dollars(review.fees.total) if review.fees else "$0.00"
         units = units_words(sum(c.units for c in review.claim), billing.timed_units)
         self.query_one("#review-title", Static).update(
