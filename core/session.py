@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID, uuid4
 
@@ -45,3 +46,9 @@ class SessionView(Frozen):
     segments: tuple[Segment, ...]
     billing: BillingResult
     running: tuple[Segment, ...]
+
+
+def treated_from(session: Session, segments: Sequence[Segment]) -> datetime:
+    """When the patient's treatment began (the first segment's start), else when the session
+    was opened: Today lists back-filled morning patients in the morning, not last."""
+    return min((s.start for s in segments), default=session.opened_at)

@@ -32,7 +32,7 @@ from core.care.patients import UsedElsewhere
 from core.catalog import Catalog
 from core.kinds import LATEST_YEAR, Discipline
 from core.models import Frozen, Segment
-from core.session import Session
+from core.session import Session, treated_from
 from core.timing import forgotten_timers
 from storage.indexes import medicare_by_day, year_to_date
 from storage.repository import Repository
@@ -167,12 +167,6 @@ class TodayView:
         return (sum(g.timed_minutes for g in billed.groups),
                 sum(row.units for row in billed.rows),
                 sum(g.timed_units for g in billed.groups))
-
-
-def treated_from(session: Session, segments: Sequence[Segment]) -> datetime:
-    """When the patient's treatment began (the first segment's start), else when the session
-    was opened: Today lists back-filled morning patients in the morning, not last."""
-    return min((s.start for s in segments), default=session.opened_at)
 
 
 def today_view(repo: Repository, now: datetime) -> TodayView:

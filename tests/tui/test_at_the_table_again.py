@@ -8,6 +8,7 @@ import pytest
 from textual.binding import Binding
 from textual.widgets import TextArea
 
+from tui.format import local_time
 from tui.screens.chart_note import ChartNoteScreen
 from tui.screens.session import SessionScreen
 from tui.screens.today import TodayScreen
@@ -537,3 +538,23 @@ async def test_the_day_summary_keeps_the_cursor_on_the_session_just_closed(
         await pilot.press("y")
         await pilot.pause()
         assert f"Patient: {first}" in app.screen.text
+
+
+async def test_today_lists_a_back_filled_morning_patient_in_the_morning(open_app, clock):
+    """Sessions in the order treated (first segment), not the order opened."""
+    app = open_app()
+    afternoon = app.repo.commands.create_session("PM01", "Medicare")
+    app.repo.commands.start(afternoon.id, "97110")
+    clock.advance(minutes=20)
+    app.repo.commands.stop(afternoon.id)
+    morning = app.repo.commands.create_session("AM01", "Medicare")  # entered after the fact
+    app.repo.commands.add_segment(morning.id, "97140", clock.now - timedelta(hours=3),
+                                  clock.now - timedelta(hours=2, minutes=30))
+    app.repo.pop_notices()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        table = app.screen.table
+        assert [str(table.get_row_at(r)[0]) for r in range(table.row_count)] == [
+            "AM01", "PM01"]
+        assert str(table.get_cell(str(morning.id), "from")) == local_time(
+            clock.now - timedelta(hours=3), app.repo.zone)

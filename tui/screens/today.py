@@ -12,11 +12,11 @@ from textual.widgets import DataTable, Static
 
 from core.billing.modifiers import units_words
 from core.models import Discipline
-from core.session import Session
+from core.session import Session, treated_from
 from core.text import plural
 from core.timing import forgotten_timers
 from storage.errors import StorageError
-from storage.views import TodayView, today_view, treated_from
+from storage.views import TodayView, today_view
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.details import session_details_dialog
 from tui.dialogs.form import FormDialog, FormField
