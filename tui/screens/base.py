@@ -26,11 +26,11 @@ class TabletimeScreen(Screen[ResultT]):
     def tabletime(self) -> TabletimeApp:
         return cast("TabletimeApp", self.app)
 
-    def footer_actions(self) -> tuple[frozenset[str], frozenset[str]]:
-        """The actions the footer leaves out and those it adds, besides each binding's own
-        `show`: below WIDE columns the secondary ones go."""
+    def footer_hidden(self) -> frozenset[str]:
+        """The actions whose key the footer leaves out, besides each binding's own `show`:
+        below WIDE columns the secondary ones go."""
         narrow = self.NARROW_HIDDEN | {"quit"}  # ctrl+q is in f1's list; f1 itself stays
-        return (frozenset() if self.size.width >= WIDE else narrow), frozenset()
+        return frozenset() if self.size.width >= WIDE else narrow
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
@@ -43,12 +43,9 @@ class TabletimeScreen(Screen[ResultT]):
         found = {key: (active._replace(node=self, binding=own[key])
                        if key in own and not active.binding.show else active)
                  for key, active in found.items()}
-        hidden, added = self.footer_actions()
-        if not hidden and not added:
-            return found
-        return {key: (active._replace(binding=replace(
-                    active.binding, show=active.binding.action in added))
-                      if active.binding.action in hidden | added else active)
+        hidden = self.footer_hidden()
+        return {key: (active._replace(binding=replace(active.binding, show=False))
+                      if active.binding.action in hidden else active)
                 for key, active in found.items()}
 
     def on_mount(self) -> None:
