@@ -558,3 +558,19 @@ async def test_today_lists_a_back_filled_morning_patient_in_the_morning(open_app
             "AM01", "PM01"]
         assert str(table.get_cell(str(morning.id), "from")) == local_time(
             clock.now - timedelta(hours=3), app.repo.zone)
+
+
+async def test_the_newest_notice_comes_first_so_a_long_one_is_never_the_one_cut(open_app):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        app.tell("an older warning", "warning")
+        app.tell("Wrote 1 claim line; left out ZZ9, Q7, AB12, CD34", kind="export")
+        await pilot.pause()
+        lines = str(app.screen.query_one(".notices").render()).split("\n")
+        assert lines[0].startswith("Wrote 1 claim line") and lines[-1] == "! an older warning"
+
+
+def test_the_group_names_a_reference_with_a_comma_as_it_is_typed():
+    from tui.screens.group import named, quoted
+
+    assert named([quoted("DOE, J"), quoted("AB12")]) == '"DOE, J", AB12'

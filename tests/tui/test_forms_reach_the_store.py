@@ -126,7 +126,7 @@ async def test_group_with_every_field_and_a_quoted_reference(open_app, told):
         await pilot.pause()
         await fill(pilot, patients='"DOE, J", AB12', code="97150", payer="Medicaid")
         assert isinstance(app.screen, ConfirmDialog)  # both are new: listed, then confirmed
-        assert "DOE, J (Medicaid), AB12 (Medicaid)" in app.screen.question
+        assert "\"DOE, J\" (Medicaid), AB12 (Medicaid)" in app.screen.question
         await pilot.press("y")
         await pilot.pause()
         assert isinstance(app.screen, TodayScreen)

@@ -48,8 +48,14 @@ NAMED = 8
 """Patients named in a question or a title; beyond that, a count (it fits 80 x 24)."""
 
 
+def quoted(patient: str) -> str:
+    """A reference as it is typed in a list: quoted when it holds a comma (`"DOE, J"`)."""
+    return f'"{patient}"' if "," in patient else patient
+
+
 def named(patients: Sequence[str]) -> str:
-    """`AB12, CD34 and 3 more`: a list that fits a line of a dialog."""
+    """`AB12, CD34 and 3 more`: a list that fits a line of a dialog (references `quoted`
+    by the caller)."""
     shown = ", ".join(patients[:NAMED])
     return shown + (f" and {len(patients) - NAMED} more" if len(patients) > NAMED else "")
 
@@ -72,7 +78,7 @@ def group_menu(app: TabletimeApp) -> None:
     if members:
         app.push_screen(GroupMenu(
             f"Group {_group_words(app, members)}: "
-            f"{named([session.patient for session, _ in members])}", running=True),
+            f"{named([quoted(session.patient) for session, _ in members])}", running=True),
             lambda chosen: _chosen(app, chosen))
         return
     waiting = commands.group_sessions()
@@ -80,7 +86,7 @@ def group_menu(app: TabletimeApp) -> None:
         app.push_screen(GroupMenu(
             f"No group runs. The last group's {plural(len(waiting), 'session')} "
             f"{'is' if len(waiting) == 1 else 'are'} open: "
-            f"{named([s.patient for s in waiting])}", running=False),
+            f"{named([quoted(s.patient) for s in waiting])}", running=False),
             lambda chosen: _chosen(app, chosen))
         return
     start_group(app)
@@ -186,7 +192,7 @@ def start_group(app: TabletimeApp) -> None:
             elif refused is not None:
                 dialog.query_one("#error", Label).update(f"! {refused}")
 
-        listed = named([f"{name} ({payer})" for name, payer in newcomers.items()])
+        listed = named([f"{quoted(name)} ({payer})" for name, payer in newcomers.items()])
         app.push_screen(ConfirmDialog(
             f"New sessions on the payer chosen here (never seen, or their last payer is no "
             f"longer in the settings): {listed}. Start the group with "
@@ -273,8 +279,8 @@ def leave_group(app: TabletimeApp) -> None:
     if not members:
         return
     if len(members) <= 2:
-        app.tell(f"Only {named([s.patient for s, _ in members])} are in the group: a group is "
-                 "two or more patients, so stop it for both instead (g, s).", "warning")
+        app.tell(f"Only {named([quoted(s.patient) for s, _ in members])} are in the group: a "
+                 "group is two or more patients, so stop it for both instead (g, s).", "warning")
         return
 
     def picked(session_id: UUID | None) -> None:

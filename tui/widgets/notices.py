@@ -58,7 +58,8 @@ class NoticeBar(Static):
         notices: Notices | None = getattr(self.app, "notices", None)
         current = [] if notices is None else notices.current()
         self.display = bool(current)
-        self.update("\n".join(MARK.get(n.severity, "") + n.message for n in current))
+        # the newest first: when they do not all fit, an older one is the one cut
+        self.update("\n".join(MARK.get(n.severity, "") + n.message for n in reversed(current)))
         severities = {n.severity for n in current}
         self.set_class("error" in severities, "-error")
         self.set_class("warning" in severities and "error" not in severities, "-warning")
