@@ -103,9 +103,10 @@ class Indexes:
                          f"day{'s' if wrong != 1 else ''} had changed since it was written.",
                          "warning")
 
-    def day_changed(self, day: date) -> None:
+    def day_changed(self, day: date, entry: DayEntry | None = None) -> None:
         """A command changed what the index says of `day` (a session opened, closed, reopened,
-        imported...): derive its entry again and write it."""
+        imported...): derive its entry again and write it. `entry`: what the caller derived
+        from the records it just wrote (an import bills each day once), stamped here."""
         path = self._store.day_path(day)
         stamp = self._store.written.get(path) or file_stamp(path)
         entries = self.month(month_of(day))
@@ -114,7 +115,8 @@ class Indexes:
             self._stamps.pop(day, None)
         else:
             self._stamps[day] = stamp
-            entries[day] = self._derive(day, self._store.read_once(path), stamp)
+            entries[day] = (self._derive(day, self._store.read_once(path), stamp)
+                            if entry is None else entry.model_copy(update={"stamp": stamp}))
             if self.witness.knows(day):  # a command brought a missing session back (an import)
                 self.witness.saw(day, None, entries[day], set())
         if self._ids is not None:
