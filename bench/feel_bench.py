@@ -21,14 +21,17 @@ the app writes them), today's with a running timer:
     the history's arrive from a worker) and its first frame with footer keys; whether the
     content's frame has them, and the gap.
   - launch: whole processes in a pseudo-terminal of 80 x 24 (TERM=xterm-256color), from the
-    fork until what the process wrote (escape codes taken out) holds Today's running
-    session's patient reference; also until Today's footer keys are there too, and the
-    CPU the process had used (on a shared machine, steadier than wall time). Against a
-    bare Textual app (a Static, a Footer with one key) waited for the same way; taken in
-    turns A B A B after a warm-up of each, each ended with ctrl+q. Both load compiled
-    modules, as installed (PYTHONDONTWRITEBYTECODE is dropped: see launch_once).
-Budgets (issue 17): a dialog's first frame under 100 ms (median); a new screen's footer in
-the frame of its content (every run); launch within 1.5x the bare app (ratio of the medians).
+    fork until what the process wrote (escape codes taken out) holds Today drawn: its title
+    line, a row for each of today's sessions and its footer keys (the time to the title
+    and rows alone is printed too), and the CPU the process had used (on a shared machine,
+    steadier than wall time). Against a bare Textual app drawing a Header, a DataTable of
+    as many rows and a Footer, waited for the same way; taken in turns A B A B after a
+    warm-up of each, each ended with ctrl+q; the ratio of the medians, and pair by pair.
+    Both load compiled modules, as installed (PYTHONDONTWRITEBYTECODE is dropped: see
+    Terminal).
+Budgets (issues 17, 18): a dialog's first frame under 100 ms (median); a new screen's footer
+in the frame of its content (every run); launch within 1.5x the bare app (ratio of the
+medians).
 Prints figures; exits 1 over budget. --quick: 3 rounds and 3 launches each (about 30 s).
 
     .venv/bin/python bench/feel_bench.py [--runs 15] [--launches 9] [--quick]
@@ -66,6 +69,17 @@ from storage.atomic import ensure_private_dir
 from storage.repository import Repository
 from storage.settings_file import save_settings
 
+
+@dataclass(frozen=True)
+class Painted:
+    """What shows that a launch has drawn its screen: the header line, every row of the
+    table and a footer key, each a text the process writes to its terminal."""
+
+    header: str
+    rows: tuple[str, ...]
+    footer: str
+
+
 SIZE = (80, 24)
 DIALOG_BUDGET_MS = 100.0
 LAUNCH_BUDGET = 1.5
@@ -73,25 +87,35 @@ SETTINGS = Settings(therapist="Bench Therapist", credentials="PT, DPT",
                     timezone="America/New_York")
 RUNNING = "FEEL-RUN"
 """The patient of today's session with a running timer: Today's cursor starts on it."""
-TODAY_FOOTER = "Day"
-"""A footer key's description on Today (d: the day summary)."""
-BARE_TEXT, BARE_FOOTER = "Bare Textual app", "Next"
-BARE_APP = f"""
+TODAY = Painted("timed min", ("FEEL-00", "FEEL-01", "FEEL-02", "FEEL-PAUSE", RUNNING), "Day")
+"""Today drawn: its title line with the day's totals, a row for each of today's sessions
+(seed), a footer key (d: the day summary)."""
+BARE = Painted("Bare Textual app", tuple(f"BARE-{n:02d}" for n in range(5)), "Next")
+BARE_ARGV = [sys.executable, "-c", f"""
 from textual.app import App
-from textual.widgets import Footer, Static
+from textual.widgets import DataTable, Footer, Header
 
 
 class Bare(App[None]):
-    BINDINGS = [("n", "bell", "{BARE_FOOTER}")]
+    TITLE = "{BARE.header}"
+    BINDINGS = [("n", "bell", "{BARE.footer}")]
 
     def compose(self):
-        yield Static("{BARE_TEXT}")
-        yield Footer(compact=True)
+        yield Header()
+        yield DataTable()
+        yield Footer()
+
+    def on_mount(self):
+        table = self.query_one(DataTable)
+        table.add_columns("Patient", "Payer", "Now", "Min", "Units", "Report", "From")
+        table.add_rows([(row, "Medicare", "97110 12:34", "38", "3", "", "08:00")
+                        for row in {BARE.rows!r}])
 
 
 Bare().run()
-"""
-"""The baseline: the least a Textual app with a footer does to paint its first screen."""
+"""]
+"""The baseline: the least a Textual app does to draw a header, a table of as many rows as
+Today's and a footer."""
 
 
 def system_clock() -> datetime:
@@ -392,68 +416,80 @@ async def drive(folder: Path, runs: int, only: str | None) -> Figures:
 ESCAPES = re.compile(rb"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|P[^\x1b]*\x1b\\|.)")
 
 
-def launch_once(argv: list[str], content: str, footer: str, timeout: float = 20.0
-                ) -> tuple[float, float | None, float]:
-    """Seconds from the fork to `content` appearing in what the process wrote to its
-    terminal (escape codes taken out), to `content` and `footer` both (None: no footer
-    within 2 s more), and the CPU seconds the process had used when `content` appeared;
-    then ctrl+q, and its end."""
-    env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(SIZE[0]), LINES=str(SIZE[1]))
-    # Where PYTHONDONTWRITEBYTECODE is set (a development shell), an editable install compiles
-    # every module of Tabletime from source at each start (~100 ms here); `pip install .`
-    # writes their bytecode at install, as it did Textual's. Without it, the warm-up launch
-    # writes it (into the ignored __pycache__/): both apps load compiled modules.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    started = time.perf_counter()
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the terminal's size, then the command
-        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
-        os.execve(argv[0], argv, env)
-    seen = bytearray()
-    found: dict[str, float] = {}
-    cpu = 0.0
-    try:
-        deadline = started + timeout
-        while len(found) < 2:
+@dataclass(frozen=True)
+class Launch:
+    rows: float
+    """Seconds from the fork to the header and every row drawn."""
+    drawn: float
+    """... to the header, every row and the footer drawn: the launch figure."""
+    cpu: float
+    """CPU seconds the process had used when drawn (steadier than wall time when shared)."""
+
+
+class Terminal:
+    """A process in a pseudo-terminal of SIZE, and all it has written."""
+
+    def __init__(self, argv: list[str]) -> None:
+        env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(SIZE[0]),
+                   LINES=str(SIZE[1]))
+        # Where PYTHONDONTWRITEBYTECODE is set (a development shell), an editable install
+        # compiles every module of Tabletime from source at each start (~100 ms here); `pip
+        # install .` writes their bytecode at install, as it did Textual's. Without it, the
+        # warm-up launch writes it (into the ignored __pycache__/): both apps load compiled
+        # modules.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        self.started = time.perf_counter()
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: the terminal's size, then the command
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+            os.execve(argv[0], argv, env)
+        self.written = bytearray()
+
+    def wait_for(self, texts: tuple[str, ...], timeout: float = 20.0) -> float:
+        """Seconds from the fork until what the process wrote, escape codes taken out, holds
+        every one of `texts`."""
+        deadline = self.started + timeout
+        while True:
+            text = ESCAPES.sub(b"", bytes(self.written)).decode(errors="replace")
+            if all(wanted in text for wanted in texts):
+                return time.perf_counter() - self.started
             left = deadline - time.perf_counter()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                if content in found:
-                    break  # painted, but no footer keys
-                raise RuntimeError(f"{argv[-1]!r}: {content!r} not seen in {timeout:.0f} s")
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                missing = [wanted for wanted in texts if wanted not in text]
+                raise RuntimeError(f"{missing} not drawn in {timeout:.0f} s: {text[-400:]!r}")
             try:
-                chunk = os.read(fd, 65536)
+                chunk = os.read(self.fd, 65536)
             except OSError:  # the child ended
                 chunk = b""
             if not chunk:
-                text = ESCAPES.sub(b"", bytes(seen)).decode(errors="replace")
-                raise RuntimeError(f"{argv[-1]!r} ended before painting: {text[-400:]!r}")
-            now = time.perf_counter()
-            seen += chunk
-            text = ESCAPES.sub(b"", bytes(seen)).decode(errors="replace")
-            for marker in (content, footer):
-                if marker not in found and marker in text:
-                    found[marker] = now - started
-            if content in found and not cpu:
-                cpu = cpu_seconds(pid)
-                deadline = min(deadline, now + 2)
-        os.write(fd, b"\x11")  # ctrl+q
+                raise RuntimeError(f"ended before drawing: {text[-400:]!r}")
+            self.written += chunk
+
+    def close(self) -> None:
+        """ctrl+q and wait for the end, reading on (a full pty blocks the writer); killed
+        if it has not ended after 10 s."""
+        with _quiet():
+            os.write(self.fd, b"\x11")
         end = time.perf_counter() + 10
-        while time.perf_counter() < end and not os.waitpid(pid, os.WNOHANG)[0]:
-            if select.select([fd], [], [], 0.05)[0]:  # keep reading: a full pty blocks it
+        while not os.waitpid(self.pid, os.WNOHANG)[0]:
+            if time.perf_counter() > end:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+                break
+            if select.select([self.fd], [], [], 0.05)[0]:
                 with _quiet():
-                    os.read(fd, 65536)
-        else:
-            if time.perf_counter() < end:
-                pid = 0  # it ended
+                    os.read(self.fd, 65536)
+        os.close(self.fd)
+
+
+def launch_once(argv: list[str], painted: Painted) -> Launch:
+    terminal = Terminal(argv)
+    try:
+        rows = terminal.wait_for((painted.header, *painted.rows))
+        drawn = terminal.wait_for((painted.header, *painted.rows, painted.footer))
+        return Launch(rows, drawn, cpu_seconds(terminal.pid))
     finally:
-        if pid:
-            with _quiet():
-                os.kill(pid, signal.SIGKILL)
-            with _quiet():
-                os.waitpid(pid, 0)
-        os.close(fd)
-    both = max(found.values()) if footer in found else None
-    return found[content], both, cpu
+        terminal.close()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -473,18 +509,17 @@ class _quiet:
         return True
 
 
-def launches(folder: Path, runs: int) -> dict[str, list[tuple[float, float | None, float]]]:
-    bin_dir = Path(sys.executable).parent
-    tabletime = [str(bin_dir / "tabletime"), "--data-dir", str(folder)]
-    bare = [sys.executable, "-c", BARE_APP]
-    commands = {"tabletime": (tabletime, RUNNING, TODAY_FOOTER),
-                "bare Textual": (bare, BARE_TEXT, BARE_FOOTER)}
-    for argv, content, footer in commands.values():  # warm the page cache once
-        launch_once(argv, content, footer)
-    results: dict[str, list[tuple[float, float | None, float]]] = {name: [] for name in commands}
-    for _ in range(runs):  # in turns, so that drift in the machine hits both
-        for name, (argv, content, footer) in commands.items():
-            results[name].append(launch_once(argv, content, footer))
+def launches(folder: Path, runs: int) -> dict[str, list[Launch]]:
+    """Tabletime on `folder` and the bare app, in turns (drift in the machine hits both),
+    after a warm-up launch of each (the page cache, bytecode)."""
+    tabletime = [str(Path(sys.executable).parent / "tabletime"), "--data-dir", str(folder)]
+    commands = {"tabletime": (tabletime, TODAY), "bare Textual": (BARE_ARGV, BARE)}
+    for argv, painted in commands.values():
+        launch_once(argv, painted)
+    results: dict[str, list[Launch]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, (argv, painted) in commands.items():
+            results[name].append(launch_once(argv, painted))
     return results
 
 
@@ -496,7 +531,7 @@ def p90(values: list[float]) -> float:
 
 
 def report(figures: Figures | None,
-           launched: dict[str, list[tuple[float, float | None, float]]] | None
+           launched: dict[str, list[Launch]] | None
            ) -> list[tuple[str, bool]]:
     verdicts: list[tuple[str, bool]] = []
     if figures is not None and any(figures.times[name] or figures.missing[name]
@@ -546,30 +581,34 @@ def report(figures: Figures | None,
                 print(f"  {name:<22}" + "".join(f"{statistics.median(column):15.0f}"
                                                 for column in zip(*splits, strict=True)))
     if launched is not None:
-        app, bare = launched["tabletime"], launched["bare Textual"]
-        print("\nLaunch, whole process in a pty (80x24): fork to painted, ms")
-        print(f"  {'':<14}{'median':>8}{'min':>7}{'max':>7}{'+footer':>9}{'cpu':>6}  runs")
-        for name, launches_of in launched.items():
-            wall = [c * 1000 for c, _, _ in launches_of]
-            painted = [f * 1000 for _, f, _ in launches_of if f is not None]
-            print(f"  {name:<14}{statistics.median(wall):8.0f}{min(wall):7.0f}{max(wall):7.0f}"
-                  + (f"{statistics.median(painted):9.0f}" if painted else f"{'none':>9}")
-                  + f"{statistics.median(c for _, _, c in launches_of) * 1000:6.0f}"
-                  f"  {len(launches_of)}")
-        ratio = statistics.median(c for c, _, _ in app) / statistics.median(c for c, _, _ in bare)
-        pairs = statistics.median(a[0] / b[0] for a, b in zip(app, bare, strict=True))
-        footers = [[f for _, f, _ in each if f is not None] for each in (app, bare)]
-        footer = (f"{statistics.median(footers[0]) / statistics.median(footers[1]):.2f}x"
-                  if all(footers) else "-")
-        cpu = statistics.median(c for _, _, c in app) / statistics.median(c for _, _, c in bare)
-        print(f"  tabletime / bare: {ratio:.2f}x (pair by pair {pairs:.2f}x; with the footer "
-              f"{footer}; CPU to painted {cpu:.2f}x)")
-        verdicts.append((f"launch to Today within {LAUNCH_BUDGET}x a bare Textual app "
-                         f"({ratio:.2f}x)", ratio <= LAUNCH_BUDGET))
+        verdicts.append(launch_report(launched))
     print()
     for text, ok in verdicts:
         print(f"{'PASS' if ok else 'FAIL'}  {text}")
     return verdicts
+
+
+def spread(values: list[float]) -> str:
+    """Median, min and max, in the columns of the launch table."""
+    return f"{statistics.median(values):8.0f}{min(values):7.0f}{max(values):7.0f}"
+
+
+def launch_report(launched: dict[str, list[Launch]]) -> tuple[str, bool]:
+    """The launch figures, and the verdict on the ratio of the medians to the bare app's."""
+    print("\nLaunch, whole process in a pty (80x24): fork to header, rows and footer drawn, ms")
+    print(f"  {'':<14}{'median':>8}{'min':>7}{'max':>7}{'rows':>7}{'cpu':>6}  runs")
+    for name, runs in launched.items():
+        print(f"  {name:<14}{spread([r.drawn * 1000 for r in runs])}"
+              f"{statistics.median(r.rows for r in runs) * 1000:7.0f}"
+              f"{statistics.median(r.cpu for r in runs) * 1000:6.0f}  {len(runs)}")
+    app, bare = launched["tabletime"], launched["bare Textual"]
+    ratio = statistics.median(r.drawn for r in app) / statistics.median(r.drawn for r in bare)
+    pairs = [a.drawn / b.drawn for a, b in zip(app, bare, strict=True)]
+    cpu = statistics.median(r.cpu for r in app) / statistics.median(r.cpu for r in bare)
+    print(f"  tabletime / bare: {ratio:.2f}x (pair by pair median {statistics.median(pairs):.2f}x"
+          f", min {min(pairs):.2f}x, max {max(pairs):.2f}x; CPU {cpu:.2f}x)")
+    return (f"launch to Today within {LAUNCH_BUDGET}x a bare Textual app ({ratio:.2f}x)",
+            ratio <= LAUNCH_BUDGET)
 
 
 def main() -> int:
