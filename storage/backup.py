@@ -48,9 +48,10 @@ from storage.atomic import (
     write_atomic,
 )
 from storage.document_storage import MAX_FILE_BYTES
-from storage.documents import DocumentError, document_kind, upgrade, validate
+from storage.documents import DayDocument, DocumentError, document_kind, upgrade, validate
 from storage.errors import BadPath, DataFolderLocked, SettingsError, disk_problem
 from storage.folder import RESTORE_MARK, WriterLock, interrupted_restores, refuse_non_folder
+from storage.journal import folded, journal_path
 from storage.layout import LOCK_NAME, PATIENTS_NAME, SETTINGS_NAME, restoring_prefix
 from storage.settings_file import parse_settings
 from storage.store import file_stamp
@@ -136,9 +137,27 @@ def _read_unchanged(path: Path) -> tuple[str | None, bytes] | None:
     except OSError as error:
         raise BadPath(f"cannot back up {printable(str(path))}: "
                       f"{disk_problem(error)} (nothing was written)") from None
-    if file_stamp(path) != stamp:
+    if journal_path(path).exists():  # a day file: with the timer events appended to it
+        content = _with_journal(path, content)
+    if content is None or file_stamp(path) != stamp:
         return None
     return stamp, content
+
+
+def _with_journal(path: Path, content: bytes) -> bytes | None:
+    """A day file's content with its journal in it; None when the journal went meanwhile
+    (the app rewrote the file: the next pass reads it again)."""
+    try:
+        appended = read_regular(journal_path(path))
+        return folded(content, appended, DayDocument.KEYS)
+    except FileNotFoundError:
+        return None
+    except DocumentError as error:
+        raise BadPath(f"{printable(str(path))} cannot be backed up: {error}; nothing was "
+                      "written (the app moves a damaged journal aside when it opens)") from None
+    except (NotAFile, OSError) as error:
+        raise BadPath(f"cannot back up the journal of {printable(str(path))}: "
+                      f"{error} (nothing was written)") from None
 
 
 def _add(archive: tarfile.TarFile, name: str, content: bytes) -> None:

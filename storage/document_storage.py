@@ -3,9 +3,10 @@
 `DocumentStorage` is TinyDB's documented extension point (a `Storage` subclass): it reads a
 file once, validates it as a whole against its model (storage/documents.py) and keeps it;
 a change goes through TinyDB's tables and reaches the disk as one atomic, durable replacement
-of the file. A file that is not what it should be is moved aside by a writer (never
-overwritten) and skipped by a reader; one that cannot be read for another reason
-(permissions, a newer Tabletime) is never written.
+of the file, or, for a timer event on a day file, as one line appended to the day's journal
+(storage/journal.py), which every read replays. A file that is not what it should be is moved
+aside by a writer (never overwritten) and skipped by a reader; one that cannot be read for
+another reason (permissions, a newer Tabletime) is never written.
 """
 
 from __future__ import annotations
@@ -22,10 +23,20 @@ import orjson
 from tinydb import Storage
 
 from core.text import printable
-from storage.atomic import ensure_private_dir, file_kind, quarantine, write_atomic
+from storage import journal
+from storage.atomic import (
+    NotAFile,
+    ensure_private_dir,
+    file_kind,
+    fsync_dir,
+    quarantine,
+    read_regular,
+    write_atomic,
+)
 from storage.documents import (
     META,
     SCHEMA_VERSION,
+    DayDocument,
     DocumentError,
     NewerSchema,
     document_kind,
@@ -38,10 +49,17 @@ Severity = Literal["information", "warning", "error"]
 Report = Callable[[str, Severity], None]
 Records = dict[str, dict[Any, Any]]
 MAX_FILE_BYTES = 64 * 1024 * 1024
+MIN_FOLD_BYTES = 64 * 1024
+"""A journal grows until it is as large as its day file (at least this): then the next change
+rewrites the file whole, so that a read replays a bounded journal."""
 
 
 class _NotOurs(Exception):
     """Something at a data file's path that Tabletime did not write and will not read."""
+
+
+class _DamagedJournal(Exception):
+    """A day file whose journal cannot be replayed on it; the message says why."""
 
 
 def record_key(value: object) -> Any:
@@ -79,6 +97,12 @@ class DocumentStorage(Storage):
         self._pending: dict[str, Any] | None = None
         self._dirty = False
         self._in_batch = False
+        self.journaled = self.kind is DayDocument
+        self._journal = journal.journal_path(path)
+        self._base: tuple[str, int] | None = None
+        """The day file's digest and size as read or written (None: no file to journal on)."""
+        self._journal_size = 0
+        """Bytes of the journal that apply to the day file (0: none)."""
 
     def records(self) -> Records:
         """The validated records of every table, keyed by their own id (not TinyDB's)."""
@@ -114,9 +138,11 @@ class DocumentStorage(Storage):
         self._pending, self._dirty = data, True
 
     @contextmanager
-    def batch(self, applied: Callable[[Records], None]) -> Iterator[None]:
-        """TinyDB's writes in the block reach the disk as one atomic write at its end, then
-        `applied` updates the kept records; if the block raises (or the disk refuses),
+    def batch(self, applied: Callable[[Records], None],
+              line: Callable[[], bytes | None] | None = None) -> Iterator[None]:
+        """TinyDB's writes in the block reach the disk at its end, as the journal `line` when
+        it gives one and the file can take it, else as one atomic write of the file; then
+        `applied` updates the kept records. If the block raises (or the disk refuses),
         nothing is written and nothing kept."""
         if self._in_batch:
             raise RuntimeError(f"{self.path.name}: a batch inside a batch of the same file")
@@ -124,11 +150,9 @@ class DocumentStorage(Storage):
         try:
             yield
             if self._dirty and self._pending is not None:
-                self._pending.setdefault(META, {"1": {"schema": SCHEMA_VERSION}})
-                content = orjson.dumps(self._pending)  # fails before the disk is touched
-                self._guard()  # the folder at the path is still the one this process locked
-                ensure_private_dir(self.path.parent)
-                write_atomic(self.path, content)
+                change = line() if line is not None else None
+                if change is None or not self._append(change):
+                    self._write_whole(self._pending)
                 self._written(self.path)
                 self._raw = self._pending
                 applied(self.records())
@@ -138,20 +162,59 @@ class DocumentStorage(Storage):
         finally:
             self._pending, self._dirty, self._in_batch = None, False, False
 
+    def fold(self) -> bool:
+        """Write the day file whole with its journal in it, and remove the journal; False
+        when there was nothing to fold."""
+        raw = self.read()
+        if not self._journal_size or self._refusal is not None:
+            return False
+        self._write_whole(raw)
+        self._written(self.path)
+        return True
+
+    def _append(self, change: bytes) -> bool:
+        """The change appended to the journal; False when it should rewrite the file instead
+        (no file yet, or a journal as large as its file)."""
+        if not self.journaled or self._base is None:
+            return False
+        size = self._journal_size + len(change)
+        if size > max(self._base[1], MIN_FOLD_BYTES):
+            return False
+        lines = change if self._journal_size else journal.header(self._base[0]) + change
+        self._guard()  # the folder at the path is still the one this process locked
+        journal.append(self._journal, lines)
+        self._journal_size += len(lines)
+        return True
+
+    def _write_whole(self, raw: dict[str, Any]) -> None:
+        """The file replaced in one atomic durable write, and its journal, now in it, removed
+        (a crash in between leaves a journal of another file: ignored)."""
+        raw.setdefault(META, {"1": {"schema": SCHEMA_VERSION}})
+        content = orjson.dumps(raw)  # fails before the disk is touched
+        self._guard()  # the folder at the path is still the one this process locked
+        ensure_private_dir(self.path.parent)
+        write_atomic(self.path, content)
+        if self.journaled:
+            self._base = journal.base_digest(content), len(content)
+            if self._journal_size:
+                self._journal.unlink(missing_ok=True)
+                fsync_dir(self.path.parent)
+                self._journal_size = 0
+
     def close(self) -> None:
         """Nothing is held open between operations."""
 
     def _load(self) -> None:
         self._refusal = None
         self._ids = None
+        self._base, self._journal_size = None, 0
         document = self.kind()
         try:
-            info = self.path.lstat()
-            if not stat.S_ISREG(info.st_mode):
-                raise _NotOurs(f"is {file_kind(info.st_mode)}, not a regular file")
-            if info.st_size > MAX_FILE_BYTES:
-                raise _NotOurs(f"is {info.st_size:,} bytes, more than any Tabletime file")
-            raw = upgrade(orjson.loads(self.path.read_bytes()))
+            content = self._content()
+            raw = upgrade(orjson.loads(content))
+            if self.journaled:
+                self._base = journal.base_digest(content), len(content)
+                raw = self._replayed(raw)
             document = validate(raw, self.kind, self.context)
         except FileNotFoundError:
             raw = {}
@@ -161,6 +224,11 @@ class DocumentStorage(Storage):
             raw = self._damaged(DocumentError(f"not valid JSON: {error}"))
         except NewerSchema as error:
             raw = self._unreadable(str(error))
+        except _DamagedJournal as error:
+            if self._journal_moved_aside(str(error)):
+                self._load()  # the day file as it holds, without the journal
+                return
+            raw = {}
         except DocumentError as error:
             raw = self._damaged(error)
         except OSError as error:
@@ -172,6 +240,44 @@ class DocumentStorage(Storage):
             for table in self.kind.TABLES
         }
 
+    def _content(self) -> bytes:
+        info = self.path.lstat()
+        if not stat.S_ISREG(info.st_mode):
+            raise _NotOurs(f"is {file_kind(info.st_mode)}, not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise _NotOurs(f"is {info.st_size:,} bytes, more than any Tabletime file")
+        return self.path.read_bytes()
+
+    def _replayed(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The day file's tables with its journal's changes in them. A journal of another
+        file (left by a crash while the file was rewritten) is removed by a writer and
+        ignored; a tail cut short by a crash is cut off by a writer."""
+        assert self._base is not None
+        try:
+            content = read_regular(self._journal)
+        except FileNotFoundError:
+            return raw
+        except NotAFile as error:
+            raise _NotOurs(f"has a journal that {error}") from None
+        except OSError as error:
+            raise _NotOurs(f"has a journal that cannot be read ({error.strerror})") from None
+        try:
+            found = journal.replay(content, self._base[0])
+            merged = {table: dict(rows) if isinstance(rows, dict) else rows
+                      for table, rows in raw.items()}
+            journal.apply(merged, found.changes, self.kind.KEYS)
+            if found.changes:
+                validate(merged, self.kind, self.context)
+        except DocumentError as error:
+            raise _DamagedJournal(str(error)) from None
+        if self._writer and not found.applies:
+            self._journal.unlink()
+            fsync_dir(self.path.parent)
+        elif self._writer and found.whole < len(content):
+            journal.cut(self._journal, found.whole)
+        self._journal_size = found.whole if found.applies else 0
+        return merged
+
     def _damaged(self, error: DocumentError) -> dict[str, Any]:
         if not self._writer or not self._still_ours():
             return self._unreadable(f"could not be read ({error})",
@@ -179,8 +285,26 @@ class DocumentStorage(Storage):
         moved = quarantine(self.path)
         self._report(f"{self.path.name} could not be read ({error}); it was moved aside to "
                      f"{printable(str(moved))} and nothing in it was changed", "error")
+        if self.journaled and self._journal.exists():  # its changes go with it
+            quarantine(self._journal)
         self._lost(self.path, moved, f"could not be read ({error})")
         return {}
+
+    def _journal_moved_aside(self, reason: str) -> bool:
+        """A journal that cannot be replayed: moved aside by a writer (the day file is then
+        read as it holds, without the journal's timer events), left as it is by a reader,
+        which skips the day."""
+        if not self._writer or not self._still_ours():
+            self._unreadable(f"has a journal that could not be replayed ({reason})",
+                             " (the app moves it aside when it opens)")
+            return False
+        moved = quarantine(self._journal)
+        why = f"its journal could not be replayed ({reason})"
+        self._report(f"{self.path.name}: {why}; the journal was moved aside to "
+                     f"{printable(str(moved))} and the day reads without the timer starts "
+                     "and stops it held", "error")
+        self._lost(self._journal, moved, why)
+        return True
 
     def _still_ours(self) -> bool:
         """Whether moving a file aside is this process's to do (see `guard`)."""

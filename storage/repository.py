@@ -133,6 +133,7 @@ class Repository:
             for message, severity in _opening_notices(data_dir, disk_read_only, restores):
                 repo._notify(message, severity)
             repo.indexes.open()
+            repo.store.fold_journals()  # left by a process that did not close the folder
             _recover(repo)
         except BaseException:
             if lock is not None:
@@ -146,6 +147,8 @@ class Repository:
         derived there at the next open)."""
         if self._lock is not None:
             try:
+                with contextlib.suppress(FolderReplaced, OSError):  # or replayed at next open
+                    self.store.fold_journals(list(self.store.written))
                 with contextlib.suppress(FolderReplaced):
                     self.indexes.flush()
             finally:

@@ -30,12 +30,22 @@ from core.text import printable
 from storage import layout
 from storage.document_storage import DocumentStorage, Records, Report, record_key
 from storage.errors import DiskReadOnly, InvalidChange, StorageError
+from storage.journal import SUFFIX, change_line, journal_path
 
 MAX_OPEN_FILES = 24
 
 
 def file_stamp(path: Path) -> str | None:
-    """Size and modification time: any write to the file changes it (None: no file)."""
+    """Size and modification time, of the file and of its journal if it has one (a day
+    file): any write to either changes it (None: no file)."""
+    stamp = _stamp(path)
+    if stamp is None:
+        return None
+    appended = _stamp(journal_path(path))
+    return stamp if appended is None else f"{stamp}+{appended}"
+
+
+def _stamp(path: Path) -> str | None:
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -128,6 +138,20 @@ class Change:
         return InvalidChange(f"not saved: {self._storage.path.name} would hold what Tabletime "
                              f"cannot read back ({what}); nothing was written")
 
+    def journal_line(self) -> bytes | None:
+        """The change as one journal line, when it is a timer event (segments and their
+        audit entries); None when it changes a session: the file is then written whole."""
+        put: dict[str, list[dict[str, Any]]] = {}
+        drop: dict[str, list[Any]] = {}
+        for (table, key), found in self._final.items():
+            if table == "sessions":
+                return None
+            if found is None:
+                drop.setdefault(table, []).append(key)
+            else:
+                put.setdefault(table, []).append(found[0])
+        return change_line(put, drop)
+
     def apply(self, records: Records) -> None:
         for (table, key), found in self._final.items():
             if found is None:
@@ -217,9 +241,23 @@ class Store:
         db = self._db(path)
         storage = self._storage(path)
         change = Change(db, storage)
-        with storage.batch(change.apply):
+        with storage.batch(change.apply, change.journal_line):
             yield change
             change.write()
+
+    def fold_journals(self, days: list[Path] | None = None) -> None:
+        """Write day files whole with their journals in them: those this process wrote
+        (`days`), or every day file that has one (a writer opening after a crash)."""
+        if not self.saves:
+            return
+        if days is None:
+            days = [path.with_suffix(".json") for path in
+                    (self.root / layout.DAYS).glob(f"*/*{SUFFIX}")]
+        for path in days:
+            if (layout.day_of(self.root, path) is not None and path.exists()
+                    and journal_path(path).exists()):
+                storage = self._storage(path) if path in self._dbs else self._new_storage(path)
+                storage.fold()
 
     def _lost(self, path: Path, moved: Path, why: str) -> None:
         self.moved_aside.append((path, moved))

@@ -62,7 +62,7 @@ def repo(data_dir: Path, clock: FakeClock, settings: Settings) -> Iterator["Repo
 @pytest.fixture
 def disk_writes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The files written durably from now on, in order."""
-    from storage import atomic
+    from storage import atomic, journal
     from storage import document_storage as store
 
     written: list[Path] = []
@@ -72,8 +72,14 @@ def disk_writes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         written.append(path)
         real(path, content)
 
+    def appending(path: Path, lines: bytes) -> None:
+        written.append(path)
+        real_append(path, lines)
+
+    real_append = journal.append
     monkeypatch.setattr(atomic, "write_atomic", counting)
     monkeypatch.setattr(store, "write_atomic", counting)
+    monkeypatch.setattr(journal, "append", appending)
     return written
 
 

@@ -1,9 +1,14 @@
 """Small conveniences the tests share."""
 
 import io
+import json
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 from storage.derive import derive_day
+from storage.documents import DayDocument
+from storage.journal import folded, journal_path
 from storage.reports import write_segments
 from storage.repository import Repository
 
@@ -14,6 +19,15 @@ def export_segments(repo: Repository, first: date | None = None, last: date | No
     out = io.StringIO()
     write_segments(repo, first, last, out)
     return out.getvalue()
+
+
+def day_on_disk(path: Path) -> dict[str, Any]:
+    """A day file's tables as the disk has them: the file with its journal replayed (not the
+    store's cache)."""
+    content = path.read_bytes()
+    if journal_path(path).exists():
+        content = folded(content, journal_path(path).read_bytes(), DayDocument.KEYS)
+    return json.loads(content)
 
 
 def killed(repo):

@@ -3,7 +3,8 @@
 After every step the store and the model agree (every session's state and every segment, to
 the second), and every derived index equals a rebuild from the day files. Between steps the
 folder is sometimes opened again from disk, killed without a clean exit, backed up and
-restored, or exported and imported into a fresh folder.
+restored, or exported and imported into a fresh folder; killed in the middle of appending to
+a day's journal, or after rewriting a day file before its journal was removed.
 """
 
 import os
@@ -254,6 +255,27 @@ class Clinic(RuleBasedStateMachine):
     @rule()
     def killed_and_started_again(self) -> None:
         killed(self.repo)
+        self.repo = Repository.open(self.data, self.clock, self.settings)
+
+    @rule(tail=st.binary(min_size=1, max_size=40))
+    def killed_in_the_middle_of_an_append(self, tail: bytes) -> None:
+        """A line cut short in a day's journal was never acknowledged: never replayed."""
+        killed(self.repo)
+        for appended in self.data.glob("days/*/*.journal"):
+            with appended.open("ab") as out:
+                out.write(tail.replace(b"\n", b" "))
+        self.repo = Repository.open(self.data, self.clock, self.settings)
+
+    @rule(session=sessions)
+    def killed_after_a_close_before_its_journal_went(self, session: UUID) -> None:
+        """The day file rewritten whole, then the process gone before the journal it holds
+        was removed: that journal applies to another file and is never replayed."""
+        left = {path: path.read_bytes() for path in self.data.glob("days/*/*.journal")}
+        self.close(session)
+        killed(self.repo)
+        for path, content in left.items():
+            if not path.exists():
+                path.write_bytes(content)
         self.repo = Repository.open(self.data, self.clock, self.settings)
 
     @rule()

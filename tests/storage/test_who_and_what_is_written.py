@@ -17,12 +17,13 @@ from core.settings import Settings
 from storage.errors import InvalidChange
 from storage.imports import import_segments
 from storage.repository import Repository
+from tests.helpers import day_on_disk
 
 
 def day_file(repo, day=None):
     """The day file as it is on disk (not the store's cache)."""
     day = day or repo.local(repo.clock()).date()
-    return json.loads(repo.store.day_path(day).read_bytes())
+    return day_on_disk(repo.store.day_path(day))
 
 
 # ---- a note given with a start ("forgot to switch") ---------------------------------------

@@ -6,6 +6,7 @@ import tomllib
 from datetime import timedelta
 
 from core.models import Discipline, FurnishedBy
+from tests.helpers import day_on_disk
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.form import FormDialog
 from tui.screens.history import PatientHistoryScreen
@@ -19,7 +20,7 @@ from .test_app import fill, new_session
 def on_disk(app, table):
     """A table of today's day file, as the disk has it."""
     day = app.repo.local(app.clock()).date()
-    return list(json.loads(app.repo.store.day_path(day).read_bytes())[table].values())
+    return list(day_on_disk(app.repo.store.day_path(day))[table].values())
 
 
 def audit_reasons(app):

@@ -162,6 +162,7 @@ async def test_an_unexpected_error_exits_1_with_a_report_and_no_patient_data(ope
 async def test_a_full_disk_on_a_switch_is_a_message_and_the_app_lives(open_app, clock, told,
                                                                       monkeypatch):
     from storage import document_storage as store
+    from storage import journal
 
     app = open_app()
     session = app.repo.commands.create_session("AB12", "Medicare")
@@ -175,6 +176,7 @@ async def test_a_full_disk_on_a_switch_is_a_message_and_the_app_lives(open_app, 
         app.open_session(session.id)
         await pilot.pause()
         monkeypatch.setattr(store, "write_atomic", full)
+        monkeypatch.setattr(journal, "append", full)  # a switch appends to the day's journal
         await pilot.press("2")
         await pilot.pause()
         assert any("not saved: no space left on device" in m for m, s in told if s == "error")
