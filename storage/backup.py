@@ -137,16 +137,15 @@ def _read_unchanged(path: Path) -> tuple[str | None, bytes] | None:
     except OSError as error:
         raise BadPath(f"cannot back up {printable(str(path))}: "
                       f"{disk_problem(error)} (nothing was written)") from None
-    if journal_path(path).exists():  # a day file: with the timer events appended to it
-        content = _with_journal(path, content)
-    if content is None or file_stamp(path) != stamp:
+    whole = _with_journal(path, content) if journal_path(path).exists() else content
+    if whole is None or file_stamp(path) != stamp:
         return None
-    return stamp, content
+    return stamp, whole
 
 
 def _with_journal(path: Path, content: bytes) -> bytes | None:
-    """A day file's content with its journal in it; None when the journal went meanwhile
-    (the app rewrote the file: the next pass reads it again)."""
+    """A day file's content with its journal (its timer events) in it; None when the journal
+    went meanwhile (the app rewrote the file: the next pass reads it again)."""
     try:
         appended = read_regular(journal_path(path))
         return folded(content, appended, DayDocument.KEYS)
