@@ -7,7 +7,7 @@ what the settings and the models accept. Each refusal is an InvalidChange in pla
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +17,7 @@ from core.billing.explain import ASSISTANT_EVALUATION
 from core.catalog import CatalogEntry, CodeError
 from core.models import FurnishedBy, PatientRef, PayerProfile, Segment, problem
 from core.session import Session
-from core.timing import describe_overlap, first_overlap
+from core.timing import describe_overlap
 from storage.context import Context
 from storage.errors import InvalidChange, NotFound, OverlapError
 
@@ -54,44 +54,41 @@ class Guards:
     def overlap(self, candidate: Segment, ignore: set[UUID],
                 running: list[Segment] | None = None) -> None:
         """One therapist, one pair of hands: timed segments never overlap, in any session,
-        and no one-on-one time (timed, or an evaluation) overlaps the therapist's group."""
+        and no one-on-one time (timed, or an evaluation) overlaps the therapist's group.
+
+        The segments of the day before, the day and the day after (none lasts over 12 hours)
+        and those still running are looked at by their times first, which leaves few: the
+        cost of a start does not grow with the day's segments."""
         catalog = self._ctx.catalog
-        day = self._ctx.local(candidate.start).date()
-        if catalog.is_evaluation(candidate.code):
-            self._refuse_overlap(candidate, (s for s in self._groups_on(day)
-                                             if s.id not in ignore))
-        if catalog.is_group(candidate.code):  # a group back (undo, redo) over one-on-one time
-            one_on_one = [*self._timed_near(day), *self._ctx.queries.running_timed(),
-                          *(s for s in self._ctx.queries.segments_on(day)
-                            if catalog.is_evaluation(s.code))]
-            self._refuse_overlap(candidate, (s for s in one_on_one if s.id not in ignore))
-        if not catalog.is_timed(candidate.code):
+        if not (catalog.is_timed(candidate.code) or catalog.is_group(candidate.code)
+                or catalog.is_evaluation(candidate.code)):
             return
-        nearby = {s.id: s for s in self._timed_near(day)}
-        nearby.update({s.id: s for s in (self._ctx.queries.running_timed() if running is None
-                                         else running)})
-        # a group too: one-on-one time cannot overlap it either
-        nearby.update({s.id: s for s in self._groups_on(day)})
-        self._refuse_overlap(candidate, (s for s in nearby.values() if s.id not in ignore))
+        store = self._ctx.store
+        day = self._ctx.local(candidate.start).date()
+        near = [s for offset in (-1, 0, 1)
+                for s in store.tables(store.day_path(day + timedelta(days=offset)))
+                ["segments"].values() if candidate.overlaps(s)]
+        live = self._ctx.queries.running_timed() if running is None else running
+        near += [s for s in live if candidate.overlaps(s)]
+        self._refuse_overlap(candidate, (s for s in near if s.id != candidate.id
+                                         and s.id not in ignore and self._clash(candidate, s)))
+
+    def _clash(self, candidate: Segment, other: Segment) -> bool:
+        """Whether two segments at the same time are two pairs of hands: timed with timed or
+        a group, a group with timed or an evaluation (untimed codes run alongside)."""
+        catalog = self._ctx.catalog
+        if catalog.is_group(candidate.code):
+            return catalog.is_timed(other.code) or catalog.is_evaluation(other.code)
+        if catalog.is_evaluation(candidate.code):
+            return catalog.is_group(other.code)
+        return catalog.is_timed(other.code) or catalog.is_group(other.code)
 
     def _refuse_overlap(self, candidate: Segment, others: Iterable[Segment]) -> None:
-        other = first_overlap(candidate, others)
+        other = next(iter(others), None)
         if other is not None:
             patient = self._ctx.queries.session(other.session_id).patient
             raise OverlapError(describe_overlap(candidate, other, patient, self._ctx.zone,
                                                 group=self._ctx.catalog.is_group(other.code)))
-
-    def _groups_on(self, day: date) -> list[Segment]:
-        return [s for s in self._ctx.queries.segments_on(day)
-                if self._ctx.catalog.is_group(s.code)]
-
-    def _timed_near(self, day: date) -> list[Segment]:
-        """The therapist's timed segments of the day before, the day and the day after (the
-        only ones a segment starting on `day` can overlap: none lasts over 12 hours)."""
-        store = self._ctx.store
-        return [s for offset in (-1, 0, 1)
-                for s in store.tables(store.day_path(day + timedelta(days=offset)))
-                ["segments"].values() if self._ctx.catalog.is_timed(s.code)]
 
     # ---- group therapy --------------------------------------------------------------------
 
