@@ -138,7 +138,7 @@ class SessionScreen(LiveScreen):
         if self.view.session.is_open != was_open:
             self.refresh_bindings()  # open and closed sessions show different keys
         self._read_deadlines()
-        table.show(self.view.segments, self.tabletime.clock(), keep)
+        table.show(self.view.segments, keep)
         self.show_live()
 
     def _read_deadlines(self) -> None:
@@ -160,7 +160,8 @@ class SessionScreen(LiveScreen):
                 self.tabletime.tell(f"{session.patient}: {warning}", "warning")
 
     def tick(self) -> None:
-        """Elapsed times come from the clock and the stored starts, never from counted ticks."""
+        """Elapsed times come from the clock and the stored starts, never from counted ticks;
+        what they change is the live line and the running tiles (the table has no clock)."""
         self.view = session_live(self.tabletime.repo, self.session_id, self.tabletime.clock())
         self.show_live()
 
@@ -174,7 +175,6 @@ class SessionScreen(LiveScreen):
             tile.show(code_time(view.segments, code, now),
                       running=any(s.code == code for s in running),
                       forgotten=code in view.forgotten)
-        self.query_one(SegmentTable).tick(running, now)
         before, self._units = self._units, (view.next_unit.key, view.next_unit.units)
         announce_unit(self, before)
 

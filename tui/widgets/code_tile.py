@@ -1,18 +1,19 @@
 """A favourite code on a key: its code, a short name, and its time in the session (live, the
-code's whole total so far, while it runs)."""
+code's whole total so far, while it runs). Each second only a running tile's last line is
+repainted."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from textual.message import Message
-from textual.widgets import Static
 
 from core.catalog import CatalogEntry
 from tui.format import elapsed
+from tui.widgets.lines import Lines
 
 
-class CodeTile(Static):
+class CodeTile(Lines):
     class Pressed(Message):
         """The tile was clicked: start (or, for an untimed code running, stop) its code."""
 
@@ -21,22 +22,18 @@ class CodeTile(Static):
             self.slot = slot
 
     def __init__(self, slot: int, entry: CatalogEntry) -> None:
-        super().__init__(id=f"tile-{slot}", classes="tile", markup=False)
+        super().__init__(f"{slot} {entry.code}", entry.label, "-", id=f"tile-{slot}",
+                         classes="tile")
         self.slot = slot
         self.entry = entry
-        self._shown = ""
         if not entry.timed:
             self.add_class("-untimed")
-        self.show(timedelta(0), running=False, forgotten=False)
 
     def show(self, total: timedelta, *, running: bool, forgotten: bool) -> None:
         """`total`: the code's time in this session so far (running segments up to now)."""
         minutes = int(total.total_seconds()) // 60
-        state = f"▶{elapsed(total)}" if running else (f"{minutes} min" if total else "-")
-        text = f"{self.slot} {self.entry.code}\n{self.entry.label}\n{state}"
-        if text != self._shown:  # nine tiles, redrawn every second: only the ones that changed
-            self._shown = text
-            self.update(text)
+        self.set_line(2, f"▶{elapsed(total)}" if running else
+                      (f"{minutes} min" if total else "-"))
         self.set_class(running, "-running")
         self.set_class(forgotten, "-forgotten")
 

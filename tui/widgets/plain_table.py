@@ -1,21 +1,30 @@
 """A DataTable that shows text exactly as typed, where Home and End go to the first and last
-row.
+row, and where changing a row redraws that row alone.
 
 Textual reads a `str` cell as markup: a note `[flexion 120]` loses its words and `[/red]`
 raises. Every table here holds text a person typed or a file holds, so every text cell is
 turned into a literal `Text` on its way in; styled cells (a `Text` already) pass unchanged.
+
+Textual 8.2's DataTable keys every cache (cells, rows, lines) by one update count that
+`update_cell` and `add_row` bump: one changed cell, one row added, and every visible line is
+rendered again from scratch (a timer switch spent most of its time there). Here a changed
+row forgets only its own cached cells and lines, and a row added below keeps the others',
+unless a column changes width (then everything is drawn again, as Textual does).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.coordinate import Coordinate
+from textual.render import measure
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellType, ColumnKey, RowKey
+from textual.widgets._data_table import default_cell_formatter
+from textual.widgets.data_table import CellDoesNotExist, CellType, Column, ColumnKey, RowKey
 
 
 def literal(value: object) -> object:
@@ -35,21 +44,78 @@ class PlainTable(DataTable[Any]):
 
     def add_row(self, *cells: CellType, height: int | None = 1, key: str | None = None,
                 label: Any = None) -> RowKey:
-        return super().add_row(*(literal(cell) for cell in cells), height=height, key=key,
-                               label=label)
+        """A row below the others; their cached lines stay true unless a column widens."""
+        count = self._update_count
+        row_key = super().add_row(*(literal(cell) for cell in cells), height=height, key=key,
+                                  label=label)
+        if height is not None and label is None and not any(
+                self._width(cell, height) > column.content_width
+                for column, cell in zip(self.ordered_columns, self._data[row_key].values(),
+                                        strict=True)):
+            self._update_count = count
+            self._offset_cache.clear()  # the one cache of where rows are: it has a new row
+        return row_key
 
     def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value: CellType,
                     *, update_width: bool = False) -> None:
-        super().update_cell(row_key, column_key, literal(value), update_width=update_width)
+        self.update_row(row_key, {column_key: value}, update_width=update_width)
 
     def update_cell_at(self, coordinate: Coordinate, value: CellType, *,
                        update_width: bool = False) -> None:
-        super().update_cell_at(coordinate, literal(value), update_width=update_width)
+        row_key, column_key = self.coordinate_to_cell_key(coordinate)
+        self.update_row(row_key, {column_key: value}, update_width=update_width)
+
+    def update_row(self, row_key: RowKey | str, cells: Mapping[ColumnKey | str, object], *,
+                   update_width: bool = False) -> None:
+        """Change some cells of one row and redraw that row alone; with `update_width`, a
+        column that must widen or may narrow redraws the whole table."""
+        key = RowKey(row_key) if isinstance(row_key, str) else row_key
+        wanted = {ColumnKey(c) if isinstance(c, str) else c: literal(value)
+                  for c, value in cells.items()}
+        data = self._data.get(key)
+        if data is None or not wanted.keys() <= self.columns.keys():
+            raise CellDoesNotExist(f"No cell exists for row_key={key!r}, columns={wanted!r}.")
+        changed = {column: value for column, value in wanted.items() if data[column] != value}
+        if update_width and any(self._resizes(key, self.columns[column], value)
+                                for column, value in changed.items()):
+            for column, value in changed.items():
+                super().update_cell(key, column, value, update_width=True)
+            return
+        if changed:
+            data.update(changed)
+            self._forget_row(key)
+
+    def _width(self, cell: object, height: int) -> int:
+        """A cell's width as Textual measures it for its column (an empty cell: none)."""
+        return 0 if cell is None else measure(
+            self.app.console, default_cell_formatter(cell, wrap=height != 1, height=height), 1)
+
+    def _resizes(self, key: RowKey, column: Column, value: object) -> bool:
+        """Would `value` in this row change the column's width (wider, or narrower when the
+        cell it replaces may have been the widest)?"""
+        height = self.rows[key].height
+        width, now = self._width(value, height), column.content_width
+        if width >= now or self._width(self._data[key][column.key], height) < now:
+            return width > now
+        widest = max((self._width(value if row == key else cells[column.key],
+                                  self.rows[row].height)
+                      for row, cells in self._data.items()), default=0)
+        return max(widest, measure(self.app.console, column.label, 1)) != now
+
+    def _forget_row(self, key: RowKey) -> None:
+        """Drop what Textual cached of this row (its cells, its lines) and repaint it."""
+        index = self.get_row_index(key)
+        region = self._get_row_region(index)
+        drop(self._cell_render_cache, lambda cached: cached[0] == key)
+        drop(self._row_render_cache, lambda cached: cached[0] == key)
+        drop(self._row_renderable_cache, lambda cached: cached[1] == index)
+        drop(self._line_cache, lambda cached: region.y <= cached[0] < region.bottom)
+        self.refresh_row(index)
 
     def sync(self, rows: Sequence[tuple[str, Sequence[object]]]) -> None:
         """Show exactly `rows` (key, cells), changing only what differs: a timer switch
-        updates a few cells and adds a row instead of drawing the whole table again. A row
-        is as high as its cell of most lines."""
+        changes one row and adds one, and the other rows are not drawn again. A row is as
+        high as its cell of most lines."""
         shown = [(key.value, row.height) for key, row in self.rows.items()]
         wanted = [(key, height(cells)) for key, cells in rows]
         if wanted[:len(shown)] != shown:
@@ -57,12 +123,14 @@ class PlainTable(DataTable[Any]):
             shown = []
         columns = list(self.columns)
         for key, cells in rows[:len(shown)]:
-            for column, value in zip(columns, cells, strict=True):
-                cell = literal(value)
-                if self.get_cell(key, column) != cell:
-                    super().update_cell(key, column, cell, update_width=True)
+            self.update_row(key, dict(zip(columns, cells, strict=True)), update_width=True)
         for key, cells in rows[len(shown):]:
             self.add_row(*cells, key=key, height=height(cells))
+
+
+def drop(cache: LRUCache[Any, Any], stale: Callable[[Any], bool]) -> None:
+    for key in [key for key in cache.keys() if stale(key)]:  # noqa: SIM118 (not iterable)
+        cache.discard(key)
 
 
 def height(cells: Sequence[object]) -> int:

@@ -1,11 +1,10 @@
 """A session's segments, one row each: code, name, start, end, duration, who furnished it,
-its note. Redraws only what changed (a switch adds a row and ends another); each second only
-the running rows' durations."""
+its note. Redraws only what changed (a switch adds a row and ends another), never with the
+clock: a running segment's live time is the header's and its tile's, not a cell's."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -15,6 +14,8 @@ from core.timeparse import clock_text
 from tui.format import elapsed
 from tui.widgets.plain_table import PlainTable
 
+RUNNING = "▶ live"
+"""A running segment's duration cell: the header's live line and the tile count it."""
 COLUMNS = (("code", "Code"), ("name", "Name"), ("start", "Start"), ("end", "End"),
            ("duration", "Duration"), ("by", "By"), ("note", "Note"))
 
@@ -29,17 +30,13 @@ class SegmentTable(PlainTable):
         for key, label in COLUMNS:
             self.add_column(label, key=key)
 
-    def show(self, segments: Sequence[Segment], now: datetime, keep: UUID | None) -> None:
-        """The segments at `now`; the cursor on `keep` when it is there, else on the last."""
-        self.sync([(str(segment.id), self._cells(segment, now)) for segment in segments])
+    def show(self, segments: Sequence[Segment], keep: UUID | None) -> None:
+        """The segments; the cursor on `keep` when it is there, else on the last."""
+        self.sync([(str(segment.id), self._cells(segment)) for segment in segments])
         if keep is not None and any(s.id == keep for s in segments):
             self.move_cursor(row=self.get_row_index(str(keep)))
         elif segments:
             self.move_cursor(row=len(segments) - 1)
-
-    def tick(self, running: Sequence[Segment], now: datetime) -> None:
-        for segment in running:
-            self.update_cell(str(segment.id), "duration", elapsed(segment.duration(now)))
 
     def selected_id(self) -> UUID | None:
         if not self.row_count or not 0 <= self.cursor_row < self.row_count:
@@ -47,7 +44,7 @@ class SegmentTable(PlainTable):
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
         return UUID(key) if key else None
 
-    def _cells(self, segment: Segment, now: datetime) -> list[str]:
+    def _cells(self, segment: Segment) -> list[str]:
         entry = self._catalog.find(segment.code)
         name = ("not defined in the settings" if entry is None
                 else entry.label + ("" if entry.timed else " (untimed)"))
@@ -56,7 +53,7 @@ class SegmentTable(PlainTable):
             name,
             clock_text(segment.start, self._zone),
             "running" if segment.end is None else clock_text(segment.end, self._zone),
-            elapsed(segment.duration(now)),
+            RUNNING if segment.end is None else elapsed(segment.duration(segment.end)),
             "assistant" if segment.furnished_by is FurnishedBy.ASSISTANT else "therapist",
             segment.note,
         ]

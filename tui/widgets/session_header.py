@@ -1,12 +1,12 @@
 """The top of a session in two lines, at any width: who and under which rule, then the live
-line (the running timer, the units so far, the time to the next unit to the second)."""
+line (the running timer, the units so far, the time to the next unit to the second). Each
+second only the live line is repainted; the first changes with the session."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from textual import events
-from textual.widgets import Static
 
 from core.billing.live import near_units
 from core.care.deadlines import ReportDeadline
@@ -14,11 +14,12 @@ from core.models import Method
 from core.text import plural
 from storage.views import SessionLive
 from tui.format import WIDE, elapsed
+from tui.widgets.lines import Lines
 
 
-class SessionHeader(Static):
+class SessionHeader(Lines):
     def __init__(self) -> None:
-        super().__init__(id="session-header", markup=False)
+        super().__init__("", "", id="session-header")
         self._shown: tuple[SessionLive, datetime, ReportDeadline | None] | None = None
 
     def on_resize(self, event: events.Resize) -> None:
@@ -46,7 +47,8 @@ class SessionHeader(Static):
             first += " · report written"
         elif report is not None and report.kind is not None:
             first += f" · report {report.phrase}"
-        self.update(f"{first}\n{' │ '.join(self._live(view, now, wide))}")
+        self.set_line(0, first)
+        self.set_line(1, " │ ".join(self._live(view, now, wide)))
 
     @staticmethod
     def _live(view: SessionLive, now: datetime, wide: bool) -> list[str]:
