@@ -182,7 +182,7 @@ class DocumentStorage(Storage):
             return False
         lines = change if self._journal_size else journal.header(self._base[0]) + change
         self._guard()  # the folder at the path is still the one this process locked
-        journal.append(self._journal, lines)
+        journal.append(self._journal, lines, fresh=not self._journal_size)
         self._journal_size += len(lines)
         return True
 
@@ -196,7 +196,7 @@ class DocumentStorage(Storage):
         write_atomic(self.path, content)
         if self.journaled:
             self._base = journal.base_digest(content), len(content)
-            if self._journal_size:
+            if self._journal_size or self._journal.exists():  # any other is of another file
                 self._journal.unlink(missing_ok=True)
                 fsync_dir(self.path.parent)
                 self._journal_size = 0

@@ -149,11 +149,12 @@ class _Table:
             del self._rows[doc_id]
 
 
-def append(path: Path, lines: bytes) -> None:
+def append(path: Path, lines: bytes, *, fresh: bool = False) -> None:
     """Add `lines` at the end of the journal, durably (a new journal's folder entry too);
-    on failure the journal is cut back to what it was."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
-                 FILE_MODE)
+    on failure the journal is cut back to what it was. `fresh`: a new journal, over anything
+    at its path (which applies to no file)."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags | (os.O_TRUNC if fresh else 0), FILE_MODE)
     try:
         size = os.fstat(fd).st_size
         try:

@@ -72,9 +72,9 @@ def disk_writes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         written.append(path)
         real(path, content)
 
-    def appending(path: Path, lines: bytes) -> None:
+    def appending(path: Path, lines: bytes, **options: bool) -> None:
         written.append(path)
-        real_append(path, lines)
+        real_append(path, lines, **options)
 
     real_append = journal.append
     monkeypatch.setattr(atomic, "write_atomic", counting)

@@ -143,6 +143,24 @@ def test_a_journal_of_a_day_file_rewritten_since_is_not_replayed(data_dir, clock
         assert not journal_path(path).exists()
 
 
+def test_a_journal_left_without_its_day_file_never_swallows_the_next_days_starts(
+        data_dir, clock, settings):
+    repo = open_again(data_dir, clock, settings)
+    session = repo.commands.create_session("AB12", "Medicare")
+    repo.commands.start(session.id, "97110")
+    path = repo.store.day_path(session.date_of_service)
+    killed(repo)
+    path.unlink()  # a sync conflict, a hand: the journal stays behind
+    with open_again(data_dir, clock, settings) as again:
+        again.pop_notices()
+        other = again.commands.create_session("CD34", "Medicare")
+        clock.advance(minutes=1)
+        started = again.commands.start(other.id, "97140")
+        killed(again)
+    with open_again(data_dir, clock, settings, read_only=True) as reader:
+        assert [s.id for s in reader.queries.running_segments()] == [started.id]
+
+
 def test_a_damaged_journal_is_moved_aside_and_the_day_reads_as_its_file_holds(
         data_dir, clock, settings):
     repo = open_again(data_dir, clock, settings)

@@ -169,7 +169,7 @@ async def test_a_full_disk_on_a_switch_is_a_message_and_the_app_lives(open_app, 
     app.repo.commands.start(session.id, "97110")
     clock.advance(minutes=9)
 
-    def full(path, content):
+    def full(path, content, **options):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     async with app.run_test(size=SIZE) as pilot:
