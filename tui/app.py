@@ -1,4 +1,8 @@
-"""The Textual app. `make_app` is the one seam that `tabletime`, the demo and the tests use."""
+"""The Textual app. `make_app` is the one seam that `tabletime`, the demo and the tests use.
+
+Launch is mostly the time to load modules: what is not needed to draw Today (the other
+screens, the dialogs, chart notes, exports, the crash report) is imported where it is used.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from uuid import UUID
 
 from rich.text import Text
@@ -16,28 +20,19 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from core.billing.recorded import bill_recorded
-from core.formats.chart_note import chart_note
-from core.models import Clock
-from core.settings import Settings
 from core.text import plural
 from core.timing import forgotten_timers
-from storage.crash import crash_message
 from storage.errors import StorageError, disk_problem
-from storage.exports import require_whole, write_export
-from storage.reports import write_segments
 from storage.repository import Repository
-from tui.dialogs.first_run import first_run_dialog
-from tui.keys import place_of
 from tui.palette import TabletimeCommands
-from tui.screens.chart_note import ChartNoteScreen
-from tui.screens.day import DaySummaryScreen
-from tui.screens.help import HelpScreen
-from tui.screens.session import SessionScreen
-from tui.screens.settings import SETTINGS_KEY, settings_dialog
+from tui.screens.settings import SETTINGS_KEY
 from tui.screens.today import TodayScreen
 from tui.typeahead import TypeAhead
 from tui.widgets.notices import NoticeBar, Notices
+
+if TYPE_CHECKING:
+    from core.models import Clock
+    from core.settings import Settings
 
 T = TypeVar("T")
 FORGOTTEN_CHECK_SECONDS = 15
@@ -81,6 +76,8 @@ class TabletimeApp(TypeAhead):
             self.theme = self.settings.theme
         self.push_screen(TodayScreen())
         if self.repo.first_run:
+            from tui.dialogs.first_run import first_run_dialog
+
             self.push_screen(first_run_dialog(self))
         if self.banner:
             self.tell(self.banner, "warning")
@@ -150,6 +147,8 @@ class TabletimeApp(TypeAhead):
         """An error nobody foresaw. Textual would print a traceback with local variables
         (patient references, notes); instead one line names the crash and where its report
         (without values) is, and the exit status is 1. Recorded minutes are on disk already."""
+        from storage.crash import crash_message
+
         self._return_code = 1
         if self._exception is None:
             self._exception = error  # so that a test run re-raises it
@@ -180,6 +179,8 @@ class TabletimeApp(TypeAhead):
             self.tell(f"{refused}; the theme was not saved", "warning")
 
     def open_session(self, session_id: UUID) -> None:
+        from tui.screens.session import SessionScreen
+
         if isinstance(self.screen, SessionScreen):
             self.screen.dismiss()
         self.last_session = session_id
@@ -187,6 +188,8 @@ class TabletimeApp(TypeAhead):
 
     def start_code(self, code: str) -> None:
         """From the command palette: start any code in the open session on screen."""
+        from tui.screens.session import SessionScreen
+
         if isinstance(self.screen, SessionScreen):
             self.screen.start(code)
         else:
@@ -208,6 +211,8 @@ class TabletimeApp(TypeAhead):
         `what` it holds and what it `left_out`. An export that would lack a day it needs
         (a file that could not be read, sessions lost) is not written; the user is told
         why."""
+        from storage.exports import require_whole, write_export
+
         first, last = days
 
         def whole(repo: Repository, stream: TextIO) -> int:
@@ -231,6 +236,8 @@ class TabletimeApp(TypeAhead):
                               + (f"; {left_out}" if left_out else ""))
 
     def export_today(self) -> None:
+        from storage.reports import write_segments
+
         today = self.repo.local(self.clock()).date()
         self.export(f"segments-{today}.csv",
                     lambda repo, stream: write_segments(repo, today, today, stream), "segment",
@@ -241,11 +248,17 @@ class TabletimeApp(TypeAhead):
         return self.repo.local(self.clock()).date()
 
     def open_day_summary(self, day: date | None = None) -> None:
+        from tui.screens.day import DaySummaryScreen
+
         self.push_screen(DaySummaryScreen(day or self.today()))
 
     def show_chart_note(self, session_id: UUID) -> None:
         """A session's chart note, full screen, copied where a clipboard takes it: the same
         text from the session, Today and the day summary."""
+        from core.billing.recorded import bill_recorded
+        from core.formats.chart_note import chart_note
+        from tui.screens.chart_note import ChartNoteScreen
+
         session = self.repo.queries.session(session_id)
         segments = self.repo.queries.segments_of(session_id)
         bill = bill_recorded(session, segments, self.clock(), self.repo.catalog)
@@ -282,10 +295,15 @@ class TabletimeApp(TypeAhead):
                       "session and press s to stop it at the right time.", "warning")
 
     def action_settings(self) -> None:
+        from tui.screens.settings import settings_dialog
+
         self.push_screen(settings_dialog(self))
 
     def action_help(self) -> None:
         """The keys of the screen the user is on first (under a dialog: the screen behind)."""
+        from tui.keys import place_of
+        from tui.screens.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return

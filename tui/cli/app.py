@@ -6,7 +6,6 @@ time to Today is mostly the time to load modules."""
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
 from storage.folder import resolve_data_dir
@@ -25,6 +24,8 @@ def run_app(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    import tempfile
+
     from tui.demo import seed_demo
 
     folder = Path(tempfile.mkdtemp(prefix="tabletime-demo-")) / "data"

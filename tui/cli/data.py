@@ -1,6 +1,7 @@
 """The commands that use a data folder: export, import, summary, patient, check, backup and
 restore. Imported only when one of them runs (`tabletime units` never loads storage); what
-they print is tui/cli/output.py's.
+they print is tui/cli/output.py's. What only export, import, check, backup or restore use is
+imported in that command: `summary` and `patient` load what they need, and answer sooner.
 """
 
 from __future__ import annotations
@@ -15,14 +16,8 @@ from typing import TextIO
 from core.billing.modifiers import TherapyBucket
 from core.kinds import EARLIEST_YEAR, LATEST_YEAR, Discipline
 from core.text import plural, printable
-from storage import layout
-from storage.backup import restore_backup, write_backup
-from storage.check import check_folder
-from storage.errors import BadPath, IncompleteExport, InvalidChange
-from storage.exports import check_out, named_files, require_whole, write_out, write_stream
+from storage.errors import InvalidChange
 from storage.folder import resolve_data_dir
-from storage.imports import import_segments
-from storage.reports import left_open, left_open_text, write_lines, write_segments, write_sessions
 from storage.repository import Repository
 from storage.views import day_view, patient_view
 from tui.cli.args import system_clock
@@ -63,6 +58,16 @@ def run_export(args: argparse.Namespace) -> int:
     """Every kind of export is whole or nothing: a day file of the range that could not be
     read (or lost sessions) writes nothing, exit 1, unless --partial accepts a file without
     it; standard output too gets the export only once it is complete."""
+    from storage.errors import IncompleteExport
+    from storage.exports import check_out, named_files, require_whole, write_out, write_stream
+    from storage.reports import (
+        left_open,
+        left_open_text,
+        write_lines,
+        write_segments,
+        write_sessions,
+    )
+
     if args.first and args.last and args.first > args.last:
         raise UsageError(f"--from {args.first} is after --to {args.last}")
     data_dir = resolve_data_dir(args.data_dir)
@@ -193,6 +198,8 @@ def _refuse_impossible_dates(args: argparse.Namespace, today: date) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from storage.imports import import_segments
+
     if not args.file.exists():
         raise UsageError(f"no such file: {args.file}")
     if not args.file.is_file():
@@ -222,6 +229,8 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from storage.check import check_folder
+
     report = check_folder(resolve_data_dir(args.data_dir), system_clock,
                           accept_missing=args.accept_missing)
     for skipped in report.skipped:
@@ -234,6 +243,11 @@ def run_check(args: argparse.Namespace) -> int:
 def run_backup(args: argparse.Namespace) -> int:
     """An archive of the folder as it is; one that would lack sessions the index knew (a day
     file that lost them) is refused unless --partial: restoring it would forget they were."""
+    from storage import layout
+    from storage.backup import write_backup
+    from storage.errors import BadPath, IncompleteExport
+    from storage.exports import write_out
+
     data_dir = resolve_data_dir(args.data_dir)
     with Repository.open(data_dir, system_clock, read_only=True) as repo:
         unreadable = {layout.day_of(data_dir, path) for path in repo.store.skipped()}
@@ -260,6 +274,8 @@ def run_backup(args: argparse.Namespace) -> int:
 
 
 def run_restore(args: argparse.Namespace) -> int:
+    from storage.backup import restore_backup
+
     data_dir = resolve_data_dir(args.data_dir)
     with restore_backup(args.file, data_dir) as (lock, days), \
             Repository.open(data_dir, system_clock, lock=lock) as repo:

@@ -1,5 +1,7 @@
 """Today at a glance: the clock and the day's totals, today's sessions and any still open
-from an earlier day (marked), live timers and units, and the cursor on the session last used."""
+from an earlier day (marked), live timers and units, and the cursor on the session last used.
+The first screen drawn: its dialogs and the group menu are imported when their key is pressed.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +19,7 @@ from core.text import plural
 from core.timing import forgotten_timers
 from storage.errors import StorageError
 from storage.views import TodayView, today_view
-from tui.dialogs.confirm import ConfirmDialog
-from tui.dialogs.details import session_details_dialog
-from tui.dialogs.form import FormDialog, FormField
 from tui.format import NARROW_PATIENT, NARROW_PAYER, WIDE, elapsed, local_time, wrapped
-from tui.screens.group import group_menu
 from tui.screens.live import LiveTableScreen
 from tui.screens.settings import unsigned_reminder
 from tui.widgets.footer import KeysFooter
@@ -64,6 +62,8 @@ class TodayScreen(LiveTableScreen):
         self.view: TodayView | None = None
         self.deleted: list[Session] = []
         """Sessions deleted on this screen, the last one first to come back."""
+        self.narrow = False
+        """Whether the rows were made for a narrow terminal (below WIDE columns)."""
 
     @property
     def sessions(self) -> tuple[Session, ...]:
@@ -81,6 +81,7 @@ class TodayScreen(LiveTableScreen):
 
     def reload(self) -> None:
         view = self.view = today_view(self.tabletime.repo, self.tabletime.clock())
+        self.narrow = self.size.width < WIDE
         table = self.table
         ids = [s.id for s in view.sessions]
         row = table.cursor_row if table.row_count else len(ids) - 1
@@ -100,9 +101,10 @@ class TodayScreen(LiveTableScreen):
         self.show_totals()
 
     def on_resize(self) -> None:
-        super().on_resize()
-        if self.view is not None:
-            self.reload()  # long references and payer names wrap only when narrow
+        """Long references and payer names wrap only when narrow: the rows are made again
+        when the width crosses WIDE. (Textual calls the base screen's on_resize too.)"""
+        if self.view is not None and self.narrow != (self.size.width < WIDE):
+            self.reload()
 
     def _wanted(self, ids: list[UUID], kept: UUID | None) -> UUID | None:
         """Where the cursor goes: to a session just used (opened, created, brought back),
@@ -121,7 +123,7 @@ class TodayScreen(LiveTableScreen):
         now = self.tabletime.repo.local(self.view.now)
         today = [s for s in self.view.sessions if s.date_of_service == self.view.day]
         timed, units, timed_units = self.view.totals()
-        when = f"Today {now:%a %d %b %Y}" if self.size.width >= WIDE else f"{now:%a %d %b}"
+        when = f"{now:%a %d %b}" if self.narrow else f"Today {now:%a %d %b %Y}"
         self.query_one("#today-title", Static).update(
             f"{when} {now:%H:%M} · {plural(len(today), 'session')} · "
             f"{timed} timed min · {units_words(units, timed_units)}")
@@ -130,9 +132,8 @@ class TodayScreen(LiveTableScreen):
         assert self.view is not None
         view = self.view
         units = view.units(session)
-        narrow = self.size.width < WIDE
-        return [wrapped(session.patient, NARROW_PATIENT) if narrow else session.patient,
-                wrapped(session.payer.name, NARROW_PAYER) if narrow else session.payer.name,
+        return [wrapped(session.patient, NARROW_PATIENT) if self.narrow else session.patient,
+                wrapped(session.payer.name, NARROW_PAYER) if self.narrow else session.payer.name,
                 self._now(session),
                 str(view.billing(session).total_timed_minutes),
                 "pooled" if units is None else str(units), self._report(session),
@@ -217,6 +218,8 @@ class TodayScreen(LiveTableScreen):
             self.tabletime.tell(f"The session of {session.patient} is closed: open it and "
                                 "press o to reopen it first.", "warning")
             return
+        from tui.dialogs.details import session_details_dialog
+
         self.app.push_screen(session_details_dialog(
             self.tabletime, session, undo="u in the session undoes it"), lambda _: self.reload())
 
@@ -229,6 +232,8 @@ class TodayScreen(LiveTableScreen):
                                 "is not deleted (open it and press o to reopen it first).",
                                 "warning")
             return
+        from tui.dialogs.confirm import ConfirmDialog
+
         repo = self.tabletime.repo
         segments = repo.queries.segments_of(session.id)
 
@@ -261,9 +266,13 @@ class TodayScreen(LiveTableScreen):
     def action_group(self) -> None:
         """g: group therapy as the room needs it (tui/screens/group.py): start a group, or,
         while one runs, add a patient, let one leave, stop it, close its sessions."""
+        from tui.screens.group import group_menu
+
         group_menu(self.tabletime)
 
     def action_new_session(self) -> None:
+        from tui.dialogs.form import FormDialog, FormField
+
         repo = self.tabletime.repo
         created: list[Session] = []
 

@@ -1,0 +1,35 @@
+"""A command loads what it needs and no more (issue 18: `summary` and `patient` answer within
+250 ms, most of it the time to load modules): looked at in a fresh interpreter."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OTHER_COMMANDS = {"storage.backup", "storage.check", "storage.imports", "storage.exports",
+                  "storage.reports", "tarfile", "textual", "rich", "tui.app"}
+
+
+def loaded_by(*argv: str) -> set[str]:
+    script = ("import sys\nfrom tui.cli.main import main\n"
+              "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+              "print(' '.join(sys.modules), file=sys.stderr)")
+    run = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True,
+                         text=True, cwd=ROOT, check=True)
+    return set(run.stderr.split())
+
+
+@pytest.mark.parametrize("command", [["summary", "--date", "2026-03-02"],
+                                     ["patient", "AB12", "--json"]],
+                         ids=["summary", "patient"])
+def test_summary_and_patient_load_nothing_of_the_other_commands_nor_the_app(data, command):
+    loaded = loaded_by("--data-dir", str(data), *command)
+    assert "storage.views" in loaded
+    assert not loaded & OTHER_COMMANDS
+
+
+def test_version_loads_neither_storage_nor_pydantic():
+    loaded = loaded_by("--version")
+    assert not loaded & {"storage.repository", "pydantic", "textual", "tui.cli.data"}

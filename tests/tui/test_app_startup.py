@@ -1,0 +1,86 @@
+"""Launch (issue 18): Today is drawn without loading what only another screen, a dialog, an
+export or a crash needs, and its rows are made again only when the width crosses WIDE."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from storage.repository import Repository
+from storage.settings_file import save_settings
+from tui.format import WIDE
+from tui.screens.today import TodayScreen
+
+ROOT = Path(__file__).resolve().parents[2]
+NOT_FOR_TODAY = ("tui.screens.session", "tui.screens.day", "tui.screens.review",
+                 "tui.screens.history", "tui.screens.chart_note", "tui.screens.help",
+                 "tui.screens.group", "tui.dialogs.first_run", "tui.dialogs.details",
+                 "tui.dialogs.segment_forms", "core.formats.chart_note", "storage.exports",
+                 "storage.reports", "storage.crash", "storage.backup", "storage.imports")
+DRAW_TODAY = """
+import asyncio, sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from storage.repository import Repository
+from tui.app import make_app
+from tui.screens.today import TodayScreen
+
+
+async def draw():
+    clock = lambda: datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    with Repository.open(Path(sys.argv[1]), clock) as repo:
+        app = make_app(clock, repo)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, TodayScreen) and app.screen.table.row_count == 1
+            print(" ".join(sys.modules))
+
+asyncio.run(draw())
+"""
+
+
+def test_today_is_drawn_without_the_modules_of_other_screens_dialogs_and_exports(
+        data_dir, clock, settings):
+    with Repository.open(data_dir, clock, settings) as repo:
+        repo.commands.create_session("AB12", "Medicare")
+    save_settings(data_dir, settings)  # not a first start: no first-run dialog over Today
+    drawn = subprocess.run([sys.executable, "-c", DRAW_TODAY, str(data_dir)],
+                           capture_output=True, text=True, cwd=ROOT, check=True)
+    loaded = set(drawn.stdout.split())
+    assert "tui.screens.today" in loaded
+    assert not loaded & set(NOT_FOR_TODAY)
+
+
+async def test_today_rows_wrap_when_the_width_crosses_wide_and_only_then(open_app, monkeypatch):
+    app = open_app()
+    longest = "AB1234567890CD1234567890EF1234567890GH12"
+    session = app.repo.commands.create_session(longest, "Medicare Advantage")
+    app.repo.pop_notices()
+    reloads: list[int] = []
+    real = TodayScreen.reload
+
+    def counted(screen: TodayScreen) -> None:
+        reloads.append(screen.size.width)
+        real(screen)
+
+    monkeypatch.setattr(TodayScreen, "reload", counted)
+
+    def patient() -> str:
+        return str(app.screen.query_one("PlainTable").get_cell(str(session.id), "patient"))
+
+    async with app.run_test(size=(WIDE + 20, 30)) as pilot:
+        await pilot.pause()
+        assert patient() == longest
+        assert str(app.screen.query_one("#today-title").render()).startswith("Today ")
+        before = len(reloads)
+        await pilot.resize_terminal(WIDE + 10, 30)  # still wide: the rows stay as they are
+        await pilot.pause()
+        assert len(reloads) == before
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert patient() != longest and patient().replace("\n", "") == longest
+        assert not str(app.screen.query_one("#today-title").render()).startswith("Today ")
+        assert len(reloads) == before + 1
+        await pilot.resize_terminal(WIDE, 30)
+        await pilot.pause()
+        assert patient() == longest
