@@ -1,11 +1,14 @@
 """A command loads what it needs and no more (issue 18: `summary` and `patient` answer within
 250 ms, most of it the time to load modules): looked at in a fresh interpreter."""
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tui.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 OTHER_COMMANDS = {"storage.backup", "storage.check", "storage.imports", "storage.exports",
@@ -33,3 +36,24 @@ def test_summary_and_patient_load_nothing_of_the_other_commands_nor_the_app(data
 def test_version_loads_neither_storage_nor_pydantic():
     loaded = loaded_by("--version")
     assert not loaded & {"storage.repository", "pydantic", "textual", "tui.cli.data"}
+
+
+@pytest.mark.parametrize(("command", "collecting"), [
+    (["summary"], False), (["patient", "AB12"], False), (["export"], True)])
+def test_only_summary_and_patient_run_without_the_cyclic_collector_and_it_comes_back(
+        data, monkeypatch, capsys, command, collecting):
+    """They read, print and end: the collector's walks over what they read free nothing."""
+    from tui.cli import data as commands
+
+    seen: list[bool] = []
+    name = f"run_{command[0]}"
+    real = getattr(commands, name)
+
+    def spying(args):
+        seen.append(gc.isenabled())
+        return real(args)
+
+    monkeypatch.setattr(commands, name, spying)
+    assert gc.isenabled()
+    assert main(["--data-dir", str(data), *command]) == 0
+    assert seen == [collecting] and gc.isenabled()
