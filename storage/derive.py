@@ -1,6 +1,8 @@
 """What the index derives from a day file, and how its entries are keyed: a day's entry (its
 sessions, the totals of the closed ones, the day's Medicare amounts), the sessions a day file
-records deleting, the month a day belongs to and the digest of a month's stamps.
+records deleting, the month a day belongs to and the digest of a month's stamps, the file of
+the patient index a patient's entries are in and a day's entry cut down to that file's
+patients.
 
 Pure functions of what a day file holds: the index (storage/indexes.py) decides when to call
 them and keeps what they return.
@@ -12,6 +14,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from uuid import UUID
 
 from core.audit import Action
@@ -28,6 +31,11 @@ DERIVATION = 4
 """What the index holds and how: another number makes every month derived again (4: each
 visit's billed units and whether it was pooled)."""
 LEDGER_KEY = "\t"  # joins patient and bucket; a patient reference cannot hold a tab
+PATIENT_FILES = 256
+"""Files of the patient index: a few patients each, so that one patient's history reads one
+small file and a day's patients a few, while a rebuild writes a bounded number of files."""
+PATIENT_LAYOUT = 1
+"""How patients are spread over those files: another number derives them all again."""
 
 
 def digest(stamps: Iterable[tuple[date, str]]) -> str:
@@ -45,6 +53,27 @@ def in_month(stamps: dict[date, str], month: str) -> dict[date, str]:
     first = date(int(month[:4]), int(month[5:]), 1)
     after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return {day: stamp for day, stamp in stamps.items() if first <= day < after}
+
+
+@cache
+def patient_file(patient: str) -> str:
+    """The file of the patient index that holds a patient's entries: `3f`, from a digest of
+    the reference (stable across runs, unlike hash())."""
+    number = int.from_bytes(hashlib.sha256(patient.encode()).digest()[:4], "big")
+    return f"{number % PATIENT_FILES:02x}"
+
+
+def patients_cut(entry: DayEntry, bucket: str) -> DayEntry | None:
+    """A day's entry with only the sessions and Medicare amounts of the patients of one file
+    of the patient index; None when it has none of them. Without the day file's stamp: that
+    file is kept true by being written with the months, and a timer started (a new stamp,
+    the same sessions) does not rewrite it."""
+    sessions = tuple(v for v in entry.sessions if patient_file(v.patient) == bucket)
+    medicare = {key: amount for key, amount in entry.medicare.items()
+                if patient_file(key.partition(LEDGER_KEY)[0]) == bucket}
+    if not sessions and not medicare:
+        return None
+    return entry.model_copy(update={"stamp": "", "sessions": sessions, "medicare": medicare})
 
 
 def derive_day(day: date, records: Records, stamp: str, now: datetime, catalog: Catalog

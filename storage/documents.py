@@ -7,8 +7,15 @@ TinyDB's (table name -> document id -> record), so TinyDB reads and writes these
 
     days/2026/2026-03-02.json   DayDocument: the sessions of that date, their segments, audit
     index/2026-03.json          MonthIndexDocument: each day file of the month, derived
-    index/months.json           IndexSummaryDocument: each month's digest and open sessions
+    index/patients/3f.json      MonthIndexDocument too: the same entries, of some patients only
+    index/months.json           IndexSummaryDocument: each month's digest and open sessions,
+                                and the seal of every other index file
     patients.json               PatientsDocument: what the user entered about patients
+
+A derived file whose seal (storage/sealed.py) proves it is the one the index wrote is read
+with `derived`: pydantic still checks every type, but not again the text of each patient
+reference, checked when the file was written (the checks of untrusted text were most of the
+time of a read).
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from pydantic import (
 
 from core.audit import AuditEntry
 from core.billing.modifiers import TherapyBucket
-from core.care.history import Visit
+from core.care.history import SEALED, Visit, sealed
 from core.care.patients import Authorization, Episode, UsedElsewhere
 from core.models import Frozen, Segment, problem
 from core.session import Session
@@ -73,7 +80,10 @@ class DayEntry(Frozen):
 
     @field_validator("medicare")
     @classmethod
-    def _patient_and_bucket(cls, amounts: dict[str, Decimal]) -> dict[str, Decimal]:
+    def _patient_and_bucket(cls, amounts: dict[str, Decimal], info: ValidationInfo
+                            ) -> dict[str, Decimal]:
+        if sealed(info):
+            return amounts
         buckets = {bucket.value for bucket in TherapyBucket}
         for key in amounts:
             patient, _, bucket = key.partition("\t")
@@ -98,6 +108,19 @@ class MonthEntry(Frozen):
     digest: str
     version: int
     open: tuple[OpenEntry, ...] = ()
+    seal: str | None = None
+    """The seal of the month's index file as the index wrote it (None: not known, as from an
+    earlier Tabletime: the file is then validated field by field)."""
+
+
+class PatientFileEntry(Frozen):
+    """One file of the patient index (index/patients/3f.json: the day entries of the patients
+    whose reference hashes to 3f) as the index wrote it, with the version of that layout. A
+    file with no entry here is not trusted: it is derived again from the months."""
+
+    bucket: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{2}$")]
+    version: int
+    seal: str
 
 
 class MissingEntry(Frozen):
@@ -218,13 +241,16 @@ class MonthIndexDocument(Document):
 
 
 class IndexSummaryDocument(Document):
-    """index/months.json: per month, the digest of its day files and its open sessions; per
-    date, the sessions its day file lost (the index as a witness)."""
+    """index/months.json: per month, the digest of its day files, its open sessions and the
+    seal of its index file; per date, the sessions its day file lost (the index as a
+    witness); per file of the patient index, its seal. Small, and always validated: every
+    other index file is trusted through it."""
 
-    TABLES = ("months", "missing")
-    KEYS: ClassVar[dict[str, str]] = {"months": "month", "missing": "date"}
+    TABLES = ("months", "missing", "patients")
+    KEYS: ClassVar[dict[str, str]] = {"months": "month", "missing": "date", "patients": "bucket"}
     months: dict[DocId, MonthEntry] = Field(default_factory=dict)
     missing: dict[DocId, MissingEntry] = Field(default_factory=dict)
+    patients: dict[DocId, PatientFileEntry] = Field(default_factory=dict)
 
 
 class PatientsDocument(Document):
@@ -277,6 +303,17 @@ def validate(raw: dict[str, Any], kind: type[Document], context: dict[str, Any])
     except ValidationError as error:
         raise DocumentError(f"not a valid {kind.__name__.removesuffix('Document').lower()} "
                             f"file: {problem(error)}") from None
+
+
+def derived(content: bytes, kind: type[Document]) -> Document | None:
+    """A derived file's content, proven by its seal to be what the index wrote (its records
+    were validated then): parsed by pydantic's core without the checks of untrusted text.
+    None when it is not of this version's schema or not of `kind` after all."""
+    try:
+        document = kind.model_validate_json(content, context={SEALED: True})
+    except ValidationError:
+        return None
+    return document if document.schema_version() == SCHEMA_VERSION else None
 
 
 def _schema_of(raw: dict[str, Any]) -> int:

@@ -2,8 +2,10 @@
 are open, whom was seen when, what each closed session came to, and each day's Medicare
 amounts (the year so far, for KX). The day files are the only truth; this is a shortcut.
 
-    index/2026-03.json   each day file of March 2026 as derived from it, with the file's stamp
-    index/months.json    per month: a digest of its day files' stamps and its open sessions
+    index/2026-03.json        each day file of March 2026 as derived from it, with its stamp
+    index/patients/3f.json    the same entries, of the patients hashed to 3f only
+    index/months.json         per month: a digest of its day files' stamps, its open sessions
+                              and its file's seal; the seals of the patient index's files
 
 A month, not a year, so that what a new or closed session rewrites stays small in December.
 At open, every day file is stat'ed (not read): a month whose digest differs from what the index
@@ -11,9 +13,15 @@ saw (a crash between two writes, a file restored, repaired, removed or edited by
 index lost or damaged) has its changed days derived again, and the user is told once when
 that changed what the index said. A reader derives in memory and writes nothing.
 
+Its files are derived, and read as such: a month file (or a patient file) whose content still
+has the seal index/months.json recorded is read without the checks of untrusted text; one
+that does not (changed by hand, damaged, cut short) is derived again from the day files, and
+one of an earlier Tabletime (no seal) validated field by field, then sealed by the writer.
+
 What a day file gives is derived in storage/derive.py; the index is also a witness of the
-sessions day files lost (storage/witness.py). The reads of whom was seen when are the
-queries' (storage/queries.py).
+sessions day files lost (storage/witness.py), and it keeps the patient index
+(storage/patient_index.py). The reads of whom was seen when are the queries'
+(storage/queries.py).
 """
 
 from __future__ import annotations
@@ -37,7 +45,9 @@ from storage.derive import (
     same_content,
 )
 from storage.document_storage import Records, Report
-from storage.documents import DayEntry, MissingEntry, MonthEntry, OpenEntry
+from storage.documents import DayEntry, MissingEntry, MonthEntry, MonthIndexDocument, OpenEntry
+from storage.patient_index import PatientIndex
+from storage.sealed import read_sealed, seal_written
 from storage.store import Store, file_stamp
 from storage.witness import Witness
 
@@ -61,13 +71,18 @@ class Indexes:
         self._refreshing: set[str] = set()
         self._deferred: dict[str, tuple[dict[date, DayEntry], set[date]]] | None = None
         self.witness = Witness(store, report)
+        self.patients = PatientIndex(store, self._every_month)
 
     # ---- keeping them true ---------------------------------------------------------------
 
     def verify(self) -> int:
         """Derive every day of every month again, whatever the stamps say, and write what
-        differed. Returns how many days the index had wrong."""
-        return sum(self._refresh(month, everything=True) for month in self.months())
+        differed (the patient index with it). Returns how many days the index had wrong."""
+        with self._batched():
+            wrong = sum(self._refresh(month, everything=True) for month in self.months())
+            if self._summary:
+                self.patients.rebuild(everything=True)
+        return wrong
 
     def open(self) -> int:
         """Check every month against its day files; derive again what changed. Returns how
@@ -77,19 +92,40 @@ class Indexes:
         self._summary = {entry.month: entry for entry in
                          self._store.records(self._store.summary_path(), "months")}
         self.witness.load()
+        self.patients.load(self._store.records(self._store.summary_path(), "patients"))
         self._months = {}
         by_month: dict[str, list[tuple[date, str]]] = {month: [] for month in self._summary}
         for day, stamp in self._stamps.items():
             by_month.setdefault(month_of(day), []).append((day, stamp))
         wrong = 0
-        for month, stamps in sorted(by_month.items()):
-            entry = self._summary.get(month)
-            if (entry is None or entry.version != DERIVATION
-                    or entry.digest != digest(stamps)):
-                wrong += self._refresh(month, entry is None or entry.version != DERIVATION)
+        with self._batched():
+            for month, stamps in sorted(by_month.items()):
+                entry = self._summary.get(month)
+                if (entry is None or entry.version != DERIVATION
+                        or entry.digest != digest(stamps)):
+                    wrong += self._refresh(month, entry is None or entry.version != DERIVATION)
+            self._seal_earlier()
         self._tell(wrong)
         self.witness.tell()
         return wrong
+
+    def _seal_earlier(self) -> None:
+        """(The writer) Month files of an earlier Tabletime, which has no seal for them, are
+        written again to be sealed, and the patient index is derived where it has none."""
+        if not self._store.saves or not self._summary:
+            return
+        for month in sorted(m for m, entry in self._summary.items() if entry.seal is None):
+            self._persist(month, changed=list(self.month(month).values()), removed=[])
+        self.patients.rebuild()
+
+    @contextmanager
+    def _batched(self) -> Iterator[None]:
+        """Many days may change in the block: the patient index is written once, after it."""
+        with self.patients.batch():
+            yield
+        if self._store.saves:
+            self.patients.write()
+            self._write_summary([])
 
     def missing(self) -> list[MissingEntry]:
         """The witness: each date whose day file lost sessions the index knew, oldest first."""
@@ -119,6 +155,7 @@ class Indexes:
                             if entry is None else entry.model_copy(update={"stamp": stamp}))
             if self.witness.knows(day):  # a command brought a missing session back (an import)
                 self.witness.saw(day, None, entries[day], set())
+        self.patients.changed(day, old, entries.get(day))
         if self._ids is not None:
             for visit in () if old is None else old.sessions:
                 self._ids.pop(visit.id, None)
@@ -130,14 +167,16 @@ class Indexes:
     @contextmanager
     def deferred(self) -> Iterator[None]:
         """Many days changed in date order (an import): each month's index is written once,
-        when the days move past it, and then let go of, so memory holds one month at a time."""
-        self._deferred = {}
-        try:
-            yield
-        finally:
-            pending, self._deferred = self._deferred, None
-            for month, (changed, removed) in sorted(pending.items()):
-                self._persist(month, list(changed.values()), sorted(removed))
+        when the days move past it, and then let go of, so memory holds one month at a time;
+        the patient index once, at the end."""
+        with self._batched():
+            self._deferred = {}
+            try:
+                yield
+            finally:
+                pending, self._deferred = self._deferred, None
+                for month, (changed, removed) in sorted(pending.items()):
+                    self._persist(month, list(changed.values()), sorted(removed))
 
     def forget_day(self, day: date) -> None:
         """A day file was moved aside: its sessions leave the index, missing until it is
@@ -162,6 +201,9 @@ class Indexes:
                 entry = entries.get(day)
                 if entry is None or entry.stamp != stamp:
                     self.day_changed(day)
+        if self.patients.behind and self._store.saves:  # a file a query found changed
+            self.patients.write()
+            self._write_summary([])
 
     def _refresh(self, month: str, everything: bool) -> int:
         """Derive again the days of `month` whose stamp changed (`everything`: every day);
@@ -184,12 +226,14 @@ class Indexes:
                     self._stamps.pop(day, None)
                     continue
                 self.witness.saw(day, old, entry, deleted_sessions(records))
+                self.patients.changed(day, old, entry)
                 wrong += old is None or not same_content(old, entry)
                 fresh[day] = entry
                 changed.append(entry)
             removed = [day for day in known if day not in fresh]
             for day in removed:  # its day file is gone
                 self.witness.saw(day, known[day], None, set())
+                self.patients.changed(day, known[day], None)
             self._months[month] = fresh
             self._persist(month, changed=changed, removed=removed)
             return wrong + len(removed)
@@ -213,30 +257,49 @@ class Indexes:
         entries = self.month(month)
         opened = tuple(OpenEntry(id=s.id, date=day) for day, entry in sorted(entries.items())
                        for s in entry.sessions if s.open)
+        earlier = self._summary.get(month)
         summary = MonthEntry(month=month,
                              digest=digest((d, e.stamp) for d, e in entries.items()),
-                             version=DERIVATION, open=opened)
-        self._summary[month] = summary
+                             version=DERIVATION, open=opened,
+                             seal=None if earlier is None else earlier.seal)
         if not self._store.saves:
+            self._summary[month] = summary  # a reader derives in memory only
             self.witness.written()
-            return  # a reader derives in memory only
-        with self._store.change(self._store.index_path(month)) as change:
+            return
+        path = self._store.index_path(month)
+        with self._store.change(path) as change:
             for entry in changed:
                 change.put("days", entry)
             for day in removed:
                 change.drop("days", day)
+        self._summary[month] = summary.model_copy(update={"seal": seal_written(self._store,
+                                                                               path)})
+        self.patients.write()
+        self._write_summary([self._summary[month]])
+
+    def _write_summary(self, months: list[MonthEntry]) -> None:
+        """index/months.json: the months given, what the witness and the patient index say."""
         with self._store.change(self._store.summary_path()) as change:
-            change.put("months", summary)
+            for entry in months:
+                change.put("months", entry)
             self.witness.put_changes(change)
+            self.patients.put_changes(change)
         self.witness.written()
+        self.patients.written()
 
     # ---- reading them ----------------------------------------------------------------------
 
     def month(self, month: str) -> dict[date, DayEntry]:
-        """The entries of one month, by date (read from its index file the first time)."""
+        """The entries of one month, by date (read from its index file the first time; derived
+        again from the day files when that file is not the one the index wrote)."""
         if month not in self._months:
-            path = self._store.index_path(month)
-            self._months[month] = {e.date: e for e in self._store.records(path, "days")}
+            found = self._sealed_month(month)
+            if found is None:
+                path = self._store.index_path(month)
+                found = {e.date: e for e in self._store.records(path, "days")}
+                if self._sealed(month):  # changed since it was written: not trusted
+                    self._stale.add(month)
+            self._months[month] = found
             if month in self._stale and month not in self._refreshing:
                 self._stale.discard(month)
                 self._tell(self._refresh(month, everything=True))
@@ -247,8 +310,35 @@ class Indexes:
         over every month, as an import's or a close's, holds one month at a time)."""
         if month in self._months or month in self._stale:
             return self.month(month)
+        found = self._sealed_month(month)
+        if found is not None:
+            return found
+        if self._sealed(month):
+            return self.month(month)
         return {e.date: e for e in self._store.read_once(self._store.index_path(month))
                 .get("days", {}).values()}
+
+    def _sealed(self, month: str) -> bool:
+        """Whether the index recorded the seal of the month's file."""
+        entry = self._summary.get(month)
+        return entry is not None and entry.seal is not None
+
+    def _sealed_month(self, month: str) -> dict[date, DayEntry] | None:
+        """The month's file as the index wrote it; None when that cannot be proven."""
+        entry = self._summary.get(month)
+        document = read_sealed(self._store.index_path(month),
+                               None if entry is None else entry.seal, MonthIndexDocument)
+        if not isinstance(document, MonthIndexDocument):
+            return None
+        return {e.date: e for e in document.days.values()}
+
+    def _every_month(self) -> Iterator[dict[date, DayEntry]]:
+        return (self._peek(month) for month in self.months())
+
+    def patient_files(self, patients: Iterable[str]) -> dict[str, dict[date, DayEntry]]:
+        """The patients' files of the patient index, by name (`patient_file`): each file's
+        day entries, those of the few patients it holds (filter them by patient)."""
+        return self.patients.files(patients)
 
     def year(self, year: int) -> dict[date, DayEntry]:
         """The entries of one year, by date."""

@@ -4,7 +4,9 @@
     patients.json               what the user entered about patients
     days/2026/2026-03-02.json   the sessions of that date of service: the truth
     index/2026-03.json          derived from the month's day files
-    index/months.json           derived: each month's digest, open sessions, what went missing
+    index/patients/3f.json      derived: the same entries, of the patients hashed to 3f
+    index/months.json           derived: each month's digest, open sessions, what went missing,
+                                the seals of the other index files
     exports/                    what the app exported
     crashes/                    crash reports
     tabletime.lock              the lock where flock does not exist (Windows)
@@ -16,6 +18,7 @@ Paths inside an archive are the same, relative (`days/2026/2026-03-02.json`).
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -25,6 +28,7 @@ SUMMARY_NAME = "months.json"
 LOCK_NAME = "tabletime.lock"
 DAYS = "days"
 INDEX = "index"
+PATIENT_INDEX = "patients"
 EXPORTS = "exports"
 CRASHES = "crashes"
 
@@ -61,18 +65,35 @@ def day_of(root: Path, path: Path) -> date | None:
 
 
 def day_files(root: Path) -> dict[date, Path]:
-    """Every day file of the folder, by date."""
+    """Every day file of the folder, by date (listed, not globbed: every open lists them)."""
     found = {}
-    for path in (root / DAYS).glob("*/*.json"):
-        day = day_of(root, path)
-        if day is not None:
-            found[day] = path
+    for year in _entries(root / DAYS):
+        if year.is_dir(follow_symlinks=False):
+            for entry in _entries(Path(year.path)):
+                day = day_of_name(f"{DAYS}/{year.name}/{entry.name}")
+                if day is not None:
+                    found[day] = Path(entry.path)
     return dict(sorted(found.items()))
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as listed:
+            return list(listed)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def month_index_path(root: Path, month: str) -> Path:
     """index/2026-03.json, the index of a month's day files."""
     return root / INDEX / f"{month}.json"
+
+
+def patient_index_path(root: Path, bucket: str) -> Path:
+    """index/patients/3f.json: the index entries of the patients whose reference hashes to
+    `3f` (a name never made of the reference itself, which may hold any printable
+    character)."""
+    return root / INDEX / PATIENT_INDEX / f"{bucket}.json"
 
 
 def summary_path(root: Path) -> Path:

@@ -2,12 +2,13 @@
 
 Read only: nothing here writes or repairs (a damaged file is the store's business, a stale
 index the indexes'). Records come from the store's cache; a session is found from its id
-through the index, whatever day it is on.
+through the index, whatever day it is on; a patient's sessions and year so far from the
+patient index (one small file, not every month).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -29,7 +30,7 @@ from core.care.history import Visit
 from core.care.patients import Episode
 from core.models import Segment
 from core.session import Session, SessionView
-from storage.derive import month_of
+from storage.derive import patient_file
 from storage.errors import NotFound
 from storage.indexes import Indexes, year_to_date
 
@@ -88,7 +89,7 @@ class Queries:
                        for s in entry.sessions})
 
     def visits(self, patient: str) -> list[tuple[date, Visit]]:
-        """Every session of a patient, oldest first, from the index alone."""
+        """Every session of a patient, oldest first, from the patient index."""
         return visits_of(self._ctx.indexes, {patient}).get(patient, [])
 
     def last_visit(self, patient: str) -> Visit | None:
@@ -96,12 +97,21 @@ class Queries:
         visits = self.visits(patient) if patient else []
         return visits[-1][1] if visits else None
 
-    def year_to_date(self, day: date) -> YearToDate:
+    def year_to_date(self, day: date, patients: Collection[str] | None = None) -> YearToDate:
         """Each Medicare patient's allowed amount per KX bucket in `day`'s year before `day`:
-        what other providers billed (as entered) and this folder's closed sessions."""
+        what other providers billed (as entered) and this folder's closed sessions. Only
+        `patients`', when given: read from their files of the patient index, not every month
+        of the year."""
         totals = dict(self._ctx.patients.used_elsewhere(day.year))
-        for key, amount in year_to_date(self._ctx.indexes.year(day.year).values(), day).items():
-            totals[key] = totals.get(key, Decimal(0)) + amount
+        if patients is None:
+            entries = list(self._ctx.indexes.year(day.year).values())
+        else:
+            totals = {key: amount for key, amount in totals.items() if key[0] in patients}
+            entries = [entry for entries in self._ctx.indexes.patient_files(patients).values()
+                       for when, entry in entries.items() if when.year == day.year]
+        for key, amount in year_to_date(entries, day).items():
+            if patients is None or key[0] in patients:
+                totals[key] = totals.get(key, Decimal(0)) + amount
         return totals
 
     def report_deadlines(self, day: date, sessions: Sequence[SessionData]
@@ -178,19 +188,16 @@ class Queries:
 
 def visits_of(indexes: Indexes, patients: set[str], before: date | None = None
               ) -> dict[str, list[tuple[date, Visit]]]:
-    """The sessions of several patients (before a date), oldest first, in one reading of the
-    index."""
+    """The sessions of several patients (before a date), oldest first, from their files of
+    the patient index."""
+    files = indexes.patient_files(patients)
     found: dict[str, list[tuple[date, Visit]]] = {}
-    last = None if before is None else month_of(before)
-    for month in indexes.months():
-        if last is not None and month > last:
-            break
-        for day, entry in sorted(indexes.month(month).items()):
-            if before is not None and day >= before:
-                break
-            for visit in entry.sessions:
-                if visit.patient in patients:
-                    found.setdefault(visit.patient, []).append((day, visit))
+    for patient in sorted(patients):
+        visits = [(day, visit) for day, entry in sorted(files[patient_file(patient)].items())
+                  if before is None or day < before
+                  for visit in entry.sessions if visit.patient == patient]
+        if visits:
+            found[patient] = visits
     return found
 
 

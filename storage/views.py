@@ -30,10 +30,12 @@ from core.care.deadlines import (
 from core.care.history import HistoryEntry, Visit, patient_history
 from core.care.patients import UsedElsewhere
 from core.catalog import Catalog
-from core.kinds import LATEST_YEAR, Discipline
+from core.kinds import Discipline
 from core.models import Frozen, Segment
 from core.session import Session, treated_from
 from core.timing import forgotten_timers
+from storage.derive import patient_file
+from storage.documents import DayEntry
 from storage.indexes import medicare_by_day, year_to_date
 from storage.repository import Repository
 
@@ -42,8 +44,9 @@ def day_view(repo: Repository, day: date, now: datetime) -> DaySummary:
     """The day, with each Medicare patient's amount so far this year for KX and each
     patient's clocks (progress report, plan of care, authorization)."""
     sessions = repo.queries.day_sessions(day)
+    patients = {session.patient for session, _ in sessions}
     return summarize_day(day, sessions, now, repo.catalog, repo.zone,
-                         year_to_date=repo.queries.year_to_date(day),
+                         year_to_date=repo.queries.year_to_date(day, patients),
                          forgotten_minutes=repo.settings.forgotten_timer_minutes,
                          report_deadlines=repo.queries.report_deadlines(day, sessions),
                          certifications=repo.queries.plan_of_care_deadlines(day, sessions),
@@ -52,13 +55,16 @@ def day_view(repo: Repository, day: date, now: datetime) -> DaySummary:
 
 
 def patient_history_view(repo: Repository, patient: str) -> list[HistoryEntry]:
-    """Every session of a patient with the year so far, from the index alone."""
+    """Every session of a patient with the year so far, from the patient index alone."""
     visits = repo.queries.visits(patient)
-    daily = {}
-    for year in sorted({day.year for day, _ in visits}):
-        daily.update(medicare_by_day(repo.indexes.year(year), patient))
+    daily = medicare_by_day(_patient_entries(repo, patient), patient)
     elsewhere = {(e.year, e.bucket): e.amount for e in repo.patients.entries(patient)}
     return patient_history(visits, daily, elsewhere)
+
+
+def _patient_entries(repo: Repository, patient: str) -> dict[date, DayEntry]:
+    """The day entries of the patient's file of the patient index (a few patients' each)."""
+    return repo.indexes.patient_files({patient})[patient_file(patient)]
 
 
 class BucketYear(Frozen):
@@ -78,8 +84,8 @@ class BucketYear(Frozen):
 def patient_year(repo: Repository, patient: str, year: int) -> list[BucketYear]:
     """Each KX bucket's year so far for a patient: this folder's closed sessions and what was
     entered as used at other providers."""
-    here = year_to_date(repo.indexes.year(year).values(), date(year + 1, 1, 1)) \
-        if year < LATEST_YEAR else {}
+    here = year_to_date((entry for day, entry in _patient_entries(repo, patient).items()
+                         if day.year == year), date.max)
     elsewhere = repo.patients.used_elsewhere(year)
     found = []
     for bucket in TherapyBucket:

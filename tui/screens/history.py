@@ -1,13 +1,16 @@
 """A patient's sessions over time, with the calendar-year Medicare amount against KX.
 
-Read from the index in a worker (the timers keep ticking), through a read-only second look at
-the data folder that shares nothing with the app's store.
+Read from the patient index in a worker (the timers keep ticking), through a read-only second
+look at the data folder that shares nothing with the app's store; the table is filled thirty
+rows at a time, so that the first are drawn at once and no key waits for the rest.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -26,6 +29,10 @@ from tui.widgets.footer import KeysFooter
 from tui.widgets.notices import NoticeBar
 from tui.widgets.plain_table import PlainTable
 
+ROWS_AT_ONCE = 30
+"""Rows added to the table between two frames: a screenful (each cell is measured as it is
+added, which makes a thousand rows at once a long freeze)."""
+
 
 class PatientHistoryScreen(TabletimeScreen[None]):
     BINDINGS = [
@@ -40,6 +47,8 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         super().__init__()
         self.patient = patient
         self.ids: list[UUID] = []
+        self._filling = 0
+        """Which reading the table is being filled from (a newer one stops an older fill)."""
 
     def compose(self) -> ComposeResult:
         yield Static(f"Patient {self.patient}: reading the history...", id="history-title",
@@ -50,33 +59,28 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        self.load()  # first: the reading starts while the screen is drawn
         self.query_one(DataTable).add_columns("Date", "Disc", "KX", "Est.",
                                               "Medicare this year", "Timed", "Units", "Payer")
-        self.load()
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:
         with self.tabletime.reader() as repo:
             entries = patient_history_view(repo, self.patient)
-        self.app.call_from_thread(self.show, entries)
+        rows = [_cells(entry) for entry in entries]
+        widths = [max(map(cell_len, map(str, cells))) for cells in zip(*rows, strict=True)]
+        self.app.call_from_thread(self.show, entries, rows, widths)
 
-    def show(self, entries: list[HistoryEntry]) -> None:
+    def show(self, entries: list[HistoryEntry], rows: list[Row], widths: list[int]) -> None:
+        """The rows, a few at a time, in columns as wide as they will need (a column that
+        widens while rows come in would draw the whole table again)."""
         table = self.query_one(DataTable)
         table.clear()
+        for column, width in zip(table.ordered_columns, widths, strict=False):
+            column.content_width = max(column.content_width, width)
         self.ids = [entry.visit.id for entry in entries]
-        for entry in entries:
-            visit = entry.visit
-            ytd = "" if entry.year_to_date is None else (
-                f"{dollars(entry.year_to_date)} {entry.bucket} of "
-                f"${KX_THRESHOLDS.get(entry.day.year, '?')}")
-            estimate = "open" if visit.open else "pooled" if visit.pooled else \
-                dollars(visit.amount)
-            units = "pooled" if visit.pooled else _number(visit.units)
-            table.add_row(f"{entry.day:%Y-%m-%d}", visit.discipline.value,
-                          Text("KX", style="bold reverse") if entry.kx else "",
-                          estimate, ytd, _number(visit.timed_minutes), units,
-                          visit.payer, key=str(visit.id))
-        table.move_cursor(row=max(len(entries) - 1, 0))
+        self._filling += 1
+        self._fill(rows, 0, self._filling)
         self.query_one("#history-title", Static).update(
             f"{self.patient} · {plural(len(entries), 'session')} · estimates; KX counts PT "
             "and SLP together, OT alone")
@@ -87,6 +91,18 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         notes = [f"! {m}" for messages in latest.values() for m in messages]
         self.query_one("#history-notes", Static).update("\n".join(notes) or "No threshold "
                                                         "warnings.")
+
+    def _fill(self, rows: Sequence[Row], start: int, filling: int) -> None:
+        """The next rows, then the rest after the next frame; the newest selected at the end."""
+        if filling != self._filling:
+            return  # read again meanwhile
+        table = self.query_one(DataTable)
+        for row, cells in enumerate(rows[start:start + ROWS_AT_ONCE], start):
+            table.add_row(*cells, key=str(self.ids[row]))
+        if start + ROWS_AT_ONCE < len(rows):
+            self.call_after_refresh(self._fill, rows, start + ROWS_AT_ONCE, filling)
+        else:
+            table.move_cursor(row=max(len(rows) - 1, 0))
 
     def action_used_elsewhere(self) -> None:
         """What the patient already used this year at other providers (from the Medicare
@@ -129,6 +145,22 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         table = self.query_one(DataTable)
         if self.ids:
             self.tabletime.show_chart_note(self.ids[table.cursor_row])
+
+
+Row = tuple[str | Text, ...]
+
+
+def _cells(entry: HistoryEntry) -> Row:
+    """A history row: date, discipline, KX, estimate, the year so far, minutes, units, payer."""
+    visit = entry.visit
+    ytd = "" if entry.year_to_date is None else (
+        f"{dollars(entry.year_to_date)} {entry.bucket} of "
+        f"${KX_THRESHOLDS.get(entry.day.year, '?')}")
+    estimate = "open" if visit.open else "pooled" if visit.pooled else dollars(visit.amount)
+    units = "pooled" if visit.pooled else _number(visit.units)
+    return (f"{entry.day:%Y-%m-%d}", visit.discipline.value,
+            Text("KX", style="bold reverse") if entry.kx else "", estimate, ytd,
+            _number(visit.timed_minutes), units, visit.payer)
 
 
 def _number(value: int | None) -> str:
