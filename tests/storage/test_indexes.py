@@ -9,7 +9,7 @@ import pytest
 
 from core.billing.modifiers import TherapyBucket
 from storage.repository import Repository
-from storage.views import day_view, patient_history_view
+from storage.views import day_view, patient_history_view, patient_view
 from tests.helpers import export_segments, killed, rebuilt_equals_kept
 
 
@@ -89,6 +89,9 @@ def test_queries_never_write(repo, clock, disk_writes):
     repo.queries.audit_of(closed.id)
     day_view(repo, day, clock.now)
     patient_history_view(repo, "AB12")
+    patient_view(repo, "AB12", day.year, day)
+    repo.queries.year_to_date(day, {"AB12", "CD34"})
+    repo.queries.last_visit("NEW1")
     export_segments(repo)
     assert disk_writes == []
 

@@ -59,9 +59,9 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.load()  # first: the reading starts while the screen is drawn
         self.query_one(DataTable).add_columns("Date", "Disc", "KX", "Est.",
                                               "Medicare this year", "Timed", "Units", "Payer")
+        self.load()
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:

@@ -1,0 +1,79 @@
+"""The history screen fills its table a few rows a frame: the first are drawn at once, the UI
+never waits for a thousand, and the newest visit is selected once all are in."""
+
+from datetime import timedelta
+
+from textual.widgets import DataTable
+
+from tui.screens import history
+from tui.screens.history import PatientHistoryScreen
+
+from .conftest import SIZE
+
+
+def visits(app, clock, count):
+    for _ in range(count):
+        session = app.repo.commands.create_session("AB12", "Medicare")
+        clock.advance(minutes=20)
+        app.repo.commands.add_segment(session.id, "97110", clock.now - timedelta(minutes=20),
+                                      clock.now)
+        app.repo.commands.close_session(session.id)
+        clock.advance(days=1)
+
+
+async def filled(pilot, table, rows):
+    for _ in range(50):
+        if table.row_count == rows and table.cursor_row == rows - 1:
+            return
+        await pilot.pause()
+
+
+async def test_a_long_history_is_added_a_few_rows_a_frame(open_app, clock, monkeypatch):
+    monkeypatch.setattr(history, "ROWS_AT_ONCE", 2)
+    app = open_app()
+    visits(app, clock, 5)
+    counts: list[int] = []
+    real = PatientHistoryScreen._fill
+
+    def fill(self, rows, start, filling):
+        real(self, rows, start, filling)
+        counts.append(self.query_one(DataTable).row_count)
+
+    monkeypatch.setattr(PatientHistoryScreen, "_fill", fill)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = PatientHistoryScreen("AB12")
+        app.push_screen(screen)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        table = screen.query_one(DataTable)
+        await filled(pilot, table, 5)
+        assert counts == [2, 4, 5]
+        assert table.cursor_row == 4  # the newest visit
+        assert [str(table.get_row_at(r)[0]) for r in range(5)] == sorted(
+            str(table.get_row_at(r)[0]) for r in range(5))
+
+
+async def test_a_history_read_again_while_filling_is_shown_once(open_app, clock, monkeypatch):
+    monkeypatch.setattr(history, "ROWS_AT_ONCE", 2)
+    app = open_app()
+    visits(app, clock, 5)
+    shown: list[tuple] = []
+    real = PatientHistoryScreen.show
+
+    def show(self, *read):
+        shown.append(read)
+        real(self, *read)
+
+    monkeypatch.setattr(PatientHistoryScreen, "show", show)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = PatientHistoryScreen("AB12")
+        app.push_screen(screen)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        real(screen, *shown[0])  # read again (a change recorded) while the first fills
+        real(screen, *shown[0])
+        table = screen.query_one(DataTable)
+        await filled(pilot, table, 5)
+        for _ in range(5):
+            await pilot.pause()
+        assert table.row_count == 5 and table.cursor_row == 4
