@@ -1,29 +1,34 @@
 """Importing a segments CSV: all rows checked before anything is written, then written a day at
-a time, with memory that does not grow with the file.
+a time, with memory that does not grow with the file's text.
 
-The file is read twice. The first pass checks every row and the rules across rows, keeping a
-few numbers per row (and where each new row starts in the file); the second reads the rows of
-one date of service at a time and writes that day in one durable write. A session already
-stored is skipped, so an import killed half-way is finished by running it again; the index
-learns of each written day (and, if killed, finds out at the next open from the stamps).
+The file is parsed once. The check goes through every row and the rules across rows, and
+holds each row of a new session as a few numbers (core/formats/held_rows.py); the write then
+takes one date of service at a time, bills each session once and writes that day in one
+durable write, handing the index the day's entry billed from the same sessions
+(storage/commands/imported.py). A session already stored is skipped, so an import killed
+half-way is finished by running it again; the index learns of each written day (and, if
+killed, finds out at the next open from the stamps).
 """
 
 from __future__ import annotations
 
 import csv
-from array import array
+import gc
 from collections.abc import Iterator
-from datetime import date, timedelta
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 from uuid import UUID
 
 from core.billing.minutes import code_minutes
 from core.billing.recorded import terms_of
-from core.billing.session import bill_session
+from core.billing.session import Terms, bill_session
+from core.formats.held_rows import HeldRows, HeldSegment
 from core.formats.import_rules import FileCheck
-from core.formats.segments_csv import COLUMNS, Row, RowError, RowParser, is_blank
-from core.models import Frozen, PayerProfile, Segment
+from core.formats.segment_rows import RowParser, SessionCells, instant, is_blank
+from core.formats.segments_csv import COLUMNS, RowError
+from core.models import Frozen, Method, PayerProfile, Segment
 from core.session import Session
 from core.text import printable
 from storage.errors import BadPath, disk_problem
@@ -35,6 +40,10 @@ MAX_LISTED = 100
 """Bad rows listed in full; beyond that, a count."""
 MAX_SKIPPED_LISTED = 5
 """Sessions already stored named in the report; beyond that, a count."""
+YOUNG_OBJECTS = 100_000
+"""How many new objects the cycle collector lets by during an import before it looks (700
+by default): an import makes millions of objects that never form cycles, and looking every
+700 took a third of its time."""
 
 
 class ImportReport(Frozen):
@@ -102,18 +111,30 @@ def _rows(handle: BinaryIO, errors: list[RowError]) -> Iterator[tuple[int, int, 
         yield reader.line_num, offset, cells
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """The cycle collector looks less often while the block runs (YOUNG_OBJECTS)."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(YOUNG_OBJECTS, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def import_segments(repo: Repository, path: Path) -> ImportReport:
     """Import a segments CSV: every row is checked first and nothing is written if one is bad.
 
     A session already stored (on the same date) is skipped and reported, never duplicated.
     """
     limit = csv.field_size_limit(MAX_CELL)
+    parser = RowParser(repo.catalog, repo.clock.raw())
     try:
-        with path.open("rb") as handle:
-            report, days = _check(repo, handle)
+        with path.open("rb") as handle, _fewer_collections():
+            report, held = _check(repo, handle, parser)
             if report.errors:
                 return report
-            written = _write(repo, handle, days)
+            written = _Writer(repo, handle, parser).write(held)
     except UnicodeDecodeError:
         raise BadPath(f"cannot read {printable(str(path))}: it is not UTF-8 text (save it as "
                       "CSV UTF-8)") from None
@@ -126,16 +147,14 @@ def import_segments(repo: Repository, path: Path) -> ImportReport:
     return report.model_copy(update={"sessions": written[0], "segments": written[1]})
 
 
-def _check(repo: Repository, handle: BinaryIO) -> tuple[ImportReport, dict[date, array[int]]]:
-    """The first pass: every row and every rule; where the rows of each new session's date
-    of service start in the file."""
+def _check(repo: Repository, handle: BinaryIO, parser: RowParser
+           ) -> tuple[ImportReport, HeldRows]:
+    """The pass over the file: every row and every rule; each row of a new session held."""
     errors: list[RowError] = []
     check = FileCheck(repo.catalog, repo.zone)
     stored = repo.indexes.session_dates()
-    now = repo.clock.raw()
-    days: dict[date, array[int]] = {}
+    held = HeldRows()
     seen_stored: set[UUID] = set()
-    parser = RowParser(repo.catalog, now)
     for line, offset, cells in _rows(handle, errors):
         if is_blank(cells):
             continue
@@ -143,77 +162,101 @@ def _check(repo: Repository, handle: BinaryIO) -> tuple[ImportReport, dict[date,
         if isinstance(row, list):
             errors += row
             continue
-        known = stored.get(row.session_id)
-        if known is not None and known != row.date_of_service:
+        session = row.session
+        known = stored.get(session.session_id)
+        if known is not None and known != session.date_of_service:
             errors.append(RowError(line=line, column="session_id", message=(
                 f"this session is already stored with the date of service {known}, not "
-                f"{row.date_of_service}")))
+                f"{session.date_of_service}")))
             continue
         check.add(row, stored=known is not None)
         if known is None:
-            days.setdefault(row.date_of_service, array("q")).append(offset)
+            held.add(row, offset)
         else:
-            seen_stored.add(row.session_id)
+            seen_stored.add(session.session_id)
     if not errors:
-        files = repo.store.day_files()
-        near = {day + timedelta(days=shift) for day in days for shift in (-1, 0, 1)}
-        nearby = [s for day in sorted(near & set(files))
-                  for _, segments in repo.queries.day_sessions(day, keep=False)
-                  for s in segments]
-        kept = {s.id: s for s in nearby if repo.catalog.is_timed(s.code)}
-        kept.update((s.id, s) for s in repo.queries.running_timed())  # from any earlier day
-        groups = [s for s in nearby if repo.catalog.is_group(s.code)]
-        errors += check.finish(kept.values(), seen_stored, groups)
+        errors += _with_the_store(repo, check, held, seen_stored)
     errors.sort(key=lambda error: error.line)
     listed = tuple(sorted(str(i) for i in seen_stored)[:MAX_SKIPPED_LISTED])
     return ImportReport(skipped=len(seen_stored), skipped_listed=listed,
                         errors=tuple(errors[:MAX_LISTED]),
                         more_errors=max(len(errors) - MAX_LISTED, 0),
-                        warnings=tuple(check.warnings[:MAX_LISTED])), days
+                        warnings=tuple(check.warnings[:MAX_LISTED])), held
 
 
-def _write(repo: Repository, handle: BinaryIO, days: dict[date, array[int]]) -> tuple[int, int]:
-    """The second pass: each date of service read again and written in one durable write."""
-    sessions = segments = 0
-    now = repo.clock.raw()
-    parser = RowParser(repo.catalog, now)
-    lines = _Lines(handle)
-    reader = csv.reader(lines)
-    with repo.indexes.deferred():
-        for day in sorted(days):
-            rows: dict[UUID, list[Row]] = {}
-            for offset in days[day]:
-                if offset != lines.position:  # rows of a date usually follow each other
-                    lines = _Lines(handle, offset)
-                    reader = csv.reader(lines)
-                row = parser.parse(0, next(reader))
-                assert not isinstance(row, list), "checked in the first pass"
-                rows.setdefault(row.session_id, []).append(row)
-            bundles = [_session(repo, found) for found in rows.values()]
-            repo.commands.add_imported(day, bundles)
-            sessions += len(bundles)
-            segments += sum(len(found) for found in rows.values())
-    return sessions, segments
+def _with_the_store(repo: Repository, check: FileCheck, held: HeldRows,
+                    seen_stored: set[UUID]) -> list[RowError]:
+    """The rules across rows, against what is stored on the days around the new ones (and
+    the timers still running from any earlier day)."""
+    files = repo.store.day_files()
+    near = {day + timedelta(days=shift) for day in held.days() for shift in (-1, 0, 1)}
+    nearby = [s for day in sorted(near & set(files))
+              for _, segments in repo.queries.day_sessions(day, keep=False) for s in segments]
+    kept = {s.id: s for s in nearby if repo.catalog.is_timed(s.code)}
+    kept.update((s.id, s) for s in repo.queries.running_timed())
+    groups = [s for s in nearby if repo.catalog.is_group(s.code)]
+    return check.finish(kept.values(), seen_stored, groups)
 
 
-def _session(repo: Repository, rows: list[Row]) -> tuple[Session, list[Segment]]:
-    """The stored form of an imported session: closed (with its billing) once all segments end."""
-    first = rows[0]
-    segments = sorted((row.segment() for row in rows), key=lambda s: s.start)
-    try:  # the settings' profile of that name (its medicare flag, its fee table)...
-        payer = repo.settings.payer(first.payer)
-        if payer.method is not first.method:  # ...with the method the file says was used
-            payer = payer.model_copy(update={"method": first.method})
-    except KeyError:
-        payer = PayerProfile(name=first.payer, method=first.method)
-    ends = [s.end for s in segments]
-    closed_at = None if None in ends else max(e for e in ends if e is not None)
-    billing = None
-    if closed_at is not None:
-        billing = bill_session(code_minutes(segments, closed_at), terms_of(payer),
-                               first.discipline, first.date_of_service, repo.catalog).billing
-    session = Session(id=first.session_id, patient=first.patient, payer=payer,
-                      discipline=first.discipline, date_of_service=first.date_of_service,
-                      opened_at=segments[0].start, closed_at=closed_at, billing=billing)
-    return session, segments
+class _Writer:
+    """The write of the held rows, a date of service at a time: each session billed once."""
 
+    def __init__(self, repo: Repository, handle: BinaryIO, parser: RowParser) -> None:
+        self._repo = repo
+        self._handle = handle
+        self._parser = parser
+        self._payers: dict[tuple[str, Method], tuple[PayerProfile, Terms]] = {}
+
+    def write(self, held: HeldRows) -> tuple[int, int]:
+        """Each date of service in one durable write; how many sessions and segments."""
+        sessions = segments = 0
+        with self._repo.indexes.deferred():
+            for day in held.days():
+                bundles = [self._session(cells, found) for cells, found in held.take(day)]
+                self._repo.commands.add_imported(day, bundles)
+                sessions += len(bundles)
+                segments += sum(len(found) for _, found in bundles)
+        return sessions, segments
+
+    def _session(self, cells: SessionCells, held: list[HeldSegment]
+                 ) -> tuple[Session, list[Segment]]:
+        """The stored form of an imported session: closed (with its billing) once all its
+        segments end."""
+        segments = sorted((Segment(
+            session_id=cells.session_id, code=part.code, start=instant(part.start),
+            end=None if part.end is None else instant(part.end),
+            furnished_by=part.furnished_by, note=self._note(part.note_at))
+            for part in held), key=lambda s: s.start)
+        payer, terms = self._payer(cells.payer, cells.method)
+        ends = [s.end for s in segments]
+        closed_at = None if None in ends else max(e for e in ends if e is not None)
+        billing = None
+        if closed_at is not None:
+            billing = bill_session(code_minutes(segments, closed_at), terms, cells.discipline,
+                                   cells.date_of_service, self._repo.catalog).billing
+        session = Session(id=cells.session_id, patient=cells.patient, payer=payer,
+                          discipline=cells.discipline, date_of_service=cells.date_of_service,
+                          opened_at=segments[0].start, closed_at=closed_at, billing=billing)
+        return session, segments
+
+    def _payer(self, name: str, method: Method) -> tuple[PayerProfile, Terms]:
+        """The settings' profile of that name (its medicare flag, its fee table) with the
+        method the file says was used; a profile of its own when the settings have none."""
+        found = self._payers.get((name, method))
+        if found is None:
+            try:
+                payer = self._repo.settings.payer(name)
+                if payer.method is not method:
+                    payer = payer.model_copy(update={"method": method})
+            except KeyError:
+                payer = PayerProfile(name=name, method=method)
+            found = self._payers[(name, method)] = (payer, terms_of(payer))
+        return found
+
+    def _note(self, at: int | None) -> str:
+        """A segment's note: its row read again (checked already) when it has one."""
+        if at is None:
+            return ""
+        row = self._parser.parse(0, next(csv.reader(_Lines(self._handle, at))))
+        assert not isinstance(row, list), "checked before anything was written"
+        return row.note

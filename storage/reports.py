@@ -9,19 +9,41 @@ memory does not grow with the range.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TextIO
 
-from core.billing.day import ClaimRow, SessionData, YearToDate, day_claim_rows
+from core.billing.day import ClaimRow, SessionData, YearToDate, day_claim_rows, medicare_amounts
 from core.billing.recorded import bill_recorded
 from core.billing.summary import DaySummary, summarize_day
 from core.formats.chart_note import chart_note
 from core.formats.claims_csv import LINE_COLUMNS, SESSION_COLUMNS, line_row, session_row
-from core.formats.segments_csv import COLUMNS, segment_row
+from core.formats.segments_csv import COLUMNS, segment_rows
 from core.session import Session
 from core.text import plural
 from storage.reading import FolderReader
+
+
+class _YearSoFar:
+    """The year so far (KX) before each day of an export, asked in date order: the folder's
+    read once per year of the range, then each exported day's Medicare amounts added as it is
+    billed (what the index keeps of that day: its closed sessions' claim lines)."""
+
+    def __init__(self, folder: FolderReader) -> None:
+        self._folder = folder
+        self._year: int | None = None
+        self._totals: YearToDate = {}
+
+    def before(self, day: date) -> YearToDate:
+        if day.year != self._year:
+            self._year, self._totals = day.year, self._folder.year_to_date(day)
+        return self._totals
+
+    def add(self, rows: Iterable[ClaimRow]) -> None:
+        """A day's claim lines of closed sessions, once billed."""
+        for key, amount in medicare_amounts(rows).items():
+            self._totals[key] = self._totals.get(key, Decimal(0)) + amount
 
 
 def _summarize(folder: FolderReader, day: date, sessions: list[SessionData], now: datetime,
@@ -37,11 +59,13 @@ def claim_rows(folder: FolderReader, first: date | None, last: date | None,
     """Every claim line of the closed sessions in the range, oldest first, KX included (the
     year so far before each day is the index's, as for the day summary). Open sessions are
     not billed yet (`left_open` names them)."""
+    year = _YearSoFar(folder)
     for day in folder.days(first, last):
         closed = [(s, segs) for s, segs in folder.day_sessions(day, keep=False)
                   if not s.is_open]
-        yield from day_claim_rows(day, closed, now, folder.catalog,
-                                  folder.year_to_date(day))
+        rows = day_claim_rows(day, closed, now, folder.catalog, year.before(day))
+        year.add(rows)
+        yield from rows
 
 
 def left_open(folder: FolderReader, first: date | None, last: date | None) -> list[Session]:
@@ -75,10 +99,14 @@ def write_sessions(folder: FolderReader, first: date | None, last: date | None, 
     writer = csv.writer(out)
     writer.writerow(SESSION_COLUMNS)
     settings = folder.settings
+    year = _YearSoFar(folder)
     count = 0
     for day in folder.days(first, last):
         sessions = folder.day_sessions(day, keep=False)
-        summary = _summarize(folder, day, sessions, now, folder.year_to_date(day))
+        summary = _summarize(folder, day, sessions, now, year.before(day))
+        closed = [(s, segs) for s, segs in sessions if not s.is_open]
+        year.add(summary.rows if len(closed) == len(sessions) else
+                 day_claim_rows(day, closed, now, folder.catalog, year.before(day)))
         segments = {s.id: segs for s, segs in sessions}
         for item in summary.sessions:
             mine = segments[item.session.id]
@@ -101,7 +129,6 @@ def write_segments(folder: FolderReader, first: date | None, last: date | None,
     count = 0
     for day in folder.days(first, last):
         for session, segments in folder.day_sessions(day, keep=False):
-            for segment in segments:
-                writer.writerow(segment_row(session, segment, folder.zone))
-                count += 1
+            count += len(segments)
+            writer.writerows(segment_rows(session, segments, folder.zone))
     return count

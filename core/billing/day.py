@@ -8,8 +8,10 @@ the allowed amount (7), and the checks that come from billing itself: KX, Medica
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from uuid import UUID
 
 from core.billing.checks import CheckKind, DayCheck
@@ -93,9 +95,11 @@ def day_claim_rows(day: date, sessions: Sequence[SessionData], now: datetime, ca
     return list(bill_day(ordered, now, catalog, year_to_date).rows)
 
 
-class DayBilling(Frozen):
-    """A day billed: each session's result, the groups billed together, the claim rows, each
-    session's amount, and the KX checks (no other check: see `summarize_day`)."""
+@dataclass(frozen=True)
+class DayBilling:
+    """A day billed: each session's result, the groups billed together, the claim rows and
+    each session's amount; the checks that come from billing itself when first asked for
+    (half the work, which the index, Today and the claim lines never ask for)."""
 
     billings: dict[UUID, BillingResult]
     groups: tuple[Group, ...]
@@ -103,7 +107,23 @@ class DayBilling(Frozen):
     amounts: dict[UUID, Decimal | None]
     units: dict[UUID, int]
     """The claim lines' units of each group, on its first session."""
-    checks: tuple[DayCheck, ...]
+    ordered: tuple[SessionData, ...] = field(repr=False, compare=False)
+    catalog: Catalog = field(repr=False, compare=False)
+    kx: tuple[tuple[DayCheck, ...], ...] = field(repr=False, compare=False)
+    """Each group's KX checks, found as its lines were marked."""
+
+    @cached_property
+    def checks(self) -> tuple[DayCheck, ...]:
+        """KX and Medicare status, group by group, then NCCI edits (no other check: see
+        `summarize_day`)."""
+        first_of = {s.id: s for s, _ in self.ordered}
+        found: list[DayCheck] = []
+        for group, kx in zip(self.groups, self.kx, strict=True):
+            if first_of[group.session_ids[0]].payer.medicare:
+                found += kx
+                found += _status_checks(group, self.ordered, self.catalog)
+        found += _edit_checks(self.ordered, self.groups, self.rows, first_of)
+        return tuple(found)
 
 
 def bill_day(ordered: Sequence[SessionData], now: datetime, catalog: Catalog,
@@ -113,7 +133,7 @@ def bill_day(ordered: Sequence[SessionData], now: datetime, catalog: Catalog,
     billing itself (KX, Medicare status, NCCI edits); the biller's other checks are
     `summarize_day`'s."""
     billings = {s.id: bill_recorded(s, segs, now, catalog).billing for s, segs in ordered}
-    groups, rows, checks = _billed(ordered, billings, now, catalog, year_to_date)
+    groups, rows, kx = _billed(ordered, billings, now, catalog, year_to_date)
     amounts: dict[UUID, Decimal | None] = {}
     units: dict[UUID, int] = {}
     for group in groups:
@@ -124,32 +144,32 @@ def bill_day(ordered: Sequence[SessionData], now: datetime, catalog: Catalog,
         amounts[group.session_ids[0]] = sum(known, Decimal(0)) if known or not mine else None
         units[group.session_ids[0]] = sum(row.units for row in mine)
     return DayBilling(billings=billings, groups=tuple(groups), rows=tuple(rows),
-                      amounts=amounts, units=units, checks=tuple(checks))
+                      amounts=amounts, units=units, ordered=tuple(ordered), catalog=catalog,
+                      kx=tuple(kx))
 
 
 def _billed(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResult],
             now: datetime, catalog: Catalog,
             year_to_date: Mapping[tuple[str, TherapyBucket], Decimal] | None,
-            ) -> tuple[list[Group], list[ClaimRow], list[DayCheck]]:
+            ) -> tuple[list[Group], list[ClaimRow], list[tuple[DayCheck, ...]]]:
     """Groups, their claim rows priced per patient (the multiple-procedure reduction spans a
     patient's Medicare lines of the date, whatever the discipline), KX where the year's allowed
-    amount passes the threshold, and the checks of status, KX and NCCI edits."""
+    amount passes the threshold, and each group's KX checks."""
     first_of = {s.id: s for s, _ in ordered}
     groups = _groups(ordered, billings, now, catalog)
     priced = _priced(groups, first_of, catalog)
     rows: list[ClaimRow] = []
-    checks: list[DayCheck] = []
+    kx: list[tuple[DayCheck, ...]] = []
     ytd = dict(year_to_date or {})
     for group in groups:
         first = first_of[group.session_ids[0]]
         group_rows = [_row(group, first, fee) for fee in priced[group.session_ids[0]]]
+        kx_checks: list[DayCheck] = []
         if first.payer.medicare:
             group_rows, kx_checks = _apply_kx(group_rows, group, first, ytd)
-            checks += kx_checks
-            checks += _status_checks(group, ordered, catalog)
+        kx.append(tuple(kx_checks))
         rows += group_rows
-    checks += _edit_checks(ordered, groups, rows, first_of)
-    return groups, rows, checks
+    return groups, rows, kx
 
 
 def _groups(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResult],

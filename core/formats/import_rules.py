@@ -10,29 +10,50 @@ import itertools
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, timedelta, tzinfo
+from enum import Enum
 from typing import NamedTuple
 from uuid import UUID
 
 from core.billing.explain import ASSISTANT_EVALUATION
 from core.billing.units import MINUTES_IN_A_DAY
 from core.catalog import Catalog
-from core.formats.segments_csv import SESSION_COLUMNS, Row, RowError, shown
+from core.formats.segment_rows import (
+    EPOCH,
+    MICROSECOND,
+    OFFSETS,
+    SECOND,
+    Row,
+    SessionCells,
+    instant,
+    micros,
+)
+from core.formats.segments_csv import SESSION_COLUMNS, RowError, shown
 from core.models import FurnishedBy, Segment
 
-_MICRO = 1_000_000
-
-
 _RUNNING = 2**62  # the end of a running segment, for comparing: it reaches into the future
+_DAY = 86_400 * SECOND
+_EPOCH_DAY = EPOCH.date()
 
 
-def _micros(moment: datetime) -> int:
-    return int(moment.timestamp() * _MICRO)
+class _Kind(Enum):
+    """What the overlap rules see of a code."""
+
+    TIMED = 1
+    GROUP = 2
+    EVALUATION = 3
+    OTHER = 4
+
+
+def _surely_on_time(day: date) -> int:
+    """The instant before which a segment starts at most a day after `day` in every zone:
+    midnight UTC two days after it, less the latest UTC offset on Earth."""
+    return ((day - _EPOCH_DAY).days + 2) * _DAY - OFFSETS[1] // MICROSECOND
 
 
 class _Seen(NamedTuple):
-    fields: tuple[object, ...]
-    first_start: datetime
+    session: SessionCells
+    first_start: int
     first_line: int
 
 
@@ -58,6 +79,10 @@ class FileCheck:
         """(start, end, line) of each evaluation: one-on-one time too, outside any group."""
         self._seconds: dict[tuple[str, date], int] = {}
         """Seconds recorded per patient and date of service (a day has 1,440 minutes)."""
+        self._kinds: dict[str, _Kind] = {}
+        self._on_time: dict[date, int] = {}
+        """Per date of service, the instant before which a start is surely at most a day
+        after it, in any zone: most rows need no clinic clock."""
         self.warnings: list[RowError] = []
         """What is imported but flagged (an evaluation furnished by an assistant)."""
 
@@ -76,50 +101,66 @@ class FileCheck:
 
     def _agrees(self, row: Row) -> None:
         """One session's rows agree on its date, patient, payer, method and discipline."""
-        seen = self._sessions.get(row.session_id)
+        session = row.session
+        seen = self._sessions.get(session.session_id)
         if seen is None:
-            self._sessions[row.session_id] = _Seen(row.session_fields(), row.start, row.line)
+            self._sessions[session.session_id] = _Seen(session, row.start, row.line)
             return
-        for column, mine, theirs in zip(SESSION_COLUMNS, row.session_fields(), seen.fields,
-                                        strict=True):
-            if mine != theirs:
-                self.errors.append(RowError(line=row.line, column=column, message=(
-                    f"{shown(str(mine))} differs from {theirs!s} on an earlier row of the "
-                    "same session")))
+        if session != seen.session:
+            for column, mine, theirs in zip(SESSION_COLUMNS, session[1:], seen.session[1:],
+                                            strict=True):
+                if mine != theirs:
+                    self.errors.append(RowError(line=row.line, column=column, message=(
+                        f"{shown(str(mine))} differs from {theirs!s} on an earlier row of "
+                        "the same session")))
         if row.start < seen.first_start:
-            self._sessions[row.session_id] = _Seen(seen.fields, row.start, row.line)
+            self._sessions[session.session_id] = _Seen(seen.session, row.start, row.line)
 
     def _on_its_date(self, row: Row) -> None:
         """A segment starts at most a day after its session's date of service."""
-        started = row.start.astimezone(self._zone).date()
-        if started > row.date_of_service + timedelta(days=1):
+        day = row.session.date_of_service
+        on_time = self._on_time.get(day)
+        if on_time is None:
+            on_time = self._on_time[day] = _surely_on_time(day)
+        if row.start < on_time:
+            return
+        started = instant(row.start).astimezone(self._zone).date()
+        if started > day + timedelta(days=1):
             self._late.add(row.line)
             self.errors.append(RowError(line=row.line, column="start", message=(
                 f"starts on {started} (clinic time), more than a day after its session's "
-                f"date_of_service {row.date_of_service}")))
+                f"date_of_service {day}")))
 
     def _keep_times(self, row: Row) -> None:
         """A few numbers per timed or group segment, for the overlaps at the end."""
-        end = _RUNNING if row.end is None else _micros(row.end)
-        if self._catalog.is_timed(row.code):
-            self._starts.append(_micros(row.start))
+        end = _RUNNING if row.end is None else row.end
+        kind = self._kinds.get(row.code) or self._kind(row.code)
+        if kind is _Kind.TIMED:
+            self._starts.append(row.start)
             self._ends.append(end)
             self._lines.append(row.line)
-        elif self._catalog.is_group(row.code):
-            self._groups.append((_micros(row.start), end, row.line, row.code))
-        elif self._catalog.is_evaluation(row.code):
-            self._evaluations.append((_micros(row.start), end, row.line))
+        elif kind is _Kind.GROUP:
+            self._groups.append((row.start, end, row.line, row.code))
+        elif kind is _Kind.EVALUATION:
+            self._evaluations.append((row.start, end, row.line))
+
+    def _kind(self, code: str) -> _Kind:
+        catalog = self._catalog
+        kind = (_Kind.TIMED if catalog.is_timed(code) else _Kind.GROUP if catalog.is_group(code)
+                else _Kind.EVALUATION if catalog.is_evaluation(code) else _Kind.OTHER)
+        self._kinds[code] = kind
+        return kind
 
     def _within_a_day(self, row: Row) -> None:
         """A patient's segments of one date add up to at most the 1,440 minutes of a day."""
         if row.end is None:
             return
-        key = (row.patient, row.date_of_service)
-        total = self._seconds[key] = self._seconds.get(key, 0) + int(
-            (row.end - row.start).total_seconds())
+        session = row.session
+        key = (session.patient, session.date_of_service)
+        total = self._seconds[key] = self._seconds.get(key, 0) + (row.end - row.start) // SECOND
         if total > MINUTES_IN_A_DAY * 60:
             self.errors.append(RowError(line=row.line, column="end", message=(
-                f"{row.patient}'s segments of {row.date_of_service} add up to "
+                f"{session.patient}'s segments of {session.date_of_service} add up to "
                 f"{total // 60:,} minutes with this one, more than the "
                 f"{MINUTES_IN_A_DAY:,} of a day")))
 
@@ -131,8 +172,8 @@ class FileCheck:
         timed segments inside a group (of the file or `stored_groups`)."""
         skipped = set(stored)
         for session_id, seen in self._sessions.items():
-            day = seen.fields[0]
-            started = seen.first_start.astimezone(self._zone).date()
+            day = seen.session.date_of_service
+            started = instant(seen.first_start).astimezone(self._zone).date()
             if session_id not in skipped and started != day and seen.first_line not in self._late:
                 self.errors.append(RowError(line=seen.first_line, column="start", message=(
                     f"the session's first segment starts on {started} (clinic time), but its "
@@ -145,7 +186,7 @@ class FileCheck:
         """One-on-one time (timed, or an evaluation) inside the therapist's own group (Pub.
         100-02 ch.15 §230): the groups' times merged into spans, each segment looked up."""
         groups = sorted([*self._groups, *(
-            (_micros(g.start), _RUNNING if g.end is None else _micros(g.end), 0, g.code)
+            (micros(g.start), _RUNNING if g.end is None else micros(g.end), 0, g.code)
             for g in stored)])
         spans: list[tuple[int, int, int, str]] = []
         for start, end, line, code in groups:
@@ -175,7 +216,7 @@ class FileCheck:
         start they are sorted by end too: the last one starting before a segment ends is the
         only one that can reach into it."""
         kept = sorted(stored, key=lambda segment: segment.start)
-        kept_starts = [_micros(segment.start) for segment in kept]
+        kept_starts = [micros(segment.start) for segment in kept]
         errors = []
         reach_end, reach_line = -1, 0
         for index in sorted(range(len(self._starts)), key=self._starts.__getitem__):
@@ -183,7 +224,7 @@ class FileCheck:
             before = bisect_left(kept_starts, end) - 1
             if before >= 0:
                 other = kept[before]
-                other_end = _RUNNING if other.end is None else _micros(other.end)
+                other_end = _RUNNING if other.end is None else micros(other.end)
                 if other_end > start:
                     errors.append(RowError(line=line, column="start", message=(
                         f"overlaps a stored {other.code} segment of "

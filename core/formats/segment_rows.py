@@ -1,0 +1,246 @@
+"""Rows of a segments CSV read back in: each cell checked, and each problem named by line and
+column (core.formats.segments_csv says what the columns are).
+
+An import may read a million rows, so a row is a tuple of plain values (its times as whole
+microseconds since the epoch, UTC) and the usual row takes a short path: its repeating cells
+were seen before and its times need no word. Any other row goes through every cell, one at a
+time, and says what is wrong with each; both paths give the same row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple, TypeVar
+from uuid import UUID
+
+from pydantic import TypeAdapter, ValidationError
+
+from core.catalog import Catalog, CodeError
+from core.formats.csv_cells import restore
+from core.formats.segments_csv import COLUMNS, RowError, shown
+from core.models import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    Discipline,
+    FurnishedBy,
+    Method,
+    Note,
+    PatientRef,
+    PayerName,
+    Segment,
+)
+
+MAX_SEGMENT = timedelta(hours=12)
+OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
+"""The UTC offsets that exist on Earth."""
+FUTURE_SLACK = timedelta(minutes=1)
+UNQUOTED = frozenset({"note"})
+"""Columns whose text an error never repeats: a clinical note stays out of messages."""
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+SECOND = 1_000_000
+_Key = TypeVar("_Key")
+_Value = TypeVar("_Value")
+
+
+def micros(moment: datetime) -> int:
+    """An aware instant as whole microseconds since the epoch (exact, unlike a float)."""
+    return (moment - EPOCH) // MICROSECOND
+
+
+def instant(count: int) -> datetime:
+    """The UTC instant `count` microseconds after the epoch (`micros` undone)."""
+    return EPOCH + timedelta(microseconds=count)
+
+
+class SessionCells(NamedTuple):
+    """The columns every row of one session repeats: checked once per session."""
+
+    session_id: UUID
+    date_of_service: date
+    patient: str
+    payer: str
+    method: Method
+    discipline: Discipline
+
+
+SESSION_WIDTH = len(SessionCells._fields)
+_CODE, _START, _END, _SECONDS, _FURNISHED_BY, _NOTE_CELL = range(SESSION_WIDTH, len(COLUMNS))
+
+
+class Row(NamedTuple):
+    """One checked row (a tuple, not a model: an import reads a million of them)."""
+
+    line: int
+    session: SessionCells
+    code: str
+    start: int
+    """Microseconds since the epoch (`micros`), as `end`; None: the timer still runs."""
+    end: int | None
+    furnished_by: FurnishedBy
+    note: str
+
+    def segment(self) -> Segment:
+        return Segment(session_id=self.session.session_id, code=self.code,
+                       start=instant(self.start),
+                       end=None if self.end is None else instant(self.end),
+                       furnished_by=self.furnished_by, note=self.note)
+
+
+def is_blank(cells: Sequence[str]) -> bool:
+    """A blank line, e.g. at the end of a file saved by a spreadsheet."""
+    return not any(map(str.strip, cells))
+
+
+class RowParser:
+    """Checks rows one at a time: every cell, then what a segment cannot be.
+
+    Most cells of an import repeat (a session's six columns on each of its rows, the codes,
+    an empty note): each distinct text is checked once and remembered (a memory is let go of
+    when it grows large). Start and end are checked every time.
+    """
+
+    LIMIT = 50_000
+
+    def __init__(self, catalog: Catalog, now: datetime) -> None:
+        self._now = micros(now)
+        self._latest = micros(now + FUTURE_SLACK)
+        self._convert: tuple[Callable[[str], object], ...] = (
+            UUID, _date, _PATIENT.validate_python, _PAYER.validate_python, Method, Discipline,
+            lambda text: catalog.get(text).code, self._instant,
+            lambda text: self._instant(text) if text else None, str, FurnishedBy,
+            _NOTE.validate_python)
+        self._seen: tuple[dict[str, object], ...] = tuple({} for _ in COLUMNS)
+        self._sessions: dict[tuple[str, ...], SessionCells] = {}
+
+    def parse(self, line: int, raw: Sequence[str]) -> Row | list[RowError]:
+        if len(raw) != len(COLUMNS):
+            return [RowError(line=line, column="row",
+                             message=f"{len(raw)} cells, expected {len(COLUMNS)}")]
+        key = tuple(raw[:SESSION_WIDTH])
+        session = self._sessions.get(key) or self._session(line, key)
+        if session is not None:
+            try:
+                return self._usual(line, session, raw)
+            except (KeyError, ValueError):
+                pass
+        return self._careful(line, raw)
+
+    def _session(self, line: int, key: tuple[str, ...]) -> SessionCells | None:
+        """A session's cells seen for the first time; None when one is not right."""
+        found: list[RowError] = []
+        session = SessionCells._make([self._known(line, index, cell, found)
+                                      for index, cell in enumerate(key)])
+        if found:
+            return None
+        _remember(self._sessions, key, session)
+        return session
+
+    def _usual(self, line: int, session: SessionCells, raw: Sequence[str]
+               ) -> Row | list[RowError]:
+        """A row whose other repeating cells were all seen before: KeyError when one was not,
+        ValueError when a time is not one (the careful path then says why)."""
+        seen = self._seen
+        end = raw[_END]
+        row = Row._make([line, session, seen[_CODE][raw[_CODE]], self._instant(raw[_START]),
+                         self._instant(end) if end else None,
+                         seen[_FURNISHED_BY][raw[_FURNISHED_BY]],
+                         seen[_NOTE_CELL][raw[_NOTE_CELL]]])
+        return self._plausible(row, restore(raw[_SECONDS]))
+
+    def _careful(self, line: int, raw: Sequence[str]) -> Row | list[RowError]:
+        """Every cell on its own, each problem named; what repeats is remembered."""
+        found: list[RowError] = []
+        session = SessionCells._make([self._known(line, index, cell, found)
+                                      for index, cell in enumerate(raw[:SESSION_WIDTH])])
+        values = [self._known(line, _CODE, raw[_CODE], found),
+                  self._checked(line, _START, raw[_START], found),
+                  self._checked(line, _END, raw[_END], found),
+                  self._known(line, _FURNISHED_BY, raw[_FURNISHED_BY], found),
+                  self._known(line, _NOTE_CELL, raw[_NOTE_CELL], found)]
+        seconds = self._checked(line, _SECONDS, raw[_SECONDS], found)
+        if found:
+            return found
+        return self._plausible(Row._make([line, session, *values]), str(seconds))
+
+    def _known(self, line: int, column: int, cell: str, found: list[RowError]) -> object:
+        """A cell that repeats: checked the first time its text is seen."""
+        seen = self._seen[column]
+        if cell in seen:
+            return seen[cell]
+        errors = len(found)
+        value = self._checked(line, column, cell, found)
+        if len(found) == errors:
+            _remember(seen, cell, value)
+        return value
+
+    def _checked(self, line: int, column: int, cell: str, found: list[RowError]) -> object:
+        """A cell's value; None and a RowError in `found` when it is not one."""
+        text = restore(cell)
+        try:
+            return self._convert[column](text)
+        except (ValueError, OverflowError, CodeError, ValidationError) as error:
+            name = COLUMNS[column]
+            quoted = "" if name in UNQUOTED else f"{shown(text)}: "
+            found.append(RowError(line=line, column=name, message=f"{quoted}{_plain(error)}"))
+            return None
+
+    def _plausible(self, row: Row, seconds: str) -> Row | list[RowError]:
+        line, start, end = row.line, row.start, row.end
+        if end is None:
+            if self._now - start > MAX_SEGMENT // MICROSECOND:
+                return [RowError(line=line, column="end", message=(
+                    f"still running after {timedelta(microseconds=self._now - start)}: a "
+                    "timer over 12 hours is forgotten, give its end"))]
+            return row
+        if end < start:
+            return [RowError(line=line, column="end", message="ends before it starts")]
+        if end - start > MAX_SEGMENT // MICROSECOND:
+            return [RowError(line=line, column="end", message=(
+                f"the segment lasts {timedelta(microseconds=end - start)}: over 12 hours on "
+                "one code is not a treatment record"))]
+        length = (end - start) // SECOND
+        if seconds and seconds != str(length):
+            return [RowError(line=line, column="seconds", message=(
+                f"{shown(seconds)} does not match start and end ({length})"))]
+        return row
+
+    def _instant(self, text: str) -> int:
+        value = datetime.fromisoformat(text)
+        offset = value.utcoffset()
+        if offset is None:
+            raise ValueError("needs a UTC offset, e.g. 2026-03-02T09:00:00-05:00")
+        if not OFFSETS[0] <= offset <= OFFSETS[1]:
+            raise ValueError("the UTC offset is outside -12:00 to +14:00")
+        if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise ValueError(f"the year {value.year} is out of range "
+                             f"({EARLIEST_YEAR}-{LATEST_YEAR})")
+        count = (value - EPOCH) // MICROSECOND  # `micros`, inline: twice a row
+        if count > self._latest:
+            raise ValueError("is in the future")
+        return count
+
+
+def _remember(memory: dict[_Key, _Value], key: _Key, value: _Value) -> None:
+    if len(memory) >= RowParser.LIMIT:
+        memory.clear()
+    memory[key] = value
+
+
+def _date(text: str) -> date:
+    value = date.fromisoformat(text)
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"the year {value.year} is out of range ({EARLIEST_YEAR}-{LATEST_YEAR})")
+    return value
+
+
+_PATIENT: TypeAdapter[str] = TypeAdapter(PatientRef)
+_PAYER: TypeAdapter[str] = TypeAdapter(PayerName)
+_NOTE: TypeAdapter[str] = TypeAdapter(Note)
+
+
+def _plain(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return str(error.errors()[0]["msg"]).removeprefix("Value error, ")
+    return str(error)
