@@ -1,7 +1,7 @@
 """Commands as whole processes (issue 18): `tabletime units`, `patient REF --json`, `summary
---date D` on five years of history (bench/history.py) and `--version`, each started from
-nothing as a shell would start it (the installed `tabletime` script, compiled modules), timed
-from the spawn to its exit, with its CPU (user + system) beside.
+--date D` on five years of history (bench/history.py, opened once by a writer first) and
+`--version`, each started from nothing as a shell starts it (the installed `tabletime`
+script, compiled modules), timed from the spawn to its exit, with its CPU (user + system).
 
 In every round, in turn, the two baselines of the same machine at that moment: `python -c
 pass` (an interpreter's start) and `python -c "import textual.app"` (what any Textual program
@@ -42,6 +42,17 @@ class Run:
     """Milliseconds from the spawn to the exit."""
     cpu: float
     """Milliseconds of CPU, user and system."""
+
+
+def prepare(base: Path) -> Path:
+    """The 5-year folder, opened once by a writer as the app would open it (an index of an
+    earlier Tabletime is sealed then): what the commands read is what they find in use."""
+    from storage.repository import Repository
+
+    folder = history.folder_with(5, base / "5y")
+    with Repository.open(folder, history.Clock(history.TODAY), history.SETTINGS):
+        pass
+    return folder
 
 
 def commands(folder: Path) -> dict[str, list[str]]:
@@ -122,7 +133,7 @@ def main() -> int:
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="tabletime-command-bench-"))
     try:
-        folder = history.folder_with(5, base / "5y")
+        folder = prepare(base)
         results = rounds({**BASELINES, **commands(folder)}, 3 if args.quick else args.runs)
         verdicts = report(results)
     finally:
