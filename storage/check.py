@@ -1,7 +1,8 @@
-"""`tabletime check`: read every file, derive the index again and compare, look for what no
-file-by-file check can see (timed segments of one therapist that overlap across days,
-sessions the index knew that their day file lost, a restore that never finished), and say
-what was found and what was fixed. It tells an empty folder from one that lost its files."""
+"""`tabletime check`: read every file, derive the index and the patient index again and
+compare, look for what no file-by-file check can see (timed segments of one therapist that
+overlap across days, sessions the index knew that their day file lost, a restore that never
+finished), and say what was found and what was fixed. It tells an empty folder from one that
+lost its files."""
 
 from __future__ import annotations
 
@@ -90,11 +91,16 @@ def check_folder(data_dir: Path, clock: Clock, *, accept_missing: bool = False) 
                         f"{printable(str(path))} could not be read; moved aside to "
                         f"{printable(str(moved))} (nothing in it was changed)"))
                      for path, moved in repo.store.moved_aside]
+        corrected = repo.indexes.patients.corrected
         wrong = repo.indexes.verify()
         if wrong:
             findings.append(Finding(kind="index", fixed=True, message=(
                 f"the index was wrong about {wrong} day{'s' if wrong != 1 else ''}; derived "
                 "again from the day files")))
+        if rewritten := repo.indexes.patients.corrected - corrected:
+            findings.append(Finding(kind="patient-index", fixed=True, message=(
+                f"the patient index was wrong in {plural(rewritten, 'file')}; derived again "
+                "from the index")))
         findings += _overlaps(repo, segments)
         findings += _inside_groups(repo, [*segments, *one_on_one], groups)
         findings += [Finding(kind="unreadable", fixed=False, message=(

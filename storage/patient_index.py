@@ -64,6 +64,8 @@ class PatientIndex:
         """Files to derive again from the months, whatever they hold."""
         self._batching = False
         self._writing = False
+        self.corrected = 0
+        """Files found holding other than the months say, and written again (check says it)."""
 
     def load(self, recorded: Iterable[PatientFileEntry]) -> None:
         """What index/months.json says (files of another layout are derived again)."""
@@ -197,9 +199,12 @@ class PatientIndex:
         if self._sealed(bucket) == entries:
             return
         path = layout.patient_index_path(self._store.root, bucket)
-        if not entries and not path.exists():
-            self._seals[bucket] = NO_FILE
-            return
+        if not path.exists():
+            if not entries:
+                self._seals[bucket] = NO_FILE
+                return
+        else:
+            self.corrected += 1
         with self._store.change(path) as change:
             kept = self._store.tables(path)["days"]  # validated (or moved aside if damaged)
             for key in kept:

@@ -238,9 +238,12 @@ def test_check_derives_the_patient_index_again(data_dir, clock, settings):
     with Repository.open(data_dir, clock, settings) as repo:
         weeks_of_visits(repo, clock)
         truth = patient_history_view(repo, "EF56")
+    assert check_folder(data_dir, clock).ok
     DAMAGE["another amount"](data_dir / "index" / "patients" / f"{patient_file('EF56')}.json")
-    check_folder(data_dir, clock)
+    report = check_folder(data_dir, clock)
+    assert [f.kind for f in report.findings] == ["patient-index"]
     assert on_disk(data_dir, patient_file("EF56"))[truth[0].day].sessions[0] == truth[0].visit
+    assert check_folder(data_dir, clock).ok
 
 
 def test_an_import_leaves_the_patient_index_whole(repo, clock, tmp_path, monkeypatch):
