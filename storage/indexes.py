@@ -123,9 +123,7 @@ class Indexes:
         """Many days may change in the block: the patient index is written once, after it."""
         with self.patients.batch():
             yield
-        if self._store.saves:
-            self.patients.write()
-            self._write_summary([])
+        self._write_patients()
 
     def missing(self) -> list[MissingEntry]:
         """The witness: each date whose day file lost sessions the index knew, oldest first."""
@@ -201,9 +199,7 @@ class Indexes:
                 entry = entries.get(day)
                 if entry is None or entry.stamp != stamp:
                     self.day_changed(day)
-        if self.patients.behind and self._store.saves:  # a file a query found changed
-            self.patients.write()
-            self._write_summary([])
+        self._write_patients()  # a file a query found changed, say
 
     def _refresh(self, month: str, everything: bool) -> int:
         """Derive again the days of `month` whose stamp changed (`everything`: every day);
@@ -277,6 +273,13 @@ class Indexes:
         self.patients.write()
         self._write_summary([self._summary[month]])
 
+    def _write_patients(self) -> None:
+        """(The writer) The files of the patient index not yet what they should be, and their
+        seals."""
+        if self.patients.behind and self._store.saves:
+            self.patients.write()
+            self._write_summary([])
+
     def _write_summary(self, months: list[MonthEntry]) -> None:
         """index/months.json: the months given, what the witness and the patient index say."""
         with self._store.change(self._store.summary_path()) as change:
@@ -333,6 +336,8 @@ class Indexes:
         return {e.date: e for e in document.days.values()}
 
     def _every_month(self) -> Iterator[dict[date, DayEntry]]:
+        """Every month's entries, oldest first, one at a time (what the patient index is
+        derived from)."""
         return (self._peek(month) for month in self.months())
 
     def patient_files(self, patients: Iterable[str]) -> dict[str, dict[date, DayEntry]]:
