@@ -92,9 +92,12 @@ class Clock(Protocol):
 
 
 class Frozen(BaseModel):
-    """Base for stored and computed values: immutable, unknown fields refused."""
+    """Base for stored and computed values: immutable, unknown fields refused. Each model's
+    validator is built at its first use, not at import: a process builds only the models it
+    uses (Today's first frame needs a third of them; pydantic locks a build against another
+    thread's)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class PayerProfile(Frozen):
