@@ -1,5 +1,8 @@
 """What the today, session and day screens share: redrawn from the store whole when something
-changed (`reload`), and each second what the clock alone changes (`tick`)."""
+changed (`reload`), and each second what the clock alone changes (`tick`) while the screen can
+be seen. A screen under another (Today under a session) is drawn again when it is back on
+top; its ticks meanwhile would make Textual composite the screen above it again each second
+(it paints the screen below through the top one)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,17 @@ from tui.widgets.plain_table import PlainTable
 class LiveScreen(TabletimeScreen[None]):
     def on_mount(self) -> None:
         self.reload()
-        self.set_interval(1, self.tick)
+        self.set_interval(1, self._second)
+
+    def _second(self) -> None:
+        if self.seen():
+            self.tick()
+
+    def seen(self) -> bool:
+        """On top, or seen through every screen above it (a dialog's dimmed backdrop)."""
+        stack = self.app.screen_stack
+        return self in stack and all(screen.styles.background.a < 1
+                                     for screen in stack[stack.index(self) + 1:])
 
     async def on_screen_resume(self) -> None:
         """Async, so that a screen's own resume handler (run first) may await a remount."""

@@ -17,18 +17,32 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from rich.style import Style
 from rich.text import Text
+from textual._types import SegmentLines
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.render import measure
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets._data_table import default_cell_formatter
 from textual.widgets.data_table import CellDoesNotExist, CellType, Column, ColumnKey, RowKey
 
+NOWHERE = Coordinate(-2, -2)
+"""Where the cursor is, for a row it is not on: no row, no column, not the header (-1)."""
+
 
 def literal(value: object) -> object:
     return Text(value) if isinstance(value, str) else value
+
+
+def shows(cell: object, value: object) -> bool:
+    """Whether a cell shows `value` already (a text as typed: its literal `Text`)."""
+    if isinstance(value, str):
+        return isinstance(cell, Text) and cell.plain == value and not cell.spans \
+            and not cell.style
+    return cell == value
 
 
 class PlainTable(DataTable[Any]):
@@ -44,17 +58,36 @@ class PlainTable(DataTable[Any]):
 
     def add_row(self, *cells: CellType, height: int | None = 1, key: str | None = None,
                 label: Any = None) -> RowKey:
-        """A row below the others; their cached lines stay true unless a column widens."""
-        count = self._update_count
+        """A row below the others. Unless a column widens, their cached lines stay true, and
+        when the table was measured already it is only taller: measured now, not when idle
+        (Textual's way, after the next frame), a cursor moved to the row scrolls it into the
+        same frame."""
+        count, measured = self._update_count, not self._require_update_dimensions
         row_key = super().add_row(*(literal(cell) for cell in cells), height=height, key=key,
                                   label=label)
-        if height is not None and label is None and not any(
+        if height is None or label is not None or any(
                 self._width(cell, height) > column.content_width
                 for column, cell in zip(self.ordered_columns, self._data[row_key].values(),
                                         strict=True)):
-            self._update_count = count
-            self._offset_cache.clear()  # the one cache of where rows are: it has a new row
+            return row_key
+        self._update_count = count
+        self._offset_cache.clear()  # the one cache of where rows are: it has a new row
+        if measured:
+            self._new_rows.discard(row_key)
+            self._require_update_dimensions = False
+            self._grow(height)
         return row_key
+
+    def _grow(self, lines: int) -> None:
+        """The table is `lines` taller. One of a set height keeps its place: no layout, and
+        only the new row (and the scrollbar) painted; one as high as its rows is laid out."""
+        taller = self.virtual_size.with_height(self.virtual_size.height + lines)
+        if self.styles.height is None or self.styles.height.is_auto:
+            self.virtual_size = taller
+            return
+        self.set_reactive(Widget.virtual_size, taller)
+        self._scroll_update(taller)  # a scrollbar to show is a layout of its own
+        self.refresh_row(self.row_count - 1)
 
     def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value: CellType,
                     *, update_width: bool = False) -> None:
@@ -70,12 +103,12 @@ class PlainTable(DataTable[Any]):
         """Change some cells of one row and redraw that row alone; with `update_width`, a
         column that must widen or may narrow redraws the whole table."""
         key = RowKey(row_key) if isinstance(row_key, str) else row_key
-        wanted = {ColumnKey(c) if isinstance(c, str) else c: literal(value)
-                  for c, value in cells.items()}
+        wanted = {ColumnKey(c) if isinstance(c, str) else c: value for c, value in cells.items()}
         data = self._data.get(key)
         if data is None or not wanted.keys() <= self.columns.keys():
             raise CellDoesNotExist(f"No cell exists for row_key={key!r}, columns={wanted!r}.")
-        changed = {column: value for column, value in wanted.items() if data[column] != value}
+        changed = {column: literal(value) for column, value in wanted.items()
+                   if not shows(data[column], value)}
         if update_width and any(self._resizes(key, self.columns[column], value)
                                 for column, value in changed.items()):
             for column, value in changed.items():
@@ -112,6 +145,20 @@ class PlainTable(DataTable[Any]):
         drop(self._line_cache, lambda cached: region.y <= cached[0] < region.bottom)
         self.refresh_row(index)
 
+    def _render_line_in_row(self, row_key: RowKey, line_no: int, base_style: Style,
+                            cursor_location: Coordinate, hover_location: Coordinate
+                            ) -> tuple[SegmentLines, SegmentLines]:
+        """Textual keys a row's drawing by where the cursor is, even for a row the cursor is
+        not on: a cursor moved (a switch selects its new row) drew every row again. A row
+        the cursor (or the mouse) is not on is drawn as if it were nowhere, once."""
+        if self.cursor_type != "column":  # a column cursor is on every row
+            row = self._row_locations.get(row_key)
+            here = -1 if row is None else row  # the header's row is -1
+            cursor_location = cursor_location if cursor_location.row == here else NOWHERE
+            hover_location = hover_location if hover_location.row == here else NOWHERE
+        return super()._render_line_in_row(row_key, line_no, base_style, cursor_location,
+                                           hover_location)
+
     def sync(self, rows: Sequence[tuple[str, Sequence[object]]]) -> None:
         """Show exactly `rows` (key, cells), changing only what differs: a timer switch
         changes one row and adds one, and the other rows are not drawn again. A row is as
@@ -123,7 +170,9 @@ class PlainTable(DataTable[Any]):
             shown = []
         columns = list(self.columns)
         for key, cells in rows[:len(shown)]:
-            self.update_row(key, dict(zip(columns, cells, strict=True)), update_width=True)
+            if not all(shows(cell, value) for cell, value in
+                       zip(self._data[RowKey(key)].values(), cells, strict=True)):
+                self.update_row(key, dict(zip(columns, cells, strict=True)), update_width=True)
         for key, cells in rows[len(shown):]:
             self.add_row(*cells, key=key, height=height(cells))
 
