@@ -22,10 +22,11 @@ def visits(app, clock, count):
 
 
 async def filled(pilot, table, rows):
-    for _ in range(50):
+    """Until the table holds `rows` rows with the last selected (a few frames; 10 s at most)."""
+    for _ in range(500):
         if table.row_count == rows and table.cursor_row == rows - 1:
             return
-        await pilot.pause()
+        await pilot.pause(0.02)
 
 
 async def test_a_long_history_is_added_a_few_rows_a_frame(open_app, clock, monkeypatch):

@@ -8,6 +8,7 @@ rows at a time, so that the first are drawn at once and no key waits for the res
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from uuid import UUID
 
 from rich.cells import cell_len
@@ -30,8 +31,11 @@ from tui.widgets.notices import NoticeBar
 from tui.widgets.plain_table import PlainTable
 
 ROWS_AT_ONCE = 30
-"""Rows added to the table between two frames: a screenful (each cell is measured as it is
-added, which makes a thousand rows at once a long freeze)."""
+"""Rows added to the table at once: a screenful (each cell is measured as it is added, which
+makes a thousand rows at once a long freeze)."""
+BETWEEN = 1 / 60
+"""Seconds between two additions: a frame's time, for the rows in to be drawn and keys read
+(the next rows wait on a timer, not on the refresh: that would add them all in one go)."""
 
 
 class PatientHistoryScreen(TabletimeScreen[None]):
@@ -93,14 +97,14 @@ class PatientHistoryScreen(TabletimeScreen[None]):
                                                         "warnings.")
 
     def _fill(self, rows: Sequence[Row], start: int, filling: int) -> None:
-        """The next rows, then the rest after the next frame; the newest selected at the end."""
+        """The next rows, then the rest a frame later; the newest selected at the end."""
         if filling != self._filling:
             return  # read again meanwhile
         table = self.query_one(DataTable)
         for row, cells in enumerate(rows[start:start + ROWS_AT_ONCE], start):
             table.add_row(*cells, key=str(self.ids[row]))
         if start + ROWS_AT_ONCE < len(rows):
-            self.call_after_refresh(self._fill, rows, start + ROWS_AT_ONCE, filling)
+            self.set_timer(BETWEEN, partial(self._fill, rows, start + ROWS_AT_ONCE, filling))
         else:
             table.move_cursor(row=max(len(rows) - 1, 0))
 
