@@ -4,9 +4,9 @@ On a copy of the 5-year folder of bench/history.py (about 1,300 visits of the pa
 opened once by a writer as the app would (an index of an earlier Tabletime is sealed and its
 patient index built then: timed once, apart), in rounds, each taking in turn:
   - `python -c pass`: the baseline every whole-process figure is set beside (the ratio);
-  - the command line's imports alone (`tui.cli.main`, `tui.cli.data`), to split each command
-    into its imports and its work;
-  - `tabletime patient REGULAR --json` and `tabletime summary --date D`, whole process;
+  - `tabletime patient REGULAR --json` and `tabletime summary --date D`, whole process, and
+    each again in a process that times its imports (the command line's modules) apart from
+    its work (the command, models built at their first use included);
   - in a new process, the app (headless) pushing REGULAR's history screen: from the push to the
     first frame with rows in the table, and, until the table is full, the longest stretch the
     UI thread spent away from its event loop (a task that sleeps 1 ms notes each wake): the
@@ -48,13 +48,34 @@ def tabletime(folder: Path, *args: str) -> list[str]:
     return [str(Path(PYTHON).parent / "tabletime"), "--data-dir", str(folder), *args]
 
 
+SPLIT = """
+import contextlib, io, json, sys, time
+started = time.perf_counter()
+import tui.cli.data
+from tui.cli.main import main
+imported = time.perf_counter()
+with contextlib.redirect_stdout(io.StringIO()):
+    main(sys.argv[1:])
+done = time.perf_counter()
+print(json.dumps({"imports": (imported - started) * 1000, "work": (done - imported) * 1000}))
+"""
+"""A command in-process: its imports, then its work, timed apart."""
+
+
 def commands(folder: Path) -> dict[str, list[str]]:
     return {
         "python -c pass": [PYTHON, "-c", "pass"],
-        "imports": [PYTHON, "-c", "import tui.cli.main, tui.cli.data"],
         "patient": tabletime(folder, "patient", PATIENT, "--json"),
         "summary": tabletime(folder, "summary", "--date", DAY),
     }
+
+
+def split(command: list[str]) -> dict[str, float]:
+    """A command's imports and work (ms), from a process that times them apart."""
+    done = subprocess.run([PYTHON, "-c", SPLIT, *command[1:]], cwd=ROOT, capture_output=True,
+                          check=True)
+    figures: dict[str, float] = json.loads(done.stdout.decode().splitlines()[-1])
+    return figures
 
 
 def whole_process(argv: list[str]) -> float:
@@ -188,17 +209,21 @@ def run(folder: Path, runs: int, upgrade_ms: float) -> int:
         whole_process(command)
     history_round(folder)
     times: dict[str, list[float]] = {name: [] for name in argv}
+    parts: dict[str, list[float]] = {}
     history: dict[str, list[float]] = {}
     for _ in range(runs):  # in turns, so that drift in the machine hits every figure
         for name, command in argv.items():
             times[name].append(whole_process(command))
+        for name in ("patient", "summary"):
+            for part, value in split(argv[name]).items():
+                parts.setdefault(f"{name} {part}", []).append(value)
         for name, value in history_round(folder).items():
             history.setdefault(name, []).append(value)
-    return report(times, history, upgrade_ms, runs)
+    return report(times, parts, history, upgrade_ms, runs)
 
 
-def report(times: dict[str, list[float]], history: dict[str, list[float]],
-           upgrade_ms: float, runs: int) -> int:
+def report(times: dict[str, list[float]], parts: dict[str, list[float]],
+           history: dict[str, list[float]], upgrade_ms: float, runs: int) -> int:
     base = times["python -c pass"]
     print(f"5 years of history, {runs} rounds; ms as min / median / max; ratio to "
           f"`python -c pass` of the same round\n")
@@ -206,11 +231,9 @@ def report(times: dict[str, list[float]], history: dict[str, list[float]],
     for name, values in times.items():
         ratios = [v / b for v, b in zip(values, base, strict=True)]
         print(f"{name:34} {spread(values)}   {statistics.median(ratios):5.1f}x")
-    for name in ("patient", "summary"):
-        work = [v - i for v, i in zip(times[name], times["imports"], strict=True)]
-        print(f"  {name}: imports {statistics.median(times['imports']):.0f} ms + work "
-              f"{statistics.median(work):.0f} ms (median of the differences "
-              f"{spread(work).strip()})")
+    print("\nin-process, the same commands split")
+    for name, values in parts.items():
+        print(f"{name:34} {spread(values)}")
     rows = int(history.pop("rows")[0])
     print(f"\nhistory screen of {PATIENT} ({rows:,} visits), in-process after the push")
     for name, values in history.items():
