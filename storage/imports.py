@@ -153,7 +153,7 @@ def _check(repo: Repository, handle: BinaryIO, parser: RowParser
     errors: list[RowError] = []
     check = FileCheck(repo.catalog, repo.zone)
     stored = repo.indexes.session_dates()
-    held = HeldRows()
+    held = HeldRows(check.sessions)
     seen_stored: set[UUID] = set()
     for line, offset, cells in _rows(handle, errors):
         if is_blank(cells):
@@ -169,9 +169,9 @@ def _check(repo: Repository, handle: BinaryIO, parser: RowParser
                 f"this session is already stored with the date of service {known}, not "
                 f"{session.date_of_service}")))
             continue
-        check.add(row, stored=known is not None)
+        number = check.add(row, stored=known is not None)
         if known is None:
-            held.add(row, offset)
+            held.add(row, number, offset)
         else:
             seen_stored.add(session.session_id)
     if not errors:

@@ -10,10 +10,9 @@ note can be 500 characters: it is read again when its date is written).
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import NamedTuple
-from uuid import UUID
 
 from core.formats.segment_rows import Row, SessionCells
 from core.models import FurnishedBy
@@ -38,30 +37,26 @@ class HeldSegment(NamedTuple):
 class HeldRows:
     """Rows of new sessions by date of service, in the order they came."""
 
-    def __init__(self) -> None:
+    def __init__(self, sessions: Sequence[SessionCells]) -> None:
+        """`sessions`: the file's sessions by number (core.formats.import_rules.FileCheck's)."""
+        self._sessions = sessions
         self._days: dict[date, array[int]] = {}
-        self._sessions: list[SessionCells] = []
-        self._session_numbers: dict[UUID, int] = {}
         self._kinds: list[tuple[str, FurnishedBy]] = []
         self._kind_numbers: dict[tuple[str, FurnishedBy], int] = {}
 
-    def add(self, row: Row, offset: int) -> None:
-        """Hold `row`, which begins at byte `offset` of its file."""
-        session = row.session
-        number = self._session_numbers.get(session.session_id)
-        if number is None:
-            number = self._session_numbers[session.session_id] = len(self._sessions)
-            self._sessions.append(session)
+    def add(self, row: Row, session: int, offset: int) -> None:
+        """Hold `row` of the session numbered `session`; it begins at byte `offset`."""
         kind = (row.code, row.furnished_by)
         code = self._kind_numbers.get(kind)
         if code is None:
             code = self._kind_numbers[kind] = len(self._kinds)
             assert code >> _KIND_BITS == 0, "more codes than a catalog holds"
             self._kinds.append(kind)
-        numbers = self._days.get(session.date_of_service)
+        day = row.session.date_of_service
+        numbers = self._days.get(day)
         if numbers is None:
-            numbers = self._days[session.date_of_service] = array("q")
-        numbers.extend(((number << _KIND_BITS) | code, row.start,
+            numbers = self._days[day] = array("q")
+        numbers.extend(((session << _KIND_BITS) | code, row.start,
                         _RUNNING if row.end is None else row.end,
                         offset if row.note else _NO_NOTE))
 

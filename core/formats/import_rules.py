@@ -12,7 +12,6 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import date, timedelta, tzinfo
 from enum import Enum
-from typing import NamedTuple
 from uuid import UUID
 
 from core.billing.explain import ASSISTANT_EVALUATION
@@ -51,12 +50,6 @@ def _surely_on_time(day: date) -> int:
     return ((day - _EPOCH_DAY).days + 2) * _DAY - OFFSETS[1] // MICROSECOND
 
 
-class _Seen(NamedTuple):
-    session: SessionCells
-    first_start: int
-    first_line: int
-
-
 class FileCheck:
     """The rules across the rows of one import file, checked as they stream by.
 
@@ -68,7 +61,12 @@ class FileCheck:
         self._catalog = catalog
         self._zone = zone
         self.errors: list[RowError] = []
-        self._sessions: dict[UUID, _Seen] = {}
+        self.sessions: list[SessionCells] = []
+        """Each session of the file once, in the order they came: its number is its place."""
+        self._numbers: dict[UUID, int] = {}
+        self._first_start: array[int] = array("q")
+        self._first_line: array[int] = array("q")
+        """Where each session's earliest segment starts, and its line."""
         self._late: set[int] = set()
         self._starts: array[int] = array("q")
         self._ends: array[int] = array("q")
@@ -86,10 +84,12 @@ class FileCheck:
         self.warnings: list[RowError] = []
         """What is imported but flagged (an evaluation furnished by an assistant)."""
 
-    def add(self, row: Row, *, stored: bool = False) -> None:
-        self._agrees(row)
+    def add(self, row: Row, *, stored: bool = False) -> int:
+        """Check `row` with the rows before it; its session's number (its place in
+        `sessions`)."""
+        number = self._agrees(row)
         if stored:
-            return
+            return number
         self._on_its_date(row)
         self._keep_times(row)
         self._within_a_day(row)
@@ -98,23 +98,29 @@ class FileCheck:
                 f"{row.code} is an evaluation furnished by an assistant: "
                 f"{ASSISTANT_EVALUATION}; imported as recorded, left off the claim and "
                 "flagged on the day summary")))
+        return number
 
-    def _agrees(self, row: Row) -> None:
+    def _agrees(self, row: Row) -> int:
         """One session's rows agree on its date, patient, payer, method and discipline."""
         session = row.session
-        seen = self._sessions.get(session.session_id)
-        if seen is None:
-            self._sessions[session.session_id] = _Seen(session, row.start, row.line)
-            return
-        if session != seen.session:
-            for column, mine, theirs in zip(SESSION_COLUMNS, session[1:], seen.session[1:],
+        number = self._numbers.get(session.session_id)
+        if number is None:
+            number = self._numbers[session.session_id] = len(self.sessions)
+            self.sessions.append(session)
+            self._first_start.append(row.start)
+            self._first_line.append(row.line)
+            return number
+        first = self.sessions[number]
+        if session != first:
+            for column, mine, theirs in zip(SESSION_COLUMNS, session[1:], first[1:],
                                             strict=True):
                 if mine != theirs:
                     self.errors.append(RowError(line=row.line, column=column, message=(
                         f"{shown(str(mine))} differs from {theirs!s} on an earlier row of "
                         "the same session")))
-        if row.start < seen.first_start:
-            self._sessions[session.session_id] = _Seen(seen.session, row.start, row.line)
+        if row.start < self._first_start[number]:
+            self._first_start[number], self._first_line[number] = row.start, row.line
+        return number
 
     def _on_its_date(self, row: Row) -> None:
         """A segment starts at most a day after its session's date of service."""
@@ -171,11 +177,12 @@ class FileCheck:
         overlap each other or `stored_timed`, the therapist's segments already recorded, and
         timed segments inside a group (of the file or `stored_groups`)."""
         skipped = set(stored)
-        for session_id, seen in self._sessions.items():
-            day = seen.session.date_of_service
-            started = instant(seen.first_start).astimezone(self._zone).date()
-            if session_id not in skipped and started != day and seen.first_line not in self._late:
-                self.errors.append(RowError(line=seen.first_line, column="start", message=(
+        for session, start, line in zip(self.sessions, self._first_start, self._first_line,
+                                        strict=True):
+            day = session.date_of_service
+            started = instant(start).astimezone(self._zone).date()
+            if session.session_id not in skipped and started != day and line not in self._late:
+                self.errors.append(RowError(line=line, column="start", message=(
                     f"the session's first segment starts on {started} (clinic time), but its "
                     f"date_of_service is {day}")))
         self.errors += self._overlaps(list(stored_timed))

@@ -101,7 +101,9 @@ class RowParser:
     when it grows large). Start and end are checked every time.
     """
 
-    LIMIT = 50_000
+    LIMIT = 4096
+    """Texts remembered per column (and sessions): a session's rows come together, and the
+    few codes, payers and notes of a file repeat within far fewer rows than this."""
 
     def __init__(self, catalog: Catalog, now: datetime) -> None:
         self._now = micros(now)
