@@ -26,6 +26,7 @@ sessions day files lost (storage/witness.py), and it keeps the patient index
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
@@ -71,7 +72,7 @@ class Indexes:
         self._refreshing: set[str] = set()
         self._deferred: dict[str, tuple[dict[date, DayEntry], set[date]]] | None = None
         self.witness = Witness(store, report)
-        self.patients = PatientIndex(store, self._every_month)
+        self.patients = PatientIndex(store, self._every_month, self._months_size)
 
     # ---- keeping them true ---------------------------------------------------------------
 
@@ -166,8 +167,8 @@ class Indexes:
     def deferred(self) -> Iterator[None]:
         """Many days changed in date order (an import): each month's index is written once,
         when the days move past it, and then let go of, so memory holds one month at a time;
-        the patient index once, at the end."""
-        with self._batched():
+        the patient index when the folder closes, once what the import held is let go of."""
+        with self.patients.batch():
             self._deferred = {}
             try:
                 yield
@@ -334,6 +335,14 @@ class Indexes:
         if not isinstance(document, MonthIndexDocument):
             return None
         return {e.date: e for e in document.days.values()}
+
+    def _months_size(self) -> int:
+        """How many bytes every month's index file is."""
+        size = 0
+        for month in self.months():
+            with contextlib.suppress(FileNotFoundError):
+                size += self._store.index_path(month).stat().st_size
+        return size
 
     def _every_month(self) -> Iterator[dict[date, DayEntry]]:
         """Every month's entries, oldest first, one at a time (what the patient index is

@@ -28,8 +28,9 @@ from storage.store import Change, Store
 PENDING_DAYS = 400
 """Changed days kept to bring the files up to date; beyond, the files they touch are derived
 again from the months instead."""
-DERIVED_AT_ONCE = 64
-"""Files derived in one pass over the months (memory holds their entries)."""
+BYTES_AT_ONCE = 32 * 1024 * 1024
+"""Month files' bytes whose entries one pass over the months may hold (about 100,000 visits):
+files are derived again in as many passes as the months are that many bytes."""
 EVERY_FILE = tuple(f"{n:02x}" for n in range(PATIENT_FILES))
 
 Entries = dict[date, DayEntry]
@@ -47,9 +48,12 @@ class PatientIndex:
     """The files of the patient index of one data folder, as `months` (every month's entries,
     oldest first, from the index) says they should be."""
 
-    def __init__(self, store: Store, months: Callable[[], Iterator[Entries]]) -> None:
+    def __init__(self, store: Store, months: Callable[[], Iterator[Entries]],
+                 size: Callable[[], int]) -> None:
         self._store = store
         self._months = months
+        self._size = size
+        """How many bytes the months' files are (what derived files cost in memory)."""
         self._seals: dict[str, str] = {}
         """Each file's seal as the index wrote it (none: not trusted, derived again)."""
         self._recorded: dict[str, str] = {}
@@ -164,9 +168,9 @@ class PatientIndex:
             self.rebuild()  # with any file not trusted yet (a new folder's, one found changed)
             whole = sorted(b for b in self._touched if b not in self._seals or b in
                            self._rederive)
-            for first in range(0, len(whole), DERIVED_AT_ONCE):
-                group = set(whole[first:first + DERIVED_AT_ONCE])
-                for bucket, entries in sorted(self._derive(group).items()):
+            passes = min(len(whole), -(-self._size() // BYTES_AT_ONCE)) or 1
+            for group in (whole[n::passes] for n in range(passes)):
+                for bucket, entries in sorted(self._derive(set(group)).items()):
                     self._write_whole(bucket, entries)
             while self._touched:
                 bucket = min(self._touched)

@@ -246,20 +246,25 @@ def test_check_derives_the_patient_index_again(data_dir, clock, settings):
     assert check_folder(data_dir, clock).ok
 
 
-def test_an_import_leaves_the_patient_index_whole(repo, clock, tmp_path, monkeypatch):
+def test_an_import_leaves_the_patient_index_whole(data_dir, clock, settings, tmp_path,
+                                                  monkeypatch, disk_writes):
     monkeypatch.setattr(patient_index, "PENDING_DAYS", 3)  # past it, files are derived again
-    source = Path(tmp_path / "source")
-    with Repository.open(source, clock, repo.settings) as other:
+    with Repository.open(tmp_path / "source", clock, settings) as other:
         weeks_of_visits(other, clock)
         csv = tmp_path / "segments.csv"
         csv.write_text(export_segments(other))
-    report = import_segments(repo, csv)
-    assert report.errors == () and report.sessions == 6 * 5
-    agrees(repo)
-    with Repository.open(source, clock, repo.settings, read_only=True) as other:
-        for patient in PATIENTS:
+        truth = {p: other.queries.visits(p) for p in PATIENTS}
+    with Repository.open(data_dir, clock, settings) as repo:
+        disk_writes.clear()
+        report = import_segments(repo, csv)
+        assert report.errors == () and report.sessions == 6 * 5
+        assert [p for p in disk_writes if p.parent.name == "patients"] == []  # at the close
+        for patient in PATIENTS:  # derived in memory meanwhile
             assert [(d, v.amount) for d, v in repo.queries.visits(patient)] == \
-                [(d, v.amount) for d, v in other.queries.visits(patient)]
+                [(d, v.amount) for d, v in truth[patient]]
+    with Repository.open(data_dir, clock, settings) as again:
+        assert again.pop_notices() == []
+        agrees(again)
 
 
 def test_an_index_of_an_earlier_tabletime_is_read_then_sealed(data_dir, clock, settings):
