@@ -9,8 +9,8 @@ rewritten, by the writer, before the write of index/months.json that records the
 crash in between leaves a file whose seal is not recorded: derived again). A file with no
 seal, or no longer its seal, is derived again from the months: in memory by a reader or a
 query, on disk by the writer when the index next writes, opens or closes. Many days changed
-at once (an import, a rebuild) make the files they touch derived again at the end, a few at
-a time, so that memory stays bounded.
+at once (an import, a rebuild) make the files they touch derived again at the end, in as few
+passes over the months as memory allows.
 """
 
 from __future__ import annotations
