@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 try:
     import fcntl
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
-from filelock import FileLock, Timeout
 from platformdirs import user_data_path
+
+if TYPE_CHECKING:
+    from filelock import BaseFileLock
 
 from core.text import printable
 from storage import layout
@@ -84,13 +87,15 @@ class WriterLock:
         ensure_private_dir(folder)
         self.folder = folder
         self._fd: int | None = None
-        self._file: FileLock | None = None
+        self._file: BaseFileLock | None = None
         self._identity: tuple[int, int] | None = None
         self._guard: int | None = None
         """The folder found at the path once ours was replaced, locked but never written."""
 
     def acquire(self) -> WriterLock:
-        if fcntl is None:
+        if fcntl is None:  # Windows only: filelock is loaded where it is needed
+            from filelock import FileLock, Timeout
+
             self._file = FileLock(self.folder / layout.LOCK_NAME, mode=FILE_MODE, timeout=0)
             try:
                 self._file.acquire()

@@ -58,3 +58,16 @@ def test_deleting_or_replacing_a_lock_file_never_lets_a_second_writer_in(tmp_pat
 def test_one_process_cannot_open_a_folder_twice_for_writing(tmp_path):
     with WriterLock(tmp_path), pytest.raises(DataFolderLocked):
         WriterLock(tmp_path).acquire()
+
+
+def test_where_flock_does_not_exist_a_lock_file_keeps_a_second_writer_out(tmp_path, monkeypatch):
+    from storage import folder
+
+    monkeypatch.setattr(folder, "fcntl", None)  # as on Windows
+    first = folder.WriterLock(tmp_path / "data").acquire()
+    try:
+        with pytest.raises(DataFolderLocked):
+            folder.WriterLock(tmp_path / "data").acquire()
+    finally:
+        first.release()
+    folder.WriterLock(tmp_path / "data").acquire().release()  # free again once let go
