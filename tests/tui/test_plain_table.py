@@ -90,6 +90,18 @@ async def test_a_table_as_high_as_its_rows_grows_with_one():
         assert shown(table, 5).split() == ["row", "5", "5"]
 
 
+async def test_rows_made_again_at_another_height_show_every_line():
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(PlainTable)
+        for cells, lines in ((["longreference", "0"], [["longreference", "0"], []]),
+                             (["long\nreference", "0"], [["long", "0"], ["reference"]]),
+                             (["longreference", "0"], [["longreference", "0"], []])):
+            table.sync([("r0", cells)])  # Today's row made again as the width crosses WIDE
+            await pilot.pause()
+            assert [shown(table, line).split() for line in (0, 1)] == lines
+
+
 async def test_a_column_widens_and_narrows_with_its_widest_cell():
     app = TableApp()
     async with app.run_test(size=(40, 12)) as pilot:

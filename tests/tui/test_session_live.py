@@ -94,12 +94,13 @@ async def test_a_screen_under_another_does_not_tick_until_it_is_seen(open_app, m
         session = app.screen
         assert isinstance(session, SessionScreen) and not today.seen()
         today._second()  # what its interval calls each second
-        assert ticks == []
         await pilot.press("a")  # a dialog: the session is seen through its backdrop
         await pilot.pause()
         assert isinstance(app.screen, FormDialog) and session.seen() and not today.seen()
+        assert ticks == []  # its own seconds meanwhile too
         await pilot.press("escape", "escape")
         await pilot.pause()
         assert today.seen() and not session.seen()
+        before = len(ticks)
         today._second()
-        assert ticks == ["today"]
+        assert len(ticks) == before + 1

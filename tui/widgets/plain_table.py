@@ -14,16 +14,16 @@ unless a column changes width (then everything is drawn again, as Textual does).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.style import Style
 from rich.text import Text
-from textual._types import SegmentLines
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.render import measure
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets._data_table import default_cell_formatter
@@ -58,24 +58,24 @@ class PlainTable(DataTable[Any]):
 
     def add_row(self, *cells: CellType, height: int | None = 1, key: str | None = None,
                 label: Any = None) -> RowKey:
-        """A row below the others. Unless a column widens, their cached lines stay true, and
-        when the table was measured already it is only taller: measured now, not when idle
-        (Textual's way, after the next frame), a cursor moved to the row scrolls it into the
-        same frame."""
+        """A row below the others of a table measured already (not just cleared). Unless a
+        column widens, their cached lines stay true, and the table is only taller: measured
+        now, not when idle (Textual's way, after the next frame), a cursor moved to the row
+        scrolls it into the same frame."""
         count, measured = self._update_count, not self._require_update_dimensions
         row_key = super().add_row(*(literal(cell) for cell in cells), height=height, key=key,
                                   label=label)
-        if height is None or label is not None or any(
+        if not measured or height is None or label is not None or any(
                 self._width(cell, height) > column.content_width
                 for column, cell in zip(self.ordered_columns, self._data[row_key].values(),
                                         strict=True)):
             return row_key
         self._update_count = count
-        self._offset_cache.clear()  # the one cache of where rows are: it has a new row
-        if measured:
-            self._new_rows.discard(row_key)
-            self._require_update_dimensions = False
-            self._grow(height)
+        self._offset_cache.clear()  # the caches of where rows are: one more row
+        self._ordered_row_cache.clear()
+        self._new_rows.discard(row_key)
+        self._require_update_dimensions = False
+        self._grow(height)
         return row_key
 
     def _grow(self, lines: int) -> None:
@@ -139,25 +139,38 @@ class PlainTable(DataTable[Any]):
         """Drop what Textual cached of this row (its cells, its lines) and repaint it."""
         index = self.get_row_index(key)
         region = self._get_row_region(index)
-        drop(self._cell_render_cache, lambda cached: cached[0] == key)
-        drop(self._row_render_cache, lambda cached: cached[0] == key)
-        drop(self._row_renderable_cache, lambda cached: cached[1] == index)
-        drop(self._line_cache, lambda cached: region.y <= cached[0] < region.bottom)
+        row = self._row_locations.get_key(index)  # the very key its caches hold: `is` is quick
+        cells, rows = self._cell_render_cache.keys(), self._row_render_cache.keys()
+        drop(self._cell_render_cache, [cached for cached in cells if cached[0] is row])
+        drop(self._row_render_cache, [cached for cached in rows if cached[0] is row])
+        renderables, lines = self._row_renderable_cache.keys(), self._line_cache.keys()
+        drop(self._row_renderable_cache, [cached for cached in renderables
+                                          if cached[1] == index])
+        drop(self._line_cache, [cached for cached in lines
+                                if region.y <= cached[0] < region.bottom])
         self.refresh_row(index)
 
-    def _render_line_in_row(self, row_key: RowKey, line_no: int, base_style: Style,
-                            cursor_location: Coordinate, hover_location: Coordinate
-                            ) -> tuple[SegmentLines, SegmentLines]:
-        """Textual keys a row's drawing by where the cursor is, even for a row the cursor is
-        not on: a cursor moved (a switch selects its new row) drew every row again. A row
-        the cursor (or the mouse) is not on is drawn as if it were nowhere, once."""
-        if self.cursor_type != "column":  # a column cursor is on every row
-            row = self._row_locations.get(row_key)
-            here = -1 if row is None else row  # the header's row is -1
-            cursor_location = cursor_location if cursor_location.row == here else NOWHERE
-            hover_location = hover_location if hover_location.row == here else NOWHERE
-        return super()._render_line_in_row(row_key, line_no, base_style, cursor_location,
-                                           hover_location)
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        """Textual keys every line it draws (and every row) by where the cursor and the mouse
+        are, even on rows they are not on: a cursor moved (a switch selects its new row) or
+        a scroll drew every line again. A line of a row they are not on is drawn, and kept,
+        as if they were nowhere."""
+        try:
+            row = self._row_locations.get(self._get_offsets(y)[0])
+        except LookupError:  # below the last row
+            return super()._render_line(y, x1, x2, base_style)
+        here = -1 if row is None else row  # the header's row is -1
+        away = [] if self.cursor_type == "column" else [  # a column cursor is on every row
+            where for where in (DataTable.cursor_coordinate, DataTable.hover_coordinate)
+            if getattr(self, where.name).row != here]
+        kept = [getattr(self, where.internal_name) for where in away]
+        for where in away:
+            setattr(self, where.internal_name, NOWHERE)  # as they are read, not set: no watcher
+        try:
+            return super()._render_line(y, x1, x2, base_style)
+        finally:
+            for where, value in zip(away, kept, strict=True):
+                setattr(self, where.internal_name, value)
 
     def sync(self, rows: Sequence[tuple[str, Sequence[object]]]) -> None:
         """Show exactly `rows` (key, cells), changing only what differs: a timer switch
@@ -177,8 +190,8 @@ class PlainTable(DataTable[Any]):
             self.add_row(*cells, key=key, height=height(cells))
 
 
-def drop(cache: LRUCache[Any, Any], stale: Callable[[Any], bool]) -> None:
-    for key in [key for key in cache.keys() if stale(key)]:  # noqa: SIM118 (not iterable)
+def drop(cache: LRUCache[Any, Any], keys: list[Any]) -> None:
+    for key in keys:
         cache.discard(key)
 
 
