@@ -24,8 +24,8 @@ from core.text import plural
 from core.timing import forgotten_timers
 from storage.errors import StorageError, disk_problem
 from storage.repository import Repository
+from tui.keys import SETTINGS_KEY
 from tui.palette import TabletimeCommands
-from tui.screens.settings import SETTINGS_KEY
 from tui.screens.today import TodayScreen
 from tui.typeahead import TypeAhead
 from tui.widgets.notices import NoticeBar, Notices

@@ -4,8 +4,26 @@ what it does): the help screen shows this table and README lists it, so neither 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.binding import Binding
 from textual.dom import DOMNode
+
+if TYPE_CHECKING:
+    from tui.app import TabletimeApp
+
+SETTINGS_KEY = "f2"
+"""The key that opens the settings (a binding of the app; the reminder names it)."""
+
+
+def unsigned_reminder(app: TabletimeApp) -> str | None:
+    """A line to show while chart notes would be signed by nobody (the therapist's name is
+    empty: the first run was skipped), else None. (Here, not with the settings screen, so
+    that Today is drawn without loading that screen.)"""
+    if app.settings.therapist.strip():
+        return None
+    return (f"Chart notes are unsigned: no therapist's name yet. Press {SETTINGS_KEY} "
+            "(Settings) to give yours.")
 
 
 def places() -> list[tuple[str, type[DOMNode]]]:

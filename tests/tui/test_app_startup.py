@@ -14,7 +14,8 @@ from tui.screens.today import TodayScreen
 ROOT = Path(__file__).resolve().parents[2]
 NOT_FOR_TODAY = ("tui.screens.session", "tui.screens.day", "tui.screens.review",
                  "tui.screens.history", "tui.screens.chart_note", "tui.screens.help",
-                 "tui.screens.group", "tui.dialogs.first_run", "tui.dialogs.details",
+                 "tui.screens.group", "tui.screens.settings", "tui.dialogs.first_run",
+                 "tui.dialogs.details",
                  "tui.dialogs.segment_forms", "core.formats.chart_note", "storage.exports",
                  "storage.reports", "storage.crash", "storage.backup", "storage.imports")
 DRAW_TODAY = """

@@ -8,13 +8,9 @@ from core.models import Method, PayerProfile
 from core.settings import Settings
 from storage.settings_file import load_settings
 from tui.dialogs.form import FormDialog
+from tui.keys import SETTINGS_KEY, unsigned_reminder
 from tui.screens.session import SessionScreen
-from tui.screens.settings import (
-    SETTINGS_KEY,
-    SettingsDialog,
-    settings_dialog,
-    unsigned_reminder,
-)
+from tui.screens.settings import SettingsDialog, settings_dialog
 from tui.widgets.code_tile import CodeTile
 
 from .conftest import SIZE

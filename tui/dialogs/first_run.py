@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from core.models import Discipline, problem
 from core.settings import Settings
 from tui.dialogs.form import FieldError, FormDialog, FormField
-from tui.screens.settings import SETTINGS_KEY
+from tui.keys import SETTINGS_KEY
 
 if TYPE_CHECKING:
     from tui.app import TabletimeApp

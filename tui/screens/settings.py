@@ -24,19 +24,8 @@ from tui.dialogs.form import FieldError, FormDialog, FormField
 if TYPE_CHECKING:
     from tui.app import TabletimeApp
 
-SETTINGS_KEY = "f2"
-"""The key that opens the settings (a binding of the app; the reminder names it)."""
 SLOTS = 9
 ALERTS = (("bell and flash", "bell"), ("flash only, no bell", "visual"), ("off", "off"))
-
-
-def unsigned_reminder(app: TabletimeApp) -> str | None:
-    """A line to show while chart notes would be signed by nobody (the therapist's name is
-    empty: the first run was skipped), else None."""
-    if app.settings.therapist.strip():
-        return None
-    return (f"Chart notes are unsigned: no therapist's name yet. Press {SETTINGS_KEY} "
-            "(Settings) to give yours.")
 
 
 def evaluation_codes(catalog: Catalog, discipline: Discipline) -> list[str]:

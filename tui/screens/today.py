@@ -20,8 +20,8 @@ from core.timing import forgotten_timers
 from storage.errors import StorageError
 from storage.views import TodayView, today_view
 from tui.format import NARROW_PATIENT, NARROW_PAYER, WIDE, elapsed, local_time, wrapped
+from tui.keys import unsigned_reminder
 from tui.screens.live import LiveTableScreen
-from tui.screens.settings import unsigned_reminder
 from tui.widgets.footer import KeysFooter
 from tui.widgets.notices import NoticeBar
 from tui.widgets.plain_table import PlainTable
