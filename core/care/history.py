@@ -77,10 +77,10 @@ def visit_of(session: Session, treated: bool, timed_minutes: int | None = None,
                  units=units, pooled=pooled)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HistoryEntry:
-    """A row of the history: computed, never stored (a dataclass: a long history builds a
-    thousand of them on the way to the screen)."""
+    """A row of the history: computed, never stored (a plain dataclass: a long history builds
+    a thousand of them on the way to the screen)."""
 
     day: date
     visit: Visit
