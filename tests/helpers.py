@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from storage.derive import derive_day
+from storage.derive import derive_day, patient_file, patients_cut
 from storage.documents import DayDocument
 from storage.journal import folded, journal_path
 from storage.reports import write_segments
@@ -39,7 +39,9 @@ def killed(repo):
 
 
 def rebuilt_equals_kept(repo):
-    """Every month's index equals what the day files give when derived again."""
+    """Every month's index equals what the day files give when derived again, and the
+    patient index holds each patient's cut of those entries."""
+    entries = {}
     for month in repo.indexes.months():
         kept = repo.indexes.month(month)
         files = {d: p for d, p in repo.store.day_files().items() if f"{d:%Y-%m}" == month}
@@ -48,3 +50,10 @@ def rebuilt_equals_kept(repo):
             again = derive_day(day, repo.store.read_once(path), kept[day].stamp,
                                repo.clock.raw(), repo.catalog)
             assert again == kept[day]
+        entries.update(kept)
+    patients = {visit.patient for entry in entries.values() for visit in entry.sessions}
+    held = repo.indexes.patient_files(patients)
+    for patient in patients:
+        name = patient_file(patient)
+        cut = {day: patients_cut(entry, name) for day, entry in entries.items()}
+        assert held[name] == {day: entry for day, entry in cut.items() if entry is not None}

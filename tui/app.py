@@ -6,6 +6,7 @@ screens, the dialogs, chart notes, exports, the crash report) is imported where 
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -86,6 +87,9 @@ class TabletimeApp(TypeAhead):
         self.set_interval(FORGOTTEN_CHECK_SECONDS, self.check_forgotten)
         self._folder_told = False
         self.set_interval(FOLDER_CHECK_SECONDS, self.check_folder)
+        # What was loaded to start (Textual, pydantic, the models) lives as long as the app:
+        # the collector need not walk it again, so its pauses stay short while a screen fills.
+        self.call_after_refresh(gc.freeze)
 
     def tell(self, message: str, severity: SeverityLevel = "information",
              kind: str | None = None) -> None:

@@ -91,3 +91,14 @@ async def test_today_rows_wrap_when_the_width_crosses_wide_and_only_then(open_ap
         await pilot.resize_terminal(WIDE, 30)
         await pilot.pause()
         assert patient() == longest
+
+
+async def test_what_was_loaded_to_start_is_left_out_of_the_collectors_walks(open_app):
+    import gc
+
+    gc.unfreeze()
+    app = open_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert gc.get_freeze_count() > 0
+    gc.unfreeze()
