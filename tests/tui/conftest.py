@@ -1,5 +1,6 @@
 """App tests: the real app on a real data folder under tmp_path, with a fake clock."""
 
+import gc
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -15,6 +16,14 @@ SIZE = (100, 30)
 def _no_cursor_blink(monkeypatch):
     """Snapshots and keypresses must not depend on a blinking cursor."""
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
+@pytest.fixture(autouse=True)
+def _collector_thawed():
+    """The app freezes what it loaded out of the collector's walks; a test process runs many
+    apps, whose leftovers the collector must still free."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture
