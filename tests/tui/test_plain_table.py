@@ -28,7 +28,7 @@ def shown(table: PlainTable, row: int) -> str:
     return table.render_line(row + 1).text  # under the header
 
 
-async def test_a_changed_cell_repaints_its_row_alone_and_shows(monkeypatch):
+async def test_a_changed_row_and_a_row_added_repaint_themselves_alone(monkeypatch):
     app = TableApp()
     async with app.run_test(size=(40, 12)) as pilot:
         table = app.query_one(PlainTable)
@@ -39,6 +39,10 @@ async def test_a_changed_cell_repaints_its_row_alone_and_shows(monkeypatch):
         assert painted == [("table", 3)]
         assert shown(table, 2).split() == ["[b]r2", "2"]
         assert shown(table, 3).split() == ["row", "3", "3"]
+        painted.clear()
+        table.add_row("row 5", "5", key="r5")
+        await pilot.pause()
+        assert painted == [("table", 6)] and shown(table, 5).split() == ["row", "5", "5"]
 
 
 async def test_a_row_added_below_is_scrolled_to_in_its_own_frame(monkeypatch):
@@ -61,17 +65,6 @@ async def test_a_row_added_below_is_scrolled_to_in_its_own_frame(monkeypatch):
         await pilot.pause()
         assert seen[0] == table.scroll_y == before + 1  # not a frame later (Textual's way)
         assert table.render_line(4).text.split() == ["row", "5", "5"]  # the last line
-
-
-async def test_a_row_added_that_fits_paints_only_itself(monkeypatch):
-    app = TableApp()
-    async with app.run_test(size=(40, 12)) as pilot:
-        table = app.query_one(PlainTable)
-        await pilot.pause()
-        painted = record_repaints(monkeypatch)
-        table.add_row("row 5", "5", key="r5")
-        await pilot.pause()
-        assert [y for widget, y in painted if widget == "table"] == [6]
 
 
 class AutoTableApp(TableApp):
