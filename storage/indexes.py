@@ -88,8 +88,7 @@ class Indexes:
     def open(self) -> int:
         """Check every month against its day files; derive again what changed. Returns how
         many days the index had wrong (0 when it was right)."""
-        self._stamps = {day: stamp for day, path in self._store.day_files().items()
-                        if (stamp := file_stamp(path)) is not None}
+        self._stamps = self._store.day_stamps()
         self._summary = {entry.month: entry for entry in
                          self._store.records(self._store.summary_path(), "months")}
         self.witness.load()

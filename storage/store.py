@@ -205,6 +205,22 @@ class Store:
         """Every day file, by date (what is not one is left alone)."""
         return layout.day_files(self.root)
 
+    def day_stamps(self) -> dict[date, str]:
+        """Every day file's stamp (with its journal's), by date: each file stat'ed once and
+        the journals found in one listing of each year's folder (every open does this)."""
+        files = self.day_files()
+        journals = {str(found) for folder in {path.parent for path in files.values()}
+                    for found in folder.glob(f"*{SUFFIX}")}
+        stamps = {}
+        for day, path in files.items():
+            stamp = _stamp(path)
+            appended = str(path)[:-len(path.suffix)] + SUFFIX
+            if stamp is not None and appended in journals:
+                stamp = file_stamp(path)
+            if stamp is not None:
+                stamps[day] = stamp
+        return stamps
+
     def tables(self, path: Path) -> Records:
         """Every table of a file, its validated records by key (kept: do not change them)."""
         return self._storage(path).records()
