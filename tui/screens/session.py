@@ -97,6 +97,8 @@ class SessionScreen(LiveScreen):
         self.report: ReportDeadline | None = None
         """The patient's progress-report deadline in this discipline on this date."""
         self._deadline_facts: tuple[bool, bool, str, Discipline] | None = None
+        self.lit = False
+        """A unit's light is on (the header and a tile): the next key puts it out."""
 
     @property
     def session(self) -> Session:
@@ -190,7 +192,8 @@ class SessionScreen(LiveScreen):
     def on_key(self, event: events.Key) -> None:
         """Any key puts out a unit's flash (the therapist has seen it); a key a closed
         session refused (its binding is off) says why, at once."""
-        light(self, False)
+        if self.lit:
+            light(self, False)
         if self.view is None or self.view.session.is_open:
             return
         keys = {b.key for b in self.BINDINGS if isinstance(b, Binding)
@@ -390,6 +393,7 @@ def announce_unit(screen: SessionScreen, before: tuple[str, int] | None) -> None
 
 def light(screen: SessionScreen, lit: bool, code: str | None = None) -> None:
     """Light the header and `code`'s tile for a unit reached, or put every light out."""
+    screen.lit = lit
     screen.query_one(SessionHeader).flash(lit)
     for tile in screen.query(CodeTile):
         tile.flash(lit and tile.entry.code == code)
