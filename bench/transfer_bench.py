@@ -33,10 +33,11 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from history import SETTINGS, TODAY, folder_with
+from history import SETTINGS, TODAY, Clock, folder_with
 
 from core.formats.segments_csv import COLUMNS
 from storage.atomic import ensure_private_dir
+from storage.repository import Repository
 from storage.settings_file import save_settings
 
 PER_DAY = 40
@@ -160,9 +161,13 @@ def main() -> int:
 
 
 def history_folder(base: Path) -> Path:
-    """The 5-year folder (built once, cached by bench/history.py), with the clinic's zone."""
+    """The 5-year folder (built once, cached by bench/history.py) with the clinic's zone,
+    opened once by a writer: its index as the app leaves it (a reader would derive an
+    outdated one again at every export)."""
     folder = folder_with(5, base / "history")
     save_settings(folder, SETTINGS)
+    with Repository.open(folder, Clock(TODAY), SETTINGS):
+        pass
     return folder
 
 

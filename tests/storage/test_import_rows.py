@@ -53,3 +53,25 @@ def test_rows_apart_and_notes_are_written_as_the_file_says(repo, clock, tmp_path
     assert by_id[S1].opened_at == datetime(2026, 3, 2, 13, 50, tzinfo=UTC)
     assert by_id[S1].closed_at == datetime(2026, 3, 2, 14, 10, tzinfo=UTC)
     assert by_id[S1].billing is not None and by_id[S1].billing.total_timed_minutes == 20
+
+
+def test_the_cycle_collector_looks_less_often_during_an_import_and_as_before_after(
+        repo, clock, tmp_path, monkeypatch):
+    import gc
+
+    from storage import imports
+
+    clock.set(datetime(2026, 3, 3, 17, tzinfo=UTC))
+    seen: list[tuple[int, ...]] = []
+    real = imports._check
+
+    def spying(*args):
+        seen.append(gc.get_threshold())
+        return real(*args)
+
+    monkeypatch.setattr(imports, "_check", spying)
+    before = gc.get_threshold()
+    import_segments(repo, write(tmp_path, [row(S1, "2026-03-02", "97110",
+                                                "2026-03-02T09:00:00-05:00",
+                                                "2026-03-02T09:10:00-05:00")]))
+    assert seen == [(imports.YOUNG_OBJECTS, *before[1:])] and gc.get_threshold() == before
