@@ -25,6 +25,8 @@ class SegmentTable(PlainTable):
         super().__init__(id="segments", cursor_type="row", zebra_stripes=True)
         self._catalog = catalog
         self._zone = zone
+        self._shown: dict[Segment, list[str]] = {}
+        """The cells of each segment last shown: a switch makes those of two segments."""
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
@@ -32,7 +34,9 @@ class SegmentTable(PlainTable):
 
     def show(self, segments: Sequence[Segment], keep: UUID | None) -> None:
         """The segments; the cursor on `keep` when it is there, else on the last."""
-        self.sync([(str(segment.id), self._cells(segment)) for segment in segments])
+        self._shown = {segment: self._shown.get(segment) or self._cells(segment)
+                       for segment in segments}
+        self.sync([(str(segment.id), cells) for segment, cells in self._shown.items()])
         if keep is not None and any(s.id == keep for s in segments):
             self.move_cursor(row=self.get_row_index(str(keep)))
         elif segments:
