@@ -2,6 +2,7 @@
 holds: a changed cell, a row added, a column that widens or narrows."""
 
 from textual.app import App, ComposeResult
+from textual.widgets import DataTable
 
 from tui.widgets.plain_table import PlainTable
 
@@ -65,6 +66,27 @@ async def test_a_row_added_below_is_scrolled_to_in_its_own_frame(monkeypatch):
         await pilot.pause()
         assert seen[0] == table.scroll_y == before + 1  # not a frame later (Textual's way)
         assert table.render_line(4).text.split() == ["row", "5", "5"]  # the last line
+
+
+async def test_a_cursor_moved_draws_the_rows_it_left_and_reached_and_no_other(monkeypatch):
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(PlainTable)
+        table.refresh()  # drawn once at its size (Textual draws again after its first resize)
+        await pilot.pause()
+        drawn: list[str] = []
+        real = DataTable._render_line_in_row
+
+        def render_line_in_row(table, row_key, *args, **kwargs):
+            drawn.append(row_key.value)
+            return real(table, row_key, *args, **kwargs)
+
+        monkeypatch.setattr(DataTable, "_render_line_in_row", render_line_in_row)
+        table.move_cursor(row=3)
+        table.refresh()  # every line painted again (as a scroll does)
+        await pilot.pause()
+        assert sorted(drawn) == ["r0", "r3"]
+        assert shown(table, 3).split() == ["row", "3", "3"]
 
 
 class AutoTableApp(TableApp):

@@ -5,11 +5,15 @@ Textual reads a `str` cell as markup: a note `[flexion 120]` loses its words and
 raises. Every table here holds text a person typed or a file holds, so every text cell is
 turned into a literal `Text` on its way in; styled cells (a `Text` already) pass unchanged.
 
-Textual 8.2's DataTable keys every cache (cells, rows, lines) by one update count that
-`update_cell` and `add_row` bump: one changed cell, one row added, and every visible line is
-rendered again from scratch (a timer switch spent most of its time there). Here a changed
-row forgets only its own cached cells and lines, and a row added below keeps the others',
-unless a column changes width (then everything is drawn again, as Textual does).
+Textual 8.2's DataTable keys its caches (cells, rows, lines) by one update count that
+`update_cell` and `add_row` bump, and its rows and lines by where the cursor is: one changed
+cell, one row added, a cursor moved, and every visible line was rendered again (a timer
+switch spent most of its time there). Here a changed row forgets only its own cells and
+lines; a row added below keeps the others' and, in a table of set height, is painted alone,
+without a layout; a row the cursor is not on is drawn once, wherever the cursor goes. A
+column that changes width draws everything again, as Textual does. This leans on the
+DataTable's private caches (Textual is pinned to 8.2.x): tests/tui/test_plain_table.py checks
+what is drawn through them.
 """
 
 from __future__ import annotations
