@@ -3,6 +3,8 @@
     settings.toml               the settings (storage/settings_file.py)
     patients.json               what the user entered about patients
     days/2026/2026-03-02.json   the sessions of that date of service: the truth
+    days/2026/2026-03-02.journal  its timer events since it was last written whole, appended
+                                (storage/journal.py): read with it, folded into it
     index/2026-03.json          derived from the month's day files
     index/patients/3f.json      derived: the same entries, of the patients hashed to 3f
     index/months.json           derived: each month's digest, open sessions, what went missing,
