@@ -11,6 +11,9 @@ year exported from the 5-year folder of bench/history.py. Rounds interleave the 
 busy machine slows each alike. Prints min / median / max of each figure and the ratio of
 its median to the baseline's; exits 1 when a median is over its budget.
 
+The files and folders are made by a child process too: a child's peak memory counts the
+parent it was forked from, so this process loads nothing of Tabletime.
+
 Budgets: import of 1,000,000 rows < 60 s and < 300 MB; 100,000 rows with a new patient every
 session within 1.2x of the returning pool; export of 1,000,000 rows < 30 s; the claim lines
 of a year <= 1 s.
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import shutil
 import statistics
@@ -30,15 +34,8 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
-
-from history import SETTINGS, TODAY, Clock, folder_with
-
-from core.formats.segments_csv import COLUMNS
-from storage.atomic import ensure_private_dir
-from storage.repository import Repository
-from storage.settings_file import save_settings
 
 PER_DAY = 40
 SEGMENTS = ("97110", "97140", "97530", "97112", "97116")
@@ -52,26 +49,58 @@ Figure = tuple[float, float]
 """Wall seconds and peak resident MB of one child process."""
 
 
-def write_csv(path: Path, rows: int, distinct: bool) -> None:
+def large(rows: int) -> str:
+    return f"{rows:,} rows, a returning pool"
+
+
+# ---- made once, in a child ---------------------------------------------------------------
+
+def prepare(base: Path, rows: int) -> None:
+    """The three segments files, an empty folder with the clinic's settings, and the 5-year
+    folder opened once by a writer (its index as the app leaves it: a reader would derive an
+    outdated one again at every export); what to run, in base/plan.json."""
+    from history import SETTINGS, TODAY, Clock, folder_with
+
+    from core.formats.segments_csv import COLUMNS
+    from storage.atomic import ensure_private_dir
+    from storage.repository import Repository
+    from storage.settings_file import save_settings
+
+    sources = {POOL: (SMALL, False), NEW: (SMALL, True), large(rows): (rows, False)}
+    for number, (count, distinct) in enumerate(sources.values()):
+        write_csv(base / f"{number}.csv", COLUMNS, count, distinct, SETTINGS.zone)
+    ensure_private_dir(base / "empty")
+    save_settings(base / "empty", SETTINGS)  # the clinic's zone, which dates of service follow
+    history = folder_with(5, base / "history")
+    save_settings(history, SETTINGS)
+    with Repository.open(history, Clock(TODAY), SETTINGS):
+        pass
+    plan = {"sources": {name: str(base / f"{n}.csv") for n, name in enumerate(sources)},
+            "year": TODAY.astimezone(SETTINGS.zone).year - 1}
+    (base / "plan.json").write_text(json.dumps(plan))
+
+
+def write_csv(path: Path, columns: tuple[str, ...], rows: int, distinct: bool, zone: tzinfo
+              ) -> None:
     """`rows` segment rows, newest day two days ago (the real one: the command line imports
     nothing from the future), going back one working day at a time."""
-    day = datetime.now(UTC).astimezone(SETTINGS.zone).date() - timedelta(days=2)
+    day = datetime.now(UTC).astimezone(zone).date() - timedelta(days=2)
     written = 0
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
+        writer.writerow(columns)
         while written < rows:
             if day.weekday() < 5:
-                found = _day(day, distinct)[:rows - written]
+                found = _day(day, distinct, zone)[:rows - written]
                 writer.writerows(found)
                 written += len(found)
             day -= timedelta(days=1)
 
 
-def _day(day: date, distinct: bool) -> list[list[object]]:
+def _day(day: date, distinct: bool, zone: tzinfo) -> list[list[object]]:
     """A day's sessions from 6:00, each five segments of 3 to 7 minutes (as varied as at the
     table: few exact ties)."""
-    begin = datetime(day.year, day.month, day.day, 6, 0, tzinfo=SETTINGS.zone)
+    begin = datetime(day.year, day.month, day.day, 6, 0, tzinfo=zone)
     rows: list[list[object]] = []
     for slot in range(PER_DAY):
         session = uuid.uuid5(uuid.NAMESPACE_URL, f"{day}/{slot}")
@@ -85,6 +114,8 @@ def _day(day: date, distinct: bool) -> list[list[object]]:
     return rows
 
 
+# ---- timed, as child processes ------------------------------------------------------------
+
 def child(command: list[str]) -> Figure:
     """Wall seconds and peak resident MB of a child process (the kernel's accounting)."""
     started = time.perf_counter()
@@ -97,20 +128,14 @@ def child(command: list[str]) -> Figure:
     return wall, usage.ru_maxrss / 1024
 
 
-def empty_folder(path: Path) -> Path:
-    shutil.rmtree(path, ignore_errors=True)
-    ensure_private_dir(path)
-    save_settings(path, SETTINGS)  # the clinic's zone, which dates of service follow
-    return path
-
-
-def transfer(base: Path, source: Path) -> dict[str, Figure]:
+def transfer(base: Path, source: str) -> dict[str, Figure]:
     """Import into an empty folder, import again, export: one round for one file."""
-    folder = empty_folder(base / "data")
+    folder = base / "data"
+    shutil.copytree(base / "empty", folder)
     out = base / "out.csv"
     figures = {
-        "import": child([TABLETIME, "--data-dir", str(folder), "import", str(source)]),
-        "again": child([TABLETIME, "--data-dir", str(folder), "import", str(source)]),
+        "import": child([TABLETIME, "--data-dir", str(folder), "import", source]),
+        "again": child([TABLETIME, "--data-dir", str(folder), "import", source]),
         "export": child([TABLETIME, "--data-dir", str(folder), "export", "--out", str(out)]),
     }
     shutil.rmtree(folder)
@@ -118,13 +143,39 @@ def transfer(base: Path, source: Path) -> dict[str, Figure]:
     return figures
 
 
-def year_of_lines(folder: Path, out: Path) -> Figure:
+def year_of_lines(base: Path, year: int) -> Figure:
     """The claim lines of the last whole year of the 5-year folder."""
-    year = TODAY.astimezone(SETTINGS.zone).year - 1
-    figure = child([TABLETIME, "--data-dir", str(folder), "export", "--kind", "lines",
-                    "--from", f"{year}-01-01", "--to", f"{year}-12-31", "--out", str(out)])
+    out = base / "lines.csv"
+    figure = child([TABLETIME, "--data-dir", str(base / "history"), "export", "--kind",
+                    "lines", "--from", f"{year}-01-01", "--to", f"{year}-12-31", "--out",
+                    str(out)])
     out.unlink()
     return figure
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--large", type=int, default=1_000_000,
+                        help="rows of the large file (the budgets are for 1,000,000)")
+    parser.add_argument("--prepare", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.prepare:
+        prepare(args.prepare, args.large)
+        return 0
+    base = Path(tempfile.mkdtemp(prefix="tabletime-transfer-bench-"))
+    child([sys.executable, __file__, "--prepare", str(base), "--large", str(args.large)])
+    plan = json.loads((base / "plan.json").read_text())
+    figures: dict[str, list[Figure]] = {}
+    for round_ in range(1, args.rounds + 1):
+        figures.setdefault(BASELINE, []).append(child([sys.executable, "-c", "pass"]))
+        for name, source in plan["sources"].items():
+            for step, figure in transfer(base, source).items():
+                figures.setdefault(f"{step}, {name}", []).append(figure)
+        figures.setdefault(LINES, []).append(year_of_lines(base, plan["year"]))
+        print(f"round {round_} of {args.rounds} done", flush=True)
+    shutil.rmtree(base, ignore_errors=True)
+    return report(figures, args.large)
 
 
 def spread(values: list[float], unit: str, baseline: float | None = None) -> str:
@@ -134,44 +185,7 @@ def spread(values: list[float], unit: str, baseline: float | None = None) -> str
     return f"{low:,.2f} / {mid:,.2f} / {high:,.2f} {unit}{ratio}"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--large", type=int, default=1_000_000,
-                        help="rows of the large file (the budgets are for 1,000,000)")
-    args = parser.parse_args()
-    base = Path(tempfile.mkdtemp(prefix="tabletime-transfer-bench-"))
-    files = {POOL: (SMALL, False), NEW: (SMALL, True), f"{args.large:,} rows, a returning pool":
-             (args.large, False)}
-    sources: dict[str, Path] = {}
-    for name, (rows, distinct) in files.items():
-        sources[name] = base / f"{len(sources)}.csv"
-        write_csv(sources[name], rows, distinct)
-    history = history_folder(base)
-    figures: dict[str, list[Figure]] = {}
-    for round_ in range(1, args.rounds + 1):
-        figures.setdefault(BASELINE, []).append(child([sys.executable, "-c", "pass"]))
-        for name, source in sources.items():
-            for step, figure in transfer(base, source).items():
-                figures.setdefault(f"{step}, {name}", []).append(figure)
-        figures.setdefault(LINES, []).append(year_of_lines(history, base / "lines.csv"))
-        print(f"round {round_} of {args.rounds} done", flush=True)
-    shutil.rmtree(base, ignore_errors=True)
-    return report(figures, args.large)
-
-
-def history_folder(base: Path) -> Path:
-    """The 5-year folder (built once, cached by bench/history.py) with the clinic's zone,
-    opened once by a writer: its index as the app leaves it (a reader would derive an
-    outdated one again at every export)."""
-    folder = folder_with(5, base / "history")
-    save_settings(folder, SETTINGS)
-    with Repository.open(folder, Clock(TODAY), SETTINGS):
-        pass
-    return folder
-
-
-def report(figures: dict[str, list[Figure]], large: int) -> int:
+def report(figures: dict[str, list[Figure]], rows: int) -> int:
     def median(name: str, memory: bool = False) -> float:
         return statistics.median(figure[memory] for figure in figures[name])
 
@@ -180,16 +194,15 @@ def report(figures: dict[str, list[Figure]], large: int) -> int:
     for name, found in figures.items():
         print(f"  {name}: {spread([w for w, _ in found], 's', floor)}; "
               f"peak {spread([m for _, m in found], 'MB')}")
-    big = f"{large:,} rows, a returning pool"
-    wall, peak = median(f"import, {big}"), median(f"import, {big}", memory=True)
+    wall, peak = median(f"import, {large(rows)}"), median(f"import, {large(rows)}", memory=True)
     ratio = median(f"import, {NEW}") / median(f"import, {POOL}")
-    exported = median(f"export, {big}")
+    exported = median(f"export, {large(rows)}")
     verdicts = [
-        (f"import of {large:,} rows < 60 s ({wall:.1f} s)", wall < 60),
-        (f"import of {large:,} rows < 300 MB ({peak:.0f} MB)", peak < 300),
+        (f"import of {rows:,} rows < 60 s ({wall:.1f} s)", wall < 60),
+        (f"import of {rows:,} rows < 300 MB ({peak:.0f} MB)", peak < 300),
         (f"a new patient every session within 1.2x of a returning pool ({ratio:.2f}x)",
          ratio <= 1.2),
-        (f"export of {large:,} rows < 30 s ({exported:.1f} s)", exported < 30),
+        (f"export of {rows:,} rows < 30 s ({exported:.1f} s)", exported < 30),
         (f"the claim lines of a year <= 1 s ({median(LINES):.2f} s)", median(LINES) <= 1),
     ]
     for text, ok in verdicts:
