@@ -11,6 +11,7 @@ another reason (permissions, a newer Tabletime) is never written.
 
 from __future__ import annotations
 
+import contextlib
 import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ from storage.documents import (
     META,
     SCHEMA_VERSION,
     DayDocument,
+    Document,
     DocumentError,
     NewerSchema,
     document_kind,
@@ -56,6 +58,15 @@ rewrites the file whole, so that a read replays a bounded journal."""
 
 class _NotOurs(Exception):
     """Something at a data file's path that Tabletime did not write and will not read."""
+
+
+def _identity(path: Path) -> str | None:
+    """Which file is at the path: another program's rewrite changes it."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return f"{info.st_ino}-{info.st_mtime_ns}-{info.st_size}"
 
 
 class _DamagedJournal(Exception):
@@ -99,8 +110,10 @@ class DocumentStorage(Storage):
         self._in_batch = False
         self.journaled = self.kind is DayDocument
         self._journal = journal.journal_path(path)
-        self._base: tuple[str, int] | None = None
-        """The day file's digest and size as read or written (None: no file to journal on)."""
+        self._base: tuple[str, int, str | None] | None = None
+        """The day file's digest, size and stamp as read or written (None: no file to journal
+        on); a file whose stamp changed since (rewritten by another program) is written whole,
+        never journaled on."""
         self._journal_size = 0
         """Bytes of the journal that apply to the day file (0: none)."""
 
@@ -178,7 +191,7 @@ class DocumentStorage(Storage):
         if not self.journaled or self._base is None:
             return False
         size = self._journal_size + len(change)
-        if size > max(self._base[1], MIN_FOLD_BYTES):
+        if size > max(self._base[1], MIN_FOLD_BYTES) or _identity(self.path) != self._base[2]:
             return False
         lines = change if self._journal_size else journal.header(self._base[0]) + change
         self._guard()  # the folder at the path is still the one this process locked
@@ -195,11 +208,14 @@ class DocumentStorage(Storage):
         ensure_private_dir(self.path.parent)
         write_atomic(self.path, content)
         if self.journaled:
-            self._base = journal.base_digest(content), len(content)
-            if self._journal_size or self._journal.exists():  # any other is of another file
-                self._journal.unlink(missing_ok=True)
-                fsync_dir(self.path.parent)
-                self._journal_size = 0
+            self._base = journal.base_digest(content), len(content), _identity(self.path)
+            applied, self._journal_size = self._journal_size, 0
+            if applied:  # now in the file: its removal is housekeeping (a leftover is ignored)
+                with contextlib.suppress(OSError):
+                    self._journal.unlink(missing_ok=True)
+                    fsync_dir(self.path.parent)
+            elif self._journal.exists():  # of another file: set aside, never replayed
+                self._set_aside_journal()
 
     def close(self) -> None:
         """Nothing is held open between operations."""
@@ -210,12 +226,16 @@ class DocumentStorage(Storage):
         self._base, self._journal_size = None, 0
         document = self.kind()
         try:
+            # The journal first: a fold between the two reads leaves the file holding it.
+            appended = self._journal_content() if self.journaled else None
             content = self._content()
             raw = upgrade(orjson.loads(content))
             if self.journaled:
-                self._base = journal.base_digest(content), len(content)
-                raw = self._replayed(raw)
-            document = validate(raw, self.kind, self.context)
+                self._base = (journal.base_digest(content), len(content),
+                              _identity(self.path))
+                document, raw = self._with_journal(raw, appended)
+            else:
+                document = validate(raw, self.kind, self.context)
         except FileNotFoundError:
             raw = {}
         except _NotOurs as error:
@@ -248,35 +268,57 @@ class DocumentStorage(Storage):
             raise _NotOurs(f"is {info.st_size:,} bytes, more than any Tabletime file")
         return self.path.read_bytes()
 
-    def _replayed(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """The day file's tables with its journal's changes in them. A journal of another
-        file (left by a crash while the file was rewritten) is removed by a writer and
-        ignored; a tail cut short by a crash is cut off by a writer."""
-        assert self._base is not None
+    def _journal_content(self) -> bytes | None:
         try:
             content = read_regular(self._journal)
         except FileNotFoundError:
-            return raw
+            return None
         except NotAFile as error:
             raise _NotOurs(f"has a journal that {error}") from None
         except OSError as error:
             raise _NotOurs(f"has a journal that cannot be read ({error.strerror})") from None
+        if len(content) > MAX_FILE_BYTES:
+            raise _NotOurs(f"has a journal of {len(content):,} bytes, more than Tabletime writes")
+        return content
+
+    def _with_journal(self, raw: dict[str, Any], appended: bytes | None
+                      ) -> tuple[Document, dict[str, Any]]:
+        """The day file with its journal's changes in it, validated once. A journal of
+        another file (the file rewritten after it) is set aside by a writer, never replayed;
+        a tail cut short by a crash is cut off by a writer. _DamagedJournal when the journal
+        cannot be replayed or makes the file invalid; DocumentError when the file itself is."""
+        assert self._base is not None
+        if appended is None:
+            return validate(raw, self.kind, self.context), raw
         try:
-            found = journal.replay(content, self._base[0])
+            found = journal.replay(appended, self._base[0])
             merged = {table: dict(rows) if isinstance(rows, dict) else rows
-                      for table, rows in raw.items()}
+                      for table, rows in raw.items()} if found.changes else raw
             journal.apply(merged, found.changes, self.kind.KEYS)
-            if found.changes:
-                validate(merged, self.kind, self.context)
         except DocumentError as error:
             raise _DamagedJournal(str(error)) from None
+        try:
+            document = validate(merged, self.kind, self.context)
+        except DocumentError:
+            if merged is raw:
+                raise
+            validate(raw, self.kind, self.context)  # the file's own fault: DocumentError
+            raise _DamagedJournal("its changes do not make a valid day file") from None
         if self._writer and not found.applies:
-            self._journal.unlink()
-            fsync_dir(self.path.parent)
-        elif self._writer and found.whole < len(content):
+            self._set_aside_journal()
+        elif self._writer and found.whole < len(appended):
             journal.cut(self._journal, found.whole)
         self._journal_size = found.whole if found.applies else 0
-        return merged
+        return document, merged
+
+    def _set_aside_journal(self) -> None:
+        """A journal written for an earlier version of its day file (rewritten since, by this
+        app before a crash or by another program): kept beside it, never replayed."""
+        with contextlib.suppress(OSError):
+            moved = journal.set_aside(self._journal)
+            self._report(f"{self._journal.name} was written for an earlier version of "
+                         f"{self.path.name} (rewritten since); it was not replayed and was "
+                         f"set aside as {printable(moved.name)}", "warning")
 
     def _damaged(self, error: DocumentError) -> dict[str, Any]:
         if not self._writer or not self._still_ours():

@@ -21,15 +21,17 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import stat
 import zlib
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import orjson
 
-from storage.atomic import FILE_MODE, fsync_dir
-from storage.documents import DocumentError
+from storage.atomic import FILE_MODE, file_kind, fsync_dir
+from storage.documents import DocumentError, upgrade
 
 SUFFIX = ".journal"
 
@@ -153,10 +155,14 @@ def append(path: Path, lines: bytes, *, fresh: bool = False) -> None:
     """Add `lines` at the end of the journal, durably (a new journal's folder entry too);
     on failure the journal is cut back to what it was. `fresh`: a new journal, over anything
     at its path (which applies to no file)."""
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    flags = (os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+             | getattr(os, "O_NONBLOCK", 0))  # a named pipe put there never blocks the app
     fd = os.open(path, flags | (os.O_TRUNC if fresh else 0), FILE_MODE)
     try:
-        size = os.fstat(fd).st_size
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode):
+            raise OSError(errno.EINVAL, f"the journal is {file_kind(found.st_mode)}")
+        size = found.st_size
         try:
             if os.write(fd, lines) != len(lines):
                 raise OSError(errno.ENOSPC, "the journal was written in part")
@@ -185,11 +191,19 @@ def folded(content: bytes, appended: bytes, keys: Mapping[str, str]) -> bytes:
     files this way); the content as it is when it is not JSON tables (the read refuses it)
     or the journal applies to another file. DocumentError for a damaged journal."""
     try:
-        raw = orjson.loads(content)
-    except orjson.JSONDecodeError:
+        raw = upgrade(orjson.loads(content))
+    except (orjson.JSONDecodeError, DocumentError):
         return content
     found = replay(appended, base_digest(content))
-    if not isinstance(raw, dict) or not found.changes:
+    if not found.changes:
         return content
     apply(raw, found.changes, keys)
     return orjson.dumps(raw)
+
+
+def set_aside(path: Path) -> Path:
+    """A journal that applies to no file, kept beside it as `NAME.stale-<timestamp>`."""
+    moved = path.with_name(f"{path.name}.stale-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}")
+    os.replace(path, moved)
+    fsync_dir(path.parent)
+    return moved

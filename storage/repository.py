@@ -133,7 +133,8 @@ class Repository:
             for message, severity in _opening_notices(data_dir, disk_read_only, restores):
                 repo._notify(message, severity)
             repo.indexes.open()
-            repo.store.fold_journals()  # left by a process that did not close the folder
+            with contextlib.suppress(OSError):  # a full disk: the journals are read as they are
+                repo.store.fold_journals()  # left by a process that did not close the folder
             _recover(repo)
         except BaseException:
             if lock is not None:

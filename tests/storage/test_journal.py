@@ -13,6 +13,7 @@ from storage.backup import restore_backup, write_backup
 from storage.errors import BadPath, StorageError
 from storage.journal import journal_path
 from storage.repository import Repository
+from storage.store import Store
 from tests.helpers import killed, rebuilt_equals_kept
 
 
@@ -277,3 +278,96 @@ def test_the_index_sees_a_change_only_in_the_journal(data_dir, clock, settings):
     with open_again(data_dir, clock, settings, read_only=True) as reader:
         assert reader.indexes.month(f"{day:%Y-%m}")[day].stamp == file_stamp(path)
         rebuilt_equals_kept(reader)
+
+
+def test_starts_after_another_program_rewrote_the_day_file_are_never_lost(
+        data_dir, clock, settings):
+    """A sync client or a hand rewrote the day file while the app ran: the next starts are
+    not appended to a journal of the file that was there before (it would be ignored)."""
+    repo = open_again(data_dir, clock, settings)
+    session = repo.commands.create_session("AB12", "Medicare")
+    repo.commands.start(session.id, "97110")
+    path = repo.store.day_path(session.date_of_service)
+    path.write_bytes(path.read_bytes().replace(b'{"_meta"', b'{ "_meta"', 1) + b" ")
+    clock.advance(minutes=10)
+    repo.commands.start(session.id, "97140")
+    clock.advance(minutes=15)
+    repo.commands.stop(session.id)
+    killed(repo)
+    with open_again(data_dir, clock, settings, read_only=True) as reader:
+        assert [(s.code, s.end is None) for s in reader.queries.segments_of(session.id)] == [
+            ("97110", False), ("97140", False)]
+
+
+def test_a_journal_of_another_file_is_set_aside_and_said_never_deleted(
+        data_dir, clock, settings):
+    repo = open_again(data_dir, clock, settings)
+    session = repo.commands.create_session("AB12", "Medicare")
+    repo.commands.start(session.id, "97110")
+    path = repo.store.day_path(session.date_of_service)
+    left = journal_path(path).read_bytes()
+    repo.commands.close_session(session.id, stop_running=True)
+    killed(repo)
+    journal_path(path).write_bytes(left)
+    with open_again(data_dir, clock, settings) as again:
+        told = " ".join(notice.message for notice in again.pop_notices())
+    assert "not replayed" in told and "set aside" in told
+    (kept,) = path.parent.glob(f"{journal_path(path).name}.stale-*")
+    assert kept.read_bytes() == left
+
+
+def test_a_journal_that_cannot_be_removed_after_a_rewrite_leaves_the_day_readable(
+        repo, clock, day, monkeypatch):
+    session, path = day
+    repo.commands.start(session.id, "97110")
+    clock.advance(minutes=10)
+    real_unlink = type(path).unlink
+
+    def refused(self, missing_ok=False):
+        if self.suffix == journal.SUFFIX:
+            raise PermissionError(13, "in use")
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(type(path), "unlink", refused)
+    repo.commands.close_session(session.id, stop_running=True)
+    monkeypatch.undo()
+    assert not repo.queries.session(session.id).is_open
+    other = repo.commands.create_session("CD34", "Medicare")
+    started = repo.commands.start(other.id, "97140")
+    assert [s.id for s in repo.queries.running_segments()] == [started.id]
+
+
+def test_a_named_pipe_put_at_the_journal_never_blocks_a_start(repo, clock, day):
+    session, path = day
+    repo.commands.start(session.id, "97110")
+    journal_path(path).unlink()
+    os.mkfifo(journal_path(path))
+    clock.advance(minutes=8)
+    with pytest.raises(OSError):  # refused at once (no reader: ENXIO; else not a file)
+        repo.commands.start(session.id, "97140")
+    assert repo.queries.running_segments() == []  # the day is left as it is, and named:
+    assert "named pipe" in repo.store.skipped()[path]
+
+
+def test_a_fold_between_a_readers_two_reads_loses_nothing(repo, clock, settings, data_dir,
+                                                         day, monkeypatch):
+    from storage.document_storage import DocumentStorage
+
+    session, path = day
+    started = repo.commands.start(session.id, "97110")
+    reads = []
+
+    def then_fold(read):
+        def reading(storage):
+            content = read(storage)
+            if storage.path == path:
+                reads.append(read)
+            if len(reads) == 1 and storage.path == path:
+                repo.store.fold_journals([path])  # the app folds between the reader's reads
+            return content
+        return reading
+
+    for name in ("_content", "_journal_content"):
+        monkeypatch.setattr(DocumentStorage, name, then_fold(getattr(DocumentStorage, name)))
+    reader = Store(data_dir, lambda message, severity: None, writer=False)
+    assert [s.id for s in reader.records(path, "segments")] == [started.id]
