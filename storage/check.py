@@ -77,6 +77,7 @@ def check_folder(data_dir: Path, clock: Clock, *, accept_missing: bool = False) 
         repo.pop_notices()
         repo.patients.used_elsewhere(0)  # read (and validate) what was entered about patients
         files = repo.store.day_files()
+        lost_days = {path for path, _ in repo.store.moved_aside if path in files.values()}
         segments: list[Segment] = []
         groups: list[Segment] = []
         one_on_one: list[Segment] = []
@@ -114,7 +115,7 @@ def check_folder(data_dir: Path, clock: Clock, *, accept_missing: bool = False) 
         opened = len(repo.queries.open_sessions())
         skipped = tuple(Skipped(file=str(path), reason=reason)
                         for path, reason in repo.store.skipped().items())
-    return CheckReport(day_files=len(files) - len(repo.store.moved_aside), sessions=sessions,
+    return CheckReport(day_files=len(files) - len(lost_days), sessions=sessions,
                        open_sessions=opened, findings=tuple(findings), skipped=skipped)
 
 

@@ -371,3 +371,22 @@ def test_a_fold_between_a_readers_two_reads_loses_nothing(repo, clock, settings,
         monkeypatch.setattr(DocumentStorage, name, then_fold(getattr(DocumentStorage, name)))
     reader = Store(data_dir, lambda message, severity: None, writer=False)
     assert [s.id for s in reader.records(path, "segments")] == [started.id]
+
+
+def test_check_counts_day_files_not_the_journals_it_set_aside(data_dir, clock, settings):
+    from storage.check import check_folder
+
+    repo = open_again(data_dir, clock, settings)
+    session = repo.commands.create_session("AB12", "Medicare")
+    repo.commands.start(session.id, "97110")
+    clock.advance(minutes=9)
+    repo.commands.start(session.id, "97140")  # the damaged line is not the last
+    clock.advance(days=1)
+    repo.commands.create_session("CD34", "Medicare")
+    path = repo.store.day_path(session.date_of_service)
+    killed(repo)
+    journal_path(path).write_bytes(
+        journal_path(path).read_bytes().replace(b"97110", b"97111", 1))
+    report = check_folder(data_dir, clock)
+    assert report.day_files == 2
+    assert any("journal" in finding.message for finding in report.findings)
