@@ -115,8 +115,9 @@ class Commands:
         return self._sessions.create(patient, payer, discipline)
 
     def close_session(self, session_id: UUID, *, stop_running: bool = False,
-                      prefer: Sequence[str] = ()) -> Session:
-        return self._sessions.close(session_id, stop_running=stop_running, prefer=prefer)
+                      prefer: Sequence[str] = (), stop_at: datetime | None = None) -> Session:
+        return self._sessions.close(session_id, stop_running=stop_running, prefer=prefer,
+                                    stop_at=stop_at)
 
     def reopen_session(self, session_id: UUID, reason: str) -> Session:
         return self._sessions.reopen(session_id, reason)

@@ -5,7 +5,7 @@ every change."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID, uuid4
 
 from pydantic import ValidationError
@@ -66,11 +66,12 @@ class Sessions:
                              f"it and the chart note is signed as {own}", "warning")
 
     def close(self, session_id: UUID, *, stop_running: bool = False,
-              prefer: Sequence[str] = ()) -> Session:
+              prefer: Sequence[str] = (), stop_at: datetime | None = None) -> Session:
         """Close with the billing result computed from the stored segments at the close instant.
 
-        A running segment is refused unless `stop_running`, which stops it at that instant.
-        `prefer` is the therapist's pick among tied codes.
+        A running segment is refused unless `stop_running`, which stops it at that instant, or
+        at `stop_at` (the instant the review the therapist approved was worked out at: what
+        is billed is what was shown). `prefer` is the therapist's pick among tied codes.
         """
         session = self._guards.writable(session_id)
         segments = self._ctx.queries.segments_of(session_id)
@@ -79,7 +80,8 @@ class Sessions:
             codes = ", ".join(s.code for s in running)
             raise InvalidChange(f"{codes} still running on {session.patient}: stop it first")
         now = self._writer.now()
-        stopped = [s.model_copy(update={"end": max(now, s.start)}) for s in running]
+        end = now if stop_at is None else min(self._guards.past(stop_at, "stop"), now)
+        stopped = [s.model_copy(update={"end": max(end, s.start)}) for s in running]
         final = [s for s in segments if not s.running] + stopped
         billing = bill_recorded(session, final, now, self._ctx.catalog, prefer=prefer).billing
         closed = session.model_copy(update={"closed_at": now, "billing": billing})

@@ -257,6 +257,30 @@ async def test_forgotten_timer_is_flagged_and_stopped_at_a_chosen_time(open_app,
         assert segment.end == started + timedelta(minutes=25)
 
 
+async def test_the_units_approved_in_the_review_are_the_units_billed(open_app, clock):
+    """A code still running: the review is worked out at the instant it opened, and the
+    close stops the code there, however long the therapist reads it (7 minutes shown and
+    approved, 8 would have billed a unit)."""
+    app = open_app()
+    async with app.run_test(size=SIZE) as pilot:
+        session_id = await new_session(pilot)
+        await timed(pilot, clock, ("1", 7))
+        await pilot.press("c")
+        await pilot.pause()
+        shown = app.screen.review()
+        assert shown.billing.total_timed_minutes == 7 and shown.billing.timed_units == 0
+        reviewed_at = clock.now
+        clock.advance(minutes=2)  # reading the review, then confirming
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        closed = app.repo.queries.session(session_id)
+        assert closed.billing == shown.billing
+        (segment,) = segments(app, session_id)
+        assert segment.end == reviewed_at
+
+
 async def test_close_reviews_then_enter_closes_and_o_reopens(open_app, clock):
     app = open_app()
     async with app.run_test(size=SIZE) as pilot:

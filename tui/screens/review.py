@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from uuid import UUID
 
 from textual.app import ComposeResult
@@ -63,6 +64,9 @@ class ReviewScreen(TabletimeScreen[bool]):
         self.session_id = session_id
         self.choice = 0
         self.prefer: list[str] = []
+        self.at = datetime.min.replace(tzinfo=UTC)
+        """(Set when shown) The instant the review is worked out at: a code still running
+        stops there when the session closes, so the units approved are the units billed."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="review-title", markup=False)
@@ -74,6 +78,7 @@ class ReviewScreen(TabletimeScreen[bool]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        self.at = self.tabletime.clock()
         table = self.query_one("#review-lines", DataTable)
         for key, label in (("code", "Code"), ("minutes", "Minutes"), ("units", "Units"),
                            ("modifiers", "Modifiers"), ("amount", "Est. amount")):
@@ -86,7 +91,7 @@ class ReviewScreen(TabletimeScreen[bool]):
         repo = self.tabletime.repo
         session = repo.queries.session(self.session_id)
         segments = repo.queries.segments_of(self.session_id)
-        return bill_recorded(session, segments, self.tabletime.clock(), repo.catalog,
+        return bill_recorded(session, segments, self.at, repo.catalog,
                              prefer=self.prefer if prefer is None else prefer,
                              forgotten_minutes=repo.settings.forgotten_timer_minutes)
 
@@ -120,8 +125,8 @@ class ReviewScreen(TabletimeScreen[bool]):
         self.query_one("#review-why", Static).update("\n".join(why))
         warnings = list(review.warnings)
         warnings += near_units(session.payer.method, billing)
-        now = local_time(self.tabletime.clock(), self.tabletime.repo.zone)
-        warnings += [f"{code} is still running: closing stops it at {now}"
+        at = local_time(self.at, self.tabletime.repo.zone, seconds=True)
+        warnings += [f"{code} is still running: closing stops it at {at}"
                      for code in review.running]
         queries = self.tabletime.repo.queries
         day, here = session.date_of_service, [(session, queries.segments_of(session.id))]
@@ -173,13 +178,15 @@ class ReviewScreen(TabletimeScreen[bool]):
             if yes:
                 self.close_session(stop_running=True)
 
-        self.app.push_screen(ConfirmDialog(f"{codes} still running. Stop it now and close?",
-                                           yes="Stop and close"), answered)
+        at = local_time(self.at, self.tabletime.repo.zone, seconds=True)
+        self.app.push_screen(ConfirmDialog(f"{codes} still running. Stop it at {at} (as "
+                                           "reviewed) and close?", yes="Stop and close"),
+                             answered)
 
     def close_session(self, stop_running: bool) -> None:
         repo = self.tabletime.repo
         closed = self.tabletime.attempt(lambda: repo.commands.close_session(
-            self.session_id, stop_running=stop_running, prefer=self.prefer))
+            self.session_id, stop_running=stop_running, prefer=self.prefer, stop_at=self.at))
         if closed is None:
             return
         bill = bill_recorded(closed, (), self.tabletime.clock(), repo.catalog)  # as stored
