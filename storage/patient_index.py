@@ -28,9 +28,11 @@ from storage.store import Change, Store
 PENDING_DAYS = 400
 """Changed days kept to bring the files up to date; beyond, the files they touch are derived
 again from the months instead."""
-BYTES_AT_ONCE = 32 * 1024 * 1024
-"""Month files' bytes whose entries one pass over the months may hold (about 100,000 visits):
-files are derived again in as many passes as the months are that many bytes."""
+BYTES_AT_ONCE = 6 * 1024 * 1024
+"""Month files' bytes whose entries one pass over the months may hold (about 20,000 visits,
+some 60 MB as objects): files are derived again in as many passes as the months are that
+many bytes (a million imported rows: 32 MB at once peaked at 475 MB, 8 MB at 317 MB, in
+about the same time)."""
 EVERY_FILE = tuple(f"{n:02x}" for n in range(PATIENT_FILES))
 
 Entries = dict[date, DayEntry]
