@@ -48,6 +48,12 @@ class Segments:
         old = self._guards.segment_in(session_id, segment_id)
         if "code" in changes:
             changes["code"] = self._guards.code(changes["code"]).code
+        start, end = changes.get("start", old.start), changes.get("end", old.end)
+        if (isinstance(start, datetime) and isinstance(end, datetime) and start.tzinfo
+                and end.tzinfo and end < start):  # said in the clinic's time, not UTC's
+            local = self._ctx.local
+            raise InvalidChange(f"{old.code} would end at {local(end):%H:%M:%S}, before it "
+                                f"starts at {local(start):%H:%M:%S}")
         new = self._guards.segment(**{**old.model_dump(), **changes})
         if {"code", "furnished_by"} & set(changes):  # an imported one can still be fixed
             self._guards.furnishable(new)

@@ -154,3 +154,14 @@ def test_only_a_therapist_marks_an_open_session_once(repo, clock, settings, data
         with pytest.raises(InvalidChange, match="only a therapist writes a progress report"):
             as_assistant.commands.mark_progress_report(other.id)
         assert not as_assistant.queries.session(other.id).progress_report
+
+
+def test_an_end_moved_before_the_start_is_said_in_the_clinics_time(repo, clock):
+    session = repo.commands.create_session("AB12", "Medicare")
+    segment = repo.commands.start(session.id, "97110")
+    clock.advance(minutes=10)
+    repo.commands.stop(session.id)
+    with pytest.raises(InvalidChange, match=r"97110 would end at 09:59:00, before it starts at "
+                                            r"10:00:00"):
+        repo.commands.edit_segment(session.id, segment.id,
+                                   end=segment.start - timedelta(minutes=1))
