@@ -187,7 +187,7 @@ class DocumentStorage(Storage):
 
     def _append(self, change: bytes) -> bool:
         """The change appended to the journal; False when it should rewrite the file instead
-        (no file yet, or a journal as large as its file)."""
+        (no file yet, a journal as large as its file, or a file another program rewrote)."""
         if not self.journaled or self._base is None:
             return False
         size = self._journal_size + len(change)
