@@ -207,6 +207,7 @@ class Indexes:
         self._refreshing.add(month)
         try:
             known = self.month(month)
+            untrusted = month in self._stale  # its file changed since the index wrote it
             fresh: dict[date, DayEntry] = {}
             changed: list[DayEntry] = []
             wrong = 0
@@ -222,14 +223,14 @@ class Indexes:
                     self._stamps.pop(day, None)
                     continue
                 self.witness.saw(day, old, entry, deleted_sessions(records))
-                self.patients.changed(day, old, entry)
+                self.patients.changed(day, old, entry, untrusted=untrusted)
                 wrong += old is None or not same_content(old, entry)
                 fresh[day] = entry
                 changed.append(entry)
             removed = [day for day in known if day not in fresh]
             for day in removed:  # its day file is gone
                 self.witness.saw(day, known[day], None, set())
-                self.patients.changed(day, known[day], None)
+                self.patients.changed(day, known[day], None, untrusted=untrusted)
             self._months[month] = fresh
             self._persist(month, changed=changed, removed=removed)
             return wrong + len(removed)
@@ -304,8 +305,7 @@ class Indexes:
                     self._stale.add(month)
             self._months[month] = found
             if month in self._stale and month not in self._refreshing:
-                self._stale.discard(month)
-                self._tell(self._refresh(month, everything=True))
+                self._tell(self._refresh(month, everything=True))  # takes it off _stale
         return self._months[month]
 
     def _peek(self, month: str) -> dict[date, DayEntry]:

@@ -127,10 +127,13 @@ class PatientIndex:
 
     # ---- keeping them true -----------------------------------------------------------------
 
-    def changed(self, day: date, old: DayEntry | None, new: DayEntry | None) -> None:
-        """A day's entry changed (`None`: no entry): the files whose part of it changed."""
+    def changed(self, day: date, old: DayEntry | None, new: DayEntry | None, *,
+                untrusted: bool = False) -> None:
+        """A day's entry changed (`None`: no entry): the files whose part of it changed;
+        every file of either when `old` is `untrusted` (a month file written before a kill
+        that the patient files never caught up with)."""
         touched = {bucket for bucket in files_of(old) | files_of(new)
-                   if _cut(old, bucket) != _cut(new, bucket)}
+                   if untrusted or _cut(old, bucket) != _cut(new, bucket)}
         if not touched:
             return
         self._pending[day] = new
