@@ -207,7 +207,8 @@ class Indexes:
         self._refreshing.add(month)
         try:
             known = self.month(month)
-            untrusted = month in self._stale  # its file changed since the index wrote it
+            untrusted = month in self._stale  # its file changed since the index wrote it:
+            everything = everything or untrusted  # its stamps and entries are not evidence
             fresh: dict[date, DayEntry] = {}
             changed: list[DayEntry] = []
             wrong = 0

@@ -310,3 +310,29 @@ def test_the_clocks_of_a_day_come_from_the_patient_index(repo, clock):
     reports = repo.queries.report_deadlines(day, repo.queries.day_sessions(day))
     assert reports[("AB12", session.discipline)].treatment_days == 10
     assert date(2026, 3, 2) == repo.queries.visits("AB12")[0][0]
+
+
+def test_a_kill_after_the_month_file_before_the_patient_files_is_caught_up(
+        data_dir, clock, settings, monkeypatch):
+    """The writer writes the day file, the month's index, the patient files, then the seals:
+    killed after the month's index, the next open must not trust that month file as what the
+    patient files were made from."""
+    from tests.helpers import rebuilt_equals_kept
+
+    repo = Repository.open(data_dir, clock, settings)
+    repo.commands.create_session("AB12", "Medicare")
+
+    class Killed(BaseException):
+        pass
+
+    def killed_here(self):
+        raise Killed
+
+    monkeypatch.setattr(patient_index.PatientIndex, "write", killed_here)
+    with pytest.raises(Killed):
+        repo.commands.create_session("CD34", "Medicare")
+    monkeypatch.undo()
+    killed(repo)
+    with Repository.open(data_dir, clock, settings) as again:
+        rebuilt_equals_kept(again)
+        assert [v.patient for _, v in again.queries.visits("CD34")] == ["CD34"]
