@@ -201,7 +201,7 @@ class DocumentStorage(Storage):
 
     def _write_whole(self, raw: dict[str, Any]) -> None:
         """The file replaced in one atomic durable write, and its journal, now in it, removed
-        (a crash in between leaves a journal of another file: ignored)."""
+        (a crash in between leaves a journal of another file: set aside, never replayed)."""
         raw.setdefault(META, {"1": {"schema": SCHEMA_VERSION}})
         content = orjson.dumps(raw)  # fails before the disk is touched
         self._guard()  # the folder at the path is still the one this process locked
@@ -210,7 +210,7 @@ class DocumentStorage(Storage):
         if self.journaled:
             self._base = journal.base_digest(content), len(content), _identity(self.path)
             applied, self._journal_size = self._journal_size, 0
-            if applied:  # now in the file: its removal is housekeeping (a leftover is ignored)
+            if applied:  # now in the file: its removal is housekeeping (a leftover is set aside)
                 with contextlib.suppress(OSError):
                     self._journal.unlink(missing_ok=True)
                     fsync_dir(self.path.parent)

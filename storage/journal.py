@@ -11,9 +11,10 @@ and its journal are read as one.
     then         {"put": {table: [record, ...]}, "drop": {table: [key, ...]}}
 
 A journal names the day file it applies to: one left behind by a crash between rewriting the
-day file and removing the journal applies to another file and is ignored (replaying it would
-take back what the rewrite changed after it). A line cut short by a crash was never
-acknowledged and is ignored too; a damaged line before the last is a damaged journal.
+day file and removing the journal (or by another program's rewrite) applies to another file
+and is never replayed (replaying it would take back what the rewrite changed after it); a
+writer sets it aside as `NAME.stale-<timestamp>` and says so. A line cut short by a crash
+was never acknowledged and is ignored; a damaged line before the last is a damaged journal.
 """
 
 from __future__ import annotations
