@@ -21,6 +21,14 @@ def open_again(data_dir, clock, settings, **options):
     return Repository.open(data_dir, clock, settings, **options)
 
 
+def a_timer_running(data_dir, clock, settings):
+    """A writer with AB12's 97110 running: today's day file and a journal beside it."""
+    repo = open_again(data_dir, clock, settings)
+    session = repo.commands.create_session("AB12", "Medicare")
+    repo.commands.start(session.id, "97110")
+    return repo, session, repo.store.day_path(session.date_of_service)
+
+
 @pytest.fixture
 def day(repo, clock):
     """Today's day file, written whole once (a session opened) so timer events append."""
@@ -128,10 +136,7 @@ def test_a_line_cut_short_by_a_crash_is_never_replayed(data_dir, clock, settings
 def test_a_journal_of_a_day_file_rewritten_since_is_not_replayed(data_dir, clock, settings):
     """A crash between rewriting the day file and removing its journal: replaying the journal
     would take back what the rewrite changed (here the stop and the close)."""
-    repo = open_again(data_dir, clock, settings)
-    session = repo.commands.create_session("AB12", "Medicare")
-    repo.commands.start(session.id, "97110")
-    path = repo.store.day_path(session.date_of_service)
+    repo, session, path = a_timer_running(data_dir, clock, settings)
     left = journal_path(path).read_bytes()
     clock.advance(minutes=20)
     repo.commands.stop(session.id)
@@ -146,10 +151,7 @@ def test_a_journal_of_a_day_file_rewritten_since_is_not_replayed(data_dir, clock
 
 def test_a_journal_left_without_its_day_file_never_swallows_the_next_days_starts(
         data_dir, clock, settings):
-    repo = open_again(data_dir, clock, settings)
-    session = repo.commands.create_session("AB12", "Medicare")
-    repo.commands.start(session.id, "97110")
-    path = repo.store.day_path(session.date_of_service)
+    repo, _, path = a_timer_running(data_dir, clock, settings)
     killed(repo)
     path.unlink()  # a sync conflict, a hand: the journal stays behind
     with open_again(data_dir, clock, settings) as again:
@@ -284,10 +286,7 @@ def test_starts_after_another_program_rewrote_the_day_file_are_never_lost(
         data_dir, clock, settings):
     """A sync client or a hand rewrote the day file while the app ran: the next starts are
     not appended to a journal of the file that was there before (it would be ignored)."""
-    repo = open_again(data_dir, clock, settings)
-    session = repo.commands.create_session("AB12", "Medicare")
-    repo.commands.start(session.id, "97110")
-    path = repo.store.day_path(session.date_of_service)
+    repo, session, path = a_timer_running(data_dir, clock, settings)
     path.write_bytes(path.read_bytes().replace(b'{"_meta"', b'{ "_meta"', 1) + b" ")
     clock.advance(minutes=10)
     repo.commands.start(session.id, "97140")
@@ -301,10 +300,7 @@ def test_starts_after_another_program_rewrote_the_day_file_are_never_lost(
 
 def test_a_journal_of_another_file_is_set_aside_and_said_never_deleted(
         data_dir, clock, settings):
-    repo = open_again(data_dir, clock, settings)
-    session = repo.commands.create_session("AB12", "Medicare")
-    repo.commands.start(session.id, "97110")
-    path = repo.store.day_path(session.date_of_service)
+    repo, session, path = a_timer_running(data_dir, clock, settings)
     left = journal_path(path).read_bytes()
     repo.commands.close_session(session.id, stop_running=True)
     killed(repo)
