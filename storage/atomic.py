@@ -76,6 +76,17 @@ def read_regular(path: Path, *, follow_links: bool = False) -> bytes:
         return handle.read()
 
 
+def file_state(path: Path, *, with_inode: bool = False) -> str | None:
+    """Modification time and size (and the inode, `with_inode`: a file replaced by another
+    program's rename changes it); None when there is no file."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    state = f"{info.st_mtime_ns}-{info.st_size}"
+    return f"{info.st_ino}-{state}" if with_inode else state
+
+
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

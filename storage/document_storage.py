@@ -29,6 +29,7 @@ from storage.atomic import (
     NotAFile,
     ensure_private_dir,
     file_kind,
+    file_state,
     fsync_dir,
     quarantine,
     read_regular,
@@ -58,15 +59,6 @@ rewrites the file whole, so that a read replays a bounded journal."""
 
 class _NotOurs(Exception):
     """Something at a data file's path that Tabletime did not write and will not read."""
-
-
-def _identity(path: Path) -> str | None:
-    """Which file is at the path: another program's rewrite changes it."""
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return None
-    return f"{info.st_ino}-{info.st_mtime_ns}-{info.st_size}"
 
 
 class _DamagedJournal(Exception):
@@ -191,13 +183,17 @@ class DocumentStorage(Storage):
         if not self.journaled or self._base is None:
             return False
         size = self._journal_size + len(change)
-        if size > max(self._base[1], MIN_FOLD_BYTES) or _identity(self.path) != self._base[2]:
+        if size > max(self._base[1], MIN_FOLD_BYTES) or self._on_disk() != self._base[2]:
             return False
         lines = change if self._journal_size else journal.header(self._base[0]) + change
         self._guard()  # the folder at the path is still the one this process locked
         journal.append(self._journal, lines, fresh=not self._journal_size)
         self._journal_size += len(lines)
         return True
+
+    def _on_disk(self) -> str | None:
+        """Which file is at the path (another program's rewrite changes it)."""
+        return file_state(self.path, with_inode=True)
 
     def _write_whole(self, raw: dict[str, Any]) -> None:
         """The file replaced in one atomic durable write, and its journal, now in it, removed
@@ -208,7 +204,7 @@ class DocumentStorage(Storage):
         ensure_private_dir(self.path.parent)
         write_atomic(self.path, content)
         if self.journaled:
-            self._base = journal.base_digest(content), len(content), _identity(self.path)
+            self._base = journal.base_digest(content), len(content), self._on_disk()
             applied, self._journal_size = self._journal_size, 0
             if applied:  # now in the file: its removal is housekeeping (a leftover is set aside)
                 with contextlib.suppress(OSError):
@@ -232,7 +228,7 @@ class DocumentStorage(Storage):
             raw = upgrade(orjson.loads(content))
             if self.journaled:
                 self._base = (journal.base_digest(content), len(content),
-                              _identity(self.path))
+                              self._on_disk())
                 document, raw = self._with_journal(raw, appended)
             else:
                 document = validate(raw, self.kind, self.context)

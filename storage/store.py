@@ -28,6 +28,7 @@ from tinydb.table import Table
 from core.models import Frozen, problem
 from core.text import printable
 from storage import layout
+from storage.atomic import file_state
 from storage.document_storage import DocumentStorage, Records, Report, record_key
 from storage.errors import DiskReadOnly, InvalidChange, StorageError
 from storage.journal import SUFFIX, change_line, journal_path
@@ -38,19 +39,11 @@ MAX_OPEN_FILES = 24
 def file_stamp(path: Path) -> str | None:
     """Size and modification time, of the file and of its journal if it has one (a day
     file): any write to either changes it (None: no file)."""
-    stamp = _stamp(path)
+    stamp = file_state(path)
     if stamp is None:
         return None
-    appended = _stamp(journal_path(path))
+    appended = file_state(journal_path(path))
     return stamp if appended is None else f"{stamp}+{appended}"
-
-
-def _stamp(path: Path) -> str | None:
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return None
-    return f"{info.st_mtime_ns}-{info.st_size}"
 
 
 class Change:
@@ -213,7 +206,7 @@ class Store:
                     for found in folder.glob(f"*{SUFFIX}")}
         stamps = {}
         for day, path in files.items():
-            stamp = _stamp(path)
+            stamp = file_state(path)
             appended = str(path)[:-len(path.suffix)] + SUFFIX
             if stamp is not None and appended in journals:
                 stamp = file_stamp(path)
