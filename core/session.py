@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID, uuid4
@@ -52,3 +52,15 @@ def treated_from(session: Session, segments: Sequence[Segment]) -> datetime:
     """When the patient's treatment began (the first segment's start), else when the session
     was opened: Today lists back-filled morning patients in the morning, not last."""
     return min((s.start for s in segments), default=session.opened_at)
+
+
+SessionData = tuple[Session, Sequence[Segment]]
+
+
+def in_day_order(sessions: Iterable[SessionData]) -> list[SessionData]:
+    """A day's sessions in the one order they are billed, listed and exported: by when
+    treatment began, sessions that began together (a group) in the order they were written.
+    A segments CSV round trip keeps it (an import opens a session at its first segment, the
+    app at the key press, and writes them in the file's order), and with it which of a
+    patient's pooled sessions carries the day's amount and which line KX falls on."""
+    return sorted(sessions, key=lambda pair: treated_from(*pair))

@@ -80,12 +80,13 @@ def derive_day(day: date, records: Records, stamp: str, now: datetime, catalog: 
                ) -> DayEntry:
     """A day file's entry: its sessions, with the totals of the closed ones, and the day's
     Medicare amounts (closed sessions only: an open one is not billed yet)."""
-    sessions: list[Session] = sorted(records["sessions"].values(), key=lambda s: s.opened_at)
     segments: dict[UUID, list[Segment]] = {}
     for segment in records["segments"].values():
         segments.setdefault(segment.session_id, []).append(segment)
-    closed = [(s, segments.get(s.id, [])) for s in sessions if not s.is_open]
-    billed = bill_day(closed, now, catalog)
+    # Listed by opening time: a start in an open session changes no entry (billed in_day_order).
+    sessions: list[Session] = sorted(records["sessions"].values(), key=lambda s: s.opened_at)
+    billed = bill_day([(s, segments.get(s.id, [])) for s in sessions if not s.is_open], now,
+                      catalog)
     entries = []
     for session in sessions:
         if session.is_open:  # a treatment day until it closes without minutes: its segments

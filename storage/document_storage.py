@@ -197,7 +197,7 @@ class DocumentStorage(Storage):
 
     def _write_whole(self, raw: dict[str, Any]) -> None:
         """The file replaced in one atomic durable write, and its journal, now in it, removed
-        (a crash in between leaves a journal of another file: set aside, never replayed)."""
+        (a crash in between leaves a journal the file holds: removed at the next open)."""
         raw.setdefault(META, {"1": {"schema": SCHEMA_VERSION}})
         content = orjson.dumps(raw)  # fails before the disk is touched
         self._guard()  # the folder at the path is still the one this process locked
@@ -301,11 +301,21 @@ class DocumentStorage(Storage):
             validate(raw, self.kind, self.context)  # the file's own fault: DocumentError
             raise _DamagedJournal("its changes do not make a valid day file") from None
         if self._writer and not found.applies:
-            self._set_aside_journal()
+            self._drop_journal_of_another_file(appended, raw)
         elif self._writer and found.whole < len(appended):
             journal.cut(self._journal, found.whole)
         self._journal_size = found.whole if found.applies else 0
         return document, merged
+
+    def _drop_journal_of_another_file(self, appended: bytes, raw: dict[str, Any]) -> None:
+        """Removed when the file already holds it (a crash between a fold's rewrite and the
+        journal's removal), set aside and said otherwise."""
+        if not journal.folded_into(appended, raw):
+            self._set_aside_journal()
+            return
+        with contextlib.suppress(OSError):  # housekeeping: the next open tries again
+            self._journal.unlink()
+            fsync_dir(self.path.parent)
 
     def _set_aside_journal(self) -> None:
         """A journal written for an earlier version of its day file (rewritten since, by this

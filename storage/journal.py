@@ -12,9 +12,11 @@ and its journal are read as one.
 
 A journal names the day file it applies to: one left behind by a crash between rewriting the
 day file and removing the journal (or by another program's rewrite) applies to another file
-and is never replayed (replaying it would take back what the rewrite changed after it); a
-writer sets it aside as `NAME.stale-<timestamp>` and says so. A line cut short by a crash
-was never acknowledged and is ignored; a damaged line before the last is a damaged journal.
+and is never replayed (replaying it would take back what the rewrite changed after it). A
+writer removes it when the file already holds every audit entry it adds (the rewrite folded
+it in: nothing is lost) and otherwise sets it aside as `NAME.stale-<timestamp>` and says so.
+A line cut short by a crash was never acknowledged and is ignored; a damaged line before the
+last is a damaged journal.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import hashlib
 import os
 import stat
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -73,6 +75,42 @@ class Replay(NamedTuple):
 def replay(content: bytes, base: str) -> Replay:
     """The changes a journal holds for the day file whose digest is `base`; DocumentError
     when a line before the last is damaged."""
+    parsed, whole = _parsed(content)
+    if not parsed or parsed[0].get("base") != base:
+        return Replay([], False, whole)
+    changes = parsed[1:]
+    for change in changes:
+        if not (isinstance(change.get("put"), dict) and isinstance(change.get("drop"), dict)):
+            raise DocumentError("its journal holds a line that is not a change")
+    return Replay(changes, True, whole)
+
+
+def folded_into(content: bytes, raw: Mapping[str, Any]) -> bool:
+    """Whether a journal of another file is one a rewrite of `raw` already folded in (a crash
+    came between the rewrite and the journal's removal): every audit entry it adds is in the
+    file. Audit entries are never dropped and their ids are new UUIDs, so only a file written
+    after reading the whole journal holds them all."""
+    try:
+        parsed, _ = _parsed(content)
+    except DocumentError:
+        return False
+    added: set[str] = set()
+    for change in parsed[1:]:
+        put = change.get("put")
+        added.update(_ids(put.get("audit") if isinstance(put, dict) else None))
+    audit = raw.get("audit")
+    return bool(added) and added <= _ids(audit.values() if isinstance(audit, dict) else None)
+
+
+def _ids(rows: object) -> set[str]:
+    """The ids of the records among `rows` (anything a file holds)."""
+    if not isinstance(rows, Iterable) or isinstance(rows, str | bytes):
+        return set()
+    return {row["id"] for row in rows if isinstance(row, dict) and isinstance(row.get("id"), str)}
+
+
+def _parsed(content: bytes) -> tuple[list[dict[str, Any]], int]:
+    """The whole lines of a journal, parsed, and the bytes they take."""
     lines = content.split(b"\n")
     whole = len(content) - len(lines[-1])  # the part after the last newline was cut short
     parsed: list[dict[str, Any]] = []
@@ -84,13 +122,7 @@ def replay(content: bytes, base: str) -> Replay:
                 break
             raise DocumentError(f"its journal's line {number} is damaged")
         parsed.append(value)
-    if not parsed or parsed[0].get("base") != base:
-        return Replay([], False, whole)
-    changes = parsed[1:]
-    for change in changes:
-        if not (isinstance(change.get("put"), dict) and isinstance(change.get("drop"), dict)):
-            raise DocumentError("its journal holds a line that is not a change")
-    return Replay(changes, True, whole)
+    return parsed, whole
 
 
 def _parse(line: bytes) -> dict[str, Any] | None:

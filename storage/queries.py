@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from core.audit import AuditEntry
-from core.billing.day import SessionData, YearToDate
+from core.billing.day import YearToDate
 from core.billing.recorded import bill_recorded
 from core.care.deadlines import (
     AuthorizationBalance,
@@ -29,7 +29,7 @@ from core.care.deadlines import (
 from core.care.history import Visit
 from core.care.patients import Episode
 from core.models import Segment
-from core.session import Session, SessionView
+from core.session import Session, SessionData, SessionView, in_day_order
 from storage.derive import patient_file
 from storage.errors import NotFound
 from storage.indexes import Indexes, year_to_date
@@ -151,7 +151,7 @@ class Queries:
                 if s.session_id == session_id]
 
     def day_sessions(self, day: date, *, keep: bool = True) -> list[SessionData]:
-        """The sessions of a date (by opening time), each with its segments (by start).
+        """The sessions of a date (`in_day_order`), each with its segments (by start).
 
         `keep=False` reads the file without keeping it: for going through every day once
         (exports, reports) without pushing out what the app works with."""
@@ -161,8 +161,7 @@ class Queries:
         by_session: dict[UUID, list[Segment]] = {}
         for segment in sorted(tables["segments"].values(), key=lambda s: s.start):
             by_session.setdefault(segment.session_id, []).append(segment)
-        sessions = sorted(tables["sessions"].values(), key=lambda s: s.opened_at)
-        return [(s, by_session.get(s.id, [])) for s in sessions]
+        return in_day_order((s, by_session.get(s.id, [])) for s in tables["sessions"].values())
 
     def session_view(self, session_id: UUID) -> SessionView:
         session = self.session(session_id)

@@ -10,9 +10,9 @@ from datetime import date, tzinfo
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from core.billing.day import SessionData, YearToDate
+from core.billing.day import YearToDate
 from core.catalog import Catalog
-from core.session import Session
+from core.session import Session, SessionData
 from core.settings import Settings
 
 
@@ -51,7 +51,7 @@ class FolderReader(Protocol):
         ...
 
     def day_sessions(self, day: date, *, keep: bool = True) -> list[SessionData]:
-        """The sessions of a date (by opening time), each with its segments (by start);
+        """The sessions of a date (`in_day_order`), each with its segments (by start);
         `keep=False` for going through every day once."""
         ...
 

@@ -14,13 +14,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TextIO
 
-from core.billing.day import ClaimRow, SessionData, YearToDate, day_claim_rows, medicare_amounts
+from core.billing.day import ClaimRow, YearToDate, day_claim_rows, medicare_amounts
 from core.billing.recorded import bill_recorded
 from core.billing.summary import DaySummary, summarize_day
 from core.formats.chart_note import chart_note
 from core.formats.claims_csv import LINE_COLUMNS, SESSION_COLUMNS, line_row, session_row
 from core.formats.segments_csv import COLUMNS, segment_rows
-from core.session import Session
+from core.session import Session, SessionData
 from core.text import plural
 from storage.reading import FolderReader
 

@@ -17,9 +17,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
-from core.billing.day import SessionData, YearToDate
+from core.billing.day import YearToDate
 from core.models import Clock, Frozen
-from core.session import Session
+from core.session import Session, SessionData
 from core.settings import Settings
 from core.text import printable
 from core.timing import ClampedClock

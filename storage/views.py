@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from core.billing.day import DayBilling, SessionData, bill_day
+from core.billing.day import DayBilling, bill_day
 from core.billing.live import NextUnit, next_unit
 from core.billing.modifiers import KX_THRESHOLDS, TherapyBucket, threshold_status
 from core.billing.recorded import bill_recorded
@@ -32,7 +32,7 @@ from core.care.patients import UsedElsewhere
 from core.catalog import Catalog
 from core.kinds import Discipline
 from core.models import Frozen, Segment
-from core.session import Session, treated_from
+from core.session import Session, SessionData, treated_from
 from core.timing import forgotten_timers
 from storage.derive import patient_file
 from storage.documents import DayEntry

@@ -26,7 +26,8 @@ from core.text import a_or_an, plural
 from core.timing import forgotten_timers
 
 if TYPE_CHECKING:
-    from core.billing.day import DayBilling, SessionData
+    from core.billing.day import DayBilling
+    from core.session import SessionData
 
 EVALUATION_SOURCE = "Medicare Benefit Policy Manual (Pub. 100-02) ch.15 §230.1, §230.2"
 GROUP_SOURCE = "Medicare Benefit Policy Manual (Pub. 100-02) ch.15 §230 (group therapy)"

@@ -30,10 +30,9 @@ from core.billing.recorded import bill_recorded
 from core.billing.session import bill_session, tie_picks
 from core.billing.units import BillingResult
 from core.catalog import Catalog
-from core.models import Discipline, Frozen, Method, Segment
-from core.session import Session
+from core.models import Discipline, Frozen, Method
+from core.session import Session, SessionData, in_day_order
 
-SessionData = tuple[Session, Sequence[Segment]]
 STATUS_SOURCE = "CMS Physician Fee Schedule relative value file (PPRRVU), status column"
 YearToDate = dict[tuple[str, TherapyBucket], Decimal]
 
@@ -91,8 +90,7 @@ def medicare_amounts(rows: Iterable[ClaimRow]) -> YearToDate:
 def day_claim_rows(day: date, sessions: Sequence[SessionData], now: datetime, catalog: Catalog,
                    year_to_date: YearToDate | None = None) -> list[ClaimRow]:
     """Only the claim lines of a day (with KX), for exports that need nothing else."""
-    ordered = sorted(sessions, key=lambda pair: pair[0].opened_at)
-    return list(bill_day(ordered, now, catalog, year_to_date).rows)
+    return list(bill_day(sessions, now, catalog, year_to_date).rows)
 
 
 @dataclass(frozen=True)
@@ -126,12 +124,13 @@ class DayBilling:
         return tuple(found)
 
 
-def bill_day(ordered: Sequence[SessionData], now: datetime, catalog: Catalog,
+def bill_day(sessions: Sequence[SessionData], now: datetime, catalog: Catalog,
              year_to_date: Mapping[tuple[str, TherapyBucket], Decimal] | None = None
              ) -> DayBilling:
-    """The billing of a day's sessions (in opening order), with the checks that come from
+    """The billing of a day's sessions (taken `in_day_order`), with the checks that come from
     billing itself (KX, Medicare status, NCCI edits); the biller's other checks are
     `summarize_day`'s."""
+    ordered = in_day_order(sessions)
     billings = {s.id: bill_recorded(s, segs, now, catalog).billing for s, segs in ordered}
     groups, rows, kx = _billed(ordered, billings, now, catalog, year_to_date)
     amounts: dict[UUID, Decimal | None] = {}

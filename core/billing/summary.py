@@ -15,7 +15,7 @@ from uuid import UUID
 from pydantic import Field
 
 from core.billing.checks import CheckKind, DayCheck, DayFacts, day_checks
-from core.billing.day import ClaimRow, Group, SessionData, bill_day
+from core.billing.day import ClaimRow, Group, bill_day
 from core.billing.modifiers import TherapyBucket, billed_text
 from core.billing.units import BillingResult
 from core.care.deadlines import (
@@ -28,7 +28,7 @@ from core.care.deadlines import (
 )
 from core.catalog import Catalog
 from core.models import Discipline, Frozen
-from core.session import Session
+from core.session import Session, SessionData
 
 Which = TypeVar("Which")
 """What a clock is kept per besides the patient: a discipline, or a payer's name."""
@@ -155,8 +155,8 @@ def summarize_day(
     patient's authorization with a payer of the day; `therapist_discipline` the discipline
     of the therapist whose folder this is (a session of another is a check).
     """
-    ordered = sorted(sessions, key=lambda pair: pair[0].opened_at)
-    billed = bill_day(ordered, now, catalog, year_to_date)
+    billed = bill_day(sessions, now, catalog, year_to_date)
+    ordered = billed.ordered
     billings, groups, rows, amounts = billed.billings, billed.groups, billed.rows, billed.amounts
     checks = day_checks(DayFacts(ordered, billed, now, catalog, zone, forgotten_minutes,
                                  therapist_discipline))

@@ -298,15 +298,39 @@ def test_starts_after_another_program_rewrote_the_day_file_are_never_lost(
             ("97110", False), ("97140", False)]
 
 
-def test_a_journal_of_another_file_is_set_aside_and_said_never_deleted(
+def test_a_journal_the_rewrite_already_holds_is_removed_without_a_word(
         data_dir, clock, settings):
+    """A kill between a close's rewrite and the journal's removal: the day file holds every
+    timer event of the journal, so nothing is set aside and nothing is said."""
     repo, session, path = a_timer_running(data_dir, clock, settings)
+    clock.advance(minutes=9)
+    repo.commands.start(session.id, "97140")
     left = journal_path(path).read_bytes()
+    clock.advance(minutes=12)
     repo.commands.close_session(session.id, stop_running=True)
+    kept = path.read_bytes()
     killed(repo)
     journal_path(path).write_bytes(left)
     with open_again(data_dir, clock, settings) as again:
+        assert again.pop_notices() == []
+        assert [(s.code, (s.end - s.start).seconds // 60)
+                for s in again.queries.segments_of(session.id)] == [("97110", 9), ("97140", 12)]
+        assert path.read_bytes() == kept
+    assert not journal_path(path).exists()
+    assert not list(path.parent.glob("*.stale-*"))
+
+
+def test_a_journal_of_another_version_of_the_file_is_set_aside_and_said_never_deleted(
+        data_dir, clock, settings):
+    """The day file replaced by a copy without the journal's timer events (another program,
+    a restored copy): the journal is neither replayed over it nor deleted."""
+    repo, session, path = a_timer_running(data_dir, clock, settings)
+    left = journal_path(path).read_bytes()
+    killed(repo)
+    path.write_bytes(path.read_bytes() + b" ")  # the same sessions, another file
+    with open_again(data_dir, clock, settings) as again:
         told = " ".join(notice.message for notice in again.pop_notices())
+        assert again.queries.segments_of(session.id) == []
     assert "not replayed" in told and "set aside" in told
     (kept,) = path.parent.glob(f"{journal_path(path).name}.stale-*")
     assert kept.read_bytes() == left

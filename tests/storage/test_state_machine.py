@@ -269,7 +269,8 @@ class Clinic(RuleBasedStateMachine):
     @rule(session=sessions)
     def killed_after_a_close_before_its_journal_went(self, session: UUID) -> None:
         """The day file rewritten whole, then the process gone before the journal it holds
-        was removed: that journal applies to another file and is never replayed."""
+        was removed: that journal is never replayed, and removed without a word (the file
+        holds every event of it)."""
         left = {path: path.read_bytes() for path in self.data.glob("days/*/*.journal")}
         self.close(session)
         killed(self.repo)
@@ -277,6 +278,8 @@ class Clinic(RuleBasedStateMachine):
             if not path.exists():
                 path.write_bytes(content)
         self.repo = Repository.open(self.data, self.clock, self.settings)
+        assert not [n for n in self.repo.pop_notices() if "journal" in n.message]
+        assert not list(self.data.glob("days/*/*.stale-*"))
 
     @rule()
     def backup_and_restore(self) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from core.models import FurnishedBy
 from storage.imports import import_segments
+from storage.reports import write_segments, write_sessions
 from storage.repository import Repository
 from tests.helpers import export_segments
 
@@ -185,3 +186,37 @@ def test_a_year_of_history_round_trips(repo, clock, tmp_path, settings):
         exported = export_segments(year)
         assert sorted(exported.splitlines()) == sorted(text.splitlines())
         assert import_segments(year, write(tmp_path, exported)).sessions == 0
+
+
+def test_a_round_trip_keeps_a_back_filled_session_first_and_its_pooled_amount(
+        repo, clock, tmp_path, settings):
+    """A session opened second but treated first (a start typed in afterwards) is first in
+    the day: billed, exported and imported in that order, so the same session carries the
+    patient's pooled amount after a round trip (an import opens it at its first segment)."""
+    now = clock.now
+    later = repo.commands.create_session("AB12", "Medicare")
+    repo.commands.start(later.id, "97110")
+    clock.advance(minutes=10)
+    repo.commands.close_session(later.id, stop_running=True)
+    earlier = repo.commands.create_session("AB12", "Medicare")
+    repo.commands.add_segment(earlier.id, "97140", now - timedelta(minutes=40),
+                              now - timedelta(minutes=28))
+    repo.commands.close_session(earlier.id)
+    exported = {kind: _export(kind, repo, clock) for kind in ("segments", "sessions")}
+    assert exported["segments"].index(str(earlier.id)) < exported["segments"].index(
+        str(later.id))
+    rows = list(csv.DictReader(io.StringIO(exported["sessions"])))
+    assert [row["session_id"] for row in rows] == [str(earlier.id), str(later.id)]
+    assert "pooled with an earlier session" in rows[1].values()
+    with Repository.open(tmp_path / "other", clock, settings) as other:
+        assert import_segments(other, write(tmp_path, exported["segments"])).errors == ()
+        assert {kind: _export(kind, other, clock) for kind in exported} == exported
+
+
+def _export(kind, folder, clock):
+    out = io.StringIO()
+    if kind == "segments":
+        write_segments(folder, None, None, out)
+    else:
+        write_sessions(folder, None, None, clock.now, out)
+    return out.getvalue()
