@@ -3,7 +3,8 @@
 TinyDB's JSONStorage rewrites its file in place and truncates afterwards, so a kill mid-write
 leaves a torn file. Here a write is serialised first (a value that cannot be saved fails before
 the disk is touched), goes to a temp file in the same folder, is flushed and fsynced, replaces
-the target with os.replace, and the folder is fsynced so the rename itself survives a power cut.
+the target with os.replace, and the folder is fsynced so the rename itself survives a power cut
+(once per folder for many files: `folders_synced_once`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -95,9 +99,41 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+_UNSYNCED: ContextVar[set[Path] | None] = ContextVar("unsynced_folders", default=None)
+"""Inside `folders_synced_once`: the folders whose renames are not yet durable."""
+
+
+@contextmanager
+def folders_synced_once() -> Iterator[None]:
+    """Many files written in a few folders (an import's day files): each folder is fsynced
+    once for the renames into it, not once per file. Each file is still atomic at once (a
+    kill leaves the old or the new) and every rename is durable when the block ends; a write
+    into another folder first makes durable the renames before it (an index file is never
+    durable before the day files it derives from)."""
+    token = _UNSYNCED.set(set())
+    try:
+        yield
+    finally:
+        try:
+            _sync_folders_but(None)  # whatever stopped the block: what was renamed stays
+        finally:
+            _UNSYNCED.reset(token)
+
+
+def _sync_folders_but(folder: Path | None) -> None:
+    """Fsync the folders with renames not yet durable, but `folder`."""
+    unsynced = _UNSYNCED.get()
+    if not unsynced:
+        return
+    for other in sorted(unsynced - {folder}):
+        fsync_dir(other)
+        unsynced.discard(other)
+
+
 def write_atomic(path: Path, content: str | bytes) -> None:
     """Replace `path` with `content` so that a crash leaves either the old file or the new one."""
     data = content.encode("utf-8") if isinstance(content, str) else content
+    _sync_folders_but(path.parent)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -109,7 +145,11 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    unsynced = _UNSYNCED.get()
+    if unsynced is None:
+        fsync_dir(path.parent)
+    else:
+        unsynced.add(path.parent)
 
 
 def remove_stale_temps(folder: Path) -> list[Path]:

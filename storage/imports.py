@@ -31,6 +31,7 @@ from core.formats.segments_csv import COLUMNS, RowError
 from core.models import Frozen, Method, PayerProfile, Segment
 from core.session import Session
 from core.text import printable
+from storage.atomic import folders_synced_once
 from storage.errors import BadPath, disk_problem
 from storage.repository import Repository
 
@@ -210,7 +211,7 @@ class _Writer:
     def write(self, held: HeldRows) -> tuple[int, int]:
         """Each date of service in one durable write; how many sessions and segments."""
         sessions = segments = 0
-        with self._repo.indexes.deferred():
+        with folders_synced_once(), self._repo.indexes.deferred():
             for day in held.days():
                 bundles = [self._session(cells, found) for cells, found in held.take(day)]
                 self._repo.commands.add_imported(day, bundles)
@@ -246,8 +247,8 @@ class _Writer:
         if found is None:
             try:
                 payer = self._repo.settings.payer(name)
-                if payer.method is not method:
-                    payer = payer.model_copy(update={"method": method})
+                if payer.method is not method:  # validated: the session is put as valid
+                    payer = PayerProfile.model_validate({**payer.model_dump(), "method": method})
             except KeyError:
                 payer = PayerProfile(name=name, method=method)
             found = self._payers[(name, method)] = (payer, terms_of(payer))

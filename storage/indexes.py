@@ -166,9 +166,12 @@ class Indexes:
     def deferred(self) -> Iterator[None]:
         """Many days changed in date order (an import): each month's index is written once,
         when the days move past it, and then let go of, so memory holds one month at a time;
-        the patient index when the folder closes, once what the import held is let go of."""
+        the patient index when the folder closes, once what the import held is let go of.
+        The map of every session's date is let go of too (it would grow with the import):
+        read again from the months when next asked."""
         with self.patients.batch():
             self._deferred = {}
+            self._ids = None
             try:
                 yield
             finally:

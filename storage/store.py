@@ -59,11 +59,21 @@ class Change:
         self._db = db
         self._storage = storage
         self.done: list[tuple[str, Any, Frozen | None]] = []
+        self._valid: set[tuple[str, Any]] = set()
+        """What `put_valid` put last, by table and key: not validated again."""
         self._final: dict[tuple[str, Any], tuple[dict[str, Any], BaseModel] | None] = {}
 
     def put(self, table: str, record: Frozen) -> None:
         key = record_key(getattr(record, self._storage.kind.KEYS[table]))
         self.done.append((table, key, record))
+        self._valid.discard((table, key))
+
+    def put_valid(self, table: str, record: Frozen) -> None:
+        """A record its caller made with the model the read uses (its constructor, never
+        `model_copy(update=)`) and nothing else changed since: not validated again (an
+        import's million records were validated twice); the file's rules are still checked."""
+        self.put(table, record)
+        self._valid.add(self.done[-1][:2])
 
     def add(self, table: str, record: Frozen) -> None:
         """A record that is new for sure (an audit entry)."""
@@ -71,6 +81,7 @@ class Change:
 
     def drop(self, table: str, key: object) -> None:
         self.done.append((table, record_key(key), None))
+        self._valid.discard(self.done[-1][:2])
 
     def write(self) -> None:
         """Hand the changes to TinyDB (inside the storage's batch: one write of the file),
@@ -104,7 +115,8 @@ class Change:
                   ) -> dict[tuple[str, Any], tuple[dict[str, Any], BaseModel] | None]:
         """Each record put as its JSON row and as the read would take it back: validated from
         that row with the read's model and context (a record made with `model_copy(update=)`
-        skipped its validators), and the file's rules checked for what the change touches.
+        skipped its validators) unless it was `put_valid`, and the file's rules checked for
+        what the change touches.
         InvalidChange naming the field, before anything is written, if the read would refuse."""
         kind, context = self._storage.kind, self._storage.context
         final: dict[tuple[str, Any], tuple[dict[str, Any], BaseModel] | None] = {}
@@ -116,10 +128,13 @@ class Change:
                 dropped.setdefault(table, set()).add(key)
                 continue
             row = record.model_dump(mode="json")
-            try:
-                valid = kind.record_model(table).model_validate(row, context=context)
-            except ValidationError as error:
-                raise self._unreadable_by_read(f"{table}: {problem(error)}") from None
+            model = kind.record_model(table)
+            valid: BaseModel = record
+            if (table, key) not in self._valid or type(record) is not model:
+                try:
+                    valid = model.model_validate(row, context=context)
+                except ValidationError as error:
+                    raise self._unreadable_by_read(f"{table}: {problem(error)}") from None
             final[(table, key)] = (row, valid)
             put.setdefault(table, {})[key] = valid
         wrong = kind.change_problem(self._storage.records(), put, dropped, context)

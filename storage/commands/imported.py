@@ -21,10 +21,10 @@ def add_imported(context: Context, guards: Guards, writer: Writer, day: date,
     guards.require_writer()
     store = context.store
     with store.change(store.day_path(day)) as change:
-        for session, segments in bundles:
-            change.put("sessions", session)
+        for session, segments in bundles:  # made by their constructors: validated once
+            change.put_valid("sessions", session)
             for segment in segments:
-                change.put("segments", segment)
-            change.add("audit", writer.audit(uuid4(), Action.IMPORT, session,
-                                             reason=f"{len(segments)} segments imported"))
+                change.put_valid("segments", segment)
+            change.put_valid("audit", writer.audit(uuid4(), Action.IMPORT, session,
+                                                   reason=f"{len(segments)} segments imported"))
     context.indexes.day_changed(day)

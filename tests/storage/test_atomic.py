@@ -55,3 +55,24 @@ def test_an_existing_folder_is_never_chmodded_only_reported(tmp_path):
     private = tmp_path / "private"
     ensure_private_dir(private)
     assert wider_than_private(private) is None
+
+
+def test_many_files_fsync_each_folder_once_and_before_another_folder_is_written(tmp_path,
+                                                                                monkeypatch):
+    from storage import atomic
+
+    synced: list[object] = []
+    monkeypatch.setattr(atomic, "fsync_dir", synced.append)
+    days, index = tmp_path / "days", tmp_path / "index"
+    days.mkdir()
+    index.mkdir()
+    with atomic.folders_synced_once():
+        for n in range(3):
+            write_atomic(days / f"{n}.json", "{}")
+        assert synced == []
+        write_atomic(index / "m.json", "{}")  # the days' renames are durable before it
+        assert synced == [days]
+        assert sorted(p.name for p in days.iterdir()) == ["0.json", "1.json", "2.json"]
+    assert synced == [days, index]
+    write_atomic(days / "3.json", "{}")
+    assert synced == [days, index, days]

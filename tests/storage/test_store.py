@@ -159,3 +159,41 @@ def test_a_reader_cannot_write(tmp_path):
     with pytest.raises(Exception, match="read-only"), store.change(store.summary_path()):
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+def a_session(day: date):
+    from datetime import UTC, datetime
+
+    from core.models import Discipline, Method, PayerProfile
+    from core.session import Session
+
+    return Session(patient="P1", payer=PayerProfile(name="Medicare", method=Method.CMS),
+                   discipline=Discipline.PT, date_of_service=day,
+                   opened_at=datetime(day.year, day.month, day.day, 14, tzinfo=UTC))
+
+
+def test_a_record_put_as_valid_is_kept_as_made_and_the_file_rules_still_hold(tmp_path):
+    from storage.errors import InvalidChange
+
+    store = writer(tmp_path, [])
+    path = store.day_path(DAY)
+    made = a_session(DAY)
+    with store.change(path) as change:
+        change.put_valid("sessions", made)
+    assert store.records(path, "sessions")[0] is made  # not validated again
+    refused = "a session of 2026-03-03 in the file of 2026-03-02"
+    with pytest.raises(InvalidChange, match=refused), store.change(path) as change:
+        change.put_valid("sessions", a_session(date(2026, 3, 3)))
+    assert len(store.records(path, "sessions")) == 1
+
+
+def test_a_record_put_again_as_made_by_model_copy_is_validated_again(tmp_path):
+    from storage.errors import InvalidChange
+
+    store = writer(tmp_path, [])
+    path = store.day_path(DAY)
+    made = a_session(DAY)
+    with pytest.raises(InvalidChange, match="patient"), store.change(path) as change:
+        change.put_valid("sessions", made)
+        change.put("sessions", made.model_copy(update={"patient": "P\x07"}))  # no validator ran
+    assert not path.exists()
