@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import date
 
 from storage import layout
-from storage.derive import LEDGER_KEY, PATIENT_FILES, PATIENT_LAYOUT, patient_file, patients_cut
+from storage.derive import PATIENT_FILES, PATIENT_LAYOUT, patient_file, patients_cut, patients_cuts
 from storage.documents import DayEntry, MonthIndexDocument, PatientFileEntry
 from storage.sealed import NO_FILE, read_sealed, seal_written
 from storage.store import Change, Store
@@ -36,14 +36,6 @@ about the same time)."""
 EVERY_FILE = tuple(f"{n:02x}" for n in range(PATIENT_FILES))
 
 Entries = dict[date, DayEntry]
-
-
-def files_of(entry: DayEntry | None) -> set[str]:
-    """The files of the patient index a day's entry has patients in."""
-    if entry is None:
-        return set()
-    return {patient_file(v.patient) for v in entry.sessions} | \
-        {patient_file(key.partition(LEDGER_KEY)[0]) for key in entry.medicare}
 
 
 class PatientIndex:
@@ -103,7 +95,8 @@ class PatientIndex:
                 self._touched.setdefault(bucket, set())
             return None
         for day in self._touched.get(bucket, ()):
-            _put(found, day, self._pending[day], bucket)
+            entry = self._pending[day]
+            _put(found, day, None if entry is None else patients_cut(entry, bucket))
         return found
 
     def _sealed(self, bucket: str) -> Entries | None:
@@ -121,8 +114,9 @@ class PatientIndex:
             return found
         for entries in self._months():
             for day, entry in entries.items():
-                for bucket in files_of(entry) & buckets:
-                    _put(found[bucket], day, entry, bucket)
+                for bucket, cut in patients_cuts(entry).items():
+                    if bucket in buckets:
+                        found[bucket][day] = cut
         return found
 
     # ---- keeping them true -----------------------------------------------------------------
@@ -132,15 +126,16 @@ class PatientIndex:
         """A day's entry changed (`None`: no entry): the files whose part of it changed;
         every file of either when `old` is `untrusted` (a month file written before a kill
         that the patient files never caught up with)."""
-        touched = {bucket for bucket in files_of(old) | files_of(new)
-                   if untrusted or _cut(old, bucket) != _cut(new, bucket)}
+        before, after = _cuts(old), _cuts(new)
+        touched = {bucket for bucket in before.keys() | after.keys()
+                   if untrusted or before.get(bucket) != after.get(bucket)}
         if not touched:
             return
         self._pending[day] = new
         for bucket in touched:
             self._touched.setdefault(bucket, set()).add(day)
             if bucket in self._loaded:
-                _put(self._loaded[bucket], day, new, bucket)
+                _put(self._loaded[bucket], day, after.get(bucket))
         if len(self._pending) > PENDING_DAYS:  # too many to keep: derive those files again
             for bucket, days in self._touched.items():
                 self._seals.pop(bucket, None)
@@ -252,13 +247,13 @@ class PatientIndex:
         return bool(self._touched)
 
 
-def _cut(entry: DayEntry | None, bucket: str) -> DayEntry | None:
-    return None if entry is None else patients_cut(entry, bucket)
+def _cuts(entry: DayEntry | None) -> dict[str, DayEntry]:
+    return {} if entry is None else patients_cuts(entry)
 
 
-def _put(entries: Entries, day: date, entry: DayEntry | None, bucket: str) -> None:
-    """A day of one file as `entry` gives it (none when it has none of the file's patients)."""
-    cut = _cut(entry, bucket)
+def _put(entries: Entries, day: date, cut: DayEntry | None) -> None:
+    """A day of one file as its `cut` gives it (none when it has none of the file's
+    patients)."""
     if cut is None:
         entries.pop(day, None)
     else:
