@@ -11,8 +11,6 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
-from platformdirs import user_data_path
-
 if TYPE_CHECKING:
     from filelock import BaseFileLock
 
@@ -38,6 +36,8 @@ def resolve_data_dir(explicit: str | Path | None = None) -> Path:
     from_env = os.environ.get(ENV_DATA_DIR)
     if from_env:
         return Path(from_env).expanduser().resolve()
+    from platformdirs import user_data_path  # only here: a folder given needs none of it
+
     return user_data_path("tabletime", appauthor=False)
 
 

@@ -31,6 +31,7 @@ def test_summary_and_patient_load_nothing_of_the_other_commands_nor_the_app(data
     loaded = loaded_by("--data-dir", str(data), *command)
     assert "storage.views" in loaded
     assert not loaded & OTHER_COMMANDS
+    assert "platformdirs" not in loaded  # the folder is given: no default folder looked up
 
 
 def test_version_loads_neither_storage_nor_pydantic():
