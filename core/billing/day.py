@@ -27,7 +27,7 @@ from core.billing.modifiers import (
     threshold_status,
 )
 from core.billing.recorded import bill_recorded
-from core.billing.session import bill_session, tie_picks
+from core.billing.session import SessionBill, bill_session, tie_picks
 from core.billing.units import BillingResult
 from core.catalog import Catalog
 from core.models import Discipline, Frozen, Method
@@ -131,8 +131,9 @@ def bill_day(sessions: Sequence[SessionData], now: datetime, catalog: Catalog,
     billing itself (KX, Medicare status, NCCI edits); the biller's other checks are
     `summarize_day`'s."""
     ordered = in_day_order(sessions)
-    billings = {s.id: bill_recorded(s, segs, now, catalog).billing for s, segs in ordered}
-    groups, rows, kx = _billed(ordered, billings, now, catalog, year_to_date)
+    bills = {s.id: bill_recorded(s, segs, now, catalog) for s, segs in ordered}
+    billings = {session_id: bill.billing for session_id, bill in bills.items()}
+    groups, rows, kx = _billed(ordered, bills, now, catalog, year_to_date)
     amounts: dict[UUID, Decimal | None] = {}
     units: dict[UUID, int] = {}
     for group in groups:
@@ -147,7 +148,7 @@ def bill_day(sessions: Sequence[SessionData], now: datetime, catalog: Catalog,
                       kx=tuple(kx))
 
 
-def _billed(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResult],
+def _billed(ordered: Sequence[SessionData], bills: Mapping[UUID, SessionBill],
             now: datetime, catalog: Catalog,
             year_to_date: Mapping[tuple[str, TherapyBucket], Decimal] | None,
             ) -> tuple[list[Group], list[ClaimRow], list[tuple[DayCheck, ...]]]:
@@ -155,7 +156,7 @@ def _billed(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResul
     patient's Medicare lines of the date, whatever the discipline), KX where the year's allowed
     amount passes the threshold, and each group's KX checks."""
     first_of = {s.id: s for s, _ in ordered}
-    groups = _groups(ordered, billings, now, catalog)
+    groups = _groups(ordered, bills, now, catalog)
     priced = _priced(groups, first_of, catalog)
     rows: list[ClaimRow] = []
     kx: list[tuple[DayCheck, ...]] = []
@@ -171,7 +172,7 @@ def _billed(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResul
     return groups, rows, kx
 
 
-def _groups(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResult],
+def _groups(ordered: Sequence[SessionData], bills: Mapping[UUID, SessionBill],
             now: datetime, catalog: Catalog) -> list[Group]:
     """Both methods count the date of service: one patient's sessions in one discipline under
     one payer are billed on their pooled minutes (a code split across lines of one date is
@@ -183,14 +184,13 @@ def _groups(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResul
     groups = []
     for (patient, discipline, payer), members in keyed.items():
         ids = tuple(s.id for s, _ in members)
-        first, segments = members[0]
-        bill = bill_recorded(first, segments, now, catalog)
+        bill = bills[ids[0]]  # each session is billed once, by bill_day
         pooled = None
         if len(members) > 1:  # each closed session's tie pick counts, the earliest first
             picks = [code for s, _ in members if s.billing is not None
                      for code in tie_picks(s.billing)]
             bill = bill_session(code_minutes([g for _, segs in members for g in segs], now),
-                                bill.terms, discipline, first.date_of_service, catalog,
+                                bill.terms, discipline, bill.day, catalog,
                                 prefer=list(dict.fromkeys(picks)))
             pooled = bill.billing
         result = bill.billing
@@ -200,7 +200,7 @@ def _groups(ordered: Sequence[SessionData], billings: Mapping[UUID, BillingResul
             timed_minutes=result.total_timed_minutes,
             treatment_minutes=result.total_treatment_minutes,
             timed_units=result.timed_units,
-            per_session_units=sum(billings[i].timed_units for i in ids),
+            per_session_units=sum(bills[i].billing.timed_units for i in ids),
             billing=result,
             pooled=pooled,
         ))
