@@ -1,8 +1,10 @@
-"""The history screen fills its table a few rows a frame: the first are drawn at once, the UI
-never waits for a thousand, and the newest visit is selected once all are in."""
+"""The history screen fills its table a few rows a frame: the first are shown before the rest
+are formatted, the UI never waits for a thousand, and the newest visit is selected once all
+are in."""
 
 from datetime import timedelta
 
+from rich.cells import cell_len
 from textual.widgets import DataTable
 
 from tui.screens import history
@@ -36,8 +38,8 @@ async def test_a_long_history_is_added_a_few_rows_a_frame(open_app, clock, monke
     counts: list[int] = []
     real = PatientHistoryScreen._fill
 
-    def fill(self, rows, start, filling):
-        real(self, rows, start, filling)
+    def fill(self, filling):
+        real(self, filling)
         counts.append(self.query_one(DataTable).row_count)
 
     monkeypatch.setattr(PatientHistoryScreen, "_fill", fill)
@@ -54,16 +56,17 @@ async def test_a_long_history_is_added_a_few_rows_a_frame(open_app, clock, monke
             str(table.get_row_at(r)[0]) for r in range(5))
 
 
-async def test_a_history_read_again_while_filling_is_shown_once(open_app, clock, monkeypatch):
+async def test_the_first_rows_come_before_the_rest_and_columns_fit_them_all(open_app, clock,
+                                                                            monkeypatch):
     monkeypatch.setattr(history, "ROWS_AT_ONCE", 2)
     app = open_app()
-    visits(app, clock, 5)
-    shown: list[tuple] = []
+    visits(app, clock, 5)  # the year's Medicare amount grows: later rows are wider
+    shown: list[int] = []
     real = PatientHistoryScreen.show
 
-    def show(self, *read):
-        shown.append(read)
-        real(self, *read)
+    def show(self, entries, first):
+        shown.append(len(first))
+        return real(self, entries, first)
 
     monkeypatch.setattr(PatientHistoryScreen, "show", show)
     async with app.run_test(size=SIZE) as pilot:
@@ -71,8 +74,42 @@ async def test_a_history_read_again_while_filling_is_shown_once(open_app, clock,
         app.push_screen(screen)
         await pilot.pause()
         await app.workers.wait_for_complete()
-        real(screen, *shown[0])  # read again (a change recorded) while the first fills
-        real(screen, *shown[0])
+        table = screen.query_one(DataTable)
+        await filled(pilot, table, 5)
+        assert shown == [2]
+        for column in table.ordered_columns:
+            widest = max(cell_len(str(table.get_cell_at((row, table.get_column_index(
+                column.key))))) for row in range(5))
+            assert column.content_width >= widest
+
+
+async def test_a_history_read_again_while_filling_is_shown_once(open_app, clock, monkeypatch):
+    monkeypatch.setattr(history, "ROWS_AT_ONCE", 2)
+    app = open_app()
+    visits(app, clock, 5)
+    shown: list[tuple] = []
+    rest: list[list] = []
+    real_show, real_rest = PatientHistoryScreen.show, PatientHistoryScreen.show_rest
+
+    def show(self, *read):
+        shown.append(read)
+        return real_show(self, *read)
+
+    def show_rest(self, rows, filling):
+        rest.append(rows)
+        real_rest(self, rows, filling)
+
+    monkeypatch.setattr(PatientHistoryScreen, "show", show)
+    monkeypatch.setattr(PatientHistoryScreen, "show_rest", show_rest)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = PatientHistoryScreen("AB12")
+        app.push_screen(screen)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        older = real_show(screen, *shown[0])  # read again (a change recorded) while filling
+        newer = real_show(screen, *shown[0])
+        real_rest(screen, rest[0], older)  # the rest of the older reading: too late
+        real_rest(screen, rest[0], newer)
         table = screen.query_one(DataTable)
         await filled(pilot, table, 5)
         for _ in range(5):

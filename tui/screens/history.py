@@ -7,7 +7,6 @@ rows at a time, so that the first are drawn at once and no key waits for the res
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import partial
 from uuid import UUID
 
@@ -51,40 +50,47 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         super().__init__()
         self.patient = patient
         self.ids: list[UUID] = []
+        self._rows: list[Row] = []
+        """The rows formatted so far (the first screenful, then all): the table is filled
+        from them."""
         self._filling = 0
         """Which reading the table is being filled from (a newer one stops an older fill)."""
 
     def compose(self) -> ComposeResult:
+        table = PlainTable(id="history", cursor_type="row", zebra_stripes=True)
+        table.add_columns("Date", "Disc", "KX", "Est.", "Medicare this year", "Timed",
+                          "Units", "Payer")
+        self.load()  # the read starts now, not after the screen is mounted
         yield Static(f"Patient {self.patient}: reading the history...", id="history-title",
                      markup=False)
-        yield PlainTable(id="history", cursor_type="row", zebra_stripes=True)
+        yield table
         yield Static(id="history-notes", markup=False)
         yield NoticeBar()
         yield KeysFooter()
 
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Date", "Disc", "KX", "Est.",
-                                              "Medicare this year", "Timed", "Units", "Payer")
-        self.load()
-
     @work(thread=True, exclusive=True)
     def load(self) -> None:
+        """Read, then format a screenful and show it before formatting the rest (a thousand
+        rows take as long to format as the first frame takes to draw)."""
         with self.tabletime.reader() as repo:
             entries = patient_history_view(repo, self.patient)
-        rows = [_cells(entry) for entry in entries]
-        widths = [max(map(cell_len, map(str, cells))) for cells in zip(*rows, strict=True)]
-        self.app.call_from_thread(self.show, entries, rows, widths)
+        first = [_cells(entry) for entry in entries[:ROWS_AT_ONCE]]
+        filling = self.app.call_from_thread(self.show, entries, first)
+        if len(entries) > len(first):
+            rows = first + [_cells(entry) for entry in entries[len(first):]]
+            self.app.call_from_thread(self.show_rest, rows, filling)
 
-    def show(self, entries: list[HistoryEntry], rows: list[Row], widths: list[int]) -> None:
-        """The rows, a few at a time, in columns as wide as they will need (a column that
-        widens while rows come in would draw the whole table again)."""
+    def show(self, entries: list[HistoryEntry], first: list[Row]) -> int:
+        """The title, the notes and the first rows; which filling this is (`show_rest` adds
+        the others to it)."""
         table = self.query_one(DataTable)
-        table.clear()
-        for column, width in zip(table.ordered_columns, widths, strict=False):
-            column.content_width = max(column.content_width, width)
+        if table.row_count:
+            table.clear()
         self.ids = [entry.visit.id for entry in entries]
+        self._rows = first
         self._filling += 1
-        self._fill(rows, 0, self._filling)
+        self._widen(first)
+        self._fill(self._filling)
         self.query_one("#history-title", Static).update(
             f"{self.patient} · {plural(len(entries), 'session')} · estimates; KX counts PT "
             "and SLP together, OT alone")
@@ -95,18 +101,36 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         notes = [f"! {m}" for messages in latest.values() for m in messages]
         self.query_one("#history-notes", Static).update("\n".join(notes) or "No threshold "
                                                         "warnings.")
+        return self._filling
 
-    def _fill(self, rows: Sequence[Row], start: int, filling: int) -> None:
-        """The next rows, then the rest a frame later; the newest selected at the end."""
+    def show_rest(self, rows: list[Row], filling: int) -> None:
+        """Every row of the filling: added after those in, a few a frame."""
+        if filling != self._filling:
+            return  # read again meanwhile
+        waiting = self.query_one(DataTable).row_count >= len(self._rows)
+        self._rows = rows
+        self._widen(rows)
+        if waiting:
+            self._fill(filling)
+
+    def _widen(self, rows: list[Row]) -> None:
+        """Columns as wide as `rows` need, before they are added (a column that widens while
+        rows come in would draw the whole table again at each)."""
+        self.query_one(PlainTable).widen(
+            [max(map(cell_len, map(str, cells))) for cells in zip(*rows, strict=True)])
+
+    def _fill(self, filling: int) -> None:
+        """The next rows, then more a frame later; the newest selected once all are in."""
         if filling != self._filling:
             return  # read again meanwhile
         table = self.query_one(DataTable)
-        for row, cells in enumerate(rows[start:start + ROWS_AT_ONCE], start):
+        start = table.row_count
+        for row, cells in enumerate(self._rows[start:start + ROWS_AT_ONCE], start):
             table.add_row(*cells, key=str(self.ids[row]))
-        if start + ROWS_AT_ONCE < len(rows):
-            self.set_timer(BETWEEN, partial(self._fill, rows, start + ROWS_AT_ONCE, filling))
-        else:
-            table.move_cursor(row=max(len(rows) - 1, 0))
+        if table.row_count < len(self._rows):
+            self.set_timer(BETWEEN, partial(self._fill, filling))
+        elif table.row_count == len(self.ids):
+            table.move_cursor(row=max(len(self.ids) - 1, 0))
 
     def action_used_elsewhere(self) -> None:
         """What the patient already used this year at other providers (from the Medicare

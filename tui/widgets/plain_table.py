@@ -93,6 +93,19 @@ class PlainTable(DataTable[Any]):
         self._scroll_update(taller)  # a scrollbar to show is a layout of its own
         self.refresh_row(self.row_count - 1)
 
+    def widen(self, widths: Sequence[int]) -> None:
+        """Columns at least `widths` wide (in order), for rows about to be added: one that
+        widens draws everything again, as Textual does; rows added then fit."""
+        wider = [(column, width) for column, width in zip(self.ordered_columns, widths,
+                                                          strict=False)
+                 if width > column.content_width]
+        for column, width in wider:
+            column.content_width = width
+        if wider:
+            self._update_count += 1  # every cached cell, row and line is of the old widths
+            self._require_update_dimensions = True
+            self.refresh()
+
     def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value: CellType,
                     *, update_width: bool = False) -> None:
         self.update_row(row_key, {column_key: value}, update_width=update_width)
