@@ -15,12 +15,13 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
+from typing import TypeVar
 from uuid import UUID
 
 from core.audit import Action
 from core.billing.day import bill_day, medicare_amounts
 from core.billing.modifiers import TherapyBucket
-from core.care.history import Visit, visit_of
+from core.care.history import visit_of
 from core.catalog import Catalog
 from core.models import Segment
 from core.session import Session
@@ -36,6 +37,8 @@ PATIENT_FILES = 256
 small file and a day's patients a few, while a rebuild writes a bounded number of files."""
 PATIENT_LAYOUT = 1
 """How patients are spread over those files: another number derives them all again."""
+T = TypeVar("T")
+A = TypeVar("A")
 
 
 def digest(stamps: Iterable[tuple[date, str]]) -> str:
@@ -63,21 +66,28 @@ def patient_file(patient: str) -> str:
     return f"{number % PATIENT_FILES:02x}"
 
 
+def by_patient_file(sessions: Iterable[tuple[str, T]], medicare: Iterable[tuple[str, A]]
+                    ) -> dict[str, tuple[list[T], dict[str, A]]]:
+    """A day's sessions (by patient) and Medicare amounts (by `patient<TAB>bucket`) sorted
+    into the files of the patient index their patients are in, in one pass (a day of 40
+    patients in 40 files)."""
+    found: dict[str, tuple[list[T], dict[str, A]]] = {}
+    for patient, session in sessions:
+        found.setdefault(patient_file(patient), ([], {}))[0].append(session)
+    for key, amount in medicare:
+        found.setdefault(patient_file(key.partition(LEDGER_KEY)[0]), ([], {}))[1][key] = amount
+    return found
+
+
 def patients_cuts(entry: DayEntry) -> dict[str, DayEntry]:
     """A day's entry cut down to each file of the patient index it has patients in: only the
-    sessions and Medicare amounts of that file's patients, in one pass over the entry (a day
-    of 40 patients in 40 files). Without the day file's stamp: those files are kept true by
-    being written with the months, and a timer started (a new stamp, the same sessions) does
-    not rewrite them."""
-    sessions: dict[str, list[Visit]] = {}
-    for visit in entry.sessions:
-        sessions.setdefault(patient_file(visit.patient), []).append(visit)
-    medicare: dict[str, dict[str, Decimal]] = {}
-    for key, amount in entry.medicare.items():
-        medicare.setdefault(patient_file(key.partition(LEDGER_KEY)[0]), {})[key] = amount
-    return {bucket: entry.model_copy(update={"stamp": "", "sessions": tuple(sessions.get(
-                bucket, ())), "medicare": medicare.get(bucket, {})})
-            for bucket in sorted(sessions.keys() | medicare.keys())}
+    sessions and Medicare amounts of that file's patients. Without the day file's stamp:
+    those files are kept true by being written with the months, and a timer started (a new
+    stamp, the same sessions) does not rewrite them."""
+    split = by_patient_file(((v.patient, v) for v in entry.sessions), entry.medicare.items())
+    return {bucket: entry.model_copy(update={"stamp": "", "sessions": tuple(sessions),
+                                             "medicare": medicare})
+            for bucket, (sessions, medicare) in sorted(split.items())}
 
 
 def patients_cut(entry: DayEntry, bucket: str) -> DayEntry | None:

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from core.billing.day import YearToDate
@@ -48,7 +49,7 @@ from storage.derive import (
 from storage.document_storage import Records, Report
 from storage.documents import DayEntry, MissingEntry, MonthEntry, MonthIndexDocument, OpenEntry
 from storage.patient_index import PatientIndex
-from storage.sealed import read_sealed, seal_written
+from storage.sealed import read_sealed, seal_written, sealed_rows
 from storage.store import Store, file_stamp
 from storage.witness import Witness
 
@@ -347,10 +348,20 @@ class Indexes:
                 size += self._store.index_path(month).stat().st_size
         return size
 
-    def _every_month(self) -> Iterator[dict[date, DayEntry]]:
-        """Every month's entries, oldest first, one at a time (what the patient index is
-        derived from)."""
-        return (self._peek(month) for month in self.months())
+    def _every_month(self) -> Iterator[list[dict[str, Any]]]:
+        """Every month's entries as JSON rows, oldest first, one month at a time (what the
+        patient index is derived from): a month file with its seal is parsed, not made into
+        models (a pass over every month for a few patients' files, many passes after an
+        import of a million rows)."""
+        for month in self.months():
+            rows = None
+            if month not in self._months and month not in self._stale:
+                entry = self._summary.get(month)
+                rows = sealed_rows(self._store.index_path(month),
+                                   None if entry is None else entry.seal, MonthIndexDocument,
+                                   "days")
+            yield rows if rows is not None else [
+                entry.model_dump(mode="json") for entry in self._peek(month).values()]
 
     def patient_files(self, patients: Iterable[str]) -> dict[str, dict[date, DayEntry]]:
         """The patients' files of the patient index, by name (`patient_file`): each file's

@@ -18,9 +18,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from typing import Any
 
+from core.care.history import SEALED
 from storage import layout
-from storage.derive import PATIENT_FILES, PATIENT_LAYOUT, patient_file, patients_cut, patients_cuts
+from storage.derive import (
+    PATIENT_FILES,
+    PATIENT_LAYOUT,
+    by_patient_file,
+    patient_file,
+    patients_cut,
+    patients_cuts,
+)
 from storage.documents import DayEntry, MonthIndexDocument, PatientFileEntry
 from storage.sealed import NO_FILE, read_sealed, seal_written
 from storage.store import Change, Store
@@ -36,13 +45,15 @@ about the same time)."""
 EVERY_FILE = tuple(f"{n:02x}" for n in range(PATIENT_FILES))
 
 Entries = dict[date, DayEntry]
+Rows = Iterable[dict[str, Any]]
+"""A month's day entries as the JSON rows of its index file."""
 
 
 class PatientIndex:
-    """The files of the patient index of one data folder, as `months` (every month's entries,
-    oldest first, from the index) says they should be."""
+    """The files of the patient index of one data folder, as `months` (every month's entries
+    as rows, oldest first, from the index) says they should be."""
 
-    def __init__(self, store: Store, months: Callable[[], Iterator[Entries]],
+    def __init__(self, store: Store, months: Callable[[], Iterator[Rows]],
                  size: Callable[[], int]) -> None:
         self._store = store
         self._months = months
@@ -108,15 +119,22 @@ class PatientIndex:
         return {entry.date: entry for entry in document.days.values()}
 
     def _derive(self, buckets: set[str]) -> dict[str, Entries]:
-        """The files' entries from the months, in one pass."""
+        """The files' entries from the months, in one pass: only the visits of these files
+        are made into models (the months are derived files, trusted: see storage/sealed.py),
+        so that a pass over every month for a few files costs little more than reading them."""
         found: dict[str, Entries] = {bucket: {} for bucket in buckets}
         if not buckets:
             return found
-        for entries in self._months():
-            for day, entry in entries.items():
-                for bucket, cut in patients_cuts(entry).items():
-                    if bucket in buckets:
-                        found[bucket][day] = cut
+        for rows in self._months():
+            for row in rows:
+                split = by_patient_file(((v["patient"], v) for v in row.get("sessions", ())),
+                                        row.get("medicare", {}).items())
+                for bucket in split.keys() & buckets:
+                    sessions, medicare = split[bucket]
+                    cut = DayEntry.model_validate(
+                        {**row, "stamp": "", "sessions": sessions, "medicare": medicare},
+                        context={SEALED: True})
+                    found[bucket][cut.date] = cut
         return found
 
     # ---- keeping them true -----------------------------------------------------------------
