@@ -58,3 +58,31 @@ def test_only_summary_and_patient_run_without_the_cyclic_collector_and_it_comes_
     assert gc.isenabled()
     assert main(["--data-dir", str(data), *command]) == 0
     assert seen == [collecting] and gc.isenabled()
+
+
+ENDING = """import atexit, sys
+from tui.cli.main import main
+atexit.register(lambda: print("torn down", file=sys.stderr))
+how = sys.argv.pop(1)
+status = main(None if how == "program" else sys.argv[1:])
+print(f"returned {status}", file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("command", [["summary", "--date", "2026-03-02"],
+                                     ["patient", "AB12", "--json"]],
+                         ids=["summary", "patient"])
+def test_summary_and_patient_as_the_program_end_without_the_teardown_once_printed(
+        data, capsys, command):
+    """The program (main() reading sys.argv) ends as soon as its output is out; a caller of
+    main() in its own process gets the status back, with the same output."""
+    argv = ["--data-dir", str(data), *command]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    ended = {how: subprocess.run([sys.executable, "-c", ENDING, how, *argv], cwd=ROOT,
+                                 capture_output=True, text=True, check=False)
+             for how in ("program", "caller")}
+    assert ended["program"].returncode == ended["caller"].returncode == 0
+    assert ended["program"].stdout == ended["caller"].stdout == printed
+    assert ended["program"].stderr == ""
+    assert ended["caller"].stderr == "returned 0\ntorn down\n"
