@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import history
+from read_bench import load
 
 PATIENT = "REGULAR"
 """Seen every working day of the five years (bench/history.py): the longest history."""
@@ -105,6 +106,7 @@ def report(results: dict[str, list[Run]]) -> list[tuple[str, bool]]:
     def median(runs: list[Run]) -> float:
         return statistics.median(r.wall for r in runs)
 
+    print(f"\n{load()}")
     print(f"\n{'whole process, ms':<20}{'median':>8}{'min':>7}{'max':>7}{'cpu':>6}"
           f"{'/ pass':>8}{'pairs':>7}{'/ textual':>11}{'budget':>8}")
     verdicts = []

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -50,16 +51,20 @@ def tabletime(folder: Path, *args: str) -> list[str]:
 
 SPLIT = """
 import contextlib, io, json, sys, time
-started = time.perf_counter()
+started = time.perf_counter(), time.process_time()
 import tui.cli.data
 from tui.cli.main import main
-imported = time.perf_counter()
+imported = time.perf_counter(), time.process_time()
 with contextlib.redirect_stdout(io.StringIO()):
     main(sys.argv[1:])
-done = time.perf_counter()
-print(json.dumps({"imports": (imported - started) * 1000, "work": (done - imported) * 1000}))
+done = time.perf_counter(), time.process_time()
+print(json.dumps({"imports": (imported[0] - started[0]) * 1000,
+                  "work": (done[0] - imported[0]) * 1000,
+                  "imports, CPU": (imported[1] - started[1]) * 1000,
+                  "work, CPU": (done[1] - imported[1]) * 1000}))
 """
-"""A command in-process: its imports, then its work, timed apart."""
+"""A command in-process: its imports, then its work, timed apart (wall, and CPU: what a busy
+machine changes least)."""
 
 
 def commands(folder: Path) -> dict[str, list[str]]:
@@ -171,6 +176,11 @@ async def history_child(folder: Path) -> dict[str, float]:
 # ---- the rounds ----------------------------------------------------------------------------
 
 
+def load() -> str:
+    """The machine's load when the figures were taken (other work slows every figure)."""
+    return "load average over 1 / 5 / 15 min: " + " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def spread(values: list[float]) -> str:
     return (f"{min(values):7.1f} {statistics.median(values):7.1f} {max(values):7.1f}")
 
@@ -226,7 +236,7 @@ def report(times: dict[str, list[float]], parts: dict[str, list[float]],
            history: dict[str, list[float]], upgrade_ms: float, runs: int) -> int:
     base = times["python -c pass"]
     print(f"5 years of history, {runs} rounds; ms as min / median / max; ratio to "
-          f"`python -c pass` of the same round\n")
+          f"`python -c pass` of the same round; {load()}\n")
     print(f"{'whole process':34} {'min':>7} {'median':>7} {'max':>7}   ratio (median)")
     for name, values in times.items():
         ratios = [v / b for v, b in zip(values, base, strict=True)]
