@@ -102,3 +102,35 @@ async def test_what_was_loaded_to_start_is_left_out_of_the_collectors_walks(open
         await pilot.pause()
         assert gc.get_freeze_count() > 0
     gc.unfreeze()
+
+
+async def test_today_reads_the_day_once_to_open_and_again_when_back_on_top(open_app,
+                                                                           monkeypatch):
+    from tui.screens.help import HelpScreen
+    from tui.screens.live import LiveScreen
+
+    app = open_app()
+    reloads: list[int] = []
+    intervals: list[float] = []
+    real_reload, real_interval = TodayScreen.reload, LiveScreen.set_interval
+
+    def counted(screen: TodayScreen) -> None:
+        reloads.append(1)
+        real_reload(screen)
+
+    def interval(screen: LiveScreen, seconds: float, *args, **kwargs):
+        intervals.append(seconds)
+        return real_interval(screen, seconds, *args, **kwargs)
+
+    monkeypatch.setattr(TodayScreen, "reload", counted)
+    monkeypatch.setattr(LiveScreen, "set_interval", interval)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, TodayScreen)
+        assert (len(reloads), intervals.count(1)) == (1, 1)  # one read, one tick a second
+        await app.push_screen(HelpScreen())
+        await pilot.pause()
+        app.pop_screen()
+        await pilot.pause()
+        assert len(reloads) == 2  # back on top: read again

@@ -13,6 +13,10 @@ from tui.widgets.plain_table import PlainTable
 
 
 class LiveScreen(TabletimeScreen[None]):
+    _covered = False
+    """Whether a screen was pushed over this one since it was last read: it reads again when
+    back on top, not at the resume that follows its mount (launch read the day twice)."""
+
     def on_mount(self) -> None:
         self.reload()
         self.set_interval(1, self._second)
@@ -27,9 +31,14 @@ class LiveScreen(TabletimeScreen[None]):
         return self in stack and all(screen.styles.background.a < 1
                                      for screen in stack[stack.index(self) + 1:])
 
+    def on_screen_suspend(self) -> None:
+        self._covered = True
+
     async def on_screen_resume(self) -> None:
         """Async, so that a screen's own resume handler (run first) may await a remount."""
-        self.reload()
+        if self._covered:
+            self._covered = False
+            self.reload()
 
     def reload(self) -> None:
         """Read from the store and redraw everything."""
@@ -51,6 +60,7 @@ class LiveTableScreen(LiveScreen):
         return self.query_one(f"#{self.TABLE_ID}", PlainTable)
 
     def on_mount(self) -> None:
+        """The columns, before LiveScreen's own on_mount reads the rows (Textual calls each
+        class's handler, the subclass's first: calling it here too read and ticked twice)."""
         for key, label in self.COLUMNS:
             self.table.add_column(label, key=key)
-        super().on_mount()
