@@ -45,8 +45,9 @@ NEW = f"{SMALL:,} rows, a new patient every session"
 BASELINE = "python -c pass"
 LINES = "export --kind lines, a year of the 5-year folder"
 TABLETIME = str(Path(sys.executable).with_name("tabletime"))
-Figure = tuple[float, float]
-"""Wall seconds and peak resident MB of one child process."""
+Figure = tuple[float, float, float]
+"""Wall seconds, peak resident MB and CPU seconds (user and system) of one child process:
+the CPU beside the wall says how much of it a busy machine took."""
 
 
 def large(rows: int) -> str:
@@ -117,7 +118,8 @@ def _day(day: date, distinct: bool, zone: tzinfo) -> list[list[object]]:
 # ---- timed, as child processes ------------------------------------------------------------
 
 def child(command: list[str]) -> Figure:
-    """Wall seconds and peak resident MB of a child process (the kernel's accounting)."""
+    """Wall seconds, peak resident MB and CPU seconds of a child process (the kernel's
+    accounting)."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
@@ -125,7 +127,7 @@ def child(command: list[str]) -> Figure:
     if os.waitstatus_to_exitcode(status):
         error = process.stderr.read().decode() if process.stderr else ""
         raise RuntimeError(f"{command} failed: {error}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def transfer(base: Path, source: str) -> dict[str, Figure]:
@@ -186,19 +188,21 @@ def spread(values: list[float], unit: str, baseline: float | None = None) -> str
 
 
 def report(figures: dict[str, list[Figure]], rows: int) -> int:
-    def median(name: str, memory: bool = False) -> float:
-        return statistics.median(figure[memory] for figure in figures[name])
+    def median(name: str, which: int = 0) -> float:
+        return statistics.median(figure[which] for figure in figures[name])
 
     floor = median(BASELINE)
     print(f"\nwhole process, {len(figures[BASELINE])} rounds, min / median / max:")
     for name, found in figures.items():
-        print(f"  {name}: {spread([w for w, _ in found], 's', floor)}; "
-              f"peak {spread([m for _, m in found], 'MB')}")
-    wall, peak = median(f"import, {large(rows)}"), median(f"import, {large(rows)}", memory=True)
+        print(f"  {name}: {spread([w for w, _, _ in found], 's', floor)}; "
+              f"peak {spread([m for _, m, _ in found], 'MB')}; "
+              f"CPU {spread([c for _, _, c in found], 's')}")
+    wall, peak = median(f"import, {large(rows)}"), median(f"import, {large(rows)}", which=1)
     ratio = median(f"import, {NEW}") / median(f"import, {POOL}")
     exported = median(f"export, {large(rows)}")
     verdicts = [
-        (f"import of {rows:,} rows < 60 s ({wall:.1f} s)", wall < 60),
+        (f"import of {rows:,} rows < 60 s ({wall:.1f} s; CPU "
+         f"{median(f'import, {large(rows)}', which=2):.1f} s)", wall < 60),
         (f"import of {rows:,} rows < 300 MB ({peak:.0f} MB)", peak < 300),
         (f"a new patient every session within 1.2x of a returning pool ({ratio:.2f}x)",
          ratio <= 1.2),

@@ -4,8 +4,8 @@ a time, with memory that does not grow with the file's text.
 The file is parsed once. The check goes through every row and the rules across rows, and
 holds each row of a new session as a few numbers (core/formats/held_rows.py); the write then
 takes one date of service at a time, bills each session once and writes that day in one
-durable write, handing the index the day's entry billed from the same sessions
-(storage/commands/imported.py). A session already stored is skipped, so an import killed
+durable write, from whose records (kept by the store, not read again) the index derives the
+day's entry (storage/commands/imported.py). A session already stored is skipped, so an import killed
 half-way is finished by running it again; the index learns of each written day (and, if
 killed, finds out at the next open from the stamps).
 """

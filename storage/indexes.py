@@ -138,10 +138,10 @@ class Indexes:
                          f"day{'s' if wrong != 1 else ''} had changed since it was written.",
                          "warning")
 
-    def day_changed(self, day: date, entry: DayEntry | None = None) -> None:
+    def day_changed(self, day: date) -> None:
         """A command changed what the index says of `day` (a session opened, closed, reopened,
-        imported...): derive its entry again and write it. `entry`: what the caller derived
-        from the records it just wrote (an import bills each day once), stamped here."""
+        imported...): derive its entry again (from the records the store keeps: the file is
+        not read again) and write it."""
         path = self._store.day_path(day)
         stamp = self._store.written.get(path) or file_stamp(path)
         entries = self.month(month_of(day))
@@ -150,8 +150,7 @@ class Indexes:
             self._stamps.pop(day, None)
         else:
             self._stamps[day] = stamp
-            entries[day] = (self._derive(day, self._store.read_once(path), stamp)
-                            if entry is None else entry.model_copy(update={"stamp": stamp}))
+            entries[day] = self._derive(day, self._store.read_once(path), stamp)
             if self.witness.knows(day):  # a command brought a missing session back (an import)
                 self.witness.saw(day, None, entries[day], set())
         self.patients.changed(day, old, entries.get(day))
@@ -270,8 +269,8 @@ class Indexes:
             return
         path = self._store.index_path(month)
         with self._store.change(path) as change:
-            for entry in changed:
-                change.put("days", entry)
+            for entry in changed:  # derived by the constructor, or read and validated
+                change.put_valid("days", entry)
             for day in removed:
                 change.drop("days", day)
         self._summary[month] = summary.model_copy(update={"seal": seal_written(self._store,

@@ -189,7 +189,7 @@ class PatientIndex:
             passes = min(len(whole), -(-self._size() // BYTES_AT_ONCE)) or 1
             for group in (whole[n::passes] for n in range(passes)):
                 for bucket, entries in sorted(self._derive(set(group)).items()):
-                    self._write_whole(bucket, entries)
+                    self._write_whole(bucket, entries, derived=True)
             while self._touched:
                 bucket = min(self._touched)
                 entries = self._files({bucket})[bucket]  # with the days changed since
@@ -212,9 +212,11 @@ class PatientIndex:
                     change.drop("days", day)
         self._sign(bucket)
 
-    def _write_whole(self, bucket: str, entries: Entries) -> None:
+    def _write_whole(self, bucket: str, entries: Entries, *, derived: bool = False) -> None:
         """A file as it should be, whatever it holds now: left as it is when it is the one
-        the index wrote and holds just that, else written again (what differs)."""
+        the index wrote and holds just that, else written again (what differs). `derived`:
+        the entries are `_derive`'s, made by the model as a sealed read makes them (not
+        validated again)."""
         self._touched.pop(bucket, None)
         self._rederive.discard(bucket)
         self._loaded.pop(bucket, None)  # read again when needed: memory stays bounded
@@ -234,7 +236,7 @@ class PatientIndex:
                     change.drop("days", key)
             differ = [e for day, e in entries.items() if kept.get(day.isoformat()) != e]
             for entry in differ or list(entries.values())[:1]:  # written, so that it is sealed
-                change.put("days", entry)
+                (change.put_valid if derived else change.put)("days", entry)
         self._sign(bucket)
 
     def _sign(self, bucket: str) -> None:

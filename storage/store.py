@@ -69,9 +69,10 @@ class Change:
         self._valid.discard((table, key))
 
     def put_valid(self, table: str, record: Frozen) -> None:
-        """A record its caller made with the model the read uses (its constructor, never
-        `model_copy(update=)`) and nothing else changed since: not validated again (an
-        import's million records were validated twice); the file's rules are still checked."""
+        """A record its caller made with the model the read uses (its constructor, or
+        `model_validate` with the read's context; never `model_copy(update=)`): not validated
+        again (an import's million records were validated twice); the file's rules are still
+        checked."""
         self.put(table, record)
         self._valid.add(self.done[-1][:2])
 
