@@ -226,7 +226,9 @@ class DocumentStorage(Storage):
             appended = self._journal_content() if self.journaled else None
             content = self._content()
             raw = upgrade(orjson.loads(content))
-            if self.journaled:
+            if self.journaled and (self._writer or appended is not None):
+                # What a journal is replayed on and appended after: a reader with no journal
+                # to replay (an export reading every day once) digests nothing.
                 self._base = (journal.base_digest(content), len(content),
                               self._on_disk())
                 document, raw = self._with_journal(raw, appended)
