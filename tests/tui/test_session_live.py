@@ -104,3 +104,25 @@ async def test_a_screen_under_another_does_not_tick_until_it_is_seen(open_app, m
         before = len(ticks)
         today._second()
         assert len(ticks) == before + 1
+
+
+async def test_the_favourites_first_rows_widen_no_column_but_their_names(open_app, clock):
+    """A widened column draws the whole table again: the columns are made as wide as the
+    favourites' rows need (but for the names: the notes would be cut off a narrow terminal),
+    so that a session's first switches add rows alone."""
+    app = open_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await new_session(pilot)
+        table = app.screen.query_one(SegmentTable)
+        await pilot.pause()
+        def widths() -> list[int]:
+            return [column.content_width for column in table.ordered_columns
+                    if column.key.value != "name"]
+
+        before = widths()
+        for key in "123456789":
+            await pilot.press(key)
+            clock.advance(minutes=1)
+        await pilot.pause()
+        assert table.row_count >= 9
+        assert widths() == before

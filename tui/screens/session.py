@@ -115,7 +115,7 @@ class SessionScreen(LiveScreen):
         with Horizontal(id="tiles"):
             for slot, code in enumerate(repo.settings.favourites, start=1):
                 yield CodeTile(slot, repo.catalog.get(code))
-        yield SegmentTable(repo.catalog, repo.zone)
+        yield SegmentTable(repo.catalog, repo.zone, repo.settings.favourites)
         yield NoticeBar()
         yield KeysFooter(show_command_palette=False)
 

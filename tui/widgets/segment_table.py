@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from rich.cells import cell_len
+
 from core.catalog import Catalog
 from core.models import FurnishedBy, Segment
 from core.timeparse import clock_text
@@ -21,16 +23,24 @@ COLUMNS = (("code", "Code"), ("name", "Name"), ("start", "Start"), ("end", "End"
 
 
 class SegmentTable(PlainTable):
-    def __init__(self, catalog: Catalog, zone: ZoneInfo) -> None:
+    def __init__(self, catalog: Catalog, zone: ZoneInfo, likely: Sequence[str] = ()) -> None:
+        """`likely`: the codes most rows will be of (the favourites)."""
         super().__init__(id="segments", cursor_type="row", zebra_stripes=True)
         self._catalog = catalog
         self._zone = zone
+        self._likely = likely
         self._shown: dict[Segment, list[str]] = {}
         """The cells of each segment last shown: a switch makes those of two segments."""
 
     def on_mount(self) -> None:
+        """The columns, as wide as the favourites' rows need but for their names (a code, a
+        clock time, a duration, who: a name as wide as the longest favourite's would cut
+        the notes off a narrow terminal): the first switches of a session add rows without
+        widening a column, which draws the whole table again and lays the screen out."""
         for key, label in COLUMNS:
             self.add_column(label, key=key)
+        self.widen([max(map(cell_len, self._likely), default=0), 0, len("00:00:00"),
+                    len("00:00:00"), cell_len(RUNNING), len("therapist")])
 
     def show(self, segments: Sequence[Segment], keep: UUID | None) -> None:
         """The segments; the cursor on `keep` when it is there, else on the last."""
