@@ -9,10 +9,14 @@ def test_a_reader_digests_a_day_file_only_to_replay_its_journal(
     with Repository.open(data_dir, clock, settings) as repo:
         session = repo.commands.create_session("AB12", "Medicare")
         day = session.date_of_service
-    digested = []
+    digested: list[bytes] = []
     real = journal.base_digest
-    monkeypatch.setattr(journal, "base_digest", lambda content: digested.append(1) or
-                        real(content))
+
+    def digest(content: bytes) -> str:
+        digested.append(content)
+        return real(content)
+
+    monkeypatch.setattr(journal, "base_digest", digest)
     with Repository.open(data_dir, clock, settings, read_only=True) as reader:
         assert [s.id for s, _ in reader.day_sessions(day, keep=False)] == [session.id]
     assert digested == []  # no journal: nothing to replay, and a reader appends nothing
