@@ -78,8 +78,8 @@ async def test_the_first_rows_come_before_the_rest_and_columns_fit_them_all(open
         await filled(pilot, table, 5)
         assert shown == [2]
         for column in table.ordered_columns:
-            widest = max(cell_len(str(table.get_cell_at((row, table.get_column_index(
-                column.key))))) for row in range(5))
+            widest = max(cell_len(str(table.get_cell(row, column.key)))
+                         for row in table.rows)
             assert column.content_width >= widest
 
 
