@@ -15,7 +15,7 @@ import errno
 import shutil
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from core.billing.day import YearToDate
 from core.models import Clock, Frozen
@@ -25,7 +25,6 @@ from core.text import printable
 from core.timing import ClampedClock
 from storage import layout
 from storage.atomic import ensure_private_dir, remove_stale_temps, wider_than_private
-from storage.commands import Commands
 from storage.context import Context
 from storage.derive import derive_day
 from storage.document_storage import Records, Severity
@@ -45,6 +44,9 @@ from storage.patients import Patients
 from storage.reading import MissingSessions, SkippedFile
 from storage.settings_file import read_settings, replace_settings, settings_content
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from storage.commands import Commands
 
 OBSOLETE = ("open.json", "patients", "ledger")
 """Indexes of earlier versions, derived like today's: removed when a writer opens."""
@@ -85,7 +87,18 @@ class Repository:
                           settings=settings, catalog=self.catalog, zone=self.zone,
                           clock=self.clock, notify=self._notify)
         self.queries = context.queries
-        self.commands = Commands(context)
+        self._context = context
+        self._commands: Commands | None = None
+
+    @property
+    def commands(self) -> Commands:
+        """What changes the folder, loaded at first use: a reader such as `summary` never
+        loads it (a command's start)."""
+        if self._commands is None:
+            from storage.commands import Commands
+
+            self._commands = Commands(self._context)
+        return self._commands
 
     def change_settings(self, settings: Settings) -> None:
         """Save new settings (atomically) and work with them from now on; only over the file

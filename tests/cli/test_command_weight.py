@@ -12,7 +12,8 @@ from tui.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 OTHER_COMMANDS = {"storage.backup", "storage.check", "storage.imports", "storage.exports",
-                  "storage.reports", "tarfile", "textual", "rich", "tui.app"}
+                  "storage.reports", "storage.commands", "tarfile", "textual", "rich",
+                  "tui.app"}
 
 
 def loaded_by(*argv: str) -> set[str]:
