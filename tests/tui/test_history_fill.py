@@ -64,9 +64,9 @@ async def test_the_first_rows_come_before_the_rest_and_columns_fit_them_all(open
     shown: list[int] = []
     real = PatientHistoryScreen.show
 
-    def show(self, entries, first):
+    def show(self, entries, first, drawn):
         shown.append(len(first))
-        return real(self, entries, first)
+        return real(self, entries, first, drawn)
 
     monkeypatch.setattr(PatientHistoryScreen, "show", show)
     async with app.run_test(size=SIZE) as pilot:

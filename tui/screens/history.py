@@ -8,6 +8,7 @@ rows at a time, so that the first are drawn at once and no key waits for the res
 from __future__ import annotations
 
 from functools import partial
+from threading import Event
 from uuid import UUID
 
 from rich.cells import cell_len
@@ -35,6 +36,9 @@ makes a thousand rows at once a long freeze)."""
 BETWEEN = 1 / 60
 """Seconds between two additions: a frame's time, for the rows in to be drawn and keys read
 (the next rows wait on a timer, not on the refresh: that would add them all in one go)."""
+DRAWN_WITHIN = 1.0
+"""Seconds the worker waits for the first rows to be drawn (a screen closed at once never
+draws them)."""
 
 
 class PatientHistoryScreen(TabletimeScreen[None]):
@@ -70,19 +74,21 @@ class PatientHistoryScreen(TabletimeScreen[None]):
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:
-        """Read, then format a screenful and show it before formatting the rest (a thousand
-        rows take as long to format as the first frame takes to draw)."""
+        """Read, then format a screenful and show it; format the rest once it is drawn (a
+        thousand rows take as long to format as the first frame takes to draw)."""
         with self.tabletime.reader() as repo:
             entries = patient_history_view(repo, self.patient)
         first = [_cells(entry) for entry in entries[:ROWS_AT_ONCE]]
-        filling = self.app.call_from_thread(self.show, entries, first)
+        drawn = Event()
+        filling = self.app.call_from_thread(self.show, entries, first, drawn)
+        drawn.wait(DRAWN_WITHIN)  # formatting meanwhile would hold the interpreter it needs
         if len(entries) > len(first):
             rows = first + [_cells(entry) for entry in entries[len(first):]]
             self.app.call_from_thread(self.show_rest, rows, filling)
 
-    def show(self, entries: list[HistoryEntry], first: list[Row]) -> int:
-        """The title, the notes and the first rows; which filling this is (`show_rest` adds
-        the others to it)."""
+    def show(self, entries: list[HistoryEntry], first: list[Row], drawn: Event) -> int:
+        """The title, the notes and the first rows, `drawn` set once they are; which filling
+        this is (`show_rest` adds the others to it)."""
         table = self.query_one(DataTable)
         if table.row_count:
             table.clear()
@@ -91,6 +97,7 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         self._filling += 1
         self._widen(first)
         self._fill(self._filling)
+        self.call_after_refresh(drawn.set)
         self.query_one("#history-title", Static).update(
             f"{self.patient} · {plural(len(entries), 'session')} · estimates; KX counts PT "
             "and SLP together, OT alone")
