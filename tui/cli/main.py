@@ -293,9 +293,6 @@ OPEN_THE_APP = lazy("app", "run_app")
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Every outcome is an exit status and at most one line on stderr, never a traceback."""
-    # Tabletime uses no pydantic plugin; looking for them reads every installed package's
-    # metadata when the first model is built (about 8 ms of every start).
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     parser = build_parser()
     args: argparse.Namespace | None = None
     try:
