@@ -58,8 +58,9 @@ SessionData = tuple[Session, Sequence[Segment]]
 
 
 def in_day_order(sessions: Iterable[SessionData]) -> list[SessionData]:
-    """A day's sessions in the one order they are billed, listed and exported: by when
-    treatment began, sessions that began together (a group) in the order they were written.
+    """A day's sessions in the one order they are billed and exported: by when treatment
+    began, sessions that began together (a group) in the order they were written (every
+    caller passes them so).
     A segments CSV round trip keeps it (an import opens a session at its first segment, the
     app at the key press, and writes them in the file's order), and with it which of a
     patient's pooled sessions carries the day's amount and which line KX falls on."""

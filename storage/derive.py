@@ -21,7 +21,7 @@ from uuid import UUID
 from core.audit import Action
 from core.billing.day import bill_day, medicare_amounts
 from core.billing.modifiers import TherapyBucket
-from core.care.history import visit_of
+from core.care.history import Visit, visit_of
 from core.catalog import Catalog
 from core.models import Segment
 from core.session import Session
@@ -85,15 +85,19 @@ def patients_cuts(entry: DayEntry) -> dict[str, DayEntry]:
     those files are kept true by being written with the months, and a timer started (a new
     stamp, the same sessions) does not rewrite them."""
     split = by_patient_file(((v.patient, v) for v in entry.sessions), entry.medicare.items())
-    return {bucket: entry.model_copy(update={"stamp": "", "sessions": tuple(sessions),
-                                             "medicare": medicare})
-            for bucket, (sessions, medicare) in sorted(split.items())}
+    return {bucket: _cut(entry, *split[bucket]) for bucket in sorted(split)}
 
 
 def patients_cut(entry: DayEntry, bucket: str) -> DayEntry | None:
     """A day's entry cut down to the patients of one file (`patients_cuts`); None when it has
     none of them."""
-    return patients_cuts(entry).get(bucket)
+    split = by_patient_file(((v.patient, v) for v in entry.sessions), entry.medicare.items())
+    return _cut(entry, *split[bucket]) if bucket in split else None
+
+
+def _cut(entry: DayEntry, sessions: list[Visit], medicare: dict[str, Decimal]) -> DayEntry:
+    return entry.model_copy(update={"stamp": "", "sessions": tuple(sessions),
+                                    "medicare": medicare})
 
 
 def derive_day(day: date, records: Records, stamp: str, now: datetime, catalog: Catalog
@@ -103,10 +107,11 @@ def derive_day(day: date, records: Records, stamp: str, now: datetime, catalog: 
     segments: dict[UUID, list[Segment]] = {}
     for segment in records["segments"].values():
         segments.setdefault(segment.session_id, []).append(segment)
-    # Listed by opening time: a start in an open session changes no entry (billed in_day_order).
+    # Billed as every other reader bills the day (in_day_order of the sessions as written);
+    # listed by opening time, which a start in an open session does not change.
+    billed = bill_day([(s, segments.get(s.id, [])) for s in records["sessions"].values()
+                       if not s.is_open], now, catalog)
     sessions: list[Session] = sorted(records["sessions"].values(), key=lambda s: s.opened_at)
-    billed = bill_day([(s, segments.get(s.id, [])) for s in sessions if not s.is_open], now,
-                      catalog)
     entries = []
     for session in sessions:
         if session.is_open:  # a treatment day until it closes without minutes: its segments

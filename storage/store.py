@@ -9,7 +9,8 @@ A file that is not what it should be is moved aside by a writer (never overwritt
 skipped by a reader, and the user is told which, once; every other file keeps working. A file
 that cannot be read for another reason (permissions, a newer Tabletime) is never written.
 Whatever is written can be read back: each record put is validated with the model its read
-uses, and the file's own rules checked for what the change touches, before the disk is.
+uses (one its constructor just validated, `put_valid`, only checked to be of that model), and
+the file's own rules checked for what the change touches, before the disk is.
 """
 
 from __future__ import annotations

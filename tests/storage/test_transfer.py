@@ -10,6 +10,7 @@ from core.models import FurnishedBy
 from storage.imports import import_segments
 from storage.reports import write_segments, write_sessions
 from storage.repository import Repository
+from storage.views import day_view, patient_history_view
 from tests.helpers import export_segments
 
 
@@ -220,3 +221,25 @@ def _export(kind, folder, clock):
     else:
         write_sessions(folder, None, None, clock.now, out)
     return out.getvalue()
+
+
+def test_the_history_and_the_day_put_a_patients_pooled_amount_on_the_same_session(
+        repo, clock):
+    """Two sessions whose treatment began at the same instant, written in another order than
+    they were opened (one deleted and put back): the index bills them as the day does."""
+    began = clock.now - timedelta(hours=1)
+    first = repo.commands.create_session("AB12", "Medicare")
+    repo.commands.add_segment(first.id, "G0283", began, began + timedelta(minutes=15))
+    repo.commands.delete_session(first.id)
+    clock.advance(minutes=5)
+    second = repo.commands.create_session("AB12", "Medicare")
+    repo.commands.add_segment(second.id, "97110", began, began + timedelta(minutes=30))
+    repo.commands.close_session(second.id)
+    clock.advance(minutes=5)
+    repo.commands.restore_session(first.date_of_service, first.id)  # written again, last
+    repo.commands.close_session(first.id)
+    day = day_view(repo, first.date_of_service, clock.now)
+    carried = {item.session.id for item in day.sessions if item.amount}
+    visits = {entry.visit.id for entry in patient_history_view(repo, "AB12")
+              if entry.visit.amount}
+    assert carried == visits == {second.id}

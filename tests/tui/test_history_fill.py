@@ -115,3 +115,43 @@ async def test_a_history_read_again_while_filling_is_shown_once(open_app, clock,
         for _ in range(5):
             await pilot.pause()
         assert table.row_count == 5 and table.cursor_row == 4
+
+
+async def test_a_history_closed_before_its_first_rows_are_drawn_ends_its_read_quietly(
+        open_app, clock, monkeypatch):
+    """Esc right after the read: the worker neither touches the screen's removed widgets (a
+    traceback that would end the app) nor waits for a frame that never comes."""
+    monkeypatch.setattr(history, "ROWS_AT_ONCE", 2)
+    app = open_app()
+    visits(app, clock, 5)
+    rest: list[int] = []
+    real_show, real_rest = PatientHistoryScreen.show, PatientHistoryScreen.show_rest
+
+    def show(self, entries, first, drawn):
+        filling = real_show(self, entries, first, drawn)
+        self.dismiss()  # closed before the first rows are drawn
+        return filling
+
+    def show_rest(self, rows, filling):
+        rest.append(len(rows))
+        real_rest(self, rows, filling)
+
+    formatted: list[object] = []
+    real_cells = history._cells
+
+    def cells(entry):
+        formatted.append(entry)
+        return real_cells(entry)
+
+    monkeypatch.setattr(PatientHistoryScreen, "show", show)
+    monkeypatch.setattr(PatientHistoryScreen, "show_rest", show_rest)
+    monkeypatch.setattr(history, "_cells", cells)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = PatientHistoryScreen("AB12")
+        app.push_screen(screen)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen not in app.screen_stack
+        assert app.is_running and rest == []
+        assert len(formatted) == 2  # the first rows only: the rest was never formatted

@@ -17,6 +17,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
+from textual.worker import get_current_worker
 
 from core.billing.modifiers import KX_THRESHOLDS, TherapyBucket
 from core.care.history import HistoryEntry
@@ -59,6 +60,8 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         from them."""
         self._filling = 0
         """Which reading the table is being filled from (a newer one stops an older fill)."""
+        self._drawn: Event | None = None
+        """Set once the latest reading's first rows are drawn (or the screen is closed)."""
 
     def compose(self) -> ComposeResult:
         table = PlainTable(id="history", cursor_type="row", zebra_stripes=True)
@@ -79,9 +82,11 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         with self.tabletime.reader() as repo:
             entries = patient_history_view(repo, self.patient)
         first = [_cells(entry) for entry in entries[:ROWS_AT_ONCE]]
-        drawn = Event()
+        self._drawn = drawn = Event()
         filling = self.app.call_from_thread(self.show, entries, first, drawn)
         drawn.wait(DRAWN_WITHIN)  # formatting meanwhile would hold the interpreter it needs
+        if get_current_worker().is_cancelled:
+            return  # the screen was closed
         if len(entries) > len(first):
             rows = first + [_cells(entry) for entry in entries[len(first):]]
             self.app.call_from_thread(self.show_rest, rows, filling)
@@ -89,6 +94,9 @@ class PatientHistoryScreen(TabletimeScreen[None]):
     def show(self, entries: list[HistoryEntry], first: list[Row], drawn: Event) -> int:
         """The title, the notes and the first rows, `drawn` set once they are; which filling
         this is (`show_rest` adds the others to it)."""
+        if self._closed_meanwhile():
+            drawn.set()
+            return self._filling
         table = self.query_one(DataTable)
         if table.row_count:
             table.clear()
@@ -111,14 +119,21 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         return self._filling
 
     def show_rest(self, rows: list[Row], filling: int) -> None:
-        """Every row of the filling: added after those in, a few a frame."""
-        if filling != self._filling:
-            return  # read again meanwhile
-        waiting = self.query_one(DataTable).row_count >= len(self._rows)
+        """Every row of the filling: added after those in (all of `show`'s), a few a frame."""
+        if filling != self._filling or self._closed_meanwhile():
+            return  # read again meanwhile, or closed
         self._rows = rows
         self._widen(rows)
-        if waiting:
-            self._fill(filling)
+        self._fill(filling)
+
+    def _closed_meanwhile(self) -> bool:
+        """Whether the screen was closed while the worker read (its widgets are gone; the
+        worker is cancelled when the screen unmounts, a moment later)."""
+        return self not in self.app.screen_stack
+
+    def on_unmount(self) -> None:
+        if self._drawn is not None:
+            self._drawn.set()  # a worker waiting for the first rows stops waiting
 
     def _widen(self, rows: list[Row]) -> None:
         """Columns as wide as `rows` need, before they are added (a column that widens while
