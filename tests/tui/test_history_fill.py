@@ -23,6 +23,15 @@ def visits(app, clock, count):
         clock.advance(days=1)
 
 
+async def opened(app, pilot):
+    """AB12's history pushed, its read done."""
+    screen = PatientHistoryScreen("AB12")
+    app.push_screen(screen)
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    return screen
+
+
 async def filled(pilot, table, rows):
     """Until the table holds `rows` rows with the last selected (a few frames; 10 s at most)."""
     for _ in range(500):
@@ -44,10 +53,7 @@ async def test_a_long_history_is_added_a_few_rows_a_frame(open_app, clock, monke
 
     monkeypatch.setattr(PatientHistoryScreen, "_fill", fill)
     async with app.run_test(size=SIZE) as pilot:
-        screen = PatientHistoryScreen("AB12")
-        app.push_screen(screen)
-        await pilot.pause()
-        await app.workers.wait_for_complete()
+        screen = await opened(app, pilot)
         table = screen.query_one(DataTable)
         await filled(pilot, table, 5)
         assert counts == [2, 4, 5]
@@ -70,10 +76,7 @@ async def test_the_first_rows_come_before_the_rest_and_columns_fit_them_all(open
 
     monkeypatch.setattr(PatientHistoryScreen, "show", show)
     async with app.run_test(size=SIZE) as pilot:
-        screen = PatientHistoryScreen("AB12")
-        app.push_screen(screen)
-        await pilot.pause()
-        await app.workers.wait_for_complete()
+        screen = await opened(app, pilot)
         table = screen.query_one(DataTable)
         await filled(pilot, table, 5)
         assert shown == [2]
@@ -102,10 +105,7 @@ async def test_a_history_read_again_while_filling_is_shown_once(open_app, clock,
     monkeypatch.setattr(PatientHistoryScreen, "show", show)
     monkeypatch.setattr(PatientHistoryScreen, "show_rest", show_rest)
     async with app.run_test(size=SIZE) as pilot:
-        screen = PatientHistoryScreen("AB12")
-        app.push_screen(screen)
-        await pilot.pause()
-        await app.workers.wait_for_complete()
+        screen = await opened(app, pilot)
         older = real_show(screen, *shown[0])  # read again (a change recorded) while filling
         newer = real_show(screen, *shown[0])
         real_rest(screen, rest[0], older)  # the rest of the older reading: too late
@@ -147,10 +147,7 @@ async def test_a_history_closed_before_its_first_rows_are_drawn_ends_its_read_qu
     monkeypatch.setattr(PatientHistoryScreen, "show_rest", show_rest)
     monkeypatch.setattr(history, "_cells", cells)
     async with app.run_test(size=SIZE) as pilot:
-        screen = PatientHistoryScreen("AB12")
-        app.push_screen(screen)
-        await pilot.pause()
-        await app.workers.wait_for_complete()
+        screen = await opened(app, pilot)
         await pilot.pause()
         assert screen not in app.screen_stack
         assert app.is_running and rest == []
