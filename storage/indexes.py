@@ -36,6 +36,7 @@ from uuid import UUID
 
 from core.billing.day import YearToDate
 from core.billing.modifiers import TherapyBucket
+from core.text import plural
 from storage import layout
 from storage.derive import (
     DERIVATION,
@@ -90,6 +91,7 @@ class Indexes:
         """Check every month against its day files; derive again what changed. Returns how
         many days the index had wrong (0 when it was right)."""
         self._stamps = self._store.day_stamps()
+        none_before = not self._store.summary_path().exists()
         self._summary = {entry.month: entry for entry in
                          self._store.records(self._store.summary_path(), "months")}
         self.witness.load()
@@ -106,7 +108,7 @@ class Indexes:
                         or entry.digest != digest(stamps)):
                     wrong += self._refresh(month, entry is None or entry.version != DERIVATION)
             self._seal_earlier()
-        self._tell(wrong)
+        self._tell(wrong, none_before=none_before)
         self.witness.tell()
         return wrong
 
@@ -130,13 +132,18 @@ class Indexes:
         """The witness: each date whose day file lost sessions the index knew, oldest first."""
         return self.witness.missing()
 
-    def _tell(self, wrong: int) -> None:
+    def _tell(self, wrong: int, *, none_before: bool = False) -> None:
         """Said by a writer, which rebuilds the index on disk; a reader derives in memory what
-        it needs each time, which is nothing to tell."""
-        if wrong and self._store.writer:
-            self._report(f"The index of sessions was rebuilt from the day files: {wrong} "
-                         f"day{'s' if wrong != 1 else ''} had changed since it was written.",
-                         "warning")
+        it needs each time, which is nothing to tell. An index that was not there at all (a
+        restore, index/ deleted) is no warning: nothing had gone wrong with it."""
+        if not wrong or not self._store.writer:
+            return
+        if none_before:
+            self._report(f"The index of sessions was rebuilt from the day files "
+                         f"({plural(wrong, 'day')}): there was none.", "information")
+        else:
+            self._report(f"The index of sessions was rebuilt from the day files: "
+                         f"{plural(wrong, 'day')} had changed since it was written.", "warning")
 
     def day_changed(self, day: date) -> None:
         """A command changed what the index says of `day` (a session opened, closed, reopened,
