@@ -24,7 +24,7 @@ from core.billing.modifiers import TherapyBucket
 from core.care.history import Visit, visit_of
 from core.catalog import Catalog
 from core.models import Segment
-from core.session import Session
+from core.session import in_day_order
 from storage.document_storage import Records
 from storage.documents import DayEntry
 
@@ -107,11 +107,14 @@ def derive_day(day: date, records: Records, stamp: str, now: datetime, catalog: 
     segments: dict[UUID, list[Segment]] = {}
     for segment in records["segments"].values():
         segments.setdefault(segment.session_id, []).append(segment)
-    # Billed as every other reader bills the day (in_day_order of the sessions as written);
-    # listed by opening time, which a start in an open session does not change.
-    billed = bill_day([(s, segments.get(s.id, [])) for s in records["sessions"].values()
-                       if not s.is_open], now, catalog)
-    sessions: list[Session] = sorted(records["sessions"].values(), key=lambda s: s.opened_at)
+    # The closed sessions billed and listed as every other reader has them (in_day_order:
+    # their segments change only once reopened), the open ones after them by opening time
+    # (a start in an open session changes no entry).
+    closed = in_day_order((s, segments.get(s.id, [])) for s in records["sessions"].values()
+                          if not s.is_open)
+    billed = bill_day(closed, now, catalog)
+    sessions = [s for s, _ in closed] + sorted(
+        (s for s in records["sessions"].values() if s.is_open), key=lambda s: s.opened_at)
     entries = []
     for session in sessions:
         if session.is_open:  # a treatment day until it closes without minutes: its segments

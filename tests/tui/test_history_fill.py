@@ -152,3 +152,33 @@ async def test_a_history_closed_before_its_first_rows_are_drawn_ends_its_read_qu
         assert screen not in app.screen_stack
         assert app.is_running and rest == []
         assert len(formatted) == 2  # the first rows only: the rest was never formatted
+
+
+async def test_y_before_the_rows_settle_shows_the_newest_visits_note_not_the_oldests(
+        open_app, clock, monkeypatch):
+    """`h y` typed at once: the oldest rows come in first with the cursor on them, the newest
+    is selected once all are in; the note is of the visit selected then."""
+    monkeypatch.setattr(history, "ROWS_AT_ONCE", 2)
+    app = open_app()
+    visits(app, clock, 5)
+    notes: list[object] = []
+    monkeypatch.setattr(type(app), "show_chart_note", lambda self, session_id: notes.append(
+        session_id))
+    real = PatientHistoryScreen._fill
+    pressed: list[int] = []
+
+    def fill(self, filling):
+        real(self, filling)
+        if not pressed:  # `y` between the first rows' frame and the next
+            table = self.query_one(DataTable)
+            pressed.append(table.row_count)
+            assert table.cursor_row == 0  # on the oldest visit
+            self.action_chart_note()
+
+    monkeypatch.setattr(PatientHistoryScreen, "_fill", fill)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(app, pilot)
+        await filled(pilot, screen.query_one(DataTable), 5)
+        await pilot.pause()
+        assert pressed == [2]
+        assert notes == [screen.ids[-1]]

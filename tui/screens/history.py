@@ -62,6 +62,11 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         """Which reading the table is being filled from (a newer one stops an older fill)."""
         self._drawn: Event | None = None
         """Set once the latest reading's first rows are drawn (or the screen is closed)."""
+        self._settled = False
+        """Every row in and the newest selected: until then the cursor is not the row `y`
+        means (the oldest rows come first)."""
+        self._note_asked = False
+        """`y` pressed before the rows settled: the note is shown once they have."""
 
     def compose(self) -> ComposeResult:
         table = PlainTable(id="history", cursor_type="row", zebra_stripes=True)
@@ -103,6 +108,7 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         self.ids = [entry.visit.id for entry in entries]
         self._rows = first
         self._filling += 1
+        self._settled = False
         self._widen(first)
         self._fill(self._filling)
         self.call_after_refresh(drawn.set)
@@ -153,6 +159,10 @@ class PatientHistoryScreen(TabletimeScreen[None]):
             self.set_timer(BETWEEN, partial(self._fill, filling))
         elif table.row_count == len(self.ids):
             table.move_cursor(row=max(len(self.ids) - 1, 0))
+            self._settled = True
+            if self._note_asked:
+                self._note_asked = False
+                self.action_chart_note()
 
     def action_used_elsewhere(self) -> None:
         """What the patient already used this year at other providers (from the Medicare
@@ -192,9 +202,13 @@ class PatientHistoryScreen(TabletimeScreen[None]):
             self.load()
 
     def action_chart_note(self) -> None:
-        table = self.query_one(DataTable)
+        """The selected visit's chart note; asked before the rows settle (`h y` typed at
+        once), the note of the visit selected once they have, never the oldest's."""
+        if not self._settled:
+            self._note_asked = True
+            return
         if self.ids:
-            self.tabletime.show_chart_note(self.ids[table.cursor_row])
+            self.tabletime.show_chart_note(self.ids[self.query_one(DataTable).cursor_row])
 
 
 Row = tuple[str | Text, ...]
