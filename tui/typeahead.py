@@ -4,8 +4,9 @@ Textual hands a key to the focused widget's queue and goes on: in a burst (`a 3 
 `n AB12 enter`), the keys after `a` are queued for the session's table before `a` has opened
 the dialog, come back unhandled once it is on top, and are dropped; and a dialog takes keys
 only once its first field has focus. Here a key that comes back from a screen no longer on
-top is typed again on the one that is, and keys wait (at most HOLD_SECONDS) while a screen
-just opened has not yet put its focus anywhere, so that they arrive in the order typed."""
+top is typed again on the one that is, keys wait (at most HOLD_SECONDS) while a screen just
+opened has not yet put its focus anywhere, and the app's own keys (help, quit) wait behind
+the keys typed before them, so that they arrive in the order typed."""
 
 from __future__ import annotations
 
@@ -38,6 +39,17 @@ class TypeAhead(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
+            focused = self.screen.focused
+            if (focused is not None and self._priority(event.key)
+                    and not getattr(event, "behind", False)):
+                # The app would take its own keys (help) at once, ahead of keys typed before
+                # them that are still on their way up from the focused widget to the screen's
+                # bindings (`h f1`: help opened over the day and `h` was lost): they take the
+                # same way, behind those, and the app takes them when they reach it.
+                again = events.Key(event.key, event.character)
+                again.behind = True  # type: ignore[attr-defined]
+                focused.post_message(again)
+                return
             if self._held or not self._takes_keys():
                 if not self._held:
                     self._hold_timer = self.set_timer(HOLD_SECONDS, self._release)
@@ -51,6 +63,10 @@ class TypeAhead(App[None]):
             await self.on_event(events.Key(event.key, event.character))
             return
         await super().on_event(event)
+
+    def _priority(self, key: str) -> bool:
+        """Whether the app's own binding of `key` comes before every screen's."""
+        return any(binding.priority for binding in self._bindings.key_to_bindings.get(key, ()))
 
     def _covered(self, event: events.Key) -> bool:
         typed_on = getattr(event, "typed_on", None)

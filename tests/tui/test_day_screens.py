@@ -240,3 +240,23 @@ async def test_x_writes_nothing_when_a_day_the_claims_need_cannot_be_read(busy_d
     assert not list((app.repo.data_dir / "exports").glob("*.csv"))
     assert any(m.startswith("Nothing exported: the export would lack 1 file") and
                str(path) in m and severity == "error" for m, severity in told)
+
+
+async def test_help_typed_right_after_h_opens_over_the_history_h_opened(busy_day):
+    """`h f1` in one burst: the app's own key (help) waits behind `h` on its way to the day
+    summary's bindings; it took it at once before, and `h` arrived on the help and was lost."""
+    from tui.screens.help import HelpScreen
+
+    from .test_at_the_table_again import burst
+
+    app = busy_day
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d", "down")
+        await pilot.pause()
+        burst(app, "h", "f1")
+        await pilot.pause(0.3)
+        assert [type(s) for s in app.screen_stack][-3:] == [
+            DaySummaryScreen, PatientHistoryScreen, HelpScreen]
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, PatientHistoryScreen)
