@@ -182,3 +182,23 @@ async def test_y_before_the_rows_settle_shows_the_newest_visits_note_not_the_old
         await pilot.pause()
         assert pressed == [2]
         assert notes == [screen.ids[-1]]
+
+
+async def test_a_year_past_ten_thousand_dollars_fits_80_columns(open_app, clock):
+    """The widest row a Medicare patient's history has (the year's amount in five figures,
+    units 'pooled') leaves the Payer column whole at 80x24: no sideways scroll."""
+    app = open_app()
+    for _ in range(120):  # an hour of four codes a day from March: past $10,000 in the summer
+        session = app.repo.commands.create_session("AB12", "Medicare")
+        for code in ("97110", "97140", "97530", "97112"):
+            clock.advance(minutes=15)
+            app.repo.commands.add_segment(session.id, code, clock.now - timedelta(minutes=15),
+                                          clock.now)
+        app.repo.commands.close_session(session.id)
+        clock.advance(days=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await opened(app, pilot)
+        table = screen.query_one(DataTable)
+        await filled(pilot, table, 120)
+        assert len(str(table.get_row_at(119)[4]).split()[0]) >= len("$10,000.00")
+        assert table.virtual_size.width <= table.scrollable_content_region.width

@@ -217,9 +217,10 @@ Row = tuple[str | Text, ...]
 def _cells(entry: HistoryEntry) -> Row:
     """A history row: date, discipline, KX, estimate, the year so far, minutes, units, payer."""
     visit = entry.visit
+    # The KX bucket goes without saying (the discipline's, as the title says): with it the
+    # row was wider than 80 columns and the Payer column cut.
     ytd = "" if entry.year_to_date is None else (
-        f"{dollars(entry.year_to_date)} {entry.bucket} of "
-        f"${KX_THRESHOLDS.get(entry.day.year, '?')}")
+        f"{dollars(entry.year_to_date)} of ${KX_THRESHOLDS.get(entry.day.year, '?')}")
     estimate = "open" if visit.open else "pooled" if visit.pooled else dollars(visit.amount)
     units = "pooled" if visit.pooled else _number(visit.units)
     return (f"{entry.day:%Y-%m-%d}", visit.discipline.value,
