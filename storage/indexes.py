@@ -57,6 +57,10 @@ from storage.witness import Witness
 Derive = Callable[[date, Records, str], DayEntry]
 
 
+LONG_REBUILD_DAYS = 100
+"""Day files to derive again at an open from which the wait is said first (about 2 s)."""
+
+
 class Indexes:
     """The derived indexes of one data folder, kept right in memory by the store's commands
     and written (by a writer) whenever what they say changes."""
@@ -87,9 +91,11 @@ class Indexes:
                 self.patients.rebuild(everything=True)
         return wrong
 
-    def open(self) -> int:
+    def open(self, before_long: Callable[[int], None] | None = None) -> int:
         """Check every month against its day files; derive again what changed. Returns how
-        many days the index had wrong (0 when it was right)."""
+        many days the index had wrong (0 when it was right). `before_long` is told how many
+        day files are to be read first when they are LONG_REBUILD_DAYS or more (a folder
+        copied or restored: every stamp changed), before the wait it means."""
         self._stamps = self._store.day_stamps()
         none_before = not self._store.summary_path().exists()
         self._summary = {entry.month: entry for entry in
@@ -100,13 +106,17 @@ class Indexes:
         by_month: dict[str, list[tuple[date, str]]] = {month: [] for month in self._summary}
         for day, stamp in self._stamps.items():
             by_month.setdefault(month_of(day), []).append((day, stamp))
+        changed = [(month, entry is None or entry.version != DERIVATION)
+                   for month, stamps in sorted(by_month.items())
+                   if (entry := self._summary.get(month)) is None
+                   or entry.version != DERIVATION or entry.digest != digest(stamps)]
+        days = sum(len(by_month[month]) for month, _ in changed)
+        if before_long is not None and days >= LONG_REBUILD_DAYS and self._store.saves:
+            before_long(days)
         wrong = 0
         with self._batched():
-            for month, stamps in sorted(by_month.items()):
-                entry = self._summary.get(month)
-                if (entry is None or entry.version != DERIVATION
-                        or entry.digest != digest(stamps)):
-                    wrong += self._refresh(month, entry is None or entry.version != DERIVATION)
+            for month, everything in changed:
+                wrong += self._refresh(month, everything)
             self._seal_earlier()
         self._tell(wrong, none_before=none_before)
         self.witness.tell()

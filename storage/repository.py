@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import shutil
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -120,11 +121,14 @@ class Repository:
     @classmethod
     def open(cls, data_dir: Path, clock: Clock, settings: Settings | None = None, *,
              read_only: bool = False, lock: WriterLock | None = None,
-             writes_settings: bool = True) -> Repository:
+             writes_settings: bool = True,
+             before_long_rebuild: Callable[[int], None] | None = None) -> Repository:
         """Open a data folder; a writer takes the lock (DataFolderLocked if another has it),
         or is handed it held (`lock`: a restore that just put the folder in place). Without
         settings.toml, the defaults are written (`writes_settings`: the app, whose first run
         asks who bills) or only used (a command such as import, so that the app still asks).
+        `before_long_rebuild(days)`: told before a writer derives the index again from many
+        day files (a folder copied or restored), so that the wait can be said.
 
         A reader changes nothing at all: it creates, chmods and repairs nothing, so reading
         works on a read-only disk and never disturbs a running app. On a read-only disk a
@@ -145,7 +149,7 @@ class Repository:
             repo.first_run = first_run
             for message, severity in _opening_notices(data_dir, disk_read_only, restores):
                 repo._notify(message, severity)
-            repo.indexes.open()
+            repo.indexes.open(before_long_rebuild)
             with contextlib.suppress(OSError):  # a full disk: the journals are read as they are
                 repo.store.fold_journals()  # left by a process that did not close the folder
             _recover(repo)

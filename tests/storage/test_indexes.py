@@ -2,6 +2,7 @@
 never trusted over them, and never written by a query."""
 
 import json
+import os
 import shutil
 from datetime import date, timedelta
 
@@ -189,3 +190,29 @@ def test_the_year_to_date_starts_again_at_the_year_change(repo, clock):
     assert [e.day.year for e in history] == [2026, 2027]
     assert history[1].year_to_date == history[1].visit.amount
     assert repo.queries.year_to_date(date(2027, 1, 1)) == {}
+
+
+def test_a_long_rebuild_at_open_is_said_before_it_starts(data_dir, clock, settings,
+                                                         monkeypatch):
+    """A folder copied with new modification times: every day is derived again, which for
+    years of history takes seconds before the first frame; the writer says so first."""
+    from storage import indexes
+
+    monkeypatch.setattr(indexes, "LONG_REBUILD_DAYS", 3)
+    with Repository.open(data_dir, clock, settings) as repo:
+        for _ in range(3):
+            repo.commands.close_session(repo.commands.create_session("AB12", "Medicare").id)
+            clock.advance(days=1)
+    told: list[int] = []
+    with Repository.open(data_dir, clock, settings, before_long_rebuild=told.append):
+        pass
+    assert told == []  # nothing to derive again
+    for path in (data_dir / "days").rglob("*.json"):
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    with Repository.open(data_dir, clock, settings, read_only=True,
+                         before_long_rebuild=told.append):
+        pass
+    assert told == []  # a reader derives in memory what it reads, and writes nothing
+    with Repository.open(data_dir, clock, settings, before_long_rebuild=told.append):
+        pass
+    assert told == [3]

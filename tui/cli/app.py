@@ -6,6 +6,7 @@ time to Today is mostly the time to load modules."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from storage.folder import resolve_data_dir
@@ -17,7 +18,8 @@ from tui.cli.main import EXIT_OK
 
 def run_app(args: argparse.Namespace) -> int:
     """Open the app on the data folder."""
-    with Repository.open(resolve_data_dir(args.data_dir), system_clock) as repo:
+    with Repository.open(resolve_data_dir(args.data_dir), system_clock,
+                         before_long_rebuild=_say_the_wait) as repo:
         app = make_app(system_clock, repo)
         app.run()
     return app.return_code or EXIT_OK
@@ -35,3 +37,9 @@ def run_demo(args: argparse.Namespace) -> int:
         app.run()
     print(f"The demo's data stays in {folder} until you delete it.")
     return app.return_code or EXIT_OK
+
+
+def _say_the_wait(days: int) -> None:
+    """Before the screen is drawn, so that a long first open does not look like a hang."""
+    print(f"tabletime: reading {days:,} day files to bring the index up to date (the folder "
+          "was copied or restored); this takes a moment...", file=sys.stderr, flush=True)

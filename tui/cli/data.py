@@ -273,12 +273,17 @@ def run_backup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _say_building(days: int) -> None:
+    say(f"building the index from the {days:,} day files restored...")
+
+
 def run_restore(args: argparse.Namespace) -> int:
     from storage.backup import restore_backup
 
     data_dir = resolve_data_dir(args.data_dir)
     with restore_backup(args.file, data_dir) as (lock, days), \
-            Repository.open(data_dir, system_clock, lock=lock) as repo:
+            Repository.open(data_dir, system_clock, lock=lock,
+                            before_long_rebuild=_say_building) as repo:
         _report_notices(repo)
     say(f"restored {plural(days, 'day file')} and the settings into {data_dir}")
     return EXIT_OK
