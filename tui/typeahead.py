@@ -39,29 +39,34 @@ class TypeAhead(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
-            focused = self.screen.focused
-            if (focused is not None and self._priority(event.key)
-                    and not getattr(event, "behind", False)):
-                # The app would take its own keys (help) at once, ahead of keys typed before
-                # them that are still on their way up from the focused widget to the screen's
-                # bindings (`h f1`: help opened over the day and `h` was lost): they take the
-                # same way, behind those, and the app takes them when they reach it.
-                again = events.Key(event.key, event.character)
-                again.behind = True  # type: ignore[attr-defined]
-                focused.post_message(again)
-                return
             if self._held or not self._takes_keys():
                 if not self._held:
                     self._hold_timer = self.set_timer(HOLD_SECONDS, self._release)
                 self._held.append(event)
                 self.call_after_refresh(self._release_once_focused)
                 return
-            event.typed_on = self.screen  # type: ignore[attr-defined]
-        elif isinstance(event, events.Key) and self._covered(event):
+            await self._deliver(event)
+            return
+        if isinstance(event, events.Key) and self._covered(event):
             # no widget took it, and it was typed for a screen another has since covered
             # (the dialog an earlier key of the burst opened): it is typed again there
             await self.on_event(events.Key(event.key, event.character))
             return
+        await super().on_event(event)
+
+    async def _deliver(self, event: events.Key) -> None:
+        """A key to the screen on top. The app would take its own keys (help) at once, ahead
+        of keys typed before them that are still on their way up from the focused widget to
+        the screen's bindings (`h f1`: help opened over the day and `h` was lost): they take
+        the same way, behind those, and the app takes them when they reach it."""
+        focused = self.screen.focused
+        if (focused is not None and self._priority(event.key)
+                and not getattr(event, "behind", False)):
+            again = events.Key(event.key, event.character)
+            again.behind = True  # type: ignore[attr-defined]
+            focused.post_message(again)
+            return
+        event.typed_on = self.screen  # type: ignore[attr-defined]
         await super().on_event(event)
 
     def _priority(self, key: str) -> bool:
@@ -82,5 +87,4 @@ class TypeAhead(App[None]):
             self._hold_timer = None
         held, self._held = self._held, []
         for event in held:
-            event.typed_on = self.screen  # type: ignore[attr-defined]
-            await super().on_event(event)
+            await self._deliver(event)

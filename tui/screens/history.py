@@ -90,8 +90,8 @@ class PatientHistoryScreen(TabletimeScreen[None]):
         self._drawn = drawn = Event()
         filling = self.app.call_from_thread(self.show, entries, first, drawn)
         drawn.wait(DRAWN_WITHIN)  # formatting meanwhile would hold the interpreter it needs
-        if get_current_worker().is_cancelled:
-            return  # the screen was closed
+        if get_current_worker().is_cancelled or self._closed_meanwhile():
+            return  # the screen was closed (its unmount cancels the worker a moment later)
         if len(entries) > len(first):
             rows = first + [_cells(entry) for entry in entries[len(first):]]
             self.app.call_from_thread(self.show_rest, rows, filling)
