@@ -111,14 +111,17 @@ class Indexes:
                    if (entry := self._summary.get(month)) is None
                    or entry.version != DERIVATION or entry.digest != digest(stamps)]
         days = sum(len(by_month[month]) for month, _ in changed)
+        said = False
         if before_long is not None and days >= LONG_REBUILD_DAYS and self._store.saves:
             before_long(days)
+            said = True
         wrong = 0
         with self._batched():
             for month, everything in changed:
                 wrong += self._refresh(month, everything)
             self._seal_earlier()
-        self._tell(wrong, none_before=none_before)
+        if not (said and none_before):  # an index built where there was none, said before
+            self._tell(wrong, none_before=none_before)
         self.witness.tell()
         return wrong
 

@@ -216,3 +216,7 @@ def test_a_long_rebuild_at_open_is_said_before_it_starts(data_dir, clock, settin
     with Repository.open(data_dir, clock, settings, before_long_rebuild=told.append):
         pass
     assert told == [3]
+    shutil.rmtree(data_dir / "index")  # as after a restore: the wait said, nothing more
+    with Repository.open(data_dir, clock, settings, before_long_rebuild=told.append) as again:
+        assert not [n for n in again.pop_notices() if "index" in n.message]
+    assert told == [3, 3]
