@@ -29,6 +29,8 @@ from core.kinds import Discipline as Discipline
 from core.kinds import FurnishedBy as FurnishedBy
 from core.kinds import MedicareStatus as MedicareStatus
 from core.kinds import Method as Method
+from core.npi import npi
+from core.place import place_code
 from core.text import PATIENT_REF_MAX, bounded, refuse_controls
 
 
@@ -66,6 +68,15 @@ Name = Annotated[str, AfterValidator(bounded(80))]
 
 Label = Annotated[str, AfterValidator(bounded(200))]
 """A code's descriptor, a payer's name."""
+
+NpiNumber = Annotated[str, AfterValidator(npi)]
+"""A National Provider Identifier (10 digits, Luhn-checked with the prefix 80840), or empty."""
+
+PlaceOfService = Annotated[str, AfterValidator(place_code)]
+"""A CMS place of service code, two digits (`11` office, `10` telehealth at home)."""
+
+ProviderCode = Annotated[str, AfterValidator(lambda text: bounded(30)(text.strip()))]
+"""The therapist's identifier in the practice's billing system (its own code, not an NPI)."""
 
 
 

@@ -10,7 +10,19 @@ from uuid import UUID, uuid4
 from pydantic import Field
 
 from core.billing.units import BillingResult
-from core.models import Discipline, Frozen, Name, PatientRef, PayerProfile, Segment, UtcDatetime
+from core.models import (
+    Discipline,
+    Frozen,
+    Name,
+    NpiNumber,
+    PatientRef,
+    PayerProfile,
+    PlaceOfService,
+    ProviderCode,
+    Segment,
+    UtcDatetime,
+)
+from core.place import OFFICE, Place, Telehealth
 
 MAX_GROUP = 99
 """The most patients a group therapy session may hold (refused beyond it, before any write)."""
@@ -32,6 +44,18 @@ class Session(Frozen):
     """A therapist wrote the progress report at this visit (it restarts the 10-day clock)."""
     group_size: Annotated[int, Field(ge=2, le=MAX_GROUP)] | None = None
     """Patients in the group therapy of this visit (97150/92508), for the chart note."""
+    npi: NpiNumber = ""
+    """The rendering therapist's NPI, stamped with `therapist` when the session opens (a later
+    change of settings does not rewrite history)."""
+    provider_code: ProviderCode = ""
+    """The rendering therapist's code in the practice system, stamped likewise."""
+    place_of_service: PlaceOfService = OFFICE
+    telehealth: Telehealth | None = None
+    """None: in person."""
+
+    @property
+    def place(self) -> Place:
+        return Place(self.place_of_service, self.telehealth)
 
     @property
     def is_open(self) -> bool:

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
 from core.catalog import Catalog, CatalogEntry, CodeError, default_catalog
-from core.models import Discipline, Frozen, FurnishedBy, Method, Name, PayerProfile
+from core.models import (
+    Discipline,
+    Frozen,
+    FurnishedBy,
+    Method,
+    Name,
+    NpiNumber,
+    PayerProfile,
+    PlaceOfService,
+    ProviderCode,
+)
+from core.place import OFFICE
 
 DEFAULT_FAVOURITES = ("97110", "97140", "97530", "97112", "97116", "97535", "97035", "97010",
                       "G0283")
@@ -58,6 +70,17 @@ class Settings(Frozen):
     theme: Annotated[str, Field(max_length=60)] = Field(
         default="textual-dark", description="The app's colours, as last chosen.")
     custom_codes: tuple[CatalogEntry, ...] = ()
+    npi: NpiNumber = Field(default="", description="The therapist's NPI (10 digits), on every "
+                           "claim line as the rendering provider.")
+    provider_code: ProviderCode = Field(default="", description="The therapist's code in the "
+                                        "practice's billing system.")
+    billing_entity: Name = Field(default="", description="The practice or group that bills.")
+    place_of_service: PlaceOfService = Field(default=OFFICE, description="Where sessions "
+                                             "are furnished unless a session says otherwise.")
+    productivity_target: Annotated[int, Field(ge=1, le=100)] | None = Field(
+        default=None, description="The billable share of clock time aimed for, in percent.")
+    scheduled_hours: Annotated[Decimal, Field(gt=0, le=24, decimal_places=2)] | None = Field(
+        default=None, description="The hours of a scheduled treatment day, for productivity.")
 
     @field_validator("timezone")
     @classmethod

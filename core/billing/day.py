@@ -31,6 +31,7 @@ from core.billing.session import SessionBill, bill_session, tie_picks
 from core.billing.units import BillingResult
 from core.catalog import Catalog
 from core.models import Discipline, Frozen, Method
+from core.place import OFFICE, Telehealth
 from core.session import Session, SessionData, in_day_order
 
 STATUS_SOURCE = "CMS Physician Fee Schedule relative value file (PPRRVU), status column"
@@ -54,6 +55,13 @@ class ClaimRow(Frozen):
     """The estimated payment (85% of the allowed amount on a CQ/CO line)."""
     allowed: Decimal | None = None
     """The fee-schedule allowed amount, after the multiple-procedure reduction: what KX counts."""
+    place_of_service: str = OFFICE
+    telehealth: Telehealth | None = None
+    therapist: str = ""
+    """The rendering therapist (name and credentials as the session was stamped)."""
+    npi: str = ""
+    """The rendering therapist's NPI."""
+    provider_code: str = ""
 
 
 class Group(Frozen):
