@@ -24,6 +24,7 @@ from core.billing.modifiers import ClaimLine, claim_lines, discipline_warnings, 
 from core.billing.units import BillingResult, CodeMinutes
 from core.catalog import Catalog
 from core.kinds import Discipline, Method
+from core.place import OFFICE_VISIT, Place
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class SessionBill:
     """Codes still running (a live bill)."""
     notes: tuple[str, ...] = ()
     """Warnings about the recording itself (a forgotten timer), after the billing's own."""
+    place: Place = OFFICE_VISIT
+    """Where and how it was furnished: telehealth modifiers, facility or non-facility fees."""
 
     @cached_property
     def claim(self) -> tuple[ClaimLine, ...]:
@@ -111,12 +114,12 @@ class SessionBill:
 def bill_session(items: Sequence[CodeMinutes], terms: Terms, discipline: Discipline,
                  day: date, catalog: Catalog, *, prefer: Sequence[str] = (),
                  spans: Sequence[Span] = (), running: Sequence[str] = (),
-                 notes: Sequence[str] = ()) -> SessionBill:
+                 notes: Sequence[str] = (), place: Place = OFFICE_VISIT) -> SessionBill:
     """Bill minutes per code (in the order the codes started) under `terms`; `prefer` is
     the therapist's pick among tied codes, in order (the first pick first)."""
     billing = compute_units(items, terms.method, catalog, prefer, medicare=terms.medicare)
     return SessionBill(billing, terms, discipline, day, catalog, tuple(spans), tuple(running),
-                       tuple(notes))
+                       tuple(notes), place)
 
 
 def tie_picks(billing: BillingResult) -> tuple[str, ...]:

@@ -108,6 +108,12 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_summary(args: argparse.Namespace) -> int:
+    if args.last is not None and args.first is None:
+        raise UsageError("--to goes with --from: give the first day too")
+    if args.first is not None:
+        from tui.cli.week import run_summary_range
+
+        return run_summary_range(args)
     with Repository.open(resolve_data_dir(args.data_dir), system_clock, read_only=True) as repo:
         now = system_clock()
         summary = day_view(repo, args.date or repo.local(now).date(), now)

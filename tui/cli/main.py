@@ -75,9 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--from", dest="first", type=date_argument, metavar="DATE", help=DATE_HELP)
     export.add_argument("--to", dest="last", type=date_argument, metavar="DATE", help=DATE_HELP)
     export.add_argument(
-        "--kind", choices=["segments", "lines", "sessions"], default="segments",
+        "--kind", choices=["segments", "lines", "sessions", "charges"], default="segments",
         help="segments: one row per segment (the import format); lines: one claim line per "
-        "patient, date, discipline and code; sessions: one row per session with its chart note")
+        "patient, date, discipline and code; sessions: one row per session with its chart "
+        "note; charges: the claim lines as a practice system imports them (see --template)")
+    export.add_argument("--template", metavar="NAME",
+                        help="with --kind charges: the charge file template, shipped (generic) "
+                        "or NAME.toml in the data folder's templates/ (default: generic)")
     export.add_argument("--out", metavar="FILE",
                         help="a new file to write (default, or -: standard output)")
     export.add_argument("--force", action="store_true",
@@ -92,8 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="The day summary: every session of the date, Medicare pooling, claim "
         "lines with modifiers and estimates, totals and the biller's checks.",
     )
-    summary.add_argument("--date", type=date_argument, metavar="DATE",
-                         help=f"{DATE_HELP}; default: today")
+    when = summary.add_mutually_exclusive_group()
+    when.add_argument("--date", type=date_argument, metavar="DATE",
+                      help=f"{DATE_HELP}; default: today")
+    when.add_argument("--from", dest="first", type=date_argument, metavar="DATE",
+                      help="with --to: a view of each day of the range (productivity and "
+                      "totals), e.g. a week")
+    summary.add_argument("--to", dest="last", type=date_argument, metavar="DATE",
+                         help="the last day of the --from range (default: --from + 6 days)")
     summary.add_argument("--json", action="store_true", help="print one JSON object")
 
     patient = commands.add_parser(
@@ -230,6 +240,11 @@ def _add_units_parser(commands: Any) -> None:
     units.add_argument("--date", type=date_argument, metavar="DATE",
                        help=f"the date of service, for the fee year and the edits in force "
                             f"({DATE_HELP}; default: today)")
+    units.add_argument("--pos", metavar="CODE", default="11",
+                       help="the place of service (default 11 office; 10 telehealth at home, "
+                       "02 telehealth elsewhere, 22/19 outpatient hospital: facility rate)")
+    units.add_argument("--telehealth", choices=("video", "audio"),
+                       help="furnished by telehealth: modifier 95 (video) or 93 (audio only)")
     units.add_argument("--json", action="store_true", help="print one JSON object")
     units.add_argument("items", nargs="*", metavar="CODE=MINUTES", help="e.g. 97110=33 97161")
 

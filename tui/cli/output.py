@@ -124,6 +124,8 @@ def units_json(bill: SessionBill) -> dict[str, Any]:
         "medicare": bill.terms.medicare,
         "discipline": bill.discipline.value,
         "date_of_service": bill.day.isoformat(),
+        "place_of_service": bill.place.pos,
+        "telehealth": None if bill.place.telehealth is None else bill.place.telehealth.value,
         "total_timed_minutes": result.total_timed_minutes,
         "total_treatment_minutes": result.total_treatment_minutes,
         "timed_units": result.timed_units,
