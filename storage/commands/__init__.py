@@ -21,6 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from core.models import Discipline, FurnishedBy, PayerProfile, Segment
+from core.place import Place
 from core.session import Session
 from storage.commands.group import Group, GroupClosed, Member
 from storage.commands.guards import Guards
@@ -64,8 +65,9 @@ class Commands:
     # ---- group therapy (group.py) ---------------------------------------------------------
 
     def start_group(self, patients: Sequence[str], code: str = "97150", *,
-                    new_payer: str | None = None) -> list[Segment]:
-        return self._group.start(patients, code, new_payer=new_payer)
+                    new_payer: str | None = None, place: Place | None = None
+                    ) -> list[Segment]:
+        return self._group.start(patients, code, new_payer=new_payer, place=place)
 
     def group_newcomers(self, patients: Sequence[str], new_payer: str | None = None
                         ) -> dict[str, str]:
@@ -111,8 +113,9 @@ class Commands:
     # ---- sessions (sessions.py) -----------------------------------------------------------
 
     def create_session(self, patient: str, payer: str | PayerProfile,
-                       discipline: Discipline | None = None) -> Session:
-        return self._sessions.create(patient, payer, discipline)
+                       discipline: Discipline | None = None, place: Place | None = None
+                       ) -> Session:
+        return self._sessions.create(patient, payer, discipline, place)
 
     def close_session(self, session_id: UUID, *, stop_running: bool = False,
                       prefer: Sequence[str] = (), stop_at: datetime | None = None) -> Session:
@@ -124,9 +127,9 @@ class Commands:
 
     def edit_session(self, session_id: UUID, *, patient: str | None = None,
                      payer: str | None = None, discipline: Discipline | None = None,
-                     reason: str = "corrected") -> Session:
+                     place: Place | None = None, reason: str = "corrected") -> Session:
         return self._sessions.edit(session_id, patient=patient, payer=payer,
-                                   discipline=discipline, reason=reason)
+                                   discipline=discipline, place=place, reason=reason)
 
     def mark_progress_report(self, session_id: UUID, written: bool = True) -> Session:
         return self._sessions.mark_progress_report(session_id, written)

@@ -1,7 +1,9 @@
 """Group therapy: one group code started at one instant in the open session of today of each
 of two or more patients (a new session where there is none), and stopped in all at once. The
 group follows the room: a late patient joins it, one leaves early, and the group's sessions
-close together.
+close together. Every member's session is at the group's place, in its mode (in person or
+telehealth): a new session takes them, and a patient whose open session of today is elsewhere
+is refused (a session has one place; p corrects it).
 
 `group_size` is the most patients treated at once in a group during the visit (what the
 chart note says): a patient who joins raises it for everyone in the group from then on (the
@@ -18,9 +20,10 @@ from uuid import UUID, uuid4
 from core.audit import Action
 from core.care.history import Visit
 from core.models import Segment
+from core.place import Place
 from core.session import MAX_GROUP, Session
 from storage.commands.guards import Guards
-from storage.commands.sessions import Sessions
+from storage.commands.sessions import Sessions, checked_place, default_place
 from storage.commands.writing import Writer, dump
 from storage.context import Context
 from storage.errors import InvalidChange, StorageError, disk_problem
@@ -46,25 +49,30 @@ class Group:
         self._sessions = sessions
 
     def start(self, patients: Sequence[str], code: str = "97150", *,
-              new_payer: str | None = None) -> list[Segment]:
+              new_payer: str | None = None, place: Place | None = None) -> list[Segment]:
         """Group therapy (97150; 92508 for speech) for two or more patients at once (at most
         MAX_GROUP): each gets its open session of today (a new one takes the patient's last
-        payer and discipline, or `new_payer` for a patient seen first), the group code starts
-        in all of them at one instant and each session keeps the group's size. The
+        payer and discipline, or `new_payer` for a patient seen first, at the group's `place`,
+        by default the settings'), the group code starts in all of them at one instant and
+        each session keeps the group's size. The
         therapist's one-on-one timed code stops there (one pair of hands) and none starts
         while the group runs. Everything is checked before the first write."""
         self._guards.require_writer()
         entry = self._guards.group_code(code)
         names = self._names(patients)
         payer = self._guards.payer(new_payer).name if new_payer else None
+        where = checked_place(default_place(self._ctx.settings) if place is None else place)
         self._guards.no_group_running()
         now = self._writer.now()
+        for name in names:
+            self._same_place(name, self._ctx.local(now).date(), where)
         for other in self._ctx.queries.running_timed():
             other_session = self._ctx.queries.session(other.session_id)
             self._writer.stop(other_session, [other], now, f"group {entry.code} started")
             self._ctx.notify(f"Stopped {other.code} on {other_session.patient}: group therapy "
                              "started", "information")
-        started = [self._join(self._session_for(name, now, payer), entry.code, now, len(names))
+        started = [self._join(self._session_for(name, now, payer, where), entry.code, now,
+                              len(names))
                    for name in names]
         self._ctx.clock.saw(now)
         return started
@@ -130,6 +138,14 @@ class Group:
             return new_payer or self._ctx.settings.payers[0].name
         return None
 
+    def _same_place(self, patient: str, today: date, place: Place) -> None:
+        """The patient's open session of today, if any, is at the group's place and mode."""
+        session = self._open_today(patient, today)
+        if session is not None and session.place != place:
+            raise InvalidChange(f"{patient}'s session today is {session.place.words()}, the "
+                                f"group {place.words()}: a session has one place (p corrects "
+                                "it)")
+
     def _open_today(self, patient: str, today: date) -> Session | None:
         return next((s for s in self._ctx.queries.open_sessions()
                      if s.patient == patient and s.date_of_service == today), None)
@@ -139,16 +155,18 @@ class Group:
         payers = {p.name for p in self._ctx.settings.payers}
         return last.payer if last is not None and last.payer in payers else None
 
-    def _session_for(self, patient: str, now: datetime, new_payer: str | None) -> Session:
-        """The patient's open session of today, or a new one under their last payer and
-        discipline (`new_payer`, else the settings' first payer, for a new patient)."""
+    def _session_for(self, patient: str, now: datetime, new_payer: str | None,
+                     place: Place) -> Session:
+        """The patient's open session of today, or a new one at `place` under their last
+        payer and discipline (`new_payer`, else the settings' first payer, for a new
+        patient)."""
         session = self._open_today(patient, self._ctx.local(now).date())
         if session is not None:
             return session
         last = self._ctx.queries.last_visit(patient)
         payer = self._payer_of(last) or new_payer or self._ctx.settings.payers[0].name
         return self._sessions.create(patient, payer,
-                                     None if last is None else last.discipline)
+                                     None if last is None else last.discipline, place)
 
     def stop(self) -> list[Segment]:
         """Stop the running group in every session at one instant."""
@@ -178,10 +196,11 @@ class Group:
 
     def join(self, patient: str, *, new_payer: str | None = None) -> Segment:
         """A late patient joins the running group: the group code starts now in their open
-        session of today (a new one, as `start` makes it, when there is none), and the group
-        size of everyone in it is raised to the count from now on. Refused, writing nothing:
-        no group running, the patient in it already, one-on-one time of theirs running (one
-        pair of hands), a group of MAX_GROUP already."""
+        session of today (a new one at the group's place, as `start` makes it, when there is
+        none), and the group size of everyone in it is raised to the count from now on.
+        Refused, writing nothing: no group running, the patient in it already, one-on-one
+        time of theirs running (one pair of hands), their session elsewhere than the group,
+        a group of MAX_GROUP already."""
         self._guards.require_writer()
         members = self._running()
         name = self._guards.patient_ref(patient)
@@ -196,7 +215,9 @@ class Group:
                                 f"{len(members)}")
         self._hands_free(name)
         now = self._writer.now()
-        session = self._session_for(name, now, payer)
+        place = members[0][0].place
+        self._same_place(name, self._ctx.local(now).date(), place)
+        session = self._session_for(name, now, payer, place)
         size = len(members) + 1
         others = [s for s, _ in members]
         joined = self._join(session, members[0][1].code, now, size,

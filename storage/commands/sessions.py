@@ -1,6 +1,10 @@
-"""Changes to a session as a whole: open, close, reopen, correct its patient, payer or
-discipline, mark its progress report, delete it and bring it back. Audited and undoable like
-every change."""
+"""Changes to a session as a whole: open, close, reopen, correct its patient, payer,
+discipline or place of service, mark its progress report, delete it and bring it back.
+Audited and undoable like every change.
+
+A session is stamped when it opens with who renders it (the settings' therapist, NPI and
+provider code) and where (the settings' place of service unless one is given): a later change
+of the settings never rewrites a session."""
 
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ from pydantic import ValidationError
 from core.audit import Action
 from core.billing.recorded import bill_recorded
 from core.models import Discipline, FurnishedBy, PayerProfile, Segment, problem
+from core.place import Place, Telehealth, is_telehealth_place, place_name
 from core.session import Session
+from core.settings import Settings
 from core.text import a_or_an
 from storage.commands.guards import Guards
 from storage.commands.writing import Writer, closed_state, dump
@@ -26,16 +32,21 @@ class Sessions:
         self._ctx, self._guards, self._writer = context, guards, writer
 
     def create(self, patient: str, payer: str | PayerProfile,
-               discipline: Discipline | None = None) -> Session:
+               discipline: Discipline | None = None, place: Place | None = None) -> Session:
+        """A new session of today; `place` where and how it is furnished (default: the
+        settings' place of service, in person, or by video at a telehealth-only place)."""
         self._guards.require_writer()
         settings = self._ctx.settings
         profile = payer if isinstance(payer, PayerProfile) else self._guards.payer(payer)
+        where = checked_place(default_place(settings) if place is None else place)
         now = self._writer.now()
         try:
             session = Session(patient=patient, payer=profile,
                               discipline=discipline or settings.discipline,
                               date_of_service=self._ctx.local(now).date(), opened_at=now,
-                              therapist=settings.therapist)
+                              therapist=settings.therapist, npi=settings.npi,
+                              provider_code=settings.provider_code,
+                              place_of_service=where.pos, telehealth=where.telehealth)
         except ValidationError as error:
             raise InvalidChange(_patient_words(error)) from None
         earlier = [s for s in self._ctx.queries.sessions_on(session.date_of_service)
@@ -110,9 +121,11 @@ class Sessions:
                                         after=closed_state(reopened), reason=reason)
 
     def edit(self, session_id: UUID, *, patient: str | None = None, payer: str | None = None,
-             discipline: Discipline | None = None, reason: str = "corrected") -> Session:
-        """Correct an open session's patient reference, payer or discipline (a closed one must
-        be reopened first: its billing was stored with them). Audited; `undo` puts them back."""
+             discipline: Discipline | None = None, place: Place | None = None,
+             reason: str = "corrected") -> Session:
+        """Correct an open session's patient reference, payer, discipline or place (a closed
+        one must be reopened first: its billing was stored with them, and the place sets its
+        telehealth modifier and its fees). Audited; `undo` puts them back."""
         session = self._guards.writable(session_id)
         wanted: dict[str, object] = {}
         if patient is not None and patient.strip() != session.patient:
@@ -121,6 +134,12 @@ class Sessions:
             wanted["payer"] = self._guards.payer(payer).model_dump(mode="json")
         if discipline is not None and discipline is not session.discipline:
             wanted["discipline"] = discipline.value
+        if place is not None:
+            checked_place(place)
+            if place.pos != session.place_of_service:
+                wanted["place_of_service"] = place.pos
+            if place.telehealth is not session.telehealth:
+                wanted["telehealth"] = None if place.telehealth is None else place.telehealth.value
         if not wanted:
             raise InvalidChange("nothing to change: the session already has these")
         try:
@@ -190,6 +209,22 @@ class Sessions:
                                                    reason="delete of the session"))
         self._ctx.indexes.day_changed(day)
         return session
+
+
+def default_place(settings: Settings) -> Place:
+    """Where a session is furnished unless said otherwise: the settings' place of service, in
+    person, or by video at a place that exists only for telehealth (02, 10)."""
+    pos = settings.place_of_service
+    return Place(pos, Telehealth.VIDEO if is_telehealth_place(pos) else None)
+
+
+def checked_place(place: Place) -> Place:
+    """A place a claim can carry: POS 02 and 10 are telehealth's own, never in person."""
+    if place.telehealth is None and is_telehealth_place(place.pos):
+        raise InvalidChange(f"POS {place.pos} ({place_name(place.pos)}) is for telehealth "
+                            "only: choose video or audio, or another place for an in-person "
+                            "visit")
+    return place
 
 
 def _patient_words(error: ValidationError) -> str:
