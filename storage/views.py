@@ -51,7 +51,9 @@ def day_view(repo: Repository, day: date, now: datetime) -> DaySummary:
                          report_deadlines=repo.queries.report_deadlines(day, sessions),
                          certifications=repo.queries.plan_of_care_deadlines(day, sessions),
                          authorizations=repo.queries.authorization_balances(day, sessions),
-                         therapist_discipline=repo.settings.discipline)
+                         therapist_discipline=repo.settings.discipline,
+                         productivity_target=repo.settings.productivity_target,
+                         scheduled_hours=repo.settings.scheduled_hours)
 
 
 def patient_history_view(repo: Repository, patient: str) -> list[HistoryEntry]:

@@ -17,6 +17,7 @@ from pydantic import Field
 from core.billing.checks import CheckKind, DayCheck, DayFacts, day_checks
 from core.billing.day import ClaimRow, Group, bill_day
 from core.billing.modifiers import TherapyBucket, billed_text
+from core.billing.productivity import Productivity, day_productivity
 from core.billing.units import BillingResult
 from core.care.deadlines import (
     PLAN_SOURCE,
@@ -87,6 +88,8 @@ class DaySummary(Frozen):
     timed_units: int
     amount: Decimal
     checks: tuple[DayCheck, ...]
+    productivity: Productivity | None = None
+    """Billable over clock minutes (core.billing.productivity); None without a segment."""
 
     def units_text(self, item: SessionDay) -> str:
         """A session's claim lines and the codes it does not bill, as every screen and
@@ -145,6 +148,8 @@ def summarize_day(
     certifications: Mapping[DeadlineKey, PlanOfCareDeadline] | None = None,
     authorizations: Mapping[tuple[str, str], AuthorizationBalance] | None = None,
     therapist_discipline: Discipline | None = None,
+    productivity_target: int | None = None,
+    scheduled_hours: Decimal | None = None,
 ) -> DaySummary:
     """Summarise one date of service.
 
@@ -153,7 +158,8 @@ def summarize_day(
     progress-report clock on this day (core.care.deadlines), a check from the 8th treatment day;
     `certifications` their plan-of-care clocks; `authorizations` the balance of each
     patient's authorization with a payer of the day; `therapist_discipline` the discipline
-    of the therapist whose folder this is (a session of another is a check).
+    of the therapist whose folder this is (a session of another is a check);
+    `productivity_target` and `scheduled_hours` the settings' of the same names.
     """
     billed = bill_day(sessions, now, catalog, year_to_date)
     ordered = billed.ordered
@@ -185,6 +191,8 @@ def summarize_day(
         timed_units=sum(g.timed_units for g in groups),
         amount=sum((row.amount for row in rows if row.amount is not None), Decimal(0)),
         checks=tuple(checks),
+        productivity=day_productivity(billed, now, target=productivity_target,
+                                      scheduled_hours=scheduled_hours),
     )
 
 
