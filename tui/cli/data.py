@@ -11,7 +11,7 @@ import json
 import sys
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from core.billing.modifiers import TherapyBucket
 from core.kinds import EARLIEST_YEAR, LATEST_YEAR, Discipline
@@ -30,6 +30,9 @@ from tui.cli.output import (
     summary_json,
     summary_text,
 )
+
+if TYPE_CHECKING:
+    from core.formats.charges import ChargeTemplate
 
 
 def printable_lines(text: str) -> str:
@@ -58,6 +61,7 @@ def run_export(args: argparse.Namespace) -> int:
     """Every kind of export is whole or nothing: a day file of the range that could not be
     read (or lost sessions) writes nothing, exit 1, unless --partial accepts a file without
     it; standard output too gets the export only once it is complete."""
+    from storage.charges import write_charges
     from storage.errors import IncompleteExport
     from storage.exports import check_out, named_files, require_whole, write_out, write_stream
     from storage.reports import (
@@ -70,7 +74,10 @@ def run_export(args: argparse.Namespace) -> int:
 
     if args.first and args.last and args.first > args.last:
         raise UsageError(f"--from {args.first} is after --to {args.last}")
+    if args.template is not None and args.kind != "charges":
+        raise UsageError("--template goes with --kind charges")
     data_dir = resolve_data_dir(args.data_dir)
+    template = _charge_template(data_dir, args.template) if args.kind == "charges" else None
     out = None if args.out in (None, "-") else Path(args.out).expanduser()
     if out is not None:
         check_out(out, data_dir, force=args.force)  # before the work, not after it
@@ -83,6 +90,8 @@ def run_export(args: argparse.Namespace) -> int:
                 rows = write_segments(repo, args.first, args.last, stream)
             elif args.kind == "lines":
                 rows = write_lines(repo, args.first, args.last, now, stream)
+            elif template is not None:
+                rows = write_charges(repo, template, args.first, args.last, now, stream)
             else:
                 rows = write_sessions(repo, args.first, args.last, now, stream)
             try:
@@ -96,7 +105,8 @@ def run_export(args: argparse.Namespace) -> int:
         try:
             rows = (write_stream(sys.stdout, produce) if out is None
                     else write_out(out, data_dir, produce, force=args.force))
-            if args.kind == "lines" and (still_open := left_open(repo, args.first, args.last)):
+            billed = args.kind in ("lines", "charges")
+            if billed and (still_open := left_open(repo, args.first, args.last)):
                 say(f"warning: {left_open_text(still_open)}")
         finally:
             _report_notices(repo)
@@ -105,6 +115,22 @@ def run_export(args: argparse.Namespace) -> int:
     if out is not None:
         say(f"wrote {plural(rows, 'row')} of {args.kind} to {out}")
     return EXIT_OK
+
+
+def _charge_template(data_dir: Path, name: str | None) -> ChargeTemplate:
+    """The template asked for (generic by default), checked before anything is read or
+    written; one of the data folder's templates/ is named, as it takes the shipped one's place."""
+    from core.formats.charges import DEFAULT_TEMPLATE, SHIPPED, TemplateError
+    from storage.charges import find_template
+
+    try:
+        template, path = find_template(data_dir, name or DEFAULT_TEMPLATE)
+    except TemplateError as error:
+        raise UsageError(str(error)) from None
+    if path is not None:
+        instead = f", in place of the shipped {path.stem}" if path.stem in SHIPPED else ""
+        say(f"using the template {path}{instead}")
+    return template
 
 
 def run_summary(args: argparse.Namespace) -> int:
