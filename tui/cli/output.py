@@ -10,10 +10,11 @@ from core.billing.modifiers import describe, units_words
 from core.formats.money import dollars
 
 if TYPE_CHECKING:
+    from core.billing.productivity import Productivity
     from core.billing.session import SessionBill
     from core.billing.summary import DaySummary
     from storage.check import CheckReport
-    from storage.views import PatientView
+    from storage.views import Figures, PatientView, RangeView
 from core.formats.money import cents
 from core.text import plural
 
@@ -82,7 +83,23 @@ def summary_json(summary: DaySummary) -> dict[str, Any]:
              "sessions": [str(i) for i in check.session_ids], "source": check.source}
             for check in summary.checks
         ],
+        "productivity": productivity_json(summary.productivity),
     }
+
+
+def productivity_json(figure: Productivity | None) -> dict[str, Any] | None:
+    """None for a day without a segment; percents rounded down (core.billing.productivity)."""
+    if figure is None:
+        return None
+    return {"billable_minutes": figure.billable_minutes, "clock_minutes": figure.clock_minutes,
+            "percent": figure.percent, "scheduled_minutes": figure.scheduled_minutes,
+            "scheduled_percent": figure.scheduled_percent, "target": figure.target,
+            "target_met": figure.target_met, "running": figure.running}
+
+
+def productivity_text(figure: Productivity | None) -> str:
+    return "Productivity: " + ("no figure (no segment recorded)" if figure is None
+                               else figure.words())
 
 
 def summary_text(summary: DaySummary) -> str:
@@ -109,10 +126,48 @@ def summary_text(summary: DaySummary) -> str:
         rows.append(f"  {row.patient:<{who}}{line:<18} x{row.units:<3} {amount:>9}{allowed}")
     rows += ["", f"Totals: {summary.timed_minutes} timed min, {summary.treatment_minutes} "
              f"treatment min, {units_words(summary.units, summary.timed_units)}, estimate "
-             f"${summary.amount:.2f}"]
+             f"${summary.amount:.2f}", productivity_text(summary.productivity)]
     if summary.checks:
         rows += ["", "Checks:", *(f"  ! {check.message}" for check in summary.checks)]
     return "\n".join(rows)
+
+
+def range_json(view: RangeView) -> dict[str, Any]:
+    """`summary --from --to --json`: each date of the range, then the totals."""
+    return {"from": view.first.isoformat(), "to": view.last.isoformat(),
+            "days": [{"date": day.isoformat(), **_figures_json(figures)}
+                     for day, figures in view.days],
+            "totals": _figures_json(view.totals)}
+
+
+def _figures_json(figures: Figures) -> dict[str, Any]:
+    return {"sessions": figures.sessions, "open_sessions": figures.open_sessions,
+            "units": figures.units, "timed_units": figures.timed_units,
+            "estimated_amount": cents(figures.amount),
+            "productivity": productivity_json(figures.productivity)}
+
+
+def range_text(view: RangeView) -> str:
+    """A row a day, a row of totals, then the target and the scheduled days in words."""
+    totals = view.totals
+    rows = [f"Summary {view.first:%a %d %b %Y} to {view.last:%a %d %b %Y}: "
+            f"{plural(totals.sessions, 'session')}", "",
+            f"{'Day':<16}{'Sessions':>12}{'Billable':>10}{'Clock':>7}{'Prod':>6}{'Units':>7}"
+            f"{'Estimate':>13}"]
+    rows += [_figures_row(f"{day:%a %d %b %Y}", figures) for day, figures in view.days]
+    rows += [_figures_row("Total", totals), "", productivity_text(totals.productivity)]
+    return "\n".join(rows)
+
+
+def _figures_row(label: str, figures: Figures) -> str:
+    figure = figures.productivity
+    billable, clock, percent = (("-", "-", "-") if figure is None else (
+        str(figure.billable_minutes), str(figure.clock_minutes),
+        "-" if figure.percent is None else f"{figure.percent}%"))
+    sessions = str(figures.sessions) + (f" ({figures.open_sessions} open)"
+                                        if figures.open_sessions else "")
+    return (f"{label:<16}{sessions:>12}{billable:>10}{clock:>7}{percent:>6}{figures.units:>7}"
+            f"{dollars(figures.amount):>13}")
 
 
 def units_json(bill: SessionBill) -> dict[str, Any]:
