@@ -1,11 +1,11 @@
-"""The code catalog: which codes exist, which are timed and in what units, their Medicare
-status and RVUs.
+"""The code catalog: which codes exist, which are timed and in what units, their Medicare status
+and RVUs.
 
 The data ships as files, so that a new fee year is a data change, not a code change:
 `core/data/catalog.json` (codes in our words, unit lengths and families with their source) and
-`core/data/pprrvu-therapy.csv` (CMS's PPRRVU rows, copied verbatim: work, practice-expense and
-malpractice RVUs, status, multiple-procedure indicator, conversion factor). Custom codes from
-settings extend it.
+`core/data/pprrvu-therapy.csv` (CMS's PPRRVU rows, copied verbatim: work, practice-expense
+(non-facility and facility) and malpractice RVUs, status, multiple-procedure indicator,
+conversion factor). Custom codes from settings extend it.
 """
 
 from __future__ import annotations
@@ -38,23 +38,37 @@ MPPR_INDICATOR = 5
 
 @dataclass(frozen=True)
 class Rvu:
-    """National non-facility relative value units of one code for one fee year, and whether
-    Medicare's multiple-procedure reduction applies to it (PPRRVU indicator 5)."""
+    """National relative value units of one code for one fee year (`pe` and `total` at the
+    non-facility rate, `pe_fac` and `total_fac` at the facility rate), and whether Medicare's
+    multiple-procedure reduction applies to it (PPRRVU indicator 5). A custom code without
+    facility RVUs is priced at its one rate everywhere."""
 
     work: Decimal
     pe: Decimal
     mp: Decimal
     total: Decimal
     mult_proc: int = 0
+    pe_fac: Decimal | None = None
+    total_fac: Decimal | None = None
     __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
 
     @property
     def reduced(self) -> bool:
         return self.mult_proc == MPPR_INDICATOR
 
+    def at(self, facility: bool) -> Rvu:
+        """The RVUs paid at a facility place of service (`facility`) or elsewhere, as `pe` and
+        `total`: the fee arithmetic is the same at both rates."""
+        if not facility or self.pe_fac is None or self.total_fac is None:
+            return self
+        return replace(self, pe=self.pe_fac, total=self.total_fac)
+
     def __post_init__(self) -> None:
-        if min(self.work, self.pe, self.mp, self.total) < 0:
+        parts = [self.work, self.pe, self.mp, self.total, self.pe_fac, self.total_fac]
+        if min(part for part in parts if part is not None) < 0:
             raise ValueError("relative value units cannot be negative")
+        if (self.pe_fac is None) != (self.total_fac is None):
+            raise ValueError("facility RVUs come as a pair: practice expense and total")
 
 
 @dataclass(frozen=True)
@@ -235,7 +249,8 @@ def _entry(item: dict[str, Any], fee_rows: dict[int, dict[str, str]],
     for year, row in fee_rows.items():
         rvu = Rvu(work=Decimal(row["work_rvu"]), pe=Decimal(row["pe_nonfac_rvu"]),
                   mp=Decimal(row["mp_rvu"]), total=Decimal(row["total_nonfac"]),
-                  mult_proc=int(row["mult_proc"]))
+                  mult_proc=int(row["mult_proc"]), pe_fac=Decimal(row["pe_fac_rvu"]),
+                  total_fac=Decimal(row["total_fac"]))
         if rvu.total:
             rvus[year] = rvu
     status = fee_rows[max(fee_rows)]["status"] if fee_rows else item.get("medicare_status", "A")

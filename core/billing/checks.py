@@ -61,6 +61,10 @@ class CheckKind(StrEnum):
     ASSISTANT_EVALUATION = "assistant-evaluation"
     GROUP_OVERLAP = "group-overlap"
     OTHER_DISCIPLINE = "other-discipline"
+    TELEHEALTH_WAIVER = "telehealth-waiver"
+    TELEHEALTH_CODE = "telehealth-code"
+    TELEHEALTH_PLACE = "telehealth-place"
+    POOLED_PLACES = "pooled-places"
 
 
 class DayCheck(Frozen):
@@ -109,6 +113,33 @@ def pooling(facts: DayFacts) -> list[DayCheck]:
                 f"not the {group.per_session_units} of the sessions one by one"))
             for group in facts.billed.groups
             if group.pooled is not None and group.timed_units != group.per_session_units]
+
+
+def pooled_places(facts: DayFacts) -> list[DayCheck]:
+    """Sessions billed together that were furnished at different places, modes or by different
+    therapists: the pooled lines go out under the first session's (section 12), which may be
+    wrong for the others' minutes."""
+    by_id = {s.id: s for s, _ in facts.ordered}
+    checks = []
+    for group in facts.billed.groups:
+        members = [by_id[i] for i in group.session_ids]
+        first = members[0]
+        differ = []
+        if len({s.place for s in members}) > 1:
+            differ.append("place of service or mode (" + "; ".join(
+                dict.fromkeys(s.place.words() for s in members)) + ")")
+        if len({(s.therapist, s.npi) for s in members}) > 1:
+            differ.append("rendering therapist (" + "; ".join(
+                dict.fromkeys(s.therapist or "not named" for s in members)) + ")")
+        if differ:
+            by = first.therapist or "the therapist not named"
+            checks.append(DayCheck(kind=CheckKind.POOLED_PLACES, session_ids=group.session_ids,
+                                   message=(
+                f"{group.patient} {group.discipline}: the {len(members)} sessions billed "
+                f"together differ in {' and '.join(differ)}; their lines go out under the "
+                f"first session's ({first.place.words()}, {by}): split the lines by hand "
+                "where the payer needs each on its own")))
+    return checks
 
 
 def timed_overlaps(facts: DayFacts) -> list[DayCheck]:
@@ -272,7 +303,7 @@ def other_discipline(facts: DayFacts) -> list[DayCheck]:
             for s, _ in facts.ordered if s.discipline is not own]
 
 
-DAY_RULES_FIRST: tuple[DayRule, ...] = (pooling, timed_overlaps, clock_time)
+DAY_RULES_FIRST: tuple[DayRule, ...] = (pooling, pooled_places, timed_overlaps, clock_time)
 SESSION_RULES: tuple[SessionRule, ...] = (forgotten_timer, no_units, undefined_codes,
                                           code_disciplines, assistant_evaluations, still_open)
 DAY_RULES_LAST: tuple[DayRule, ...] = (missing_discipline_modifier, group_overlaps,

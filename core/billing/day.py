@@ -2,7 +2,12 @@
 together (billing-spec sections 3.5 and 4: on their pooled minutes, under either method), the
 claim rows priced with the multiple-procedure reduction across the patient's date (6), KX on
 the allowed amount (7), and the checks that come from billing itself: KX, Medicare status
-(10), NCCI edits and unit limits. The rest of the biller's checks are core.billing.checks'.
+(10), NCCI edits and unit limits, Medicare's telehealth rules (12). The rest of the biller's
+checks are core.billing.checks'.
+
+Each claim row says where and how it was furnished and by whom, as its session was stamped;
+sessions billed together go out under their first session's place and therapist (a check says
+when the others differ).
 """
 
 from __future__ import annotations
@@ -15,7 +20,13 @@ from functools import cached_property
 from uuid import UUID
 
 from core.billing.checks import CheckKind, DayCheck
-from core.billing.edits import MUE_CHECK, code_findings, overlap_findings, units_by_code
+from core.billing.edits import (
+    MUE_CHECK,
+    code_findings,
+    overlap_findings,
+    telehealth_findings,
+    units_by_code,
+)
 from core.billing.explain import medicare_status_warning
 from core.billing.fees import LineFee, estimate_fees
 from core.billing.minutes import code_minutes
@@ -31,7 +42,7 @@ from core.billing.session import SessionBill, bill_session, tie_picks
 from core.billing.units import BillingResult
 from core.catalog import Catalog
 from core.models import Discipline, Frozen, Method
-from core.place import OFFICE, Telehealth
+from core.place import OFFICE, Place, Telehealth
 from core.session import Session, SessionData, in_day_order
 
 STATUS_SOURCE = "CMS Physician Fee Schedule relative value file (PPRRVU), status column"
@@ -83,6 +94,8 @@ class Group(Frozen):
     not_billed: dict[str, str]
     """Recorded codes that make no claim line, and why (core.billing.modifiers.not_billed)."""
     fee_year: int
+    place: Place
+    """Where and how the lines were furnished: the first session's."""
 
 
 def medicare_amounts(rows: Iterable[ClaimRow]) -> YearToDate:
@@ -120,8 +133,8 @@ class DayBilling:
 
     @cached_property
     def checks(self) -> tuple[DayCheck, ...]:
-        """KX and Medicare status, group by group, then NCCI edits (no other check: see
-        `summarize_day`)."""
+        """KX and Medicare status, group by group, then NCCI edits and Medicare's telehealth
+        rules (no other check: see `summarize_day`)."""
         first_of = {s.id: s for s, _ in self.ordered}
         found: list[DayCheck] = []
         for group, kx in zip(self.groups, self.kx, strict=True):
@@ -129,6 +142,7 @@ class DayBilling:
                 found += kx
                 found += _status_checks(group, self.ordered, self.catalog)
         found += _edit_checks(self.ordered, self.groups, self.rows, first_of)
+        found += _telehealth_checks(self.groups, first_of)
         return tuple(found)
 
 
@@ -199,7 +213,7 @@ def _groups(ordered: Sequence[SessionData], bills: Mapping[UUID, SessionBill],
                      for code in tie_picks(s.billing)]
             bill = bill_session(code_minutes([g for _, segs in members for g in segs], now),
                                 bill.terms, discipline, bill.day, catalog,
-                                prefer=list(dict.fromkeys(picks)))
+                                prefer=list(dict.fromkeys(picks)), place=bill.place)
             pooled = bill.billing
         result = bill.billing
         groups.append(Group(
@@ -211,6 +225,7 @@ def _groups(ordered: Sequence[SessionData], bills: Mapping[UUID, SessionBill],
             per_session_units=sum(bills[i].billing.timed_units for i in ids),
             billing=result,
             pooled=pooled,
+            place=bill.place,
         ))
     return groups
 
@@ -250,7 +265,9 @@ def _row(group: Group, first: Session, fee: LineFee) -> ClaimRow:
                     payer=group.payer, method=first.payer.method, medicare=first.payer.medicare,
                     discipline=group.discipline, code=line.code, modifiers=line.modifiers,
                     units=line.units, minutes=line.minutes, amount=fee.amount,
-                    allowed=fee.allowed)
+                    allowed=fee.allowed, place_of_service=line.place.pos,
+                    telehealth=line.place.telehealth, therapist=first.therapist,
+                    npi=first.npi, provider_code=first.provider_code)
 
 
 def _apply_kx(rows: list[ClaimRow], group: Group, first: Session,
@@ -340,3 +357,20 @@ def _edit_checks(ordered: Sequence[SessionData], groups: Sequence[Group],
     return checks
 
 
+
+
+def _telehealth_checks(groups: Sequence[Group], first_of: Mapping[UUID, Session]
+                       ) -> list[DayCheck]:
+    """Medicare's telehealth rules on each Medicare group's billed lines, where the group was
+    furnished (other payers have their own rules: their lines carry 95/93 unchecked)."""
+    checks = []
+    for group in groups:
+        first = first_of[group.session_ids[0]]
+        if not first.payer.medicare:
+            continue
+        for finding in telehealth_findings((line.code for line in group.lines), group.place,
+                                           first.date_of_service):
+            checks.append(DayCheck(kind=CheckKind(finding.check), session_ids=group.session_ids,
+                                   message=f"{group.patient}: {finding.message}",
+                                   source=finding.source))
+    return checks

@@ -1,9 +1,11 @@
 """NCCI edits and Medically Unlikely Edits (billing-spec section 7): which codes may not go
-together on one patient's date, and how many units of a code a date allows.
+together on one patient's date, and how many units of a code a date allows; and Medicare's
+telehealth rules for therapy (section 12): the waiver's dates, the telehealth services list, the
+telehealth places of service.
 
-The edits are data (`core/data/edits.json`, each with its source and the dates it is in force),
-never code. A finding names the edit and its source; nothing here adds a modifier or moves a
-unit: the biller decides.
+The edits are data (`core/data/edits.json`, `core/data/telehealth.json`, each with its source
+and the dates it is in force), never code. A finding names the edit and its source; nothing here
+adds a modifier or moves a unit: the biller decides.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from core.place import Place, is_telehealth_place, place_name
 from core.text import plural
 
 
@@ -66,6 +69,9 @@ class Finding:
     source: str
 
 
+TELEHEALTH_WAIVER = "telehealth-waiver"
+TELEHEALTH_CODE = "telehealth-code"
+TELEHEALTH_PLACE = "telehealth-place"
 CHECKS = {"once-per-date": "two-evaluations", "needs-modifier": "re-evaluation-with-treatment",
           "not-with": "performance-test-with-evaluation", "no-overlap": "evaluation-overlap"}
 MUE_CHECK = "unit-limit"
@@ -90,6 +96,80 @@ def default_edits() -> Edits:
               for code, value in mue["limits"].items()}
     return Edits(edits=edits, limits=limits, limits_start=date.fromisoformat(mue["from"]),
                  limits_source=sources[mue["source"]])
+
+
+@dataclass(frozen=True)
+class TelehealthRules:
+    """Medicare's telehealth rules for therapy: the waiver that lets PT/OT/SLP furnish it
+    (`start` to `end`), the codes on the telehealth services list, the telehealth places."""
+
+    start: date
+    end: date
+    waiver_name: str
+    waiver_text: str
+    waiver_source: str
+    codes: frozenset[str]
+    list_version: str
+    list_source: str
+    place_text: str
+    place_source: str
+
+
+@cache
+def telehealth_rules() -> TelehealthRules:
+    """The shipped rules, read once per process."""
+    raw: dict[str, Any] = json.loads(files("core").joinpath("data/telehealth.json").read_text(
+        encoding="utf-8"))
+    sources, waiver, listed, places = raw["sources"], raw["waiver"], raw["list"], raw["places"]
+    return TelehealthRules(
+        start=date.fromisoformat(waiver["from"]), end=date.fromisoformat(waiver["to"]),
+        waiver_name=waiver["name"], waiver_text=waiver["text"],
+        waiver_source=sources[waiver["source"]], codes=frozenset(listed["codes"]),
+        list_version=listed["version"], list_source=sources[listed["source"]],
+        place_text=places["text"], place_source=sources[places["source"]])
+
+
+def telehealth_findings(codes: Iterable[str], place: Place, day: date,
+                        rules: TelehealthRules | None = None) -> list[Finding]:
+    """Medicare's telehealth rules on one patient's billed codes of a date furnished at
+    `place`: a telehealth line outside the waiver's dates, a code not on the telehealth list,
+    a place of service that does not match the mode. The lines still carry 95/93."""
+    rules = rules or telehealth_rules()
+    billed = sorted(set(codes))
+    if not billed:
+        return []
+    listed = ", ".join(billed)
+    if place.telehealth is None:
+        if not is_telehealth_place(place.pos):
+            return []
+        return [Finding(check=TELEHEALTH_PLACE, edit=TELEHEALTH_PLACE, codes=tuple(billed),
+                        source=rules.place_source, message=(
+                            f"{listed} at POS {place.pos} ({place_name(place.pos)}) but "
+                            "furnished in person: POS 02 and 10 are for telehealth only; "
+                            "correct the place of service or the mode"))]
+    found = []
+    if not is_telehealth_place(place.pos):
+        found.append(Finding(check=TELEHEALTH_PLACE, edit=TELEHEALTH_PLACE, codes=tuple(billed),
+                             source=rules.place_source, message=(
+                                 f"{listed} by telehealth at POS {place.pos} "
+                                 f"({place_name(place.pos)}): {rules.place_text} (10 patient "
+                                 "at home, 02 elsewhere)")))
+    if not rules.start <= day <= rules.end:
+        when = (f"after the telehealth waiver's end on {rules.end}" if day > rules.end
+                else f"before the telehealth waiver's start on {rules.start}")
+        found.append(Finding(check=TELEHEALTH_WAIVER, edit=TELEHEALTH_WAIVER,
+                             codes=tuple(billed), source=rules.waiver_source, message=(
+                                 f"{listed} by telehealth on {day}, {when} "
+                                 f"({rules.waiver_name}): {rules.waiver_text}")))
+    off_list = [code for code in billed if code not in rules.codes]
+    if off_list:
+        are = "is" if len(off_list) == 1 else "are"
+        found.append(Finding(check=TELEHEALTH_CODE, edit=TELEHEALTH_CODE, codes=tuple(off_list),
+                             source=rules.list_source, message=(
+                                 f"{', '.join(off_list)} {are} not on the Medicare Telehealth "
+                                 f"Services List ({rules.list_version}): Medicare does not pay "
+                                 f"{'it' if len(off_list) == 1 else 'them'} by telehealth")))
+    return found
 
 
 def units_by_code(lines: Iterable[tuple[str, int]]) -> dict[str, int]:

@@ -1,7 +1,10 @@
 """Fee estimates (billing-spec section 6): RVU parts x conversion factor, with Medicare's
 multiple-procedure reduction and the 85% assistant rate, or a payer's own fee table.
 
-Estimates only: national, non-facility, before coinsurance and geographic adjustment. Each
+Estimates only: national, before coinsurance and geographic adjustment. A line furnished at a
+place Medicare pays at the facility rate (POS 02, 19, 22 ...: core.place) is priced with the
+PPRRVU facility practice expense, every other one with the non-facility one, in the
+multiple-procedure reduction too; a line away from the office says which rate. Each
 line has two amounts: the fee-schedule *allowed* amount (after the multiple-procedure
 reduction, before the assistant reduction: what the KX threshold counts) and the estimated
 *payment* (85% of it on a CQ/CO line).
@@ -23,6 +26,7 @@ from core.billing.explain import STATUS_WORDS
 from core.billing.modifiers import ClaimLine
 from core.catalog import Catalog, Rvu, default_catalog
 from core.kinds import MedicareStatus
+from core.place import OFFICE_VISIT, Place
 
 CENT = Decimal("0.01")
 ASSISTANT_RATE = Decimal("0.85")
@@ -98,7 +102,8 @@ def estimate_fees(
     reasons: dict[int, str] = {}
     for index, line in enumerate(lines):
         entry = catalog.find(line.code)
-        rvu = None if entry is None else entry.rvus.get(year)
+        rvu = None if entry is None or year not in entry.rvus else (
+            entry.rvus[year].at(line.place.facility))
         if entry is None:
             warnings.append(f"{line.code} is not defined in the catalog or the settings: "
                             "no estimate")
@@ -120,11 +125,19 @@ def estimate_fees(
             fees.append(LineFee(line=line, allowed=None, amount=None, why=reasons[index]))
 
     source = f"Medicare physician fee schedule {year}, conversion factor {factor}"
+    places = {line.place for line in lines} - {OFFICE_VISIT}
+    if places:
+        source += "; " + ", ".join(sorted({rate_words(place) for place in places}))
     if not medicare:
         source += " (Medicare rates as a reference: this payer has no fee table)"
     return FeeEstimate(year=year, lines=tuple(fees), total=_sum(f.amount for f in fees),
                        allowed=_sum(f.allowed for f in fees), source=source,
                        warnings=tuple(warnings))
+
+
+def rate_words(place: Place) -> str:
+    """`facility rate, POS 02`: which of the fee schedule's two rates a place is paid at."""
+    return f"{'facility' if place.facility else 'non-facility'} rate, POS {place.pos}"
 
 
 def _sum(amounts: object) -> Decimal:
@@ -156,6 +169,8 @@ def _priced(line: ClaimLine, rvu: Rvu, factor: Decimal, medicare: bool,
         parts.append(f"{reduced_units} x {reduced_total(rvu)} RVU (half practice expense: "
                      "multiple-procedure reduction)")
     why = f"{' + '.join(parts)} x {factor}"
+    if line.place != OFFICE_VISIT:
+        why += f" ({rate_words(line.place)})"
     if reduced_units and whole:
         why += "; the first unit in full (highest practice expense of the date)"
     amount = allowed

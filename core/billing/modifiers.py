@@ -1,9 +1,11 @@
-"""Claim modifiers and thresholds (billing-spec section 7): GP/GO/GN, CQ/CO, KX and review.
+"""Claim modifiers and thresholds (billing-spec sections 7 and 12): GP/GO/GN, CQ/CO, 95/93, KX and
+review.
 
-Modifiers come from the discipline of the plan of care and from who furnished the minutes,
-never from the code itself. CQ/CO is decided unit by unit (CMS's "Billing Examples Using CQ/CO
-Modifiers", Pub. 100-04 ch.5 §20.1, CY2022 rule), and because Medicare pays a whole line with
-CQ/CO at 85%, the units of one code with and without it are separate lines.
+Modifiers come from the discipline of the plan of care, from who furnished the minutes and from
+how the session reached the patient (telehealth), never from the code itself. CQ/CO is decided
+unit by unit (CMS's "Billing Examples Using CQ/CO Modifiers", Pub. 100-04 ch.5 §20.1, CY2022
+rule), and because Medicare pays a whole line with CQ/CO at 85%, the units of one code with and
+without it are separate lines.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from core.billing.explain import OFF_MEDICARE_CLAIMS
 from core.billing.units import BillingLine, BillingResult
 from core.catalog import STRICT, Catalog, default_catalog
 from core.kinds import Discipline, MedicareStatus
+from core.place import OFFICE_VISIT, Place
 from core.text import plural
 
 DISCIPLINE_MODIFIER = {Discipline.PT: "GP", Discipline.OT: "GO", Discipline.SLP: "GN"}
@@ -38,7 +41,8 @@ NEAR_THRESHOLD_SHARE = Decimal("0.9")
 @dataclass(frozen=True)
 class ClaimLine:
     """A billable line: one code with one set of modifiers. `assistant` lines carry CQ/CO
-    (Medicare pays them at 85%)."""
+    (Medicare pays them at 85%); `place` is where it was furnished (its fee rate, its
+    telehealth modifier)."""
 
     code: str
     minutes: int | None
@@ -47,6 +51,7 @@ class ClaimLine:
     assistant: bool = False
     why: str = ""
     """How the units were shared between therapist and assistant (empty when not shared)."""
+    place: Place = OFFICE_VISIT
     __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
 
 
@@ -130,9 +135,10 @@ STATUS_SHORT = {MedicareStatus.B: "bundled",
 
 
 def claim_lines(result: BillingResult, discipline: Discipline, medicare: bool,
-                catalog: Catalog | None = None) -> list[ClaimLine]:
+                catalog: Catalog | None = None, place: Place = OFFICE_VISIT) -> list[ClaimLine]:
     """The lines with units, each with the discipline modifier; for Medicare, the units with
-    CQ/CO on their own line. No line for what `not_billed` names (named in a check)."""
+    CQ/CO on their own line; after them 95 (93 audio only) on every line of a telehealth
+    session, whatever the payer. No line for what `not_billed` names (named in a check)."""
     catalog = catalog or default_catalog()
     skipped = not_billed(result, medicare, catalog)
     lines = []
@@ -150,11 +156,13 @@ def claim_lines(result: BillingResult, discipline: Discipline, medicare: bool,
             minutes = line.minutes if not shares.assistant else \
                 (line.minutes or 0) - line.assistant_minutes
             lines.append(ClaimLine(code=line.code, minutes=minutes, units=shares.therapist,
-                                   modifiers=(modifier,), why=shares.why))
+                                   modifiers=(modifier, *place.modifiers), why=shares.why,
+                                   place=place))
         if shares.assistant:
             lines.append(ClaimLine(code=line.code, minutes=by_assistant, units=shares.assistant,
-                                   modifiers=(modifier, ASSISTANT_MODIFIER[discipline]),
-                                   assistant=True, why=shares.why))
+                                   modifiers=(modifier, ASSISTANT_MODIFIER[discipline],
+                                              *place.modifiers),
+                                   assistant=True, why=shares.why, place=place))
     return lines
 
 

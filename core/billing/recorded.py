@@ -1,7 +1,8 @@
 """A recorded session billed: its stored segments and payer profile to `bill_session`.
 
 A closed session keeps the billing stored at its close (with the therapist's tie pick); an open
-one is billed live, its running timers counted up to `now`.
+one is billed live, its running timers counted up to `now`. Either is billed where and how it
+was furnished (`Session.place`: its telehealth modifier, its fee rate).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def bill_recorded(session: Session, segments: Sequence[Segment], now: datetime,
     terms = terms_of(session.payer)
     if session.billing is not None:
         return SessionBill(session.billing, terms, session.discipline,
-                           session.date_of_service, catalog, tuple(spans), running, notes)
+                           session.date_of_service, catalog, tuple(spans), running, notes,
+                           session.place)
     return bill_session(code_minutes(segments, now), terms, session.discipline,
                         session.date_of_service, catalog, prefer=prefer, spans=spans,
-                        running=running, notes=notes)
+                        running=running, notes=notes, place=session.place)

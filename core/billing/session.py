@@ -17,7 +17,14 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
-from core.billing.edits import Finding, Span, code_findings, overlap_findings, units_by_code
+from core.billing.edits import (
+    Finding,
+    Span,
+    code_findings,
+    overlap_findings,
+    telehealth_findings,
+    units_by_code,
+)
 from core.billing.fees import FeeEstimate, estimate_fees, known_fee_year
 from core.billing.methods import compute_units
 from core.billing.modifiers import ClaimLine, claim_lines, discipline_warnings, not_billed
@@ -59,7 +66,7 @@ class SessionBill:
     @cached_property
     def claim(self) -> tuple[ClaimLine, ...]:
         return tuple(claim_lines(self.billing, self.discipline, self.terms.medicare,
-                                 self.catalog))
+                                 self.catalog, self.place))
 
     @cached_property
     def not_billed(self) -> dict[str, str]:
@@ -80,12 +87,15 @@ class SessionBill:
     @cached_property
     def findings(self) -> tuple[Finding, ...]:
         """NCCI edits and (Medicare) unit limits of the billed units, and evaluations whose
-        time overlaps other treatment: for Medicare and payers billed the Medicare way."""
-        if not (self.terms.medicare or self.terms.method is Method.CMS):
-            return ()
+        time overlaps other treatment: for Medicare and payers billed the Medicare way; then
+        Medicare's telehealth rules (other payers have their own)."""
+        found: list[Finding] = []
         units = units_by_code((line.code, line.units) for line in self.claim)
-        found = code_findings(units, self.day, limits=self.terms.medicare)
-        found += [finding for finding, _, _ in overlap_findings(self.spans, self.day)]
+        if self.terms.medicare or self.terms.method is Method.CMS:
+            found += code_findings(units, self.day, limits=self.terms.medicare)
+            found += [finding for finding, _, _ in overlap_findings(self.spans, self.day)]
+        if self.terms.medicare:
+            found += telehealth_findings(units, self.place, self.day)
         return tuple(found)
 
     @cached_property

@@ -81,9 +81,11 @@ def test_fee_data_are_the_published_parts_of_every_code_that_has_them():
             assert year not in entry.rvus, "a code Medicare does not price has no fee data"
         else:
             rvu = entry.rvus[year]
-            assert (rvu.work, rvu.pe, rvu.mp, rvu.total, rvu.mult_proc) == (
+            assert (rvu.work, rvu.pe, rvu.mp, rvu.total, rvu.mult_proc, rvu.pe_fac,
+                    rvu.total_fac) == (
                 Decimal(row["work_rvu"]), Decimal(row["pe_nonfac_rvu"]), Decimal(row["mp_rvu"]),
-                Decimal(row["total_nonfac"]), int(row["mult_proc"])), (entry.code, year)
+                Decimal(row["total_nonfac"]), int(row["mult_proc"]), Decimal(row["pe_fac_rvu"]),
+                Decimal(row["total_fac"])), (entry.code, year)
         if year == 2026:
             assert entry.medicare_status is MedicareStatus(row["status"]), entry.code
         checked += 1
@@ -91,7 +93,7 @@ def test_fee_data_are_the_published_parts_of_every_code_that_has_them():
     # billing-spec section 6 reference: 97110 2026 is 0.45 + 0.41 + 0.01
     assert default_catalog().get("97110").rvus[2026] == Rvu(
         work=Decimal("0.45"), pe=Decimal("0.41"), mp=Decimal("0.01"), total=Decimal("0.87"),
-        mult_proc=5)
+        mult_proc=5, pe_fac=Decimal("0.41"), total_fac=Decimal("0.87"))
 
 
 def test_every_catalog_code_but_custom_ones_has_a_pprrvu_row():

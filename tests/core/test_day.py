@@ -144,9 +144,9 @@ def test_a_medicare_line_without_a_discipline_modifier_is_flagged(monkeypatch):
     import core.billing.session
     from core.billing.modifiers import claim_lines
 
-    def without_modifiers(billing, discipline, medicare, catalog):
+    def without_modifiers(billing, discipline, medicare, catalog, place):
         return [replace(line, modifiers=())
-                for line in claim_lines(billing, discipline, medicare, catalog)]
+                for line in claim_lines(billing, discipline, medicare, catalog, place)]
 
     monkeypatch.setattr(core.billing.session, "claim_lines", without_modifiers)
     a = session("AB12")

@@ -16,6 +16,7 @@ from core.billing.session import SessionBill, Terms, bill_session
 from core.billing.units import MINUTES_IN_A_DAY, CodeMinutes
 from core.catalog import CodeError, default_catalog
 from core.kinds import Discipline, Method
+from core.place import Place, Telehealth, is_telehealth_place, place_code
 from tui.cli.args import UsageError
 from tui.cli.output import units_json, units_text
 
@@ -49,6 +50,21 @@ def parse_assistant(text: str) -> CodeMinutes:
     return CodeMinutes(code=item.code, minutes=item.minutes, assistant_minutes=item.minutes)
 
 
+def place_of(args: argparse.Namespace) -> tuple[Place, list[str]]:
+    """`--pos` and `--telehealth` as a place (UsageError naming a bad code), with a note when
+    a telehealth place without a mode is taken as video."""
+    try:
+        pos = place_code(args.pos)
+    except ValueError as error:
+        raise UsageError(f"--pos: {error}") from None
+    mode = None if args.telehealth is None else Telehealth(args.telehealth)
+    if mode is None and is_telehealth_place(pos):
+        return Place(pos, Telehealth.VIDEO), [
+            f"POS {pos} is telehealth only: billed as telehealth by video (95); add "
+            "--telehealth audio for audio only (93)"]
+    return Place(pos, mode), []
+
+
 def bill_of(args: argparse.Namespace) -> SessionBill:
     """The items and options given, billed as a session (UsageError naming a bad one)."""
     items = [parse_item(text) for text in args.items]
@@ -59,10 +75,11 @@ def bill_of(args: argparse.Namespace) -> SessionBill:
     method = Method(args.method)
     terms = Terms(method=method,
                   medicare=method is Method.CMS if args.medicare is None else args.medicare)
+    place, notes = place_of(args)
     try:
         check_codes(items, catalog)
         return bill_session(items, terms, Discipline(args.discipline),
-                            args.date or date.today(), catalog)
+                            args.date or date.today(), catalog, notes=notes, place=place)
     except CodeError as error:
         raise UsageError(str(error)) from None
 
