@@ -106,18 +106,26 @@ def _delimiter(text: str) -> str:
     return text
 
 
+def _header(text: str) -> str:
+    if not text.strip():
+        raise ValueError("is empty: give the column the header the practice system expects")
+    return text
+
+
 class Column(Frozen):
     """One column of the file: its header and what it holds (`value`: a constant's text)."""
 
-    header: Annotated[Label, Field(min_length=1)]
+    header: Annotated[Label, AfterValidator(_header)]
     source: Source
     value: Label | None = None
 
     @model_validator(mode="after")
-    def _constant_has_a_value(self) -> Column:
-        if (self.source is Source.CONSTANT) != (self.value is not None):
-            raise ValueError("a constant column needs its value (value = \"...\"), and only "
-                             "a constant column has one")
+    def _value_with_constant(self) -> Column:
+        if self.source is Source.CONSTANT and self.value is None:
+            raise ValueError('a constant column needs its value: value = "..."')
+        if self.source is not Source.CONSTANT and self.value is not None:
+            raise ValueError(f"the key 'value' goes with source = \"constant\" (this column's "
+                             f"source is {self.source.value})")
         return self
 
 
@@ -172,13 +180,13 @@ def _problem(error: ValidationError) -> str:
     if first["type"] == "extra_forbidden":
         known = Column.model_fields if where.startswith("column") else ChargeTemplate.model_fields
         return f"{where}: unknown key {key!r} (known: {', '.join(known)})"
+    if key == "columns" and first["type"] in ("missing", "too_short"):
+        return "no columns: add a [[columns]] table for each, with its header and source"
     if first["type"] == "missing":
         return f"{where}: the key {key!r} is missing"
     if first["type"] == "enum":
         return (f"{where}, key {key!r}: {printable(str(first['input']))!r} is not a source "
                 f"(one of: {', '.join(Source)})")
-    if key == "columns" and first["type"] == "too_short":
-        return "no columns: add a [[columns]] table for each, with its header and source"
     message = str(first["msg"]).removeprefix("Value error, ")
     return f"{where}, key {key!r}: {message}" if key else f"{where}: {message}"
 

@@ -124,7 +124,7 @@ def _charge_template(data_dir: Path, name: str | None) -> ChargeTemplate:
     from storage.charges import find_template
 
     try:
-        template, path = find_template(data_dir, name or DEFAULT_TEMPLATE)
+        template, path = find_template(data_dir, DEFAULT_TEMPLATE if name is None else name)
     except TemplateError as error:
         raise UsageError(str(error)) from None
     if path is not None:
