@@ -155,12 +155,12 @@ def telehealth_findings(codes: Iterable[str], place: Place, day: date,
                                  f"({place_name(place.pos)}): {rules.place_text} (10 patient "
                                  "at home, 02 elsewhere)")))
     if not rules.start <= day <= rules.end:
-        when = (f"after the telehealth waiver's end on {rules.end}" if day > rules.end
-                else f"before the telehealth waiver's start on {rules.start}")
+        when = (f"after the telehealth waiver's end on {rules.end} ({rules.waiver_name})"
+                if day > rules.end else f"before the telehealth waivers began on {rules.start}")
         found.append(Finding(check=TELEHEALTH_WAIVER, edit=TELEHEALTH_WAIVER,
                              codes=tuple(billed), source=rules.waiver_source, message=(
-                                 f"{listed} by telehealth on {day}, {when} "
-                                 f"({rules.waiver_name}): {rules.waiver_text}")))
+                                 f"{listed} by telehealth on {day}, {when}: "
+                                 f"{rules.waiver_text}")))
     off_list = [code for code in billed if code not in rules.codes]
     if off_list:
         are = "is" if len(off_list) == 1 else "are"
