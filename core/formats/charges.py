@@ -67,14 +67,16 @@ class Source(StrEnum):
 
 _DATE_TOKEN = re.compile(r"YYYY|YY|MM|M|DD|D|[-/. ]")
 _DATE_PART = {"YYYY": "year", "YY": "year", "MM": "month", "M": "month", "DD": "day", "D": "day"}
+_STRFTIME_PARTS = {"%Y": "YYYY", "%y": "YY", "%m": "MM", "%d": "DD"}
+_STRFTIME = re.compile("|".join(_STRFTIME_PARTS))
 
 
 @cache
 def date_tokens(notation: str) -> tuple[str, ...]:
-    """`MM/DD/YYYY` -> ('MM', '/', 'DD', '/', 'YYYY'): year, month and day once each, in any
-    order, separated by `/ - .` or a space, or by nothing when each has its full width
-    (`YYYYMMDD`; `MDYYYY` could not be read back). ValueError otherwise."""
-    upper = notation.upper()
+    """`MM/DD/YYYY` (or strftime's `%m/%d/%Y`) -> ('MM', '/', 'DD', '/', 'YYYY'): year, month
+    and day once each, in any order, separated by `/ - .` or a space, or by nothing when each
+    has its full width (`YYYYMMDD`; `MDYYYY` could not be read back). ValueError otherwise."""
+    upper = _STRFTIME.sub(lambda found: _STRFTIME_PARTS[found.group()], notation).upper()
     tokens = tuple(_DATE_TOKEN.findall(upper))
     parts = [_DATE_PART[token] for token in tokens if token in _DATE_PART]
     unpadded_run = any(a in _DATE_PART and b in _DATE_PART and ("M" in (a, b) or "D" in (a, b))
@@ -82,7 +84,7 @@ def date_tokens(notation: str) -> tuple[str, ...]:
     if "".join(tokens) != upper or sorted(parts) != ["day", "month", "year"] or unpadded_run:
         raise ValueError(f"{printable(notation)!r} is not a date format: write it with YYYY "
                          "(or YY), MM (or M), DD (or D) and / - . or a space, e.g. MM/DD/YYYY "
-                         "or YYYY-MM-DD")
+                         "or YYYY-MM-DD (or strftime's %Y %y %m %d)")
     return tokens
 
 
@@ -95,8 +97,7 @@ def format_date(day: date, notation: str) -> str:
 
 
 def _date_format(notation: str) -> str:
-    date_tokens(notation)
-    return notation.upper()
+    return "".join(date_tokens(notation))
 
 
 def _delimiter(text: str) -> str:

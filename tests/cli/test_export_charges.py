@@ -225,3 +225,13 @@ def test_an_open_session_is_left_out_and_said(capsys, data, clock):
     status, out, err = export(capsys, data, "--kind", "charges")
     assert status == 0 and "EF56" not in out
     assert "left out 1 open session" in err
+
+
+def test_a_template_without_a_header_row_writes_only_the_lines(capsys, data):
+    (data / "templates").mkdir()
+    (data / "templates" / "bare.toml").write_text('header_row = false\ndelimiter = "\\t"\n'
+                                                  + USER_TEMPLATE.split("\n", 2)[2])
+    status, out, _ = export(capsys, data, "--kind", "charges", "--template", "bare")
+    assert status == 0
+    assert out.splitlines()[0] == "AB12\t2026-03-02\t97110\tGP\t2\tMain St"
+    assert len(out.splitlines()) == 4

@@ -79,14 +79,15 @@ def test_formula_like_cells_and_headers_are_made_inert():
 @pytest.mark.parametrize(("notation", "written"), [
     ("YYYY-MM-DD", "2026-03-02"), ("MM/DD/YYYY", "03/02/2026"), ("mm/dd/yyyy", "03/02/2026"),
     ("M/D/YY", "3/2/26"), ("DD.MM.YYYY", "02.03.2026"), ("YYYYMMDD", "20260302"),
-    ("MMDDYYYY", "03022026"), ("D M YYYY", "2 3 2026"),
+    ("MMDDYYYY", "03022026"), ("D M YYYY", "2 3 2026"), ("%m/%d/%Y", "03/02/2026"),
+    ("%Y%m%d", "20260302"), ("%d.%m.%y", "02.03.26"),
 ])
 def test_date_formats(notation, written):
     assert format_date(date(2026, 3, 2), notation) == written
 
 
 @pytest.mark.parametrize("notation", [
-    "%m/%d/%Y", "MM/DD", "YYYY-MM-DD-DD", "MDYYYY", "YYYYMD", "MM/DD/YYYYY", "Q1", "",
+    "%m/%d/%H", "%-m/%d/%Y", "MM/DD", "YYYY-MM-DD-DD", "MDYYYY", "YYYYMD", "MM/DD/YYYYY", "Q1", "",
     "MM/DD/YYYY hh:mm",
 ])
 def test_bad_date_formats_are_refused(notation):
@@ -114,7 +115,7 @@ BAD = [
     (one_column("code", "width = 3"), "column 1: unknown key 'width'"),
     ('date_format = "MM/DD/YYYY"\n', "no columns"),
     ("columns = []\n", "no columns"),
-    (one_column("code", head='date_format = "%m/%d/%Y"'), "key 'date_format': '%m/%d/%Y'"),
+    (one_column("code", head='date_format = "%m/%d/%H"'), "key 'date_format': '%m/%d/%H'"),
     (one_column("code", head='delimiter = ":"'), "key 'delimiter': ':' is not a delimiter"),
     ("[[columns]\nheader = 'a'\n", "not valid TOML"),
     (one_column("constant", 'value = "x\\u001b[31m"'),
