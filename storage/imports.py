@@ -26,7 +26,8 @@ from core.billing.recorded import terms_of
 from core.billing.session import Terms, bill_session
 from core.formats.held_rows import HeldRows, HeldSegment
 from core.formats.import_rules import FileCheck
-from core.formats.segment_rows import RowParser, SessionCells, instant, is_blank
+from core.formats.csv_cells import neutralise
+from core.formats.segment_rows import Layout, RowParser, SessionCells, instant, is_blank
 from core.formats.segments_csv import COLUMNS, RowError
 from core.models import Frozen, Method, PayerProfile, Segment
 from core.session import Session
@@ -84,7 +85,7 @@ class _Lines:
 
 
 def _rows(handle: BinaryIO, errors: list[RowError]) -> Iterator[tuple[int, int, list[str]]]:
-    """(line, byte offset, cells) of each row after the header; csv problems become errors."""
+    """(line, byte offset, cells) of each row, the header first; csv problems become errors."""
     lines = _Lines(handle)
     reader = csv.reader(lines)
     first = True
@@ -100,15 +101,10 @@ def _rows(handle: BinaryIO, errors: list[RowError]) -> Iterator[tuple[int, int, 
         except csv.Error as error:
             errors.append(RowError(line=reader.line_num, column="header" if first else "row",
                                    message=str(error)))
-            first = False
-            continue
-        if first:
-            first = False
-            if tuple(cells) != COLUMNS:
-                errors.append(RowError(line=1, column="header",
-                                       message=f"expected {','.join(COLUMNS)}"))
+            if first:
                 return
             continue
+        first = False
         yield reader.line_num, offset, cells
 
 
@@ -129,11 +125,10 @@ def import_segments(repo: Repository, path: Path) -> ImportReport:
     A session already stored (on the same date) is skipped and reported, never duplicated.
     """
     limit = csv.field_size_limit(MAX_CELL)
-    parser = RowParser(repo.catalog, repo.clock.raw())
     try:
         with path.open("rb") as handle, _fewer_collections():
-            report, held = _check(repo, handle, parser)
-            if report.errors:
+            report, held, parser = _check(repo, handle)
+            if report.errors or parser is None:
                 return report
             written = _Writer(repo, handle, parser).write(held)
     except UnicodeDecodeError:
@@ -148,15 +143,35 @@ def import_segments(repo: Repository, path: Path) -> ImportReport:
     return report.model_copy(update={"sessions": written[0], "segments": written[1]})
 
 
-def _check(repo: Repository, handle: BinaryIO, parser: RowParser
-           ) -> tuple[ImportReport, HeldRows]:
-    """The pass over the file: every row and every rule; each row of a new session held."""
+def _parser(repo: Repository, header: list[str]) -> RowParser:
+    """The rows' reader for a file with this header (ValueError: not a segments file's); a
+    file that does not name the rendering therapist was furnished by the folder's."""
+    settings = repo.settings
+    rendering = (neutralise(settings.therapist), settings.npi,
+                 neutralise(settings.provider_code))
+    return RowParser(repo.catalog, repo.clock.raw(), Layout(header, rendering))
+
+
+def _check(repo: Repository, handle: BinaryIO
+           ) -> tuple[ImportReport, HeldRows, RowParser | None]:
+    """The pass over the file: every row and every rule; each row of a new session held.
+    The file's rows' reader, None when its header is not a segments file's."""
     errors: list[RowError] = []
     check = FileCheck(repo.catalog, repo.zone)
-    stored = repo.indexes.session_dates()
     held = HeldRows(check.sessions)
+    rows = _rows(handle, errors)
+    header = next(rows, None)
+    parser = None
+    if header is not None:
+        try:
+            parser = _parser(repo, header[2])
+        except ValueError as error:
+            errors.append(RowError(line=1, column="header", message=str(error)))
+    if parser is None:
+        return ImportReport(errors=tuple(errors)), held, None
+    stored = repo.indexes.session_dates()
     seen_stored: set[UUID] = set()
-    for line, offset, cells in _rows(handle, errors):
+    for line, offset, cells in rows:
         if is_blank(cells):
             continue
         row = parser.parse(line, cells)
@@ -182,7 +197,7 @@ def _check(repo: Repository, handle: BinaryIO, parser: RowParser
     return ImportReport(skipped=len(seen_stored), skipped_listed=listed,
                         errors=tuple(errors[:MAX_LISTED]),
                         more_errors=max(len(errors) - MAX_LISTED, 0),
-                        warnings=tuple(check.warnings[:MAX_LISTED])), held
+                        warnings=tuple(check.warnings[:MAX_LISTED])), held, parser
 
 
 def _with_the_store(repo: Repository, check: FileCheck, held: HeldRows,
@@ -237,7 +252,10 @@ class _Writer:
                                    cells.date_of_service, self._repo.catalog).billing
         session = Session(id=cells.session_id, patient=cells.patient, payer=payer,
                           discipline=cells.discipline, date_of_service=cells.date_of_service,
-                          opened_at=segments[0].start, closed_at=closed_at, billing=billing)
+                          opened_at=segments[0].start, closed_at=closed_at, billing=billing,
+                          therapist=cells.therapist, npi=cells.npi,
+                          provider_code=cells.provider_code,
+                          place_of_service=cells.place_of_service, telehealth=cells.telehealth)
         return session, segments
 
     def _payer(self, name: str, method: Method) -> tuple[PayerProfile, Terms]:

@@ -19,7 +19,7 @@ from core.billing.recorded import bill_recorded
 from core.billing.summary import DaySummary, summarize_day
 from core.formats.chart_note import chart_note
 from core.formats.claims_csv import LINE_COLUMNS, SESSION_COLUMNS, line_row, session_row
-from core.formats.segments_csv import COLUMNS, segment_rows
+from core.formats.segments_csv import EXPORT_COLUMNS, segment_rows
 from core.session import Session, SessionData
 from core.text import plural
 from storage.reading import FolderReader
@@ -125,7 +125,7 @@ def write_segments(folder: FolderReader, first: date | None, last: date | None,
     """The segments CSV (the import format) of the sessions dated in [first, last], written a
     day at a time. Returns how many segments."""
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    writer.writerow(EXPORT_COLUMNS)
     count = 0
     for day in folder.days(first, last):
         for session, segments in folder.day_sessions(day, keep=False):

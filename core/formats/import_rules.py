@@ -44,6 +44,11 @@ class _Kind(Enum):
     OTHER = 4
 
 
+def _said(value: object) -> str:
+    """A session cell's value in a message: quoted, blank (in person) said as blank."""
+    return "blank" if value in (None, "") else shown(str(value))
+
+
 def _surely_on_time(day: date) -> int:
     """The instant before which a segment starts at most a day after `day` in every zone:
     midnight UTC two days after it, less the latest UTC offset on Earth."""
@@ -101,7 +106,8 @@ class FileCheck:
         return number
 
     def _agrees(self, row: Row) -> int:
-        """One session's rows agree on its date, patient, payer, method and discipline."""
+        """One session's rows agree on its date, patient, payer, method, discipline, place of
+        service, telehealth and rendering therapist."""
         session = row.session
         number = self._numbers.get(session.session_id)
         if number is None:
@@ -116,7 +122,7 @@ class FileCheck:
                                             strict=True):
                 if mine != theirs:
                     self.errors.append(RowError(line=row.line, column=column, message=(
-                        f"{shown(str(mine))} differs from {theirs!s} on an earlier row of "
+                        f"{_said(mine)} differs from {_said(theirs)} on an earlier row of "
                         "the same session")))
         if row.start < self._first_start[number]:
             self._first_start[number], self._first_line[number] = row.start, row.line

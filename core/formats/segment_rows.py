@@ -1,6 +1,11 @@
 """Rows of a segments CSV read back in: each cell checked, and each problem named by line and
 column (core.formats.segments_csv says what the columns are).
 
+A file's header says which of the optional columns it has, in which order (`Layout`); a
+column it leaves out says what files written before it existed meant: POS 11, in person, and
+the rendering therapist of the folder it is imported into (a file that names any rendering
+column names the rendering therapist: the others are blank).
+
 An import may read a million rows, so a row is a tuple of plain values (its times as whole
 microseconds since the epoch, UTC) and the usual row takes a short path: its repeating cells
 were seen before and its times need no word. Any other row goes through every cell, one at a
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from typing import NamedTuple, TypeVar
 from uuid import UUID
 
@@ -18,25 +24,37 @@ from pydantic import TypeAdapter, ValidationError
 
 from core.catalog import Catalog, CodeError
 from core.formats.csv_cells import restore
-from core.formats.segments_csv import COLUMNS, RowError, shown
+from core.formats.segments_csv import (
+    COLUMNS,
+    EXPORT_COLUMNS,
+    RENDERING,
+    WHERE_AND_WHO,
+    RowError,
+    shown,
+)
 from core.models import (
     EARLIEST_YEAR,
     LATEST_YEAR,
     Discipline,
     FurnishedBy,
     Method,
+    Name,
     Note,
     PatientRef,
     PayerName,
+    ProviderCode,
     Segment,
 )
+from core.npi import npi
+from core.place import OFFICE, Telehealth, is_telehealth_place, place_code, place_name
 
 MAX_SEGMENT = timedelta(hours=12)
 OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
 """The UTC offsets that exist on Earth."""
 FUTURE_SLACK = timedelta(minutes=1)
-UNQUOTED = frozenset({"note"})
-"""Columns whose text an error never repeats: a clinical note stays out of messages."""
+UNQUOTED = frozenset({"note", "place_of_service"})
+"""Columns whose text an error does not repeat: a clinical note stays out of messages (and
+a place of service's own message quotes it)."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 SECOND = 1_000_000
@@ -63,10 +81,18 @@ class SessionCells(NamedTuple):
     payer: str
     method: Method
     discipline: Discipline
+    place_of_service: str
+    telehealth: Telehealth | None
+    therapist: str
+    npi: str
+    provider_code: str
 
 
-SESSION_WIDTH = len(SessionCells._fields)
-_CODE, _START, _END, _SECONDS, _FURNISHED_BY, _NOTE_CELL = range(SESSION_WIDTH, len(COLUMNS))
+_HEAD = 6
+"""The session's columns before the segment's (the rest are at the end of a row)."""
+_CODE, _START, _END, _SECONDS, _FURNISHED_BY, _NOTE_CELL = range(_HEAD, len(COLUMNS))
+_SESSION_INDEXES = (*range(_HEAD), *range(len(COLUMNS), len(EXPORT_COLUMNS)))
+_session_key = itemgetter(*_SESSION_INDEXES)
 
 
 class Row(NamedTuple):
@@ -93,10 +119,50 @@ def is_blank(cells: Sequence[str]) -> bool:
     return not any(map(str.strip, cells))
 
 
+class Layout:
+    """Where a file's header puts each column (the twelve first, in order, then any of the
+    optional ones in any order), and the text of the optional columns it leaves out: a row
+    is read as if it had them all, in `EXPORT_COLUMNS` order."""
+
+    def __init__(self, header: Sequence[str] = COLUMNS,
+                 rendering: Sequence[str] = ("", "", "")) -> None:
+        """`rendering`: the cells of the rendering columns when the file has none of them
+        (the importing folder's therapist, as a segments export writes them). ValueError
+        naming the problem when `header` is not a segments file's."""
+        _check_header(header)
+        missing = [name for name in WHERE_AND_WHO if name not in header]
+        said = {name: "" for name in WHERE_AND_WHO}
+        if not any(name in header for name in RENDERING):
+            said.update(zip(RENDERING, rendering, strict=True))
+        self.width = len(header)
+        self._tail = [said[name] for name in missing]
+        everything = [*header, *missing]
+        where = [everything.index(name) for name in EXPORT_COLUMNS]
+        self._pick = None if where == sorted(where) else itemgetter(*where)
+
+    def cells(self, raw: list[str]) -> Sequence[str]:
+        """A row of `width` cells as a row of every column."""
+        full = raw + self._tail if self._tail else raw
+        return full if self._pick is None else self._pick(full)
+
+
+def _check_header(header: Sequence[str]) -> None:
+    if tuple(header[:len(COLUMNS)]) != COLUMNS:
+        raise ValueError(f"expected {','.join(COLUMNS)}, then any of "
+                         f"{','.join(WHERE_AND_WHO)}")
+    extra = header[len(COLUMNS):]
+    for name in extra:
+        if name not in WHERE_AND_WHO:
+            raise ValueError(f"{shown(name)} is not a segments column: after "
+                             f"{','.join(COLUMNS)} come only {','.join(WHERE_AND_WHO)}")
+        if extra.count(name) > 1:
+            raise ValueError(f"{name} is there twice")
+
+
 class RowParser:
     """Checks rows one at a time: every cell, then what a segment cannot be.
 
-    Most cells of an import repeat (a session's six columns on each of its rows, the codes,
+    Most cells of an import repeat (a session's columns on each of its rows, the codes,
     an empty note): each distinct text is checked once and remembered (a memory is let go of
     when it grows large). Start and end are checked every time.
     """
@@ -105,22 +171,28 @@ class RowParser:
     """Texts remembered per column (and sessions): a session's rows come together, and the
     few codes, payers and notes of a file repeat within far fewer rows than this."""
 
-    def __init__(self, catalog: Catalog, now: datetime) -> None:
+    def __init__(self, catalog: Catalog, now: datetime, layout: Layout | None = None) -> None:
+        """`layout`: the file's columns (default: the twelve of old files, no therapist)."""
         self._now = micros(now)
         self._latest = micros(now + FUTURE_SLACK)
+        self._layout = layout or Layout()
         self._convert: tuple[Callable[[str], object], ...] = (
             UUID, _date, _PATIENT.validate_python, _PAYER.validate_python, Method, Discipline,
             lambda text: catalog.get(text).code, self._instant,
             lambda text: self._instant(text) if text else None, str, FurnishedBy,
-            _NOTE.validate_python)
-        self._seen: tuple[dict[str, object], ...] = tuple({} for _ in COLUMNS)
+            _NOTE.validate_python, _place, _telehealth, _NAME.validate_python, npi,
+            _PROVIDER_CODE.validate_python)
+        self._seen: tuple[dict[str, object], ...] = tuple({} for _ in EXPORT_COLUMNS)
         self._sessions: dict[tuple[str, ...], SessionCells] = {}
 
-    def parse(self, line: int, raw: Sequence[str]) -> Row | list[RowError]:
-        if len(raw) != len(COLUMNS):
+    def parse(self, line: int, raw: list[str]) -> Row | list[RowError]:
+        """One row of the file as csv.reader gives it."""
+        width = self._layout.width
+        if len(raw) != width:
             return [RowError(line=line, column="row",
-                             message=f"{len(raw)} cells, expected {len(COLUMNS)}")]
-        key = tuple(raw[:SESSION_WIDTH])
+                             message=f"{len(raw)} cells, expected {width}")]
+        raw = self._layout.cells(raw)
+        key = _session_key(raw)
         session = self._sessions.get(key) or self._session(line, key)
         if session is not None:
             try:
@@ -132,11 +204,25 @@ class RowParser:
     def _session(self, line: int, key: tuple[str, ...]) -> SessionCells | None:
         """A session's cells seen for the first time; None when one is not right."""
         found: list[RowError] = []
-        session = SessionCells._make([self._known(line, index, cell, found)
-                                      for index, cell in enumerate(key)])
+        session = self._session_cells(line, key, found)
         if found:
             return None
         _remember(self._sessions, key, session)
+        return session
+
+    def _session_cells(self, line: int, key: Sequence[str], found: list[RowError]
+                       ) -> SessionCells:
+        """The session's cells, each checked, and its place: POS 02 and 10 are telehealth's
+        own (a session is refused in person there when it is opened in the app too)."""
+        before = len(found)
+        session = SessionCells._make([self._known(line, index, cell, found)
+                                      for index, cell in zip(_SESSION_INDEXES, key,
+                                                             strict=True)])
+        pos = session.place_of_service
+        if len(found) == before and session.telehealth is None and is_telehealth_place(pos):
+            found.append(RowError(line=line, column="telehealth", message=(
+                f"blank (in person), but POS {pos} ({place_name(pos)}) is for telehealth "
+                "only: write video or audio, or another place of service")))
         return session
 
     def _usual(self, line: int, session: SessionCells, raw: Sequence[str]
@@ -154,8 +240,7 @@ class RowParser:
     def _careful(self, line: int, raw: Sequence[str]) -> Row | list[RowError]:
         """Every cell on its own, each problem named; what repeats is remembered."""
         found: list[RowError] = []
-        session = SessionCells._make([self._known(line, index, cell, found)
-                                      for index, cell in enumerate(raw[:SESSION_WIDTH])])
+        session = self._session_cells(line, _session_key(raw), found)
         values = [self._known(line, _CODE, raw[_CODE], found),
                   self._checked(line, _START, raw[_START], found),
                   self._checked(line, _END, raw[_END], found),
@@ -183,7 +268,7 @@ class RowParser:
         try:
             return self._convert[column](text)
         except (ValueError, OverflowError, CodeError, ValidationError) as error:
-            name = COLUMNS[column]
+            name = EXPORT_COLUMNS[column]
             quoted = "" if name in UNQUOTED else f"{shown(text)}: "
             found.append(RowError(line=line, column=name, message=f"{quoted}{_plain(error)}"))
             return None
@@ -237,9 +322,28 @@ def _date(text: str) -> date:
     return value
 
 
+def _place(text: str) -> str:
+    """A place of service cell; blank: the office (11), as every session was before."""
+    return place_code(text) if text.strip() else OFFICE
+
+
+def _telehealth(text: str) -> Telehealth | None:
+    """A telehealth cell; blank: in person. Its case and outer blanks do not matter."""
+    cleaned = text.strip().lower()
+    if not cleaned:
+        return None
+    try:
+        return Telehealth(cleaned)
+    except ValueError:
+        raise ValueError("not a telehealth mode: leave it blank for in person, or write "
+                         "video or audio (audio only)") from None
+
+
 _PATIENT: TypeAdapter[str] = TypeAdapter(PatientRef)
 _PAYER: TypeAdapter[str] = TypeAdapter(PayerName)
 _NOTE: TypeAdapter[str] = TypeAdapter(Note)
+_NAME: TypeAdapter[str] = TypeAdapter(Name)
+_PROVIDER_CODE: TypeAdapter[str] = TypeAdapter(ProviderCode)
 
 
 def _plain(error: Exception) -> str:
