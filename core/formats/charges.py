@@ -8,8 +8,10 @@ refused with the key at fault named (TemplateError).
 
 `charge` is the line's allowed amount as Tabletime estimates it: the payer's fee table x
 units when the payer has one, else the Medicare fee schedule's amount (after its multiple-
-procedure reduction, before the assistant's 85%). Tabletime keeps no charge master; a
-practice that bills its own fees puts them in the payer's fee_table.
+procedure reduction, before the 85% of a CQ/CO line). Tabletime keeps no charge master. A
+payer pays the lesser of the charge and what it allows, and the estimate is national: where
+the locality pays more than the national rate, or a payer more than Medicare's rates, give
+that payer a fee_table of the practice's charges in the settings.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from core.billing.day import ClaimRow
+from core.formats.claims_csv import MAX_MODIFIERS
 from core.formats.csv_cells import neutralise
 from core.formats.money import cents
 from core.models import Frozen, Label
@@ -35,8 +38,7 @@ from core.text import printable
 DEFAULT_TEMPLATE = "generic"
 SHIPPED = ("generic", "us-upload")
 """The templates in core/data/templates/, by name."""
-DELIMITERS = {",": "a comma", ";": "a semicolon", "\t": "a tab", "|": "a vertical bar"}
-MAX_MODIFIERS = 4
+DELIMITERS = (",", ";", "\t", "|")
 
 
 class TemplateError(ValueError):
@@ -202,13 +204,18 @@ def _modifier(index: int) -> Callable[[ClaimRow], str]:
     return lambda row: row.modifiers[index] if index < len(row.modifiers) else ""
 
 
+def _allowed(row: ClaimRow) -> str:
+    """The allowed amount, which is also the charge (see above): empty without fee data."""
+    return cents(row.allowed) or ""
+
+
 _FROM_ROW: dict[Source, Callable[[ClaimRow], str]] = {
     Source.PATIENT: lambda row: row.patient,
     Source.CODE: lambda row: row.code,
     **{Source(f"modifier_{i + 1}"): _modifier(i) for i in range(MAX_MODIFIERS)},
     Source.UNITS: lambda row: str(row.units),
-    Source.CHARGE: lambda row: cents(row.allowed) or "",
-    Source.ALLOWED_AMOUNT: lambda row: cents(row.allowed) or "",
+    Source.CHARGE: _allowed,
+    Source.ALLOWED_AMOUNT: _allowed,
     Source.PLACE_OF_SERVICE: lambda row: row.place_of_service,
     Source.RENDERING_NPI: lambda row: row.npi,
     Source.RENDERING_THERAPIST: lambda row: row.therapist,
