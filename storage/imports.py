@@ -24,9 +24,9 @@ from uuid import UUID
 from core.billing.minutes import code_minutes
 from core.billing.recorded import terms_of
 from core.billing.session import Terms, bill_session
+from core.formats.csv_cells import neutralise
 from core.formats.held_rows import HeldRows, HeldSegment
 from core.formats.import_rules import FileCheck
-from core.formats.csv_cells import neutralise
 from core.formats.segment_rows import Layout, RowParser, SessionCells, instant, is_blank
 from core.formats.segments_csv import COLUMNS, RowError
 from core.models import Frozen, Method, PayerProfile, Segment
