@@ -1,5 +1,6 @@
 """A therapist's productivity on one date of service: the minutes that bill over the clock time
-of the day (issue 19), and over a scheduled day when the settings give one.
+of the day (issue 19), and over a scheduled day when the settings give one. Loads no pydantic
+(the command line's renderers say it).
 
 The rules, where the issue is silent:
 
@@ -24,11 +25,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
-from core.billing.day import DayBilling, Group
-from core.billing.minutes import whole_minutes
 from core.kinds import Method
-from core.models import Segment
+
+if TYPE_CHECKING:
+    from core.billing.day import DayBilling, Group
+    from core.models import Segment
+
+MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,7 @@ class Productivity:
                             self.running or other.running)
 
     def words(self) -> str:
-        """`270 of 320 clock min billable (84%), target 85%: below; 56% of a 8 h scheduled
-        day`: the day summary's line."""
+        """`270 of 320 clock min billable (84%), target 80%: met; 56% of 480 scheduled min`."""
         text = f"{self.billable_minutes} of {self.clock_minutes} clock min billable"
         if self.percent is not None:
             text += f" ({self.percent}%)"
@@ -77,15 +81,22 @@ class Productivity:
             text += f", target {self.target}%: {'met' if self.target_met else 'below'}"
         if self.scheduled_percent is not None:
             text += f"; {self.scheduled_percent}% of {self.scheduled_minutes} scheduled min"
-        return text + (" (a timer is running)" if self.running else "")
+        return text + ("; a timer is running" if self.running else "")
 
-    def brief(self, wide: bool) -> str:
-        """`prod 84%` (and `(target 85%)` when wide): Today's title line; empty without a
-        figure."""
-        if self.percent is None:
-            return ""
-        target = f" (target {self.target}%)" if wide and self.target is not None else ""
-        return f"prod {self.percent}%{target}"
+
+def title_part(figure: Productivity | None, wide: bool) -> str:
+    """` · 84% prod` (and ` (target 85%)` when wide) to end Today's title line, the number
+    first so that a line cut at the screen's edge keeps it; empty without a figure."""
+    if figure is None or figure.percent is None:
+        return ""
+    target = f" (target {figure.target}%)" if wide and figure.target is not None else ""
+    return f" · {figure.percent}% prod{target}"
+
+
+def productivity_words(figure: Productivity | None) -> str:
+    """The line the day summary (screen and text) and the range view end with."""
+    return "Productivity: " + ("no figure (no segment recorded)" if figure is None
+                               else figure.words())
 
 
 def _percent(part: int, whole: int) -> int | None:
@@ -110,8 +121,8 @@ def day_productivity(billing: DayBilling, now: datetime, *, target: int | None =
     last = max(_end(seg, now) for seg in segments)
     billable = [seg for group in billing.groups for seg in _billable(billing, group)]
     return Productivity(
-        billable_minutes=whole_minutes(_union(billable, now)),
-        clock_minutes=whole_minutes(last - first),
+        billable_minutes=_union(billable, now) // MINUTE,
+        clock_minutes=(last - first) // MINUTE,
         scheduled_minutes=scheduled_minutes(scheduled_hours),
         target=target,
         running=any(seg.running for seg in segments))

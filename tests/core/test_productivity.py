@@ -9,7 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.billing.day import bill_day
-from core.billing.productivity import Productivity, day_productivity, scheduled_minutes
+from core.billing.productivity import (
+    Productivity,
+    day_productivity,
+    scheduled_minutes,
+    title_part,
+)
 from core.billing.summary import summarize_day
 from core.catalog import default_catalog
 from core.models import Discipline, Method, PayerProfile, Segment
@@ -101,7 +106,7 @@ def test_no_segment_no_figure_and_no_clock_no_percent():
     assert productivity() is None
     instant = productivity((a, [seg(a, "97110", 0, 0)]), target=80)
     assert (instant.clock_minutes, instant.percent, instant.target_met) == (0, None, None)
-    assert instant.brief(wide=True) == ""
+    assert title_part(instant, wide=True) == title_part(None, wide=False) == ""
 
 
 def test_the_target_is_met_exactly_never_on_a_rounded_percent():
@@ -112,8 +117,9 @@ def test_the_target_is_met_exactly_never_on_a_rounded_percent():
     just_below = Productivity(billable_minutes=169, clock_minutes=199, target=85)
     assert just_below.percent == 84 and just_below.target_met is False
     assert "target 85%: below" in just_below.words()
-    assert just_below.brief(wide=False) == "prod 84%"
-    assert just_below.brief(wide=True) == "prod 84% (target 85%)"
+    assert title_part(just_below, wide=False) == " · 84% prod"
+    assert title_part(just_below, wide=True) == " · 84% prod (target 85%)"
+    assert title_part(Productivity(1, 2), wide=True) == " · 50% prod"
 
 
 def test_a_scheduled_day():

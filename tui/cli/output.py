@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.billing.modifiers import describe, units_words
+from core.billing.productivity import Productivity, productivity_words
 from core.formats.money import dollars
 
 if TYPE_CHECKING:
-    from core.billing.productivity import Productivity
     from core.billing.session import SessionBill
     from core.billing.summary import DaySummary
     from storage.check import CheckReport
@@ -97,11 +97,6 @@ def productivity_json(figure: Productivity | None) -> dict[str, Any] | None:
             "target_met": figure.target_met, "running": figure.running}
 
 
-def productivity_text(figure: Productivity | None) -> str:
-    return "Productivity: " + ("no figure (no segment recorded)" if figure is None
-                               else figure.words())
-
-
 def summary_text(summary: DaySummary) -> str:
     """Columns as wide as their longest cell, so that no two ever run together."""
     rows = [f"Day summary {summary.day:%a %d %b %Y}: {plural(len(summary.sessions), 'session')}",
@@ -126,7 +121,7 @@ def summary_text(summary: DaySummary) -> str:
         rows.append(f"  {row.patient:<{who}}{line:<18} x{row.units:<3} {amount:>9}{allowed}")
     rows += ["", f"Totals: {summary.timed_minutes} timed min, {summary.treatment_minutes} "
              f"treatment min, {units_words(summary.units, summary.timed_units)}, estimate "
-             f"${summary.amount:.2f}", productivity_text(summary.productivity)]
+             f"${summary.amount:.2f}", productivity_words(summary.productivity)]
     if summary.checks:
         rows += ["", "Checks:", *(f"  ! {check.message}" for check in summary.checks)]
     return "\n".join(rows)
@@ -155,7 +150,7 @@ def range_text(view: RangeView) -> str:
             f"{'Day':<16}{'Sessions':>12}{'Billable':>10}{'Clock':>7}{'Prod':>6}{'Units':>7}"
             f"{'Estimate':>13}"]
     rows += [_figures_row(f"{day:%a %d %b %Y}", figures) for day, figures in view.days]
-    rows += [_figures_row("Total", totals), "", productivity_text(totals.productivity)]
+    rows += [_figures_row("Total", totals), "", productivity_words(totals.productivity)]
     return "\n".join(rows)
 
 

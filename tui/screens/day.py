@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from core.billing.modifiers import units_words
+from core.billing.productivity import productivity_words
 from core.billing.summary import DaySummary, SessionDay
 from core.formats.money import dollars
 from core.models import EARLIEST_YEAR, LATEST_YEAR
@@ -128,7 +129,8 @@ class DaySummaryScreen(LiveTableScreen):
 
     @staticmethod
     def _details(summary: DaySummary) -> str:
-        lines = ["Per code:" if summary.code_totals else "Per code: none",
+        lines = [productivity_words(summary.productivity),
+                 "Per code:" if summary.code_totals else "Per code: none",
                  *(f"  {t.code} {t.minutes} min x{t.units} {dollars(t.amount)}"
                    for t in summary.code_totals)]
         for group in summary.groups:
