@@ -33,7 +33,8 @@ WHOLE = frozenset({"id", "session_id", "code", "start"})
 """The fields every stored segment has: an entry holding them holds a whole segment."""
 STATE = frozenset({"closed_at", "billing"})
 """What a close or a reopen changes of a session (its audit entry holds just that)."""
-DETAILS = frozenset({"patient", "payer", "discipline", "progress_report", "group_size"})
+DETAILS = frozenset({"patient", "payer", "discipline", "progress_report", "group_size",
+                     "place_of_service", "telehealth"})
 """What editing an open session may change (its audit entry holds the changed ones)."""
 REMOVED = frozenset({"session", "segments"})
 """What deleting a session keeps: the session and its segments, whole, to bring them back."""
@@ -95,7 +96,7 @@ def _session_values(action: Action, value: dict[str, Any]) -> None:
                          "state")
     if action is Action.EDIT and not set(value) <= DETAILS:
         raise ValueError(f"an edit of a session holds {sorted(value)}, not its patient, payer, "
-                         "discipline, progress-report mark or group size")
+                         "discipline, progress-report mark, group size or place")
     if action is Action.DELETE:
         if set(value) != REMOVED or not isinstance(value["segments"], list):
             raise ValueError("a deleted session's entry holds no whole session")
