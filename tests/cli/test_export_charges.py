@@ -235,3 +235,20 @@ def test_a_template_without_a_header_row_writes_only_the_lines(capsys, data):
     assert status == 0
     assert out.splitlines()[0] == "AB12\t2026-03-02\t97110\tGP\t2\tMain St"
     assert len(out.splitlines()) == 4
+
+
+def test_a_charge_export_lacking_a_day_writes_nothing_unless_partial(capsys, data, clock,
+                                                                     tmp_path):
+    clock.advance(days=1)
+    with Repository.open(data, clock) as repo:
+        session = repo.commands.create_session("GH78", "Medicare")
+        repo.commands.add_segment(session.id, "97110", clock.now - timedelta(minutes=20),
+                                  clock.now)
+        repo.commands.close_session(session.id)
+    (data / "days" / "2026" / "2026-03-03.json").write_text("{not json")
+    target = tmp_path / "charges.csv"
+    status, _, err = export(capsys, data, "--kind", "charges", "--out", str(target))
+    assert status == 1 and not target.exists() and "--partial" in err
+    status, out, err = export(capsys, data, "--kind", "charges", "--partial")
+    assert status == 0 and "AB12" in out and "GH78" not in out
+    assert "written without 1 file" in err

@@ -1,6 +1,8 @@
 """Charge file templates (core.formats.charges): what a template may say, what it is refused
 for (naming the file and the key), and how a claim line becomes its cells."""
 
+import csv
+import io
 from datetime import date, datetime
 from decimal import Decimal
 from importlib.resources import files
@@ -23,6 +25,7 @@ from core.formats.charges import (
     parse_template,
     shipped_template,
 )
+from core.formats.csv_cells import FORMULA_STARTS, restore
 from core.models import Discipline, Method
 from core.place import Telehealth
 
@@ -152,3 +155,25 @@ def test_headers_may_repeat_when_the_file_has_no_header_row():
 def test_each_delimiter(delimiter):
     assert template(one_column("code", head=f'delimiter = "{delimiter}"')).delimiter == (
         delimiter.replace("\\t", "\t"))
+
+
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cf", "Cs", "Zl", "Zp")),
+               max_size=12)
+
+
+@given(patient=TEXT, payer=TEXT, entity=TEXT, constant=TEXT,
+       delimiter=st.sampled_from([",", ";", "\t", "|"]))
+def test_any_text_reads_back_from_the_file_and_never_as_a_formula(patient, payer, entity,
+                                                                   constant, delimiter):
+    """Whatever a reference, a payer, the billing entity or a constant holds, the file reads
+    back to it (csv quoting, the delimiter inside a cell), and no cell starts a formula."""
+    made = ChargeTemplate(delimiter=delimiter, columns=(
+        {"header": "P", "source": "patient"}, {"header": "I", "source": "payer"},
+        {"header": "B", "source": "billing_entity"},
+        {"header": "C", "source": "constant", "value": constant}))
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter).writerow(
+        charge_cells(made, ROW.model_copy(update={"patient": patient, "payer": payer}), entity))
+    (cells,) = csv.reader(io.StringIO(out.getvalue()), delimiter=delimiter)
+    assert [restore(cell) for cell in cells] == [patient, payer, entity, constant]
+    assert not any(cell.startswith(FORMULA_STARTS) for cell in cells)
