@@ -191,15 +191,15 @@ class RowParser:
         if len(raw) != width:
             return [RowError(line=line, column="row",
                              message=f"{len(raw)} cells, expected {width}")]
-        raw = self._layout.cells(raw)
-        key = _session_key(raw)
+        cells = self._layout.cells(raw)
+        key = _session_key(cells)
         session = self._sessions.get(key) or self._session(line, key)
         if session is not None:
             try:
-                return self._usual(line, session, raw)
+                return self._usual(line, session, cells)
             except (KeyError, ValueError):
                 pass
-        return self._careful(line, raw)
+        return self._careful(line, cells)
 
     def _session(self, line: int, key: tuple[str, ...]) -> SessionCells | None:
         """A session's cells seen for the first time; None when one is not right."""
