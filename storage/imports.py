@@ -123,6 +123,9 @@ def import_segments(repo: Repository, path: Path) -> ImportReport:
     """Import a segments CSV: every row is checked first and nothing is written if one is bad.
 
     A session already stored (on the same date) is skipped and reported, never duplicated.
+    A session keeps the file's place, telehealth and rendering therapist; a file written
+    before those columns existed was furnished in the office, in person, by this folder's
+    therapist.
     """
     limit = csv.field_size_limit(MAX_CELL)
     try:
