@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from core.models import FurnishedBy
+from core.place import Place, Telehealth
 from core.settings import Settings
 from storage.atomic import ensure_private_dir
 from storage.repository import Repository
@@ -22,6 +23,10 @@ PLAN = sorted((  # (days ago, start: hour on that day, or hours ago today), pati
       for days in JS5520_EARLIER),
 ), key=lambda plan: (-plan[0], -plan[1] if plan[0] == 0 else plan[1]))
 """In the order they happened: the store's clock never runs backwards."""
+VIDEO_VISIT = (0, "RB1187")
+"""This morning's visit of RB1187 was by video, the patient at home (POS 10: modifier 95)."""
+DEMO_NPI = "1234567893"
+"""A made-up NPI with a valid check digit."""
 
 
 class _Clock:
@@ -34,7 +39,7 @@ class _Clock:
 
 def seed_demo(folder: Path, now: datetime) -> None:
     """Closed sessions on earlier days and this morning, one running and one paused now."""
-    settings = Settings(therapist="Demo Therapist", credentials="PT, DPT")
+    settings = Settings(therapist="Demo Therapist", credentials="PT, DPT", npi=DEMO_NPI)
     ensure_private_dir(folder)
     save_settings(folder, settings)
     zone = settings.zone
@@ -46,7 +51,9 @@ def seed_demo(folder: Path, now: datetime) -> None:
             else:
                 day = (now.astimezone(zone) - timedelta(days=days_ago)).date()
                 clock.now = datetime(day.year, day.month, day.day, hour, tzinfo=zone)
-            session = repo.commands.create_session(patient, payer)
+            place = (Place("10", Telehealth.VIDEO) if (days_ago, patient) == VIDEO_VISIT
+                     else None)
+            session = repo.commands.create_session(patient, payer, place=place)
             start = clock.now
             for code, minutes, by in segments:
                 end = start + timedelta(minutes=minutes)

@@ -1,4 +1,6 @@
-"""The text a therapist pastes into the EMR for one session (billing-spec section 8)."""
+"""The text a therapist pastes into the EMR for one session (billing-spec section 8): where
+and how it was furnished unless in the office in person (telehealth needs its mode and the
+patient's place documented), and the rendering therapist's NPI when the session has one."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from datetime import tzinfo
 from core.billing.modifiers import billed_text
 from core.billing.session import SessionBill
 from core.models import Discipline, FurnishedBy, Method, Segment
+from core.place import OFFICE_VISIT
 from core.session import Session
 from core.text import a_or_an
 
@@ -25,8 +28,10 @@ def chart_note(session: Session, segments: Sequence[Segment], bill: SessionBill,
         f"Date of service: {session.date_of_service:%Y-%m-%d}",
         f"Patient: {session.patient}   Discipline: {session.discipline}   "
         f"Payer: {session.payer.name} ({rule})",
-        "Interventions:",
     ]
+    if session.place != OFFICE_VISIT:
+        lines.append(f"Place of service: {session.place.words()}")
+    lines.append("Interventions:")
     for line in billing.lines:
         entry = catalog.find(line.code)
         name = "(not defined in the settings: not billed)" if entry is None else entry.descriptor
@@ -54,6 +59,9 @@ def chart_note(session: Session, segments: Sequence[Segment], bill: SessionBill,
     lines.append(f"Therapist{f' ({other})' if other else ''}: "
                  f"{signer or '________________________'}"
                  f"{'' if therapist else ' (name, credentials)'}   signature: ____________")
+    if session.npi:
+        lines.append(f"Rendering therapist: {session.therapist or signer or '(no name)'}, "
+                     f"NPI {session.npi}")
     if other is not None:
         lines.append(f"Note: {a_or_an(session.discipline)} session signed by "
                      f"{a_or_an(other)}: {session.discipline} services need "

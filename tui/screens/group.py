@@ -28,11 +28,14 @@ from core.billing.modifiers import billed_text, units_words
 from core.billing.recorded import bill_recorded
 from core.billing.session import SessionBill
 from core.formats.money import dollars
+from core.place import OFFICE_VISIT, Place
 from core.session import Session
 from core.text import plural, split_references
 from storage.commands.group import Member
+from storage.commands.sessions import default_place
 from storage.errors import StorageError
 from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.details import place_changed, place_fields, typed_place
 from tui.dialogs.form import FieldError, FormDialog, FormField
 from tui.format import local_time
 from tui.screens.base import TabletimeScreen
@@ -158,23 +161,28 @@ class GroupMenu(ModalScreen[str | None]):
 
 
 def start_group(app: TabletimeApp) -> None:
-    """The form: the patients in one field, the group code, the payer of a new patient;
-    patients never seen before are listed with their payer and confirmed first."""
+    """The form: the patients in one field, the group code, the payer of a new patient, the
+    group's place and mode (every member's); patients never seen before are listed with their
+    payer and confirmed first."""
     repo = app.repo
     dialog: FormDialog
 
-    def start(patients: list[str], values: dict[str, str]) -> str | None:
+    def start(patients: list[str], values: dict[str, str], place: Place) -> str | None:
         """None once the group runs, else why not."""
         try:
             started = app.save(lambda: repo.commands.start_group(
-                patients, values["code"], new_payer=values["payer"]))
+                patients, values["code"], new_payer=values["payer"], place=place))
         except StorageError as error:
             return str(error)
-        app.tell(f"Group {values['code']} started for {plural(len(started), 'patient')} "
+        where = "" if place == OFFICE_VISIT else f", {place.words()}"
+        app.tell(f"Group {values['code']} started for {plural(len(started), 'patient')}{where} "
                  "(g: add, let one leave, stop, close)")
         return None
 
     def submit(values: dict[str, str]) -> str | None:
+        place = typed_place(values)
+        if isinstance(place, FieldError):
+            return place
         try:
             patients = split_references(values["patients"])
             newcomers = app.save(lambda: repo.commands.group_newcomers(patients,
@@ -182,11 +190,11 @@ def start_group(app: TabletimeApp) -> None:
         except (ValueError, StorageError) as error:
             return FieldError("patients", str(error))
         if not newcomers:
-            refused = start(patients, values)
+            refused = start(patients, values, place)
             return None if refused is None else FieldError("patients", refused)
 
         def answered(yes: bool | None) -> None:
-            refused = start(patients, values) if yes else None
+            refused = start(patients, values, place) if yes else None
             if yes and refused is None:
                 dialog.dismiss(True)
             elif refused is not None:
@@ -207,7 +215,8 @@ def start_group(app: TabletimeApp) -> None:
         FormField("code", "Group code", options=codes),
         FormField("payer", "Payer of a patient seen for the first time", payers[0][1],
                   options=payers),
-    ], submit, save="Start")
+        *place_fields(default_place(repo.settings)),
+    ], submit, place_changed, save="Start")
     app.push_screen(dialog)
 
 

@@ -32,12 +32,13 @@ class TodayScreen(LiveTableScreen):
     TABLE_ID = "sessions"
     COLUMNS = (("patient", "Patient"), ("payer", "Payer"), ("running", "Now"),
                ("timed", "Min"), ("units", "Units"), ("report", "Report"), ("from", "From"))
-    """Now: the running timer, else open or closed (and since when, from an earlier day);
-    Min: timed minutes; From: when treatment began. The widest row fits 80 columns."""
+    """Now: the running timer, else open or closed (and since when, from an earlier day),
+    `· video` or `· audio` for telehealth; Min: timed minutes; From: when treatment began.
+    The widest row fits 80 columns."""
     BINDINGS = [
         Binding("n", "new_session", "New", tooltip=(
-            "new session: patient reference, payer and discipline (a known patient's last "
-            "payer and discipline are filled in)")),
+            "new session: patient reference, payer, discipline and place of service (a known "
+            "patient's last payer and discipline are filled in; 10 or 02: telehealth)")),
         Binding("enter", "open_session", "Open",
                 tooltip="open the selected session"),
         Binding("d", "day_summary", "Day",
@@ -46,7 +47,8 @@ class TodayScreen(LiveTableScreen):
             "the selected session's chart note, full screen and copied (after a close the "
             "cursor is on the session just closed)")),
         Binding("p", "details", "Patient/payer",
-                tooltip="correct the selected session's patient reference, payer or discipline"),
+                tooltip="correct the selected session's patient reference, payer, discipline "
+                "or place of service and telehealth"),
         Binding("delete", "delete_session", "Delete", key_display="del", tooltip=(
             "delete the selected open session opened by mistake (asks first; backspace too)")),
         Binding("backspace", "delete_session", show=False, system=True),
@@ -142,7 +144,8 @@ class TodayScreen(LiveTableScreen):
 
     def _now(self, session: Session) -> str:
         """The running timer (`! ` when forgotten, `+1` for one more beside it), else open or
-        closed, and `since 27 Feb` for a session still open from an earlier day."""
+        closed, `since 27 Feb` for a session still open from an earlier day, and `· video`
+        (or `· audio`) for a telehealth session."""
         assert self.view is not None
         repo, view, now = self.tabletime.repo, self.view, self.view.now
         running = [s for s in view.segments[session.id] if s.running]
@@ -156,6 +159,8 @@ class TodayScreen(LiveTableScreen):
         text = text or ("open" if session.is_open else "closed")
         if session.date_of_service != view.day:
             text += f" since {session.date_of_service:%d %b}"
+        if session.telehealth is not None:
+            text += f" · {session.telehealth.value}"
         return text
 
     def _report(self, session: Session) -> str:
@@ -271,15 +276,21 @@ class TodayScreen(LiveTableScreen):
         group_menu(self.tabletime)
 
     def action_new_session(self) -> None:
-        from tui.dialogs.form import FormDialog, FormField
+        from storage.commands.sessions import default_place
+        from tui.dialogs.details import place_changed, place_fields, typed_place
+        from tui.dialogs.form import FieldError, FormDialog, FormField
 
         repo = self.tabletime.repo
         created: list[Session] = []
 
         def submit(values: dict[str, str]) -> str | None:
+            place = typed_place(values)
+            if isinstance(place, FieldError):
+                return place
             try:
                 session = self.tabletime.save(lambda: repo.commands.create_session(
-                    values["patient"], values["payer"], Discipline(values["discipline"])))
+                    values["patient"], values["payer"], Discipline(values["discipline"]),
+                    place))
             except StorageError as error:
                 return str(error)
             created.append(session)
@@ -296,9 +307,10 @@ class TodayScreen(LiveTableScreen):
         known = {p.name for p in repo.settings.payers}
 
         def changed(field: str, values: dict[str, str]) -> dict[str, str]:
-            """A known patient comes with their last payer and discipline."""
+            """A known patient comes with their last payer and discipline; a telehealth
+            place suggests video."""
             if field != "patient":
-                return {}
+                return place_changed(field, values)
             last = repo.queries.last_visit(values["patient"].strip())
             if last is None or last.payer not in known:
                 return {}
@@ -310,4 +322,5 @@ class TodayScreen(LiveTableScreen):
             FormField("payer", "Payer profile", payers[0][1], options=payers),
             FormField("discipline", "Discipline", repo.settings.discipline.value,
                       options=disciplines),
+            *place_fields(default_place(repo.settings)),
         ], submit, changed), done)
