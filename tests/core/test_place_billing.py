@@ -49,8 +49,8 @@ def line(code, units=1, place=OFFICE_VISIT, assistant=False):
     ("97110", "29.06", "29.06"),  # 0.87 both: most therapy codes pay the same
 ])
 def test_a_facility_place_pays_the_facility_rvus_and_says_so(code, office, facility):
-    rvu = CATALOG.get(code).rvus[2026]
-    assert Decimal(facility) == (rvu.total_fac * CF_2026).quantize(Decimal("0.01"))
+    rvu = CATALOG.get(code).rvus[2026].at(facility=True)
+    assert Decimal(facility) == (rvu.total * CF_2026).quantize(Decimal("0.01"))
     for place in (OFFICE_VISIT, Place("12"), VIDEO_HOME):
         (fee,) = estimate_fees([line(code, place=place)], 2026).lines
         assert fee.allowed == Decimal(office), place
@@ -233,3 +233,19 @@ def test_a_closed_session_keeps_its_stored_units_and_bills_at_its_place():
                       CATALOG)
     (row,) = billed.rows
     assert (row.modifiers, row.allowed) == (("GP", "95"), Decimal("19.71"))
+
+
+@given(st.sampled_from(list(Discipline)), st.sampled_from([None, *Telehealth]),
+       st.lists(st.tuples(st.sampled_from(["97110", "97530", "97140", "92507", "97161"]),
+                          st.integers(0, 90), st.integers(0, 90)), min_size=1, max_size=4,
+                unique_by=lambda item: item[0]))
+def test_a_line_is_discipline_then_assistant_then_telehealth(discipline, mode, recorded):
+    items = [CodeMinutes(code=code, minutes=minutes + by_assistant,
+                         assistant_minutes=by_assistant)
+             for code, minutes, by_assistant in recorded]
+    place = Place("10" if mode else "11", mode)
+    for line in bill(items, place, discipline=discipline).claim:
+        expected = (DISCIPLINE_MODIFIER[discipline], *(("CQ",) if line.assistant and
+                    discipline is Discipline.PT else ("CO",) if line.assistant else ()),
+                    *place.modifiers)
+        assert line.modifiers == expected and line.place == place
