@@ -86,9 +86,12 @@ def test_the_week_as_text(capsys, tmp_path, clock, settings):
     assert status == 0 and lines[0] == (
         "Summary Mon 02 Mar 2026 to Wed 04 Mar 2026: 4 sessions")
     assert lines[2].split() == ["Day", "Sessions", "Billable", "Clock", "Prod", "Units",
-                                "Estimate"]
+                                "Estimate", "Target"]
     assert lines[3].split()[:8] == ["Mon", "02", "Mar", "2026", "1", "45", "60", "75%"]
-    assert lines[4].split() == ["Tue", "03", "Mar", "2026", "0", "-", "-", "-", "0", "$0.00"]
+    assert lines[3].endswith(" below")
+    assert lines[4].split() == ["Tue", "03", "Mar", "2026", "0", "-", "-", "-", "0", "$0.00",
+                                "-"]
+    assert lines[5].endswith(" met")
     assert lines[6].split()[:5] == ["Total", "4", "75", "90", "83%"]
     assert lines[-1].startswith("Productivity: 75 of 90 clock min billable (83%), target "
                                 "80%: met")
@@ -127,4 +130,4 @@ def test_an_open_session_is_counted_and_said(capsys, tmp_path, clock, settings):
     status, out, _ = run(capsys, tmp_path, "--from", "2026-03-02", "--to", "2026-03-02")
     row = out.splitlines()[3]
     assert status == 0 and row.split()[4:9] == ["1", "(1", "open)", "20", "20"]
-    assert len(row) == len(out.splitlines()[2])
+    assert len(row) == len(out.splitlines()[2]) and "Target" not in out

@@ -143,26 +143,31 @@ def _figures_json(figures: Figures) -> dict[str, Any]:
 
 
 def range_text(view: RangeView) -> str:
-    """A row a day, a row of totals, then the target and the scheduled days in words."""
+    """A row a day (whether it met the target, when the settings give one), a row of totals,
+    then the range's productivity in words."""
     totals = view.totals
+    targeted = totals.productivity is not None and totals.productivity.target is not None
     rows = [f"Summary {view.first:%a %d %b %Y} to {view.last:%a %d %b %Y}: "
             f"{plural(totals.sessions, 'session')}", "",
             f"{'Day':<16}{'Sessions':>12}{'Billable':>10}{'Clock':>7}{'Prod':>6}{'Units':>7}"
-            f"{'Estimate':>13}"]
-    rows += [_figures_row(f"{day:%a %d %b %Y}", figures) for day, figures in view.days]
-    rows += [_figures_row("Total", totals), "", productivity_words(totals.productivity)]
+            f"{'Estimate':>13}" + (f"{'Target':>8}" if targeted else "")]
+    rows += [_figures_row(f"{day:%a %d %b %Y}", figures, targeted)
+             for day, figures in view.days]
+    rows += [_figures_row("Total", totals, targeted), "",
+             productivity_words(totals.productivity)]
     return "\n".join(rows)
 
 
-def _figures_row(label: str, figures: Figures) -> str:
+def _figures_row(label: str, figures: Figures, targeted: bool) -> str:
     figure = figures.productivity
-    billable, clock, percent = (("-", "-", "-") if figure is None else (
+    billable, clock, percent, met = (("-", "-", "-", "-") if figure is None else (
         str(figure.billable_minutes), str(figure.clock_minutes),
-        "-" if figure.percent is None else f"{figure.percent}%"))
+        "-" if figure.percent is None else f"{figure.percent}%",
+        {None: "-", True: "met", False: "below"}[figure.target_met]))
     sessions = str(figures.sessions) + (f" ({figures.open_sessions} open)"
                                         if figures.open_sessions else "")
     return (f"{label:<16}{sessions:>12}{billable:>10}{clock:>7}{percent:>6}{figures.units:>7}"
-            f"{dollars(figures.amount):>13}")
+            f"{dollars(figures.amount):>13}" + (f"{met:>8}" if targeted else ""))
 
 
 def units_json(bill: SessionBill) -> dict[str, Any]:
