@@ -61,16 +61,19 @@ ROOT = "tabletime-backup"
 MANIFEST = "manifest.json"
 MAX_PASSES = 20
 MAX_MEMBER = 256 * 1024 * 1024
+MAX_TEMPLATE_BYTES = 1024 * 1024
 
 
 def _files(data_dir: Path) -> dict[str, Path]:
-    """What a backup holds, by name in the archive: settings, patients.json, the day files."""
+    """What a backup holds, by name in the archive: settings, patients.json, the day files,
+    the charge file templates."""
     found = {}
     for name in (SETTINGS_NAME, PATIENTS_NAME):
         if (data_dir / name).is_symlink() or (data_dir / name).exists():
             found[name] = data_dir / name
     for day, path in layout.day_files(data_dir).items():
         found[layout.day_name(day)] = path
+    found.update(layout.template_files(data_dir))
     return found
 
 
@@ -246,7 +249,8 @@ def _manifest(path: Path, content: bytes) -> dict[str, Any]:
 
 
 def _allowed(name: str) -> bool:
-    return name in (MANIFEST, SETTINGS_NAME, PATIENTS_NAME) or layout.day_of_name(name) is not None
+    return (name in (MANIFEST, SETTINGS_NAME, PATIENTS_NAME)
+            or layout.day_of_name(name) is not None or layout.template_name(name) is not None)
 
 
 def _check_member(name: str, content: bytes, where: str) -> None:
@@ -254,6 +258,8 @@ def _check_member(name: str, content: bytes, where: str) -> None:
     (`where`: how a settings error names the file)."""
     if name == SETTINGS_NAME:
         parse_settings(content, where)
+    elif layout.template_name(name) is not None:
+        _check_template(content)
     else:
         _check_document(name, content)
 
@@ -268,6 +274,17 @@ def _check_document(name: str, content: bytes) -> None:
         validate(upgrade(orjson.loads(content)), kind, context)
     except orjson.JSONDecodeError as error:
         raise DocumentError(f"not valid JSON: {error}") from None
+
+
+def _check_template(content: bytes) -> None:
+    """A charge file template is the user's own text, kept as it is (a mistake in it is said
+    when an export uses it, never a reason to refuse the patients' data): UTF-8, small."""
+    if len(content) > MAX_TEMPLATE_BYTES:
+        raise DocumentError(f"it is {len(content):,} bytes, more than a template holds")
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DocumentError("a template is text (UTF-8), this is not") from None
 
 
 def refuse_unless_empty(data_dir: Path) -> None:
@@ -324,7 +341,8 @@ def _restore_beside(path: Path, data_dir: Path, verified: Verified,
         if written != verified.sums:
             raise BadPath(f"{printable(str(path))} changed while it was being restored: "
                           "nothing was restored")
-        for folder in (temp, temp / layout.DAYS, *(temp / layout.DAYS).glob("*")):
+        for folder in (temp, temp / layout.DAYS, *(temp / layout.DAYS).glob("*"),
+                       temp / layout.TEMPLATES):
             if folder.is_dir():
                 fsync_dir(folder)  # every name in place before the rename makes it whole
         _rename_onto(temp, data_dir, target)

@@ -9,7 +9,6 @@ adapting `generic` keeps the name its scripts use; the command line says which f
 from __future__ import annotations
 
 import csv
-import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
@@ -25,12 +24,9 @@ from core.formats.charges import (
 )
 from core.text import printable
 from storage.atomic import NotAFile, read_regular
+from storage.layout import TEMPLATE_NAME, TEMPLATES
 from storage.reading import FolderReader
 from storage.reports import claim_rows
-
-TEMPLATES = "templates"
-"""The user's charge file templates, in the data folder."""
-TEMPLATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 def find_template(data_dir: Path, name: str) -> tuple[ChargeTemplate, Path | None]:

@@ -9,6 +9,7 @@
     index/patients/3f.json      derived: the same entries, of the patients hashed to 3f
     index/months.json           derived: each month's digest, open sessions, what went missing,
                                 the seals of the other index files
+    templates/generic.toml      the user's charge file templates (storage/charges.py)
     exports/                    what the app exported
     crashes/                    crash reports
     tabletime.lock              the lock where flock does not exist (Windows)
@@ -21,6 +22,7 @@ Paths inside an archive are the same, relative (`days/2026/2026-03-02.json`).
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from pathlib import Path
 
@@ -32,6 +34,9 @@ DAYS = "days"
 INDEX = "index"
 PATIENT_INDEX = "patients"
 EXPORTS = "exports"
+TEMPLATES = "templates"
+TEMPLATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+"""A charge file template's name: never a path (`export --template NAME`)."""
 CRASHES = "crashes"
 
 
@@ -75,6 +80,25 @@ def day_files(root: Path) -> dict[date, Path]:
                 day = day_of_name(f"{DAYS}/{year.name}/{entry.name}")
                 if day is not None:
                     found[day] = Path(entry.path)
+    return dict(sorted(found.items()))
+
+
+def template_name(name: str) -> str | None:
+    """The template a relative name is (`templates/generic.toml` -> `generic`), or None."""
+    folder, _, file = name.partition("/")
+    stem = file.removesuffix(".toml")
+    if folder != TEMPLATES or stem == file or not TEMPLATE_NAME.fullmatch(stem):
+        return None
+    return stem
+
+
+def template_files(root: Path) -> dict[str, Path]:
+    """The user's charge file templates, by their name inside an archive."""
+    found = {}
+    for entry in _entries(root / TEMPLATES):
+        name = f"{TEMPLATES}/{entry.name}"
+        if template_name(name) is not None:
+            found[name] = Path(entry.path)
     return dict(sorted(found.items()))
 
 
