@@ -116,7 +116,7 @@ def test_summary_and_patient_name_the_skipped_file_on_stderr_and_in_json(
 
 
 @pytest.mark.parametrize(("shape", "reason"), SHAPES)
-@pytest.mark.parametrize("kind", ["lines", "segments", "sessions"])
+@pytest.mark.parametrize("kind", ["lines", "segments", "sessions", "charges"])
 def test_an_export_lacking_a_day_writes_nothing_and_exits_1_unless_partial(
         capsys, folder, day_file, tmp_path, shape, reason, kind):
     shape(day_file)
