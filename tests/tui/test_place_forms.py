@@ -24,7 +24,7 @@ from tui.screens.today import TodayScreen
 
 from .conftest import SIZE
 from .test_app import fill
-from .test_hostile_app import screen_text
+from .test_snapshots import cut_cells
 
 NARROW = (80, 24)
 
@@ -92,17 +92,22 @@ async def test_an_in_person_visit_at_a_telehealth_place_is_refused(open_app):
         assert app.repo.queries.open_sessions() == []
 
 
-async def test_today_marks_a_telehealth_session_and_fits_80_columns(open_app):
+async def test_today_marks_a_telehealth_session_and_fits_80_columns(open_app, clock):
     app = open_app()
-    app.repo.commands.create_session("AB12", "Medicare")
-    app.repo.commands.create_session("CD34", "Medicare", place=Place("10", Telehealth.VIDEO))
+    by_video = app.repo.commands.create_session("AB123456", "Medicaid",
+                                                place=Place("10", Telehealth.VIDEO))
+    app.repo.commands.start(by_video.id, "97010")
+    app.repo.commands.start(by_video.id, "97110")
+    app.repo.commands.create_session("CD34", "Medicare")
+    clock.advance(minutes=12)
     async with app.run_test(size=NARROW) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, TodayScreen)
-        rows = {line.split()[0]: line for line in screen_text(app).splitlines()
-                if line.split()[:1] in (["AB12"], ["CD34"])}
-        assert "open · video" in rows["CD34"] and "video" not in rows["AB12"]
-        assert all(len(line.rstrip()) <= 80 for line in rows.values())
+        table = app.screen.table
+        now = {str(table.get_row_at(row)[0]): str(table.get_row_at(row)[2])
+               for row in range(table.row_count)}
+        assert now == {"AB123456": "97110 12:00 +1 · video", "CD34": "open"}
+        assert cut_cells(app.screen) == []
 
 
 needs_audit = pytest.mark.xfail(
