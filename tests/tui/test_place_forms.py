@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.audit import DETAILS
 from core.billing.recorded import bill_recorded
 from core.formats.chart_note import chart_note
 from core.place import Place, Telehealth
@@ -110,12 +109,6 @@ async def test_today_marks_a_telehealth_session_and_fits_80_columns(open_app, cl
         assert cut_cells(app.screen) == []
 
 
-needs_audit = pytest.mark.xfail(
-    "place_of_service" not in DETAILS, strict=True,
-    reason="core/audit.py DETAILS must name place_of_service and telehealth")
-
-
-@needs_audit
 async def test_p_corrects_the_place_and_u_puts_it_back(open_app, told):
     app = open_app()
     session = app.repo.commands.create_session("AB12", "Medicare")
