@@ -92,7 +92,7 @@ _HEAD = 6
 """The session's columns before the segment's (the rest are at the end of a row)."""
 _CODE, _START, _END, _SECONDS, _FURNISHED_BY, _NOTE_CELL = range(_HEAD, len(COLUMNS))
 _SESSION_INDEXES = (*range(_HEAD), *range(len(COLUMNS), len(EXPORT_COLUMNS)))
-_session_key = itemgetter(*_SESSION_INDEXES)
+"""The session's columns in `EXPORT_COLUMNS`, in `SessionCells` order."""
 
 
 class Row(NamedTuple):
@@ -120,9 +120,9 @@ def is_blank(cells: Sequence[str]) -> bool:
 
 
 class Layout:
-    """Where a file's header puts each column (the twelve first, in order, then any of the
-    optional ones in any order), and the text of the optional columns it leaves out: a row
-    is read as if it had them all, in `EXPORT_COLUMNS` order."""
+    """Where a file's header puts the session's columns (the twelve first, in order, then
+    any of the optional ones in any order), and the text of those it leaves out. A segment's
+    own columns are where they always were."""
 
     def __init__(self, header: Sequence[str] = COLUMNS,
                  rendering: Sequence[str] = ("", "", "")) -> None:
@@ -130,20 +130,19 @@ class Layout:
         (the importing folder's therapist, as a segments export writes them). ValueError
         naming the problem when `header` is not a segments file's."""
         _check_header(header)
-        missing = [name for name in WHERE_AND_WHO if name not in header]
-        said = {name: "" for name in WHERE_AND_WHO}
+        said = dict.fromkeys(WHERE_AND_WHO, "")
         if not any(name in header for name in RENDERING):
             said.update(zip(RENDERING, rendering, strict=True))
+        at = {name: index for index, name in enumerate(header)}
+        names = [EXPORT_COLUMNS[index] for index in _SESSION_INDEXES]
         self.width = len(header)
-        self._tail = [said[name] for name in missing]
-        everything = [*header, *missing]
-        where = [everything.index(name) for name in EXPORT_COLUMNS]
-        self._pick = None if where == sorted(where) else itemgetter(*where)
+        self.key = itemgetter(*(at[name] for name in names if name in at))
+        """A row's session cells that the file has: which session it is."""
+        self._slots = [(at.get(name), said.get(name, "")) for name in names]
 
-    def cells(self, raw: list[str]) -> Sequence[str]:
-        """A row of `width` cells as a row of every column."""
-        full = raw + self._tail if self._tail else raw
-        return full if self._pick is None else self._pick(full)
+    def session(self, raw: Sequence[str]) -> list[str]:
+        """A row's session cells in `SessionCells` order, a missing one as `said`."""
+        return [text if index is None else raw[index] for index, text in self._slots]
 
 
 def _check_header(header: Sequence[str]) -> None:
@@ -185,38 +184,39 @@ class RowParser:
         self._seen: tuple[dict[str, object], ...] = tuple({} for _ in EXPORT_COLUMNS)
         self._sessions: dict[tuple[str, ...], SessionCells] = {}
 
-    def parse(self, line: int, raw: list[str]) -> Row | list[RowError]:
+    def parse(self, line: int, raw: Sequence[str]) -> Row | list[RowError]:
         """One row of the file as csv.reader gives it."""
         width = self._layout.width
         if len(raw) != width:
             return [RowError(line=line, column="row",
                              message=f"{len(raw)} cells, expected {width}")]
-        cells = self._layout.cells(raw)
-        key = _session_key(cells)
-        session = self._sessions.get(key) or self._session(line, key)
+        key = self._layout.key(raw)
+        session = self._sessions.get(key) or self._session(line, key, raw)
         if session is not None:
             try:
-                return self._usual(line, session, cells)
+                return self._usual(line, session, raw)
             except (KeyError, ValueError):
                 pass
-        return self._careful(line, cells)
+        return self._careful(line, raw)
 
-    def _session(self, line: int, key: tuple[str, ...]) -> SessionCells | None:
+    def _session(self, line: int, key: tuple[str, ...], raw: Sequence[str]
+                 ) -> SessionCells | None:
         """A session's cells seen for the first time; None when one is not right."""
         found: list[RowError] = []
-        session = self._session_cells(line, key, found)
+        session = self._session_cells(line, raw, found)
         if found:
             return None
         _remember(self._sessions, key, session)
         return session
 
-    def _session_cells(self, line: int, key: Sequence[str], found: list[RowError]
+    def _session_cells(self, line: int, raw: Sequence[str], found: list[RowError]
                        ) -> SessionCells:
         """The session's cells, each checked, and its place: POS 02 and 10 are telehealth's
         own (a session is refused in person there when it is opened in the app too)."""
         before = len(found)
+        cells = self._layout.session(raw)
         session = SessionCells._make([self._known(line, index, cell, found)
-                                      for index, cell in zip(_SESSION_INDEXES, key,
+                                      for index, cell in zip(_SESSION_INDEXES, cells,
                                                              strict=True)])
         pos = session.place_of_service
         if len(found) == before and session.telehealth is None and is_telehealth_place(pos):
@@ -240,7 +240,7 @@ class RowParser:
     def _careful(self, line: int, raw: Sequence[str]) -> Row | list[RowError]:
         """Every cell on its own, each problem named; what repeats is remembered."""
         found: list[RowError] = []
-        session = self._session_cells(line, _session_key(raw), found)
+        session = self._session_cells(line, raw, found)
         values = [self._known(line, _CODE, raw[_CODE], found),
                   self._checked(line, _START, raw[_START], found),
                   self._checked(line, _END, raw[_END], found),
