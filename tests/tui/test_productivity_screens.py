@@ -56,13 +56,14 @@ async def test_todays_title_ends_with_the_figure_and_follows_the_clock(morning, 
         screen = app.screen
         assert isinstance(screen, TodayScreen) and screen.view is not None
         figure = screen.view.productivity()
+        assert figure is not None
         assert (figure.billable_minutes, figure.clock_minutes, figure.running) == (40, 50, True)
         assert title_part(figure, wide=False) == " · 80% prod"
         assert title_part(figure, wide=True) == " · 80% prod (target 80%)"
         clock.advance(minutes=10)
         screen.tick()
         figure = screen.view.productivity()
-        assert (figure.billable_minutes, figure.clock_minutes) == (50, 60)
+        assert figure is not None and (figure.billable_minutes, figure.clock_minutes) == (50, 60)
 
 
 async def test_no_figure_before_the_first_segment(open_app):
