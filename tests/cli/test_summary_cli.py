@@ -28,7 +28,9 @@ def test_summary_json(capsys, tmp_path, clock, settings):
     assert data["lines"] == [{"patient": "AB12", "discipline": "PT", "payer": "Medicare",
                               "code": "97110", "modifiers": ["GP"], "units": 1, "minutes": 20,
                               "allowed_amount": data["totals"]["estimated_amount"],
-                              "estimated_amount": data["totals"]["estimated_amount"]}]
+                              "estimated_amount": data["totals"]["estimated_amount"],
+                              "place_of_service": "11", "telehealth": None,
+                              "rendering_therapist": "Dana Reyes", "rendering_npi": ""}]
     assert data["pools"][0]["timed_units"] == 1 and data["pools"][0]["per_session_units"] == 2
     assert [c["kind"] for c in data["checks"]] == ["pooling"]
     assert data["totals"]["units"] == 1 and data["totals"]["per_code"]["97110"]["minutes"] == 20

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from core.billing.modifiers import describe, units_words
 from core.billing.productivity import Productivity, productivity_words
-from core.formats.money import dollars
+from core.formats.money import cents, dollars
+from core.place import OFFICE
+from core.text import plural
 
 if TYPE_CHECKING:
     from core.billing.session import SessionBill
     from core.billing.summary import DaySummary
     from storage.check import CheckReport
     from storage.views import Figures, PatientView, RangeView
-from core.formats.money import cents
-from core.text import plural
 
 
 def summary_json(summary: DaySummary) -> dict[str, Any]:
@@ -52,6 +52,10 @@ def summary_json(summary: DaySummary) -> dict[str, Any]:
                 "minutes": row.minutes,
                 "allowed_amount": cents(row.allowed),
                 "estimated_amount": cents(row.amount),
+                "place_of_service": row.place_of_service,
+                "telehealth": None if row.telehealth is None else row.telehealth.value,
+                "rendering_therapist": row.therapist,
+                "rendering_npi": row.npi,
             }
             for row in summary.rows
         ],
@@ -118,7 +122,9 @@ def summary_text(summary: DaySummary) -> str:
         amount = cents(row.amount) or "n/a"
         allowed = f"  (85% of {cents(row.allowed)})" if row.allowed != row.amount else ""
         line = "-".join((row.code, *row.modifiers))
-        rows.append(f"  {row.patient:<{who}}{line:<18} x{row.units:<3} {amount:>9}{allowed}")
+        where = "" if row.place_of_service == OFFICE else f"  POS {row.place_of_service}"
+        rows.append(f"  {row.patient:<{who}}{line:<18} x{row.units:<3} {amount:>9}{allowed}"
+                    f"{where}")
     rows += ["", f"Totals: {summary.timed_minutes} timed min, {summary.treatment_minutes} "
              f"treatment min, {units_words(summary.units, summary.timed_units)}, estimate "
              f"${summary.amount:.2f}", productivity_words(summary.productivity)]
@@ -228,7 +234,9 @@ def units_text(bill: SessionBill) -> str:
         f"Timed units:             {result.timed_units}",
     ]
     payer = "Medicare" if bill.terms.medicare else "not Medicare"
-    rows += ["", f"Claim lines ({payer}, {bill.discipline}, {bill.day}):"]
+    rate = "facility" if bill.place.facility else "non-facility"
+    rows += ["", f"Claim lines ({payer}, {bill.discipline}, {bill.day}; {bill.place.words()}: "
+                 f"{rate} rate):"]
     if fees:
         for fee in fees.lines:
             amount = "no estimate" if fee.amount is None else f"${fee.amount:.2f}"
