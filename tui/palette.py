@@ -64,8 +64,8 @@ class TabletimeCommands(Provider):
                    app.open_day_summary)
         yield ("Export today's segments (CSV)", "into the data folder's exports/",
                app.export_today)
-        yield ("Settings", "your name, favourites 1-9, the payer offered first, the alert",
-               app.action_settings)
+        yield ("Settings", "your name, NPI and place of service, favourites 1-9, the payer "
+               "offered first, the alert", app.action_settings)
         yield ("Keys (help)", "every key of Tabletime, this screen's first", app.action_help)
 
     def _actions_here(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
