@@ -56,12 +56,13 @@ def chart_note(session: Session, segments: Sequence[Segment], bill: SessionBill,
     assisted = {s.code for s in segments if s.furnished_by is FurnishedBy.ASSISTANT}
     signer = ", ".join(part for part in (therapist, credentials) if part)
     other = discipline if discipline is not session.discipline else None
+    signs_own = bool(session.npi) and session.therapist in ("", therapist)
     lines.append(f"Therapist{f' ({other})' if other else ''}: "
                  f"{signer or '________________________'}"
-                 f"{'' if therapist else ' (name, credentials)'}   signature: ____________")
-    if session.npi:
-        lines.append(f"Rendering therapist: {session.therapist or signer or '(no name)'}, "
-                     f"NPI {session.npi}")
+                 f"{'' if therapist else ' (name, credentials)'}"
+                 f"{f' (NPI {session.npi})' if signs_own else ''}   signature: ____________")
+    if session.npi and not signs_own:  # stamped with another name than the one signing
+        lines.append(f"Rendering therapist: {session.therapist}, NPI {session.npi}")
     if other is not None:
         lines.append(f"Note: {a_or_an(session.discipline)} session signed by "
                      f"{a_or_an(other)}: {session.discipline} services need "

@@ -232,16 +232,20 @@ def test_the_chart_note_says_where_how_and_the_npi(repo, clock):
     session = repo.commands.create_session("AB12", "Medicare",
                                            place=Place("10", Telehealth.VIDEO))
     office = repo.commands.create_session("CD34", "Medicare")
-    notes = {}
-    for each in (session, office):
+
+    def note(each, signer="Dana Reyes"):
         stored = repo.queries.session(each.id)
         bill = bill_recorded(stored, [], clock(), repo.catalog)
-        notes[each.patient] = chart_note(stored, [], bill, repo.zone, therapist="Dana Reyes",
-                                         credentials="PT")
+        return chart_note(stored, [], bill, repo.zone, therapist=signer,
+                          credentials="PT").splitlines()
+
     assert ("Place of service: telehealth by video; telehealth, patient at home (POS 10)"
-            in notes["AB12"].splitlines())
-    assert "Rendering therapist: Dana Reyes, NPI 1234567893" in notes["AB12"].splitlines()
-    assert "Place of service" not in notes["CD34"]  # the office, in person: as ever
+            in note(session))
+    assert "Therapist: Dana Reyes, PT (NPI 1234567893)   signature: ____________" in note(session)
+    assert not any("Place of service" in line for line in note(office))  # office, in person
+    signed_by_another = note(session, signer="Sam Lee")  # the settings' name changed since
+    assert "Therapist: Sam Lee, PT   signature: ____________" in signed_by_another
+    assert "Rendering therapist: Dana Reyes, NPI 1234567893" in signed_by_another
 
 
 def test_the_demo_shows_an_npi_and_a_visit_by_video(tmp_path):
