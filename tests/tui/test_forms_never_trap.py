@@ -87,7 +87,8 @@ async def test_escape_with_typed_text_asks_and_keep_editing_keeps_it(open_app):
         await pilot.press("escape")  # keep editing
         await pilot.pause()
         assert form.is_current
-        assert form.values() == {"patient": "AB12", "payer": "Commercial", "discipline": "PT"}
+        assert form.values() == {"patient": "AB12", "payer": "Commercial", "discipline": "PT",
+                                 "pos": "11 office", "mode": ""}
         assert app.focused is form.field("payer")
         await pilot.press("escape", "k")  # k keeps editing too
         await pilot.pause()
@@ -142,7 +143,7 @@ async def test_cancel_with_typed_text_asks_too(open_app):
     app = open_app()
     async with app.run_test(size=SIZE) as pilot:
         form = await open_new_session_form(pilot)
-        await pilot.press(*"AB12", "tab", "tab", "tab", "tab")
+        await pilot.press(*"AB12", *["tab"] * 6)
         assert app.focused is form.query_one("#cancel")
         await pilot.press("enter")
         await pilot.pause()
@@ -157,7 +158,8 @@ async def test_tab_goes_top_to_bottom_then_save_then_cancel(open_app):
     app = open_app()
     async with app.run_test(size=SIZE) as pilot:
         form = await open_new_session_form(pilot)
-        order = ["field-patient", "field-payer", "field-discipline", "save", "cancel"]
+        order = ["field-patient", "field-payer", "field-discipline", "field-pos", "field-mode",
+                 "save", "cancel"]
         seen = [app.focused.id]
         for _ in range(len(order)):
             await pilot.press("tab")
