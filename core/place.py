@@ -101,9 +101,12 @@ class Place:
         return () if self.telehealth is None else (self.telehealth.modifier,)
 
     def words(self) -> str:
-        """`office (POS 11)`, `telehealth by video, patient at home (POS 10)`."""
-        where = f"{place_name(self.pos)} (POS {self.pos})"
-        return where if self.telehealth is None else f"{self.telehealth.words}; {where}"
+        """`office (POS 11)`, `telehealth by video (patient at home, POS 10)`, `telehealth
+        by video (home, POS 12)`: the telehealth places' names say "telehealth" once."""
+        if self.telehealth is None:
+            return f"{place_name(self.pos)} (POS {self.pos})"
+        where = place_name(self.pos).removeprefix("telehealth, ")
+        return f"{self.telehealth.words} ({where}, POS {self.pos})"
 
 
 OFFICE_VISIT = Place()

@@ -89,3 +89,18 @@ def test_a_bad_place_of_service_is_a_usage_error_naming_it(capsys, pos):
     assert "\x1b" not in err and "Traceback" not in err
     if pos.isprintable() and pos:
         assert repr(pos) in err
+
+
+@pytest.mark.parametrize(("argv", "heading"), [
+    (["--pos", "10", "--telehealth", "video", "97110=30"],
+     "; telehealth by video (patient at home, POS 10): non-facility rate):"),
+    (["--pos", "02", "--telehealth", "audio", "97129=15"],
+     "; telehealth, audio only (patient not at home, POS 02): facility rate):"),
+    (["--pos", "22", "97129=15"], "; on-campus outpatient hospital (POS 22): facility rate):"),
+    (["97110=30"], "; office (POS 11): non-facility rate):"),
+])
+def test_the_text_says_where_how_and_at_which_rate(capsys, argv, heading):
+    assert main(["units", "--date", "2026-06-01", *argv]) == 0
+    out = capsys.readouterr().out
+    (line,) = [line for line in out.splitlines() if line.startswith("Claim lines (")]
+    assert line.endswith(heading), line

@@ -126,8 +126,8 @@ def test_a_member_elsewhere_is_refused_before_any_write(repo, clock):
     repo.commands.start(office.id, "97110")
     clock.advance(minutes=5)
     with pytest.raises(InvalidChange, match=re.escape(
-            "CD34's session today is office (POS 11), the group telehealth by video; "
-            "telehealth, patient at home (POS 10)")):
+            "CD34's session today is office (POS 11), the group's telehealth by video "
+            "(patient at home, POS 10)")):
         repo.commands.start_group(["AB12", "CD34"], place=VIDEO_AT_HOME)
     assert [s.patient for s in repo.queries.open_sessions()] == ["CD34"]
     assert [s.code for s in repo.queries.running_segments()] == ["97110"]  # not stopped

@@ -20,6 +20,7 @@ from tui.dialogs.form import FormDialog
 from tui.screens.session import SessionScreen
 from tui.screens.settings import settings_dialog
 from tui.screens.today import TodayScreen
+from tui.widgets.session_header import SessionHeader
 
 from .conftest import SIZE
 from .test_app import fill
@@ -107,6 +108,11 @@ async def test_today_marks_a_telehealth_session_and_fits_80_columns(open_app, cl
                for row in range(table.row_count)}
         assert now == {"AB123456": "97110 12:00 +1 · video", "CD34": "open"}
         assert cut_cells(app.screen) == []
+        table.move_cursor(row=list(now).index("AB123456"))
+        await pilot.press("enter")
+        await pilot.pause()
+        header = str(app.screen.query_one(SessionHeader).render())
+        assert header.startswith("AB123456 · Medicaid (8-minute rule) · PT · video · "), header
 
 
 async def test_p_corrects_the_place_and_u_puts_it_back(open_app, told):
@@ -239,7 +245,7 @@ def test_the_chart_note_says_where_how_and_the_npi(repo, clock):
         return chart_note(stored, [], bill, repo.zone, therapist=signer,
                           credentials="PT").splitlines()
 
-    assert ("Place of service: telehealth by video; telehealth, patient at home (POS 10)"
+    assert ("Place of service: telehealth by video (patient at home, POS 10)"
             in note(session))
     assert "Therapist: Dana Reyes, PT (NPI 1234567893)   signature: ____________" in note(session)
     assert not any("Place of service" in line for line in note(office))  # office, in person

@@ -76,3 +76,14 @@ async def test_no_figure_before_the_first_segment(open_app):
         await pilot.pause()
         details = str(app.screen.query_one("#day-details", Static).render())
         assert details.startswith("Productivity: no figure (no segment recorded)")
+
+
+@pytest.mark.parametrize(("size", "ending"), [((80, 24), " · 80% prod"),
+                                              ((120, 34), " · 80% prod (target 80%)")])
+async def test_todays_title_line_shows_the_figure(morning, size, ending):
+    app = morning
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        title = str(app.screen.query_one("#today-title", Static).render())
+        assert title.endswith(ending), title
+        assert len(title) <= size[0]

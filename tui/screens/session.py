@@ -74,7 +74,7 @@ class SessionScreen(LiveScreen):
                 tooltip="move the selected segment's end a minute later (= too; u undoes)"),
         Binding("=", "nudge('end', 1)", show=False, system=True),
         Binding("p", "dialog('details')", "Patient/payer",
-                tooltip="correct the patient reference, payer or discipline"),
+                tooltip="correct the patient reference, payer, discipline or place of service"),
         Binding("m", "progress_report", "Progress report", show=False, tooltip=(
             "mark the progress report written at this visit (a therapist's; again unmarks)")),
         Binding("y", "chart_note", "Chart note", tooltip=(

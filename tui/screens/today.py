@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from core.billing.modifiers import units_words
+from core.billing.productivity import title_part
 from core.models import Discipline
 from core.session import Session, treated_from
 from core.text import plural
@@ -128,7 +129,8 @@ class TodayScreen(LiveTableScreen):
         when = f"{now:%a %d %b}" if self.narrow else f"Today {now:%a %d %b %Y}"
         self.query_one("#today-title", Static).update(
             f"{when} {now:%H:%M} · {plural(len(today), 'session')} · "
-            f"{timed} timed min · {units_words(units, timed_units)}")
+            f"{timed} timed min · {units_words(units, timed_units)}"
+            f"{title_part(self.view.productivity(), wide=not self.narrow)}")
 
     def _cells(self, session: Session) -> list[str]:
         assert self.view is not None

@@ -41,8 +41,9 @@ class SessionHeader(Lines):
         status = "open" if session.is_open else "CLOSED: o reopens"
         day = f"{session.date_of_service:%a %d %b %Y}" if wide else \
             f"{session.date_of_service:%d %b}"
-        first = (f"{session.patient} · {session.payer.name} ({rule}) · {session.discipline} · "
-                 f"{day} · {status}")
+        how = f" · {session.telehealth}" if session.telehealth else ""
+        first = (f"{session.patient} · {session.payer.name} ({rule}) · {session.discipline}{how}"
+                 f" · {day} · {status}")
         if session.progress_report:
             first += " · report written"
         elif report is not None and report.kind is not None:
