@@ -143,7 +143,7 @@ class Group:
         session = self._open_today(patient, today)
         if session is not None and session.place != place:
             raise InvalidChange(f"{patient}'s session today is {session.place.words()}, the "
-                                f"group {place.words()}: a session has one place (p corrects "
+                                f"group's {place.words()}: a session has one place (p corrects "
                                 "it)")
 
     def _open_today(self, patient: str, today: date) -> Session | None:
