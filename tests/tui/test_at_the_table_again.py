@@ -474,7 +474,12 @@ async def test_a_burst_types_a_new_patient_into_the_form_it_opened(open_app):
     async with app.run_test(size=SMALL) as pilot:
         burst(app, "n", "Z", "Z", "9", "enter")
         await pilot.pause(0.3)  # under HOLD_SECONDS: released by the dialog's focus
-        assert isinstance(app.screen, SessionScreen) and app.screen.session.patient == "ZZ9"
+        assert isinstance(app.screen, SessionScreen)
+        for _ in range(100):  # the session is read after the keys: a loaded machine waits
+            if app.screen.view is not None:
+                break
+            await pilot.pause(0.05)
+        assert app.screen.session.patient == "ZZ9"
 
 
 async def test_a_group_started_over_a_one_on_one_says_both(open_app, clock):
