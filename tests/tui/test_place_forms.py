@@ -24,6 +24,7 @@ from tui.widgets.session_header import SessionHeader
 
 from .conftest import SIZE
 from .test_app import fill
+from .test_forms_never_trap import open_new_session_form
 from .test_snapshots import cut_cells
 
 NARROW = (80, 24)
@@ -33,8 +34,11 @@ def error(dialog) -> str:
     return str(dialog.query_one("#error").render())
 
 
-async def new_session_form(pilot) -> FormDialog:
-    await pilot.press("n")
+async def details_form(pilot, session_id) -> FormDialog:
+    """`p` on the session's screen: its correction form."""
+    pilot.app.open_session(session_id)
+    await pilot.pause()
+    await pilot.press("p")
     await pilot.pause()
     assert isinstance(pilot.app.screen, FormDialog)
     return pilot.app.screen
@@ -43,7 +47,7 @@ async def new_session_form(pilot) -> FormDialog:
 async def test_a_telehealth_place_suggests_video_and_the_session_keeps_both(open_app):
     app = open_app()
     async with app.run_test(size=SIZE) as pilot:
-        form = await new_session_form(pilot)
+        form = await open_new_session_form(pilot)
         assert (form.values()["pos"], form.values()["mode"]) == ("11 office", "")
         await pilot.press(*"AB12")
         form.field("pos").focus()
@@ -69,7 +73,7 @@ async def test_any_cms_place_is_taken_and_a_bad_one_refused_at_its_field(open_ap
                                                                           said):
     app = open_app()
     async with app.run_test(size=SIZE) as pilot:
-        form = await new_session_form(pilot)
+        form = await open_new_session_form(pilot)
         await fill(pilot, patient="AB12", pos=typed)
         if said:
             assert app.screen is form and said in error(form)
@@ -83,7 +87,7 @@ async def test_any_cms_place_is_taken_and_a_bad_one_refused_at_its_field(open_ap
 async def test_an_in_person_visit_at_a_telehealth_place_is_refused(open_app):
     app = open_app()
     async with app.run_test(size=SIZE) as pilot:
-        form = await new_session_form(pilot)
+        form = await open_new_session_form(pilot)
         form.field("pos").value = "02"
         await pilot.pause()
         assert form.values()["mode"] == "video"  # suggested
@@ -119,11 +123,7 @@ async def test_p_corrects_the_place_and_u_puts_it_back(open_app, told):
     app = open_app()
     session = app.repo.commands.create_session("AB12", "Medicare")
     async with app.run_test(size=SIZE) as pilot:
-        app.open_session(session.id)
-        await pilot.pause()
-        await pilot.press("p")
-        await pilot.pause()
-        form = app.screen
+        form = await details_form(pilot, session.id)
         assert form.values()["pos"] == "11 office"
         await fill(pilot, pos="02", reason="seen from the clinic down the road")
         assert isinstance(app.screen, SessionScreen)
@@ -138,11 +138,7 @@ async def test_p_refuses_a_bad_place_by_name_and_keeps_the_form(open_app):
     app = open_app()
     session = app.repo.commands.create_session("AB12", "Medicare")
     async with app.run_test(size=SIZE) as pilot:
-        app.open_session(session.id)
-        await pilot.pause()
-        await pilot.press("p")
-        await pilot.pause()
-        form = app.screen
+        form = await details_form(pilot, session.id)
         await fill(pilot, pos="100", reason="typo test")
         assert app.screen is form and "'100' is not a place of service code" in error(form)
         assert form.values()["reason"] == "typo test"
