@@ -73,6 +73,8 @@ class ClaimRow(Frozen):
     npi: str = ""
     """The rendering therapist's NPI."""
     provider_code: str = ""
+    charge: Decimal | None = None
+    """What the practice charges (core.billing.fees.LineFee.charge): the charge file's."""
 
 
 class Group(Frozen):
@@ -267,7 +269,7 @@ def _row(group: Group, first: Session, fee: LineFee) -> ClaimRow:
                     units=line.units, minutes=line.minutes, amount=fee.amount,
                     allowed=fee.allowed, place_of_service=line.place.pos,
                     telehealth=line.place.telehealth, therapist=first.therapist,
-                    npi=first.npi, provider_code=first.provider_code)
+                    npi=first.npi, provider_code=first.provider_code, charge=fee.charge)
 
 
 def _apply_kx(rows: list[ClaimRow], group: Group, first: Session,

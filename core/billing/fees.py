@@ -43,6 +43,10 @@ class LineFee:
     amount: Decimal | None
     """The estimated payment: the allowed amount, at 85% on a CQ/CO line."""
     why: str
+    charge: Decimal | None = None
+    """What the practice charges for the line: every unit at the payer's fee table amount, else
+    at the fee schedule's full unit price at the place's rate (never the multiple-procedure
+    reduction or the 85%: those are the payer's to apply to a charge)."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,8 @@ def _priced(line: ClaimLine, rvu: Rvu, factor: Decimal, medicare: bool,
     if medicare and line.assistant:
         amount = round_cents(allowed * ASSISTANT_RATE)
         why += "; paid at 85% (assistant)"
-    return LineFee(line=line, allowed=allowed, amount=amount, why=why)
+    return LineFee(line=line, allowed=allowed, amount=amount, why=why,
+                   charge=unit_price(rvu, factor) * line.units)
 
 
 def _from_fee_table(
@@ -199,7 +204,8 @@ def _from_fee_table(
         if medicare and line.assistant:
             amount = round_cents(allowed * ASSISTANT_RATE)
             why += "; paid at 85% (assistant)"
-        fees.append(LineFee(line=line, allowed=allowed, amount=amount, why=why))
+        fees.append(LineFee(line=line, allowed=allowed, amount=amount, why=why,
+                            charge=allowed))
     return FeeEstimate(year=year, lines=tuple(fees), total=_sum(f.amount for f in fees),
                        allowed=_sum(f.allowed for f in fees), source="payer fee table",
                        warnings=tuple(warnings))

@@ -6,12 +6,13 @@ export by hand. The rows are the `lines` export's (core.billing.day.ClaimRow), o
 claim line. A template is data a user wrote: checked whole before anything is written, and
 refused with the key at fault named (TemplateError).
 
-`charge` is the line's allowed amount as Tabletime estimates it: the payer's fee table x
-units when the payer has one, else the Medicare fee schedule's amount (after its multiple-
-procedure reduction, before the 85% of a CQ/CO line). Tabletime keeps no charge master. A
-payer pays the lesser of the charge and what it allows, and the estimate is national: where
-the locality pays more than the national rate, or a payer more than Medicare's rates, give
-that payer a fee_table of the practice's charges in the settings.
+`charge` is what the practice charges for the line: the payer's fee table x units when the
+payer has one, else every unit at the Medicare fee schedule's full national price at the
+place's rate, never reduced (the multiple-procedure reduction and the 85% of a CQ/CO line
+are the payer's to apply; `allowed_amount` is the estimate after them). Tabletime keeps no
+charge master. A payer pays the lesser of the charge and what it allows: where the locality
+pays more than the national rate, or a payer more than Medicare's rates, give that payer a
+fee_table of the practice's charges in the settings.
 """
 
 from __future__ import annotations
@@ -205,8 +206,13 @@ def _modifier(index: int) -> Callable[[ClaimRow], str]:
 
 
 def _allowed(row: ClaimRow) -> str:
-    """The allowed amount, which is also the charge (see above): empty without fee data."""
+    """Empty without fee data."""
     return cents(row.allowed) or ""
+
+
+def _charge(row: ClaimRow) -> str:
+    """Empty without fee data."""
+    return cents(row.charge) or ""
 
 
 _FROM_ROW: dict[Source, Callable[[ClaimRow], str]] = {
@@ -214,7 +220,7 @@ _FROM_ROW: dict[Source, Callable[[ClaimRow], str]] = {
     Source.CODE: lambda row: row.code,
     **{Source(f"modifier_{i + 1}"): _modifier(i) for i in range(MAX_MODIFIERS)},
     Source.UNITS: lambda row: str(row.units),
-    Source.CHARGE: _allowed,
+    Source.CHARGE: _charge,
     Source.ALLOWED_AMOUNT: _allowed,
     Source.PLACE_OF_SERVICE: lambda row: row.place_of_service,
     Source.RENDERING_NPI: lambda row: row.npi,

@@ -5,6 +5,7 @@ a bad template or a name that is a path refused before anything is written."""
 import csv
 import io
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,10 @@ from tests.golden.folder import NOW, build_folder
 from tui.cli.main import main
 
 STRPTIME = {"YYYY-MM-DD": "%Y-%m-%d", "MM/DD/YYYY": "%m/%d/%Y"}
-SAME_AS_LINES = {Source.CHARGE: "allowed_amount"}
-"""A charge is the line's allowed amount (no charge master); other sources share its name."""
+FULL_PRICE_2026 = {("97110", False): Decimal("29.06"), ("97140", False): Decimal("27.72"),
+                   ("97110", True): Decimal("29.06"), ("97140", True): Decimal("27.72")}
+"""One unit at the 2026 fee schedule's full national price (total RVU x 33.4009), by code
+and facility rate: what a Medicare line without a fee table is charged per unit."""
 
 
 @pytest.fixture
@@ -76,8 +79,23 @@ def read_back(row: dict[str, str], name: str, billing_entity: str) -> dict[str, 
         if column.source is Source.BILLING_ENTITY:
             assert cell == billing_entity
             continue
-        found[SAME_AS_LINES.get(column.source, column.source.value)] = cell
+        found[column.source.value] = cell
     return found
+
+
+def test_a_charge_is_every_unit_at_the_full_price_never_the_reduced_estimate(capsys, data):
+    """The multiple-procedure reduction and the 85% are the payer's to apply to a charge: a
+    charge file that sent the reduced estimate would be paid the lesser of the two."""
+    status, out, _ = export(capsys, data, "--kind", "charges")
+    assert status == 0
+    charged = rows(out)
+    assert len(charged) == 4
+    for row in charged:
+        price = FULL_PRICE_2026[row["code"], row["place_of_service"] in ("02", "19", "22")]
+        assert Decimal(row["charge"]) == price * int(row["units"]), row
+    status, out, _ = export(capsys, data, "--kind", "lines")
+    allowed = sum(Decimal(row["allowed_amount"]) for row in rows(out))
+    assert allowed < sum(Decimal(row["charge"]) for row in charged)  # some unit was reduced
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -94,6 +112,8 @@ def test_each_shipped_template_reads_back_to_the_lines(capsys, request, monkeypa
     status, charges, err = export(capsys, folder, "--kind", "charges", "--template", name)
     assert status == 0, err
     written = [read_back(row, name, entity) for row in rows(charges)]
+    for row in written:
+        assert Decimal(row.pop("charge")) >= Decimal(row.get("allowed_amount") or "0")
     expected = [{key: restore(row[key]) for key in found}
                 for row, found in zip(rows(lines), written, strict=True)]
     assert written == expected and len(written) > 1

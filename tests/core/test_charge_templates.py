@@ -33,7 +33,8 @@ ROW = ClaimRow(date_of_service=date(2026, 3, 2), patient="AB12", payer="Medicare
                method=Method.CMS, medicare=True, discipline=Discipline.PT, code="97110",
                modifiers=("GP", "CQ", "95"), units=2, minutes=33, amount=Decimal("43.58"),
                allowed=Decimal("51.27"), place_of_service="10", telehealth=Telehealth.VIDEO,
-               therapist="Dana Reyes", npi="1234567893", provider_code="DR1")
+               therapist="Dana Reyes", npi="1234567893", provider_code="DR1",
+               charge=Decimal("58.12"))
 
 
 def template(text: str) -> ChargeTemplate:
@@ -60,14 +61,14 @@ def test_every_source_becomes_its_cell():
     assert dict(zip([s.value for s in Source], cells, strict=True)) == {
         "patient": "AB12", "date_of_service": "03/02/2026", "code": "97110",
         "modifier_1": "GP", "modifier_2": "CQ", "modifier_3": "95", "modifier_4": "",
-        "units": "2", "charge": "51.27", "allowed_amount": "51.27", "place_of_service": "10",
+        "units": "2", "charge": "58.12", "allowed_amount": "51.27", "place_of_service": "10",
         "rendering_npi": "1234567893", "rendering_therapist": "Dana Reyes",
         "provider_code": "DR1", "payer": "Medicare", "billing_entity": "Reyes PT LLC",
         "constant": "ACME"}
 
 
 def test_a_line_without_fee_data_has_no_charge():
-    unpriced = ROW.model_copy(update={"allowed": None, "amount": None})
+    unpriced = ROW.model_copy(update={"allowed": None, "amount": None, "charge": None})
     assert charge_cells(template(one_column("charge")), unpriced, "") == [""]
 
 

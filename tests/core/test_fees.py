@@ -150,3 +150,16 @@ def test_the_reduction_never_raises_an_amount_and_the_assistant_rate_never_eithe
         assert reference.allowed is not None
         assert fee.amount <= fee.allowed <= reference.allowed
     assert reduced.total <= reduced.allowed <= full.allowed
+
+
+def test_the_charge_is_every_unit_at_the_full_price_whatever_the_payer_pays():
+    """The practice charges the full fee; the reduction and the 85% are what a payer allows
+    and pays of it (a charge file that sent the estimate would be paid less)."""
+    fees = estimate_fees([line("97110", 2), line("97110", 1, assistant=True,
+                                                 modifiers=("GP", "CQ"))], 2026)
+    therapist, assistant = fees.lines
+    assert therapist.charge == Decimal("58.12") and therapist.allowed == Decimal("51.27")
+    assert assistant.charge == Decimal("29.06") and assistant.allowed == Decimal("22.21")
+    assert assistant.amount == Decimal("18.88")
+    table = estimate_fees([line("97110", 2)], 2026, fee_table={"97110": Decimal("40.00")})
+    assert table.lines[0].charge == table.lines[0].allowed == Decimal("80.00")
