@@ -110,7 +110,7 @@ def _archive_pass(archive: tarfile.TarFile, data_dir: Path,
     for name in gone:
         del archived[name]
     for name, path in changed.items():
-        read = _read_unchanged(path)
+        read = _read_unchanged(path, follow_links=layout.template_name(name) is not None)
         if read is None:
             continue
         stamp, content = read
@@ -125,13 +125,14 @@ def _archive_pass(archive: tarfile.TarFile, data_dir: Path,
     return True
 
 
-def _read_unchanged(path: Path) -> tuple[str | None, bytes] | None:
+def _read_unchanged(path: Path, *, follow_links: bool = False
+                    ) -> tuple[str | None, bytes] | None:
     """A file's stamp and content, read whole; None when it was removed or replaced while
     being read (the next pass sees it gone, or reads it again). BadPath for anything but a
     regular file, or a file that cannot be read."""
     stamp = file_stamp(path)
     try:
-        content = read_regular(path)
+        content = read_regular(path, follow_links=follow_links)
     except FileNotFoundError:
         return None
     except NotAFile as error:
@@ -277,14 +278,12 @@ def _check_document(name: str, content: bytes) -> None:
 
 
 def _check_template(content: bytes) -> None:
-    """A charge file template is the user's own text, kept as it is (a mistake in it is said
-    when an export uses it, never a reason to refuse the patients' data): UTF-8, small."""
+    """A charge file template is the user's own file, kept byte for byte whatever it holds (a
+    mistake in it is said when an export uses it, never a reason to refuse the patients'
+    data); only a file no template could be is refused, named."""
     if len(content) > MAX_TEMPLATE_BYTES:
-        raise DocumentError(f"it is {len(content):,} bytes, more than a template holds")
-    try:
-        content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DocumentError("a template is text (UTF-8), this is not") from None
+        raise DocumentError(f"it is {len(content):,} bytes, more than a template holds: move "
+                            "it out of templates/")
 
 
 def refuse_unless_empty(data_dir: Path) -> None:

@@ -93,11 +93,12 @@ def template_name(name: str) -> str | None:
 
 
 def template_files(root: Path) -> dict[str, Path]:
-    """The user's charge file templates, by their name inside an archive."""
+    """The user's charge file templates, by their name inside an archive: the files (or links
+    to files, as `export --template` reads them) named NAME.toml."""
     found = {}
     for entry in _entries(root / TEMPLATES):
         name = f"{TEMPLATES}/{entry.name}"
-        if template_name(name) is not None:
+        if template_name(name) is not None and entry.is_file():
             found[name] = Path(entry.path)
     return dict(sorted(found.items()))
 

@@ -42,13 +42,36 @@ def test_templates_go_into_the_archive_and_come_back_byte_for_byte(capsys, tmp_p
     assert status == 2 and "draft.toml" in err
 
 
-def test_a_template_that_is_not_text_is_named_and_nothing_is_written(capsys, tmp_path, clock,
-                                                                    settings):
+def test_no_template_keeps_the_patients_data_from_a_backup(capsys, tmp_path, clock, settings):
+    """Latin-1 bytes, a link to a template kept elsewhere (export reads it so), a folder
+    named like a template: the backup is written; files come back as they were."""
     folder = busy_folder(tmp_path / "data", clock, settings)
     (folder / "templates").mkdir()
-    (folder / "templates" / "bad.toml").write_bytes(b"\xff\xfe header")
+    (folder / "templates" / "latin.toml").write_bytes(b"# caf\xe9\n")
+    elsewhere = tmp_path / "shared.toml"
+    elsewhere.write_text(GOOD)
+    (folder / "templates" / "shared.toml").symlink_to(elsewhere)
+    (folder / "templates" / "odd.toml").mkdir()
+    archive = tmp_path / "backup.tar.gz"
+    status, _, err = run(capsys, "--data-dir", str(folder), "backup", str(archive))
+    assert status == 0, err
+    restored = tmp_path / "restored"
+    status, _, err = run(capsys, "--data-dir", str(restored), "restore", str(archive))
+    assert status == 0, err
+    assert (restored / "templates" / "latin.toml").read_bytes() == b"# caf\xe9\n"
+    assert (restored / "templates" / "shared.toml").read_text() == GOOD
+    assert not (restored / "templates" / "shared.toml").is_symlink()
+    assert sorted(p.name for p in (restored / "templates").iterdir()) == ["latin.toml",
+                                                                          "shared.toml"]
+
+
+def test_a_file_no_template_could_be_is_named_and_nothing_is_written(capsys, tmp_path, clock,
+                                                                     settings):
+    folder = busy_folder(tmp_path / "data", clock, settings)
+    (folder / "templates").mkdir()
+    (folder / "templates" / "huge.toml").write_bytes(b"#" * (2 * 1024 * 1024))
     archive = tmp_path / "backup.tar.gz"
     status, _, err = run(capsys, "--data-dir", str(folder), "backup", str(archive))
     assert status != 0
-    assert "bad.toml" in err and "UTF-8" in err and "nothing was written" in err
+    assert "huge.toml" in err and "templates/" in err and "nothing was written" in err
     assert not archive.exists()
