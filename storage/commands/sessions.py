@@ -136,6 +136,11 @@ class Sessions:
             wanted["discipline"] = discipline.value
         if place is not None:
             checked_place(place)
+            if place != session.place and any(segment.session_id == session_id
+                                               for segment in self._guards.running_group()):
+                raise InvalidChange(f"{session.patient} is in the running group, which is "
+                                    f"{session.place.words()} for everyone in it: stop the "
+                                    "group (or let them leave it) before correcting the place")
             if place.pos != session.place_of_service:
                 wanted["place_of_service"] = place.pos
             if place.telehealth is not session.telehealth:

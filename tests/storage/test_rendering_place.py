@@ -115,6 +115,21 @@ def test_a_group_puts_every_member_at_its_place(repo, clock):
         "AB12": VIDEO_AT_HOME, "CD34": VIDEO_AT_HOME, "EF56": VIDEO_AT_HOME}
 
 
+def test_a_running_group_members_place_is_the_groups_until_the_group_stops(repo, clock):
+    repo.commands.start_group(["AB12", "CD34"], place=VIDEO_AT_HOME)
+    clock.advance(minutes=5)
+    member = next(s for s in repo.queries.open_sessions() if s.patient == "CD34")
+    with pytest.raises(InvalidChange, match="CD34 is in the running group, which is telehealth "
+                       r"by video \(patient at home, POS 10\) for everyone in it"):
+        repo.commands.edit_session(member.id, place=Place("11"))
+    repo.commands.join_group("EF56")
+    assert {s.place for s in repo.queries.open_sessions()} == {VIDEO_AT_HOME}
+    repo.commands.edit_session(member.id, patient="CD35")  # other corrections still go
+    repo.commands.stop_group()
+    repo.commands.edit_session(member.id, place=Place("11"))
+    assert repo.queries.session(member.id).place == Place("11")
+
+
 def test_a_group_defaults_to_the_settings_place(repo):
     with_identity(repo, place_of_service="22")
     repo.commands.start_group(["AB12", "CD34"])
