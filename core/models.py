@@ -15,6 +15,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
@@ -69,10 +70,18 @@ Name = Annotated[str, AfterValidator(bounded(80))]
 Label = Annotated[str, AfterValidator(bounded(200))]
 """A code's descriptor, a payer's name."""
 
-NpiNumber = Annotated[str, AfterValidator(npi)]
+def _digits_as_text(value: object) -> object:
+    """A number where text is meant (`npi = 1234567893`, `place_of_service = 11` unquoted in
+    settings.toml) read as the digits it is; a place of service always has two."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return f"{value:02d}"
+    return value
+
+
+NpiNumber = Annotated[str, BeforeValidator(_digits_as_text), AfterValidator(npi)]
 """A National Provider Identifier (10 digits, Luhn-checked with the prefix 80840), or empty."""
 
-PlaceOfService = Annotated[str, AfterValidator(place_code)]
+PlaceOfService = Annotated[str, BeforeValidator(_digits_as_text), AfterValidator(place_code)]
 """A CMS place of service code, two digits (`11` office, `10` telehealth at home)."""
 
 ProviderCode = Annotated[str, AfterValidator(lambda text: bounded(30)(text.strip()))]

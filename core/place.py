@@ -52,13 +52,15 @@ def places() -> PlaceTable:
 
 
 def place_code(text: str) -> str:
-    """A place of service code as typed (`11`, ` 2`, `02`) -> its two digits; ValueError
-    naming the problem when it is not a CMS place of service code."""
+    """A place of service code as typed (`11`, ` 02 `) -> its two digits; ValueError naming
+    the problem when it is not a CMS place of service code. One digit is refused, not padded:
+    `1` is as likely a cut-short 11 as 01, a pharmacy."""
     cleaned = text.strip()
-    if cleaned.isascii() and cleaned.isdigit() and len(cleaned) <= 2:
-        cleaned = cleaned.zfill(2)
-        if cleaned in places().names:
-            return cleaned
+    if cleaned.isascii() and cleaned.isdigit() and len(cleaned) == 1:
+        raise ValueError(f"{cleaned!r}: write the place of service code's two digits (0{cleaned}"
+                         f" or {cleaned}{cleaned}?)")
+    if cleaned.isascii() and cleaned.isdigit() and cleaned in places().names:
+        return cleaned
     shown = cleaned if cleaned.isascii() and cleaned.isprintable() and len(cleaned) <= 8 else (
         "that value")
     raise ValueError(f"{shown!r} is not a place of service code (two digits from CMS's "

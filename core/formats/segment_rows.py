@@ -323,8 +323,12 @@ def _date(text: str) -> date:
 
 
 def _place(text: str) -> str:
-    """A place of service cell; blank: the office (11), as every session was before."""
-    return place_code(text) if text.strip() else OFFICE
+    """A place of service cell; blank: the office (11), as every session was before. One
+    digit is a code a spreadsheet took for a number and stripped of its zero (02 -> 2)."""
+    cleaned = text.strip()
+    if not cleaned:
+        return OFFICE
+    return place_code(cleaned.zfill(2) if len(cleaned) == 1 else cleaned)
 
 
 def _telehealth(text: str) -> Telehealth | None:

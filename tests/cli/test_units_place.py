@@ -64,7 +64,7 @@ def test_a_telehealth_line_after_the_waivers_end_has_a_check_naming_it(capsys):
 
 def test_a_telehealth_place_without_a_mode_is_video_with_a_warning_saying_how_to_say_audio(
         capsys):
-    data = units(capsys, "--pos", "2", "97110=15")
+    data = units(capsys, "--pos", "02", "97110=15")
     assert (data["place_of_service"], data["telehealth"]) == ("02", "video")
     assert claimed(data)[0][0] == "97110-GP-95"
     assert any("--telehealth audio" in warning for warning in data["warnings"])

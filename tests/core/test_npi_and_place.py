@@ -53,7 +53,7 @@ def test_settings_refuse_a_bad_npi_by_name_and_keep_a_good_one():
         Settings(npi="1234567894")
 
 
-@pytest.mark.parametrize(("typed", "code"), [("11", "11"), (" 2", "02"), ("02", "02"),
+@pytest.mark.parametrize(("typed", "code"), [("11", "11"), (" 02", "02"), ("02", "02"),
                                              ("10", "10"), ("22 ", "22"), ("99", "99")])
 def test_a_place_of_service_code_as_typed(typed, code):
     assert place_code(typed) == code
@@ -63,6 +63,20 @@ def test_a_place_of_service_code_as_typed(typed, code):
 def test_what_is_not_a_place_of_service_is_refused(typed):
     with pytest.raises(ValueError, match="not a place of service code"):
         place_code(typed)
+
+
+@pytest.mark.parametrize("typed", ["1", " 2", "7"])
+def test_one_digit_is_refused_not_guessed(typed):
+    with pytest.raises(ValueError, match="two digits"):
+        place_code(typed)
+
+
+def test_numbers_in_settings_toml_are_read_as_their_digits():
+    settings = Settings.model_validate({"npi": 1234567893, "place_of_service": 2})
+    assert (settings.npi, settings.place_of_service) == ("1234567893", "02")
+    assert Settings.model_validate({"place_of_service": 11}).place_of_service == "11"
+    with pytest.raises(ValidationError, match="place_of_service"):
+        Settings.model_validate({"place_of_service": True})
 
 
 def test_facility_places_are_the_fee_schedules():
