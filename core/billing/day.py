@@ -359,8 +359,6 @@ def _edit_checks(ordered: Sequence[SessionData], groups: Sequence[Group],
     return checks
 
 
-
-
 def _telehealth_checks(groups: Sequence[Group], first_of: Mapping[UUID, Session]
                        ) -> list[DayCheck]:
     """Medicare's telehealth rules on each Medicare group's billed lines, where the group was

@@ -113,12 +113,14 @@ def scheduled_minutes(hours: Decimal | None) -> int | None:
 def day_productivity(billing: DayBilling, now: datetime, *, target: int | None = None,
                      scheduled_hours: Decimal | None = None) -> Productivity | None:
     """The productivity of one billed date of service (see the module's rules); None for a
-    day without a segment."""
+    day without a segment or under a minute of clock time."""
     segments = [seg for _, segs in billing.ordered for seg in segs]
     if not segments:
         return None
     first = min(seg.start for seg in segments)
     last = max(_end(seg, now) for seg in segments)
+    if last - first < MINUTE:
+        return None  # under a minute of clock time: no share worth a figure
     billable = [seg for group in billing.groups for seg in _billable(billing, group)]
     return Productivity(
         billable_minutes=_union(billable, now) // MINUTE,

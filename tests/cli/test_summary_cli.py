@@ -30,7 +30,12 @@ def test_summary_json(capsys, tmp_path, clock, settings):
                               "allowed_amount": data["totals"]["estimated_amount"],
                               "estimated_amount": data["totals"]["estimated_amount"],
                               "place_of_service": "11", "telehealth": None,
-                              "rendering_therapist": "Dana Reyes", "rendering_npi": ""}]
+                              "rendering_therapist": "Dana Reyes", "rendering_npi": "",
+                              "provider_code": ""}]
+    assert {key: data["sessions"][0][key] for key in ("place_of_service", "telehealth",
+            "rendering_therapist", "rendering_npi", "provider_code")} == {
+        "place_of_service": "11", "telehealth": None, "rendering_therapist": "Dana Reyes",
+        "rendering_npi": "", "provider_code": ""}
     assert data["pools"][0]["timed_units"] == 1 and data["pools"][0]["per_session_units"] == 2
     assert [c["kind"] for c in data["checks"]] == ["pooling"]
     assert data["totals"]["units"] == 1 and data["totals"]["per_code"]["97110"]["minutes"] == 20
