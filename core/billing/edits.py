@@ -18,7 +18,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from core.place import Place, is_telehealth_place, place_name
+from core.place import Place, Telehealth, is_telehealth_place, place_name
 from core.text import plural
 
 
@@ -113,6 +113,9 @@ class TelehealthRules:
     list_source: str
     place_text: str
     place_source: str
+    audio_place: str
+    audio_text: str
+    audio_source: str
 
 
 @cache
@@ -121,12 +124,15 @@ def telehealth_rules() -> TelehealthRules:
     raw: dict[str, Any] = json.loads(files("core").joinpath("data/telehealth.json").read_text(
         encoding="utf-8"))
     sources, waiver, listed, places = raw["sources"], raw["waiver"], raw["list"], raw["places"]
+    audio = raw["audio"]
     return TelehealthRules(
         start=date.fromisoformat(waiver["from"]), end=date.fromisoformat(waiver["to"]),
         waiver_name=waiver["name"], waiver_text=waiver["text"],
         waiver_source=sources[waiver["source"]], codes=frozenset(listed["codes"]),
         list_version=listed["version"], list_source=sources[listed["source"]],
-        place_text=places["text"], place_source=sources[places["source"]])
+        place_text=places["text"], place_source=sources[places["source"]],
+        audio_place=audio["place"], audio_text=audio["text"],
+        audio_source=sources[audio["source"]])
 
 
 def telehealth_findings(codes: Iterable[str], place: Place, day: date,
@@ -154,6 +160,11 @@ def telehealth_findings(codes: Iterable[str], place: Place, day: date,
                                  f"{listed} by telehealth at POS {place.pos} "
                                  f"({place_name(place.pos)}): {rules.place_text} (10 patient "
                                  "at home, 02 elsewhere)")))
+    elif place.telehealth is Telehealth.AUDIO and place.pos != rules.audio_place:
+        found.append(Finding(check=TELEHEALTH_PLACE, edit=TELEHEALTH_PLACE, codes=tuple(billed),
+                             source=rules.audio_source, message=(
+                                 f"{listed} audio only at POS {place.pos} "
+                                 f"({place_name(place.pos)}): {rules.audio_text}")))
     if not rules.start <= day <= rules.end:
         when = (f"after the telehealth waiver's end on {rules.end} ({rules.waiver_name})"
                 if day > rules.end else f"before the telehealth waivers began on {rules.start}")

@@ -104,3 +104,14 @@ def test_the_text_says_where_how_and_at_which_rate(capsys, argv, heading):
     out = capsys.readouterr().out
     (line,) = [line for line in out.splitlines() if line.startswith("Claim lines (")]
     assert line.endswith(heading), line
+
+
+def test_audio_only_away_from_home_is_a_medicare_check_naming_its_rule(capsys):
+    data = units(capsys, "--pos", "02", "--telehealth", "audio", "97110=30")
+    assert claimed(data)[0][0] == "97110-GP-93"  # billed as recorded, never changed
+    (edit,) = [e for e in data["edits"] if e["kind"] == "telehealth-place"]
+    assert "patient is at home (POS 10)" in edit["message"] and "410.78" in edit["source"]
+    assert [e for e in units(capsys, "--pos", "10", "--telehealth", "audio",
+                             "97110=30")["edits"] if e["kind"] == "telehealth-place"] == []
+    assert units(capsys, "--no-medicare", "--pos", "02", "--telehealth", "audio",
+                 "97110=30")["edits"] == []

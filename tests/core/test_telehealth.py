@@ -56,7 +56,7 @@ def test_a_telehealth_line_after_the_waivers_end_is_flagged_naming_the_end_and_s
     assert "2027-12-31" in finding.message
     assert "Consolidated Appropriations Act, 2026" in finding.message
     assert "Consolidated Appropriations Act, 2026" in finding.source
-    assert checks(telehealth_findings(["97110"], Place("02", Telehealth.AUDIO),
+    assert checks(telehealth_findings(["97110"], Place("10", Telehealth.AUDIO),
                                       date(2020, 2, 29))) == [TELEHEALTH_WAIVER]
 
 
