@@ -72,9 +72,10 @@ Label = Annotated[str, AfterValidator(bounded(200))]
 
 def _digits_as_text(value: object) -> object:
     """A number where text is meant (`npi = 1234567893`, `place_of_service = 11` unquoted in
-    settings.toml) read as the digits it is; a place of service always has two."""
+    settings.toml) read as the digits it is (`place_of_service = 2` is then refused like a
+    typed 2: 02 or 22? only quotes can say)."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return f"{value:02d}"
+        return str(value)
     return value
 
 

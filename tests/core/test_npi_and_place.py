@@ -72,11 +72,11 @@ def test_one_digit_is_refused_not_guessed(typed):
 
 
 def test_numbers_in_settings_toml_are_read_as_their_digits():
-    settings = Settings.model_validate({"npi": 1234567893, "place_of_service": 2})
-    assert (settings.npi, settings.place_of_service) == ("1234567893", "02")
-    assert Settings.model_validate({"place_of_service": 11}).place_of_service == "11"
-    with pytest.raises(ValidationError, match="place_of_service"):
-        Settings.model_validate({"place_of_service": True})
+    settings = Settings.model_validate({"npi": 1234567893, "place_of_service": 11})
+    assert (settings.npi, settings.place_of_service) == ("1234567893", "11")
+    for ambiguous in (1, 2, True):  # 01 or 11? 02 or 22? only quotes can say
+        with pytest.raises(ValidationError, match="place_of_service"):
+            Settings.model_validate({"place_of_service": ambiguous})
 
 
 def test_facility_places_are_the_fee_schedules():
