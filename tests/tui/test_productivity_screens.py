@@ -87,3 +87,20 @@ async def test_todays_title_line_shows_the_figure(morning, size, ending):
         title = str(app.screen.query_one("#today-title", Static).render())
         assert title.endswith(ending), title
         assert len(title) <= size[0]
+
+
+async def test_a_busy_days_title_keeps_the_figures_word_at_80_columns(open_app, clock):
+    app = open_app()
+    clock.advance(hours=8)
+    start = clock.now - timedelta(hours=8)
+    for number in range(14):
+        session = app.repo.commands.create_session(f"P{number:02d}", "Medicare")
+        first = start + timedelta(minutes=30 * number)
+        app.repo.commands.add_segment(session.id, "97110", first, first + timedelta(minutes=23))
+        app.repo.commands.close_session(session.id)
+    app.repo.pop_notices()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        title = str(app.screen.query_one("#today-title", Static).render())
+        assert title.endswith("· 322 timed min · 28 units · 77% prod"), title  # 322 of 413
+        assert len(title) <= 78

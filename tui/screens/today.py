@@ -127,10 +127,13 @@ class TodayScreen(LiveTableScreen):
         today = [s for s in self.view.sessions if s.date_of_service == self.view.day]
         timed, units, timed_units = self.view.totals()
         when = f"{now:%a %d %b}" if self.narrow else f"Today {now:%a %d %b %Y}"
-        self.query_one("#today-title", Static).update(
-            f"{when} {now:%H:%M} · {plural(len(today), 'session')} · "
-            f"{timed} timed min · {units_words(units, timed_units)}"
-            f"{title_part(self.view.productivity(), wide=not self.narrow)}")
+        title = self.query_one("#today-title", Static)
+        head = f"{when} {now:%H:%M} · {plural(len(today), 'session')} · {timed} timed min · "
+        figure = title_part(self.view.productivity(), wide=not self.narrow)
+        text = f"{head}{units_words(units, timed_units)}{figure}"
+        if len(text) > self.size.width - 2:  # a busy day at 80 columns: the
+            text = f"{head}{plural(units, 'unit')}{figure}"  # figure keeps its word
+        title.update(text)
 
     def _cells(self, session: Session) -> list[str]:
         assert self.view is not None
