@@ -73,6 +73,9 @@ class Commands:
                         ) -> dict[str, str]:
         return self._group.newcomers(patients, new_payer)
 
+    def check_group_place(self, patients: Sequence[str], place: Place) -> None:
+        self._group.check_place(patients, place)
+
     def stop_group(self) -> list[Segment]:
         return self._group.stop()
 

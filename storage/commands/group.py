@@ -138,6 +138,13 @@ class Group:
             return new_payer or self._ctx.settings.payers[0].name
         return None
 
+    def check_place(self, patients: Sequence[str], place: Place) -> None:
+        """InvalidChange when a patient's open session of today is elsewhere than `place`
+        (what `start` would refuse, asked before anything else is). Writes nothing."""
+        today = self._ctx.local(self._writer.now()).date()
+        for name in self._names(patients):
+            self._same_place(name, today, place)
+
     def _same_place(self, patient: str, today: date, place: Place) -> None:
         """The patient's open session of today, if any, is at the group's place and mode."""
         session = self._open_today(patient, today)

@@ -160,6 +160,19 @@ async def test_the_group_form_puts_every_member_at_its_place(open_app):
     assert {s.place for s in app.repo.queries.open_sessions()} == {Place("11")}
 
 
+async def test_a_group_elsewhere_is_refused_at_the_place_before_any_question(open_app):
+    app = open_app()
+    app.repo.commands.create_session("MN34", "Medicare", place=Place("12"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        await pilot.pause()
+        await fill(pilot, patients="MN34, OP56")  # OP56 is new: a question would come
+        assert isinstance(app.screen, FormDialog)
+        assert "MN34's session today is home (POS 12)" in error(app.screen)
+        assert app.focused is app.screen.field("pos")
+    assert [s.patient for s in app.repo.queries.open_sessions()] == ["MN34"]
+
+
 async def test_a_group_at_home_by_video(open_app):
     app = open_app()
     async with app.run_test(size=SIZE) as pilot:

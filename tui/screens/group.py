@@ -189,6 +189,10 @@ def start_group(app: TabletimeApp) -> None:
                                                                         values["payer"]))
         except (ValueError, StorageError) as error:
             return FieldError("patients", str(error))
+        try:
+            repo.commands.check_group_place(patients, place)
+        except StorageError as error:  # before any question: the place is what to change
+            return FieldError("pos", str(error))
         if not newcomers:
             refused = start(patients, values, place)
             return None if refused is None else FieldError("patients", refused)
