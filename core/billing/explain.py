@@ -89,7 +89,8 @@ def unit_warnings(
         longer = sorted({f"{e.threshold} of {e.code}" for line in lines if line.timed
                          and (e := catalog.find(line.code)) is not None and e.unit_minutes > 15})
         under = "under 8 minutes" + (f" (and under {', '.join(longer)})" if longer else "")
-        warnings.append(f"{total_timed} timed minutes but 0 billable timed units: {under}")
+        warnings.append(f"{plural(total_timed, 'timed minute')} but 0 billable timed units: "
+                        f"{under}")
     for line in lines:
         entry = catalog.find(line.code)
         if entry is not None and entry.evaluation and line.assistant_minutes:
