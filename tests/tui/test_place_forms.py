@@ -63,6 +63,25 @@ async def test_a_telehealth_place_suggests_video_and_the_session_keeps_both(open
         assert session.place == Place("10", Telehealth.AUDIO)
 
 
+async def test_a_known_patient_comes_with_their_last_place_and_mode(open_app, clock):
+    app = open_app()
+    last = app.repo.commands.create_session("AB12", "Commercial",
+                                            place=Place("10", Telehealth.VIDEO))
+    app.repo.commands.start(last.id, "97110")
+    clock.advance(minutes=20)
+    app.repo.commands.close_session(last.id, stop_running=True)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_new_session_form(pilot)
+        await pilot.press(*"AB12")
+        await pilot.pause()
+        assert {key: form.values()[key] for key in ("payer", "pos", "mode")} == {
+            "payer": "Commercial", "pos": "10 telehealth, patient at home", "mode": "video"}
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.repo.queries.session(app.screen.session_id).place == Place(
+            "10", Telehealth.VIDEO)
+
+
 @pytest.mark.parametrize(("typed", "said"), [
     ("1a", "'1a' is not a place of service code"),
     ("13", ""),  # any CMS code is taken: 13 assisted living facility

@@ -282,7 +282,7 @@ class TodayScreen(LiveTableScreen):
 
     def action_new_session(self) -> None:
         from storage.commands.sessions import default_place
-        from tui.dialogs.details import place_changed, place_fields, typed_place
+        from tui.dialogs.details import place_changed, place_fields, pos_text, typed_place
         from tui.dialogs.form import FieldError, FormDialog, FormField
 
         repo = self.tabletime.repo
@@ -312,14 +312,20 @@ class TodayScreen(LiveTableScreen):
         known = {p.name for p in repo.settings.payers}
 
         def changed(field: str, values: dict[str, str]) -> dict[str, str]:
-            """A known patient comes with their last payer and discipline; a telehealth
-            place suggests video."""
+            """A known patient comes with their last payer, discipline and place (a patient
+            seen by video is seen so again, as a rule); a telehealth place suggests video."""
             if field != "patient":
                 return place_changed(field, values)
             last = repo.queries.last_visit(values["patient"].strip())
             if last is None or last.payer not in known:
                 return {}
-            return {"payer": last.payer, "discipline": last.discipline.value}
+            filled = {"payer": last.payer, "discipline": last.discipline.value}
+            try:
+                place = repo.queries.session(last.id).place  # one day file
+            except StorageError:  # the day file unreadable meanwhile: said where it is read
+                return filled
+            return {**filled, "pos": pos_text(place.pos),
+                    "mode": "" if place.telehealth is None else place.telehealth.value}
 
         self.app.push_screen(FormDialog("New session", [
             FormField("patient", "Patient reference (chart number or initials, not a name)",
