@@ -39,7 +39,8 @@ class TodayScreen(LiveTableScreen):
     BINDINGS = [
         Binding("n", "new_session", "New", tooltip=(
             "new session: patient reference, payer, discipline and place of service (a known "
-            "patient's last payer and discipline are filled in; 10 or 02: telehealth)")),
+            "patient's last payer, discipline and place are filled in; 10 or 02: "
+            "telehealth)")),
         Binding("enter", "open_session", "Open",
                 tooltip="open the selected session"),
         Binding("d", "day_summary", "Day",
