@@ -199,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("file", type=Path, metavar="FILE")
 
+    _add_clinic_parser(commands)
+
     commands.add_parser(
         "demo",
         help="open the app on a throwaway folder with sample sessions",
@@ -206,6 +208,38 @@ def build_parser() -> argparse.ArgumentParser:
         "today and earlier days; your real data is never touched.",
     )
     return parser
+
+
+def _add_clinic_parser(commands: Any) -> None:
+    clinic = commands.add_parser(
+        "clinic",
+        help="the clinic's biller: several therapists' backups in one database",
+        description="Work across therapists: each backs up their folder (tabletime backup) "
+        "and the biller merges the archives into one SQLite file.",
+    )
+    actions = clinic.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser,
+                                    required=True)
+    merge = actions.add_parser(
+        "merge",
+        help="build one SQLite file from the therapists' backups",
+        description="Verify each archive as restore does, then build one SQLite file of "
+        "every therapist, session, segment and claim line (billed as `export --kind lines` "
+        "bills each therapist's folder). No data folder is opened. The same archive twice, "
+        "or sessions found in two therapists' archives, are refused; of two backups of one "
+        "therapist the newer is merged and the older named as left out.",
+        epilog="example: tabletime clinic merge shared/*.tar.gz --out clinic.sqlite",
+    )
+    merge.add_argument("archives", nargs="+", metavar="ARCHIVE",
+                       help="an archive written by tabletime backup")
+    merge.add_argument("--out", required=True, metavar="FILE",
+                       help="the SQLite file to write (outside any data folder)")
+    merge.add_argument("--from", dest="first", type=date_argument, metavar="DATE",
+                       help=f"only sessions from this date ({DATE_HELP}); KX still counts "
+                       "the whole year")
+    merge.add_argument("--to", dest="last", type=date_argument, metavar="DATE",
+                       help="only sessions up to this date")
+    merge.add_argument("--force", action="store_true",
+                       help="replace FILE if it exists (a regular file: it is built anew)")
 
 
 def _add_units_parser(commands: Any) -> None:
@@ -306,6 +340,14 @@ COMMANDS = {"units": lazy("units", "run_units"), "demo": lazy("app", "run_demo")
 OPEN_THE_APP = lazy("app", "run_app")
 
 
+def _clinic(args: argparse.Namespace) -> int:
+    """`tabletime clinic ACTION`: tui/cli/clinic.py's run_ACTION."""
+    return lazy("clinic", f"run_{args.action}")(args)
+
+
+COMMANDS["clinic"] = _clinic
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Every outcome is an exit status and at most one line on stderr, never a traceback."""
     parser = build_parser()
@@ -373,7 +415,8 @@ def _writes(args: argparse.Namespace | None) -> bool:
     crash report: that goes to the temp folder)."""
     if args is not None and args.command == "patient":
         return args.used_elsewhere is not None
-    return args is not None and args.command not in ("units", "export", "summary", "backup")
+    return args is not None and args.command not in ("units", "export", "summary", "backup",
+                                                     "clinic")
 
 
 def _data_dir_or_none(args: argparse.Namespace | None) -> Path | None:
