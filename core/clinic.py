@@ -38,14 +38,17 @@ CO_TREATMENT_SOURCE = (
     "billing-spec section 12 (co-treatment); CMS Part B therapy billing: a PT and an OT "
     "treating one patient together for 30 min bill one unit of 97530 each, or one of them "
     "bills both")
-DUPLICATE_SOURCE = ("Pub. 100-04 ch.5 §20.2 (a timed code is reported on one line per date "
-                    "of service); therapists treating together cannot each bill the service")
-CLOCK_TIME_SOURCE = "Pub. 100-04 ch.5 §20.2 (8-minute rule: units from the minutes furnished)"
+DUPLICATE_SOURCE = (
+    "CMS: a code goes on one claim line per date of service (a timed code split across lines "
+    "is rejected since 2021-04-19); therapists treating one patient together cannot each "
+    "bill the service (billing-spec section 12)")
+CLOCK_TIME_SOURCE = ("Pub. 100-04 ch.5 §20.2 (8-minute rule: the units come from the minutes "
+                     "furnished; 23 minutes at least for 2 units)")
 POOLING_SOURCE = (
-    "Pub. 100-04 ch.5 §20.2: the total timed minutes of a date of service give its units, and "
-    "the billing provider reports each code on one line per date; we pool the minutes of all "
-    "therapists billing under one entity (one NPI/TIN), per discipline and payer, not per "
-    "rendering therapist (billing-spec sections 3.5 and 4)")
+    "Pub. 100-04 ch.5 §20.2: the total minutes of the timed services of a day give its timed "
+    "units, and the billing provider's claim takes each code on one line per date; so we pool "
+    "the minutes of every therapist billing under one entity (one NPI/TIN), per discipline "
+    "and payer, not per rendering therapist (billing-spec sections 3.5 and 4)")
 KX_SOURCE = ("billing-spec section 7 (KX: every provider's Medicare allowed amounts of the "
              "calendar year, PT and SLP together, OT alone)")
 
@@ -209,7 +212,6 @@ def _minutes(intervals: Iterable[Interval]) -> int:
 class Way:
     """One lawful way for two co-treating therapists to bill: each one's timed units."""
 
-    words: str
     first: int
     second: int
 
@@ -225,10 +227,8 @@ def co_treatment_ways(first_minutes: int, second_minutes: int, overlap: int
     whole_first, whole_second = (units_for_minutes(first_minutes),
                                  units_for_minutes(second_minutes))
     shared = units_for_minutes(overlap)
-    return (Way("the first bills it all", whole_first, alone_second),
-            Way("the second bills it all", alone_first, whole_second),
-            Way(f"they split its {plural(shared, 'unit')}",
-                min(alone_first + (shared + 1) // 2, whole_first),
+    return (Way(whole_first, alone_second), Way(alone_first, whole_second),
+            Way(min(alone_first + (shared + 1) // 2, whole_first),
                 min(alone_second + shared // 2, whole_second)))
 
 
@@ -248,18 +248,19 @@ def co_treatment(seen: _Date) -> list[ClinicCheck]:
             ways = co_treatment_ways(minutes_a, minutes_b, overlap)
             if units_a + units_b <= max(way.first + way.second for way in ways):
                 continue
-            share_a = max(units_a - units_for_minutes(max(minutes_a - overlap, 0)), 0)
-            share_b = max(units_b - units_for_minutes(max(minutes_b - overlap, 0)), 0)
             whole_a, whole_b, split = ways
+            share_a, share_b = max(units_a - whole_b.first, 0), max(units_b - whole_a.second, 0)
+            most = units_for_minutes(overlap)
             checks.append(seen.check(ClinicCheckKind.CO_TREATMENT, (a, b), (
                 f"{a.name} and {b.name} treated the patient at the same time "
                 f"({seen.spans(common)}: {overlap} min, "
-                f"{plural(units_for_minutes(overlap), 'timed unit')} at most); {a.name} bills "
+                f"{plural(most, 'timed unit')} at most); {a.name} bills "
                 f"{share_a} and {b.name} {share_b} timed units for it ({units_a + units_b} in "
                 f"all that day). Co-treatment time is billed once: either one bills the whole "
                 f"{overlap} min ({a.name} {whole_a.first} and {b.name} {whole_a.second} timed "
-                f"units, or {a.name} {whole_b.first} and {b.name} {whole_b.second}), or "
-                f"{split.words} ({a.name} {split.first}, {b.name} {split.second})"),
+                f"units, or {a.name} {whole_b.first} and {b.name} {whole_b.second}), or they "
+                f"split its {plural(most, 'unit')} ({a.name} {split.first}, "
+                f"{b.name} {split.second})"),
                 CO_TREATMENT_SOURCE))
     return checks
 

@@ -105,16 +105,16 @@ def test_co_treated_time_also_breaks_the_clock_and_is_a_duplicate_line_but_not_p
            "Sam Lee, PTA 97110-GP-CQ x2)" in duplicate.message
 
 
-def test_the_split_billed_as_one_of_its_ways_is_no_check():
+def test_billing_one_of_the_ways_is_no_check():
     dana = record("1", DANA, visit("AB12", ("97110", 0, 25)))
     sam = record("2", SAM, visit("AB12", ("97530", 0, 25)))
-    billed_once = record("2", SAM, sessions := visit("AB12", ("97530", 0, 25)), rows=[])
     assert of(K.CO_TREATMENT, checks(dana, sam))
-    assert of(K.CO_TREATMENT, checks(dana, billed_once)) == []
-    one_each = [row.model_copy(update={"units": 1}) for row in dana.rows]
-    dana_one = record("1", DANA, *dana.sessions, rows=one_each)
-    sam_one = record("2", SAM, sessions, rows=[r.model_copy(update={"units": 1})
-                                               for r in sam.rows])
+    sam_bills_none = record("2", SAM, *sam.sessions, rows=[])
+    assert checks(dana, sam_bills_none) == []
+    dana_one = record("1", DANA, *dana.sessions,
+                      rows=[r.model_copy(update={"units": 1}) for r in dana.rows])
+    sam_one = record("2", SAM, *sam.sessions,
+                     rows=[r.model_copy(update={"units": 1}) for r in sam.rows])
     assert checks(dana_one, sam_one) == []
 
 
@@ -122,6 +122,21 @@ def test_touching_segments_are_not_co_treatment_nor_too_many_units():
     dana = record("1", DANA, visit("AB12", ("97110", 0, 25)))
     sam = record("2", SAM, visit("AB12", ("97530", 25, 25)), entity="Other Group")
     assert checks(dana, sam) == []
+
+
+def test_touching_segments_of_one_entity_are_pooled_not_co_treated():
+    dana = record("1", DANA, visit("AB12", ("97110", 0, 10)))
+    sam = record("2", SAM, visit("AB12", ("97530", 10, 10)))
+    assert [c.kind for c in checks(dana, sam)] == [K.POOLING]
+
+
+def test_the_clock_time_check_needs_two_therapists_billing_timed_units():
+    # the per-code payer's 10 + 10 min as 2 units is the therapist's own clock-time check
+    dana = record("1", DANA, visit("AB12", ("97110", 0, 10), ("97140", 10, 10),
+                                   payer=COMMERCIAL))
+    evaluation = record("2", "Kim Park, PT", visit("AB12", ("97161", 30, 30),
+                                                   payer=COMMERCIAL))
+    assert checks(dana, evaluation) == []
 
 
 def test_a_running_segment_overlaps_up_to_now():
