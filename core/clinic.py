@@ -398,7 +398,7 @@ def _kx_check(records: Sequence[TherapistRecord], record: TherapistRecord, row: 
             f"{row.patient}: {bucket} {year}: the clinic's Medicare allowed amounts reach "
             f"${total:,.2f} with {describe(row)} by {record.name}, past the "
             f"${KX_THRESHOLDS[year]:,} KX threshold ({made_of}): this line and every later one "
-            "needs KX, and the record must show medical necessity"),
+            "need KX, and the record must show medical necessity"),
         source=KX_SOURCE)
 
 

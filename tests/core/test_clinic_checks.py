@@ -236,7 +236,7 @@ def test_kx_that_only_the_clinic_sum_shows():
     assert check.message == (
         "XY12: PT+SLP 2026: the clinic's Medicare allowed amounts reach $2,550.00 with "
         "97110-GP x1 by Sam Lee, PTA, past the $2,480 KX threshold (Dana Reyes, PT $1,300.00; "
-        "Sam Lee, PTA $1,250.00): this line and every later one needs KX, and the record "
+        "Sam Lee, PTA $1,250.00): this line and every later one need KX, and the record "
         "must show medical necessity; 2 later lines in the period lack it too")
 
 
