@@ -207,6 +207,17 @@ def member(tar: tarfile.TarFile, name: str | tarfile.TarInfo) -> bytes:
     return handle.read()
 
 
+def test_kx_in_a_range_counts_the_therapist_s_year_before_it(tmp_path, capsys):
+    """$2,340 entered and the first day's lines pass $2,480 before the range begins."""
+    folder = therapist_folder(tmp_path / "dana", DANA, DANA_VISITS,
+                              ("KX03", Decimal("2340.00")))
+    db = merged([backup(folder, tmp_path / "dana.tar.gz")], tmp_path / "c.sqlite",
+                first=DAY.date() + timedelta(days=1))
+    lines = stored_lines(db, 1)
+    assert lines == exported_lines(folder, capsys, "--from", "2026-03-03")
+    assert [line[3] for line in lines] == ["GP KX"]
+
+
 def manifest_bytes(archive: Path) -> bytes:
     with tarfile.open(archive) as tar:
         return member(tar, "tabletime-backup/manifest.json")
@@ -349,6 +360,29 @@ def test_a_session_in_two_therapists_archives_is_refused(archives, tmp_path):
     with pytest.raises(BadPath, match="one folder was copied from the other"):
         merge([archives[0], archive], tmp_path / "c.sqlite", tmp_path / "n", NOW)
     assert not (tmp_path / "c.sqlite").exists()
+
+
+def test_a_session_in_two_day_files_of_one_archive_is_refused(archives, tmp_path):
+    """A day file copied to another date by hand (its date changed): a sound archive
+    otherwise, with the manifest listing it."""
+    with tarfile.open(archives[0]) as source:
+        members = {entry.name: member(source, entry) for entry in source}
+    root = "tabletime-backup/"
+    day = members[f"{root}days/2026/2026-03-03.json"]
+    members[f"{root}days/2026/2026-03-10.json"] = day.replace(b"2026-03-03", b"2026-03-10")
+    listed = json.loads(members.pop(f"{root}manifest.json"))
+    listed["files"] = {name.removeprefix(root): hashlib.sha256(data).hexdigest()
+                       for name, data in members.items()}
+    members[f"{root}manifest.json"] = json.dumps(listed).encode()
+    copied = tmp_path / "copied.tar.gz"
+    with tarfile.open(copied, "w:gz") as target:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            target.addfile(info, io.BytesIO(data))
+    verify_backup(copied)  # restore would take it
+    with pytest.raises(BadPath, match=f"{copied} holds .* in two day files"):
+        merge([copied], tmp_path / "c.sqlite", tmp_path / "n", NOW)
 
 
 def test_an_archive_naming_no_therapist_is_refused(tmp_path):
