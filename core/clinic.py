@@ -67,7 +67,8 @@ class ClinicCheckKind(StrEnum):
 class TherapistRecord:
     """One therapist's records as merged: their sessions (with segments) and the claim rows
     their own folder bills (core.billing.day.bill_day per date, KX as that folder saw it).
-    For the KX rule the rows reach back to January 1 of each year checked."""
+    For the KX rule, what the rows do not hold of each year checked (a merge of a date range)
+    is in `before`."""
 
     therapist: str
     """A stable key, unique among the records (an archive's number or the NPI)."""
@@ -81,6 +82,9 @@ class TherapistRecord:
     rows: Sequence[ClaimRow]
     elsewhere: Mapping[tuple[str, int, TherapyBucket], Decimal] = field(default_factory=dict)
     """What this therapist entered as used at other providers (patient, year, bucket)."""
+    before: Mapping[tuple[str, int, TherapyBucket], Decimal] = field(default_factory=dict)
+    """This therapist's own Medicare allowed amounts of the year from before its first row
+    (patient, year, bucket): counted as the therapist's, never also in `rows`."""
 
 
 @dataclass(frozen=True)
@@ -355,20 +359,21 @@ def kx_across(records: Sequence[TherapistRecord], first: date, last: date
                     for order, record in enumerate(records)
                     for index, row in enumerate(record.rows) if row.medicare),
                    key=lambda line: line[:3])
-    running: dict[tuple[str, TherapyBucket, int], dict[str, Decimal]] = {}
-    found: dict[tuple[str, TherapyBucket, int], ClinicCheck] = {}
-    later: dict[tuple[str, TherapyBucket, int], int] = {}
+    running: dict[tuple[str, int, TherapyBucket], dict[str, Decimal]] = {}
+    found: dict[tuple[str, int, TherapyBucket], ClinicCheck] = {}
+    later: dict[tuple[str, int, TherapyBucket], int] = {}
     for day, _, _, record, row in lines:
-        key = (row.patient, therapy_bucket(row.discipline), day.year)
+        key = (row.patient, day.year, therapy_bucket(row.discipline))
         if day.year not in KX_THRESHOLDS:
             continue  # each therapist's day already says the year's threshold is unknown
-        amounts = running.setdefault(key, {})
+        if key not in running:
+            running[key] = {r.therapist: r.before[key] for r in records if key in r.before}
+        amounts = running[key]
         amounts[record.therapist] = amounts.get(record.therapist, Decimal(0)) + (
             row.allowed or Decimal(0))
         if "KX" in row.modifiers or not first <= day <= last:
             continue
-        entered = (row.patient, day.year, key[1])
-        elsewhere = max((r.elsewhere.get(entered, Decimal(0)) for r in records),
+        elsewhere = max((r.elsewhere.get(key, Decimal(0)) for r in records),
                         default=Decimal(0))
         total = sum(amounts.values(), elsewhere)
         if total <= KX_THRESHOLDS[day.year]:

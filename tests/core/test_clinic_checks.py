@@ -48,7 +48,7 @@ def visit(patient, *spans, payer=MEDICARE, discipline=Discipline.PT, day=DAY,
 
 
 def record(key, name, *sessions, entity="Acme Therapy", discipline=Discipline.PT, now=NOW,
-           rows=None, elsewhere=None):
+           rows=None, elsewhere=None, before=None):
     """A therapist's record; its rows are its own folder's bill of each date."""
     if rows is None:
         days = sorted({s.date_of_service for s, _ in sessions})
@@ -56,7 +56,7 @@ def record(key, name, *sessions, entity="Acme Therapy", discipline=Discipline.PT
             [pair for pair in sessions if pair[0].date_of_service == day], now, CATALOG).rows]
     return TherapistRecord(therapist=key, name=name, npi="", billing_entity=entity,
                            discipline=discipline, sessions=sessions, rows=rows,
-                           elsewhere=elsewhere or {})
+                           elsewhere=elsewhere or {}, before=before or {})
 
 
 def checks(*records, first=DAY, last=DAY, now=NOW):
@@ -269,6 +269,20 @@ def test_kx_counts_what_was_used_elsewhere_once():
     assert "reach $2,500.00" in check.message
     assert "(Dana Reyes, PT $700.00; Sam Lee, PTA $500.00; used elsewhere $1,300.00)" in \
         check.message
+
+
+def test_kx_counts_each_therapists_year_before_the_rows():
+    before = {("XY12", 2026, TherapyBucket.PT_SLP): Decimal("2000")}
+    dana = record("1", DANA, rows=[row("XY12", date(2026, 3, 2), Decimal("300"))],
+                  before=before)
+    sam = record("2", SAM, rows=[row("XY12", date(2026, 3, 3), Decimal("200"))])
+    (check,) = checks(dana, sam, first=date(2026, 3, 1), last=date(2026, 3, 31))
+    assert check.date_of_service == date(2026, 3, 3)
+    assert "reach $2,500.00" in check.message
+    assert "(Dana Reyes, PT $2,300.00; Sam Lee, PTA $200.00)" in check.message
+    other_year = {("XY12", 2025, TherapyBucket.PT_SLP): Decimal("2000")}
+    assert checks(record("1", DANA, *dana.sessions, rows=dana.rows, before=other_year), sam,
+                  first=date(2026, 3, 1), last=date(2026, 3, 31)) == []
 
 
 def test_one_therapist_twice_is_refused():
