@@ -7,23 +7,27 @@ in memory: no therapist's data folder is opened at all. Each therapist is billed
 being their own. One backup per therapist: the same archive twice is refused, and of two
 backups of one therapist (same NPI, else same name, credentials and discipline) the newer is
 merged and the older left out, said; a session in two therapists' archives (a copied folder)
-is refused. The file is built in memory and written as `export --out` writes a file: beside
-the target, durable, renamed, 0600, never inside a data folder, never over a file without
---force. A re-merge builds it whole again.
+is refused. The database is built in a scratch file beside the target (its memory does not
+grow with the clinic), then written as `export --out` writes a file: beside the target,
+durable, renamed, 0600, never inside a data folder, never over a file without --force. A
+re-merge builds it whole again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple, TextIO, TypeVar
+from typing import Any, NamedTuple, TextIO, TypeVar
 from uuid import UUID
 
 import orjson
@@ -245,8 +249,30 @@ def merge(paths: Sequence[Path], out: Path, data_dir: Path, now: datetime, *,
     archives = [open_archive(path) for path in paths]  # every one checked before any work
     winners, left_out = chosen(archives)
     merged = Merged(left_out=left_out)
-    db = sqlite3.connect(":memory:")
+    fd, name = tempfile.mkstemp(dir=out.parent, prefix=".tabletime-clinic.", suffix=".tmp")
+    os.close(fd)
+    building = Path(name)
     try:
+        _build(building, archives, winners, now, first, last, merged)
+
+        def produce(stream: TextIO) -> int:
+            with building.open("rb") as source:
+                shutil.copyfileobj(source, stream.buffer)
+            return building.stat().st_size
+
+        write_out(out, data_dir, produce, force=force)
+    finally:
+        building.unlink(missing_ok=True)
+    return merged
+
+
+def _build(path: Path, archives: Sequence[Archive], winners: Sequence[Archive], now: datetime,
+           first: date | None, last: date | None, merged: Merged) -> None:
+    """The database, built in a scratch file (no journal, no syncs: written out after)."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
         db.executescript(SCHEMA.read_text(encoding="utf-8"))
         ids = {archive.identity: number for number, archive in enumerate(winners, start=1)}
         owners: dict[UUID, Path] = {}
@@ -258,17 +284,8 @@ def merge(paths: Sequence[Path], out: Path, data_dir: Path, now: datetime, *,
              SCHEMA_VERSION, version("tabletime")) for a in archives])
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.commit()
-        image = db.serialize()
     finally:
         db.close()
-
-    def produce(stream: TextIO) -> int:
-        buffer: BinaryIO = stream.buffer
-        buffer.write(image)
-        return len(image)
-
-    write_out(out, data_dir, produce, force=force)
-    return merged
 
 
 def _add_therapist(db: sqlite3.Connection, number: int, archive: Archive, now: datetime,
