@@ -68,6 +68,13 @@ class Archive(NamedTuple):
         s = self.settings
         return f"npi {s.npi}" if s.npi else f"{s.therapist}, {s.credentials} ({s.discipline})"
 
+    @property
+    def who(self) -> str:
+        """The therapist as a person reads it: `Dana Reyes, PT, DPT (NPI 1234567893)`."""
+        s = self.settings
+        name = ", ".join(part for part in (s.therapist, s.credentials) if part)
+        return f"{name} (NPI {s.npi})" if s.npi else name
+
 
 def open_archive(path: Path) -> Archive:
     """Verify an archive as `restore` does (BadPath with restore's message), and read what
@@ -125,7 +132,7 @@ def chosen(archives: Sequence[Archive]) -> tuple[list[Archive], list[tuple[Archi
         other = newest.setdefault(archive.identity, archive)
         if other is not archive and other.created == archive.created:
             raise BadPath(f"{printable(str(other.path))} and {printable(str(archive.path))} "
-                          f"are two backups of {printable(archive.identity)} written at the "
+                          f"are two backups of {printable(archive.who)} written at the "
                           "same time: give the one to merge")
         if other.created < archive.created:
             newest[archive.identity] = archive

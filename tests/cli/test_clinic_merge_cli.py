@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from storage.repository import Repository
 from tests.storage.test_clinic_merge import (
     DANA,
     DANA_VISITS,
+    NOW,
     SAM,
     SAM_VISITS,
+    Clock,
     backup,
     rewritten,
     therapist_folder,
@@ -43,9 +46,9 @@ def test_merge_says_what_it_merged_and_prints_nothing(capsys, archives, tmp_path
     status, printed, err = merge(capsys, tmp_path, *map(str, archives), "--out", str(out))
     assert (status, printed) == (0, "")
     assert err.splitlines() == [
-        f"tabletime: merged npi 1234567893 from {archives[0]}: 4 sessions, 4 segments, "
-        "4 claim lines",
-        f"tabletime: merged Sam Lee, PTA (PT) from {archives[1]}: 4 sessions, 4 segments, "
+        f"tabletime: merged Dana Reyes, PT, DPT (NPI 1234567893) from {archives[0]}: "
+        "4 sessions, 4 segments, 4 claim lines",
+        f"tabletime: merged Sam Lee, PTA from {archives[1]}: 4 sessions, 4 segments, "
         "4 claim lines",
         f"tabletime: wrote 2 therapists to {out}"]
     with sqlite3.connect(f"file:{out}?mode=ro", uri=True) as db:
@@ -58,7 +61,8 @@ def test_the_older_backup_of_a_therapist_is_named_as_left_out(capsys, archives, 
     status, _, err = merge(capsys, tmp_path, str(older), *map(str, archives), "--out",
                            str(tmp_path / "c.sqlite"))
     assert status == 0
-    assert (f"tabletime: left out {older}: an older backup of npi 1234567893 than "
+    assert (f"tabletime: left out {older}: an older backup of Dana Reyes, PT, DPT (NPI "
+            f"1234567893) than "
             f"{archives[0]} (written 2026-03-01 08:00:00 UTC") in err
 
 
@@ -111,3 +115,20 @@ def test_an_existing_file_needs_force(capsys, archives, tmp_path):
     assert status == 2 and "add --force" in err and out.read_text() == "precious"
     status, _, _ = merge(capsys, tmp_path, str(archives[0]), "--out", str(out), "--force")
     assert status == 0 and out.read_bytes().startswith(b"SQLite format 3")
+
+
+def test_an_open_session_is_merged_without_lines_and_said(capsys, archives, tmp_path):
+    folder = tmp_path / "dana"
+    with Repository.open(folder, Clock(NOW), DANA) as repo:
+        repo.commands.create_session("OP01", "Medicare")
+    archive = backup(folder, tmp_path / "open.tar.gz")
+    out = tmp_path / "c.sqlite"
+    status, _, err = merge(capsys, tmp_path, str(archive), "--out", str(out))
+    assert status == 0
+    assert ("tabletime: warning: Dana Reyes, PT, DPT (NPI 1234567893): left out 1 open "
+            "session (not billed until closed): OP01 2026-03-06") in err
+    with sqlite3.connect(f"file:{out}?mode=ro", uri=True) as db:
+        assert db.execute("SELECT closed_at FROM sessions WHERE patient = 'OP01'"
+                          ).fetchall() == [(None,)]
+        assert db.execute("SELECT count(*) FROM claim_lines WHERE patient = 'OP01'"
+                          ).fetchone() == (0,)

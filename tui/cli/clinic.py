@@ -25,13 +25,13 @@ def run_merge(args: argparse.Namespace) -> int:
                    resolve_data_dir(args.data_dir), system_clock(), first=args.first,
                    last=args.last, force=args.force)
     for older, newer in merged.left_out:
-        say(f"left out {older.path}: an older backup of {older.identity} than {newer.path} "
+        say(f"left out {older.path}: an older backup of {older.who} than {newer.path} "
             f"(written {older.created:%Y-%m-%d %H:%M:%S} UTC, the one merged "
             f"{newer.created:%Y-%m-%d %H:%M:%S} UTC)")
     for archive, still_open in merged.still_open:
-        say(f"warning: {archive.identity}: {left_open_text(still_open)}")
+        say(f"warning: {archive.who}: {left_open_text(still_open)}")
     for archive, sessions, segments, lines in merged.therapists:
-        say(f"merged {archive.identity} from {archive.path}: {plural(sessions, 'session')}, "
+        say(f"merged {archive.who} from {archive.path}: {plural(sessions, 'session')}, "
             f"{plural(segments, 'segment')}, {plural(lines, 'claim line')}")
     say(f"wrote {plural(len(merged.therapists), 'therapist')} to {out}")
     return EXIT_OK
