@@ -73,7 +73,7 @@ class Archive(NamedTuple):
         """The therapist as a person reads it: `Dana Reyes, PT, DPT (NPI 1234567893)`."""
         s = self.settings
         name = ", ".join(part for part in (s.therapist, s.credentials) if part)
-        return f"{name} (NPI {s.npi})" if s.npi else name
+        return f"{name} (NPI {s.npi})".strip() if s.npi else name
 
 
 def open_archive(path: Path) -> Archive:

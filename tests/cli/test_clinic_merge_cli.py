@@ -83,9 +83,10 @@ def test_a_damaged_archive_is_refused_word_for_word_as_restore(capsys, archives,
     (["--from", "2026-03-05", "--to", "2026-03-01"], "--from 2026-03-05 is after --to"),
     (["--from", "someday"], "--from"),
     ([], "--out"),
+    (["--out", "-"], "cannot go to standard output"),
 ])
 def test_bad_usage_is_one_line_and_exit_2(capsys, archives, tmp_path, argv, words):
-    extra = [] if not argv else ["--out", str(tmp_path / "c.sqlite")]
+    extra = [] if not argv or "--out" in argv else ["--out", str(tmp_path / "c.sqlite")]
     status, _, err = merge(capsys, tmp_path, *map(str, archives), *extra, *argv)
     assert status == 2 and words in err and len(err.splitlines()) == 1
     assert not (tmp_path / "c.sqlite").exists()

@@ -20,6 +20,9 @@ from tui.cli.main import EXIT_OK, UsageError
 def run_merge(args: argparse.Namespace) -> int:
     if args.first and args.last and args.first > args.last:
         raise UsageError(f"--from {args.first} is after --to {args.last}")
+    if args.out == "-":
+        raise UsageError("--out needs a file name: a SQLite database cannot go to standard "
+                         "output")
     out = Path(args.out).expanduser()
     merged = merge([Path(a).expanduser() for a in args.archives], out,
                    resolve_data_dir(args.data_dir), system_clock(), first=args.first,
