@@ -21,7 +21,8 @@ from core.billing.modifiers import TherapyBucket
 from core.kinds import FurnishedBy
 from core.settings import Settings
 from storage.backup import verify_backup
-from storage.clinic import SCHEMA, Archive, chosen, merge
+from storage.clinic.archives import Archive, chosen
+from storage.clinic.database import SCHEMA, merge
 from storage.errors import BadPath
 from storage.repository import Repository
 from storage.settings_file import save_settings

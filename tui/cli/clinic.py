@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from core.text import plural
-from storage.clinic import merge
+from storage.clinic.database import merge
 from storage.folder import resolve_data_dir
 from storage.reports import left_open_text
 from tui.cli.args import system_clock
