@@ -171,7 +171,7 @@ def _add(archive: tarfile.TarFile, name: str, content: bytes) -> None:
     archive.addfile(info, io.BytesIO(content))
 
 
-def _members(path: Path) -> Iterator[tuple[str, bytes]]:
+def members(path: Path) -> Iterator[tuple[str, bytes]]:
     """(name, content) of each member, refusing anything a backup does not hold (and an
     archive that is not a regular file: a named pipe would block)."""
     try:
@@ -205,7 +205,7 @@ def verify_backup(path: Path) -> Verified:
     the app reads them. BadPath names the first problem."""
     sums: dict[str, str] = {}
     manifest: Any = None
-    for name, content in _members(path):
+    for name, content in members(path):
         if name == MANIFEST:
             manifest = _manifest(path, content)
             continue
@@ -332,7 +332,7 @@ def _restore_beside(path: Path, data_dir: Path, verified: Verified,
         raise
     try:
         written: dict[str, str] = {}
-        for name, content in _members(path):
+        for name, content in members(path):
             if name != MANIFEST:
                 ensure_private_dir((temp / name).parent)
                 write_atomic(temp / name, content)

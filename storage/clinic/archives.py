@@ -21,7 +21,7 @@ from core.session import Session, SessionData, in_day_order
 from core.settings import Settings
 from core.text import printable
 from storage import layout
-from storage.backup import MANIFEST, _members, verify_backup
+from storage.backup import MANIFEST, members, verify_backup
 from storage.documents import DayDocument, Document, PatientsDocument, upgrade, validate
 from storage.errors import BadPath
 from storage.reading import MissingSessions, SkippedFile
@@ -83,7 +83,7 @@ def _read(path: Path, sums: dict[str, str], wanted: Callable[[str], bool] | set[
     manifest = b""
     seen: dict[str, str] = {}
     kept: dict[str, bytes] = {}
-    for name, content in _members(path):
+    for name, content in members(path):
         if name == MANIFEST:
             manifest = content
             continue
