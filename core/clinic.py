@@ -30,6 +30,7 @@ from core.billing.minutes import code_minutes
 from core.billing.modifiers import KX_THRESHOLDS, TherapyBucket, describe, therapy_bucket
 from core.billing.units import unit_range, units_for_minutes
 from core.catalog import Catalog
+from core.intervals import Interval, covered
 from core.models import Discipline, Segment
 from core.session import SessionData
 from core.text import plural
@@ -52,7 +53,6 @@ POOLING_SOURCE = (
 KX_SOURCE = ("billing-spec section 7 (KX: every provider's Medicare allowed amounts of the "
              "calendar year, PT and SLP together, OT alone)")
 
-Interval = tuple[datetime, datetime]
 
 
 class ClinicCheckKind(StrEnum):
@@ -189,18 +189,6 @@ def _shared_dates(records: Sequence[TherapistRecord], first: date, last: date, n
     return shared
 
 
-def _merged(segments: Iterable[Segment], now: datetime) -> list[Interval]:
-    """The clock time the segments cover, as disjoint intervals by start (a running segment
-    reaches `now`)."""
-    merged: list[Interval] = []
-    for start, end in sorted((s.start, max(s.start, s.end or now)) for s in segments):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
 def _common(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
     """The time both sets of disjoint intervals cover (touching ends share none)."""
     found = [(max(s1, s2), min(e1, e2)) for s1, e1 in a for s2, e2 in b]
@@ -243,7 +231,7 @@ def co_treatment(seen: _Date) -> list[ClinicCheck]:
     visits = seen.visits
     for index, a in enumerate(visits):
         for b in visits[index + 1:]:
-            common = _common(_merged(a.timed, seen.now), _merged(b.timed, seen.now))
+            common = _common(covered(a.timed, seen.now), covered(b.timed, seen.now))
             overlap = _minutes(common)
             if not overlap:
                 continue
@@ -296,7 +284,7 @@ def clock_time(seen: _Date) -> list[ClinicCheck]:
     billing = [(v, units) for v, units in billing if units]
     if len(billing) < 2:
         return []  # one therapist's own clock-time check covers it
-    clock = _merged((seg for v in seen.visits for seg in v.timed), seen.now)
+    clock = covered((seg for v in seen.visits for seg in v.timed), seen.now)
     minutes = _minutes(clock)
     least = [unit_range(units)[0] for _, units in billing]
     if sum(least) <= minutes:
@@ -344,7 +332,7 @@ def pooling(seen: _Date) -> list[ClinicCheck]:
 
 def _co_treated(visits: Sequence[_Visit], now: datetime) -> bool:
     """Whether two of the visits' timed segments share time."""
-    spans = [_merged(v.timed, now) for v in visits]
+    spans = [covered(v.timed, now) for v in visits]
     return any(_common(a, b) for i, a in enumerate(spans) for b in spans[i + 1:])
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -20,6 +20,7 @@ from core.billing.explain import ASSISTANT_EVALUATION
 from core.billing.modifiers import DISCIPLINE_MODIFIER, discipline_warnings
 from core.billing.units import BillingResult, units_for_minutes
 from core.catalog import Catalog
+from core.intervals import covered_time
 from core.models import Discipline, Frozen, Segment
 from core.session import Session
 from core.text import a_or_an, plural
@@ -170,7 +171,7 @@ def clock_time(facts: DayFacts) -> list[DayCheck]:
         clock.setdefault(session.patient, []).append(segment)
     checks = []
     for patient, segments in clock.items():
-        minutes = _union_minutes(segments, facts.now)
+        minutes = covered_time(segments, facts.now) // timedelta(minutes=1)
         allowed = units_for_minutes(minutes)
         units = sum(row.units for row in facts.billed.rows
                     if row.patient == patient and facts.catalog.is_timed(row.code))
@@ -322,16 +323,3 @@ def day_checks(facts: DayFacts) -> list[DayCheck]:
     for day_rule in DAY_RULES_LAST:
         checks += day_rule(facts)
     return checks
-
-
-def _union_minutes(segments: Sequence[Segment], now: datetime) -> int:
-    """Minutes of clock time covered by at least one of the segments."""
-    total = 0.0
-    reach: datetime | None = None
-    for segment in sorted(segments, key=lambda s: s.start):
-        end = segment.end or now
-        start = segment.start if reach is None else max(segment.start, reach)
-        if end > start:
-            total += (end - start).total_seconds()
-        reach = end if reach is None else max(reach, end)
-    return int(total) // 60

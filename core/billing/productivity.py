@@ -21,12 +21,12 @@ The rules, where the issue is silent:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
+from core.intervals import covered_time
 from core.kinds import Method
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def day_productivity(billing: DayBilling, now: datetime, *, target: int | None =
         return None  # under a minute of clock time: no share worth a figure
     billable = [seg for group in billing.groups for seg in _billable(billing, group)]
     return Productivity(
-        billable_minutes=_union(billable, now) // MINUTE,
+        billable_minutes=covered_time(billable, now) // MINUTE,
         clock_minutes=(last - first) // MINUTE,
         scheduled_minutes=scheduled_minutes(scheduled_hours),
         target=target,
@@ -143,14 +143,3 @@ def _billable(billing: DayBilling, group: Group) -> list[Segment]:
 
 def _end(segment: Segment, now: datetime) -> datetime:
     return segment.start + segment.duration(now)
-
-
-def _union(segments: Iterable[Segment], now: datetime) -> timedelta:
-    """The time covered by at least one of the segments (shared time counted once)."""
-    total, reached = timedelta(0), None
-    for start, end in sorted((seg.start, _end(seg, now)) for seg in segments):
-        if reached is not None:
-            start = max(start, reached)
-        total += max(end - start, timedelta(0))
-        reached = end if reached is None else max(reached, end)
-    return total
