@@ -1,6 +1,6 @@
 """The clock time segments cover, time several of them share counted once: a day's
-treatment time (the clock-time check), a therapist's billable time (productivity), two
-therapists' common time with a patient (co-treatment). Pydantic-free: `tabletime units`
+treatment time (the clock-time check), a therapist's billable time (productivity), each
+therapist's time with a patient (co-treatment compares them). Pydantic-free: `tabletime units`
 loads it through the productivity words."""
 
 from __future__ import annotations

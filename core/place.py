@@ -40,7 +40,6 @@ class PlaceTable:
     names: dict[str, str]
     facility: frozenset[str]
     telehealth: frozenset[str]
-    sources: dict[str, str]
 
 
 @cache
@@ -48,7 +47,7 @@ def places() -> PlaceTable:
     raw: dict[str, Any] = json.loads(files("core").joinpath("data/places.json").read_text(
         encoding="utf-8"))
     return PlaceTable(names=dict(raw["places"]), facility=frozenset(raw["facility"]),
-                      telehealth=frozenset(raw["telehealth"]), sources=dict(raw["sources"]))
+                      telehealth=frozenset(raw["telehealth"]))
 
 
 def place_code(text: str) -> str:
@@ -61,6 +60,9 @@ def place_code(text: str) -> str:
                          f" or {cleaned}{cleaned}?)")
     if cleaned.isascii() and cleaned.isdigit() and cleaned in places().names:
         return cleaned
+    if not cleaned:
+        raise ValueError("give a place of service code: two digits from CMS's list, e.g. 11 "
+                         "office, 12 home, 22 outpatient hospital, 10 or 02 telehealth")
     shown = cleaned if cleaned.isascii() and cleaned.isprintable() and len(cleaned) <= 8 else (
         "that value")
     raise ValueError(f"{shown!r} is not a place of service code (two digits from CMS's "

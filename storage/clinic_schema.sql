@@ -121,7 +121,8 @@ CREATE TABLE year_before (
     PRIMARY KEY (therapist_id, patient, bucket, before_date)
 );
 
--- What the clinic checks found across therapists (core.clinic), each naming its source.
+-- What the clinic checks (core.clinic) find across therapists, each naming its source.
+-- This version creates it empty: the merge does not run the checks yet.
 CREATE TABLE clinic_checks (
     check_id INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,                 -- co-treatment, duplicate line, clock time, KX, ...
@@ -133,7 +134,7 @@ CREATE TABLE clinic_checks (
     source TEXT NOT NULL                -- the rule's source (CMS manual, NCCI ...)
 );
 
--- What `clinic summary` and `clinic export` ask: a date, a range, a patient's date.
+-- What a biller asks of the file: a date, a range, a patient's date.
 CREATE INDEX sessions_by_date ON sessions (date_of_service, therapist_id);
 CREATE INDEX sessions_by_patient ON sessions (patient, date_of_service);
 CREATE INDEX segments_by_session ON segments (session_id);

@@ -95,8 +95,9 @@ def title_part(figure: Productivity | None, wide: bool) -> str:
 
 def productivity_words(figure: Productivity | None) -> str:
     """The line the day summary (screen and text) and the range view end with."""
-    return "Productivity: " + ("no figure (no segment recorded)" if figure is None
-                               else figure.words())
+    if figure is None:
+        return "Productivity: no figure (no segment, or under a minute of clock time)"
+    return f"Productivity: {figure.words()}"
 
 
 def _percent(part: int, whole: int) -> int | None:

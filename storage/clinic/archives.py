@@ -171,7 +171,8 @@ class ArchiveFolder:
         """The Medicare amounts of the closed sessions of `day`'s year before it."""
         totals: YearToDate = {}
         for earlier in self.days(date(day.year, 1, 1), day - timedelta(days=1)):
-            closed = [(s, segs) for s, segs in self.day_sessions(earlier) if not s.is_open]
+            closed = [(s, segs) for s, segs in self.day_sessions(earlier, keep=False)
+                      if not s.is_open]
             rows = day_claim_rows(earlier, closed, self._now, self.catalog)
             for key, amount in medicare_amounts(rows).items():
                 totals[key] = totals.get(key, Decimal(0)) + amount

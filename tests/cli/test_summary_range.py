@@ -54,7 +54,7 @@ def test_the_day_summary_says_its_productivity(capsys, tmp_path, clock, settings
     _, out, _ = run(capsys, tmp_path, "--date", "2026-03-03", "--json")
     assert json.loads(out)["productivity"] is None
     _, out, _ = run(capsys, tmp_path, "--date", "2026-03-03")
-    assert "Productivity: no figure (no segment recorded)" in out
+    assert "Productivity: no figure (no segment, or under a minute of clock time)" in out
 
 
 def test_a_week_a_row_a_day_then_the_totals(capsys, tmp_path, clock, settings):

@@ -59,7 +59,12 @@ def test_a_place_of_service_code_as_typed(typed, code):
     assert place_code(typed) == code
 
 
-@pytest.mark.parametrize("typed", ["", "00", "28", "100", "1a", "\u0661\u0661", "11 office", "-1"])
+def test_an_empty_place_asks_for_one():
+    with pytest.raises(ValueError, match="give a place of service code"):
+        place_code("  ")
+
+
+@pytest.mark.parametrize("typed", ["00", "28", "100", "1a", "\u0661\u0661", "11 office", "-1"])
 def test_what_is_not_a_place_of_service_is_refused(typed):
     with pytest.raises(ValueError, match="not a place of service code"):
         place_code(typed)

@@ -108,7 +108,8 @@ def test_no_segment_or_under_a_minute_of_clock_no_figure():
     assert productivity((a, [seg(a, "97110", 0, 0)]), target=80) is None
     assert productivity((a, [seg(a, "97110", 0, 1)]), target=80).clock_minutes == 1
     assert title_part(None, wide=False) == ""
-    assert productivity_words(None) == "Productivity: no figure (no segment recorded)"
+    assert productivity_words(None) == ("Productivity: no figure (no segment, or under a "
+                                        "minute of clock time)")
 
 
 def test_the_target_is_met_exactly_never_on_a_rounded_percent():

@@ -75,7 +75,8 @@ async def test_no_figure_before_the_first_segment(open_app):
         await pilot.press("d")
         await pilot.pause()
         details = str(app.screen.query_one("#day-details", Static).render())
-        assert details.startswith("Productivity: no figure (no segment recorded)")
+        assert details.startswith("Productivity: no figure (no segment, or under a minute "
+                                  "of clock time)")
 
 
 @pytest.mark.parametrize(("size", "ending"), [((80, 24), " · 80% prod"),

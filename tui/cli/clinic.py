@@ -1,5 +1,5 @@
 """The clinic's commands: `tabletime clinic merge` builds one SQLite file from several
-therapists' backups (storage/clinic.py). Nothing here opens a data folder: the archives are
+therapists' backups (storage/clinic/). Nothing here opens a data folder: the archives are
 read, the configured data folder is only where the file may not go.
 """
 

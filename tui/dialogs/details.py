@@ -30,7 +30,7 @@ def pos_text(pos: str) -> str:
 
 
 def typed_pos(text: str) -> str:
-    """The code of a place as typed: `12`, `2`, or `12 home` as suggested; ValueError naming
+    """The code of a place as typed: `12`, `02`, or `12 home` as suggested; ValueError naming
     the problem for anything else (a code with another place's name is no place)."""
     code, _, words = text.strip().partition(" ")
     pos = place_code(code)

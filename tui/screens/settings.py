@@ -104,7 +104,7 @@ def scheduled_hours(text: str) -> Decimal | FieldError | None:
     return hours
 
 
-def settings_refusal(error: ValidationError, shown: set[str]) -> str:
+def settings_refusal(error: ValidationError, shown: set[str]) -> FieldError | str:
     """A setting the model refuses, said in the form: at its field, named as the form names
     it, when the form shows it."""
     location = error.errors()[0]["loc"]
