@@ -45,7 +45,7 @@ def say(text: str) -> None:
     print(f"tabletime: {printable(text)}", file=sys.stderr)
 
 
-def _report_notices(repo: Repository) -> None:
+def report_notices(repo: Repository) -> None:
     """What the store had to say, one line each (a file it skipped, and why, among them)."""
     for notice in repo.pop_notices():
         say(f"{notice.severity}: {notice.message}")
@@ -109,7 +109,7 @@ def run_export(args: argparse.Namespace) -> int:
             if billed and (still_open := left_open(repo, args.first, args.last)):
                 say(f"warning: {left_open_text(still_open)}")
         finally:
-            _report_notices(repo)
+            report_notices(repo)
     if lacks:
         say(f"warning: written without {named_files(lacks)} (--partial)")
     if out is not None:
@@ -137,14 +137,14 @@ def run_summary(args: argparse.Namespace) -> int:
     if args.last is not None and args.first is None:
         raise UsageError("--to goes with --from: give the first day too")
     if args.first is not None:
-        from tui.cli.week import run_summary_range
+        from tui.cli.summary_range import run_summary_range
 
         return run_summary_range(args)
     with Repository.open(resolve_data_dir(args.data_dir), system_clock, read_only=True) as repo:
         now = system_clock()
         summary = day_view(repo, args.date or repo.local(now).date(), now)
         skipped = skipped_json(repo)
-        _report_notices(repo)
+        report_notices(repo)
     print(json.dumps({**summary_json(summary), "skipped": skipped}, indent=2) if args.json
           else printable_lines(summary_text(summary)))
     return EXIT_OK
@@ -205,7 +205,7 @@ def run_patient(args: argparse.Namespace) -> int:
             raise UsageError(str(error)) from None
         view = patient_view(repo, patient, year, today)
         skipped = skipped_json(repo)
-        _report_notices(repo)
+        report_notices(repo)
     print(json.dumps({**patient_json(view), "skipped": skipped}, indent=2) if args.json
           else printable_lines(patient_text(view)))
     return EXIT_OK
@@ -240,7 +240,7 @@ def run_import(args: argparse.Namespace) -> int:
     with Repository.open(resolve_data_dir(args.data_dir), system_clock,
                          writes_settings=False) as repo:
         report = import_segments(repo, args.file)
-        _report_notices(repo)
+        report_notices(repo)
     if report.errors:
         more = f" (the first {len(report.errors)} listed)" if report.more_errors else ""
         say(f"error: {plural(len(report.errors) + report.more_errors, 'problem')} in "
@@ -316,7 +316,7 @@ def run_restore(args: argparse.Namespace) -> int:
     with restore_backup(args.file, data_dir) as (lock, days), \
             Repository.open(data_dir, system_clock, lock=lock,
                             before_long_rebuild=_say_building) as repo:
-        _report_notices(repo)
+        report_notices(repo)
     say(f"restored {plural(days, 'day file')} and the settings into {data_dir}")
     return EXIT_OK
 

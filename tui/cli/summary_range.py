@@ -12,7 +12,7 @@ from storage.folder import resolve_data_dir
 from storage.repository import Repository
 from storage.views import range_view
 from tui.cli.args import system_clock
-from tui.cli.data import _report_notices, printable_lines, skipped_json
+from tui.cli.data import printable_lines, report_notices, skipped_json
 from tui.cli.main import EXIT_OK, UsageError
 from tui.cli.output import range_json, range_text
 
@@ -34,7 +34,7 @@ def run_summary_range(args: argparse.Namespace) -> int:
     with Repository.open(resolve_data_dir(args.data_dir), system_clock, read_only=True) as repo:
         view = range_view(repo, first, last, system_clock())
         skipped = skipped_json(repo)
-        _report_notices(repo)
+        report_notices(repo)
     print(json.dumps({**range_json(view), "skipped": skipped}, indent=2) if args.json
           else printable_lines(range_text(view)))
     return EXIT_OK
