@@ -12,14 +12,14 @@ The rules, in the order they are reported for a patient and date:
   rounding once) than the patient's clock time on timed codes (the union of the segments);
 - pooling: two therapists of one billing entity saw the patient in one discipline: the
   entity's claim bills the date's pooled minutes (our rule, see POOLING_SOURCE);
-- KX (over the calendar year, not per date): the clinic's Medicare allowed amounts per bucket
-  pass the threshold on a line without KX.
+- KX (the calendar year's sum, reported per date): the clinic's Medicare allowed amounts per
+  bucket have passed the threshold and a line of the date lacks KX.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from enum import StrEnum
@@ -339,17 +339,17 @@ def _co_treated(visits: Sequence[_Visit], now: datetime) -> bool:
 def kx_across(records: Sequence[TherapistRecord], first: date, last: date
               ) -> list[ClinicCheck]:
     """Each patient's Medicare allowed amounts summed over the clinic per bucket and year,
-    lines in date order (on one date, the records' order, then each therapist's own): the
-    first line in the window where the sum passes the KX threshold without KX on it. What
-    therapists entered as used elsewhere counts once (the largest entry: two may have
-    entered the same eligibility figure)."""
+    lines in date order (on one date, the records' order, then each therapist's own): on each
+    date of the window, the lines without KX once the sum has passed the threshold, one check
+    per patient, bucket and date (so a date's summary shows its own). What therapists entered
+    as used at other providers counts once (the largest entry: two may have entered the same
+    eligibility figure)."""
     lines = sorted(((row.date_of_service, order, index, record, row)
                     for order, record in enumerate(records)
                     for index, row in enumerate(record.rows) if row.medicare),
                    key=lambda line: line[:3])
     running: dict[tuple[str, int, TherapyBucket], dict[str, Decimal]] = {}
-    found: dict[tuple[str, int, TherapyBucket], ClinicCheck] = {}
-    later: dict[tuple[str, int, TherapyBucket], int] = {}
+    found: dict[tuple[str, TherapyBucket, date], _Lacking] = {}
     for day, _, _, record, row in lines:
         key = (row.patient, day.year, therapy_bucket(row.discipline))
         if day.year not in KX_THRESHOLDS:
@@ -366,35 +366,41 @@ def kx_across(records: Sequence[TherapistRecord], first: date, last: date
         total = sum(amounts.values(), elsewhere)
         if total <= KX_THRESHOLDS[day.year]:
             continue
-        if key in found:
-            later[key] = later.get(key, 0) + 1
-        else:
-            found[key] = _kx_check(records, record, row, amounts, elsewhere, total)
-    return [_with_later(check, later[key]) if key in later else check
-            for key, check in found.items()]
+        lacking = found.setdefault((row.patient, key[2], day),
+                                   _Lacking(dict(amounts), elsewhere, total))
+        lacking.lines.append((record, row))
+    return [_kx_check(records, lacking) for lacking in found.values()]
 
 
-def _kx_check(records: Sequence[TherapistRecord], record: TherapistRecord, row: ClaimRow,
-              amounts: Mapping[str, Decimal], elsewhere: Decimal, total: Decimal
-              ) -> ClinicCheck:
+@dataclass
+class _Lacking:
+    """A patient's lines of one date past the clinic's KX threshold without KX, with the
+    sum as it stood at the first of them."""
+
+    amounts: dict[str, Decimal]
+    elsewhere: Decimal
+    total: Decimal
+    lines: list[tuple[TherapistRecord, ClaimRow]] = field(default_factory=list)
+
+
+def _kx_check(records: Sequence[TherapistRecord], lacking: _Lacking) -> ClinicCheck:
+    (record, row), others = lacking.lines[0], lacking.lines[1:]
     year = row.date_of_service.year
-    bucket = therapy_bucket(row.discipline)
-    parts = [(r, amounts[r.therapist]) for r in records if amounts.get(r.therapist)]
+    parts = [(r, lacking.amounts[r.therapist]) for r in records
+             if lacking.amounts.get(r.therapist)]
     made_of = "; ".join(f"{r.name} ${amount:,.2f}" for r, amount in parts)
-    if elsewhere:
-        made_of += f"; used elsewhere ${elsewhere:,.2f}"
-    ids = tuple(s.id for s, _ in record.sessions
+    if lacking.elsewhere:
+        made_of += f"; used elsewhere ${lacking.elsewhere:,.2f}"
+    need = "this line needs" if not others else "this line and " + "; ".join(
+        f"{describe(line)} by {by.name}" for by, line in others) + " need"
+    billing = {by.therapist for by, _ in lacking.lines}
+    ids = tuple(s.id for r in records if r.therapist in billing for s, _ in r.sessions
                 if (s.date_of_service, s.patient) == (row.date_of_service, row.patient))
     return ClinicCheck(
         kind=ClinicCheckKind.KX, date_of_service=row.date_of_service, patient=row.patient,
         therapists=tuple(r.therapist for r, _ in parts), session_ids=ids, message=(
-            f"{row.patient}: {bucket} {year}: the clinic's Medicare allowed amounts reach "
-            f"${total:,.2f} with {describe(row)} by {record.name}, past the "
-            f"${KX_THRESHOLDS[year]:,} KX threshold ({made_of}): this line and every later one "
-            "need KX, and the record must show medical necessity"),
+            f"{row.patient}: {therapy_bucket(row.discipline)} {year}: the clinic's Medicare "
+            f"allowed amounts reach ${lacking.total:,.2f} with {describe(row)} by "
+            f"{record.name}, past the ${KX_THRESHOLDS[year]:,} KX threshold ({made_of}): "
+            f"{need} KX, and the record must show medical necessity"),
         source=KX_SOURCE)
-
-
-def _with_later(check: ClinicCheck, later: int) -> ClinicCheck:
-    return replace(check, message=f"{check.message}; {plural(later, 'later line')} in the "
-                                  f"period {'lacks' if later == 1 else 'lack'} it too")

@@ -1,5 +1,5 @@
 """The clinic's database: several therapists' backups merged into one SQLite file for the
-clinic's biller (`tabletime clinic merge`; the tables are storage/clinic_schema.sql's).
+clinic's biller (`tabletime clinic merge`; the tables are storage/clinic/schema.sql's).
 `archives` reads and chooses the backups, `database` builds the file.
 
 Each archive is verified exactly as `restore` verifies it before anything is built, then read

@@ -32,13 +32,14 @@ D = TypeVar("D", bound=Document)
 
 class Archive(NamedTuple):
     """A verified backup: its members' checksums, its manifest's, when it was written and
-    the settings of the therapist it belongs to."""
+    the settings of the therapist it belongs to (with settings.toml as written)."""
 
     path: Path
     sums: dict[str, str]
     manifest_sha256: str
     created: datetime
     settings: Settings
+    settings_toml: str
 
     @property
     def identity(self) -> str:
@@ -47,11 +48,16 @@ class Archive(NamedTuple):
         return f"npi {s.npi}" if s.npi else f"{s.therapist}, {s.credentials} ({s.discipline})"
 
     @property
+    def name(self) -> str:
+        """Name and credentials, as a check names the therapist: `Dana Reyes, PT, DPT`."""
+        s = self.settings
+        return ", ".join(part for part in (s.therapist, s.credentials) if part)
+
+    @property
     def who(self) -> str:
         """The therapist as a person reads it: `Dana Reyes, PT, DPT (NPI 1234567893)`."""
-        s = self.settings
-        name = ", ".join(part for part in (s.therapist, s.credentials) if part)
-        return f"{name} (NPI {s.npi})".strip() if s.npi else name
+        npi = self.settings.npi
+        return f"{self.name} (NPI {npi})".strip() if npi else self.name
 
 
 def open_archive(path: Path) -> Archive:
@@ -73,7 +79,8 @@ def open_archive(path: Path) -> Archive:
         when = None
     if when is None or when.tzinfo is None:
         raise BadPath(f"{where}: its manifest does not say when it was written")
-    return Archive(path, verified.sums, hashlib.sha256(manifest).hexdigest(), when, settings)
+    return Archive(path, verified.sums, hashlib.sha256(manifest).hexdigest(), when, settings,
+                   members[layout.SETTINGS_NAME].decode("utf-8"))
 
 
 def _read(path: Path, sums: dict[str, str], wanted: Callable[[str], bool] | set[str]

@@ -4,12 +4,14 @@ before the range, and which archives; written as `export --out` writes a file.""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from calendar import monthrange
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from importlib.metadata import version
@@ -18,18 +20,22 @@ from typing import TextIO
 from uuid import UUID
 
 from core.billing.day import ClaimRow
+from core.billing.modifiers import TherapyBucket
+from core.catalog import default_catalog
+from core.clinic import TherapistRecord, clinic_checks
 from core.formats.money import cents
 from core.models import Segment
 from core.session import Session
+from core.settings import Settings
 from core.text import printable
 from storage import layout
 from storage.clinic.archives import Archive, ArchiveFolder, chosen, open_archive
+from storage.clinic.reading import SCHEMA_VERSION, ClinicFile
 from storage.errors import BadPath
 from storage.exports import check_out, write_out
 from storage.reports import claim_rows
 
-SCHEMA = Path(__file__).parent.parent / "clinic_schema.sql"
-SCHEMA_VERSION = 1
+SCHEMA = Path(__file__).parent / "schema.sql"
 
 
 @dataclass
@@ -42,6 +48,8 @@ class Merged:
     """Each older backup left out, with the newer one merged instead."""
     still_open: list[tuple[Archive, list[Session]]] = field(default_factory=list)
     """Each therapist's sessions of the range not closed yet (no claim lines)."""
+    checks: int = 0
+    """How many clinic checks were found."""
 
 
 def check_target(out: Path, data_dir: Path, archives: Sequence[Path], *, force: bool) -> None:
@@ -67,6 +75,7 @@ def merge(paths: Sequence[Path], out: Path, data_dir: Path, now: datetime, *,
     check_target(out, data_dir, paths, force=force)
     archives = [open_archive(path) for path in paths]  # every one checked before any work
     winners, left_out = chosen(archives)
+    _one_zone(winners)
     merged = Merged(left_out=left_out)
     fd, name = tempfile.mkstemp(dir=out.parent, prefix=".tabletime-clinic.", suffix=".tmp")
     os.close(fd)
@@ -85,6 +94,17 @@ def merge(paths: Sequence[Path], out: Path, data_dir: Path, now: datetime, *,
     return merged
 
 
+def _one_zone(winners: Sequence[Archive]) -> None:
+    """BadPath when the therapists' time zones differ: their dates of service, which the
+    clinic checks compare, would not be one calendar."""
+    zones = {archive.settings.timezone: archive for archive in winners}
+    if len(zones) > 1:
+        each = ", ".join(f"{printable(a.who)} {zone}" for zone, a in zones.items())
+        raise BadPath(f"the therapists keep their dates in different time zones ({each}): "
+                      "a clinic's dates of service are one calendar; merge each zone's "
+                      "therapists on their own (nothing was written)")
+
+
 def _build(path: Path, archives: Sequence[Archive], winners: Sequence[Archive], now: datetime,
            first: date | None, last: date | None, merged: Merged) -> None:
     """The database, built in a scratch file (no journal, no syncs: written out after)."""
@@ -95,8 +115,9 @@ def _build(path: Path, archives: Sequence[Archive], winners: Sequence[Archive], 
         db.executescript(SCHEMA.read_text(encoding="utf-8"))
         ids = {archive.identity: number for number, archive in enumerate(winners, start=1)}
         owners: dict[UUID, Path] = {}
-        for archive in winners:
-            _add_therapist(db, ids[archive.identity], archive, now, first, last, owners, merged)
+        records = [_add_therapist(db, ids[archive.identity], archive, now, first, last, owners,
+                                  merged) for archive in winners]
+        merged.checks = _add_checks(db, records, [a.settings for a in winners], now)
         db.executemany("INSERT INTO meta VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             (str(a.path.resolve()), a.manifest_sha256, a.created.isoformat(), ids[a.identity],
              int(a in winners), now.isoformat(timespec="seconds"), _iso(first), _iso(last),
@@ -109,12 +130,15 @@ def _build(path: Path, archives: Sequence[Archive], winners: Sequence[Archive], 
 
 def _add_therapist(db: sqlite3.Connection, number: int, archive: Archive, now: datetime,
                    first: date | None, last: date | None, owners: dict[UUID, Path],
-                   merged: Merged) -> None:
-    """One therapist's row, sessions and segments of the range, and claim lines."""
+                   merged: Merged) -> TherapistRecord:
+    """One therapist's row, sessions and segments of the range, claim lines and year before;
+    returns what the clinic checks need of them but their sessions (read back later a month
+    at a time: the archive is let go)."""
     s = archive.settings
-    db.execute("INSERT INTO therapists VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    db.execute("INSERT INTO therapists VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                (number, archive.identity, s.therapist, s.credentials, s.discipline.value,
-                s.role.value, s.npi, s.provider_code, s.billing_entity, s.timezone))
+                s.role.value, s.npi, s.provider_code, s.billing_entity, s.timezone,
+                archive.settings_toml))
     folder = ArchiveFolder(archive, now)
     sessions = segments = 0
     still_open = []
@@ -124,7 +148,7 @@ def _add_therapist(db: sqlite3.Connection, number: int, archive: Archive, now: d
             _claim(owners, session.id, archive.path)
             still_open += [session] if session.is_open else []
         db.executemany("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                       "?, ?, ?, ?, ?, ?, ?)", (_session_row(number, s) for s, _ in found))
+                       "?, ?, ?, ?, ?, ?, ?, ?)", (_session_row(number, s) for s, _ in found))
         rows = []
         for _, mine in found:
             for segment in mine:
@@ -132,29 +156,77 @@ def _add_therapist(db: sqlite3.Connection, number: int, archive: Archive, now: d
                 rows.append(_segment_row(number, segment, folder.catalog.is_timed(segment.code)))
         db.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         sessions, segments = sessions + len(found), segments + len(rows)
-    lines = db.executemany(
+    lines = list(claim_rows(folder, first, last, now))
+    db.executemany(
         "INSERT INTO claim_lines (therapist_id, date_of_service, patient, payer, method, "
         "medicare, discipline, code, modifiers, units, minutes, estimated_cents, "
         "allowed_cents, charge_cents, place_of_service, telehealth, rendering_therapist, "
         "rendering_npi, provider_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?)", (_line_row(number, row) for row in claim_rows(folder, first, last, now)))
-    db.executemany("INSERT INTO year_before VALUES (?, ?, ?, ?, ?, ?)",
-                   _year_before(number, folder, first, last))
-    merged.therapists.append((archive, sessions, segments, lines.rowcount))
+        "?, ?, ?)", (_line_row(number, row) for row in lines))
+    starts = _year_starts(folder, first, last)
+    before, elsewhere = _year_before(folder, starts)
+    db.executemany("INSERT INTO year_before VALUES (?, ?, ?, ?, ?, ?)", (
+        (number, patient, bucket.value, start.isoformat(),
+         _amount(before.get((patient, year, bucket), Decimal(0))),
+         _amount(elsewhere.get((patient, year, bucket), Decimal(0))))
+        for patient, year, bucket in sorted(before.keys() | elsewhere.keys())
+        for start in starts if start.year == year))
+    merged.therapists.append((archive, sessions, segments, len(lines)))
     if still_open:
         merged.still_open.append((archive, still_open))
+    return TherapistRecord(
+        therapist=str(number), name=archive.name or archive.who, npi=s.npi,
+        billing_entity=s.billing_entity, discipline=s.discipline, sessions=(), rows=lines,
+        elsewhere=elsewhere, before=before)
 
 
-def _year_before(therapist: int, folder: ArchiveFolder, first: date | None,
-                 last: date | None) -> Iterator[tuple[object, ...]]:
-    """The year so far before the first merged day of each year of the range."""
-    for year in sorted({day.year for day in folder.days(first, last)}):
-        start = max(first or date.min, date(year, 1, 1))
-        billed, elsewhere = folder.billed_before(start), folder.elsewhere(year)
-        for patient, bucket in sorted(billed.keys() | elsewhere.keys()):
-            yield (therapist, patient, bucket.value, start.isoformat(),
-                   _amount(billed.get((patient, bucket), Decimal(0))),
-                   _amount(elsewhere.get((patient, bucket), Decimal(0))))
+def _year_starts(folder: ArchiveFolder, first: date | None, last: date | None) -> list[date]:
+    """The first merged day of each year of the range: where its year so far is counted."""
+    return [max(first or date.min, date(year, 1, 1))
+            for year in sorted({day.year for day in folder.days(first, last)})]
+
+
+def _year_before(folder: ArchiveFolder, starts: Sequence[date]
+                 ) -> tuple[dict[tuple[str, int, TherapyBucket], Decimal],
+                            dict[tuple[str, int, TherapyBucket], Decimal]]:
+    """Per patient, year and bucket: the therapist's Medicare allowed amounts of the year
+    before its first merged day, and what they entered as used elsewhere that year."""
+    before: dict[tuple[str, int, TherapyBucket], Decimal] = {}
+    elsewhere: dict[tuple[str, int, TherapyBucket], Decimal] = {}
+    for start in starts:
+        for (patient, bucket), amount in folder.billed_before(start).items():
+            before[patient, start.year, bucket] = amount
+        for (patient, bucket), amount in folder.elsewhere(start.year).items():
+            elsewhere[patient, start.year, bucket] = amount
+    return before, elsewhere
+
+
+def _add_checks(db: sqlite3.Connection, records: Sequence[TherapistRecord],
+                settings: Sequence[Settings], now: datetime) -> int:
+    """The clinic checks (core.clinic) of the merged dates, a month at a time: that month's
+    sessions read back from the file being built (only they are in memory), the claim lines
+    of the whole range (KX sums the year). The codes are the standard catalog with every
+    therapist's own."""
+    if not records:
+        return 0
+    catalog = default_catalog().with_custom(
+        {entry.code: entry for one in settings for entry in one.custom_codes}.values())
+    built = ClinicFile(db, "the clinic file being built")
+    count = 0
+    for month in sorted({(day.year, day.month) for day in built.days(None, None)}):
+        start, end = date(*month, 1), date(*month, monthrange(*month)[1])
+        month_records = [replace(record, sessions=[
+            found for day in built.sessions(int(record.therapist), start, end).values()
+            for found in day]) for record in records]
+        checks = clinic_checks(month_records, start, end, now, catalog, zone=settings[0].zone)
+        db.executemany("INSERT INTO clinic_checks (kind, date_of_service, patient, "
+                       "therapist_ids, session_ids, message, source) VALUES (?, ?, ?, ?, ?, "
+                       "?, ?)", ((c.kind.value, c.date_of_service.isoformat(), c.patient,
+                                  json.dumps([int(key) for key in c.therapists]),
+                                  json.dumps([str(i) for i in c.session_ids]), c.message,
+                                  c.source) for c in checks))
+        count += len(checks)
+    return count
 
 
 def _claim(owners: dict[UUID, Path], key: UUID, path: Path) -> None:
@@ -194,7 +266,7 @@ def _session_row(therapist: int, session: Session) -> tuple[object, ...]:
             None if billing is None else billing.timed_units,
             int(session.progress_report), session.group_size, session.place_of_service,
             None if session.telehealth is None else session.telehealth.value,
-            session.therapist, session.npi, session.provider_code)
+            session.therapist, session.npi, session.provider_code, session.model_dump_json())
 
 
 def _segment_row(therapist: int, segment: Segment, timed: bool) -> tuple[object, ...]:

@@ -227,32 +227,37 @@ def kx_records(second_discipline=Discipline.PT, second_modifiers=("GP",), elsewh
     return dana, sam
 
 
-def test_kx_that_only_the_clinic_sum_shows():
+def test_kx_that_only_the_clinic_sum_shows_on_each_date_with_a_line_lacking_it():
     found = checks(*kx_records(), first=date(2026, 3, 1), last=date(2026, 3, 31))
-    (check,) = found
-    assert (check.kind, check.date_of_service, check.patient) == (K.KX, date(2026, 3, 3),
-                                                                   "XY12")
-    assert check.therapists == ("1", "2")
-    assert check.message == (
+    assert [(c.kind, c.date_of_service, c.patient) for c in found] == [
+        (K.KX, date(2026, 3, d), "XY12") for d in (3, 4, 5)]
+    first, second, third = found
+    assert first.therapists == ("1", "2")
+    assert first.message == (
         "XY12: PT+SLP 2026: the clinic's Medicare allowed amounts reach $2,550.00 with "
         "97110-GP x1 by Sam Lee, PTA, past the $2,480 KX threshold (Dana Reyes, PT $1,300.00; "
-        "Sam Lee, PTA $1,250.00): this line and every later one need KX, and the record "
-        "must show medical necessity; 2 later lines in the period lack it too")
+        "Sam Lee, PTA $1,250.00): this line needs KX, and the record must show medical "
+        "necessity")
+    assert "reach $2,650.00 with 97110-GP x1 by Dana Reyes, PT" in second.message
+    assert "reach $2,700.00 with 97110-GP x1 by Sam Lee, PTA" in third.message
 
 
-def test_kx_counts_pt_with_slp_not_with_ot_and_lines_with_kx_are_fine():
-    march = {"first": date(2026, 3, 1), "last": date(2026, 3, 31)}
-    assert of(K.KX, checks(*kx_records(Discipline.SLP, ("GN",)), **march))
-    assert checks(*kx_records(Discipline.OT, ("GO",)), **march) == []
-    dana, sam = kx_records(second_modifiers=("GP", "KX"))
-    (check,) = checks(dana, sam, **march)
-    assert check.date_of_service == date(2026, 3, 4) and "lack" not in check.message
+def test_kx_names_every_line_of_the_date_that_lacks_it():
+    dana = record("1", DANA, rows=[row("XY12", date(2026, 3, 2), Decimal("2500")),
+                                   row("XY12", date(2026, 3, 3), Decimal("40"), code="97530")])
+    sam = record("2", SAM, rows=[row("XY12", date(2026, 3, 3), Decimal("30"))])
+    (check,) = of(K.KX, checks(dana, sam, first=date(2026, 3, 3), last=date(2026, 3, 3)))
+    assert check.message.endswith(
+        "reach $2,540.00 with 97530-GP x1 by Dana Reyes, PT, past the $2,480 KX threshold "
+        "(Dana Reyes, PT $2,540.00): this line and 97110-GP x1 by Sam Lee, PTA need KX, and "
+        "the record must show medical necessity")
+    assert check.therapists == ("1",)  # the amounts at the first line: Sam's not yet counted
 
 
-def test_kx_before_the_window_counts_but_is_reported_on_the_windows_first_line():
-    (check,) = checks(*kx_records(), first=date(2026, 3, 4), last=date(2026, 3, 31))
-    assert check.date_of_service == date(2026, 3, 4)
-    assert "1 later line in the period lacks it too" in check.message
+def test_kx_before_the_window_counts_but_is_reported_only_inside_it():
+    found = checks(*kx_records(), first=date(2026, 3, 4), last=date(2026, 3, 31))
+    assert [c.date_of_service for c in found] == [date(2026, 3, 4), date(2026, 3, 5)]
+    assert "reach $2,650.00" in found[0].message
 
 
 def test_kx_counts_what_was_used_elsewhere_once():

@@ -9,7 +9,7 @@ import json
 import shutil
 import sqlite3
 import tarfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,7 +23,9 @@ from core.settings import Settings
 from storage.backup import verify_backup
 from storage.clinic.archives import Archive, chosen
 from storage.clinic.database import SCHEMA, merge
+from storage.clinic.reading import ClinicFile
 from storage.errors import BadPath
+from storage.reports import claim_rows
 from storage.repository import Repository
 from storage.settings_file import save_settings
 from tui.cli.main import main
@@ -135,7 +137,7 @@ def test_two_therapists_in_one_file_every_row_naming_its_therapist(archives, tmp
     out = tmp_path / "clinic.sqlite"
     db = merged(archives, out)
     assert out.stat().st_mode & 0o777 == 0o600
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
     therapists = [tuple(r) for r in db.execute(
         "SELECT therapist_id, identity, name, credentials, discipline, role, npi, "
         "provider_code, billing_entity FROM therapists ORDER BY therapist_id")]
@@ -163,7 +165,20 @@ def test_two_therapists_in_one_file_every_row_naming_its_therapist(archives, tmp
     base = archives[0].parent
     assert stored_lines(db, 1) == exported_lines(base / "dana", capsys)
     assert stored_lines(db, 2) == exported_lines(base / "sam", capsys)
-    assert db.execute("SELECT count(*) FROM clinic_checks").fetchone()[0] == 0
+    # The clinic checks (core.clinic), on the right patient and date, naming both.
+    assert [tuple(r) for r in db.execute(
+        "SELECT kind, date_of_service, patient, therapist_ids FROM clinic_checks "
+        "ORDER BY check_id")] == [
+        ("co-treatment", "2026-03-02", "CT01", "[1, 2]"),
+        ("clock-time", "2026-03-02", "CT01", "[1, 2]"),
+        ("duplicate-line", "2026-03-02", "DU02", "[1, 2]"),
+        ("pooling", "2026-03-02", "DU02", "[1, 2]"),
+        ("duplicate-line", "2026-03-02", "KX03", "[1, 2]"),
+        ("pooling", "2026-03-03", "KX03", "[1, 2]"),
+        ("kx", "2026-03-03", "KX03", "[1, 2]")]
+    sessions = {r[0]: r[1] for r in db.execute("SELECT session_id, patient FROM sessions")}
+    for patient, ids in db.execute("SELECT patient, session_ids FROM clinic_checks"):
+        assert {sessions[i] for i in json.loads(ids)} == {patient}
 
 
 def test_a_kx_crossing_only_the_sum_shows(archives, tmp_path):
@@ -397,7 +412,7 @@ def test_an_archive_naming_no_therapist_is_refused(tmp_path):
 def archive_of(identity: str, created: int, checksum: int) -> Archive:
     return Archive(Path(f"/b/{checksum}"), {}, f"{checksum:064x}",
                    datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=created),
-                   Settings(therapist=identity))
+                   Settings(therapist=identity), "")
 
 
 @given(st.lists(st.tuples(st.sampled_from("ABC"), st.integers(0, 10**6)), max_size=8,
@@ -427,3 +442,25 @@ def test_duckdb_reads_the_schema_and_the_merged_file(archives, tmp_path):
     query = ("SELECT therapist_id, sum(units), sum(allowed_cents) FROM claim_lines "
              "GROUP BY therapist_id ORDER BY therapist_id")
     assert target.execute(query).fetchall() == [tuple(r) for r in source.execute(query)]
+
+
+def test_therapists_in_different_time_zones_are_refused(archives, tmp_path):
+    west = therapist_folder(tmp_path / "west", Settings(therapist="Ola Tan", credentials="OT",
+                                                        timezone="America/Los_Angeles"),
+                            [("AB12", "97530", at(10), 30)])
+    out = tmp_path / "c.sqlite"
+    with pytest.raises(BadPath, match=r"different time zones .*America/Los_Angeles"):
+        merge([*archives, backup(west, tmp_path / "west.tar.gz")], out, tmp_path / "n", NOW)
+    assert not out.exists()
+
+
+def test_the_sessions_read_back_are_the_therapists_own(archives, tmp_path):
+    out = tmp_path / "clinic.sqlite"
+    merge(list(archives), out, tmp_path / "n", NOW)
+    with ClinicFile.open(out) as clinic, Repository.open(
+            archives[0].parent / "dana", Clock(NOW), read_only=True) as repo:
+        assert [t.name for t in clinic.therapists()] == ["Dana Reyes, PT, DPT", "Sam Lee, PTA"]
+        for day, found in clinic.sessions(1, date(2026, 3, 1), date(2026, 3, 31)).items():
+            assert found == repo.queries.day_sessions(day)
+        assert [row for _, row in clinic.claim_rows(None, None) if row.therapist.startswith(
+            "Dana")] == list(claim_rows(repo, None, None, NOW))

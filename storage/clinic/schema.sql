@@ -39,7 +39,8 @@ CREATE TABLE therapists (
     npi TEXT NOT NULL,
     provider_code TEXT NOT NULL,        -- the therapist's code in the practice system
     billing_entity TEXT NOT NULL,
-    timezone TEXT NOT NULL              -- IANA zone the dates of service are local to
+    timezone TEXT NOT NULL,             -- IANA zone the dates of service are local to
+    settings TEXT NOT NULL              -- the archive's settings.toml (codes, payers, fees)
 );
 
 -- Every session of the range (open ones too: closed_at NULL), as its day file holds it.
@@ -63,7 +64,9 @@ CREATE TABLE sessions (
     telehealth TEXT,                    -- video, audio, NULL: in person
     rendering_therapist TEXT NOT NULL,  -- name and credentials stamped when it opened
     rendering_npi TEXT NOT NULL,
-    provider_code TEXT NOT NULL
+    provider_code TEXT NOT NULL,
+    record TEXT NOT NULL                -- the whole session as Tabletime keeps it (JSON):
+                                        -- what `clinic summary` bills again
 );
 
 -- Every segment (a stretch of time on one code) of those sessions.
@@ -121,17 +124,17 @@ CREATE TABLE year_before (
     PRIMARY KEY (therapist_id, patient, bucket, before_date)
 );
 
--- What the clinic checks (core.clinic) find across therapists, each naming its source.
--- This version creates it empty: the merge does not run the checks yet.
+-- What the clinic checks (core.clinic) find across therapists, each naming its source; one
+-- row per check, patient and date (KX: each date with a line lacking it past the threshold).
 CREATE TABLE clinic_checks (
     check_id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL,                 -- co-treatment, duplicate line, clock time, KX, ...
+    kind TEXT NOT NULL,                 -- co-treatment, duplicate-line, clock-time, pooling, kx
     date_of_service TEXT NOT NULL,
     patient TEXT NOT NULL,
     therapist_ids TEXT NOT NULL,        -- JSON array of therapist_id: [1, 2]
     session_ids TEXT NOT NULL,          -- JSON array of session_id
     message TEXT NOT NULL,
-    source TEXT NOT NULL                -- the rule's source (CMS manual, NCCI ...)
+    source TEXT NOT NULL                -- the rule's source (CMS manual, billing-spec ...)
 );
 
 -- What a biller asks of the file: a date, a range, a patient's date.

@@ -1,0 +1,236 @@
+"""The clinic database read back, for the clinic checks of a merge and the biller's commands
+(`clinic summary`, `clinic export`): each therapist with their settings, their sessions
+rebuilt as the app keeps them (validated again: the file may have been edited), their claim
+lines, the year so far before a date, the clinic checks. A file is opened read-only
+(SQLite's mode=ro): reading it never writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from core.billing.day import ClaimRow, YearToDate
+from core.billing.modifiers import TherapyBucket, therapy_bucket
+from core.kinds import Method
+from core.models import Discipline, Segment
+from core.place import Telehealth
+from core.session import Session, SessionData, in_day_order
+from core.settings import Settings
+from core.text import printable
+from storage.errors import BadPath, SettingsError
+from storage.settings_file import parse_settings
+
+SCHEMA_VERSION = 2
+"""The tables' version (PRAGMA user_version): storage/clinic/schema.sql's."""
+
+
+@dataclass(frozen=True)
+class Therapist:
+    therapist_id: int
+    name: str
+    """Name and credentials: `Dana Reyes, PT`."""
+    settings: Settings
+
+    @property
+    def who(self) -> str:
+        npi = self.settings.npi
+        return f"{self.name} (NPI {npi})" if npi else self.name
+
+
+@dataclass(frozen=True)
+class StoredCheck:
+    """A clinic check as the merge stored it (core.clinic.ClinicCheck, therapists by id)."""
+
+    kind: str
+    date_of_service: date
+    patient: str
+    therapist_ids: tuple[int, ...]
+    session_ids: tuple[str, ...]
+    message: str
+    source: str
+
+
+class ClinicFile:
+    """A clinic database, open (read-only when opened by path)."""
+
+    def __init__(self, db: sqlite3.Connection, where: str) -> None:
+        self._db = db
+        self.where = where
+
+    @classmethod
+    @contextmanager
+    def open(cls, path: Path) -> Iterator[ClinicFile]:
+        """The file at `path`, read-only; BadPath naming it when it is missing, not a
+        database, or not a clinic file of this version."""
+        where = printable(str(path))
+        if not path.is_file():
+            raise BadPath(f"{where}: no such file (a clinic file is what `tabletime clinic "
+                          "merge --out FILE` writes)")
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        try:
+            with closing(sqlite3.connect(uri, uri=True)) as db:
+                found = cls(db, where)
+                found._check_version()
+                yield found
+        except sqlite3.DatabaseError as error:
+            raise BadPath(f"{where}: not a clinic file Tabletime can read ({error}): build it "
+                          "again with `tabletime clinic merge`") from None
+
+    def _check_version(self) -> None:
+        (found,) = self._db.execute("PRAGMA user_version").fetchone()
+        tables = {name for (name,) in self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if found != SCHEMA_VERSION or not {"meta", "therapists", "sessions"} <= tables:
+            raise BadPath(f"{self.where}: not a clinic file of this version (schema "
+                          f"{found}, this Tabletime reads {SCHEMA_VERSION}): merge the "
+                          "archives again with `tabletime clinic merge`")
+
+    def merged_at(self) -> datetime:
+        """When the file was built: the `now` its open sessions and running timers are
+        billed at, so that every reading of one file says the same."""
+        row = self._db.execute("SELECT merged_at FROM meta LIMIT 1").fetchone()
+        if row is None:
+            raise BadPath(f"{self.where}: its meta table is empty: merge again")
+        return datetime.fromisoformat(row[0])
+
+    def therapists(self) -> list[Therapist]:
+        found = []
+        for number, name, credentials, settings in self._db.execute(
+                "SELECT therapist_id, name, credentials, settings FROM therapists "
+                "ORDER BY therapist_id"):
+            try:
+                parsed = parse_settings(settings.encode("utf-8"),
+                                        f"{self.where}: therapist {number}'s settings")
+            except SettingsError as error:
+                raise BadPath(str(error)) from None
+            found.append(Therapist(number, ", ".join(p for p in (name, credentials) if p),
+                                   parsed))
+        return found
+
+    def days(self, first: date | None, last: date | None) -> list[date]:
+        """The dates of service with a session, in the range."""
+        low, high = _bounds(first, last)
+        return [date.fromisoformat(day) for (day,) in self._db.execute(
+            "SELECT DISTINCT date_of_service FROM sessions WHERE date_of_service BETWEEN ? "
+            "AND ? ORDER BY date_of_service", (low, high))]
+
+    def sessions(self, therapist_id: int, first: date, last: date
+                 ) -> dict[date, list[SessionData]]:
+        """One therapist's sessions of the dates, each with its segments, in day order."""
+        segments: dict[str, list[Segment]] = {}
+        for row in self._db.execute(
+                "SELECT g.segment_id, g.session_id, g.code, g.started_at, g.ended_at, "
+                "g.furnished_by, g.note FROM segments g JOIN sessions s USING (session_id) "
+                "WHERE s.therapist_id = ? AND s.date_of_service BETWEEN ? AND ? "
+                "ORDER BY g.started_at", (therapist_id, first.isoformat(), last.isoformat())):
+            segments.setdefault(row[1], []).append(self._segment(row))
+        days: dict[date, list[SessionData]] = {}
+        for session_id, record in self._db.execute(
+                "SELECT session_id, record FROM sessions WHERE therapist_id = ? AND "
+                "date_of_service BETWEEN ? AND ?",
+                (therapist_id, first.isoformat(), last.isoformat())):
+            session = self._session(session_id, record)
+            days.setdefault(session.date_of_service, []).append(
+                (session, segments.get(session_id, [])))
+        return {day: in_day_order(found) for day, found in sorted(days.items())}
+
+    def _session(self, session_id: str, record: str) -> Session:
+        try:
+            return Session.model_validate_json(record)
+        except ValidationError:
+            raise BadPath(f"{self.where}: session {printable(session_id)} is damaged: merge "
+                          "again") from None
+
+    def _segment(self, row: Sequence[object]) -> Segment:
+        segment_id, session_id, code, start, end, furnished_by, note = row
+        try:
+            return Segment.model_validate({
+                "id": segment_id, "session_id": session_id, "code": code, "start": start,
+                "end": end, "furnished_by": furnished_by, "note": note})
+        except ValidationError:
+            raise BadPath(f"{self.where}: segment {printable(str(segment_id))} is damaged: "
+                          "merge again") from None
+
+    def year_to_date(self, therapist_id: int, day: date) -> YearToDate:
+        """As that therapist's folder counts the year so far before `day` (KX): what the
+        merge found before its range, and the allowed amounts of their lines since."""
+        totals: YearToDate = {}
+        for patient, bucket, cents in self._db.execute(
+                "SELECT patient, bucket, billed_cents + elsewhere_cents FROM year_before "
+                "WHERE therapist_id = ? AND before_date BETWEEN ? AND ?",
+                (therapist_id, date(day.year, 1, 1).isoformat(), day.isoformat())):
+            key = (patient, TherapyBucket(bucket))
+            totals[key] = totals.get(key, Decimal(0)) + _dollars(cents)
+        for patient, discipline, cents in self._db.execute(
+                "SELECT patient, discipline, SUM(allowed_cents) FROM claim_lines WHERE "
+                "therapist_id = ? AND medicare = 1 AND date_of_service >= ? AND "
+                "date_of_service < ? AND allowed_cents IS NOT NULL GROUP BY patient, "
+                "discipline", (therapist_id, date(day.year, 1, 1).isoformat(),
+                               day.isoformat())):
+            key = (patient, therapy_bucket(Discipline(discipline)))
+            totals[key] = totals.get(key, Decimal(0)) + _dollars(cents)
+        return totals
+
+    def claim_rows(self, first: date | None, last: date | None
+                   ) -> Iterator[tuple[int, ClaimRow]]:
+        """Every claim line of the range with its therapist's id: by date, therapist, then
+        in the order the therapist's export has them."""
+        low, high = _bounds(first, last)
+        for row in self._db.execute(
+                "SELECT therapist_id, date_of_service, patient, payer, method, medicare, "
+                "discipline, code, modifiers, units, minutes, estimated_cents, allowed_cents, "
+                "charge_cents, place_of_service, telehealth, rendering_therapist, "
+                "rendering_npi, provider_code FROM claim_lines WHERE date_of_service BETWEEN "
+                "? AND ? ORDER BY date_of_service, therapist_id, line_id", (low, high)):
+            yield row[0], self._claim_row(row[1:])
+
+    def _claim_row(self, row: Sequence[object]) -> ClaimRow:
+        (day, patient, payer, method, medicare, discipline, code, modifiers, units, minutes,
+         estimated, allowed, charge, place, telehealth, therapist, npi, provider_code) = row
+        try:
+            return ClaimRow.model_validate({
+                "date_of_service": day, "patient": patient, "payer": payer,
+                "method": Method(str(method)), "medicare": bool(medicare),
+                "discipline": discipline, "code": code,
+                "modifiers": tuple(str(modifiers).split()), "units": units,
+                "minutes": minutes, "amount": _maybe_dollars(estimated),
+                "allowed": _maybe_dollars(allowed), "charge": _maybe_dollars(charge),
+                "place_of_service": place,
+                "telehealth": None if telehealth is None else Telehealth(str(telehealth)),
+                "therapist": therapist, "npi": npi, "provider_code": provider_code})
+        except (ValidationError, ValueError):
+            raise BadPath(f"{self.where}: a claim line of {printable(str(day))} is damaged: "
+                          "merge again") from None
+
+    def checks(self, first: date | None, last: date | None) -> list[StoredCheck]:
+        low, high = _bounds(first, last)
+        return [StoredCheck(kind, date.fromisoformat(day), patient,
+                            tuple(json.loads(therapists)), tuple(json.loads(sessions)),
+                            message, source)
+                for kind, day, patient, therapists, sessions, message, source
+                in self._db.execute(
+                    "SELECT kind, date_of_service, patient, therapist_ids, session_ids, "
+                    "message, source FROM clinic_checks WHERE date_of_service BETWEEN ? AND "
+                    "? ORDER BY date_of_service, patient, check_id", (low, high))]
+
+
+def _bounds(first: date | None, last: date | None) -> tuple[str, str]:
+    return (first or date.min).isoformat(), (last or date.max).isoformat()
+
+
+def _dollars(cents: object) -> Decimal:
+    return Decimal(int(str(cents))).scaleb(-2)
+
+
+def _maybe_dollars(cents: object) -> Decimal | None:
+    return None if cents is None else _dollars(cents)
+
