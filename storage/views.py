@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -17,7 +17,13 @@ from core.billing.modifiers import KX_THRESHOLDS, TherapyBucket, threshold_statu
 from core.billing.productivity import Productivity, day_productivity
 from core.billing.recorded import bill_recorded
 from core.billing.session import SessionBill
-from core.billing.summary import DaySummary, summarize_day
+from core.billing.summary import (
+    DaySummary,
+    RangeView,
+    day_figures,
+    range_figures,
+    summarize_day,
+)
 from core.billing.units import BillingResult
 from core.care.deadlines import (
     AuthorizationBalance,
@@ -270,68 +276,8 @@ def session_deadlines(repo: Repository, session: Session, segments: Sequence[Seg
 
 
 
-@dataclass(frozen=True)
-class Figures:
-    """A date of service, or a range of them, as the day summary's title and totals say it."""
-
-    sessions: int
-    open_sessions: int
-    units: int
-    timed_units: int
-    amount: Decimal
-    productivity: Productivity | None
-    """None without a segment."""
-
-    @classmethod
-    def of(cls, billed: DayBilling, productivity: Productivity | None) -> Figures:
-        return cls(sessions=len(billed.ordered),
-                   open_sessions=sum(1 for s, _ in billed.ordered if s.is_open),
-                   units=sum(row.units for row in billed.rows),
-                   timed_units=sum(g.timed_units for g in billed.groups),
-                   amount=sum((row.amount for row in billed.rows if row.amount is not None),
-                              Decimal(0)),
-                   productivity=productivity)
-
-    def __add__(self, other: Figures) -> Figures:
-        """Days added up; productivity as minutes over minutes (a day without a segment adds
-        nothing, and a scheduled day counts on the days worked)."""
-        mine, theirs = self.productivity, other.productivity
-        return Figures(self.sessions + other.sessions,
-                       self.open_sessions + other.open_sessions, self.units + other.units,
-                       self.timed_units + other.timed_units, self.amount + other.amount,
-                       mine + theirs if mine and theirs else mine or theirs)
-
-
-NO_SESSION = Figures(0, 0, 0, 0, Decimal(0), None)
-
-
-@dataclass(frozen=True)
-class RangeView:
-    """Each date of a range (`summary --from --to`), billed as the day summary bills it."""
-
-    first: date
-    last: date
-    days: tuple[tuple[date, Figures], ...]
-
-    @property
-    def totals(self) -> Figures:
-        return sum((figures for _, figures in self.days), NO_SESSION)
-
-
 def range_view(repo: Repository, first: date, last: date, now: datetime) -> RangeView:
-    """Every date from `first` to `last`, a day without a file as an empty one. Reads each
-    day file once without keeping it, and bills it without the checks (nothing here needs
-    them: KX changes no amount)."""
-    settings = repo.settings
-    recorded = set(repo.queries.days(first, last))
-    days = []
-    for offset in range((last - first).days + 1):
-        day = first + timedelta(days=offset)
-        if day not in recorded:
-            days.append((day, NO_SESSION))
-            continue
-        billed = bill_day(repo.queries.day_sessions(day, keep=False), now, repo.catalog)
-        days.append((day, Figures.of(billed, day_productivity(
-            billed, now, target=settings.productivity_target,
-            scheduled_hours=settings.scheduled_hours))))
-    return RangeView(first=first, last=last, days=tuple(days))
+    """Every date from `first` to `last`. Reads each day file once without keeping it."""
+    return range_figures(first, last, {
+        day: day_figures(repo.queries.day_sessions(day, keep=False), now, repo.catalog,
+                         repo.settings) for day in repo.queries.days(first, last)})

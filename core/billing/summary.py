@@ -7,7 +7,8 @@ core.billing.checks' and the deadlines' (core.care.deadlines).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, tzinfo
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Protocol, TypeVar
 from uuid import UUID
@@ -15,7 +16,7 @@ from uuid import UUID
 from pydantic import Field
 
 from core.billing.checks import CheckKind, DayCheck, DayFacts, day_checks
-from core.billing.day import ClaimRow, Group, bill_day
+from core.billing.day import ClaimRow, DayBilling, Group, bill_day
 from core.billing.modifiers import TherapyBucket, billed_text
 from core.billing.productivity import Productivity, day_productivity
 from core.billing.units import BillingResult
@@ -184,7 +185,7 @@ def summarize_day(
         ),
         groups=tuple(groups),
         rows=tuple(rows),
-        code_totals=_code_totals(rows),
+        code_totals=code_totals(rows),
         timed_minutes=sum(g.timed_minutes for g in groups),
         treatment_minutes=sum(g.treatment_minutes for g in groups),
         units=sum(row.units for row in rows),
@@ -204,7 +205,7 @@ def _per_session_checks(checks: Sequence[DayCheck]) -> dict[UUID, tuple[str, ...
     return {key: tuple(value) for key, value in found.items()}
 
 
-def _code_totals(rows: Sequence[ClaimRow]) -> tuple[CodeTotal, ...]:
+def code_totals(rows: Sequence[ClaimRow]) -> tuple[CodeTotal, ...]:
     totals: dict[str, CodeTotal] = {}
     for row in rows:
         before = totals.get(row.code)
@@ -219,3 +220,76 @@ def _code_totals(rows: Sequence[ClaimRow]) -> tuple[CodeTotal, ...]:
             amount=amount,
         )
     return tuple(sorted(totals.values(), key=lambda t: t.code))
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A date of service, or a range of them, as the day summary's title and totals say it."""
+
+    sessions: int
+    open_sessions: int
+    units: int
+    timed_units: int
+    amount: Decimal
+    productivity: Productivity | None
+    """None without a segment."""
+
+    @classmethod
+    def of(cls, billed: DayBilling, productivity: Productivity | None) -> Figures:
+        return cls(sessions=len(billed.ordered),
+                   open_sessions=sum(1 for s, _ in billed.ordered if s.is_open),
+                   units=sum(row.units for row in billed.rows),
+                   timed_units=sum(g.timed_units for g in billed.groups),
+                   amount=sum((row.amount for row in billed.rows if row.amount is not None),
+                              Decimal(0)),
+                   productivity=productivity)
+
+    def __add__(self, other: Figures) -> Figures:
+        """Days added up; productivity as minutes over minutes (a day without a segment adds
+        nothing, and a scheduled day counts on the days worked)."""
+        mine, theirs = self.productivity, other.productivity
+        return Figures(self.sessions + other.sessions,
+                       self.open_sessions + other.open_sessions, self.units + other.units,
+                       self.timed_units + other.timed_units, self.amount + other.amount,
+                       mine + theirs if mine and theirs else mine or theirs)
+
+
+NO_SESSION = Figures(0, 0, 0, 0, Decimal(0), None)
+
+
+@dataclass(frozen=True)
+class RangeView:
+    """Each date of a range (`summary --from --to`), billed as the day summary bills it."""
+
+    first: date
+    last: date
+    days: tuple[tuple[date, Figures], ...]
+
+    @property
+    def totals(self) -> Figures:
+        return sum((figures for _, figures in self.days), NO_SESSION)
+
+
+def range_figures(first: date, last: date, figures: Mapping[date, Figures]) -> RangeView:
+    """Every date from `first` to `last`, a date without figures as one without a session."""
+    return RangeView(first=first, last=last, days=tuple(
+        (day, figures.get(day, NO_SESSION))
+        for day in (first + timedelta(days=n) for n in range((last - first).days + 1))))
+
+
+class ProductivitySettings(Protocol):
+    """What a date's figures need of the settings (core.settings.Settings has them)."""
+
+    @property
+    def productivity_target(self) -> int | None: ...
+    @property
+    def scheduled_hours(self) -> Decimal | None: ...
+
+
+def day_figures(sessions: Sequence[SessionData], now: datetime, catalog: Catalog,
+                settings: ProductivitySettings) -> Figures:
+    """A date's figures, billed without the checks (nothing here needs them: KX changes no
+    amount)."""
+    billed = bill_day(sessions, now, catalog)
+    return Figures.of(billed, day_productivity(billed, now, target=settings.productivity_target,
+                                               scheduled_hours=settings.scheduled_hours))

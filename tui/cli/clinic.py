@@ -1,15 +1,21 @@
 """The clinic's commands: `tabletime clinic merge` builds one SQLite file from several
-therapists' backups (storage/clinic/). Nothing here opens a data folder: the archives are
-read, the configured data folder is only where the file may not go.
+therapists' backups (storage/clinic/), `clinic summary` and `clinic export` read it. Nothing
+here opens a data folder: the archives and the clinic file are read, the configured data
+folder is only where a file may not go (and where the biller's own charge templates are).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 from core.text import plural
 from storage.clinic.database import merge
+from storage.clinic.reading import ClinicFile
 from storage.folder import resolve_data_dir
 from storage.reports import left_open_text
 from tui.cli.args import system_clock
@@ -36,5 +42,74 @@ def run_merge(args: argparse.Namespace) -> int:
     for archive, sessions, segments, lines in merged.therapists:
         say(f"merged {archive.who} from {archive.path}: {plural(sessions, 'session')}, "
             f"{plural(segments, 'segment')}, {plural(lines, 'claim line')}")
+    say(f"{plural(merged.checks, 'clinic check')} found (tabletime clinic summary --db "
+        f"{out} shows them)")
     say(f"wrote {plural(len(merged.therapists), 'therapist')} to {out}")
+    return EXIT_OK
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    """A date (the file's latest by default) or a range, as of the merge; never writes."""
+    from storage.clinic.views import clinic_day, clinic_range
+    from tui.cli.clinic_output import (
+        clinic_day_json,
+        clinic_day_text,
+        clinic_range_json,
+        clinic_range_text,
+    )
+    from tui.cli.data import printable_lines
+    from tui.cli.summary_range import checked_range
+
+    if args.last is not None and args.first is None:
+        raise UsageError("--to goes with --from: give the first day too")
+    if args.date is not None and args.first is not None:
+        raise UsageError("give --date or --from/--to, not both")
+    with ClinicFile.open(Path(args.db).expanduser()) as clinic:
+        if args.first is not None:
+            first, last = checked_range(args.first, args.last)
+            view = clinic_range(clinic, first, last)
+            found = clinic_range_json(view) if args.json else clinic_range_text(view)
+        else:
+            day = args.date or _latest(clinic)
+            today = clinic_day(clinic, day)
+            found = clinic_day_json(today) if args.json else clinic_day_text(today)
+    print(json.dumps(found, indent=2) if isinstance(found, dict) else printable_lines(found))
+    return EXIT_OK
+
+
+def _latest(clinic: ClinicFile) -> date:
+    days = clinic.days(None, None)
+    if not days:
+        raise UsageError(f"{clinic.where} holds no session: nothing to summarise")
+    return days[-1]
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """The clinic file's claim lines as `export --kind lines` or `--kind charges` write a
+    therapist's; to a file (as export --out writes one) or standard output, whole or not at
+    all."""
+    from storage.clinic.exports import write_charges, write_lines
+    from storage.exports import check_out, write_out, write_stream
+    from tui.cli.data import charge_template
+
+    if args.first and args.last and args.first > args.last:
+        raise UsageError(f"--from {args.first} is after --to {args.last}")
+    if args.template is not None and args.kind != "charges":
+        raise UsageError("--template goes with --kind charges")
+    data_dir = resolve_data_dir(args.data_dir)
+    template = charge_template(data_dir, args.template) if args.kind == "charges" else None
+    out = None if args.out in (None, "-") else Path(args.out).expanduser()
+    if out is not None:
+        check_out(out, data_dir, force=args.force)
+    with ClinicFile.open(Path(args.db).expanduser()) as clinic:
+
+        def produce(stream: TextIO) -> int:
+            if template is None:
+                return write_lines(clinic, args.first, args.last, stream)
+            return write_charges(clinic, template, args.first, args.last, stream)
+
+        rows = (write_stream(sys.stdout, produce) if out is None
+                else write_out(out, data_dir, produce, force=args.force))
+    if out is not None:
+        say(f"wrote {plural(rows, 'row')} of {args.kind} to {out}")
     return EXIT_OK

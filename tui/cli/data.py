@@ -77,7 +77,7 @@ def run_export(args: argparse.Namespace) -> int:
     if args.template is not None and args.kind != "charges":
         raise UsageError("--template goes with --kind charges")
     data_dir = resolve_data_dir(args.data_dir)
-    template = _charge_template(data_dir, args.template) if args.kind == "charges" else None
+    template = charge_template(data_dir, args.template) if args.kind == "charges" else None
     out = None if args.out in (None, "-") else Path(args.out).expanduser()
     if out is not None:
         check_out(out, data_dir, force=args.force)  # before the work, not after it
@@ -117,7 +117,7 @@ def run_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _charge_template(data_dir: Path, name: str | None) -> ChargeTemplate:
+def charge_template(data_dir: Path, name: str | None) -> ChargeTemplate:
     """The template asked for (generic by default), checked before anything is read or
     written; one of the data folder's templates/ is named, as it takes the shipped one's place."""
     from core.formats.charges import DEFAULT_TEMPLATE, SHIPPED, TemplateError

@@ -214,8 +214,9 @@ def _add_clinic_parser(commands: Any) -> None:
     clinic = commands.add_parser(
         "clinic",
         help="the clinic's biller: several therapists' backups in one database",
-        description="Work across therapists: each backs up their folder (tabletime backup) "
-        "and the biller merges the archives into one SQLite file.",
+        description="Work across therapists: each backs up their folder (tabletime backup), "
+        "the biller merges the archives into one SQLite file (merge), then reads it "
+        "(summary, export).",
     )
     actions = clinic.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser,
                                     required=True)
@@ -240,6 +241,54 @@ def _add_clinic_parser(commands: Any) -> None:
                        help="only sessions up to this date")
     merge.add_argument("--force", action="store_true",
                        help="replace FILE if it exists (a regular file: it is built anew)")
+
+    summary = actions.add_parser(
+        "summary",
+        help="a date or a range per therapist and for the clinic, with the clinic checks",
+        description="Read the clinic file (never written): a date as each therapist's own "
+        "summary shows it (billed as of the merge), then the clinic's totals and the clinic "
+        "checks of that date (co-treatment, duplicate lines, clock time, pooling, KX), each "
+        "with its source; or with --from/--to each therapist's days and the clinic's.",
+        epilog="example: tabletime clinic summary --db clinic.sqlite --date 2026-03-02 --json",
+    )
+    summary.add_argument("--db", required=True, metavar="FILE",
+                         help="the file clinic merge wrote")
+    when = summary.add_mutually_exclusive_group()
+    when.add_argument("--date", type=date_argument, metavar="DATE",
+                      help=f"{DATE_HELP}; default: the file's latest date of service")
+    when.add_argument("--from", dest="first", type=date_argument, metavar="DATE",
+                      help="with --to: each day of the range (a week by default, a year at "
+                      "most)")
+    summary.add_argument("--to", dest="last", type=date_argument, metavar="DATE",
+                         help="the last day of the --from range (default: --from + 6 days)")
+    summary.add_argument("--json", action="store_true", help="print one JSON object")
+
+    export = actions.add_parser(
+        "export",
+        help="the clinic's claim lines as CSV, the rendering therapist on every row",
+        description="Read the clinic file (never written) and write its claim lines as "
+        "`tabletime export` writes a therapist's: --kind lines (the same columns) or --kind "
+        "charges through a template (the rendering therapist, NPI and each therapist's "
+        "billing entity on every row).",
+        epilog="example: tabletime clinic export --db clinic.sqlite --kind charges "
+        "--template us-upload --out march.csv",
+    )
+    export.add_argument("--db", required=True, metavar="FILE",
+                        help="the file clinic merge wrote")
+    export.add_argument("--kind", choices=["lines", "charges"], default="lines",
+                        help="lines: one claim line per therapist, patient, date, discipline "
+                        "and code; charges: as a practice system imports them (--template)")
+    export.add_argument("--template", metavar="NAME",
+                        help="with --kind charges: shipped (generic, us-upload) or NAME.toml "
+                        "in your data folder's templates/ (default: generic)")
+    export.add_argument("--from", dest="first", type=date_argument, metavar="DATE",
+                        help=DATE_HELP)
+    export.add_argument("--to", dest="last", type=date_argument, metavar="DATE",
+                        help=DATE_HELP)
+    export.add_argument("--out", metavar="FILE",
+                        help="a new file to write (default, or -: standard output)")
+    export.add_argument("--force", action="store_true",
+                        help="replace FILE if it exists (it must be a regular file)")
 
 
 def _add_units_parser(commands: Any) -> None:

@@ -14,9 +14,9 @@ from core.text import plural
 
 if TYPE_CHECKING:
     from core.billing.session import SessionBill
-    from core.billing.summary import DaySummary
+    from core.billing.summary import DaySummary, Figures, RangeView
     from storage.check import CheckReport
-    from storage.views import Figures, PatientView, RangeView
+    from storage.views import PatientView
 
 
 def _mode(telehealth: Telehealth | None) -> str | None:

@@ -22,15 +22,20 @@ MAX_DAYS = 366
 billed once); longer is an export's job."""
 
 
-def run_summary_range(args: argparse.Namespace) -> int:
-    first: date = args.first
-    last: date = args.last or min(first + timedelta(days=WEEK - 1), date(LATEST_YEAR, 12, 31))
+def checked_range(first: date, last: date | None) -> tuple[date, date]:
+    """--from and --to as a range: a week from --from without --to, at most a year."""
+    last = last or min(first + timedelta(days=WEEK - 1), date(LATEST_YEAR, 12, 31))
     if last < first:
         raise UsageError(f"--to {last} is before --from {first}")
     days = (last - first).days + 1
     if days > MAX_DAYS:
         raise UsageError(f"{first} to {last} is {days} days: a range is at most {MAX_DAYS} "
                          "days (a year); for more, export --kind lines")
+    return first, last
+
+
+def run_summary_range(args: argparse.Namespace) -> int:
+    first, last = checked_range(args.first, args.last)
     with Repository.open(resolve_data_dir(args.data_dir), system_clock, read_only=True) as repo:
         view = range_view(repo, first, last, system_clock())
         skipped = skipped_json(repo)
