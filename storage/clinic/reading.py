@@ -72,6 +72,9 @@ class ClinicFile:
         """The file at `path`, read-only; BadPath naming it when it is missing, not a
         database, or not a clinic file of this version."""
         where = printable(str(path))
+        if path.is_dir():
+            raise BadPath(f"{where} is a folder: give the file `tabletime clinic merge --out "
+                          "FILE` wrote")
         if not path.is_file():
             raise BadPath(f"{where}: no such file (a clinic file is what `tabletime clinic "
                           "merge --out FILE` writes)")
