@@ -107,7 +107,7 @@ def check_out(path: Path, data_dir: Path, *, force: bool = False) -> bool:
         raise BadPath(f"{where} is a folder: give a file name inside it")
     if not stat.S_ISREG(found.st_mode):
         raise BadPath(f"{where} is not a regular file (a device, pipe or link): nothing was "
-                      "written; use --out - for standard output")
+                      "written; give the name of a new file")
     if not force:
         raise BadPath(f"{where} exists: nothing was written; add --force to replace it")
     return True

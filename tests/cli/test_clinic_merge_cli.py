@@ -50,7 +50,8 @@ def test_merge_says_what_it_merged_and_prints_nothing(capsys, archives, tmp_path
         "4 sessions, 4 segments, 4 claim lines",
         f"tabletime: merged Sam Lee, PTA from {archives[1]}: 4 sessions, 4 segments, "
         "4 claim lines",
-        f"tabletime: wrote 2 therapists to {out}"]
+        f"tabletime: wrote 2 therapists to {out}, with 6 clinic checks (tabletime clinic "
+        f"summary --db {out})"]
     with sqlite3.connect(f"file:{out}?mode=ro", uri=True) as db:
         assert db.execute("SELECT count(*) FROM claim_lines").fetchone()[0] == 8
     assert not (tmp_path / "mine").exists()  # no data folder made or opened

@@ -14,16 +14,18 @@ from pathlib import Path
 from typing import TextIO
 
 from core.text import plural
-from storage.clinic.database import merge
 from storage.clinic.reading import ClinicFile
 from storage.folder import resolve_data_dir
-from storage.reports import left_open_text
-from tui.cli.args import system_clock
 from tui.cli.data import say
 from tui.cli.main import EXIT_OK, UsageError
 
 
 def run_merge(args: argparse.Namespace) -> int:
+    """Each action imports what it needs: a summary of a date answers sooner."""
+    from storage.clinic.database import merge
+    from storage.reports import left_open_text
+    from tui.cli.args import system_clock
+
     if args.first and args.last and args.first > args.last:
         raise UsageError(f"--from {args.first} is after --to {args.last}")
     if args.out == "-":
@@ -42,9 +44,8 @@ def run_merge(args: argparse.Namespace) -> int:
     for archive, sessions, segments, lines in merged.therapists:
         say(f"merged {archive.who} from {archive.path}: {plural(sessions, 'session')}, "
             f"{plural(segments, 'segment')}, {plural(lines, 'claim line')}")
-    say(f"{plural(merged.checks, 'clinic check')} found (tabletime clinic summary --db "
-        f"{out} shows them)")
-    say(f"wrote {plural(len(merged.therapists), 'therapist')} to {out}")
+    say(f"wrote {plural(len(merged.therapists), 'therapist')} to {out}, with "
+        f"{plural(merged.checks, 'clinic check')} (tabletime clinic summary --db {out})")
     return EXIT_OK
 
 
