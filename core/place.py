@@ -35,6 +35,11 @@ class Telehealth(StrEnum):
         return "telehealth by video" if self is Telehealth.VIDEO else "telehealth, audio only"
 
 
+def mode_value(mode: Telehealth | None) -> str | None:
+    """How a file stores the mode: `video`, `audio`, None in person."""
+    return None if mode is None else mode.value
+
+
 @dataclass(frozen=True)
 class PlaceTable:
     names: dict[str, str]

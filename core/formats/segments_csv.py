@@ -21,7 +21,7 @@ from typing import Protocol
 
 from core.formats.csv_cells import neutralise
 from core.models import Frozen, Segment
-from core.place import Telehealth
+from core.place import Telehealth, mode_value
 from core.session import Session
 
 COLUMNS = ("session_id", "date_of_service", "patient", "payer", "method", "discipline", "code",
@@ -72,7 +72,7 @@ class Furnished(Protocol):
 
 def where_and_who(record: Furnished) -> list[str]:
     """The `WHERE_AND_WHO` cells of a record, as text (not yet neutralised)."""
-    return [record.place_of_service, "" if record.telehealth is None else record.telehealth.value,
+    return [record.place_of_service, mode_value(record.telehealth) or "",
             record.therapist, record.npi, record.provider_code]
 
 

@@ -25,6 +25,7 @@ from core.catalog import default_catalog
 from core.clinic import TherapistRecord, clinic_checks
 from core.formats.money import cents
 from core.models import Segment
+from core.place import mode_value
 from core.session import Session
 from core.settings import Settings
 from core.text import printable
@@ -265,7 +266,7 @@ def _session_row(therapist: int, session: Session) -> tuple[object, ...]:
             None if billing is None else billing.total_treatment_minutes,
             None if billing is None else billing.timed_units,
             int(session.progress_report), session.group_size, session.place_of_service,
-            None if session.telehealth is None else session.telehealth.value,
+            mode_value(session.telehealth),
             session.therapist, session.npi, session.provider_code, session.model_dump_json())
 
 
@@ -282,5 +283,5 @@ def _line_row(therapist: int, row: ClaimRow) -> tuple[object, ...]:
             row.method.value, int(row.medicare), row.discipline.value, row.code,
             " ".join(row.modifiers), row.units, row.minutes, _amount(row.amount),
             _amount(row.allowed), _amount(row.charge), row.place_of_service,
-            None if row.telehealth is None else row.telehealth.value, row.therapist, row.npi,
+            mode_value(row.telehealth), row.therapist, row.npi,
             row.provider_code)

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from core.audit import Action
 from core.billing.recorded import bill_recorded
 from core.models import Discipline, FurnishedBy, PayerProfile, Segment, problem
-from core.place import Place, Telehealth, is_telehealth_place, place_name
+from core.place import Place, Telehealth, is_telehealth_place, mode_value, place_name
 from core.session import Session
 from core.settings import Settings
 from core.text import a_or_an
@@ -144,7 +144,7 @@ class Sessions:
             if place.pos != session.place_of_service:
                 wanted["place_of_service"] = place.pos
             if place.telehealth is not session.telehealth:
-                wanted["telehealth"] = None if place.telehealth is None else place.telehealth.value
+                wanted["telehealth"] = mode_value(place.telehealth)
         if not wanted:
             raise InvalidChange("nothing to change: the session already has these")
         try:

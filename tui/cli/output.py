@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from core.billing.modifiers import describe, units_words
 from core.billing.productivity import Productivity, productivity_words
 from core.formats.money import cents, dollars
-from core.place import OFFICE, Telehealth
+from core.place import OFFICE, mode_value
 from core.text import plural
 
 if TYPE_CHECKING:
@@ -17,10 +17,6 @@ if TYPE_CHECKING:
     from core.billing.summary import DaySummary, Figures, RangeView
     from storage.check import CheckReport
     from storage.views import PatientView
-
-
-def _mode(telehealth: Telehealth | None) -> str | None:
-    return None if telehealth is None else telehealth.value
 
 
 def summary_json(summary: DaySummary) -> dict[str, Any]:
@@ -43,7 +39,7 @@ def summary_json(summary: DaySummary) -> dict[str, Any]:
                 "estimated_amount": cents(item.amount),
                 "checks": list(item.checks),
                 "place_of_service": item.session.place_of_service,
-                "telehealth": _mode(item.session.telehealth),
+                "telehealth": mode_value(item.session.telehealth),
                 "rendering_therapist": item.session.therapist,
                 "rendering_npi": item.session.npi,
                 "provider_code": item.session.provider_code,
@@ -62,7 +58,7 @@ def summary_json(summary: DaySummary) -> dict[str, Any]:
                 "allowed_amount": cents(row.allowed),
                 "estimated_amount": cents(row.amount),
                 "place_of_service": row.place_of_service,
-                "telehealth": _mode(row.telehealth),
+                "telehealth": mode_value(row.telehealth),
                 "rendering_therapist": row.therapist,
                 "rendering_npi": row.npi,
                 "provider_code": row.provider_code,
@@ -196,7 +192,7 @@ def units_json(bill: SessionBill) -> dict[str, Any]:
         "discipline": bill.discipline.value,
         "date_of_service": bill.day.isoformat(),
         "place_of_service": bill.place.pos,
-        "telehealth": _mode(bill.place.telehealth),
+        "telehealth": mode_value(bill.place.telehealth),
         "total_timed_minutes": result.total_timed_minutes,
         "total_treatment_minutes": result.total_treatment_minutes,
         "timed_units": result.timed_units,
