@@ -115,8 +115,15 @@ def check_out(path: Path, data_dir: Path, *, force: bool = False) -> bool:
 
 def write_out(path: Path, data_dir: Path, produce: Produce, *, force: bool = False) -> int:
     """Write a file the user named (checked by `check_out`), 0600: it holds patient data."""
+    return write_built(path, data_dir, _text(produce), force=force)
+
+
+def write_built(path: Path, data_dir: Path, build: Callable[[Path], int], *,
+                force: bool = False) -> int:
+    """As `write_out`, for a file `build` writes itself at the path it is given (a SQLite
+    database): built beside the target, made durable, then put in its place."""
     replace = check_out(path, data_dir, force=force)
-    return _publish(path.parent, produce, lambda temp: _place(temp, path, replace))
+    return _publish(path.parent, build, lambda temp: _place(temp, path, replace))
 
 
 def write_export(data_dir: Path, name: str, produce: Produce) -> tuple[Path, int]:
@@ -138,22 +145,30 @@ def write_export(data_dir: Path, name: str, produce: Produce) -> tuple[Path, int
             return
         raise BadPath(f"{printable(str(folder))} already holds 999 exports named {name}")
 
-    rows = _publish(folder, produce, place)
+    rows = _publish(folder, _text(produce), place)
     return placed[0], rows
 
 
-def _publish(folder: Path, produce: Produce, place: Callable[[Path], None]) -> int:
-    """Produce into a temp file beside the target, make it durable, then place it."""
+def _text(produce: Produce) -> Callable[[Path], int]:
+    """A CSV producer as a builder of the file at a path."""
+    def build(path: Path) -> int:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            return produce(handle)
+    return build
+
+
+def _publish(folder: Path, build: Callable[[Path], int], place: Callable[[Path], None]) -> int:
+    """Build a temp file beside the target, make it durable, then place it."""
     try:
         fd, name = tempfile.mkstemp(dir=folder, prefix=".tabletime-export.", suffix=".tmp")
     except OSError as error:
         raise BadPath(f"cannot write a file in {printable(str(folder))}: "
                       f"{error.strerror or error}") from None
+    os.close(fd)
     temp = Path(name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            rows = produce(handle)
-            handle.flush()
+        rows = build(temp)
+        with temp.open("rb") as handle:
             os.fsync(handle.fileno())
         os.chmod(temp, FILE_MODE)
         place(temp)

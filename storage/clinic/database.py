@@ -5,10 +5,7 @@ before the range, and which archives; written as `export --out` writes a file.""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
-import tempfile
 from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -16,7 +13,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from importlib.metadata import version
 from pathlib import Path
-from typing import TextIO
 from uuid import UUID
 
 from core.billing.day import ClaimRow
@@ -33,7 +29,7 @@ from storage import layout
 from storage.clinic.archives import Archive, ArchiveFolder, chosen, open_archive
 from storage.clinic.reading import SCHEMA_VERSION, ClinicFile
 from storage.errors import BadPath
-from storage.exports import check_out, write_out
+from storage.exports import check_out, write_built
 from storage.reports import claim_rows
 
 SCHEMA = Path(__file__).parent / "schema.sql"
@@ -78,20 +74,12 @@ def merge(paths: Sequence[Path], out: Path, data_dir: Path, now: datetime, *,
     winners, left_out = chosen(archives)
     _one_zone(winners)
     merged = Merged(left_out=left_out)
-    fd, name = tempfile.mkstemp(dir=out.parent, prefix=".tabletime-clinic.", suffix=".tmp")
-    os.close(fd)
-    building = Path(name)
-    try:
-        _build(building, archives, winners, now, first, last, merged)
 
-        def produce(stream: TextIO) -> int:
-            with building.open("rb") as source:
-                shutil.copyfileobj(source, stream.buffer)
-            return building.stat().st_size
+    def build(path: Path) -> int:
+        _build(path, archives, winners, now, first, last, merged)
+        return len(merged.therapists)
 
-        write_out(out, data_dir, produce, force=force)
-    finally:
-        building.unlink(missing_ok=True)
+    write_built(out, data_dir, build, force=force)
     return merged
 
 
@@ -108,7 +96,8 @@ def _one_zone(winners: Sequence[Archive]) -> None:
 
 def _build(path: Path, archives: Sequence[Archive], winners: Sequence[Archive], now: datetime,
            first: date | None, last: date | None, merged: Merged) -> None:
-    """The database, built in a scratch file (no journal, no syncs: written out after)."""
+    """The database, built in the file at `path` (no journal, no syncs: `write_built` makes
+    it durable once whole)."""
     db = sqlite3.connect(path)
     try:
         db.execute("PRAGMA journal_mode = OFF")
@@ -116,8 +105,9 @@ def _build(path: Path, archives: Sequence[Archive], winners: Sequence[Archive], 
         db.executescript(SCHEMA.read_text(encoding="utf-8"))
         ids = {archive.identity: number for number, archive in enumerate(winners, start=1)}
         owners: dict[UUID, Path] = {}
-        records = [_add_therapist(db, ids[archive.identity], archive, now, first, last, owners,
-                                  merged) for archive in winners]
+        starts = _year_starts(winners, first, last)
+        records = [_add_therapist(db, ids[archive.identity], archive, now, first, last, starts,
+                                  owners, merged) for archive in winners]
         merged.checks = _add_checks(db, records, [a.settings for a in winners], now)
         db.executemany("INSERT INTO meta VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             (str(a.path.resolve()), a.manifest_sha256, a.created.isoformat(), ids[a.identity],
@@ -130,8 +120,8 @@ def _build(path: Path, archives: Sequence[Archive], winners: Sequence[Archive], 
 
 
 def _add_therapist(db: sqlite3.Connection, number: int, archive: Archive, now: datetime,
-                   first: date | None, last: date | None, owners: dict[UUID, Path],
-                   merged: Merged) -> TherapistRecord:
+                   first: date | None, last: date | None, starts: Sequence[date],
+                   owners: dict[UUID, Path], merged: Merged) -> TherapistRecord:
     """One therapist's row, sessions and segments of the range, claim lines and year before;
     returns what the clinic checks need of them but their sessions (read back later a month
     at a time: the archive is let go)."""
@@ -164,7 +154,6 @@ def _add_therapist(db: sqlite3.Connection, number: int, archive: Archive, now: d
         "allowed_cents, charge_cents, place_of_service, telehealth, rendering_therapist, "
         "rendering_npi, provider_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
         "?, ?, ?)", (_line_row(number, row) for row in lines))
-    starts = _year_starts(folder, first, last)
     before, elsewhere = _year_before(folder, starts)
     db.executemany("INSERT INTO year_before VALUES (?, ?, ?, ?, ?, ?)", (
         (number, patient, bucket.value, start.isoformat(),
@@ -181,10 +170,15 @@ def _add_therapist(db: sqlite3.Connection, number: int, archive: Archive, now: d
         elsewhere=elsewhere, before=before)
 
 
-def _year_starts(folder: ArchiveFolder, first: date | None, last: date | None) -> list[date]:
-    """The first merged day of each year of the range: where its year so far is counted."""
-    return [max(first or date.min, date(year, 1, 1))
-            for year in sorted({day.year for day in folder.days(first, last)})]
+def _year_starts(winners: Sequence[Archive], first: date | None, last: date | None
+                 ) -> list[date]:
+    """The first day of each year the merge holds (any therapist's), or --from in its year:
+    where each therapist's year so far is counted, also a therapist without a session in
+    the range (their amounts before it still count towards the clinic's KX)."""
+    years = {day.year for archive in winners for name in archive.sums
+             if (day := layout.day_of_name(name)) is not None
+             and (first is None or day >= first) and (last is None or day <= last)}
+    return [max(first or date.min, date(year, 1, 1)) for year in sorted(years)]
 
 
 def _year_before(folder: ArchiveFolder, starts: Sequence[date]

@@ -11,6 +11,7 @@ from typing import TextIO
 from core.formats.charges import ChargeTemplate, charge_cells, header_cells
 from core.formats.claims_csv import LINE_COLUMNS, line_row
 from storage.clinic.reading import ClinicFile
+from storage.errors import BadPath
 
 
 def write_lines(clinic: ClinicFile, first: date | None, last: date | None, out: TextIO) -> int:
@@ -34,6 +35,9 @@ def write_charges(clinic: ClinicFile, template: ChargeTemplate, first: date | No
         writer.writerow(header_cells(template))
     count = 0
     for therapist_id, row in clinic.claim_rows(first, last):
+        if therapist_id not in entities:
+            raise BadPath(f"{clinic.where}: a claim line of {row.date_of_service} names "
+                          f"therapist {therapist_id}, who is not in the file: merge again")
         writer.writerow(charge_cells(template, row, entities[therapist_id]))
         count += 1
     return count

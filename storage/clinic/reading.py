@@ -1,20 +1,23 @@
 """The clinic database read back, for the clinic checks of a merge and the biller's commands
 (`clinic summary`, `clinic export`): each therapist with their settings, their sessions
-rebuilt as the app keeps them (validated again: the file may have been edited), their claim
-lines, the year so far before a date, the clinic checks. A file is opened read-only
-(SQLite's mode=ro): reading it never writes it.
+rebuilt as the app keeps them, their claim lines, the year so far before a date, the clinic
+checks. Every value read is parsed and validated as the app's own models: a file edited into
+something the merge never writes is refused by name, not believed (the columns beside a
+session's record are for SQL; the record is what is billed). A file is opened read-only and
+immutable (SQLite's mode=ro, immutable=1): reading it writes nothing, not even beside it.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 from pydantic import ValidationError
 
@@ -59,6 +62,26 @@ class StoredCheck:
     source: str
 
 
+Read = TypeVar("Read")
+Args = ParamSpec("Args")
+
+
+def _checked(what: str) -> Callable[[Callable[Concatenate[ClinicFile, Args], Read]],
+                                    Callable[Concatenate[ClinicFile, Args], Read]]:
+    """A read whose values the merge never writes (a date that is not one, a bucket that is
+    not one: the file was edited) refused as BadPath naming `what`, never a traceback."""
+    def wrap(read: Callable[Concatenate[ClinicFile, Args], Read]
+             ) -> Callable[Concatenate[ClinicFile, Args], Read]:
+        def checked(clinic: ClinicFile, /, *args: Args.args, **kwargs: Args.kwargs) -> Read:
+            try:
+                return read(clinic, *args, **kwargs)
+            except (ValueError, TypeError, KeyError, AttributeError):
+                raise BadPath(f"{clinic.where}: {what} is damaged: merge the archives "
+                              "again") from None
+        return checked
+    return wrap
+
+
 class ClinicFile:
     """A clinic database, open (read-only when opened by path)."""
 
@@ -78,7 +101,7 @@ class ClinicFile:
         if not path.is_file():
             raise BadPath(f"{where}: no such file (a clinic file is what `tabletime clinic "
                           "merge --out FILE` writes)")
-        uri = f"{path.resolve().as_uri()}?mode=ro"
+        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"  # nothing beside it either
         try:
             with closing(sqlite3.connect(uri, uri=True)) as db:
                 found = cls(db, where)
@@ -97,6 +120,7 @@ class ClinicFile:
                           f"{found}, this Tabletime reads {SCHEMA_VERSION}): merge the "
                           "archives again with `tabletime clinic merge`")
 
+    @_checked("its meta table")
     def merged_at(self) -> datetime:
         """When the file was built: the `now` its open sessions and running timers are
         billed at, so that every reading of one file says the same."""
@@ -105,6 +129,7 @@ class ClinicFile:
             raise BadPath(f"{self.where}: its meta table is empty: merge again")
         return datetime.fromisoformat(row[0])
 
+    @_checked("its therapists table")
     def therapists(self) -> list[Therapist]:
         found = []
         for number, name, credentials, settings in self._db.execute(
@@ -119,13 +144,23 @@ class ClinicFile:
                                    parsed))
         return found
 
+    @_checked("its meta table")
+    def merged_range(self) -> tuple[date | None, date | None]:
+        """The --from and --to the file was merged with (None: from the first day, to the
+        last)."""
+        row = self._db.execute("SELECT range_from, range_to FROM meta LIMIT 1").fetchone()
+        return (None, None) if row is None else (_maybe_date(row[0]), _maybe_date(row[1]))
+
+    @_checked("a session's date of service")
     def days(self, first: date | None, last: date | None) -> list[date]:
         """The dates of service with a session, in the range."""
         low, high = _bounds(first, last)
         return [date.fromisoformat(day) for (day,) in self._db.execute(
-            "SELECT DISTINCT date_of_service FROM sessions WHERE date_of_service BETWEEN ? "
-            "AND ? ORDER BY date_of_service", (low, high))]
+            "SELECT DISTINCT date_of_service FROM sessions WHERE ? IS NULL OR "
+            "date_of_service BETWEEN ? AND ? ORDER BY date_of_service",
+            (first or last, low, high))]
 
+    @_checked("a session")
     def sessions(self, therapist_id: int, first: date, last: date
                  ) -> dict[date, list[SessionData]]:
         """One therapist's sessions of the dates, each with its segments, in day order."""
@@ -163,6 +198,7 @@ class ClinicFile:
             raise BadPath(f"{self.where}: segment {printable(str(segment_id))} is damaged: "
                           "merge again") from None
 
+    @_checked("the year so far (year_before or claim_lines)")
     def year_to_date(self, therapist_id: int, day: date) -> YearToDate:
         """As that therapist's folder counts the year so far before `day` (KX): what the
         merge found before its range, and the allowed amounts of their lines since."""
@@ -210,10 +246,11 @@ class ClinicFile:
                 "place_of_service": place,
                 "telehealth": None if telehealth is None else Telehealth(str(telehealth)),
                 "therapist": therapist, "npi": npi, "provider_code": provider_code})
-        except (ValidationError, ValueError):
+        except (ValueError, TypeError):  # a pydantic ValidationError is a ValueError
             raise BadPath(f"{self.where}: a claim line of {printable(str(day))} is damaged: "
                           "merge again") from None
 
+    @_checked("a clinic check")
     def checks(self, first: date | None, last: date | None) -> list[StoredCheck]:
         low, high = _bounds(first, last)
         return [StoredCheck(kind, date.fromisoformat(day), patient,
@@ -230,8 +267,14 @@ def _bounds(first: date | None, last: date | None) -> tuple[str, str]:
     return (first or date.min).isoformat(), (last or date.max).isoformat()
 
 
+def _maybe_date(text: object) -> date | None:
+    return None if text is None else date.fromisoformat(str(text))
+
+
 def _dollars(cents: object) -> Decimal:
-    return Decimal(int(str(cents))).scaleb(-2)
+    if not isinstance(cents, int):
+        raise TypeError("an amount in cents is a whole number")
+    return Decimal(cents).scaleb(-2)
 
 
 def _maybe_dollars(cents: object) -> Decimal | None:

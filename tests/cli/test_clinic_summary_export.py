@@ -221,8 +221,9 @@ def test_bad_arguments_exit_2_naming_them(capsys, tmp_path, db, argv, says):
     assert says in err
 
 
-SUMMARY, LINES, CHARGES = (("summary", "--date", "2026-03-02"), ("export",),
-                           ("export", "--kind", "charges"))
+SUMMARY, TUESDAY, LINES, CHARGES = (("summary", "--date", "2026-03-02"),
+                                    ("summary", "--date", "2026-03-03"), ("export",),
+                                    ("export", "--kind", "charges"))
 
 
 @pytest.mark.parametrize(("change", "command", "says"), [
@@ -232,7 +233,17 @@ SUMMARY, LINES, CHARGES = (("summary", "--date", "2026-03-02"), ("export",),
     ("UPDATE therapists SET settings = 'timezone = 3'", CHARGES, "therapist 1's settings"),
     ("UPDATE claim_lines SET method = 'guess'", LINES, "a claim line of 2026-03-02 is damaged"),
     ("DROP TABLE claim_lines", SUMMARY, "no such table: claim_lines"),
-    ("DROP TABLE claim_lines", LINES, "no such table: claim_lines")])
+    ("DROP TABLE claim_lines", LINES, "no such table: claim_lines"),
+    ("UPDATE clinic_checks SET therapist_ids = '[1,'", SUMMARY, "a clinic check is damaged"),
+    ("UPDATE meta SET merged_at = 'Monday'", SUMMARY, "its meta table is damaged"),
+    ("UPDATE year_before SET bucket = 'PT'", SUMMARY, "the year so far (year_before"),
+    ("UPDATE claim_lines SET discipline = 'RN'", TUESDAY, "the year so far"),
+    ("UPDATE claim_lines SET discipline = 'RN'", LINES, "a claim line of 2026-03-02"),
+    ("UPDATE claim_lines SET allowed_cents = 'abc'", TUESDAY, "the year so far"),
+    ("UPDATE claim_lines SET allowed_cents = 1.5", LINES, "a claim line of 2026-03-02"),
+    ("UPDATE claim_lines SET therapist_id = 9", CHARGES, "names therapist 9, who is not"),
+    ("UPDATE sessions SET date_of_service = 'soon'", ("summary",),
+     "a session's date of service is damaged")])
 def test_an_edited_clinic_file_is_refused_by_name(capsys, tmp_path, made, change, command,
                                                   says):
     path = tmp_path / "edited.sqlite"
@@ -243,3 +254,34 @@ def test_an_edited_clinic_file_is_refused_by_name(capsys, tmp_path, made, change
                            *command[1:])
     assert (status, out) == (2, ""), err
     assert says in err, err
+
+
+def test_reading_a_file_a_tool_switched_to_wal_writes_nothing_beside_it(capsys, tmp_path,
+                                                                       made):
+    path = tmp_path / "wal.sqlite"
+    path.write_bytes((made / "clinic.sqlite").read_bytes())
+    with sqlite3.connect(path) as browsed:
+        assert browsed.execute("PRAGMA journal_mode = WAL").fetchone() == ("wal",)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    for command in (SUMMARY, ("summary", "--json"), LINES):
+        status, _, err = run(capsys, tmp_path, "clinic", command[0], "--db", str(path),
+                             *command[1:])
+        assert (status, err) == (0, "")
+    assert sorted(p.name for p in tmp_path.glob("wal.sqlite*")) == ["wal.sqlite"]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_a_date_the_file_was_not_merged_for_is_refused(capsys, tmp_path, made):
+    out = tmp_path / "from-tuesday.sqlite"
+    status, _, _ = run(capsys, tmp_path, "clinic", "merge", str(made / "dana.tar.gz"),
+                       str(made / "sam.tar.gz"), "--out", str(out), "--from", "2026-03-03")
+    assert status == 0
+    status, printed, err = run(capsys, tmp_path, "clinic", "summary", "--db", str(out),
+                               "--date", "2026-03-02")
+    assert (status, printed) == (2, "")
+    assert f"{out} holds the dates 2026-03-03 to the last day (merged with --from/--to)" in err
+    status, printed, err = run(capsys, tmp_path, "clinic", "summary", "--db", str(out),
+                               "--from", "2026-03-02", "--to", "2026-03-03", "--json")
+    assert status == 0 and json.loads(printed)["clinic"]["totals"]["sessions"] == 2
+    assert err == (f"tabletime: warning: {out} holds only the dates 2026-03-03 to the last "
+                   "day: the others read as days without sessions\n")

@@ -464,3 +464,18 @@ def test_the_sessions_read_back_are_the_therapists_own(archives, tmp_path):
             assert found == repo.queries.day_sessions(day)
         assert [row for _, row in clinic.claim_rows(None, None) if row.therapist.startswith(
             "Dana")] == list(claim_rows(repo, None, None, NOW))
+
+
+def test_kx_counts_a_therapist_without_a_session_in_the_range(tmp_path):
+    dana = therapist_folder(tmp_path / "dana", DANA, [("KX03", "97110", at(10), 45)],
+                            ("KX03", Decimal("2400.00")))
+    sam = therapist_folder(tmp_path / "sam", SAM, [("KX03", "97110", at(10, day=1), 45)])
+    archives = [backup(dana, tmp_path / "dana.tar.gz"), backup(sam, tmp_path / "sam.tar.gz")]
+    for name, options in (("full", {}), ("range", {"first": DAY.date() + timedelta(days=1)})):
+        db = merged(archives, tmp_path / f"{name}.sqlite", **options)
+        assert [tuple(r) for r in db.execute(
+            "SELECT kind, date_of_service, therapist_ids FROM clinic_checks")] == [
+            ("kx", "2026-03-03", "[1, 2]")], name
+    assert [tuple(r) for r in db.execute(
+        "SELECT therapist_id, before_date, elsewhere_cents, billed_cents > 0 FROM year_before "
+        "ORDER BY therapist_id")] == [(1, "2026-03-03", 240000, 1)]

@@ -68,14 +68,29 @@ def run_summary(args: argparse.Namespace) -> int:
     with ClinicFile.open(Path(args.db).expanduser()) as clinic:
         if args.first is not None:
             first, last = checked_range(args.first, args.last)
+            _within_the_merge(clinic, first, last)
             view = clinic_range(clinic, first, last)
             found = clinic_range_json(view) if args.json else clinic_range_text(view)
         else:
             day = args.date or _latest(clinic)
+            _within_the_merge(clinic, day, day)
             today = clinic_day(clinic, day)
             found = clinic_day_json(today) if args.json else clinic_day_text(today)
     print(json.dumps(found, indent=2) if isinstance(found, dict) else printable_lines(found))
     return EXIT_OK
+
+
+def _within_the_merge(clinic: ClinicFile, first: date, last: date) -> None:
+    """A date the file was not merged for is refused (it would read as a day without any
+    session); a range reaching past the merged one is said."""
+    start, end = clinic.merged_range()
+    held = f"{start or 'the first day'} to {end or 'the last day'}"
+    if (start is not None and last < start) or (end is not None and first > end):
+        raise UsageError(f"{clinic.where} holds the dates {held} (merged with --from/--to): "
+                         "merge the archives again for other dates")
+    if (start is not None and first < start) or (end is not None and last > end):
+        say(f"warning: {clinic.where} holds only the dates {held}: the others read as days "
+            "without sessions")
 
 
 def _latest(clinic: ClinicFile) -> date:
