@@ -31,7 +31,7 @@ from core.billing.modifiers import KX_THRESHOLDS, TherapyBucket, describe, thera
 from core.billing.units import unit_range, units_for_minutes
 from core.catalog import Catalog
 from core.intervals import Interval, covered
-from core.models import Discipline, Segment
+from core.models import Segment
 from core.session import SessionData
 from core.text import plural
 
@@ -74,10 +74,8 @@ class TherapistRecord:
     """A stable key, unique among the records (an archive's number or the NPI)."""
     name: str
     """As shown: `Dana Reyes, PT`."""
-    npi: str
     billing_entity: str
     """The settings' billing entity; blank ones are taken as one (the clinic's)."""
-    discipline: Discipline
     sessions: Sequence[SessionData]
     rows: Sequence[ClaimRow]
     elsewhere: Mapping[tuple[str, int, TherapyBucket], Decimal] = field(default_factory=dict)
@@ -150,6 +148,15 @@ def clinic_checks(records: Sequence[TherapistRecord], first: date, last: date,
     """Every clinic check on the dates from `first` to `last`, by date and patient; `zone` is
     the clinic's, for the times in the messages. ValueError when two records share a key
     (one therapist counted twice)."""
+    checks = date_checks(records, first, last, now, catalog, zone=zone)
+    return sorted(checks + kx_across(records, first, last),
+                  key=lambda check: (check.date_of_service, check.patient))
+
+
+def date_checks(records: Sequence[TherapistRecord], first: date, last: date, now: datetime,
+                catalog: Catalog, *, zone: tzinfo) -> list[ClinicCheck]:
+    """The rules of one patient's date (all but KX, which sums the year): they need only
+    the records' sessions and rows of the dates from `first` to `last`."""
     keys = [record.therapist for record in records]
     if len(set(keys)) != len(keys):
         twice = next(key for key in keys if keys.count(key) > 1)
@@ -157,8 +164,7 @@ def clinic_checks(records: Sequence[TherapistRecord], first: date, last: date,
     checks: list[ClinicCheck] = []
     for seen in _shared_dates(records, first, last, now, catalog, zone):
         checks += co_treatment(seen) + duplicate_lines(seen) + clock_time(seen) + pooling(seen)
-    checks += kx_across(records, first, last)
-    return sorted(checks, key=lambda check: (check.date_of_service, check.patient))
+    return checks
 
 
 def _shared_dates(records: Sequence[TherapistRecord], first: date, last: date, now: datetime,
@@ -343,7 +349,8 @@ def kx_across(records: Sequence[TherapistRecord], first: date, last: date
     date of the window, the lines without KX once the sum has passed the threshold, one check
     per patient, bucket and date (so a date's summary shows its own). What therapists entered
     as used at other providers counts once (the largest entry: two may have entered the same
-    eligibility figure)."""
+    eligibility figure). A check names the sessions of the records that lack KX that date
+    (none when the records carry only rows)."""
     lines = sorted(((row.date_of_service, order, index, record, row)
                     for order, record in enumerate(records)
                     for index, row in enumerate(record.rows) if row.medicare),

@@ -123,6 +123,16 @@ class Settings(Frozen):
         return self
 
     @property
+    def signature(self) -> str:
+        """Name and credentials, as a clinic check names the therapist: `Dana Reyes, PT`."""
+        return ", ".join(part for part in (self.therapist, self.credentials) if part)
+
+    @property
+    def who(self) -> str:
+        """A therapist among several: `Dana Reyes, PT, DPT (NPI 1234567893)`."""
+        return f"{self.signature} (NPI {self.npi})".strip() if self.npi else self.signature
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

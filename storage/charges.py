@@ -9,10 +9,12 @@ adapting `generic` keeps the name its scripts use; the command line says which f
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
 
+from core.billing.day import ClaimRow
 from core.formats.charges import (
     SHIPPED,
     ChargeTemplate,
@@ -63,12 +65,20 @@ def _user_templates(folder: Path) -> list[str]:
 def write_charges(folder: FolderReader, template: ChargeTemplate, first: date | None,
                   last: date | None, now: datetime, out: TextIO) -> int:
     """The claim lines of the range as the template lays them out; returns how many lines."""
+    entity = folder.settings.billing_entity
+    return write_charge_rows(template, ((row, entity) for row in claim_rows(
+        folder, first, last, now)), out)
+
+
+def write_charge_rows(template: ChargeTemplate, rows: Iterable[tuple[ClaimRow, str]],
+                      out: TextIO) -> int:
+    """Claim lines, each with its billing entity, as the template lays them out (a
+    therapist's or the clinic's); returns how many lines."""
     writer = csv.writer(out, delimiter=template.delimiter)
     if template.header_row:
         writer.writerow(header_cells(template))
-    entity = folder.settings.billing_entity
     count = 0
-    for row in claim_rows(folder, first, last, now):
+    for row, entity in rows:
         writer.writerow(charge_cells(template, row, entity))
         count += 1
     return count

@@ -84,10 +84,15 @@ def left_open_text(sessions: list[Session]) -> str:
 def write_lines(folder: FolderReader, first: date | None, last: date | None, now: datetime,
                 out: TextIO) -> int:
     """The claim-lines CSV; returns how many lines."""
+    return write_line_rows(claim_rows(folder, first, last, now), out)
+
+
+def write_line_rows(rows: Iterable[ClaimRow], out: TextIO) -> int:
+    """Claim lines as the claim-lines CSV (a therapist's or the clinic's); how many."""
     writer = csv.writer(out)
     writer.writerow(LINE_COLUMNS)
     count = 0
-    for row in claim_rows(folder, first, last, now):
+    for row in rows:
         writer.writerow(line_row(row))
         count += 1
     return count

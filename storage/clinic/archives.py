@@ -48,16 +48,8 @@ class Archive(NamedTuple):
         return f"npi {s.npi}" if s.npi else f"{s.therapist}, {s.credentials} ({s.discipline})"
 
     @property
-    def name(self) -> str:
-        """Name and credentials, as a check names the therapist: `Dana Reyes, PT, DPT`."""
-        s = self.settings
-        return ", ".join(part for part in (s.therapist, s.credentials) if part)
-
-    @property
     def who(self) -> str:
-        """The therapist as a person reads it: `Dana Reyes, PT, DPT (NPI 1234567893)`."""
-        npi = self.settings.npi
-        return f"{self.name} (NPI {npi})".strip() if npi else self.name
+        return self.settings.who
 
 
 def open_archive(path: Path) -> Archive:

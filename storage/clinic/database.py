@@ -18,7 +18,7 @@ from uuid import UUID
 from core.billing.day import ClaimRow
 from core.billing.modifiers import TherapyBucket
 from core.catalog import default_catalog
-from core.clinic import TherapistRecord, clinic_checks
+from core.clinic import TherapistRecord, date_checks, kx_across
 from core.formats.money import cents
 from core.models import Segment
 from core.place import mode_value
@@ -165,9 +165,8 @@ def _add_therapist(db: sqlite3.Connection, number: int, archive: Archive, now: d
     if still_open:
         merged.still_open.append((archive, still_open))
     return TherapistRecord(
-        therapist=str(number), name=archive.name or archive.who, npi=s.npi,
-        billing_entity=s.billing_entity, discipline=s.discipline, sessions=(), rows=lines,
-        elsewhere=elsewhere, before=before)
+        therapist=str(number), name=s.signature or s.who, billing_entity=s.billing_entity,
+        sessions=(), rows=lines, elsewhere=elsewhere, before=before)
 
 
 def _year_starts(winners: Sequence[Archive], first: date | None, last: date | None
@@ -198,30 +197,35 @@ def _year_before(folder: ArchiveFolder, starts: Sequence[date]
 
 def _add_checks(db: sqlite3.Connection, records: Sequence[TherapistRecord],
                 settings: Sequence[Settings], now: datetime) -> int:
-    """The clinic checks (core.clinic) of the merged dates, a month at a time: that month's
-    sessions read back from the file being built (only they are in memory), the claim lines
-    of the whole range (KX sums the year). The codes are the standard catalog with every
-    therapist's own."""
+    """The clinic checks (core.clinic) of the merged dates: a patient's date a month at a
+    time, that month's sessions read back from the file being built (only they are in
+    memory); KX once over the claim lines of the whole range (it sums the year), each check
+    then naming the sessions of its patient and date. The codes are the standard catalog
+    with every therapist's own."""
     if not records:
         return 0
     catalog = default_catalog().with_custom(
         {entry.code: entry for one in settings for entry in one.custom_codes}.values())
     built = ClinicFile(db, "the clinic file being built")
-    count = 0
-    for month in sorted({(day.year, day.month) for day in built.days(None, None)}):
+    days = built.days(None, None)
+    checks = []
+    for month in sorted({(day.year, day.month) for day in days}):
         start, end = date(*month, 1), date(*month, monthrange(*month)[1])
         month_records = [replace(record, sessions=[
             found for day in built.sessions(int(record.therapist), start, end).values()
             for found in day]) for record in records]
-        checks = clinic_checks(month_records, start, end, now, catalog, zone=settings[0].zone)
-        db.executemany("INSERT INTO clinic_checks (kind, date_of_service, patient, "
-                       "therapist_ids, session_ids, message, source) VALUES (?, ?, ?, ?, ?, "
-                       "?, ?)", ((c.kind.value, c.date_of_service.isoformat(), c.patient,
-                                  json.dumps([int(key) for key in c.therapists]),
-                                  json.dumps([str(i) for i in c.session_ids]), c.message,
-                                  c.source) for c in checks))
-        count += len(checks)
-    return count
+        checks += date_checks(month_records, start, end, now, catalog, zone=settings[0].zone)
+    if days:
+        checks += [replace(check, session_ids=built.session_ids(
+            check.date_of_service, check.patient, [int(key) for key in check.therapists]))
+            for check in kx_across(records, days[0], days[-1])]
+    db.executemany("INSERT INTO clinic_checks (kind, date_of_service, patient, therapist_ids, "
+                   "session_ids, message, source) VALUES (?, ?, ?, ?, ?, ?, ?)", (
+                       (c.kind.value, c.date_of_service.isoformat(), c.patient,
+                        json.dumps([int(key) for key in c.therapists]),
+                        json.dumps([str(i) for i in c.session_ids]), c.message, c.source)
+                       for c in sorted(checks, key=lambda c: (c.date_of_service, c.patient))))
+    return len(checks)
 
 
 def _claim(owners: dict[UUID, Path], key: UUID, path: Path) -> None:

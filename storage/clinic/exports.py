@@ -1,43 +1,38 @@
 """`tabletime clinic export`: the clinic file's claim lines as the `lines` CSV or through a
-charge template, exactly as each therapist's own export writes them (the same columns, the
+charge template, exactly as each therapist's own export writes them (the same writers, the
 rendering therapist on every row), every therapist's lines of a date together."""
 
 from __future__ import annotations
 
-import csv
+from collections.abc import Iterator
 from datetime import date
 from typing import TextIO
 
-from core.formats.charges import ChargeTemplate, charge_cells, header_cells
-from core.formats.claims_csv import LINE_COLUMNS, line_row
+from core.billing.day import ClaimRow
+from core.formats.charges import ChargeTemplate
+from storage.charges import write_charge_rows
 from storage.clinic.reading import ClinicFile
 from storage.errors import BadPath
+from storage.reports import write_line_rows
 
 
 def write_lines(clinic: ClinicFile, first: date | None, last: date | None, out: TextIO) -> int:
     """The claim-lines CSV of the range; returns how many lines."""
-    writer = csv.writer(out)
-    writer.writerow(LINE_COLUMNS)
-    count = 0
-    for _, row in clinic.claim_rows(first, last):
-        writer.writerow(line_row(row))
-        count += 1
-    return count
+    return write_line_rows((row for _, row in clinic.claim_rows(first, last)), out)
 
 
 def write_charges(clinic: ClinicFile, template: ChargeTemplate, first: date | None,
                   last: date | None, out: TextIO) -> int:
     """The claim lines of the range as the template lays them out, each with its therapist's
     billing entity; returns how many lines."""
+    return write_charge_rows(template, _with_entities(clinic, first, last), out)
+
+
+def _with_entities(clinic: ClinicFile, first: date | None, last: date | None
+                   ) -> Iterator[tuple[ClaimRow, str]]:
     entities = {t.therapist_id: t.settings.billing_entity for t in clinic.therapists()}
-    writer = csv.writer(out, delimiter=template.delimiter)
-    if template.header_row:
-        writer.writerow(header_cells(template))
-    count = 0
     for therapist_id, row in clinic.claim_rows(first, last):
         if therapist_id not in entities:
             raise BadPath(f"{clinic.where}: a claim line of {row.date_of_service} names "
                           f"therapist {therapist_id}, who is not in the file: merge again")
-        writer.writerow(charge_cells(template, row, entities[therapist_id]))
-        count += 1
-    return count
+        yield row, entities[therapist_id]

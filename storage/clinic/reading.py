@@ -18,6 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
+from uuid import UUID
 
 from pydantic import ValidationError
 
@@ -39,14 +40,15 @@ SCHEMA_VERSION = 2
 @dataclass(frozen=True)
 class Therapist:
     therapist_id: int
-    name: str
-    """Name and credentials: `Dana Reyes, PT`."""
     settings: Settings
 
     @property
+    def name(self) -> str:
+        return self.settings.signature
+
+    @property
     def who(self) -> str:
-        npi = self.settings.npi
-        return f"{self.name} (NPI {npi})" if npi else self.name
+        return self.settings.who
 
 
 @dataclass(frozen=True)
@@ -132,16 +134,14 @@ class ClinicFile:
     @_checked("its therapists table")
     def therapists(self) -> list[Therapist]:
         found = []
-        for number, name, credentials, settings in self._db.execute(
-                "SELECT therapist_id, name, credentials, settings FROM therapists "
-                "ORDER BY therapist_id"):
+        for number, settings in self._db.execute(
+                "SELECT therapist_id, settings FROM therapists ORDER BY therapist_id"):
             try:
                 parsed = parse_settings(settings.encode("utf-8"),
                                         f"{self.where}: therapist {number}'s settings")
             except SettingsError as error:
                 raise BadPath(str(error)) from None
-            found.append(Therapist(number, ", ".join(p for p in (name, credentials) if p),
-                                   parsed))
+            found.append(Therapist(number, parsed))
         return found
 
     @_checked("its meta table")
@@ -198,23 +198,37 @@ class ClinicFile:
             raise BadPath(f"{self.where}: segment {printable(str(segment_id))} is damaged: "
                           "merge again") from None
 
+    @_checked("a session")
+    def session_ids(self, day: date, patient: str, therapist_ids: Sequence[int]
+                    ) -> tuple[UUID, ...]:
+        """The sessions of a patient's date of these therapists, in the file's order."""
+        marks = ", ".join("?" * len(therapist_ids))
+        return tuple(UUID(found) for (found,) in self._db.execute(
+            f"SELECT session_id FROM sessions WHERE date_of_service = ? AND patient = ? AND "
+            f"therapist_id IN ({marks}) ORDER BY therapist_id, opened_at",
+            (day.isoformat(), patient, *therapist_ids)))
+
     @_checked("the year so far (year_before or claim_lines)")
     def year_to_date(self, therapist_id: int, day: date) -> YearToDate:
-        """As that therapist's folder counts the year so far before `day` (KX): what the
-        merge found before its range, and the allowed amounts of their lines since."""
+        """As that therapist's folder counts the year so far before `day` (KX), for the
+        patients they saw that day: what the merge found before its range, and the allowed
+        amounts of their lines since."""
         totals: YearToDate = {}
+        seen = ("patient IN (SELECT patient FROM sessions WHERE therapist_id = ? AND "
+                "date_of_service = ?)")
+        start, before = date(day.year, 1, 1).isoformat(), day.isoformat()
         for patient, bucket, cents in self._db.execute(
                 "SELECT patient, bucket, billed_cents + elsewhere_cents FROM year_before "
-                "WHERE therapist_id = ? AND before_date BETWEEN ? AND ?",
-                (therapist_id, date(day.year, 1, 1).isoformat(), day.isoformat())):
+                f"WHERE therapist_id = ? AND before_date BETWEEN ? AND ? AND {seen}",
+                (therapist_id, start, before, therapist_id, before)):
             key = (patient, TherapyBucket(bucket))
             totals[key] = totals.get(key, Decimal(0)) + _dollars(cents)
         for patient, discipline, cents in self._db.execute(
                 "SELECT patient, discipline, SUM(allowed_cents) FROM claim_lines WHERE "
                 "therapist_id = ? AND medicare = 1 AND date_of_service >= ? AND "
-                "date_of_service < ? AND allowed_cents IS NOT NULL GROUP BY patient, "
-                "discipline", (therapist_id, date(day.year, 1, 1).isoformat(),
-                               day.isoformat())):
+                f"date_of_service < ? AND allowed_cents IS NOT NULL AND {seen} "
+                "GROUP BY patient, discipline", (therapist_id, start, before, therapist_id,
+                                                 before)):
             key = (patient, therapy_bucket(Discipline(discipline)))
             totals[key] = totals.get(key, Decimal(0)) + _dollars(cents)
         return totals

@@ -210,7 +210,7 @@ def test_what_is_not_a_clinic_file_is_refused_by_name(capsys, tmp_path, kind, sa
 @pytest.mark.parametrize(("argv", "says"), [
     (("summary", "--date", "2026-03-02", "--from", "2026-03-01"), "not allowed with"),
     (("summary", "--to", "2026-03-02"), "--to goes with --from"),
-    (("summary", "--from", "2026-03-05", "--to", "2026-03-01"), "is before --from"),
+    (("summary", "--from", "2026-03-05", "--to", "2026-03-01"), "is after --to 2026-03-01"),
     (("summary", "--from", "2025-01-01", "--to", "2026-03-01"), "a range is at most 366"),
     (("export", "--template", "generic"), "--template goes with --kind charges"),
     (("export", "--kind", "charges", "--template", "../x"), "is not a template name"),

@@ -100,7 +100,7 @@ def test_the_week_as_text(capsys, tmp_path, clock, settings):
 
 def test_a_range_the_wrong_way_round_or_too_long_is_refused(capsys, tmp_path):
     status, _, err = run(capsys, tmp_path, "--from", "2026-03-08", "--to", "2026-03-02")
-    assert status == 2 and "--to 2026-03-02 is before --from 2026-03-08" in err
+    assert status == 2 and "--from 2026-03-08 is after --to 2026-03-02" in err
     status, _, err = run(capsys, tmp_path, "--from", "2025-01-01", "--to", "2026-01-02")
     assert status == 2 and "367 days: a range is at most 366 days" in err
     status, _, err = run(capsys, tmp_path, "--to", "2026-03-02")

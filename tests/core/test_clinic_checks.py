@@ -47,16 +47,15 @@ def visit(patient, *spans, payer=MEDICARE, discipline=Discipline.PT, day=DAY,
     return session, segments
 
 
-def record(key, name, *sessions, entity="Acme Therapy", discipline=Discipline.PT, now=NOW,
-           rows=None, elsewhere=None, before=None):
+def record(key, name, *sessions, entity="Acme Therapy", now=NOW, rows=None, elsewhere=None,
+           before=None):
     """A therapist's record; its rows are its own folder's bill of each date."""
     if rows is None:
         days = sorted({s.date_of_service for s, _ in sessions})
         rows = [row for day in days for row in bill_day(
             [pair for pair in sessions if pair[0].date_of_service == day], now, CATALOG).rows]
-    return TherapistRecord(therapist=key, name=name, npi="", billing_entity=entity,
-                           discipline=discipline, sessions=sessions, rows=rows,
-                           elsewhere=elsewhere or {}, before=before or {})
+    return TherapistRecord(therapist=key, name=name, billing_entity=entity, sessions=sessions,
+                           rows=rows, elsewhere=elsewhere or {}, before=before or {})
 
 
 def checks(*records, first=DAY, last=DAY, now=NOW):

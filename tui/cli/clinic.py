@@ -16,8 +16,8 @@ from typing import TextIO
 from core.text import plural
 from storage.clinic.reading import ClinicFile
 from storage.folder import resolve_data_dir
-from tui.cli.data import say
 from tui.cli.main import EXIT_OK, UsageError
+from tui.cli.output import printable_lines, say
 
 
 def run_merge(args: argparse.Namespace) -> int:
@@ -26,8 +26,6 @@ def run_merge(args: argparse.Namespace) -> int:
     from storage.reports import left_open_text
     from tui.cli.args import system_clock
 
-    if args.first and args.last and args.first > args.last:
-        raise UsageError(f"--from {args.first} is after --to {args.last}")
     if args.out == "-":
         raise UsageError("--out needs a file name: a SQLite database cannot go to standard "
                          "output")
@@ -58,15 +56,11 @@ def run_summary(args: argparse.Namespace) -> int:
         clinic_range_json,
         clinic_range_text,
     )
-    from tui.cli.data import printable_lines
-    from tui.cli.summary_range import checked_range
 
-    if args.last is not None and args.first is None:
-        raise UsageError("--to goes with --from: give the first day too")
-    if args.date is not None and args.first is not None:
-        raise UsageError("give --date or --from/--to, not both")
     with ClinicFile.open(Path(args.db).expanduser()) as clinic:
         if args.first is not None:
+            from tui.cli.summary_range import checked_range
+
             first, last = checked_range(args.first, args.last)
             _within_the_merge(clinic, first, last)
             view = clinic_range(clinic, first, last)
@@ -105,18 +99,10 @@ def run_export(args: argparse.Namespace) -> int:
     therapist's; to a file (as export --out writes one) or standard output, whole or not at
     all."""
     from storage.clinic.exports import write_charges, write_lines
-    from storage.exports import check_out, write_out, write_stream
-    from tui.cli.data import charge_template
+    from storage.exports import write_out, write_stream
+    from tui.cli.data import export_target
 
-    if args.first and args.last and args.first > args.last:
-        raise UsageError(f"--from {args.first} is after --to {args.last}")
-    if args.template is not None and args.kind != "charges":
-        raise UsageError("--template goes with --kind charges")
-    data_dir = resolve_data_dir(args.data_dir)
-    template = charge_template(data_dir, args.template) if args.kind == "charges" else None
-    out = None if args.out in (None, "-") else Path(args.out).expanduser()
-    if out is not None:
-        check_out(out, data_dir, force=args.force)
+    data_dir, template, out = export_target(args)
     with ClinicFile.open(Path(args.db).expanduser()) as clinic:
 
         def produce(stream: TextIO) -> int:

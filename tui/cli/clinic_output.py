@@ -69,6 +69,8 @@ def clinic_day_text(view: ClinicDay) -> str:
              f"{dollars(sum((s.amount for s in summaries), start=Decimal(0)))}"]
     rows += [f"  {t.code:<8} {t.minutes:>5} min  x{t.units:<3} {dollars(t.amount):>11}"
              for t in view.code_totals]
+    rows += ["(The patients' progress-report, plan-of-care and authorization clocks are in "
+             "each therapist's own summary.)"]
     return "\n".join([*rows, "", *_checks_text(view.checks)])
 
 

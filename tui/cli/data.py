@@ -27,22 +27,14 @@ from tui.cli.output import (
     check_text,
     patient_json,
     patient_text,
+    printable_lines,
+    say,
     summary_json,
     summary_text,
 )
 
 if TYPE_CHECKING:
     from core.formats.charges import ChargeTemplate
-
-
-def printable_lines(text: str) -> str:
-    """Lines of text with what data they hold escaped, line by line (a line break is ours)."""
-    return "\n".join(printable(line) for line in text.split("\n"))
-
-
-def say(text: str) -> None:
-    """A line on stderr: what was done, what to look at (stdout holds the data)."""
-    print(f"tabletime: {printable(text)}", file=sys.stderr)
 
 
 def report_notices(repo: Repository) -> None:
@@ -63,7 +55,7 @@ def run_export(args: argparse.Namespace) -> int:
     it; standard output too gets the export only once it is complete."""
     from storage.charges import write_charges
     from storage.errors import IncompleteExport
-    from storage.exports import check_out, named_files, require_whole, write_out, write_stream
+    from storage.exports import named_files, require_whole, write_out, write_stream
     from storage.reports import (
         left_open,
         left_open_text,
@@ -72,15 +64,7 @@ def run_export(args: argparse.Namespace) -> int:
         write_sessions,
     )
 
-    if args.first and args.last and args.first > args.last:
-        raise UsageError(f"--from {args.first} is after --to {args.last}")
-    if args.template is not None and args.kind != "charges":
-        raise UsageError("--template goes with --kind charges")
-    data_dir = resolve_data_dir(args.data_dir)
-    template = charge_template(data_dir, args.template) if args.kind == "charges" else None
-    out = None if args.out in (None, "-") else Path(args.out).expanduser()
-    if out is not None:
-        check_out(out, data_dir, force=args.force)  # before the work, not after it
+    data_dir, template, out = export_target(args)
     lacks: dict[str, str] = {}
     with Repository.open(data_dir, system_clock, read_only=True) as repo:
         now = system_clock()
@@ -117,6 +101,22 @@ def run_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def export_target(args: argparse.Namespace) -> tuple[Path, ChargeTemplate | None, Path | None]:
+    """What an export checks before any work (a therapist's or the clinic's): the data
+    folder, the charge template (--kind charges) and the file to write (None: standard
+    output), refused before anything is read."""
+    from storage.exports import check_out
+
+    if args.template is not None and args.kind != "charges":
+        raise UsageError("--template goes with --kind charges")
+    data_dir = resolve_data_dir(args.data_dir)
+    template = charge_template(data_dir, args.template) if args.kind == "charges" else None
+    out = None if args.out in (None, "-") else Path(args.out).expanduser()
+    if out is not None:
+        check_out(out, data_dir, force=args.force)
+    return data_dir, template, out
+
+
 def charge_template(data_dir: Path, name: str | None) -> ChargeTemplate:
     """The template asked for (generic by default), checked before anything is read or
     written; one of the data folder's templates/ is named, as it takes the shipped one's place."""
@@ -134,8 +134,6 @@ def charge_template(data_dir: Path, name: str | None) -> ChargeTemplate:
 
 
 def run_summary(args: argparse.Namespace) -> int:
-    if args.last is not None and args.first is None:
-        raise UsageError("--to goes with --from: give the first day too")
     if args.first is not None:
         from tui.cli.summary_range import run_summary_range
 

@@ -403,6 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args: argparse.Namespace | None = None
     try:
         args = parser.parse_args(argv)
+        _check_range(args)
         if sys.stdout is None and _prints(args):
             raise UsageError("standard output is closed: there is nowhere to print to"
                              + (" (give --out FILE)" if args.command == "export" else ""))
@@ -434,6 +435,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         folder = _data_dir_or_none(args) if _writes(args) else None
         print(printable(crash_message(folder, error)), file=sys.stderr)
         return EXIT_ERROR
+
+
+def _check_range(args: argparse.Namespace) -> None:
+    """Every command's --from and --to: in order, and --to without --from only where a
+    range may start at the first day (an export, a merge), not a summary (a week from)."""
+    first, last = getattr(args, "first", None), getattr(args, "last", None)
+    if first is not None and last is not None and first > last:
+        raise UsageError(f"--from {first} is after --to {last}")
+    summary = "summary" in (args.command, getattr(args, "action", None))
+    if summary and last is not None and first is None:
+        raise UsageError("--to goes with --from: give the first day too")
 
 
 def _end_now(status: int) -> None:

@@ -4,13 +4,14 @@ neither storage nor pydantic at run time, so that `tabletime units` starts fast.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from core.billing.modifiers import describe, units_words
 from core.billing.productivity import Productivity, productivity_words
 from core.formats.money import cents, dollars
 from core.place import OFFICE, mode_value
-from core.text import plural
+from core.text import plural, printable
 
 if TYPE_CHECKING:
     from core.billing.session import SessionBill
@@ -18,6 +19,16 @@ if TYPE_CHECKING:
     from storage.check import CheckReport
     from storage.views import PatientView
 
+
+
+def printable_lines(text: str) -> str:
+    """Lines of text with what data they hold escaped, line by line (a line break is ours)."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
+def say(text: str) -> None:
+    """A line on stderr: what was done, what to look at (stdout holds the data)."""
+    print(f"tabletime: {printable(text)}", file=sys.stderr)
 
 def summary_json(summary: DaySummary) -> dict[str, Any]:
     return {

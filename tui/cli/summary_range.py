@@ -12,9 +12,9 @@ from storage.folder import resolve_data_dir
 from storage.repository import Repository
 from storage.views import range_view
 from tui.cli.args import system_clock
-from tui.cli.data import printable_lines, report_notices, skipped_json
+from tui.cli.data import report_notices, skipped_json
 from tui.cli.main import EXIT_OK, UsageError
-from tui.cli.output import range_json, range_text
+from tui.cli.output import printable_lines, range_json, range_text
 
 WEEK = 7
 MAX_DAYS = 366
@@ -25,8 +25,6 @@ billed once); longer is an export's job."""
 def checked_range(first: date, last: date | None) -> tuple[date, date]:
     """--from and --to as a range: a week from --from without --to, at most a year."""
     last = last or min(first + timedelta(days=WEEK - 1), date(LATEST_YEAR, 12, 31))
-    if last < first:
-        raise UsageError(f"--to {last} is before --from {first}")
     days = (last - first).days + 1
     if days > MAX_DAYS:
         raise UsageError(f"{first} to {last} is {days} days: a range is at most {MAX_DAYS} "
