@@ -25,7 +25,7 @@ from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
-from core.billing.day import ClaimRow, bill_day
+from core.billing.day import ClaimRow, day_groups
 from core.billing.minutes import code_minutes
 from core.billing.modifiers import KX_THRESHOLDS, TherapyBucket, describe, therapy_bucket
 from core.billing.units import unit_range, units_for_minutes
@@ -112,6 +112,10 @@ class _Visit:
 
     def session_ids(self) -> tuple[UUID, ...]:
         return tuple(s.id for s, _ in self.sessions)
+
+    def closed(self) -> list[SessionData]:
+        """The sessions the claim rows bill (an open one is not billed yet)."""
+        return [(s, segments) for s, segments in self.sessions if not s.is_open]
 
     def timed_units(self, catalog: Catalog) -> int:
         return sum(row.units for row in self.rows if catalog.is_timed(row.code))
@@ -316,15 +320,19 @@ def pooling(seen: _Date) -> list[ClinicCheck]:
     for visits in entities.values():
         if len(visits) < 2 or _co_treated(visits, seen.now):
             continue  # pooling co-treated time would count it twice: co_treatment says how
-        pooled = bill_day([s for v in visits for s in v.sessions], seen.now, seen.catalog)
-        own = {v.record.therapist: bill_day(v.sessions, seen.now, seen.catalog).groups
-               for v in visits}
-        for group in pooled.groups:
-            parts = [(v, g) for v in visits for g in own[v.record.therapist]
+        for group in day_groups([s for v in visits for s in v.closed()], seen.now,
+                                seen.catalog):
+            billing = [v for v in visits if any(
+                (s.discipline, s.payer.name) == (group.discipline, group.payer)
+                for s, _ in v.closed())]
+            one_by_one = sum(r.units for v in billing for r in v.rows
+                             if (r.discipline, r.payer) == (group.discipline, group.payer)
+                             and seen.catalog.is_timed(r.code))
+            if len(billing) < 2 or one_by_one == group.timed_units:
+                continue  # the common case, told from the claim rows without billing again
+            parts = [(v, g) for v in billing
+                     for g in day_groups(v.closed(), seen.now, seen.catalog)
                      if (g.discipline, g.payer) == (group.discipline, group.payer)]
-            one_by_one = sum(g.timed_units for _, g in parts)
-            if len(parts) < 2 or one_by_one == group.timed_units:
-                continue
             entity = visits[0].record.billing_entity.strip() or "the clinic"
             each = ", ".join(f"{v.name} {g.timed_minutes} min, "
                              f"{plural(g.timed_units, 'timed unit')}" for v, g in parts)

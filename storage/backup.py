@@ -28,7 +28,7 @@ import shutil
 import stat
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -48,7 +48,14 @@ from storage.atomic import (
     write_atomic,
 )
 from storage.document_storage import MAX_FILE_BYTES
-from storage.documents import DayDocument, DocumentError, document_kind, upgrade, validate
+from storage.documents import (
+    DayDocument,
+    Document,
+    DocumentError,
+    document_kind,
+    upgrade,
+    validate,
+)
 from storage.errors import BadPath, DataFolderLocked, SettingsError, disk_problem
 from storage.folder import RESTORE_MARK, WriterLock, interrupted_restores, refuse_non_folder
 from storage.journal import folded, journal_path
@@ -193,32 +200,44 @@ def members(path: Path) -> Iterator[tuple[str, bytes]]:
 
 
 class Verified(NamedTuple):
-    """An archive found sound: how many day files, and each member's checksum."""
+    """An archive found sound: how many day files, each member's checksum, the manifest's."""
 
     days: int
     sums: dict[str, str]
+    manifest_sha256: str
 
 
-def verify_backup(path: Path) -> Verified:
+Received = Callable[[str, Document | None], None]
+"""A member found valid, as it is read: its name and the document it is (None for the
+settings and a template), for a reader that needs it once (a clinic merge)."""
+
+
+def verify_backup(path: Path, received: Received | None = None) -> Verified:
     """Check an archive without writing anything: only the names a backup writes, regular
     files, each matching the manifest's checksum, each day file valid, the settings valid as
-    the app reads them. BadPath names the first problem."""
+    the app reads them. BadPath names the first problem (`received` may have had members
+    before it: whoever reads them must drop them then)."""
     sums: dict[str, str] = {}
     manifest: Any = None
+    manifest_sha256 = ""
     for name, content in members(path):
         if name == MANIFEST:
-            manifest = _manifest(path, content)
+            manifest = read_manifest(path, content)
+            manifest_sha256 = hashlib.sha256(content).hexdigest()
             continue
         try:
-            _check_member(name, content, f"the backup's {name}")
+            document = _check_member(name, content, f"the backup's {name}")
         except DocumentError as error:
             raise BadPath(f"the backup's {name} is not a valid file of its kind: "
                           f"{error}") from None
         except SettingsError as error:
             raise BadPath(str(error)) from None
         sums[name] = hashlib.sha256(content).hexdigest()  # a file added again: the later one
+        if received is not None:
+            received(name, document)
     _check_manifest(path, manifest, sums)
-    return Verified(sum(1 for name in sums if layout.day_of_name(name) is not None), sums)
+    return Verified(sum(1 for name in sums if layout.day_of_name(name) is not None), sums,
+                    manifest_sha256)
 
 
 def _check_manifest(path: Path, manifest: dict[str, Any] | None, sums: dict[str, str]) -> None:
@@ -238,7 +257,7 @@ def _check_manifest(path: Path, manifest: dict[str, Any] | None, sums: dict[str,
             raise BadPath(f"{printable(str(path))}: {name} is damaged (its checksum differs)")
 
 
-def _manifest(path: Path, content: bytes) -> dict[str, Any]:
+def read_manifest(path: Path, content: bytes) -> dict[str, Any]:
     try:
         manifest = json.loads(content)
     except (ValueError, RecursionError):  # not JSON, not UTF-8, nested beyond reason
@@ -254,25 +273,27 @@ def _allowed(name: str) -> bool:
             or layout.day_of_name(name) is not None or layout.template_name(name) is not None)
 
 
-def _check_member(name: str, content: bytes, where: str) -> None:
-    """SettingsError or DocumentError unless `content` is what the app reads back at `name`
-    (`where`: how a settings error names the file)."""
+def _check_member(name: str, content: bytes, where: str) -> Document | None:
+    """The document `content` is (None for the settings and a template); SettingsError or
+    DocumentError unless it is what the app reads back at `name` (`where`: how a settings
+    error names the file)."""
     if name == SETTINGS_NAME:
         parse_settings(content, where)
     elif layout.template_name(name) is not None:
         _check_template(content)
     else:
-        _check_document(name, content)
+        return _check_document(name, content)
+    return None
 
 
-def _check_document(name: str, content: bytes) -> None:
+def _check_document(name: str, content: bytes) -> Document:
     """DocumentError unless `content` is what the app reads back at `name` (the same limits:
     valid JSON of the file's kind, a schema this Tabletime wrote, at most MAX_FILE_BYTES)."""
     if len(content) > MAX_FILE_BYTES:
         raise DocumentError(f"it is {len(content):,} bytes, more than any Tabletime file")
     kind, context = document_kind(Path("/"), Path("/") / name)
     try:
-        validate(upgrade(orjson.loads(content)), kind, context)
+        return validate(upgrade(orjson.loads(content)), kind, context)
     except orjson.JSONDecodeError as error:
         raise DocumentError(f"not valid JSON: {error}") from None
 

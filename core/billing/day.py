@@ -154,8 +154,7 @@ def bill_day(sessions: Sequence[SessionData], now: datetime, catalog: Catalog,
     """The billing of a day's sessions (taken `in_day_order`), with the checks that come from
     billing itself (KX, Medicare status, NCCI edits); the biller's other checks are
     `summarize_day`'s."""
-    ordered = in_day_order(sessions)
-    bills = {s.id: bill_recorded(s, segs, now, catalog) for s, segs in ordered}
+    ordered, bills = _bills(sessions, now, catalog)
     billings = {session_id: bill.billing for session_id, bill in bills.items()}
     groups, rows, kx = _billed(ordered, bills, now, catalog, year_to_date)
     amounts: dict[UUID, Decimal | None] = {}
@@ -170,6 +169,20 @@ def bill_day(sessions: Sequence[SessionData], now: datetime, catalog: Catalog,
     return DayBilling(billings=billings, groups=tuple(groups), rows=tuple(rows),
                       amounts=amounts, units=units, ordered=tuple(ordered), catalog=catalog,
                       kx=tuple(kx))
+
+
+def day_groups(sessions: Sequence[SessionData], now: datetime, catalog: Catalog
+               ) -> list[Group]:
+    """A day's groups (one patient's sessions of a discipline and payer, pooled) without
+    their prices: what a clinic's pooling check compares, at a third of `bill_day`'s cost."""
+    return _groups(*_bills(sessions, now, catalog), now, catalog)
+
+
+def _bills(sessions: Sequence[SessionData], now: datetime, catalog: Catalog
+           ) -> tuple[list[SessionData], dict[UUID, SessionBill]]:
+    """The sessions `in_day_order`, each billed on its own."""
+    ordered = in_day_order(sessions)
+    return ordered, {s.id: bill_recorded(s, segs, now, catalog) for s, segs in ordered}
 
 
 def _billed(ordered: Sequence[SessionData], bills: Mapping[UUID, SessionBill],

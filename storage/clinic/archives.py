@@ -1,45 +1,44 @@
-"""The therapists' backups as a merge reads them: each verified as `restore` verifies it,
-whose it is and when it was written, one per therapist (the newest), and each read in memory
-as a data folder (storage/reading.FolderReader) that the claim-line export bills."""
+"""The therapists' backups as a merge reads them: whose each is and when it was written
+(its manifest and settings), one per therapist (the newest), then each verified as `restore`
+verifies it and read in the same pass, in memory, as a data folder
+(storage/reading.FolderReader) that the claim-line export bills."""
 
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple
 from uuid import UUID
 
-import orjson
-
 from core.billing.day import YearToDate, day_claim_rows, medicare_amounts
+from core.care.patients import UsedElsewhere
 from core.models import Segment
 from core.session import Session, SessionData, in_day_order
 from core.settings import Settings
 from core.text import printable
 from storage import layout
-from storage.backup import MANIFEST, members, verify_backup
-from storage.documents import DayDocument, Document, PatientsDocument, upgrade, validate
-from storage.errors import BadPath
+from storage.backup import MANIFEST, Received, members, read_manifest, verify_backup
+from storage.documents import DayDocument, Document, PatientsDocument
+from storage.errors import BadPath, SettingsError
 from storage.reading import MissingSessions, SkippedFile
 from storage.settings_file import parse_settings
 
-D = TypeVar("D", bound=Document)
-
 
 class Archive(NamedTuple):
-    """A verified backup: its members' checksums, its manifest's, when it was written and
-    the settings of the therapist it belongs to (with settings.toml as written)."""
+    """A backup as a merge first reads it: whose it is (the settings, with settings.toml
+    as written), when it was written and its manifest's checksum (which names every
+    member's). Its other members are verified as it is merged (`read_archive`)."""
 
     path: Path
-    sums: dict[str, str]
     manifest_sha256: str
     created: datetime
     settings: Settings
     settings_toml: str
+    days: frozenset[date]
+    """The dates of its day files, by their names."""
 
     @property
     def identity(self) -> str:
@@ -53,46 +52,47 @@ class Archive(NamedTuple):
 
 
 def open_archive(path: Path) -> Archive:
-    """Verify an archive as `restore` does (BadPath with restore's message), and read what
-    says whose it is and when it was written."""
-    verified = verify_backup(path)
-    manifest, members = _read(path, verified.sums, {layout.SETTINGS_NAME})
+    """Whose backup it is and when it was written, from its manifest and settings, each
+    refused in restore's words (BadPath); the rest is checked by `read_archive`."""
     where = printable(str(path))
-    if layout.SETTINGS_NAME not in members:
+    manifest = settings_toml = None
+    days = set()
+    for name, content in members(path):
+        if name == MANIFEST:
+            manifest = content
+        elif name == layout.SETTINGS_NAME:
+            settings_toml = content
+        elif (day := layout.day_of_name(name)) is not None:
+            days.add(day)
+    if manifest is None:
+        raise BadPath(f"{where} is not a Tabletime backup (no manifest)")
+    created = read_manifest(path, manifest).get("created")
+    if settings_toml is None:
         raise BadPath(f"{where} holds no settings: whose sessions they are is unknown")
-    settings = parse_settings(members[layout.SETTINGS_NAME], "the backup's settings.toml")
+    try:
+        settings = parse_settings(settings_toml, "the backup's settings.toml")
+    except SettingsError as error:
+        raise BadPath(str(error)) from None
     if not (settings.therapist.strip() or settings.npi):
         raise BadPath(f"{where}: its settings name no therapist (no name, no NPI): set them "
                       "in that therapist's Settings and back up again")
-    created = json.loads(manifest).get("created")
     try:
         when = datetime.fromisoformat(created) if isinstance(created, str) else None
     except ValueError:
         when = None
     if when is None or when.tzinfo is None:
         raise BadPath(f"{where}: its manifest does not say when it was written")
-    return Archive(path, verified.sums, hashlib.sha256(manifest).hexdigest(), when, settings,
-                   members[layout.SETTINGS_NAME].decode("utf-8"))
+    return Archive(path, hashlib.sha256(manifest).hexdigest(), when, settings,
+                   settings_toml.decode("utf-8"), frozenset(days))
 
 
-def _read(path: Path, sums: dict[str, str], wanted: Callable[[str], bool] | set[str]
-          ) -> tuple[bytes, dict[str, bytes]]:
-    """The manifest and the members `wanted`, each as it was verified (BadPath when the
-    archive changed since: nothing is built from a file that was not checked)."""
-    manifest = b""
-    seen: dict[str, str] = {}
-    kept: dict[str, bytes] = {}
-    for name, content in members(path):
-        if name == MANIFEST:
-            manifest = content
-            continue
-        seen[name] = hashlib.sha256(content).hexdigest()
-        if name in wanted if isinstance(wanted, set) else wanted(name):
-            kept[name] = content
-    if seen != sums:
-        raise BadPath(f"{printable(str(path))} changed while it was being merged: nothing "
-                      "was written")
-    return manifest, kept
+def check_archive(archive: Archive, received: Received | None = None) -> None:
+    """Verify the whole archive exactly as `restore` does (BadPath in its words), and that it
+    is the one `open_archive` read (not replaced meanwhile)."""
+    verified = verify_backup(archive.path, received)
+    if verified.manifest_sha256 != archive.manifest_sha256:
+        raise BadPath(f"{printable(str(archive.path))} changed while it was being merged: "
+                      "nothing was written")
 
 
 def chosen(archives: Sequence[Archive]) -> tuple[list[Archive], list[tuple[Archive, Archive]]]:
@@ -120,39 +120,24 @@ def chosen(archives: Sequence[Archive]) -> tuple[list[Archive], list[tuple[Archi
 
 class ArchiveFolder:
     """A therapist's archive read as a data folder (storage/reading.FolderReader), in memory:
-    what the claim lines of an export read. Each day file is parsed once, when first read."""
+    what the claim lines of an export read. Built by `read_archive`, which verifies each day
+    file and keeps only its sessions and segments (not its audit trail)."""
 
-    def __init__(self, archive: Archive, now: datetime) -> None:
+    def __init__(self, archive: Archive, now: datetime, days: dict[date, list[SessionData]],
+                 elsewhere: list[UsedElsewhere]) -> None:
         self.settings = archive.settings
         self.catalog = archive.settings.catalog()
         self.zone = archive.settings.zone
         self._now = now
-        _, members = _read(archive.path, archive.sums, _kept_member)
-        self._raw = {day: content for name, content in members.items()
-                     if (day := layout.day_of_name(name)) is not None}
-        self._parsed: dict[date, list[SessionData]] = {}
-        patients = members.get(layout.PATIENTS_NAME)
-        self._elsewhere = [] if patients is None else list(_document(
-            patients, PatientsDocument, {}).elsewhere.values())
+        self._days = days
+        self._elsewhere = elsewhere
 
     def days(self, first: date | None = None, last: date | None = None) -> list[date]:
-        return sorted(day for day in self._raw
+        return sorted(day for day in self._days
                       if (first is None or day >= first) and (last is None or day <= last))
 
     def day_sessions(self, day: date, *, keep: bool = True) -> list[SessionData]:
-        found = self._parsed.get(day)
-        if found is None:
-            document = _document(self._raw[day], DayDocument, {"day": day})
-            by_session: dict[UUID, list[Segment]] = {}
-            for segment in sorted(document.segments.values(), key=lambda s: s.start):
-                by_session.setdefault(segment.session_id, []).append(segment)
-            found = in_day_order((s, by_session.get(s.id, []))
-                                 for s in document.sessions.values())
-        if keep:
-            self._parsed[day] = found
-        else:
-            self._parsed.pop(day, None)
-        return found
+        return self._days[day]  # all in memory already: `keep` changes nothing
 
     def year_to_date(self, day: date) -> YearToDate:
         """As the folder's index counts it: what other providers billed (as entered) and
@@ -187,12 +172,21 @@ class ArchiveFolder:
         return []  # an archive has no index to remember lost sessions
 
 
-def _kept_member(name: str) -> bool:
-    return name == layout.PATIENTS_NAME or layout.day_of_name(name) is not None
+def read_archive(archive: Archive, now: datetime) -> ArchiveFolder:
+    """The archive verified as `restore` verifies it and read in the same pass: each day
+    file's sessions with their segments, what the patients file says was used elsewhere."""
+    days: dict[date, list[SessionData]] = {}
+    elsewhere: list[UsedElsewhere] = []
 
+    def received(name: str, document: Document | None) -> None:
+        if isinstance(document, DayDocument) and (day := layout.day_of_name(name)):
+            by_session: dict[UUID, list[Segment]] = {}
+            for segment in sorted(document.segments.values(), key=lambda s: s.start):
+                by_session.setdefault(segment.session_id, []).append(segment)
+            days[day] = in_day_order((s, by_session.get(s.id, []))
+                                     for s in document.sessions.values())
+        elif isinstance(document, PatientsDocument):
+            elsewhere.extend(document.elsewhere.values())
 
-def _document(content: bytes, kind: type[D], context: dict[str, Any]) -> D:
-    """A member as the app reads it (verified already: this cannot fail but for a bug)."""
-    document = validate(upgrade(orjson.loads(content)), kind, context)
-    assert isinstance(document, kind)
-    return document
+    check_archive(archive, received)
+    return ArchiveFolder(archive, now, days, elsewhere)

@@ -26,13 +26,22 @@ from core.session import Session
 from core.settings import Settings
 from core.text import printable
 from storage import layout
-from storage.clinic.archives import Archive, ArchiveFolder, chosen, open_archive
+from storage.clinic.archives import (
+    Archive,
+    ArchiveFolder,
+    check_archive,
+    chosen,
+    open_archive,
+    read_archive,
+)
 from storage.clinic.reading import SCHEMA_VERSION, ClinicFile
 from storage.errors import BadPath
 from storage.exports import check_out, write_built
 from storage.reports import claim_rows
 
 SCHEMA = Path(__file__).parent / "schema.sql"
+INDEXES = "-- What a biller asks of the file"
+"""Where the schema's indexes begin: created after the rows."""
 
 
 @dataclass
@@ -73,6 +82,8 @@ def merge(paths: Sequence[Path], out: Path, data_dir: Path, now: datetime, *,
     archives = [open_archive(path) for path in paths]  # every one checked before any work
     winners, left_out = chosen(archives)
     _one_zone(winners)
+    for older, _ in left_out:
+        check_archive(older)  # left out, yet refused if damaged, as restore would
     merged = Merged(left_out=left_out)
 
     def build(path: Path) -> int:
@@ -102,12 +113,14 @@ def _build(path: Path, archives: Sequence[Archive], winners: Sequence[Archive], 
     try:
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
-        db.executescript(SCHEMA.read_text(encoding="utf-8"))
+        tables, indexes = SCHEMA.read_text(encoding="utf-8").split(INDEXES)
+        db.executescript(tables)
         ids = {archive.identity: number for number, archive in enumerate(winners, start=1)}
         owners: dict[UUID, Path] = {}
         starts = _year_starts(winners, first, last)
         records = [_add_therapist(db, ids[archive.identity], archive, now, first, last, starts,
                                   owners, merged) for archive in winners]
+        db.executescript(INDEXES + indexes)
         merged.checks = _add_checks(db, records, [a.settings for a in winners], now)
         db.executemany("INSERT INTO meta VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             (str(a.path.resolve()), a.manifest_sha256, a.created.isoformat(), ids[a.identity],
@@ -130,7 +143,7 @@ def _add_therapist(db: sqlite3.Connection, number: int, archive: Archive, now: d
                (number, archive.identity, s.therapist, s.credentials, s.discipline.value,
                 s.role.value, s.npi, s.provider_code, s.billing_entity, s.timezone,
                 archive.settings_toml))
-    folder = ArchiveFolder(archive, now)
+    folder = read_archive(archive, now)  # verified as restore verifies it
     sessions = segments = 0
     still_open = []
     for day in folder.days(first, last):
@@ -174,9 +187,8 @@ def _year_starts(winners: Sequence[Archive], first: date | None, last: date | No
     """The first day of each year the merge holds (any therapist's), or --from in its year:
     where each therapist's year so far is counted, also a therapist without a session in
     the range (their amounts before it still count towards the clinic's KX)."""
-    years = {day.year for archive in winners for name in archive.sums
-             if (day := layout.day_of_name(name)) is not None
-             and (first is None or day >= first) and (last is None or day <= last)}
+    years = {day.year for archive in winners for day in archive.days
+             if (first is None or day >= first) and (last is None or day <= last)}
     return [max(first or date.min, date(year, 1, 1)) for year in sorted(years)]
 
 
@@ -206,7 +218,7 @@ def _add_checks(db: sqlite3.Connection, records: Sequence[TherapistRecord],
         return 0
     catalog = default_catalog().with_custom(
         {entry.code: entry for one in settings for entry in one.custom_codes}.values())
-    built = ClinicFile(db, "the clinic file being built")
+    built = ClinicFile(db, "the clinic file being built", built_here=True)
     days = built.days(None, None)
     checks = []
     for month in sorted({(day.year, day.month) for day in days}):

@@ -137,7 +137,8 @@ CREATE TABLE clinic_checks (
     source TEXT NOT NULL                -- the rule's source (CMS manual, billing-spec ...)
 );
 
--- What a biller asks of the file: a date, a range, a patient's date.
+-- What a biller asks of the file: a date, a range, a patient's date. (The merge creates
+-- these once the rows are in: faster than keeping them up to date row by row.)
 CREATE INDEX sessions_by_date ON sessions (date_of_service, therapist_id);
 CREATE INDEX sessions_by_patient ON sessions (patient, date_of_service);
 CREATE INDEX segments_by_session ON segments (session_id);

@@ -410,9 +410,9 @@ def test_an_archive_naming_no_therapist_is_refused(tmp_path):
 
 
 def archive_of(identity: str, created: int, checksum: int) -> Archive:
-    return Archive(Path(f"/b/{checksum}"), {}, f"{checksum:064x}",
+    return Archive(Path(f"/b/{checksum}"), f"{checksum:064x}",
                    datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=created),
-                   Settings(therapist=identity), "")
+                   Settings(therapist=identity), "", frozenset())
 
 
 @given(st.lists(st.tuples(st.sampled_from("ABC"), st.integers(0, 10**6)), max_size=8,
