@@ -4,6 +4,8 @@ nine before it with the prefix 80840 (CMS, "Requirements for NPI check digit", N
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 NPI_PREFIX = "80840"
 
 
@@ -20,6 +22,7 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+@lru_cache(maxsize=64)  # every session is stamped with one of a few: read back by the thousand
 def npi(text: str) -> str:
     """A typed NPI (outer blanks dropped) -> the NPI, or ValueError saying what is wrong with
     it, without echoing more than the digits count. Empty stays empty (an NPI is optional)."""

@@ -1,6 +1,7 @@
 """The clinic database built from the chosen archives: every therapist, session, segment and
 claim line (each therapist billed as `export --kind lines` bills their folder), the year so far
-before the range, and which archives; written as `export --out` writes a file."""
+before the range, the clinic checks and which archives; placed as `export --out` places a
+file."""
 
 from __future__ import annotations
 
@@ -224,7 +225,8 @@ def _add_checks(db: sqlite3.Connection, records: Sequence[TherapistRecord],
     for month in sorted({(day.year, day.month) for day in days}):
         start, end = date(*month, 1), date(*month, monthrange(*month)[1])
         month_records = [replace(record, sessions=[
-            found for day in built.sessions(int(record.therapist), start, end).values()
+            found for day in built.sessions(int(record.therapist), start, end,
+                                            shared=True).values()
             for found in day]) for record in records]
         checks += date_checks(month_records, start, end, now, catalog, zone=settings[0].zone)
     if days:

@@ -165,24 +165,34 @@ class ClinicFile:
             (first or last, low, high))]
 
     @_checked("a session")
-    def sessions(self, therapist_id: int, first: date, last: date
+    def sessions(self, therapist_id: int, first: date, last: date, *, shared: bool = False
                  ) -> dict[date, list[SessionData]]:
-        """One therapist's sessions of the dates, each with its segments, in day order."""
+        """One therapist's sessions of the dates, each with its segments, in day order;
+        `shared`: only on the patients' dates another therapist has too (all the clinic
+        checks of a date compare)."""
+        between = (first.isoformat(), last.isoformat())
+        wanted = None if not shared else set(self._db.execute(
+            "SELECT date_of_service, patient FROM sessions WHERE date_of_service BETWEEN ? "
+            "AND ? GROUP BY date_of_service, patient HAVING COUNT(DISTINCT therapist_id) > 1",
+            between))
         segments: dict[str, list[Segment]] = {}
-        for row in self._db.execute(
-                "SELECT g.segment_id, g.session_id, g.code, g.started_at, g.ended_at, "
-                "g.furnished_by, g.note FROM segments g JOIN sessions s USING (session_id) "
-                "WHERE s.therapist_id = ? AND s.date_of_service BETWEEN ? AND ? "
-                "ORDER BY g.started_at", (therapist_id, first.isoformat(), last.isoformat())):
-            segments.setdefault(row[1], []).append(self._segment(row))
+        for day, patient, *row in self._db.execute(
+                "SELECT s.date_of_service, s.patient, g.segment_id, g.session_id, g.code, "
+                "g.started_at, g.ended_at, g.furnished_by, g.note FROM segments g JOIN "
+                "sessions s USING (session_id) WHERE s.therapist_id = ? AND "
+                "s.date_of_service BETWEEN ? AND ? ORDER BY g.started_at",
+                (therapist_id, *between)):
+            if wanted is None or (day, patient) in wanted:
+                segments.setdefault(row[1], []).append(self._segment(row))
         days: dict[date, list[SessionData]] = {}
-        for session_id, record in self._db.execute(
-                "SELECT session_id, record FROM sessions WHERE therapist_id = ? AND "
-                "date_of_service BETWEEN ? AND ?",
-                (therapist_id, first.isoformat(), last.isoformat())):
-            session = self._session(session_id, record)
-            days.setdefault(session.date_of_service, []).append(
-                (session, segments.get(session_id, [])))
+        for day, patient, session_id, record in self._db.execute(
+                "SELECT date_of_service, patient, session_id, record FROM sessions WHERE "
+                "therapist_id = ? AND date_of_service BETWEEN ? AND ?",
+                (therapist_id, *between)):
+            if wanted is None or (day, patient) in wanted:
+                session = self._session(session_id, record)
+                days.setdefault(session.date_of_service, []).append(
+                    (session, segments.get(session_id, [])))
         return {day: in_day_order(found) for day, found in sorted(days.items())}
 
     def _session(self, session_id: str, record: str) -> Session:
