@@ -36,21 +36,21 @@ from core.session import SessionData
 from core.text import plural
 
 CO_TREATMENT_SOURCE = (
-    "billing-spec section 12 (co-treatment); CMS Part B therapy billing: a PT and an OT "
-    "treating one patient together for 30 min bill one unit of 97530 each, or one of them "
-    "bills both")
+    "CMS, Medicare Part B therapy billing (team therapy): therapists treating one patient at "
+    "the same time bill the time once; a PT and an OT treating together for 30 min bill one "
+    "unit of 97530 each, or one of them bills both")
 DUPLICATE_SOURCE = (
     "CMS: a code goes on one claim line per date of service (a timed code split across lines "
     "is rejected since 2021-04-19); therapists treating one patient together cannot each "
-    "bill the service (billing-spec section 12)")
+    "bill the service (Medicare Part B therapy billing)")
 CLOCK_TIME_SOURCE = ("Pub. 100-04 ch.5 §20.2 (8-minute rule: the units come from the minutes "
                      "furnished; 23 minutes at least for 2 units)")
 POOLING_SOURCE = (
     "Pub. 100-04 ch.5 §20.2: the total minutes of the timed services of a day give its timed "
     "units, and the billing provider's claim takes each code on one line per date; so we pool "
     "the minutes of every therapist billing under one entity (one NPI/TIN), per discipline "
-    "and payer, not per rendering therapist (billing-spec sections 3.5 and 4)")
-KX_SOURCE = ("billing-spec section 7 (KX: every provider's Medicare allowed amounts of the "
+    "and payer, not per rendering therapist")
+KX_SOURCE = ("Pub. 100-04 ch.5 §10.3 (KX: every provider's Medicare allowed amounts of the "
              "calendar year, PT and SLP together, OT alone)")
 
 

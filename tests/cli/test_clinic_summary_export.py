@@ -80,7 +80,7 @@ def test_each_check_on_the_right_patient_and_date_naming_both(capsys, tmp_path, 
     assert not [f for f in found if f[0] == "kx" and f[1] == "2026-03-02"]
     (co_treated,) = [c for c in monday["clinic"]["checks"] if c["kind"] == "co-treatment"]
     assert "10:15-10:40: 25 min" in co_treated["message"]
-    assert co_treated["source"].startswith("billing-spec section 12")
+    assert co_treated["source"].startswith("CMS, Medicare Part B therapy billing")
     sessions = {s["id"]: s["patient"] for t in monday["therapists"]
                 for s in t["summary"]["sessions"]}
     assert {sessions[i] for i in co_treated["sessions"]} == {"CT01"}
@@ -108,7 +108,7 @@ def test_the_text_names_each_therapist_then_the_clinic_and_its_checks(capsys, tm
         "== Dana Reyes, PT, DPT (NPI 1234567893) ==", "== Sam Lee, PTA ==", "== Clinic ==",
         "Clinic checks:", "! 2026-03-02 CT01: Dana Reyes, PT, DPT and Sam Lee, PTA treated")]
     assert order == sorted(order)
-    assert "source: billing-spec section 12 (co-treatment)" in out
+    assert "source: CMS, Medicare Part B therapy billing (team therapy)" in out
 
 
 def test_without_a_date_the_file_s_latest_and_a_date_without_sessions(capsys, tmp_path, db):
