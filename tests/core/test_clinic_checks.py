@@ -88,7 +88,7 @@ def test_co_treated_25_minutes_billed_twice_says_the_minutes_units_and_both_ways
         "either one bills the whole 25 min (Dana Reyes, PT 2 and Sam Lee, PTA 0 timed units, "
         "or Dana Reyes, PT 0 and Sam Lee, PTA 2), or they split its 2 units (Dana Reyes, PT 1, "
         "Sam Lee, PTA 1)")
-    assert "section 12" in check.source
+    assert "team therapy" in check.source
 
 
 def test_co_treated_time_also_breaks_the_clock_and_is_a_duplicate_line_but_not_pooled():
