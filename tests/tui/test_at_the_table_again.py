@@ -453,7 +453,11 @@ async def test_a_burst_backdates_in_the_dialog_the_first_key_opened(open_app, cl
         await timed(pilot, clock, ("1", 10))
         burst(app, "a", "3", "tab", "6", "enter")
         await pilot.pause(0.3)  # under HOLD_SECONDS: released by the dialog's focus
-        codes = [s.code for s in app.repo.queries.segments_of(session_id)]
+        for _ in range(100):  # the dialog's work follows the keys: a loaded machine waits
+            codes = [s.code for s in app.repo.queries.segments_of(session_id)]
+            if len(codes) > 1 and isinstance(app.screen, SessionScreen):
+                break
+            await pilot.pause(0.05)
         assert codes == ["97110", "97530"] and isinstance(app.screen, SessionScreen)
 
 
