@@ -251,18 +251,17 @@ def co_treatment(seen: _Date) -> list[ClinicCheck]:
             if units_a + units_b <= max(way.first + way.second for way in ways):
                 continue
             whole_a, whole_b, split = ways
-            share_a, share_b = max(units_a - whole_b.first, 0), max(units_b - whole_a.second, 0)
             most = units_for_minutes(overlap)
             checks.append(seen.check(ClinicCheckKind.CO_TREATMENT, (a, b), (
                 f"{a.name} and {b.name} treated the patient at the same time "
-                f"({seen.spans(common)}: {overlap} min, "
-                f"{plural(most, 'timed unit')} at most); {a.name} bills "
-                f"{share_a} and {b.name} {share_b} timed units for it ({units_a + units_b} in "
-                f"all that day). Co-treatment time is billed once: either one bills the whole "
-                f"{overlap} min ({a.name} {whole_a.first} and {b.name} {whole_a.second} timed "
-                f"units, or {a.name} {whole_b.first} and {b.name} {whole_b.second}), or they "
-                f"split its {plural(most, 'unit')} ({a.name} {split.first}, "
-                f"{b.name} {split.second})"),
+                f"({seen.spans(common)}: {overlap} min, at most "
+                f"{plural(most, 'timed unit')}), yet bill {units_a + units_b} timed units "
+                f"that day ({a.name} {units_a}, {b.name} {units_b}): the shared time is billed "
+                f"twice. Billed once, the day's timed units are {a.name} {whole_a.first} and "
+                f"{b.name} {whole_a.second} ({a.name} bills the shared time), {a.name} "
+                f"{whole_b.first} and {b.name} {whole_b.second} ({b.name} bills it), or "
+                f"{a.name} {split.first} and {b.name} {split.second} (they split its "
+                f"{plural(most, 'unit')})"),
                 CO_TREATMENT_SOURCE))
     return checks
 

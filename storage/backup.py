@@ -183,6 +183,9 @@ def members(path: Path) -> Iterator[tuple[str, bytes]]:
     archive that is not a regular file: a named pipe would block)."""
     try:
         mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise BadPath(f"{printable(str(path))}: no such file") from None
+    try:
         if not stat.S_ISREG(mode):
             raise BadPath(f"{printable(str(path))} is {file_kind(mode)}, not a backup file")
         with tarfile.open(path, mode="r:*") as archive:

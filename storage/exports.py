@@ -89,13 +89,17 @@ def write_stream(out: TextIO, produce: Produce) -> int:
 
 def check_out(path: Path, data_dir: Path, *, force: bool = False) -> bool:
     """Whether `path` is a regular file that `force` allows to replace; BadPath for a path
-    inside the data folder, a folder, a missing folder, anything that is not a regular file
-    (a device, a pipe, a link), and an existing file without `force`."""
+    inside the data folder or any other (a folder holding settings.toml and days/: another
+    therapist's, a restored copy), a folder, a missing folder, anything that is not a regular
+    file (a device, a pipe, a link), and an existing file without `force`."""
     where = printable(str(path))
     data = data_dir.resolve()
     resolved = path.resolve()
-    if resolved == data or data in resolved.parents:
-        raise BadPath(f"{where} is inside the data folder {printable(str(data))}: a file "
+    folders = [folder for folder in resolved.parents
+               if (folder / layout.SETTINGS_NAME).exists() and (folder / layout.DAYS).is_dir()]
+    if resolved == data or data in resolved.parents or folders:
+        inside = folders[0] if folders and data not in resolved.parents else data
+        raise BadPath(f"{where} is inside the data folder {printable(str(inside))}: a file "
                       "there could replace Tabletime's own files; choose a file outside it")
     if not path.parent.is_dir():
         raise BadPath(f"{where}: the folder {printable(str(path.parent))} does not exist")

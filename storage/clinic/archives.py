@@ -86,10 +86,21 @@ def open_archive(path: Path) -> Archive:
                    settings_toml.decode("utf-8"), frozenset(days))
 
 
+def _other_person(one: Settings, other: Settings) -> bool:
+    """Two settings with one NPI that cannot be one person's backups: another name or
+    discipline (a settings file copied from a colleague). Credentials may grow (PT, DPT)."""
+    return (one.therapist.strip().casefold(), one.discipline) != (
+        other.therapist.strip().casefold(), other.discipline)
+
+
 def check_archive(archive: Archive, received: Received | None = None) -> None:
     """Verify the whole archive exactly as `restore` does (BadPath in its words), and that it
     is the one `open_archive` read (not replaced meanwhile)."""
-    verified = verify_backup(archive.path, received)
+    where = printable(str(archive.path))
+    try:
+        verified = verify_backup(archive.path, received)
+    except BadPath as error:  # restore's words, which name no archive when it is one
+        raise BadPath(str(error) if where in str(error) else f"{where}: {error}") from None
     if verified.manifest_sha256 != archive.manifest_sha256:
         raise BadPath(f"{printable(str(archive.path))} changed while it was being merged: "
                       "nothing was written")
@@ -107,6 +118,13 @@ def chosen(archives: Sequence[Archive]) -> tuple[list[Archive], list[tuple[Archi
             raise BadPath(f"{printable(str(twin.path))} and {printable(str(archive.path))} "
                           "are the same backup: give it once")
         other = newest.setdefault(archive.identity, archive)
+        if other is not archive and _other_person(other.settings, archive.settings):
+            raise BadPath(f"{printable(str(other.path))} and {printable(str(archive.path))} "
+                          f"both give the NPI {archive.settings.npi}, for "
+                          f"{printable(other.settings.therapist)} ({other.settings.discipline})"
+                          f" and {printable(archive.settings.therapist)} "
+                          f"({archive.settings.discipline}): an NPI is one person's; correct "
+                          "the settings that are wrong, back up again (nothing was written)")
         if other is not archive and other.created == archive.created:
             raise BadPath(f"{printable(str(other.path))} and {printable(str(archive.path))} "
                           f"are two backups of {printable(archive.who)} written at the "

@@ -26,7 +26,6 @@ from core.place import mode_value
 from core.session import Session
 from core.settings import Settings
 from core.text import printable
-from storage import layout
 from storage.clinic.archives import (
     Archive,
     ArchiveFolder,
@@ -60,20 +59,23 @@ class Merged:
 
 
 def check_target(out: Path, data_dir: Path, archives: Sequence[Path], *, force: bool) -> None:
-    """BadPath for a target inside any data folder (a folder or an ancestor holding
-    settings.toml and days/, or the data folder configured here), one of the archives being
-    merged, or what `export --out` refuses (a folder, a link, a file without --force)."""
+    """BadPath for a target that is one of the archives being merged, or what `export --out`
+    refuses (inside any data folder, a folder, a link, a file without --force); with
+    --force, an existing file that is not a SQLite file (a backup, a spreadsheet: --force
+    replaces a clinic file, nothing else)."""
     resolved = out.resolve()
-    for folder in resolved.parents:
-        if (folder / layout.SETTINGS_NAME).exists() and (folder / layout.DAYS).is_dir():
-            raise BadPath(f"{printable(str(out))} is inside the data folder "
-                          f"{printable(str(folder))}: a file there could replace Tabletime's "
-                          "own files; choose a file outside it")
     for archive in archives:
         if archive.resolve() == resolved:
             raise BadPath(f"{printable(str(out))} is one of the archives being merged: "
                           "choose another file")
-    check_out(out, data_dir, force=force)
+    if check_out(out, data_dir, force=force) and not _is_sqlite(out):
+        raise BadPath(f"{printable(str(out))} is not a SQLite file: --force replaces a clinic "
+                      "file a merge wrote, nothing else (nothing was written)")
+
+
+def _is_sqlite(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(16) == b"SQLite format 3\x00"
 
 
 def merge(paths: Sequence[Path], out: Path, data_dir: Path, now: datetime, *,

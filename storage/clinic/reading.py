@@ -106,9 +106,12 @@ class ClinicFile:
         if path.is_dir():
             raise BadPath(f"{where} is a folder: give the file `tabletime clinic merge --out "
                           "FILE` wrote")
-        if not path.is_file():
+        if not path.exists():
             raise BadPath(f"{where}: no such file (a clinic file is what `tabletime clinic "
                           "merge --out FILE` writes)")
+        if not path.is_file():
+            raise BadPath(f"{where} is not a regular file (a device, a pipe): give the file "
+                          "`tabletime clinic merge --out FILE` wrote")
         uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"  # nothing beside it either
         try:
             with closing(sqlite3.connect(uri, uri=True)) as db:

@@ -100,7 +100,7 @@ def test_refusals_name_the_problem(capsys, archives, tmp_path):
         ([str(archives[0]), str(archives[0]), "--out", str(tmp_path / "c.sqlite")],
          f"{archives[0]} and {archives[0]} are the same backup"),
         ([str(tmp_path / "nowhere.tar.gz"), "--out", str(tmp_path / "c.sqlite")],
-         "cannot read"),
+         "nowhere.tar.gz: no such file"),
         ([str(archives[0]), "--out", str(tmp_path / "no-folder" / "c.sqlite")],
          "does not exist"),
     ]
@@ -115,8 +115,12 @@ def test_an_existing_file_needs_force(capsys, archives, tmp_path):
     out.write_text("precious")
     status, _, err = merge(capsys, tmp_path, str(archives[0]), "--out", str(out))
     assert status == 2 and "add --force" in err and out.read_text() == "precious"
-    status, _, _ = merge(capsys, tmp_path, str(archives[0]), "--out", str(out), "--force")
-    assert status == 0 and out.read_bytes().startswith(b"SQLite format 3")
+    status, _, err = merge(capsys, tmp_path, str(archives[0]), "--out", str(out), "--force")
+    assert status == 2 and "not a SQLite file" in err and out.read_text() == "precious"
+    out.unlink()
+    for _ in range(2):  # a clinic file is replaced with --force
+        status, _, _ = merge(capsys, tmp_path, str(archives[0]), "--out", str(out), "--force")
+        assert status == 0 and out.read_bytes().startswith(b"SQLite format 3")
 
 
 def test_an_open_session_is_merged_without_lines_and_said(capsys, archives, tmp_path):

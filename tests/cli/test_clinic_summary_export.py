@@ -137,7 +137,7 @@ def exported(capsys, folder: Path, *argv: str) -> list[dict]:
 
 def test_export_lines_names_the_therapist_of_each_line(capsys, tmp_path, made, db):
     status, out, err = run(capsys, tmp_path, "clinic", "export", "--db", str(db))
-    assert (status, err) == (0, "")
+    assert (status, err) == (0, checks_said(7, db))
     rows = list(csv.DictReader(io.StringIO(out)))
     assert {(r["patient"], r["rendering_therapist"]) for r in rows} == {
         (p, who) for p in CLINIC for who in ("Dana Reyes", "Sam Lee")}
@@ -148,6 +148,29 @@ def test_export_lines_names_the_therapist_of_each_line(capsys, tmp_path, made, d
     assert sorted(rows, key=lambda r: tuple(r.values())) == sorted(
         own, key=lambda r: tuple(r.values()))
     assert [r["date_of_service"] for r in rows] == sorted(r["date_of_service"] for r in rows)
+
+
+def checks_said(count: int, db: Path) -> str:
+    return (f"tabletime: warning: {count} clinic checks of these dates may change these lines "
+            f"(co-treatment, duplicates, pooling, KX): tabletime clinic summary --db {db}\n")
+
+
+def test_export_refuses_its_own_file_a_data_folder_and_dates_it_was_not_merged_for(
+        capsys, tmp_path, made, db):
+    for out, says in ((db, "is the clinic file being read"),
+                      (made / "dana" / "lines.csv", "is inside the data folder"),
+                      (made / "dana" / "settings.toml", "is inside the data folder")):
+        before = out.read_bytes() if out.exists() else None
+        status, printed, err = run(capsys, tmp_path, "clinic", "export", "--db", str(db),
+                                   "--out", str(out), "--force")
+        assert (status, printed) == (2, "") and says in err, err
+        assert (out.read_bytes() if out.exists() else None) == before
+    part = tmp_path / "part.sqlite"
+    assert run(capsys, tmp_path, "clinic", "merge", str(made / "dana.tar.gz"), "--out",
+               str(part), "--from", "2026-03-03")[0] == 0
+    status, printed, err = run(capsys, tmp_path, "clinic", "export", "--db", str(part),
+                               "--to", "2026-03-02")
+    assert (status, printed) == (2, "") and "holds the dates 2026-03-03 to the last day" in err
 
 
 def test_export_charges_through_a_template_with_each_entity(capsys, tmp_path, made, db):
@@ -166,7 +189,8 @@ def test_export_to_a_file_as_export_writes_one(capsys, tmp_path, db):
     out = tmp_path / "lines.csv"
     status, _, err = run(capsys, tmp_path, "clinic", "export", "--db", str(db), "--out",
                          str(out))
-    assert (status, err) == (0, f"tabletime: wrote 8 rows of lines to {out}\n")
+    assert (status, err) == (0, f"tabletime: wrote 8 rows of lines to {out}\n"
+                                + checks_said(7, db))
     assert out.stat().st_mode & 0o777 == 0o600
     status, _, err = run(capsys, tmp_path, "clinic", "export", "--db", str(db), "--out",
                          str(out))
@@ -266,7 +290,7 @@ def test_reading_a_file_a_tool_switched_to_wal_writes_nothing_beside_it(capsys, 
     for command in (SUMMARY, ("summary", "--json"), LINES):
         status, _, err = run(capsys, tmp_path, "clinic", command[0], "--db", str(path),
                              *command[1:])
-        assert (status, err) == (0, "")
+        assert (status, err) == (0, "" if command != LINES else checks_said(7, path))
     assert sorted(p.name for p in tmp_path.glob("wal.sqlite*")) == ["wal.sqlite"]
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
 

@@ -83,11 +83,11 @@ def test_co_treated_25_minutes_billed_twice_says_the_minutes_units_and_both_ways
     assert set(check.session_ids) == {dana.sessions[0][0].id, sam.sessions[0][0].id}
     assert check.message == (
         "AB12: Dana Reyes, PT and Sam Lee, PTA treated the patient at the same time "
-        "(09:00-09:25: 25 min, 2 timed units at most); Dana Reyes, PT bills 2 and Sam Lee, "
-        "PTA 2 timed units for it (4 in all that day). Co-treatment time is billed once: "
-        "either one bills the whole 25 min (Dana Reyes, PT 2 and Sam Lee, PTA 0 timed units, "
-        "or Dana Reyes, PT 0 and Sam Lee, PTA 2), or they split its 2 units (Dana Reyes, PT 1, "
-        "Sam Lee, PTA 1)")
+        "(09:00-09:25: 25 min, at most 2 timed units), yet bill 4 timed units that day (Dana "
+        "Reyes, PT 2, Sam Lee, PTA 2): the shared time is billed twice. Billed once, the "
+        "day's timed units are Dana Reyes, PT 2 and Sam Lee, PTA 0 (Dana Reyes, PT bills the "
+        "shared time), Dana Reyes, PT 0 and Sam Lee, PTA 2 (Sam Lee, PTA bills it), or Dana "
+        "Reyes, PT 1 and Sam Lee, PTA 1 (they split its 2 units)")
     assert "team therapy" in check.source
 
 
@@ -143,8 +143,8 @@ def test_a_running_segment_overlaps_up_to_now():
     dana = record("1", DANA, visit("AB12", ("97110", 0, None), closed=False), now=now)
     sam = record("2", SAM, visit("AB12", ("97530", 10, 20)), now=now)
     (check,) = of(K.CO_TREATMENT, checks(dana, sam, now=now))
-    assert "(09:10-09:30: 20 min, 1 timed unit at most)" in check.message
-    assert "bills 1 and Sam Lee, PTA 1 timed units for it (3 in all that day)" in check.message
+    assert "(09:10-09:30: 20 min, at most 1 timed unit)" in check.message
+    assert "yet bill 3 timed units that day (Dana Reyes, PT 2, Sam Lee, PTA 1)" in check.message
     assert of(K.CO_TREATMENT, checks(dana, sam, now=NINE + timedelta(minutes=10))) == []
 
 

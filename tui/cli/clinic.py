@@ -74,10 +74,11 @@ def run_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _within_the_merge(clinic: ClinicFile, first: date, last: date) -> None:
-    """A date the file was not merged for is refused (it would read as a day without any
-    session); a range reaching past the merged one is said."""
+def _within_the_merge(clinic: ClinicFile, first: date | None, last: date | None) -> None:
+    """Dates the file was not merged for are refused (they would read as days without any
+    session); a range reaching past the merged one is said. None: the file's own bound."""
     start, end = clinic.merged_range()
+    first, last = first or start or date.min, last or end or date.max
     held = f"{start or 'the first day'} to {end or 'the last day'}"
     if (start is not None and last < start) or (end is not None and first > end):
         raise UsageError(f"{clinic.where} holds the dates {held} (merged with --from/--to): "
@@ -103,7 +104,11 @@ def run_export(args: argparse.Namespace) -> int:
     from tui.cli.data import export_target
 
     data_dir, template, out = export_target(args)
-    with ClinicFile.open(Path(args.db).expanduser()) as clinic:
+    db = Path(args.db).expanduser()
+    if out is not None and out.resolve() == db.resolve():
+        raise UsageError(f"--out {out} is the clinic file being read: choose another file")
+    with ClinicFile.open(db) as clinic:
+        _within_the_merge(clinic, args.first, args.last)
 
         def produce(stream: TextIO) -> int:
             if template is None:
@@ -112,6 +117,10 @@ def run_export(args: argparse.Namespace) -> int:
 
         rows = (write_stream(sys.stdout, produce) if out is None
                 else write_out(out, data_dir, produce, force=args.force))
+        checks = len(clinic.checks(args.first, args.last))
     if out is not None:
         say(f"wrote {plural(rows, 'row')} of {args.kind} to {out}")
+    if checks:
+        say(f"warning: {plural(checks, 'clinic check')} of these dates may change these lines "
+            f"(co-treatment, duplicates, pooling, KX): tabletime clinic summary --db {db}")
     return EXIT_OK

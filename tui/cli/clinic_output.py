@@ -3,6 +3,7 @@ own `summary` (tui/cli/output.py), then the clinic's totals and the clinic check
 
 from __future__ import annotations
 
+import textwrap
 from decimal import Decimal
 from typing import Any
 
@@ -29,11 +30,19 @@ def _checks_json(checks: tuple[StoredCheck, ...], names: dict[int, str]) -> list
             for c in checks]
 
 
+WIDTH = 80
+"""A check's lines are wrapped to a terminal's narrowest width, indented under their mark."""
+
+
 def _checks_text(checks: tuple[StoredCheck, ...]) -> list[str]:
     if not checks:
         return ["Clinic checks: none"]
-    return ["Clinic checks:", *(f"  ! {c.date_of_service} {c.message}\n      source: {c.source}"
-                                for c in checks)]
+    return ["Clinic checks:", *(
+        textwrap.fill(f"! {c.date_of_service} {c.message}", WIDTH, initial_indent="  ",
+                      subsequent_indent="    ", break_on_hyphens=False) + "\n"
+        + textwrap.fill(f"source: {c.source}", WIDTH, initial_indent="    ",
+                        subsequent_indent="      ", break_on_hyphens=False)
+        for c in checks)]
 
 
 def clinic_day_json(view: ClinicDay) -> dict[str, Any]:
@@ -64,6 +73,7 @@ def clinic_day_text(view: ClinicDay) -> str:
         rows += ["", f"== {therapist.who} ==", summary_text(summary)]
     rows += ["", "== Clinic ==",
              f"Totals: {sum(s.timed_minutes for s in summaries)} timed min, "
+             f"{sum(s.treatment_minutes for s in summaries)} treatment min, "
              f"{plural(sum(s.units for s in summaries), 'unit')} "
              f"({sum(s.timed_units for s in summaries)} timed), estimate "
              f"{dollars(sum((s.amount for s in summaries), start=Decimal(0)))}"]
