@@ -309,3 +309,11 @@ def test_a_date_the_file_was_not_merged_for_is_refused(capsys, tmp_path, made):
     assert status == 0 and json.loads(printed)["clinic"]["totals"]["sessions"] == 2
     assert err == (f"tabletime: warning: {out} holds only the dates 2026-03-03 to the last "
                    "day: the others read as days without sessions\n")
+
+
+def test_a_therapist_s_export_never_lands_in_another_data_folder(capsys, tmp_path, made):
+    target = made / "dana" / "from-sam.csv"
+    status, printed, err = run(capsys, tmp_path, "--data-dir", str(made / "sam"), "export",
+                               "--kind", "lines", "--out", str(target))
+    assert (status, printed) == (2, "") and f"inside the data folder {made / 'dana'}" in err
+    assert not target.exists()

@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.billing.modifiers import TherapyBucket
-from core.kinds import FurnishedBy
+from core.kinds import Discipline, FurnishedBy
 from core.settings import Settings
 from storage.backup import verify_backup
 from storage.clinic.archives import Archive, chosen
@@ -489,3 +489,19 @@ def test_kx_counts_a_therapist_without_a_session_in_the_range(tmp_path):
     assert [tuple(r) for r in db.execute(
         "SELECT therapist_id, before_date, elsewhere_cents, billed_cents > 0 FROM year_before "
         "ORDER BY therapist_id")] == [(1, "2026-03-03", 240000, 1)]
+
+
+def test_one_npi_given_by_two_people_is_refused_not_left_out(archives, tmp_path):
+    tess = Settings(therapist="Tess Wu", credentials="OT", discipline=Discipline.OT,
+                    timezone=ZONE, npi=DANA.npi)  # a settings file copied from a colleague
+    folder = therapist_folder(tmp_path / "tess", tess, [("AB12", "97530", at(10), 30)])
+    out = tmp_path / "c.sqlite"
+    with pytest.raises(BadPath, match=f"both give the NPI {DANA.npi}, for Dana Reyes .PT. and "
+                                      "Tess Wu .OT.: an NPI is one person's"):
+        merge([archives[0], backup(folder, tmp_path / "tess.tar.gz")], out, tmp_path / "n", NOW)
+    assert not out.exists()
+    grown = DANA.model_copy(update={"credentials": "PT, DPT, OCS"})  # still one person
+    later = therapist_folder(tmp_path / "later", grown, [("AB12", "97110", at(10, day=2), 30)])
+    merge([archives[0], backup(later, tmp_path / "later.tar.gz")], out, tmp_path / "n", NOW)
+    assert [tuple(r) for r in read_only(out).execute("SELECT credentials FROM therapists")] == [
+        ("PT, DPT, OCS",)]
