@@ -502,6 +502,8 @@ def test_one_npi_given_by_two_people_is_refused_not_left_out(archives, tmp_path)
     assert not out.exists()
     grown = DANA.model_copy(update={"credentials": "PT, DPT, OCS"})  # still one person
     later = therapist_folder(tmp_path / "later", grown, [("AB12", "97110", at(10, day=2), 30)])
-    merge([archives[0], backup(later, tmp_path / "later.tar.gz")], out, tmp_path / "n", NOW)
+    newer = with_created(backup(later, tmp_path / "later.tar.gz"), tmp_path / "newer.tar.gz",
+                         "2027-01-01T08:00:00+00:00")
+    merge([archives[0], newer], out, tmp_path / "n", NOW)
     assert [tuple(r) for r in read_only(out).execute("SELECT credentials FROM therapists")] == [
         ("PT, DPT, OCS",)]
