@@ -290,6 +290,11 @@ class ClinicFile:
             raise BadPath(f"{self.where}: a claim line of {printable(str(day))} is damaged: "
                           "merge again") from None
 
+    def check_count(self, first: date | None, last: date | None) -> int:
+        (found,) = self._db.execute("SELECT count(*) FROM clinic_checks WHERE date_of_service "
+                                    "BETWEEN ? AND ?", _bounds(first, last)).fetchone()
+        return int(found)
+
     @_checked("a clinic check")
     def checks(self, first: date | None, last: date | None) -> list[StoredCheck]:
         low, high = _bounds(first, last)

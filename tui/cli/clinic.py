@@ -117,7 +117,7 @@ def run_export(args: argparse.Namespace) -> int:
 
         rows = (write_stream(sys.stdout, produce) if out is None
                 else write_out(out, data_dir, produce, force=args.force))
-        checks = len(clinic.checks(args.first, args.last))
+        checks = clinic.check_count(args.first, args.last)
     if out is not None:
         say(f"wrote {plural(rows, 'row')} of {args.kind} to {out}")
     if checks:
