@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from core.billing.day import ClaimRow, YearToDate
 from core.billing.modifiers import TherapyBucket, therapy_bucket
+from core.clinic import ClinicCheck, ClinicCheckKind
 from core.kinds import Method
 from core.models import Discipline, FurnishedBy, Segment
 from core.place import Telehealth
@@ -51,19 +52,6 @@ class Therapist:
     @property
     def who(self) -> str:
         return self.settings.who
-
-
-@dataclass(frozen=True)
-class StoredCheck:
-    """A clinic check as the merge stored it (core.clinic.ClinicCheck, therapists by id)."""
-
-    kind: str
-    date_of_service: date
-    patient: str
-    therapist_ids: tuple[int, ...]
-    session_ids: tuple[str, ...]
-    message: str
-    source: str
 
 
 Read = TypeVar("Read")
@@ -296,11 +284,12 @@ class ClinicFile:
         return int(found)
 
     @_checked("a clinic check")
-    def checks(self, first: date | None, last: date | None) -> list[StoredCheck]:
+    def checks(self, first: date | None, last: date | None) -> list[ClinicCheck]:
+        """The clinic checks of the dates, each naming its therapists by id (as text)."""
         low, high = _bounds(first, last)
-        return [StoredCheck(kind, date.fromisoformat(day), patient,
-                            tuple(json.loads(therapists)), tuple(json.loads(sessions)),
-                            message, source)
+        return [ClinicCheck(ClinicCheckKind(kind), date.fromisoformat(day), patient,
+                            tuple(str(int(i)) for i in json.loads(therapists)),
+                            tuple(UUID(i) for i in json.loads(sessions)), message, source)
                 for kind, day, patient, therapists, sessions, message, source
                 in self._db.execute(
                     "SELECT kind, date_of_service, patient, therapist_ids, session_ids, "

@@ -20,7 +20,8 @@ from core.billing.summary import (
     range_figures,
     summarize_day,
 )
-from storage.clinic.reading import ClinicFile, StoredCheck, Therapist
+from core.clinic import ClinicCheck
+from storage.clinic.reading import ClinicFile, Therapist
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class ClinicDay:
     merged_at: datetime
     therapists: tuple[tuple[Therapist, DaySummary], ...]
     """Each therapist with a session that date, in the file's order."""
-    checks: tuple[StoredCheck, ...]
+    checks: tuple[ClinicCheck, ...]
     names: dict[int, str]
     """Every therapist's name by id (a check names them)."""
 
@@ -47,7 +48,7 @@ class ClinicRange:
     """Each therapist with a session in the range."""
     clinic: RangeView
     """Every therapist's figures added up, date by date."""
-    checks: tuple[StoredCheck, ...]
+    checks: tuple[ClinicCheck, ...]
     names: dict[int, str]
 
 

@@ -7,9 +7,10 @@ import textwrap
 from decimal import Decimal
 from typing import Any
 
+from core.clinic import ClinicCheck
 from core.formats.money import cents, dollars
 from core.text import plural
-from storage.clinic.reading import StoredCheck, Therapist
+from storage.clinic.reading import Therapist
 from storage.clinic.views import ClinicDay, ClinicRange
 from tui.cli.output import range_json, range_text, summary_json, summary_text
 
@@ -22,11 +23,12 @@ def _therapist_json(therapist: Therapist) -> dict[str, Any]:
             "billing_entity": s.billing_entity}
 
 
-def _checks_json(checks: tuple[StoredCheck, ...], names: dict[int, str]) -> list[dict[str, Any]]:
-    return [{"kind": c.kind, "date": c.date_of_service.isoformat(), "patient": c.patient,
-             "therapists": [{"therapist_id": i, "name": names.get(i, "")}
-                            for i in c.therapist_ids],
-             "sessions": list(c.session_ids), "message": c.message, "source": c.source}
+def _checks_json(checks: tuple[ClinicCheck, ...], names: dict[int, str]) -> list[dict[str, Any]]:
+    return [{"kind": c.kind.value, "date": c.date_of_service.isoformat(), "patient": c.patient,
+             "therapists": [{"therapist_id": int(key), "name": names.get(int(key), "")}
+                            for key in c.therapists],
+             "sessions": [str(i) for i in c.session_ids], "message": c.message,
+             "source": c.source}
             for c in checks]
 
 
@@ -34,7 +36,7 @@ WIDTH = 80
 """A check's lines are wrapped to a terminal's narrowest width, indented under their mark."""
 
 
-def _checks_text(checks: tuple[StoredCheck, ...]) -> list[str]:
+def _checks_text(checks: tuple[ClinicCheck, ...]) -> list[str]:
     if not checks:
         return ["Clinic checks: none"]
     return ["Clinic checks:", *(

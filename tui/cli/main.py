@@ -96,15 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="The day summary: every session of the date, Medicare pooling, claim "
         "lines with modifiers and estimates, totals and the biller's checks.",
     )
-    when = summary.add_mutually_exclusive_group()
-    when.add_argument("--date", type=date_argument, metavar="DATE",
-                      help=f"{DATE_HELP}; default: today")
-    when.add_argument("--from", dest="first", type=date_argument, metavar="DATE",
-                      help="with --to: a view of each day of the range (productivity and "
-                      "totals), e.g. a week")
-    summary.add_argument("--to", dest="last", type=date_argument, metavar="DATE",
-                         help="the last day of the --from range (default: --from + 6 days)")
-    summary.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_date_or_range(summary, "today", "a view of each day of the range (productivity and "
+                       "totals), e.g. a week")
 
     patient = commands.add_parser(
         "patient",
@@ -210,6 +203,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_date_or_range(parser: argparse.ArgumentParser, default: str, range_help: str) -> None:
+    """A summary's --date, or --from with --to, and --json (a therapist's and the clinic's)."""
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument("--date", type=date_argument, metavar="DATE",
+                      help=f"{DATE_HELP}; default: {default}")
+    when.add_argument("--from", dest="first", type=date_argument, metavar="DATE",
+                      help=f"with --to: {range_help}")
+    parser.add_argument("--to", dest="last", type=date_argument, metavar="DATE",
+                        help="the last day of the --from range (default: --from + 6 days)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
 def _add_clinic_parser(commands: Any) -> None:
     clinic = commands.add_parser(
         "clinic",
@@ -253,15 +258,8 @@ def _add_clinic_parser(commands: Any) -> None:
     )
     summary.add_argument("--db", required=True, metavar="FILE",
                          help="the file clinic merge wrote")
-    when = summary.add_mutually_exclusive_group()
-    when.add_argument("--date", type=date_argument, metavar="DATE",
-                      help=f"{DATE_HELP}; default: the file's latest date of service")
-    when.add_argument("--from", dest="first", type=date_argument, metavar="DATE",
-                      help="with --to: each day of the range (a week by default, a year at "
-                      "most)")
-    summary.add_argument("--to", dest="last", type=date_argument, metavar="DATE",
-                         help="the last day of the --from range (default: --from + 6 days)")
-    summary.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_date_or_range(summary, "the file's latest date of service",
+                       "each day of the range (a week by default, a year at most)")
 
     export = actions.add_parser(
         "export",
