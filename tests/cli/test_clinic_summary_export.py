@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def made(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def db(made, tmp_path) -> Path:
+def db(made, tmp_path) -> Iterator[Path]:
     """The clinic file, checked unchanged (bytes and no journal beside it) after the test."""
     path = made / "clinic.sqlite"
     before = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -194,6 +194,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_clinic_parser(commands)
 
+    serve = commands.add_parser(
+        "serve",
+        help="open Tabletime in a browser (a tablet or the clinic PC at the table)",
+        description="Serve the app to a browser: prints one URL to open, with a new secret "
+        "token each start; only that browser's cookie, this page's origin and this "
+        "machine's host names get in. On this machine only (127.0.0.1) unless --lan, which "
+        "needs --tls-cert and --tls-key: patient references never cross a network in clear. "
+        "One app runs per data folder: a new tab or device takes over. Needs the serve "
+        "extra: .venv/bin/pip install '.[serve]'.",
+        epilog="example: tabletime serve --port 8000   (then open the URL it prints; add "
+        "&fontsize=20 to it for larger text)",
+    )
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="the address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="default 8000")
+    serve.add_argument("--lan", action="store_true",
+                       help="allow an address other devices reach (with --tls-cert and "
+                       "--tls-key)")
+    serve.add_argument("--tls-cert", type=Path, metavar="FILE",
+                       help="the certificate (PEM) the clinic's devices trust")
+    serve.add_argument("--tls-key", type=Path, metavar="FILE", help="its private key (PEM)")
+
     commands.add_parser(
         "demo",
         help="open the app on a throwaway folder with sample sessions",
@@ -381,6 +403,7 @@ def _collector_off() -> Iterator[None]:
 
 BRIEF = ("summary", "patient")
 COMMANDS = {"units": lazy("units", "run_units"), "demo": lazy("app", "run_demo"),
+            "serve": lazy("serve", "run_serve"),
             **{name: lazy("data", f"run_{name}") for name in
                ("export", "import", "check", "backup", "restore")},
             **{name: lazy("data", f"run_{name}", brief=True) for name in BRIEF}}

@@ -1,0 +1,123 @@
+"""`tabletime serve` is safe by default, without a browser: the token's one use, the cookie
+every other request needs, the Host and Origin checks, the headers, no listing, and one app
+per data folder (a second page takes over and the first is told)."""
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+from aiohttp import WSServerHandshakeError
+from aiohttp.test_utils import TestClient, TestServer
+
+from tui.cli.main import main
+from tui.web.server import TAKEN_OVER, TabletimeServer
+
+APP = (f"{sys.executable} -c \"import sys, time; sys.stdout.write('__GANGLION__\\n'); "
+       "sys.stdout.flush(); time.sleep(30)\"")
+"""Stands for the app process: says it started, then waits (the checks are the server's)."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def served(tmp_path):
+    port = free_port()
+    server = TabletimeServer(tmp_path / "data", "127.0.0.1", port)
+    server.command = APP
+    client = TestClient(TestServer(await server._make_app(), host="127.0.0.1", port=port))
+    await client.start_server()
+    yield server, client
+    await client.close()
+
+
+async def signed_in(server, client) -> None:
+    response = await client.get(f"/?token={server.token}&fontsize=20", allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == "/?fontsize=20"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+    assert server.token not in cookie  # the URL's token is not the cookie
+
+
+async def test_nothing_without_the_token_then_everything_with_its_cookie(served):
+    server, client = served
+    for path in ("/", "/static/js/textual.js", "/tabletime/page.css", "/download/x",
+                 f"/?token={server.token[:-1]}x"):
+        assert (await client.get(path, allow_redirects=False)).status == 403, path
+    await signed_in(server, client)
+    page = await client.get("/")
+    assert page.status == 200
+    body = await page.text()
+    assert "googleapis" not in body and "https://" not in body
+    assert f'data-session-websocket-url="ws://127.0.0.1:{server.port}/ws"' in body
+    for path in ("/static/js/textual.js", "/static/fonts/RobotoMono-VariableFont_wght.ttf",
+                 "/tabletime/page.css", "/tabletime/before.js"):
+        assert (await client.get(path)).status == 200, path
+
+
+async def test_headers_and_no_listing(served):
+    server, client = served
+    await signed_in(server, client)
+    page = await client.get("/")
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "connect-src 'self'" in policy
+    assert "http" not in policy  # no other origin
+    assert page.headers["Cache-Control"] == "no-store"
+    for path in ("/static/", "/tabletime/", "/static/fonts/"):
+        assert (await client.get(path)).status in (403, 404), path
+
+
+async def test_another_host_name_is_refused_even_with_the_cookie(served):
+    server, client = served
+    await signed_in(server, client)
+    for host in (f"evil.example:{server.port}", f"127.0.0.1:{server.port + 1}"):
+        assert (await client.get("/", headers={"Host": host})).status == 403, host
+    assert (await client.get("/", headers={"Host": f"localhost:{server.port}"})).status == 200
+
+
+def origin(server) -> dict[str, str]:
+    return {"Origin": f"http://127.0.0.1:{server.port}"}
+
+
+async def test_a_websocket_needs_the_cookie_and_this_page_s_origin(served):
+    server, client = served
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await client.ws_connect("/ws", headers=origin(server))
+    assert refused.value.status == 403
+    await signed_in(server, client)
+    for headers in ({"Origin": "https://evil.example"}, {"Origin": "null"}, {}):
+        with pytest.raises(WSServerHandshakeError) as refused:
+            await client.ws_connect("/ws", headers=headers)
+        assert refused.value.status == 403, headers
+    socket_ = await client.ws_connect("/ws?width=80&height=24", headers=origin(server))
+    assert not socket_.closed
+    await socket_.close()
+
+
+async def test_a_second_page_takes_over_and_the_first_is_told(served):
+    server, client = served
+    await signed_in(server, client)
+    first = await client.ws_connect("/ws", headers=origin(server))
+    second = await client.ws_connect("/ws", headers=origin(server))
+    message = await first.receive(timeout=10)
+    assert message.type.name == "CLOSE" and message.data == TAKEN_OVER
+    assert message.extra == "Tabletime was opened in another tab or device"
+    assert not second.closed
+    await second.close()
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["--host", "0.0.0.0"], "lets other devices connect: add --lan"),
+    (["--host", "192.168.1.20", "--lan"], "--lan needs --tls-cert and --tls-key"),
+    (["--tls-cert", "cert.pem"], "--tls-cert and --tls-key go together"),
+    (["--tls-cert", "cert.pem", "--tls-key", "key.pem"], "cannot use cert.pem and key.pem"),
+    (["--port", "70000"], "--port 70000 is not a port")])
+def test_serve_refuses_what_is_not_safe_before_listening(capsys, tmp_path, argv, says):
+    status = main(["--data-dir", str(tmp_path / "data"), "serve", *argv])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "") and says in err, err
+    assert not Path(tmp_path / "data").exists()

@@ -1,0 +1,172 @@
+"""`tabletime serve`: textual-serve's server (one app process per browser connection, drawn by
+xterm.js), made safe by default:
+
+- a new random token each start, in the one URL printed; the request bearing it gets an
+  HttpOnly, SameSite=Strict cookie and is sent on to the clean URL; every other request, the
+  websocket included, needs the cookie (compared in constant time), else 403;
+- the Host must be one this server answers to (DNS rebinding), and the websocket's Origin
+  this page's own (another site's page open in the same browser could drive the app);
+- every asset from this server (the bundled font too: the page works offline), no directory
+  listing, a Content-Security-Policy allowing only this origin, nothing cached;
+- one app process per data folder: a new tab or device takes the session over, the old page
+  says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+import shlex
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from ssl import SSLContext
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp_jinja2
+import jinja2
+import textual_serve
+from aiohttp import web
+from textual_serve.app_service import AppService
+from textual_serve.server import Server, to_int
+
+HERE = Path(__file__).parent
+TEXTUAL_SERVE_STATIC = Path(textual_serve.__file__).parent / "static"
+COOKIE = "tabletime"
+TAKEN_OVER = 4000
+"""The websocket close code a page gets when another tab or device opened Tabletime."""
+POLICY = "; ".join((
+    "default-src 'none'", "script-src 'self'", "font-src 'self'", "img-src 'self' data:",
+    "connect-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+    # textual.js injects two style elements of its own: allowed by their hashes, nothing else
+    "style-src 'self' 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' "
+    "'sha256-03EiY9OLVCaCQVNKUgCYxdI11BJ8pKsqSKUlTlszVsE='"))
+HEADERS = {"Content-Security-Policy": POLICY, "Cache-Control": "no-store",
+           "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+           "X-Frame-Options": "DENY"}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class TabletimeServer(Server):
+    """textual-serve's Server with the token, the checks, our page and one app at a time."""
+
+    def __init__(self, data_dir: Path, host: str, port: int, *, names: tuple[str, ...] = (),
+                 ssl: SSLContext | None = None) -> None:
+        self.scheme = "https" if ssl else "http"
+        command = shlex.join([sys.executable, "-m", "tui.cli.main", "--data-dir",
+                              str(data_dir)])
+        super().__init__(command, host=host, port=port, title="Tabletime",
+                         public_url=f"{self.scheme}://{_authority(host, port)}",
+                         statics_path=TEXTUAL_SERVE_STATIC, templates_path=HERE / "templates")
+        self.ssl = ssl
+        self.token = secrets.token_urlsafe(32)
+        """In the URL printed at start: whoever has it may open Tabletime here."""
+        self._secret = secrets.token_urlsafe(32)
+        """The cookie's value, set for the URL's token."""
+        self.hosts = frozenset(_authority(name, port)
+                               for name in {host, "127.0.0.1", "localhost", "::1", *names})
+        """The Host headers answered (another is a DNS-rebinding page's)."""
+        self._running: tuple[web.WebSocketResponse, AppService] | None = None
+        self._turn = asyncio.Lock()
+
+    @property
+    def url(self) -> str:
+        """The one URL to open: it carries the token."""
+        return f"{self.public_url}/?token={self.token}"
+
+    async def _make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._guard])
+        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
+        app.add_routes([
+            web.get("/", self.handle_index, name="index"),
+            web.get("/ws", self.handle_websocket, name="websocket"),
+            web.get("/download/{key}", self.handle_download, name="download"),
+            web.static("/static", self.statics_path, show_index=False, name="static"),
+            web.static("/tabletime", HERE / "static", show_index=False, name="tabletime"),
+        ])
+        app.on_response_prepare.append(_headers)
+        app.on_startup.append(self.on_startup)
+        app.on_shutdown.append(self.on_shutdown)
+        return app
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """403 for another Host, and for a request without the cookie (the one bearing the
+        token gets it, and goes on to the clean URL)."""
+        if request.host not in self.hosts:
+            raise web.HTTPForbidden(text="Tabletime does not answer to that host name")
+        token = request.query.get("token")
+        if request.path == "/" and token is not None:
+            if not hmac.compare_digest(token.encode(), self.token.encode()):
+                raise web.HTTPForbidden(text="that link is not this Tabletime's: open the "
+                                        "one it printed when it started")
+            found = web.HTTPSeeOther("/" + _without_token(request))
+            found.set_cookie(COOKIE, self._secret, httponly=True, samesite="Strict",
+                             secure=self.ssl is not None, path="/")
+            raise found
+        if not hmac.compare_digest(request.cookies.get(COOKIE, "").encode(),
+                                   self._secret.encode()):
+            raise web.HTTPForbidden(text="open Tabletime with the link it printed when it "
+                                    "started")
+        return await handler(request)
+
+    @aiohttp_jinja2.template("app_index.html")
+    async def handle_index(self, request: web.Request) -> dict[str, Any]:
+        """The page: its websocket on the host the browser used (a checked one)."""
+        scheme = "wss" if self.ssl else "ws"
+        return {"websocket_url": f"{scheme}://{request.host}/ws",
+                "font_size": to_int(request.query.get("fontsize", "16"), 16)}
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """The app for this page, after the Origin check; the page open before it is told
+        it was taken over and its app stopped first (one writer per data folder)."""
+        if request.headers.get("Origin") != f"{self.scheme}://{request.host}":
+            raise web.HTTPForbidden(text="a page of another site may not open Tabletime")
+        websocket = web.WebSocketResponse(heartbeat=15)
+        await websocket.prepare(request)
+        async with self._turn:
+            if self._running is not None:
+                before, service = self._running
+                await before.close(code=TAKEN_OVER,
+                                   message=b"Tabletime was opened in another tab or device")
+                await service.stop()
+            async def close() -> None:  # the app ended: the page says so
+                await websocket.close()
+
+            service = AppService(self.command, write_bytes=websocket.send_bytes,
+                                 write_str=websocket.send_str, close=close,
+                                 download_manager=self.download_manager)
+            self._running = (websocket, service)
+            await service.start(to_int(request.query.get("width", "80"), 80),
+                                to_int(request.query.get("height", "24"), 24))
+        try:
+            await self._process_messages(websocket, service)
+        finally:
+            await service.stop()
+            if self._running is not None and self._running[0] is websocket:
+                self._running = None
+        return websocket
+
+    async def on_startup(self, app: web.Application) -> None:
+        """Nothing printed here: the command line prints the URL once the port is bound."""
+
+    def serve(self, debug: bool = False) -> None:
+        """Run until ctrl+c, on TLS when given (textual-serve's own serve() has none)."""
+        web.run_app(self._make_app(), host=self.host, port=self.port, ssl_context=self.ssl,
+                    print=lambda *_: None)
+
+
+async def _headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(HEADERS)
+
+
+def _authority(host: str, port: int) -> str:
+    """`host:port` as a browser sends it in Host (an IPv6 address in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _without_token(request: web.Request) -> str:
+    kept = [(key, value) for key, value in request.query.items() if key != "token"]
+    return "" if not kept else "?" + urlencode(kept)
