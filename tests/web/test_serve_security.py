@@ -4,18 +4,25 @@ per data folder (a second page takes over and the first is told)."""
 
 import socket
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from aiohttp import WSServerHandshakeError
 from aiohttp.test_utils import TestClient, TestServer
 
+from storage.repository import Repository
 from tui.cli.main import main
-from tui.web.server import TAKEN_OVER, TabletimeServer
+from tui.web.server import NOT_STARTED, TAKEN_OVER, TabletimeServer
 
 APP = (f"{sys.executable} -c \"import sys, time; sys.stdout.write('__GANGLION__\\n'); "
        "sys.stdout.flush(); time.sleep(30)\"")
 """Stands for the app process: says it started, then waits (the checks are the server's)."""
+
+
+class Clock:
+    def __call__(self) -> datetime:
+        return datetime.now(UTC)
 
 
 def free_port() -> int:
@@ -121,3 +128,21 @@ def test_serve_refuses_what_is_not_safe_before_listening(capsys, tmp_path, argv,
     out, err = capsys.readouterr()
     assert (status, out) == (2, "") and says in err, err
     assert not Path(tmp_path / "data").exists()
+
+
+async def test_an_app_that_cannot_start_says_why_on_the_page(tmp_path):
+    """The real app, its folder in use by a terminal Tabletime: the page gets the one line
+    (textual-serve alone leaves it on the splash)."""
+    port = free_port()
+    server = TabletimeServer(tmp_path / "data", "127.0.0.1", port)
+    client = TestClient(TestServer(await server._make_app(), host="127.0.0.1", port=port))
+    await client.start_server()
+    try:
+        with Repository.open(tmp_path / "data", Clock()):
+            await signed_in(server, client)
+            page = await client.ws_connect("/ws", headers=origin(server))
+            message = await page.receive(timeout=60)
+        assert message.type.name == "CLOSE" and message.data == NOT_STARTED
+        assert "in use" in message.extra and len(message.extra.encode()) <= 123
+    finally:
+        await client.close()

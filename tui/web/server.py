@@ -19,6 +19,7 @@ import hmac
 import secrets
 import shlex
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from ssl import SSLContext
@@ -32,11 +33,17 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
+from core.text import printable
+
 HERE = Path(__file__).parent
 TEXTUAL_SERVE_STATIC = Path(textual_serve.__file__).parent / "static"
 COOKIE = "tabletime"
 TAKEN_OVER = 4000
 """The websocket close code a page gets when another tab or device opened Tabletime."""
+NOT_STARTED = 4001
+"""The close code a page gets when the app could not start; the reason is its one line."""
+REASON_BYTES = 123
+"""The most a websocket close reason may hold."""
 POLICY = "; ".join((
     "default-src 'none'", "script-src 'self'", "font-src 'self'", "img-src 'self' data:",
     "connect-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
@@ -57,6 +64,8 @@ class TabletimeServer(Server):
         self.scheme = "https" if ssl else "http"
         command = shlex.join([sys.executable, "-m", "tui.cli.main", "--data-dir",
                               str(data_dir)])
+        self._errors = Path(tempfile.mkdtemp(prefix="tabletime-serve-"))
+        """Each app's standard error (0700): the one line a page shows if it cannot start."""
         super().__init__(command, host=host, port=port, title="Tabletime",
                          public_url=f"{self.scheme}://{_authority(host, port)}",
                          statics_path=TEXTUAL_SERVE_STATIC, templates_path=HERE / "templates")
@@ -135,9 +144,16 @@ class TabletimeServer(Server):
             async def close() -> None:  # the app ended: the page says so
                 await websocket.close()
 
-            service = AppService(self.command, write_bytes=websocket.send_bytes,
-                                 write_str=websocket.send_str, close=close,
-                                 download_manager=self.download_manager)
+            errors = self._errors / f"{secrets.token_hex(8)}.txt"
+
+            async def ended() -> None:  # the app is gone without a word: say why
+                if not websocket.closed:
+                    await websocket.close(code=NOT_STARTED, message=_reason(errors))
+                errors.unlink(missing_ok=True)
+
+            service = _Watched(f"{self.command} 2>{shlex.quote(str(errors))}", ended,
+                               write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+                               close=close, download_manager=self.download_manager)
             self._running = (websocket, service)
             await service.start(to_int(request.query.get("width", "80"), 80),
                                 to_int(request.query.get("height", "24"), 24))
@@ -156,6 +172,33 @@ class TabletimeServer(Server):
         """Run until ctrl+c, on TLS when given (textual-serve's own serve() has none)."""
         web.run_app(self._make_app(), host=self.host, port=self.port, ssl_context=self.ssl,
                     print=lambda *_: None)
+
+
+class _Watched(AppService):
+    """An app process that says when it ended, however it ended (textual-serve leaves the
+    page on its splash when the app exits before it starts)."""
+
+    def __init__(self, command: str, ended: Callable[[], Awaitable[None]],
+                 **options: Any) -> None:
+        super().__init__(command, **options)
+        self._ended = ended
+
+    async def run(self) -> None:
+        try:
+            await super().run()
+        finally:
+            await self._ended()
+
+
+def _reason(errors: Path) -> bytes:
+    """The app's last line on standard error, as a close reason (at most 123 bytes)."""
+    try:
+        lines = errors.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        lines = []
+    text = lines[-1].removeprefix("tabletime: ").removeprefix("error: ") if lines else (
+        "Tabletime stopped")
+    return printable(text).encode()[:REASON_BYTES].decode("utf-8", "ignore").encode()
 
 
 async def _headers(request: web.Request, response: web.StreamResponse) -> None:
