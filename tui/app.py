@@ -238,6 +238,20 @@ class TabletimeApp(TypeAhead):
             return
         self.call_from_thread(self.tell, f"Wrote {plural(rows, what)} to {path}"
                               + (f"; {left_out}" if left_out else ""))
+        self.call_from_thread(self.deliver, path)
+
+    def deliver(self, path: Path) -> None:
+        """In a browser, a file written into exports/ is also downloaded to the device (the
+        data folder is on the server); in a terminal it is where the notice says."""
+        if self.is_web:
+            self.deliver_text(path, save_filename=path.name, mime_type="text/csv"
+                              if path.suffix == ".csv" else "text/plain")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In a browser, no quit key: closing the tab is the way out (nothing is lost)."""
+        if action == "quit" and self.is_web:
+            return False
+        return super().check_action(action, parameters)
 
     def export_today(self) -> None:
         from storage.reports import write_segments

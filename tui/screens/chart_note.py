@@ -51,10 +51,14 @@ class ChartNoteScreen(TabletimeScreen[None]):
         area.selection = Selection(area.document.end, (0, 0))  # all of it, view at the top
 
     def action_copy(self) -> None:
-        """The clipboard program's answer decides the words: OSC 52 gives none."""
+        """The clipboard program's answer decides the words: OSC 52 gives none. In a
+        browser, OSC 52 is the page's own clipboard (the server's programs are not the
+        tablet's)."""
         self.app.copy_to_clipboard(self.text)
-        tool = copy_text(self.text)
-        if tool is not None:
+        tool = None if self.app.is_web else copy_text(self.text)
+        if self.app.is_web:
+            how = "copied to this browser's clipboard; escape goes back"
+        elif tool is not None:
             how = f"copied to the clipboard ({tool}); escape goes back"
         else:
             how = ("no clipboard program took it; sent to the terminal (OSC 52, which tmux "
@@ -73,3 +77,4 @@ class ChartNoteScreen(TabletimeScreen[None]):
             self.tabletime.tell(f"The chart note was not saved: {problem}", "error")
             return
         self.tabletime.tell(f"Chart note saved in {path}")
+        self.tabletime.deliver(path)

@@ -1,0 +1,79 @@
+"""The app in a browser (App.is_web, under `tabletime serve`): the chart note goes to the
+page's clipboard (the server's clipboard programs are not the tablet's), a file exported or
+saved is also downloaded to the device, and there is no quit key (closing the tab is the
+way out). In a terminal, none of it changes."""
+
+from pathlib import Path
+
+import pytest
+
+from tui.app import TabletimeApp
+from tui.screens.chart_note import ChartNoteScreen
+
+from .test_app import new_session, timed
+
+SMALL = (80, 24)
+
+
+@pytest.fixture
+def delivered(monkeypatch) -> list[Path]:
+    """What the app hands the browser as a download (in a terminal, Textual would save it
+    into the user's Downloads folder: never called there)."""
+    files: list[Path] = []
+    monkeypatch.setattr(TabletimeApp, "deliver_text",
+                        lambda self, path, **options: files.append(Path(path)))
+    return files
+
+
+@pytest.fixture(params=[True, False], ids=["browser", "terminal"])
+def web(request, monkeypatch) -> bool:
+    monkeypatch.setattr(TabletimeApp, "is_web", property(lambda self: request.param))
+    return bool(request.param)
+
+
+async def test_the_chart_note_goes_to_the_page_s_clipboard(open_app, clock, monkeypatch, web):
+    programs: list[str] = []
+
+    def copy_text(text: str) -> str:
+        programs.append(text)
+        return "xclip"
+
+    monkeypatch.setattr("tui.screens.chart_note.copy_text", copy_text)
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await new_session(pilot, "AB12")
+        await timed(pilot, clock, ("1", 12))
+        await pilot.press("y")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ChartNoteScreen) and app.clipboard == screen.text
+        if web:
+            assert programs == [] and "copied to this browser's clipboard" in screen.title_text
+        else:
+            assert programs == [screen.text] and "copied to the clipboard (xclip)" in \
+                screen.title_text
+
+
+async def test_an_export_is_also_downloaded_in_a_browser(open_app, clock, delivered, web):
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await new_session(pilot, "AB12")
+        await timed(pilot, clock, ("1", 12))
+        app.export_today()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        written = sorted((app.repo.data_dir / "exports").glob("segments-*.csv"))
+        assert len(written) == 1
+        assert delivered == (written if web else [])
+
+
+async def test_no_quit_key_in_a_browser(open_app, web):
+    app = open_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        footer = " ".join(str(key.render()) for key in app.screen.query("FooterKey"))
+        assert ("Quit" in footer) is not web and "Help" in footer
+        assert app.check_action("quit", ()) is (not web)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app.is_running is web
