@@ -40,6 +40,8 @@ TEXTUAL_SERVE_STATIC = Path(textual_serve.__file__).parent / "static"
 COOKIE = "tabletime"
 TAKEN_OVER = 4000
 """The websocket close code a page gets when another tab or device opened Tabletime."""
+STOPPED = 1001
+"""The close code a page gets when the server stops ("going away")."""
 NOT_STARTED = 4001
 """The close code a page gets when the app could not start; the reason is its one line."""
 REASON_BYTES = 123
@@ -166,12 +168,20 @@ class TabletimeServer(Server):
         return websocket
 
     async def on_startup(self, app: web.Application) -> None:
-        """Nothing printed here: the command line prints the URL once the port is bound."""
+        """Nothing printed here: the command line prints the URL."""
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """The server stops (ctrl+c, SIGTERM): the page is told, its app quits as ctrl+q
+        quits it (everything it recorded is already saved)."""
+        if self._running is not None:
+            websocket, service = self._running
+            await websocket.close(code=STOPPED, message=b"the Tabletime server was stopped")
+            await service.stop()
 
     def serve(self, debug: bool = False) -> None:
         """Run until ctrl+c, on TLS when given (textual-serve's own serve() has none)."""
         web.run_app(self._make_app(), host=self.host, port=self.port, ssl_context=self.ssl,
-                    print=lambda *_: None)
+                    shutdown_timeout=5, print=lambda *_: None)
 
 
 class _Watched(AppService):

@@ -1,0 +1,60 @@
+"""Tests in a real browser: Playwright driving Debian's chromium (no browser download), marked
+`browser` and skipped where /usr/bin/chromium is absent; .ci/run installs it, so CI runs them.
+Each test gets its own `tabletime serve` process on a folder of its own."""
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.settings import Settings
+from storage.settings_file import save_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+            if not CHROMIUM.exists():
+                item.add_marker(pytest.mark.skip(reason="no /usr/bin/chromium (apt-get "
+                                                 "install chromium)"))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Debian's chromium as this sandbox runs it (root, no GPU, a closed network)."""
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM),
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-quic"]}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served(tmp_path) -> Iterator[tuple[str, Path]]:
+    """`tabletime serve` on a folder with a therapist's settings: the URL it printed and the
+    folder."""
+    folder = tmp_path / "data"
+    folder.mkdir(mode=0o700)
+    save_settings(folder, Settings(therapist="Dana Reyes", credentials="PT",
+                                   timezone="America/Chicago"))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli.main", "--data-dir", str(folder), "serve", "--port",
+         str(free_port())], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), url
+        yield url, folder
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
