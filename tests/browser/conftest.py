@@ -6,10 +6,11 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser, async_playwright
 
 from core.settings import Settings
 from storage.settings_file import save_settings
@@ -26,11 +27,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                                                  "install chromium)"))
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    """Debian's chromium as this sandbox runs it (root, no GPU, a closed network)."""
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM),
-            "args": ["--no-sandbox", "--disable-gpu", "--disable-quic"]}
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's chromium as this sandbox runs it (root, no GPU, a closed network), through
+    Playwright's asyncio API (its sync API would leave an event loop running in the worker,
+    which every later asyncio test of that worker would trip on)."""
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu",
+                                                 "--disable-quic"])
+        try:
+            yield launched
+        finally:
+            await launched.close()
 
 
 def free_port() -> int:

@@ -2,30 +2,32 @@
 loaded), the right size on a tablet's screen, and one app per folder (a second tab takes
 over, the first says so). Assertions on data, not pixels."""
 
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from playwright.sync_api import Browser, Page
+from playwright.async_api import Browser, Page
 
 STARTED = "body.-first-byte"  # the app's first frame reached the page
 
 
-def opened(browser: Browser, url: str, **context: object) -> tuple[Page, list[str], list[str]]:
+async def opened(browser: Browser, url: str, **context: Any
+                 ) -> tuple[Page, list[str], list[str]]:
     """A new page at `url`: the page, every request it made and its websockets' URLs."""
-    page = browser.new_context(**context).new_page()  # type: ignore[arg-type]
+    page = await (await browser.new_context(**context)).new_page()
     requests: list[str] = []
     sockets: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     page.on("websocket", lambda socket: sockets.append(socket.url))
-    page.goto(url)
-    page.wait_for_selector(STARTED, timeout=30000)
+    await page.goto(url)
+    await page.wait_for_selector(STARTED, timeout=30000)
     return page, requests, sockets
 
 
-def test_the_page_works_offline_with_its_own_font(browser: Browser, served) -> None:
+async def test_the_page_works_offline_with_its_own_font(browser: Browser, served) -> None:
     url, _ = served
-    page, requests, sockets = opened(browser, url)
+    page, requests, sockets = await opened(browser, url)
     assert requests and {urlparse(u).hostname for u in requests + sockets} == {"127.0.0.1"}
-    assert page.evaluate("document.fonts.check(\"16px 'Roboto Mono'\")")
+    assert await page.evaluate("document.fonts.check(\"16px 'Roboto Mono'\")")
     assert "token" not in page.url  # the token was exchanged for the cookie
 
 
@@ -34,21 +36,22 @@ def size(sockets: list[str]) -> tuple[int, int]:
     return int(query["width"][0]), int(query["height"][0])
 
 
-def test_at_a_tablet_s_pixel_ratio_the_terminal_fits_the_screen(browser: Browser,
-                                                                  served) -> None:
+async def test_at_a_tablet_s_pixel_ratio_the_terminal_fits_the_screen(browser: Browser,
+                                                                        served) -> None:
     url, _ = served
     viewport = {"width": 1024, "height": 700}
-    _, _, plain = opened(browser, url, viewport=viewport)
-    tablet, _, dense = opened(browser, url, viewport=viewport, device_scale_factor=2)
+    _, _, plain = await opened(browser, url, viewport=viewport)
+    tablet, _, dense = await opened(browser, url, viewport=viewport, device_scale_factor=2)
     assert size(dense) == size(plain) and size(plain)[0] > 80
-    box = tablet.evaluate("(() => { const r = document.querySelector('.xterm-screen')"
-                          ".getBoundingClientRect(); return [r.right, r.bottom]; })()")
+    box = await tablet.evaluate("(() => { const r = document.querySelector('.xterm-screen')"
+                                ".getBoundingClientRect(); return [r.right, r.bottom]; })()")
     assert box[0] <= viewport["width"] and box[1] <= viewport["height"]
 
 
-def test_a_second_tab_takes_over_and_the_first_says_so(browser: Browser, served) -> None:
+async def test_a_second_tab_takes_over_and_the_first_says_so(browser: Browser,
+                                                            served) -> None:
     url, _ = served
-    first, _, _ = opened(browser, url)
-    opened(browser, url)
-    first.wait_for_selector("body.-closed", timeout=30000)
-    assert "opened in another tab or device" in first.inner_text("#closed-reason")
+    first, _, _ = await opened(browser, url)
+    await opened(browser, url)
+    await first.wait_for_selector("body.-closed", timeout=30000)
+    assert "opened in another tab or device" in await first.inner_text("#closed-reason")
