@@ -147,3 +147,11 @@ async def test_an_app_that_cannot_start_says_why_on_the_page(tmp_path):
         assert "in use" in reason and len(reason.encode()) <= 123
     finally:
         await client.close()
+
+
+def test_the_host_names_answered_are_this_machine_s_and_those_given(tmp_path):
+    server = TabletimeServer(tmp_path / "data", "192.168.1.20", 8443,
+                             names=("tabletime.clinic.example",))
+    assert server.hosts == {"192.168.1.20:8443", "127.0.0.1:8443", "localhost:8443",
+                            "[::1]:8443", "tabletime.clinic.example:8443"}
+    assert server.url.startswith("http://192.168.1.20:8443/?token=")

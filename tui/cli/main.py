@@ -215,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-cert", type=Path, metavar="FILE",
                        help="the certificate (PEM) the clinic's devices trust")
     serve.add_argument("--tls-key", type=Path, metavar="FILE", help="its private key (PEM)")
+    serve.add_argument("--name", action="append", default=[], metavar="HOST",
+                       help="with --lan: a host name the devices open (the certificate's); "
+                       "any other Host is refused")
 
     commands.add_parser(
         "demo",

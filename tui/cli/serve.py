@@ -59,7 +59,7 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UsageError("tabletime serve needs the serve extra: .venv/bin/pip install "
                          "'.[serve]'") from None
     server = TabletimeServer(resolve_data_dir(args.data_dir), args.host, args.port,
-                             ssl=secure)
+                             names=tuple(args.name), ssl=secure)
     print(server.url, flush=True)
     say("open the link above in a browser: it opens Tabletime on this machine's data, so keep "
         "it to yourself; ctrl+c stops the server (everything is saved as it is recorded)")

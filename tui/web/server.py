@@ -18,6 +18,7 @@ import asyncio
 import hmac
 import secrets
 import shlex
+import shutil
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -143,6 +144,7 @@ class TabletimeServer(Server):
                 await before.close(code=TAKEN_OVER,
                                    message=b"Tabletime was opened in another tab or device")
                 await service.stop()
+
             async def close() -> None:  # the app ended: the page says so
                 await websocket.close()
 
@@ -177,6 +179,7 @@ class TabletimeServer(Server):
             websocket, service = self._running
             await websocket.close(code=STOPPED, message=b"the Tabletime server was stopped")
             await service.stop()
+        shutil.rmtree(self._errors, ignore_errors=True)
 
     def serve(self, debug: bool = False) -> None:
         """Run until ctrl+c, on TLS when given (textual-serve's own serve() has none)."""
