@@ -154,4 +154,4 @@ def test_the_host_names_answered_are_this_machine_s_and_those_given(tmp_path):
                              names=("tabletime.clinic.example",))
     assert server.hosts == {"192.168.1.20:8443", "127.0.0.1:8443", "localhost:8443",
                             "[::1]:8443", "tabletime.clinic.example:8443"}
-    assert server.url.startswith("http://192.168.1.20:8443/?token=")
+    assert server.url.startswith("http://tabletime.clinic.example:8443/?token=")  # the name

@@ -70,7 +70,7 @@ class TabletimeServer(Server):
         self._errors = Path(tempfile.mkdtemp(prefix="tabletime-serve-"))
         """Each app's standard error (0700): the one line a page shows if it cannot start."""
         super().__init__(command, host=host, port=port, title="Tabletime",
-                         public_url=f"{self.scheme}://{_authority(host, port)}",
+                         public_url=f"{self.scheme}://{_authority((*names, host)[0], port)}",
                          statics_path=TEXTUAL_SERVE_STATIC, templates_path=HERE / "templates")
         self.ssl = ssl
         self.token = secrets.token_urlsafe(32)
