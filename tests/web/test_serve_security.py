@@ -122,9 +122,13 @@ async def test_a_second_page_takes_over_and_the_first_is_told(served):
     (["--host", "192.168.1.20", "--lan"], "--lan needs --tls-cert and --tls-key"),
     (["--tls-cert", "cert.pem"], "--tls-cert and --tls-key go together"),
     (["--tls-cert", "cert.pem", "--tls-key", "key.pem"], "cannot use cert.pem and key.pem"),
-    (["--port", "70000"], "--port 70000 is not a port")])
+    (["--port", "70000"], "--port 70000 is not a port"),
+    (["--port", "BUSY"], "Address already in use (another server? choose --port)")])
 def test_serve_refuses_what_is_not_safe_before_listening(capsys, tmp_path, argv, says):
-    status = main(["--data-dir", str(tmp_path / "data"), "serve", *argv])
+    busy = socket.create_server(("127.0.0.1", 0))
+    argv = [str(busy.getsockname()[1]) if arg == "BUSY" else arg for arg in argv]
+    with busy:
+        status = main(["--data-dir", str(tmp_path / "data"), "serve", *argv])
     out, err = capsys.readouterr()
     assert (status, out) == (2, "") and says in err, err
     assert not Path(tmp_path / "data").exists()

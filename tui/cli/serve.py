@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
+import socket
 import ssl
 from pathlib import Path
 
@@ -42,6 +44,17 @@ def tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
     return context
 
 
+def _free(host: str, port: int) -> None:
+    """UsageError when the address cannot be listened on, before a URL is printed for it."""
+    try:
+        with socket.create_server((host, port), reuse_port=False):
+            pass
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise UsageError(f"cannot listen on {printable(host)} port {port}: {reason} (another "
+                         "server? choose --port)") from None
+
+
 def run_serve(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port} is not a port (1-65535)")
@@ -58,6 +71,7 @@ def run_serve(args: argparse.Namespace) -> int:
     except ImportError:
         raise UsageError("tabletime serve needs the serve extra: .venv/bin/pip install "
                          "'.[serve]'") from None
+    _free(args.host, args.port)
     server = TabletimeServer(resolve_data_dir(args.data_dir), args.host, args.port,
                              names=tuple(args.name), ssl=secure)
     print(server.url, flush=True)
