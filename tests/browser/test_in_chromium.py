@@ -1,7 +1,14 @@
 """The page in Debian's chromium: offline (no request leaves loopback, the bundled font
-loaded), the right size on a tablet's screen, and one app per folder (a second tab takes
-over, the first says so). Assertions on data, not pixels."""
+loaded), the right size on a tablet's screen, one app per folder (a second tab takes over,
+the first says so), and keys typed in the page reaching the app (a timer `tabletime export`
+sees running beside it, still running after two reloads). Assertions on data, not pixels."""
 
+import asyncio
+import csv
+import io
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -55,3 +62,40 @@ async def test_a_second_tab_takes_over_and_the_first_says_so(browser: Browser,
     await opened(browser, url)
     await first.wait_for_selector("body.-closed", timeout=30000)
     assert "opened in another tab or device" in await first.inner_text("#closed-reason")
+
+
+def segments(folder: Path) -> list[dict[str, str]]:
+    """The folder's segments as `tabletime export` writes them (read-only beside the app)."""
+    done = subprocess.run([sys.executable, "-m", "tui.cli.main", "--data-dir", str(folder),
+                           "export", "--kind", "segments"], capture_output=True, text=True,
+                          check=True)
+    return list(csv.DictReader(io.StringIO(done.stdout)))
+
+
+async def running_97110(folder: Path) -> list[dict[str, str]]:
+    """The 97110 segments still running, once one is written (10 s at most)."""
+    for _ in range(50):
+        found = [row for row in segments(folder) if row["code"] == "97110" and not row["end"]]
+        if found:
+            return found
+        await asyncio.sleep(0.2)
+    return []
+
+
+async def test_keys_in_the_page_start_a_timer_that_survives_two_reloads(browser: Browser,
+                                                                        served) -> None:
+    url, folder = served
+    page, _, _ = await opened(browser, url)
+    await page.click(".xterm-screen")  # the terminal takes the keys
+    await page.keyboard.press("n")
+    await asyncio.sleep(1)  # the new-session form opens
+    await page.keyboard.type("AB12")
+    await page.keyboard.press("Enter")
+    await asyncio.sleep(1)  # the session opens
+    await page.keyboard.press("1")
+    (started,) = await running_97110(folder)
+    assert started["patient"] == "AB12"
+    for _ in range(2):
+        await page.reload()
+        await page.wait_for_selector(STARTED, timeout=30000)
+    assert await running_97110(folder) == [started]

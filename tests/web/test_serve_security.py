@@ -15,9 +15,10 @@ from storage.repository import Repository
 from tui.cli.main import main
 from tui.web.server import NOT_STARTED, TAKEN_OVER, TabletimeServer
 
-APP = (f"{sys.executable} -c \"import sys, time; sys.stdout.write('__GANGLION__\\n'); "
-       "sys.stdout.flush(); time.sleep(30)\"")
-"""Stands for the app process: says it started, then waits (the checks are the server's)."""
+APP = (f"{sys.executable} -c \"import sys; sys.stdout.write('__GANGLION__\\n'); "
+       "sys.stdout.flush(); sys.stdin.buffer.read(1)\"")
+"""Stands for the app process: says it started, then waits for a word (quit) from the server
+(the checks are the server's)."""
 
 
 class Clock:

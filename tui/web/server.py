@@ -45,6 +45,8 @@ STOPPED = 1001
 """The close code a page gets when the server stops ("going away")."""
 NOT_STARTED = 4001
 """The close code a page gets when the app could not start; the reason is its one line."""
+QUIT_SECONDS = 5
+"""How long an app is given to quit (it saves nothing more on the way: all is saved)."""
 REASON_BYTES = 123
 """The most a websocket close reason may hold."""
 POLICY = "; ".join((
@@ -201,6 +203,18 @@ class _Watched(AppService):
             await super().run()
         finally:
             await self._ended()
+
+    async def stop(self) -> None:
+        """Stopped means gone, its folder lock released: textual-serve's stop returns when
+        the app's output ends, a moment before the process exits, and the next page's app
+        (a reload, a takeover) would find the folder still in use."""
+        await super().stop()
+        if self._process is not None and self._process.returncode is None:
+            try:
+                await asyncio.wait_for(self._process.wait(), QUIT_SECONDS)
+            except TimeoutError:  # an app that does not quit is not left holding the folder
+                self._process.kill()
+                await self._process.wait()
 
 
 def _reason(errors: Path) -> bytes:
