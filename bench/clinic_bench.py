@@ -30,7 +30,6 @@ import argparse
 import csv
 import json
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from transfer_bench import BASELINE, SEGMENTS, TABLETIME, Figure, child, spread
+from transfer_bench import BASELINE, SEGMENTS, TABLETIME, Figure, child, printed, verdict
 
 PER_DAY = 10
 DAYS = 261  # the working days of a year
@@ -185,24 +184,14 @@ def _query(db: Path, sql: str, *parameters: str) -> tuple[Any, ...]:
 
 
 def report(figures: dict[str, list[Figure]], therapists: int, segments: int, busy: str) -> int:
-    def median(name: str, which: int = 0) -> float:
-        return statistics.median(figure[which] for figure in figures[name])
-
-    floor = median(BASELINE)
-    print(f"\nwhole process, {len(figures[BASELINE])} rounds, min / median / max:")
-    for name, found in figures.items():
-        print(f"  {name}: {spread([w for w, _, _ in found], 's', floor)}; "
-              f"peak {spread([m for _, m, _ in found], 'MB')}; "
-              f"CPU {spread([c for _, _, c in found], 's')}")
+    median = printed(figures)
     wall, peak = median(MERGE), median(MERGE, which=1)
     what = f"{therapists} therapists x 1 year ({segments:,} segments)"
     verdicts = [(f"merge of {what} < 30 s ({wall:.1f} s)", wall < 30),
                 (f"merge of {what} < 300 MB ({peak:.0f} MB)", peak < 300)]
     verdicts += [(f"{name} {busy} < 0.5 s ({median(name):.2f} s)", median(name) < 0.5)
                  for name in (DATE, DATE_JSON)]
-    for text, ok in verdicts:
-        print(f"{'PASS' if ok else 'FAIL'}  {text}")
-    return 0 if all(ok for _, ok in verdicts) else 1
+    return verdict(verdicts)
 
 
 if __name__ == "__main__":

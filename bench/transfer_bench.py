@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 
@@ -187,7 +188,9 @@ def spread(values: list[float], unit: str, baseline: float | None = None) -> str
     return f"{low:,.2f} / {mid:,.2f} / {high:,.2f} {unit}{ratio}"
 
 
-def report(figures: dict[str, list[Figure]], rows: int) -> int:
+def printed(figures: dict[str, list[Figure]]) -> Callable[..., float]:
+    """Print every command's wall time, peak memory and CPU (min / median / max, wall time
+    beside the baseline's); return the median of a named figure: median(name, which=0..2)."""
     def median(name: str, which: int = 0) -> float:
         return statistics.median(figure[which] for figure in figures[name])
 
@@ -197,6 +200,18 @@ def report(figures: dict[str, list[Figure]], rows: int) -> int:
         print(f"  {name}: {spread([w for w, _, _ in found], 's', floor)}; "
               f"peak {spread([m for _, m, _ in found], 'MB')}; "
               f"CPU {spread([c for _, _, c in found], 's')}")
+    return median
+
+
+def verdict(verdicts: list[tuple[str, bool]]) -> int:
+    """PASS or FAIL per budget; the exit status: 1 when one is over."""
+    for text, ok in verdicts:
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    return 0 if all(ok for _, ok in verdicts) else 1
+
+
+def report(figures: dict[str, list[Figure]], rows: int) -> int:
+    median = printed(figures)
     wall, peak = median(f"import, {large(rows)}"), median(f"import, {large(rows)}", which=1)
     ratio = median(f"import, {NEW}") / median(f"import, {POOL}")
     exported = median(f"export, {large(rows)}")
@@ -209,9 +224,7 @@ def report(figures: dict[str, list[Figure]], rows: int) -> int:
         (f"export of {rows:,} rows < 30 s ({exported:.1f} s)", exported < 30),
         (f"the claim lines of a year <= 1 s ({median(LINES):.2f} s)", median(LINES) <= 1),
     ]
-    for text, ok in verdicts:
-        print(f"{'PASS' if ok else 'FAIL'}  {text}")
-    return 0 if all(ok for _, ok in verdicts) else 1
+    return verdict(verdicts)
 
 
 if __name__ == "__main__":

@@ -270,7 +270,8 @@ def _add_clinic_parser(commands: Any) -> None:
     merge.add_argument("--to", dest="last", type=date_argument, metavar="DATE",
                        help="only sessions up to this date")
     merge.add_argument("--force", action="store_true",
-                       help="replace FILE if it exists (a regular file: it is built anew)")
+                       help="replace FILE if it is a clinic file an earlier merge wrote (it is "
+                       "built anew; anything else is refused)")
 
     summary = actions.add_parser(
         "summary",
