@@ -5,8 +5,10 @@ Textual hands a key to the focused widget's queue and goes on: in a burst (`a 3 
 the dialog, come back unhandled once it is on top, and are dropped; and a dialog takes keys
 only once its first field has focus. Here a key that comes back from a screen no longer on
 top is typed again on the one that is, keys wait (at most HOLD_SECONDS) while a screen just
-opened has not yet put its focus anywhere, and the app's own keys (help, quit) wait behind
-the keys typed before them, so that they arrive in the order typed."""
+opened has not yet put its focus anywhere, keys typed after enter in a form's text field wait
+until the form has acted on it (`n ZZ9 enter 1` typed the 1 into the form before its
+enter was acted on: patient ZZ91), and the app's own keys (help, quit) wait behind the keys
+typed before them, so that they arrive in the order typed."""
 
 from __future__ import annotations
 
@@ -16,6 +18,9 @@ from typing import Any
 from textual import events
 from textual.app import App
 from textual.timer import Timer
+from textual.widgets import Input
+
+from tui.dialogs.form import FormDialog
 
 HOLD_SECONDS = 0.5
 """The longest a key waits for a new screen's focus."""
@@ -28,6 +33,10 @@ class TypeAhead(App[None]):
         self._hold_timer: Timer | None = None
         self._top: object = None
         self._top_since = 0.0
+        self._submitting = False
+        """An enter went to a form's text field: later keys wait until the form acted on it
+        (its Submitted bubbles up here after the form's handler; Textual's palette stops its
+        own, and takes no keys typed ahead)."""
 
     def _takes_keys(self) -> bool:
         """The screen on top takes keys: it has focus, nothing to focus, or had its time."""
@@ -39,12 +48,14 @@ class TypeAhead(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
-            if self._held or not self._takes_keys():
+            if self._held or self._submitting or not self._takes_keys():
                 if not self._held:
                     self._hold_timer = self.set_timer(HOLD_SECONDS, self._release)
                 self._held.append(event)
                 self.call_after_refresh(self._release_once_focused)
                 return
+            self._submitting = (event.key == "enter" and isinstance(self.screen, FormDialog)
+                                and isinstance(self.screen.focused, Input))
             await self._deliver(event)
             return
         if isinstance(event, events.Key) and self._covered(event):
@@ -77,14 +88,21 @@ class TypeAhead(App[None]):
         typed_on = getattr(event, "typed_on", None)
         return typed_on is not None and typed_on is not self.screen
 
-    async def _release_once_focused(self) -> None:
-        if self._held and self._takes_keys():
-            await self._release()
+    def on_input_submitted(self) -> None:
+        """A field's enter has been acted on (its form, the screens it handled, bubbled up
+        before it reached here): the keys typed after it go where it led."""
+        self._submitting = False
+        self.call_after_refresh(self._release_once_focused)
 
-    async def _release(self) -> None:
+    async def _release_once_focused(self) -> None:
+        if self._held and not self._submitting and self._takes_keys():
+            self._release()
+
+    def _release(self) -> None:
         if self._hold_timer is not None:  # a later hold gets its own full time
             self._hold_timer.stop()
             self._hold_timer = None
+        self._submitting = False  # its time is up too (an enter that submitted nothing)
         held, self._held = self._held, []
-        for event in held:
-            await self._deliver(event)
+        for event in held:  # typed again, as a burst: each is held again if the one before
+            self.post_message(events.Key(event.key, event.character))  # opened a screen

@@ -2,12 +2,14 @@
 replace each other, help and palette that find the current screen's keys, and the small
 things (day 1 of 10, Today in treatment order, a minute's nudge, redo, Home/End)."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 from textual.binding import Binding
 from textual.widgets import TextArea
 
+from core.models import Segment
 from tui.format import local_time
 from tui.screens.chart_note import ChartNoteScreen
 from tui.screens.session import SessionScreen
@@ -484,6 +486,61 @@ async def test_a_burst_types_a_new_patient_into_the_form_it_opened(open_app):
                 break
             await pilot.pause(0.05)
         assert app.screen.session.patient == "ZZ9"
+
+
+async def running_once_shown(pilot) -> list[Segment]:
+    """The timers the session on top shows, once it shows one (5 s at most)."""
+    for _ in range(100):
+        screen = pilot.app.screen
+        if isinstance(screen, SessionScreen) and screen.view is not None and screen.view.running:
+            return list(screen.view.running)
+        await pilot.pause(0.05)
+    return []
+
+
+async def test_keys_after_a_form_s_enter_go_where_it_leads(open_app):
+    """`n ZZ9 enter 1` in one burst (a fast typist, or keys bunched by a slow network to a
+    browser): the 1 starts a timer in the new session, never types into the form (ZZ91)."""
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        burst(app, "n", "Z", "Z", "9", "enter", "1")
+        assert [s.code for s in await running_once_shown(pilot)] == ["97110"]
+        assert isinstance(app.screen, SessionScreen) and app.screen.session.patient == "ZZ9"
+
+
+async def test_a_burst_from_a_new_patient_to_a_backdated_code(open_app, clock):
+    """The keys of `n ZZ9 enter a 1 tab 20 enter` each reach the screen the one before
+    opened: a new session whose 97110 began 20 minutes ago."""
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        burst(app, "n", "Z", "Z", "9", "enter", "a", "1", "tab", "2", "0", "enter")
+        (running,) = await running_once_shown(pilot)
+        assert isinstance(app.screen, SessionScreen) and app.screen.session.patient == "ZZ9"
+        assert running.code == "97110" and running.start == clock.now - timedelta(minutes=20)
+
+
+async def typed(app, *keys: tuple[str, str]) -> None:
+    """Keys a few milliseconds apart with their characters, as a page's terminal sends them."""
+    from textual import events
+
+    for name, character in keys:
+        app.post_message(events.Key(name, character))
+        await asyncio.sleep(0.003)
+
+
+async def test_keys_typed_as_a_dialog_opens_reach_the_field_it_focuses(open_app, clock):
+    """`a 1 tab` typed just after a session opened: the tab moves to the start field (the
+    dialog's own focus on its first field, a moment late, took it back: 20 replaced 97110)."""
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await typed(app, ("n", "n"))
+        await pilot.pause(1)
+        burst(app, "A", "B", "1", "2")
+        await pilot.pause(1)
+        await typed(app, ("enter", "\r"), ("a", "a"), ("1", "1"), ("tab", "\t"))
+        await pilot.pause(1)
+        assert app.focused is not None and app.focused.id == "field-start"
+        assert app.screen.query_one("#field-code").value == "1"
 
 
 async def test_a_group_started_over_a_one_on_one_says_both(open_app, clock):

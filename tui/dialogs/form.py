@@ -79,7 +79,7 @@ class DiscardDialog(ConfirmDialog):
                 yield Button("Keep editing (esc)", id="no", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#no").focus()  # enter keeps editing too: nothing is lost by a slip
+        self.set_focus(self.query_one("#no"))  # enter keeps editing: nothing lost by a slip
 
 
 class FormDialog(ModalScreen[bool]):
@@ -139,7 +139,7 @@ class FormDialog(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.initial = self.values()
-        self.field(self.fields[0].name).focus()
+        self.set_focus(self.field(self.fields[0].name))
 
     def on_resize(self) -> None:
         self.query_one("#fields").styles.max_height = max(self.size.height - CHROME, 4)
@@ -172,7 +172,7 @@ class FormDialog(ModalScreen[bool]):
         if error:
             self.query_one("#error", Label).update(f"! {error}")
             if isinstance(error, FieldError):
-                self.field(error.field).focus()
+                self.set_focus(self.field(error.field))
         else:
             self.dismiss(True)
 

@@ -47,7 +47,7 @@ class ChartNoteScreen(TabletimeScreen[None]):
     def on_mount(self) -> None:
         self.action_copy()
         area = self.query_one(TextArea)
-        area.focus()
+        self.set_focus(area)
         area.selection = Selection(area.document.end, (0, 0))  # all of it, view at the top
 
     def action_copy(self) -> None:

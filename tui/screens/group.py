@@ -400,7 +400,7 @@ class GroupReviewScreen(TabletimeScreen[bool]):
         for key, label in self.COLUMNS:
             table.add_column(label, key=key)
         self.show()
-        self.query_one("#group-notes").focus()
+        self.set_focus(self.query_one("#group-notes"))
 
     def open_sessions(self) -> list[Session]:
         """The group's sessions still open, in the group's order."""

@@ -84,7 +84,7 @@ class ReviewScreen(TabletimeScreen[bool]):
                            ("modifiers", "Modifiers"), ("amount", "Est. amount")):
             table.add_column(label, key=key)
         self.show()
-        self.query_one("#review-notes").focus()
+        self.set_focus(self.query_one("#review-notes"))
 
     def review(self, prefer: Sequence[str] | None = None) -> SessionBill:
         """The review with the therapist's tie pick (or with `prefer` given instead)."""
