@@ -56,6 +56,12 @@ class TabletimeApp(TypeAhead):
             "payer offered first, the alert")),
         Binding("ctrl+p", "command_palette", "Palette", show=False, tooltip=(
             "command palette: start any code, open a session, export, change the theme")),
+        # A browser may keep f1 (its help) and ctrl+p (print) for itself: these two it leaves
+        # alone. Not priority keys: in a text field they are typed as themselves.
+        Binding("question_mark", "help", "Help", tooltip=(
+            "every key, as f1 (in a browser, where f1 may be the browser's own)")),
+        Binding("slash", "command_palette", "Palette", key_display="/", tooltip=(
+            "command palette, as ctrl+p (in a browser, where ctrl+p prints the page)")),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit", tooltip=(
             "quit; running timers keep running and are there at next start")),
     ]

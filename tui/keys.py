@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.keys import key_to_character
 
 if TYPE_CHECKING:
     from tui.app import TabletimeApp
@@ -61,6 +62,11 @@ def keys(first: str | None = None) -> list[tuple[str, str, str]]:
 
 
 def _key(binding: Binding) -> str:
-    """The key as a person reads it: `1-9` for the favourites, else its name (`delete`)."""
+    """The key as a person reads it: `1-9` for the favourites, `?` for question_mark, `/`
+    (its display) for slash, else its name (`delete`, `space`)."""
     shown = binding.key_display or ""
-    return shown if "-" in shown else binding.key
+    if "-" in shown or len(shown) == 1:
+        return shown
+    character = key_to_character(binding.key)
+    return (character if character and character.isprintable() and not character.isspace()
+            else binding.key)

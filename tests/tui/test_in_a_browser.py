@@ -1,7 +1,8 @@
 """The app in a browser (App.is_web, under `tabletime serve`): the chart note goes to the
 page's clipboard (the server's clipboard programs are not the tablet's), a file exported or
 saved is also downloaded to the device, and there is no quit key (closing the tab is the
-way out). In a terminal, none of it changes."""
+way out), help and palette are on ? and / (a browser may keep f1 and ctrl+p). In a
+terminal, none of it changes but the footer."""
 
 from pathlib import Path
 
@@ -77,3 +78,61 @@ async def test_no_quit_key_in_a_browser(open_app, web):
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert app.is_running is web
+
+
+def footer_keys(app) -> str:
+    return " | ".join(str(key.render()) for key in app.screen.query("FooterKey"))
+
+
+async def test_help_and_palette_on_keys_a_browser_leaves_alone(open_app, web):
+    """f1 and ctrl+p may be the browser's (its help, printing): its footer shows ? and /,
+    a terminal's f1 as before; both keys work in either."""
+    from textual.command import CommandPalette
+
+    from tui.screens.help import HelpScreen
+
+    app = open_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        footer = footer_keys(app)
+        assert ("? Help" in footer and "/ Palette" in footer) is web
+        assert ("f1 Help" in footer) is not web and "ctrl+p" not in footer
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("question_mark")  # closes it, as f1 again does
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("slash")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+
+
+async def test_in_a_text_field_question_mark_and_slash_are_typed(open_app):
+    from textual.widgets import Input
+
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        dialog = app.screen
+        await pilot.press("A", "question_mark", "slash", "1")
+        await pilot.pause()
+        assert app.screen is dialog
+        assert isinstance(app.focused, Input) and app.focused.value == "A?/1"
+
+
+async def test_the_footer_s_help_can_be_tapped(open_app, monkeypatch):
+    """A tablet has no f1: tapping the footer's ? opens help (at 80 columns too)."""
+    from textual.widgets._footer import FooterKey
+
+    from tui.screens.help import HelpScreen
+
+    monkeypatch.setattr(TabletimeApp, "is_web", property(lambda self: True))
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await new_session(pilot, "AB12")
+        help_key = next(key for key in app.screen.query(FooterKey) if key.key == "question_mark")
+        await pilot.click(help_key)
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)

@@ -15,11 +15,14 @@ if TYPE_CHECKING:
 from tui.format import WIDE
 
 ResultT = TypeVar("ResultT")
+BROWSER_KEYS = frozenset({"question_mark", "slash"})
+"""Help and palette where a browser may take f1 and ctrl+p: in its footer, not a terminal's."""
+TERMINAL_KEYS = frozenset({"f1", "ctrl+p"})
 
 
 class TabletimeScreen(Screen[ResultT]):
     NARROW_HIDDEN: ClassVar[frozenset[str]] = frozenset()
-    """Actions whose key the footer leaves out below WIDE columns (f1 lists every key; quit
+    """Actions whose key the footer leaves out below WIDE columns (help lists every key; quit
     is always left out there)."""
 
     @property
@@ -44,8 +47,9 @@ class TabletimeScreen(Screen[ResultT]):
                        if key in own and not active.binding.show else active)
                  for key, active in found.items()}
         hidden = self.footer_hidden()
+        other_keys = TERMINAL_KEYS if self.app.is_web else BROWSER_KEYS
         return {key: (active._replace(binding=replace(active.binding, show=False))
-                      if active.binding.action in hidden else active)
+                      if active.binding.action in hidden or key in other_keys else active)
                 for key, active in found.items()}
 
     def on_mount(self) -> None:

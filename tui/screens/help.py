@@ -15,7 +15,7 @@ from tui.keys import keys
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close help")]
+    BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", "Close help")]
 
     def __init__(self, here: str | None = None) -> None:
         """`here`: the place the user pressed f1 on; its keys come first."""
@@ -44,7 +44,7 @@ class HelpScreen(ModalScreen[None]):
         return table
 
     def on_mount(self) -> None:
-        self.query_one("#help-scroll").focus()
+        self.set_focus(self.query_one("#help-scroll"))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
