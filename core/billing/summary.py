@@ -67,6 +67,8 @@ class SessionDay(Frozen):
     """The units of the claim lines this session leads; None when it is billed with an
     earlier session of the day (pooled)."""
     not_billed: dict[str, str] = Field(default_factory=dict)
+    running: tuple[str, ...] = ()
+    """The codes timing now (a segment without an end)."""
 
 
 class CodeTotal(Frozen):
@@ -180,8 +182,9 @@ def summarize_day(
         sessions=tuple(
             SessionDay(session=s, billing=billings[s.id], amount=amounts.get(s.id),
                        checks=per_session.get(s.id, ()), units=billed.units.get(s.id),
-                       not_billed=unbilled.get(s.id, {}))
-            for s, _ in ordered
+                       not_billed=unbilled.get(s.id, {}),
+                       running=tuple(segment.code for segment in segments if segment.running))
+            for s, segments in ordered
         ),
         groups=tuple(groups),
         rows=tuple(rows),

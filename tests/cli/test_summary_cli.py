@@ -41,6 +41,24 @@ def test_summary_json(capsys, tmp_path, clock, settings):
     assert data["totals"]["units"] == 1 and data["totals"]["per_code"]["97110"]["minutes"] == 20
 
 
+def test_summary_json_says_which_timer_runs(capsys, tmp_path, clock, settings):
+    """What a script (or the browser test) asks: is a timer running, and on which code."""
+    with Repository.open(tmp_path, clock, settings) as repo:
+        session = repo.commands.create_session("AB12", "Medicare")
+        repo.commands.start(session.id, "97110")
+        clock.advance(minutes=3)
+    day = clock.now.date().isoformat()
+
+    def running() -> list[str]:
+        assert main(["--data-dir", str(tmp_path), "summary", "--date", day, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)["sessions"][0]["running"]
+
+    assert running() == ["97110"]
+    with Repository.open(tmp_path, clock, settings) as repo:
+        repo.commands.stop(session.id)
+    assert running() == []
+
+
 def test_summary_text_and_an_empty_day(capsys, tmp_path, clock, settings):
     day = seed(tmp_path, clock, settings)
     assert main(["--data-dir", str(tmp_path), "summary", "--date", day]) == 0

@@ -41,6 +41,7 @@ def summary_json(summary: DaySummary) -> dict[str, Any]:
                 "method": item.session.payer.method.value,
                 "discipline": item.session.discipline.value,
                 "status": "open" if item.session.is_open else "closed",
+                "running": list(item.running),
                 "total_timed_minutes": item.billing.total_timed_minutes,
                 "total_treatment_minutes": item.billing.total_treatment_minutes,
                 "timed_units": item.billing.timed_units,
