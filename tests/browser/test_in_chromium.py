@@ -1,18 +1,21 @@
 """The page in Debian's chromium: offline (no request leaves loopback, the bundled font
 loaded), the right size on a tablet's screen, one app per folder (a second tab takes over,
-the first says so), and keys typed in the page reaching the app (a timer `tabletime export`
-sees running beside it, still running after two reloads). Assertions on data, not pixels."""
+the first says so), keys typed in the page reaching the app (a timer `tabletime summary
+--json` sees running beside it, still running after two reloads), and a day's first patient
+driven from the page alone. Assertions on data, not pixels."""
 
 import asyncio
 import csv
 import io
+import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Download, Page
 
 STARTED = "body.-first-byte"  # the app's first frame reached the page
 
@@ -64,22 +67,33 @@ async def test_a_second_tab_takes_over_and_the_first_says_so(browser: Browser,
     assert "opened in another tab or device" in await first.inner_text("#closed-reason")
 
 
-def segments(folder: Path) -> list[dict[str, str]]:
-    """The folder's segments as `tabletime export` writes them (read-only beside the app)."""
-    done = subprocess.run([sys.executable, "-m", "tui.cli.main", "--data-dir", str(folder),
-                           "export", "--kind", "segments"], capture_output=True, text=True,
-                          check=True)
-    return list(csv.DictReader(io.StringIO(done.stdout)))
+def tabletime(folder: Path, *args: str) -> str:
+    """What `tabletime` prints for `args` on the folder the page's app holds (read-only)."""
+    return subprocess.run([sys.executable, "-m", "tui.cli.main", "--data-dir", str(folder),
+                           *args], capture_output=True, text=True, check=True).stdout
 
 
-async def running_97110(folder: Path) -> list[dict[str, str]]:
-    """The 97110 segments still running, once one is written (10 s at most)."""
+async def sessions_when(folder: Path, ready: Callable[[list[dict[str, Any]]], bool]
+                        ) -> list[dict[str, Any]]:
+    """Today's sessions as `tabletime summary --json` says them, once `ready` holds (10 s at
+    most: the app writes a moment after the key)."""
     for _ in range(50):
-        found = [row for row in segments(folder) if row["code"] == "97110" and not row["end"]]
-        if found:
-            return found
+        found = json.loads(tabletime(folder, "summary", "--json"))["sessions"]
+        if ready(found):
+            return list(found)
         await asyncio.sleep(0.2)
-    return []
+    return list(found)
+
+
+def timing_97110(sessions: list[dict[str, Any]]) -> bool:
+    return any(s["running"] == ["97110"] for s in sessions)
+
+
+async def keys(page: Page, *pressed: str, settle: float = 1) -> None:
+    """Keys typed on the page's keyboard, then a moment for the screen they open."""
+    for key in pressed:
+        await page.keyboard.press(key)
+    await asyncio.sleep(settle)
 
 
 async def test_keys_in_the_page_start_a_timer_that_survives_two_reloads(browser: Browser,
@@ -87,15 +101,59 @@ async def test_keys_in_the_page_start_a_timer_that_survives_two_reloads(browser:
     url, folder = served
     page, _, _ = await opened(browser, url)
     await page.click(".xterm-screen")  # the terminal takes the keys
-    await page.keyboard.press("n")
-    await asyncio.sleep(1)  # the new-session form opens
+    await keys(page, "n")
     await page.keyboard.type("AB12")
-    await page.keyboard.press("Enter")
-    await asyncio.sleep(1)  # the session opens
-    await page.keyboard.press("1")
-    (started,) = await running_97110(folder)
-    assert started["patient"] == "AB12"
+    await keys(page, "Enter", "1", settle=0)
+    (started,) = await sessions_when(folder, timing_97110)
+    assert started["patient"] == "AB12" and started["status"] == "open"
     for _ in range(2):
         await page.reload()
         await page.wait_for_selector(STARTED, timeout=30000)
-    assert await running_97110(folder) == [started]
+    assert await sessions_when(folder, timing_97110) == [started]
+    assert timing_97110(await sessions_when(folder, lambda _: True))
+
+
+async def test_a_day_s_first_patient_from_the_page_alone(browser: Browser, served,
+                                                         tmp_path: Path) -> None:
+    """Everything a therapist does for a patient, on the page: a new session, 20 minutes of
+    97110 backdated, the close, the chart note copied to the browser's clipboard, the claim
+    lines exported and downloaded to the device."""
+    url, folder = served
+    page, _, _ = await opened(browser, url, permissions=["clipboard-read", "clipboard-write"])
+    downloads: list[Download] = []
+
+    def keep(download: Download) -> None:
+        downloads.append(download)
+
+    page.context.on("page", lambda popup: popup.on("download", keep))  # a tab opened for it
+    page.on("download", keep)
+    await page.click(".xterm-screen")
+    await keys(page, "n")
+    await page.keyboard.type("AB12")
+    await keys(page, "Enter", "a", "1", "Tab")  # 97110, begun 20 minutes ago
+    await page.keyboard.type("20")
+    await keys(page, "Enter", settle=0)
+    assert timing_97110(await sessions_when(folder, timing_97110))
+    await keys(page, "Space", "c")  # pause, then the review
+    await keys(page, "Enter", settle=0)  # close with its units
+    (closed,) = await sessions_when(folder, lambda found: found[0]["status"] == "closed")
+    assert closed["running"] == [] and closed["units"] == {"97110": 1}
+    await keys(page, "y")  # the chart note, copied
+    note = await page.evaluate("navigator.clipboard.readText()")
+    assert "AB12" in note and "97110" in note and "Dana Reyes" in note
+    await keys(page, "Escape")  # alone: an escape with a key after it reads as alt+key
+    await keys(page, "d", "x")  # the day summary, its export dialog
+    await keys(page, "Enter", settle=0)  # today to today
+    for _ in range(50):
+        if downloads:
+            break
+        await asyncio.sleep(0.2)
+    (download,) = downloads
+    written = sorted((folder / "exports").glob("lines-*.csv"))
+    assert [download.suggested_filename] == [path.name for path in written]
+    kept = tmp_path / "on-the-tablet.csv"
+    await download.save_as(kept)
+    assert kept.read_bytes() == written[0].read_bytes()
+    rows = list(csv.DictReader(io.StringIO(kept.read_text())))
+    assert [(row["patient"], row["code"], row["units"]) for row in rows] == [
+        ("AB12", "97110", "1")]
