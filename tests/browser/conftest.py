@@ -48,22 +48,39 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def served(tmp_path) -> Iterator[tuple[str, Path]]:
-    """`tabletime serve` on a folder with a therapist's settings: the URL it printed and the
-    folder."""
-    folder = tmp_path / "data"
+def serving(folder: Path, *options: str) -> Iterator[str]:
+    """`tabletime serve` on a folder with a therapist's settings: the URL it printed."""
     folder.mkdir(mode=0o700)
     save_settings(folder, Settings(therapist="Dana Reyes", credentials="PT",
                                    timezone="America/Chicago"))
     server = subprocess.Popen(
         [sys.executable, "-m", "tui.cli.main", "--data-dir", str(folder), "serve", "--port",
-         str(free_port())], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+         str(free_port()), *options], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True)
     try:
         assert server.stdout is not None
-        url = server.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:"), url
-        yield url, folder
+        yield server.stdout.readline().strip()
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+@pytest.fixture
+def served(tmp_path) -> Iterator[tuple[str, Path]]:
+    """`tabletime serve` on its folder: the URL it printed and the folder."""
+    for url in serving(tmp_path / "data"):
+        assert url.startswith("http://127.0.0.1:"), url
+        yield url, tmp_path / "data"
+
+
+@pytest.fixture
+def served_tls(tmp_path) -> Iterator[tuple[str, Path]]:
+    """The same over HTTPS, with a certificate for 127.0.0.1 made for the test (a clinic's
+    own, which its tablets trust, in real use)."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    for url in serving(tmp_path / "data", "--tls-cert", str(cert), "--tls-key", str(key)):
+        assert url.startswith("https://127.0.0.1:"), url
+        yield url, tmp_path / "data"

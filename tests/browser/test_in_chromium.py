@@ -157,3 +157,21 @@ async def test_a_day_s_first_patient_from_the_page_alone(browser: Browser, serve
     rows = list(csv.DictReader(io.StringIO(kept.read_text())))
     assert [(row["patient"], row["code"], row["units"]) for row in rows] == [
         ("AB12", "97110", "1")]
+
+
+async def test_over_https_the_cookie_is_secure_and_keys_still_reach_the_app(
+        browser: Browser, served_tls) -> None:
+    """What a tablet on the clinic's network gets (--lan with a certificate): the page, its
+    cookie only over HTTPS, its live connection over wss, a timer started from it."""
+    url, folder = served_tls
+    page, requests, sockets = await opened(browser, url, ignore_https_errors=True)
+    assert {urlparse(u).scheme for u in requests} == {"https"}
+    assert [urlparse(u).scheme for u in sockets] == ["wss"]
+    (cookie,) = await page.context.cookies()
+    assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    await page.click(".xterm-screen")
+    await keys(page, "n")
+    await page.keyboard.type("CD34")
+    await keys(page, "Enter", "1", settle=0)
+    (started,) = await sessions_when(folder, timing_97110)
+    assert started["patient"] == "CD34"

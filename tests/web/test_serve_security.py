@@ -2,8 +2,12 @@
 every other request needs, the Host and Origin checks, the headers, no listing, and one app
 per data folder (a second page takes over and the first is told)."""
 
+import os
+import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -160,3 +164,23 @@ def test_the_host_names_answered_are_this_machine_s_and_those_given(tmp_path):
     assert server.hosts == {"192.168.1.20:8443", "127.0.0.1:8443", "localhost:8443",
                             "[::1]:8443", "tabletime.clinic.example:8443"}
     assert server.url.startswith("http://tabletime.clinic.example:8443/?token=")  # the name
+    shutil.rmtree(server._errors)
+
+
+def test_a_killed_server_s_error_folder_is_removed_by_the_next(tmp_path, monkeypatch):
+    """kill -9 leaves a server's folder of its apps' error lines in the temporary folder: the
+    next server removes it, never one of a server still running."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    dead = tmp_path / f"tabletime-serve-{ended.pid}-x1"
+    alive = tmp_path / f"tabletime-serve-{os.getpid()}-x2"
+    unrelated = tmp_path / "tabletime-serve-notes"
+    for folder in (dead, alive, unrelated):
+        folder.mkdir()
+        (folder / "a.txt").write_text("the folder is in use")
+    server = TabletimeServer(tmp_path / "data", "127.0.0.1", free_port())
+    assert not dead.exists() and alive.exists() and unrelated.exists()
+    assert server._errors.parent == tmp_path
+    assert server._errors.name.startswith(f"tabletime-serve-{os.getpid()}-")
+    shutil.rmtree(server._errors)

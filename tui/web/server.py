@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import os
 import secrets
 import shlex
 import shutil
@@ -47,6 +48,8 @@ NOT_STARTED = 4001
 """The close code a page gets when the app could not start; the reason is its one line."""
 QUIT_SECONDS = 5
 """How long an app is given to quit (it saves nothing more on the way: all is saved)."""
+ERRORS_PREFIX = "tabletime-serve-"
+"""The temporary folders of the apps' standard error: ERRORS_PREFIX + server pid + random."""
 REASON_BYTES = 123
 """The most a websocket close reason may hold."""
 POLICY = "; ".join((
@@ -69,7 +72,8 @@ class TabletimeServer(Server):
         self.scheme = "https" if ssl else "http"
         command = shlex.join([sys.executable, "-m", "tui.cli.main", "--data-dir",
                               str(data_dir)])
-        self._errors = Path(tempfile.mkdtemp(prefix="tabletime-serve-"))
+        _sweep_errors()
+        self._errors = Path(tempfile.mkdtemp(prefix=f"{ERRORS_PREFIX}{os.getpid()}-"))
         """Each app's standard error (0700): the one line a page shows if it cannot start."""
         super().__init__(command, host=host, port=port, title="Tabletime",
                          public_url=f"{self.scheme}://{_authority((*names, host)[0], port)}",
@@ -215,6 +219,21 @@ class _Watched(AppService):
             except TimeoutError:  # an app that does not quit is not left holding the folder
                 self._process.kill()
                 await self._process.wait()
+
+
+def _sweep_errors() -> None:
+    """Remove the error folders of servers that were killed (kill -9 leaves theirs): each
+    is named after its server's process id, and only one of ours whose process is gone."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{ERRORS_PREFIX}*-*"):
+        pid = folder.name.removeprefix(ERRORS_PREFIX).partition("-")[0]
+        try:
+            if not pid.isdigit() or folder.lstat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # alive under another user, or not ours to look at
+            continue
 
 
 def _reason(errors: Path) -> bytes:
