@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 SETTINGS_KEY = "f2"
 """The key that opens the settings (a binding of the app; the reminder names it)."""
+HELP_IN_A_DIALOG = Binding("question_mark", "app.help", "Help", show=False, system=True)
+"""`?` in a dialog too, as f1 (the app's own `?` stops at a dialog; a text field in it types
+the character)."""
 
 
 def unsigned_reminder(app: TabletimeApp) -> str | None:

@@ -33,6 +33,8 @@ class TypeAhead(App[None]):
         self._hold_timer: Timer | None = None
         self._top: object = None
         self._top_since = 0.0
+        self._replaying = False
+        """The first held key is on its way through the app's queue again."""
         self._submitting = False
         """An enter went to a form's text field: later keys wait until the form acted on it
         (its Submitted bubbles up here after the form's handler; Textual's palette stops its
@@ -48,15 +50,24 @@ class TypeAhead(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
-            if self._held or self._submitting or not self._takes_keys():
-                if not self._held:
-                    self._hold_timer = self.set_timer(HOLD_SECONDS, self._release)
-                self._held.append(event)
-                self.call_after_refresh(self._release_once_focused)
+            replayed = getattr(event, "replayed", False)
+            if replayed:
+                self._replaying = False
+            if self._submitting or not self._takes_keys() or (self._held and not replayed):
+                if not replayed:  # a replayed key is still the first held: it stays there
+                    self._held.append(event)
+                self._hold()
                 return
+            if replayed:
+                self._held.pop(0)
             self._submitting = (event.key == "enter" and isinstance(self.screen, FormDialog)
                                 and isinstance(self.screen.focused, Input))
             await self._deliver(event)
+            if self._held:
+                if self._submitting or not self._takes_keys():
+                    self._hold()
+                else:
+                    self._replay_next()
             return
         if isinstance(event, events.Key) and self._covered(event):
             # no widget took it, and it was typed for a screen another has since covered
@@ -94,6 +105,13 @@ class TypeAhead(App[None]):
         self._submitting = False
         self.call_after_refresh(self._release_once_focused)
 
+    def _hold(self) -> None:
+        """Keys wait: for the screen on top's focus or the form's enter, HOLD_SECONDS at
+        most from the first."""
+        if self._hold_timer is None:
+            self._hold_timer = self.set_timer(HOLD_SECONDS, self._release)
+        self.call_after_refresh(self._release_once_focused)
+
     async def _release_once_focused(self) -> None:
         if self._held and not self._submitting and self._takes_keys():
             self._release()
@@ -103,6 +121,14 @@ class TypeAhead(App[None]):
             self._hold_timer.stop()
             self._hold_timer = None
         self._submitting = False  # its time is up too (an enter that submitted nothing)
-        held, self._held = self._held, []
-        for event in held:  # typed again, as a burst: each is held again if the one before
-            self.post_message(events.Key(event.key, event.character))  # opened a screen
+        self._replay_next()
+
+    def _replay_next(self) -> None:
+        """The first held key typed again, through the app's queue like any key: the rest
+        stay held (keys typed meanwhile queue behind them) until it has been handed on, so
+        each reaches the screen the one before it opened, in the order typed."""
+        if self._held and not self._replaying:
+            self._replaying = True
+            again = events.Key(self._held[0].key, self._held[0].character)
+            again.replayed = True  # type: ignore[attr-defined]
+            self.post_message(again)

@@ -3,11 +3,13 @@ replace each other, help and palette that find the current screen's keys, and th
 things (day 1 of 10, Today in treatment order, a minute's nudge, redo, Home/End)."""
 
 import asyncio
+import time
 from datetime import timedelta
 
 import pytest
+from textual import events
 from textual.binding import Binding
-from textual.widgets import TextArea
+from textual.widgets import Input, TextArea
 
 from core.models import Segment
 from tui.format import local_time
@@ -439,7 +441,6 @@ def test_no_screen_opens_or_closes_ahead_of_the_keys_typed_before_enter():
 
 def burst(app, *keys: str) -> None:
     """Keys as a fast typist sends them: all queued before the first is handled."""
-    from textual import events
     from textual.keys import _character_to_key
 
     for key in keys:
@@ -521,8 +522,6 @@ async def test_a_burst_from_a_new_patient_to_a_backdated_code(open_app, clock):
 
 async def typed(app, *keys: tuple[str, str]) -> None:
     """Keys a few milliseconds apart with their characters, as a page's terminal sends them."""
-    from textual import events
-
     for name, character in keys:
         app.post_message(events.Key(name, character))
         await asyncio.sleep(0.003)
@@ -541,6 +540,53 @@ async def test_keys_typed_as_a_dialog_opens_reach_the_field_it_focuses(open_app,
         await pilot.pause(1)
         assert app.focused is not None and app.focused.id == "field-start"
         assert app.screen.query_one("#field-code").value == "1"
+
+
+async def test_held_keys_stay_ahead_of_keys_typed_after_them(open_app):
+    """A held key goes on before one typed after it that was still in the app's queue when
+    the hold ended (that one was handed on first: B before A)."""
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        field = app.focused
+        assert isinstance(field, Input)
+        app._submitting = True  # as after a form's enter
+        app.post_message(events.Key("A", "A"))
+        await pilot.pause()
+        app.post_message(events.Key("B", "B"))  # typed after A, not yet handled
+        app._release()  # what the hold's timer or the new screen's refresh does
+        await pilot.pause()
+        assert field.value == "AB"
+
+
+@pytest.mark.parametrize("gap", [0.001, 0.01])
+@pytest.mark.parametrize("slow", [0.0, 0.1, 0.3])
+async def test_a_typist_ahead_of_a_slow_server(open_app, clock, monkeypatch, slow, gap):
+    """`n ZZ9`, then `enter a 1 tab 20 enter` a few ms apart, the new session drawn slowly
+    (a tablet's server under load): one 97110 begun 20 minutes ago, nothing else."""
+    drawn = SessionScreen.reload
+
+    def reload(self, *args, **options):
+        time.sleep(slow)
+        return drawn(self, *args, **options)
+
+    monkeypatch.setattr(SessionScreen, "reload", reload)
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await typed(app, ("n", "n"))
+        await pilot.pause(0.6)
+        await typed(app, ("Z", "Z"), ("Z", "Z"), ("9", "9"))
+        await pilot.pause(0.6)
+        for key in ("enter", "a", "1", "tab", "2", "0", "enter"):
+            app.post_message(events.Key(key, {"enter": "\r", "tab": "\t"}.get(key, key)))
+            await asyncio.sleep(gap)
+        assert len(await running_once_shown(pilot)) == 1
+        await pilot.pause(0.5)
+        screen = app.screen
+        assert isinstance(screen, SessionScreen) and screen.session.patient == "ZZ9"
+        assert [(s.code, s.start) for s in app.repo.queries.segments_of(screen.session_id)] \
+            == [("97110", clock.now - timedelta(minutes=20))]
 
 
 async def test_a_group_started_over_a_one_on_one_says_both(open_app, clock):

@@ -136,3 +136,33 @@ async def test_the_footer_s_help_can_be_tapped(open_app, monkeypatch):
         await pilot.click(help_key)
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_question_mark_opens_help_over_a_dialog_too(open_app):
+    """As f1 does: on a form's button, and on a question (where f1 may be the browser's,
+    ? is the only way); help closes back to the dialog, nothing typed lost."""
+    from textual.widgets import Button
+
+    from tui.dialogs.form import DiscardDialog, FormDialog
+    from tui.screens.help import HelpScreen
+
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("n", "A", "B")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, FormDialog)
+        while not isinstance(app.focused, Button):
+            await pilot.press("tab")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen_stack[-1] is form and form.values()["patient"] == "AB"
+        await pilot.press("escape")  # something typed: the question
+        await pilot.pause()
+        assert isinstance(app.screen, DiscardDialog)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)

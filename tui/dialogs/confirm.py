@@ -9,11 +9,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
+from tui.keys import HELP_IN_A_DIALOG
+
 
 class ConfirmDialog(ModalScreen[bool]):
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No"),
+        HELP_IN_A_DIALOG,
     ]
 
     def __init__(self, question: str, yes: str = "Yes") -> None:

@@ -26,6 +26,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label
 
 from tui.dialogs.confirm import ConfirmDialog
+from tui.keys import HELP_IN_A_DIALOG
 from tui.widgets.choice import Choice
 
 
@@ -89,6 +90,7 @@ class FormDialog(ModalScreen[bool]):
         # In a form, tab moves on (an Input would take it to accept a suggestion; right does).
         Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
         Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+        HELP_IN_A_DIALOG,
     ]
 
     def __init__(self, title: str, fields: Sequence[FormField], submit: Submit,

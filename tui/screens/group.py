@@ -38,6 +38,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.details import place_changed, place_fields, typed_place
 from tui.dialogs.form import FieldError, FormDialog, FormField
 from tui.format import local_time
+from tui.keys import HELP_IN_A_DIALOG
 from tui.screens.base import TabletimeScreen
 from tui.screens.review import bill_rows
 from tui.widgets.footer import KeysFooter
@@ -113,6 +114,7 @@ class GroupMenu(ModalScreen[str | None]):
         Binding("c", "choose('close')", "Close the sessions", show=False),
         Binding("n", "choose('new')", "New group", show=False),
         Binding("escape", "choose('')", "Cancel", show=False),
+        HELP_IN_A_DIALOG,
     ]
     RUNNING = (("add", "a", "Add a patient who came late"),
                ("leave", "l", "Let one leave early (the others keep running)"),
@@ -311,7 +313,7 @@ def leave_group(app: TabletimeApp) -> None:
 class LeavePicker(ModalScreen[UUID | None]):
     """Who leaves the group: up/down and enter (or a click); escape cancels."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False), HELP_IN_A_DIALOG]
     DEFAULT_CSS = """
     LeavePicker OptionList { height: auto; max-height: 12; }
     LeavePicker #cancel { width: 100%; margin: 1 0 0 0; content-align: left middle;
