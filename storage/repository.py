@@ -121,12 +121,11 @@ class Repository:
     @classmethod
     def open(cls, data_dir: Path, clock: Clock, settings: Settings | None = None, *,
              read_only: bool = False, lock: WriterLock | None = None,
-             writes_settings: bool = True,
              before_long_rebuild: Callable[[int], None] | None = None) -> Repository:
         """Open a data folder; a writer takes the lock (DataFolderLocked if another has it),
         or is handed it held (`lock`: a restore that just put the folder in place). Without
-        settings.toml, the defaults are written (`writes_settings`: the app, whose first run
-        asks who bills) or only used (a command such as import, so that the app still asks).
+        settings.toml, the defaults are used and nothing written (`first_run`: the app asks
+        who bills, and its answer or skip writes the file).
         `before_long_rebuild(days)`: told before a writer derives the index again from many
         day files (a folder copied or restored), so that the wait can be said.
 
@@ -142,8 +141,7 @@ class Repository:
             restores = interrupted_restores(data_dir)
             writes = lock is not None and not disk_read_only and not restores
             first_run = settings is None and writes and not settings_path(data_dir).exists()
-            settings, seen = _settings(data_dir, settings, lock,
-                                       first_run_writes=writes and writes_settings)
+            settings, seen = _settings(data_dir, settings, lock)
             repo = cls(data_dir, clock, settings, lock, settings_read=seen,
                        read_only_disk=disk_read_only)
             repo.first_run = first_run
@@ -251,12 +249,12 @@ def _writer_lock(data_dir: Path, read_only: bool, lock: WriterLock | None
     return lock
 
 
-def _settings(data_dir: Path, settings: Settings | None, lock: WriterLock | None, *,
-              first_run_writes: bool) -> tuple[Settings, bytes | None]:
-    """The settings to open with (given, else read, the defaults written on a first run
-    that writes them), and settings.toml as read (what a writer's later save compares)."""
+def _settings(data_dir: Path, settings: Settings | None, lock: WriterLock | None
+              ) -> tuple[Settings, bytes | None]:
+    """The settings to open with (given, else read: the defaults without the file), and
+    settings.toml as read (what a writer's later save compares)."""
     if settings is None:
-        return read_settings(data_dir, first_run_writes=first_run_writes)
+        return read_settings(data_dir)
     return settings, settings_content(data_dir) if lock is not None else None
 
 

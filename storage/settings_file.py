@@ -80,21 +80,20 @@ def parse_settings(content: bytes, where: str) -> Settings:
     return settings
 
 
-def read_settings(data_dir: Path, *, first_run_writes: bool = True
-                  ) -> tuple[Settings, bytes | None]:
-    """The settings and the file's content as read (what a later save compares against). On
-    first run the defaults (with the machine's time zone) are written so that a user can
-    find and edit them, unless the caller only reads the folder."""
+def read_settings(data_dir: Path) -> tuple[Settings, bytes | None]:
+    """The settings and the file's content as read (what a later save compares against);
+    without the file, the defaults (the machine's time zone) and None. Nothing is written
+    here: the first run's answers (or its skip) write the file, so that an app closed
+    before they were given asks again, never leaving the machine's zone unasked."""
     content = settings_content(data_dir)
     if content is None:
-        settings = Settings(timezone=system_zone())
-        return settings, save_settings(data_dir, settings) if first_run_writes else None
+        return Settings(timezone=system_zone()), None
     return parse_settings(content, str(layout.settings_path(data_dir))), content
 
 
-def load_settings(data_dir: Path, *, first_run_writes: bool = True) -> Settings:
+def load_settings(data_dir: Path) -> Settings:
     """The settings alone, for a caller that never saves them."""
-    return read_settings(data_dir, first_run_writes=first_run_writes)[0]
+    return read_settings(data_dir)[0]
 
 
 def save_settings(data_dir: Path, settings: Settings) -> bytes:

@@ -85,7 +85,7 @@ class TabletimeApp(TypeAhead):
         if self.repo.first_run:
             from tui.dialogs.first_run import first_run_dialog
 
-            self.push_screen(first_run_dialog(self))
+            self.push_screen(first_run_dialog(self), self._first_run_answered)
         if self.banner:
             self.tell(self.banner, "warning")
         self.report()
@@ -96,6 +96,14 @@ class TabletimeApp(TypeAhead):
         # What was loaded to start (Textual, pydantic, the models) lives as long as the app:
         # the collector need not walk it again, so its pauses stay short while a screen fills.
         self.call_after_refresh(gc.freeze)
+
+    def _first_run_answered(self, saved: bool | None) -> None:
+        """Skipped (escape): the defaults are written, so that it is not asked again. Not
+        answered at all (the app closed, the page reloaded): nothing written, asked again."""
+        if not saved:
+            refused = self.refusal(lambda: self.use_settings(self.settings))
+            if refused is not None:
+                self.tell(refused, "warning")
 
     def tell(self, message: str, severity: SeverityLevel = "information",
              kind: str | None = None) -> None:

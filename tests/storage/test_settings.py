@@ -7,15 +7,17 @@ import pytest
 from core.models import Method
 from storage.errors import SettingsError
 from storage.layout import settings_path
-from storage.settings_file import load_settings
+from storage.settings_file import load_settings, save_settings
 
 
-def test_defaults_are_written_on_first_run_and_read_back(tmp_path):
+def test_without_the_file_the_defaults_are_used_and_written_only_when_saved(tmp_path):
     settings = load_settings(tmp_path)
     path = settings_path(tmp_path)
-    assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert not path.exists()  # reading writes nothing: the first run's answer will
     assert settings.favourites[:3] == ("97110", "97140", "97530") and len(settings.favourites) == 9
     assert settings.payer("Commercial").method is Method.PER_CODE
+    save_settings(tmp_path, settings)
+    assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_settings(tmp_path) == settings
 
 

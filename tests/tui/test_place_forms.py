@@ -256,7 +256,7 @@ async def test_the_first_run_asks_for_the_claim_settings_too(data_dir, clock):
             assert app.screen is form and "NPI: that NPI's check digit" in error(form)
             await fill(pilot, npi="1234567893", place_of_service="10", scheduled_hours="8")
             assert isinstance(app.screen, TodayScreen)
-    saved = load_settings(data_dir, first_run_writes=False)
+    saved = load_settings(data_dir)
     assert (saved.npi, saved.place_of_service, str(saved.scheduled_hours),
             saved.productivity_target) == ("1234567893", "10", "8", None)
 

@@ -51,7 +51,7 @@ async def test_saves_favourites_with_an_evaluation_code_and_the_alert(open_app, 
         await pilot.press(*"fla", "enter")  # "flash only, no bell", saved from the choice
         await pilot.pause()
         assert not isinstance(app.screen, FormDialog)
-    saved = load_settings(data_dir, first_run_writes=False)
+    saved = load_settings(data_dir)
     assert saved.favourites == ("97110", "97140", "97530", "97112", "97116", "97535", "97035",
                                 "97161")
     assert saved.alert == "visual"
@@ -122,7 +122,7 @@ async def test_the_payer_offered_first_is_first_in_the_new_session_form(open_app
         await pilot.press("n")
         await pilot.pause()
         assert app.screen.values()["payer"] == "Commercial"
-    assert load_settings(data_dir, first_run_writes=False).payers[0].name == "Commercial"
+    assert load_settings(data_dir).payers[0].name == "Commercial"
 
 
 async def test_name_and_discipline_sign_and_the_reminder_goes(open_app, data_dir, clock,
@@ -141,7 +141,7 @@ async def test_name_and_discipline_sign_and_the_reminder_goes(open_app, data_dir
             await pilot.pause()
             assert not isinstance(app.screen, FormDialog)
             assert unsigned_reminder(app) is None
-    saved = load_settings(data_dir, first_run_writes=False)
+    saved = load_settings(data_dir)
     assert (saved.therapist, saved.credentials, saved.discipline.value) == (
         "Sam Lee", "OTR/L", "OT")
 
@@ -159,7 +159,7 @@ async def test_how_long_the_flash_lasts(open_app, data_dir):
         await pilot.press("enter")
         await pilot.pause()
         assert not isinstance(app.screen, FormDialog)
-    assert load_settings(data_dir, first_run_writes=False).model_dump()["alert_seconds"] == 12
+    assert load_settings(data_dir).model_dump()["alert_seconds"] == 12
 
 
 async def test_escape_after_a_change_asks(open_app):

@@ -314,11 +314,32 @@ async def test_first_run_asks_who_bills_and_writes_the_settings(data_dir, clock)
             await fill(pilot, therapist="Dana Reyes", credentials="PT, DPT", discipline="OT",
                        timezone="America/Denver")
             assert isinstance(app.screen, TodayScreen)
-    saved = load_settings(data_dir, first_run_writes=False)
+    saved = load_settings(data_dir)
     assert (saved.therapist, saved.credentials, saved.discipline, saved.timezone) == \
         ("Dana Reyes", "PT, DPT", Discipline.OT, "America/Denver")
     with Repository.open(data_dir, clock) as reopened:
         assert not reopened.first_run  # asked once
+
+
+async def test_a_first_run_closed_unanswered_asks_again(data_dir, clock):
+    """The app closed (a terminal killed, a page reloaded) before the questions were
+    answered: nothing written, so the next start asks again, never leaving the machine's
+    zone unasked; a skip (escape) writes the defaults and asks no more."""
+    with app_on_folder(data_dir, clock) as app:
+        async with app.run_test(size=NARROW) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, FormDialog)
+    assert not (data_dir / "settings.toml").exists()
+    with app_on_folder(data_dir, clock) as app:
+        assert app.repo.first_run
+        async with app.run_test(size=NARROW) as pilot:
+            await pilot.pause()
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, TodayScreen)
+    assert (data_dir / "settings.toml").exists()
+    with Repository.open(data_dir, clock) as reopened:
+        assert not reopened.first_run
 
 
 async def test_first_run_refuses_a_time_zone_it_does_not_know_and_escape_skips(data_dir, clock):
@@ -331,7 +352,8 @@ async def test_first_run_refuses_a_time_zone_it_does_not_know_and_escape_skips(d
             await pilot.press("escape", "d")  # typed text: escape asks, d discards
             await pilot.pause()
             assert isinstance(app.screen, TodayScreen)
-    assert load_settings(data_dir, first_run_writes=False).therapist == ""
+    assert (data_dir / "settings.toml").exists()  # skipped: asked no more
+    assert load_settings(data_dir).therapist == ""
 
 
 async def test_the_chosen_theme_is_there_after_a_restart(data_dir, clock):
@@ -343,7 +365,7 @@ async def test_the_chosen_theme_is_there_after_a_restart(data_dir, clock):
                     app.theme = theme
                 await pilot.pause()
                 assert app.theme == "nord"
-    assert load_settings(data_dir, first_run_writes=False).theme == "nord"
+    assert load_settings(data_dir).theme == "nord"
 
 
 async def test_todays_cursor_starts_on_the_newest_and_follows_the_session_used(open_app, clock):

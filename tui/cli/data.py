@@ -168,8 +168,7 @@ def run_patient(args: argparse.Namespace) -> int:
     if args.year is not None and not EARLIEST_YEAR <= args.year <= LATEST_YEAR:
         raise UsageError(f"--year {args.year} is out of range ({EARLIEST_YEAR}-{LATEST_YEAR})")
     with Repository.open(data_dir, system_clock,
-                         read_only=not (elsewhere or authorizing or episode),
-                         writes_settings=False) as repo:
+                         read_only=not (elsewhere or authorizing or episode)) as repo:
         today = repo.local(now).date()
         _refuse_impossible_dates(args, today)
         year = today.year if args.year is None else args.year
@@ -235,8 +234,7 @@ def run_import(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise UsageError(f"{args.file} is not a regular file (a folder, a pipe...): give a "
                          "segments CSV")
-    with Repository.open(resolve_data_dir(args.data_dir), system_clock,
-                         writes_settings=False) as repo:
+    with Repository.open(resolve_data_dir(args.data_dir), system_clock) as repo:
         report = import_segments(repo, args.file)
         report_notices(repo)
     if report.errors:
