@@ -97,6 +97,9 @@ async def test_help_and_palette_on_keys_a_browser_leaves_alone(open_app, web):
         footer = footer_keys(app)
         assert ("? Help" in footer and "/ Palette" in footer) is web
         assert ("f1 Help" in footer) is not web and "ctrl+p" not in footer
+        assert bool(app.screen.query("FooterKey.-command-palette")) is not web  # Textual's ^p
+        hint = str(app.screen.query_one("#today-hint").render())
+        assert ("? for every key" in hint) is web and ("f1 for every key" in hint) is not web
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from storage.repository import Repository
 from tui.cli.main import main
-from tui.web.server import NOT_STARTED, TAKEN_OVER, TabletimeServer
+from tui.web.server import IN_USE, NOT_STARTED, TAKEN_OVER, TabletimeServer, _reason
 
 APP = (f"{sys.executable} -c \"import sys; sys.stdout.write('__GANGLION__\\n'); "
        "sys.stdout.flush(); sys.stdin.buffer.read(1)\"")
@@ -153,7 +153,7 @@ async def test_an_app_that_cannot_start_says_why_on_the_page(tmp_path):
             message = await page.receive(timeout=60)
         assert message.type.name == "CLOSE" and message.data == NOT_STARTED
         reason = str(message.extra)
-        assert "in use" in reason and len(reason.encode()) <= 123
+        assert reason == IN_USE.decode()  # whole words: the app's own line is longer
     finally:
         await client.close()
 
@@ -184,3 +184,15 @@ def test_a_killed_server_s_error_folder_is_removed_by_the_next(tmp_path, monkeyp
     assert server._errors.parent == tmp_path
     assert server._errors.name.startswith(f"tabletime-serve-{os.getpid()}-")
     shutil.rmtree(server._errors)
+
+
+def test_a_long_reason_is_cut_at_a_word_and_says_so(tmp_path):
+    """A websocket close reason holds 123 bytes: the app's line (a settings error naming a
+    long path) is cut at a space, an ellipsis after it, never mid-word or mid-character."""
+    errors = tmp_path / "errors.txt"
+    errors.write_text("starting...\ntabletime: " + "é settings.toml: bad value " * 9 + "\n")
+    reason = _reason(errors).decode()
+    assert len(reason.encode()) <= 123 and reason.endswith(" \u2026")
+    assert reason.removesuffix(" \u2026").endswith(("é", "settings.toml:", "bad", "value"))
+    errors.write_text("tabletime: error: short one\n")
+    assert _reason(errors) == b"short one"

@@ -78,8 +78,8 @@ class TodayScreen(LiveTableScreen):
         yield PlainTable(id="sessions", cursor_type="row", zebra_stripes=True)
         yield Static(id="today-clocks", markup=False)
         yield Static("No sessions yet today. Press n to start one (a patient reference, not a "
-                     "name, and the payer), or f1 for every key.", id="today-hint",
-                     markup=False)
+                     f"name, and the payer), or {'?' if self.app.is_web else 'f1'} for every "
+                     "key.", id="today-hint", markup=False)
         yield NoticeBar()
         yield KeysFooter()
 

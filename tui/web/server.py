@@ -15,6 +15,7 @@ xterm.js), made safe by default:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import os
 import secrets
@@ -36,6 +37,7 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
 from core.text import printable
+from tui.cli.main import EXIT_LOCKED
 
 HERE = Path(__file__).parent
 TEXTUAL_SERVE_STATIC = Path(textual_serve.__file__).parent / "static"
@@ -50,6 +52,9 @@ QUIT_SECONDS = 5
 """How long an app is given to quit (it saves nothing more on the way: all is saved)."""
 ERRORS_PREFIX = "tabletime-serve-"
 """The temporary folders of the apps' standard error: ERRORS_PREFIX + server pid + random."""
+IN_USE = (b"this data folder is open in Tabletime elsewhere (in a terminal?): close it "
+          b"there, then Open again")
+"""The page's words when the app found its folder in use (exit status 3)."""
 REASON_BYTES = 123
 """The most a websocket close reason may hold."""
 POLICY = "; ".join((
@@ -156,9 +161,10 @@ class TabletimeServer(Server):
 
             errors = self._errors / f"{secrets.token_hex(8)}.txt"
 
-            async def ended() -> None:  # the app is gone without a word: say why
+            async def ended(status: int | None) -> None:  # gone without a word: say why
                 if not websocket.closed:
-                    await websocket.close(code=NOT_STARTED, message=_reason(errors))
+                    await websocket.close(code=NOT_STARTED, message=IN_USE
+                                          if status == EXIT_LOCKED else _reason(errors))
                 errors.unlink(missing_ok=True)
 
             service = _Watched(f"{self.command} 2>{shlex.quote(str(errors))}", ended,
@@ -197,7 +203,7 @@ class _Watched(AppService):
     """An app process that says when it ended, however it ended (textual-serve leaves the
     page on its splash when the app exits before it starts)."""
 
-    def __init__(self, command: str, ended: Callable[[], Awaitable[None]],
+    def __init__(self, command: str, ended: Callable[[int | None], Awaitable[None]],
                  **options: Any) -> None:
         super().__init__(command, **options)
         self._ended = ended
@@ -206,7 +212,11 @@ class _Watched(AppService):
         try:
             await super().run()
         finally:
-            await self._ended()
+            status = None  # its exit status, once its output has ended (None: still going)
+            if self._process is not None:
+                with contextlib.suppress(TimeoutError):
+                    status = await asyncio.wait_for(self._process.wait(), QUIT_SECONDS)
+            await self._ended(status)
 
     async def stop(self) -> None:
         """Stopped means gone, its folder lock released: textual-serve's stop returns when
@@ -242,9 +252,12 @@ def _reason(errors: Path) -> bytes:
         lines = errors.read_text(encoding="utf-8", errors="replace").strip().splitlines()
     except OSError:
         lines = []
-    text = lines[-1].removeprefix("tabletime: ").removeprefix("error: ") if lines else (
-        "Tabletime stopped")
-    return printable(text).encode()[:REASON_BYTES].decode("utf-8", "ignore").encode()
+    text = printable(lines[-1].removeprefix("tabletime: ").removeprefix("error: ")
+                     if lines else "Tabletime stopped")
+    if len(text.encode()) > REASON_BYTES:  # cut at a word, and said to be cut
+        kept = text.encode()[:REASON_BYTES - 4].decode("utf-8", "ignore")
+        text = kept.rpartition(" ")[0] + " \u2026"
+    return text.encode()
 
 
 async def _headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -38,6 +38,8 @@ class KeysFooter(Footer):
                      if binding.show)
 
     def compose(self) -> ComposeResult:
+        if self.app.is_web:  # Textual's ^p there (a browser's print); ours is / among the keys
+            self.set_reactive(Footer.show_command_palette, False)
         self._shown = self._keys()
         yield from super().compose()
 
