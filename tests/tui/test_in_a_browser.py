@@ -169,3 +169,25 @@ async def test_question_mark_opens_help_over_a_dialog_too(open_app):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_ctrl_v_in_a_field_pastes_one_line_never_a_whole_chart_note(open_app, clock):
+    """Ctrl+V (a browser's paste key) in a text field pastes the app's clipboard, which
+    holds the last chart note copied: its first line only, as a terminal's paste gives,
+    never every line of it drawn across the dialog."""
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await new_session(pilot, "AB12")
+        await timed(pilot, clock, ("1", 12))
+        await pilot.press("y")
+        await pilot.pause()
+        note = app.clipboard
+        assert note.count("\n") > 3
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("ctrl+v")
+        await pilot.pause()
+        assert app.focused is not None
+        assert getattr(app.focused, "value", None) == note.splitlines()[0]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -61,6 +61,15 @@ Changed = Callable[[str, dict[str, str]], dict[str, str]]
 """Given the field that changed and every value, new values for other fields (or none)."""
 CHROME = 12
 """Rows a dialog needs besides its fields: border, title, message, buttons."""
+
+
+class Field(Input):
+    """A form's text field. Its ctrl+v pastes as a terminal's paste does, the first line
+    only: Textual's own pastes every line of the app's clipboard (the last chart note
+    copied, often another patient's) into the one line, drawn across the dialog."""
+
+    def action_paste(self) -> None:
+        self.post_message(events.Paste(self.app.clipboard))
 
 
 class DiscardDialog(ConfirmDialog):
@@ -131,7 +140,7 @@ class FormDialog(ModalScreen[bool]):
         suggester = (SuggestFromList(spec.suggestions, case_sensitive=False)
                      if spec.suggestions else None)
         placeholder = f"e.g. {spec.placeholder}" if spec.placeholder else ""
-        return Input(spec.value, placeholder=placeholder, suggester=suggester, compact=True,
+        return Field(spec.value, placeholder=placeholder, suggester=suggester, compact=True,
                      id=f"field-{spec.name}")
 
     def field(self, name: str) -> Input | Choice:
