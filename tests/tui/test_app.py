@@ -44,6 +44,15 @@ async def timed(pilot, clock, *steps):
     await pilot.pause()
 
 
+async def chart_note_of_ab12(pilot, clock):
+    """AB12's new session, 12 minutes of 97110, then y: its chart note on screen, copied."""
+    await new_session(pilot, "AB12")
+    await timed(pilot, clock, ("1", 12))
+    await pilot.press("y")
+    await pilot.pause()
+    return pilot.app.screen
+
+
 async def test_new_session_from_today_opens_it(open_app):
     app = open_app()
     async with app.run_test(size=SIZE) as pilot:

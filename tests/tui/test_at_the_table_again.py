@@ -17,7 +17,7 @@ from tui.screens.chart_note import ChartNoteScreen
 from tui.screens.session import SessionScreen
 from tui.screens.today import TodayScreen
 
-from .test_app import new_session, timed
+from .test_app import chart_note_of_ab12, new_session, timed
 from .test_table_side import at
 
 SMALL = (80, 24)
@@ -38,11 +38,7 @@ async def test_y_in_the_session_shows_its_chart_note_full_screen_and_copies_it(
         open_app, clock, no_clipboard_program):
     app = open_app()
     async with app.run_test(size=SMALL) as pilot:
-        await new_session(pilot, "AB12")
-        await timed(pilot, clock, ("1", 12))
-        await pilot.press("y")
-        await pilot.pause()
-        screen = app.screen
+        screen = await chart_note_of_ab12(pilot, clock)
         assert isinstance(screen, ChartNoteScreen) and not screen.is_modal  # nothing behind
         assert "Patient: AB12" in screen.text and "97110" in screen.text
         assert "(session still open: NOT FINAL)" in screen.title_text

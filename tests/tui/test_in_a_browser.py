@@ -11,7 +11,7 @@ import pytest
 from tui.app import TabletimeApp
 from tui.screens.chart_note import ChartNoteScreen
 
-from .test_app import new_session, timed
+from .test_app import chart_note_of_ab12, new_session, timed
 
 SMALL = (80, 24)
 
@@ -42,11 +42,7 @@ async def test_the_chart_note_goes_to_the_page_s_clipboard(open_app, clock, monk
     monkeypatch.setattr("tui.screens.chart_note.copy_text", copy_text)
     app = open_app()
     async with app.run_test(size=SMALL) as pilot:
-        await new_session(pilot, "AB12")
-        await timed(pilot, clock, ("1", 12))
-        await pilot.press("y")
-        await pilot.pause()
-        screen = app.screen
+        screen = await chart_note_of_ab12(pilot, clock)
         assert isinstance(screen, ChartNoteScreen) and app.clipboard == screen.text
         if web:
             assert programs == [] and "copied to this browser's clipboard" in screen.title_text
@@ -177,10 +173,7 @@ async def test_ctrl_v_in_a_field_pastes_one_line_never_a_whole_chart_note(open_a
     never every line of it drawn across the dialog."""
     app = open_app()
     async with app.run_test(size=SMALL) as pilot:
-        await new_session(pilot, "AB12")
-        await timed(pilot, clock, ("1", 12))
-        await pilot.press("y")
-        await pilot.pause()
+        await chart_note_of_ab12(pilot, clock)
         note = app.clipboard
         assert note.count("\n") > 3
         await pilot.press("escape", "escape")
