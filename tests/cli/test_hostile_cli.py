@@ -274,10 +274,11 @@ def test_bad_settings_are_refused_naming_the_key(capsys, tmp_path, toml, key):
 
 
 def test_first_run_takes_the_machines_time_zone(tmp_path, monkeypatch, clock):
-    """The app's first start writes the defaults with the machine's zone (an import into a
-    new folder uses them without writing them, so that the app still asks: see
-    tests/cli/test_more_like_them.py)."""
+    """A new folder's settings start from the machine's zone, written when the first run is
+    answered or skipped (opening writes nothing: an app closed unanswered asks again)."""
     monkeypatch.setenv("TZ", "America/Denver")
     with Repository.open(tmp_path / "data", clock) as repo:
-        assert repo.first_run
+        assert repo.first_run and repo.settings.timezone == "America/Denver"
+        assert not (tmp_path / "data" / "settings.toml").exists()
+        repo.change_settings(repo.settings)  # the skip
     assert 'timezone = "America/Denver"' in (tmp_path / "data" / "settings.toml").read_text()
