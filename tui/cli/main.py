@@ -204,7 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
         "One app runs per data folder: a new tab or device takes over. Needs the serve "
         "extra: .venv/bin/pip install '.[serve]'.",
         epilog="example: tabletime serve --port 8000   (then open the URL it prints; add "
-        "&fontsize=20 to it for larger text)",
+        "&fontsize=20 to it for larger text). In the page, ? is help and / the palette (a "
+        "browser may keep f1 and ctrl+p).",
     )
     serve.add_argument("--host", default="127.0.0.1",
                        help="the address to listen on (default 127.0.0.1: this machine only)")
