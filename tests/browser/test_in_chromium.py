@@ -175,3 +175,20 @@ async def test_over_https_the_cookie_is_secure_and_keys_still_reach_the_app(
     await keys(page, "Enter", "1", settle=0)
     (started,) = await sessions_when(folder, timing_97110)
     assert started["patient"] == "CD34"
+
+
+async def test_enter_and_1_on_today_start_a_timer_in_the_open_session(browser: Browser,
+                                                                      served) -> None:
+    """The issue's words: a session already open (recorded before the page was opened),
+    enter opens it from Today and 1 starts its first favourite."""
+    from storage.repository import Repository
+    from tui.cli.args import system_clock
+
+    url, folder = served
+    with Repository.open(folder, system_clock) as repo:  # the page has no app yet
+        repo.commands.create_session("EF56", "Medicare")
+    page, _, _ = await opened(browser, url)
+    await page.click(".xterm-screen")
+    await keys(page, "Enter", "1", settle=0)
+    (started,) = await sessions_when(folder, timing_97110)
+    assert started["patient"] == "EF56"
