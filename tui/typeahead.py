@@ -24,6 +24,9 @@ from tui.dialogs.form import FormDialog
 
 HOLD_SECONDS = 0.5
 """The longest a key waits for a new screen's focus."""
+SUBMIT_SECONDS = 5
+"""The longest a key waits for a form to act on its enter (it always does, at once unless
+the machine is very busy: typed into the form, the key would change what was submitted)."""
 
 
 class TypeAhead(App[None]):
@@ -106,10 +109,11 @@ class TypeAhead(App[None]):
         self.call_after_refresh(self._release_once_focused)
 
     def _hold(self) -> None:
-        """Keys wait: for the screen on top's focus or the form's enter, HOLD_SECONDS at
-        most from the first."""
+        """Keys wait: for the screen on top's focus (HOLD_SECONDS at most from the first) or
+        for the form's enter (SUBMIT_SECONDS)."""
         if self._hold_timer is None:
-            self._hold_timer = self.set_timer(HOLD_SECONDS, self._release)
+            self._hold_timer = self.set_timer(
+                SUBMIT_SECONDS if self._submitting else HOLD_SECONDS, self._release)
         self.call_after_refresh(self._release_once_focused)
 
     async def _release_once_focused(self) -> None:

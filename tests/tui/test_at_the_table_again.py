@@ -538,6 +538,24 @@ async def test_keys_typed_as_a_dialog_opens_reach_the_field_it_focuses(open_app,
         assert app.screen.query_one("#field-code").value == "1"
 
 
+async def test_keys_wait_for_a_form_s_enter_on_a_busy_machine(open_app, monkeypatch):
+    """The form acts on its enter a second late (a loaded server): the 1 typed after it
+    still waits for it, and starts the timer in ZZ9's session (never patient ZZ91)."""
+    submit = Input.action_submit
+
+    async def late(self) -> None:
+        await asyncio.sleep(1)
+        await submit(self)
+
+    monkeypatch.setattr(Input, "action_submit", late)
+    app = open_app()
+    async with app.run_test(size=SMALL) as pilot:
+        burst(app, "n", "Z", "Z", "9", "enter", "1")
+        await pilot.pause(1.5)
+        assert [s.code for s in await running_once_shown(pilot)] == ["97110"]
+        assert isinstance(app.screen, SessionScreen) and app.screen.session.patient == "ZZ9"
+
+
 async def test_held_keys_stay_ahead_of_keys_typed_after_them(open_app):
     """A held key goes on before one typed after it that was still in the app's queue when
     the hold ended (that one was handed on first: B before A)."""
