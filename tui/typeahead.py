@@ -7,8 +7,9 @@ only once its first field has focus. Here a key that comes back from a screen no
 top is typed again on the one that is, keys wait (at most HOLD_SECONDS) while a screen just
 opened has not yet put its focus anywhere, keys typed after enter in a form's text field wait
 until the form has acted on it (`n ZZ9 enter 1` typed the 1 into the form before its
-enter was acted on: patient ZZ91), and the app's own keys (help, quit) wait behind the keys
-typed before them, so that they arrive in the order typed."""
+enter was acted on: patient ZZ91), held keys go on one at a time (each may open the screen
+the next is for), and the app's own keys (help, quit) wait behind the keys typed before
+them, so that they arrive in the order typed."""
 
 from __future__ import annotations
 
