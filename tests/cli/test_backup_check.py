@@ -14,6 +14,7 @@ import pytest
 from core.billing.modifiers import TherapyBucket
 from core.models import FurnishedBy, Method, PayerProfile
 from storage.repository import Repository
+from storage.settings_file import save_settings
 from tui.cli.main import main
 
 
@@ -226,3 +227,25 @@ def test_check_of_a_folder_in_use_exits_3(capsys, busy, clock, settings):
     with Repository.open(busy, clock, settings):
         status, _, err = run(capsys, "--data-dir", str(busy), "check")
     assert status == 3 and "in use" in err
+
+
+def test_a_folder_without_settings_is_backed_up_and_restored_saying_so(
+        capsys, tmp_path, clock, settings):
+    """Sessions imported, or the app closed before its first-run questions were answered:
+    no settings.toml. Backup and restore say so (not "and the settings"), and the restored
+    folder's app asks them (its time zone above all) at its first start."""
+    folder = tmp_path / "data"
+    with Repository.open(folder, clock) as repo:
+        repo.commands.create_session("QW55", "Medicare")
+    assert not (folder / "settings.toml").exists()
+    archive = tmp_path / "backup.tar.gz"
+    status, _, err = run(capsys, "--data-dir", str(folder), "backup", str(archive))
+    assert status == 0 and "no settings yet" in err and "and the settings" not in err
+    restored = tmp_path / "restored"
+    status, _, err = run(capsys, "--data-dir", str(restored), "restore", str(archive))
+    assert status == 0 and "no settings yet" in err
+    with Repository.open(restored, clock) as repo:
+        assert repo.first_run and [s.patient for s in repo.open_sessions()] == ["QW55"]
+    save_settings(restored, settings)
+    status, _, err = run(capsys, "--data-dir", str(restored), "backup", str(archive), "--force")
+    assert status == 0 and "1 day file and the settings" in err

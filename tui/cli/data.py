@@ -297,7 +297,7 @@ def run_backup(args: argparse.Namespace) -> int:
         return days[0]
 
     write_out(out, data_dir, produce, force=args.force)
-    say(f"backed up {plural(days[0], 'day file')} and the settings to {out}")
+    say(f"backed up {plural(days[0], 'day file')}{_and_settings(data_dir)} to {out}")
     return EXIT_OK
 
 
@@ -313,7 +313,17 @@ def run_restore(args: argparse.Namespace) -> int:
             Repository.open(data_dir, system_clock, lock=lock,
                             before_long_rebuild=_say_building) as repo:
         report_notices(repo)
-    say(f"restored {plural(days, 'day file')} and the settings into {data_dir}")
+    say(f"restored {plural(days, 'day file')}{_and_settings(data_dir)} into {data_dir}")
     return EXIT_OK
+
+
+def _and_settings(data_dir: Path) -> str:
+    """What a backup or restore says of the settings: a folder may have none yet (sessions
+    imported, or the app's first-run questions not answered: it asks them at its start)."""
+    from storage import layout
+
+    if layout.settings_path(data_dir).exists():
+        return " and the settings"
+    return " (no settings yet: the app asks for them at its first start)"
 
 
